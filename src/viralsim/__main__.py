@@ -1,0 +1,5 @@
+"""``python -m viralsim``: the same command line as the ``viralsim`` script."""
+
+from viralsim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""Run outputs: daily time series per seller, market series, per-run summary, cascades.
+
+The engine records one row of counters per day and seller (see ``DAILY_COLUMNS``); everything
+else here is a pure function of those rows, so the same summary can be recomputed from a stored
+time series without re-running the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from viralsim.config.schema import RunConfig
+
+#: per (day, seller) columns; flows are "today", stocks are end-of-day values
+DAILY_COLUMNS = (
+    "posts",             # posts published today
+    "exposures_ad",      # seen posts by content type (flow)
+    "exposures_value",
+    "exposures_life",
+    "exposures_prize",
+    "exposures_reseller",  # resellers' ads seen (flow)
+    "messages_sent",     # direct messages sent (flow)
+    "reach",             # distinct consumers who saw anything from the seller today
+    "aware",             # consumers who know the seller (stock)
+    "interested",        # aware, not blocked, trust >= interest threshold (stock)
+    "customers",         # consumers with >= 1 purchase (stock)
+    "repeat_customers",  # consumers with >= 2 purchases (stock)
+    "purchases",         # purchases today (flow)
+    "purchases_wom",     # purchases attributed to a friend's recommendation (flow)
+    "revenue",           # flow, yuan
+    "cost",              # flow, yuan (unit costs + action costs + commissions + rewards)
+    "mean_trust",        # mean trust over the seller's contacts, blocked ones included (stock)
+    "mean_annoyance",    # mean annoyance over the same contacts (stock)
+    "followers",         # contacts not blocked (stock)
+    "contacts",          # consumers ever tied to the seller, blocked ones included (stock)
+    "muted",             # contacts who hide the seller's Moments (stock)
+    "blocked",           # consumers who blocked/unfriended the seller (stock)
+    "wom_positive",      # recommendations sent (flow)
+    "wom_negative",      # warnings sent (flow)
+    "enquiries",         # enquiries received (flow)
+    "replies",           # enquiries answered (flow)
+    "group_members",     # stock
+    "resellers",         # stock
+)
+
+#: per-day market-wide columns
+MARKET_COLUMNS = (
+    "platform_activity",  # mean platform activity of consumers in [0, 1]
+    "commercial_share",   # mean commercial share of consumers' feeds
+    "with_need",          # consumers with an unmet need
+    "purchases",          # all purchases today
+)
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """Everything one run produced.
+
+    Attributes
+    ----------
+    config : the resolved RunConfig (seed included)
+    daily : DataFrame, one row per (day, seller), columns ``day, seller`` + DAILY_COLUMNS
+    market : DataFrame, one row per day, columns ``day`` + MARKET_COLUMNS
+    summary : DataFrame, one row per seller (see :func:`summarize`)
+    cascades : DataFrame with columns ``seller, parent, child, day`` (empty unless traced):
+        each row is a purchase caused by a friend's recommendation (who converted whom)
+    cascade_sizes : DataFrame with columns ``seller, root, size``: buyers per referral tree
+    """
+
+    config: RunConfig
+    daily: pd.DataFrame
+    market: pd.DataFrame
+    summary: pd.DataFrame
+    cascades: pd.DataFrame
+    cascade_sizes: pd.DataFrame
+
+
+def seller_stocks(state, s: int, interest_threshold: float) -> dict:
+    """End-of-day stocks of seller ``s`` read off the state (see DAILY_COLUMNS).
+
+    Contact-level stocks are computed on the seller's contact indices, which are few compared
+    with the population, so recording stays cheap at a million consumers.
+    """
+    tied = np.flatnonzero(state.tie[s] > 0)
+    blocked = state.blocked[s, tied]
+    trust, ann = state.trust[s, tied], state.annoyance[s, tied]
+    aware = state.aware[s]
+    purchases = state.purchases[s]
+    interested = aware & ~state.blocked[s]
+    interested &= state.trust[s] >= interest_threshold
+    return {
+        "aware": int(np.count_nonzero(aware)),
+        "interested": int(np.count_nonzero(interested)),
+        "customers": int(np.count_nonzero(purchases)),
+        "repeat_customers": int(np.count_nonzero(purchases > 1)),
+        "mean_trust": float(trust.mean()) if len(tied) else float("nan"),
+        "mean_annoyance": float(ann.mean()) if len(tied) else float("nan"),
+        "followers": int(len(tied) - np.count_nonzero(blocked)),
+        "contacts": int(len(tied)),
+        "muted": int(np.count_nonzero(state.muted[s, tied] & ~blocked)),
+        "blocked": int(np.count_nonzero(blocked)),
+        "group_members": int(np.count_nonzero(state.in_group[s])),
+        "resellers": int(np.count_nonzero(state.reseller[s])),
+    }
+
+
+def cascade_sizes(state, seller_names) -> pd.DataFrame:
+    """Buyers per referral tree: one row per (seller, root) with at least one buyer."""
+    frames = []
+    for s, name in enumerate(seller_names):
+        bought = state.purchases[s] > 0
+        roots = state.root[s][bought]
+        roots = roots[roots >= 0]
+        ids, size = np.unique(roots, return_counts=True)
+        frames.append(pd.DataFrame({"seller": name, "root": ids.astype(np.int64), "size": size.astype(np.int64)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _first_day_reaching(cum: np.ndarray, level: float) -> float:
+    hit = np.flatnonzero(cum >= level)
+    return float(hit[0] + 1) if len(hit) and level > 0 else float("nan")
+
+
+def summarize(daily: pd.DataFrame, sizes: pd.DataFrame, totals: dict, strategies: dict,
+              late_window: int = 30) -> pd.DataFrame:
+    """Per-seller run KPIs from the daily series, the cascade sizes and breakdown totals.
+
+    ``totals[seller]`` holds summed breakdown arrays from the engine (exposures and
+    conversions by tie, WOM messages by tie, purchases by channel).
+    """
+    rows = []
+    for name, g in daily.groupby("seller", sort=False):
+        g = g.sort_values("day")
+        sales = g["purchases"].to_numpy(float)
+        cum = np.cumsum(sales)
+        total = cum[-1] if len(cum) else 0.0
+        smooth = pd.Series(sales).rolling(7, min_periods=1).mean().to_numpy()
+        peak_i = int(np.argmax(smooth)) if len(smooth) else 0
+        late = sales[-late_window:].mean() if len(sales) else 0.0
+        last = g.iloc[-1]
+        t = totals[name]
+        exp_tie, conv_tie = t["exposures_by_tie"], t["seller_conversions_by_tie"]
+        wom_sent, wom_conv = t["wom_sent_by_tie"], t["wom_conversions_by_tie"]
+        ratio = lambda a, b: float(a / b) if b > 0 else float("nan")  # noqa: E731
+        sz = sizes.loc[sizes["seller"] == name, "size"].to_numpy()
+        rows.append({
+            "seller": name,
+            "strategy": strategies[name],
+            "purchases": int(total),
+            "revenue": float(g["revenue"].sum()),
+            "cost": float(g["cost"].sum()),
+            "profit": float(g["revenue"].sum() - g["cost"].sum()),
+            "customers": int(last["customers"]),
+            "repeat_customers": int(last["repeat_customers"]),
+            "followers_end": int(last["followers"]),
+            "followers_max": int(g["followers"].max()),
+            "contacts": int(last["contacts"]),
+            "buyers_per_follower": ratio(last["customers"], g["followers"].max()),
+            "muted": int(last["muted"]),
+            "blocked": int(last["blocked"]),
+            "muted_blocked_share": ratio(last["muted"] + last["blocked"], last["contacts"]),
+            "mean_trust_end": float(last["mean_trust"]),
+            "mean_annoyance_end": float(last["mean_annoyance"]),
+            "time_to_half_sales": _first_day_reaching(cum, total / 2.0),
+            "peak_day": int(g["day"].iloc[peak_i]) if len(g) else 0,
+            "peak_sales": float(smooth[peak_i]) if len(smooth) else 0.0,
+            "late_vs_peak": ratio(late, smooth[peak_i]) if len(smooth) else float("nan"),
+            "purchases_wom": int(g["purchases_wom"].sum()),
+            "wom_positive": int(g["wom_positive"].sum()),
+            "wom_negative": int(g["wom_negative"].sum()),
+            "conv_per_exposure_strong": ratio(conv_tie[3], exp_tie[3]),
+            "conv_per_exposure_weak": ratio(conv_tie[2], exp_tie[2]),
+            "conv_per_exposure_stranger": ratio(conv_tie[1], exp_tie[1]),
+            "wom_conv_strong": ratio(wom_conv[1], wom_sent[1]),
+            "wom_conv_weak": ratio(wom_conv[0], wom_sent[0]),
+            "cascades": int(len(sz)),
+            "cascade_median": float(np.median(sz)) if len(sz) else float("nan"),
+            "cascade_p99": float(np.percentile(sz, 99)) if len(sz) else float("nan"),
+            "cascade_max": int(sz.max()) if len(sz) else 0,
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,304 @@
+"""Results folders: write one run's outputs atomically, read them back for analysis.
+
+A results folder is complete or absent. It is assembled in a hidden temporary sibling directory
+and renamed into place only when every file is written, so an interrupted or failed run never
+leaves a half-written folder that a later analysis would mistake for a finished one.
+
+Layout of a folder written by :func:`write_run`::
+
+    config.yaml         the resolved configuration, with each seller's resolved strategy
+    daily.parquet       one row per (day, seller): day, seller + metrics.DAILY_COLUMNS
+    daily.csv           the same table as CSV
+    market.csv          one row per day: day + metrics.MARKET_COLUMNS
+    summary.csv         one row per seller
+    cascades.parquet    who converted whom: seller, parent, child, day (may be empty)
+    cascade_sizes.csv   buyers per referral tree: seller, root, size
+    plot.png            overview figure (report.plot_run), unless plotting is off
+    manifest.json       versions, seed, config name, git commit, start/end times; written last
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from viralsim.metrics import RunResult
+
+__all__ = ["write_run", "read_run", "check_out_dir", "MANIFEST", "TABLES"]
+
+MANIFEST = "manifest.json"
+
+#: table name -> file name, as returned by :func:`read_run`
+TABLES = {
+    "daily": "daily.parquet",
+    "market": "market.csv",
+    "summary": "summary.csv",
+    "cascades": "cascades.parquet",
+    "cascade_sizes": "cascade_sizes.csv",
+}
+
+_CASCADE_COLUMNS = ("seller", "parent", "child", "day")
+_CASCADE_SIZE_COLUMNS = ("seller", "root", "size")
+
+
+def check_out_dir(out_dir: str | Path) -> None:
+    """Check that a results folder can be written at ``out_dir`` without destroying anything else.
+
+    An existing ``out_dir`` is replaced by :func:`write_run`, so it must be an earlier results
+    folder (it holds ``manifest.json``) or empty; anything else, a typo such as ``--out .`` or
+    ``--out ~/Documents`` for example, is refused rather than deleted.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The results folder to be written.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out_dir`` exists and is a file, or a non-empty directory that is not a results folder.
+    PermissionError
+        If the nearest existing parent directory is not writable.
+    """
+    out_dir = Path(out_dir).absolute()
+    if out_dir.exists() or out_dir.is_symlink():
+        if not out_dir.is_dir():
+            raise FileExistsError(f"{out_dir} exists and is not a directory")
+        if not (out_dir / MANIFEST).is_file() and any(out_dir.iterdir()):
+            raise FileExistsError(
+                f"{out_dir} exists and is not a viralsim results folder (no {MANIFEST}); "
+                "refusing to replace it, choose another output directory"
+            )
+    parent = out_dir.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot create {out_dir}: {parent} is not a writable directory")
+
+
+def write_run(
+    result: RunResult,
+    out_dir: str | Path,
+    *,
+    plot: bool = True,
+    started: datetime | None = None,
+    finished: datetime | None = None,
+) -> Path:
+    """Write a run's results folder atomically.
+
+    Parameters
+    ----------
+    result : RunResult
+        What the run produced.
+    out_dir : str or Path
+        Results folder to create. Missing parents are created. An existing results folder is
+        replaced, but only after the new one is complete.
+    plot : bool, default True
+        Also draw ``plot.png`` with :func:`viralsim.report.plot_run`.
+    started, finished : datetime, optional
+        When the run started and ended (UTC is assumed for naive values), recorded in the
+        manifest; both default to the time of writing.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Raises
+    ------
+    FileExistsError, PermissionError
+        See :func:`check_out_dir`; nothing is written.
+    Exception
+        Whatever failed while writing is re-raised after the temporary directory is removed;
+        ``out_dir`` is then absent, or still the previous results folder if there was one.
+
+    Notes
+    -----
+    CSV files are written with shortest round-trip float formatting, ``\\n`` line endings and
+    no index, and Parquet files without timestamps, so the same result gives byte-identical
+    data files; only ``manifest.json`` (times) and ``plot.png`` (renderer metadata) vary.
+    """
+    out_dir = Path(out_dir)
+    target = out_dir.absolute()
+    check_out_dir(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(timezone.utc)
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)  # left by an earlier crash of a process that had our pid
+    try:
+        tmp.mkdir()
+        _write_contents(result, tmp, plot=plot, started=started or now, finished=finished or now)
+        _swap_into_place(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def read_run(out_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Read the tables of a results folder.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        A folder written by :func:`write_run`.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``daily``, ``market``, ``summary``, ``cascades`` and ``cascade_sizes`` (see the module
+        docstring for their columns).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``out_dir`` is not a complete results folder.
+    """
+    import pandas as pd
+
+    out_dir = Path(out_dir)
+    if not (out_dir / MANIFEST).is_file():
+        raise FileNotFoundError(f"{out_dir} is not a viralsim results folder (no {MANIFEST})")
+    tables = {}
+    for name, filename in TABLES.items():
+        path = out_dir / filename
+        if filename.endswith(".parquet"):
+            tables[name] = pd.read_parquet(path)
+        else:
+            # Seller names are text even when they look like numbers ("001") or like missing
+            # values ("NA"); only the empty cells the writer emits for NaN are missing.
+            tables[name] = pd.read_csv(path, dtype={"seller": str}, keep_default_na=False, na_values=[""])
+    return tables
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _write_contents(result: RunResult, folder: Path, *, plot: bool, started: datetime, finished: datetime) -> None:
+    from viralsim.config.load import dump_config
+
+    (folder / "config.yaml").write_text(dump_config(result.config), encoding="utf-8", newline="\n")
+    daily = _flat(result.daily)
+    _write_parquet(daily, folder / "daily.parquet")
+    _write_csv(daily, folder / "daily.csv")
+    _write_csv(_flat(result.market), folder / "market.csv")
+    _write_csv(_flat(result.summary), folder / "summary.csv")
+    _write_parquet(_ensure_columns(result.cascades, _CASCADE_COLUMNS), folder / "cascades.parquet")
+    _write_csv(_ensure_columns(result.cascade_sizes, _CASCADE_SIZE_COLUMNS), folder / "cascade_sizes.csv")
+    if plot:
+        # Looked up at call time (not imported by name) so tests can substitute a failing plot.
+        from viralsim import report
+
+        report.plot_run(result, folder / "plot.png")
+    manifest = _manifest(result, started, finished, files=sorted(p.name for p in folder.iterdir()))
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="\n")
+
+
+def _swap_into_place(tmp: Path, target: Path) -> None:
+    if not (target.exists() or target.is_symlink()):
+        tmp.rename(target)
+        return
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    if old.exists():
+        shutil.rmtree(old)
+    target.rename(old)
+    try:
+        tmp.rename(target)
+    except BaseException:
+        old.rename(target)
+        raise
+    # The new folder is in place; failing to delete the old copy must not fail the run.
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    # pandas formats floats with repr (shortest round trip), which is deterministic and exact;
+    # the line terminator is pinned because its default is the platform's os.linesep.
+    df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+
+
+def _flat(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with a meaningful index (e.g. sellers) turned into columns, so files keep it."""
+    import pandas as pd
+
+    if isinstance(df.index, pd.RangeIndex) and df.index.name is None:
+        return df.reset_index(drop=True)
+    return df.reset_index()
+
+
+def _ensure_columns(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """An empty table keeps its documented columns even if the engine built it bare."""
+    if len(df) == 0 and not set(columns) <= set(df.columns):
+        import pandas as pd
+
+        return pd.DataFrame({c: df[c] if c in df.columns else pd.Series([], dtype="int64") for c in columns})
+    return _flat(df)
+
+
+def _manifest(result: RunResult, started: datetime, finished: datetime, files: list[str]) -> dict:
+    return {
+        "viralsim": _viralsim_version(),
+        "python": platform.python_version(),
+        "numpy": _version("numpy"),
+        "networkx": _version("networkx"),
+        "mesa": _version("mesa"),
+        "pandas": _version("pandas"),
+        "pyarrow": _version("pyarrow"),
+        "seed": result.config.seed,
+        "config_name": result.config.name,
+        "git_commit": _git_commit(),
+        "started_utc": _utc(started),
+        "finished_utc": _utc(finished),
+        "files": files,
+    }
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _viralsim_version() -> str | None:
+    import viralsim
+
+    # A source checkout's own version string wins over possibly stale installed metadata.
+    return getattr(viralsim, "__version__", None) or _version("viralsim")
+
+
+def _git_commit() -> str | None:
+    """Commit of the current working directory's git checkout, or None outside one."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit or None
+
+
+def _utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
