@@ -208,6 +208,8 @@ class PurchaseParams(Frozen):
     need_rate: Prob = 0.02
     #: mean duration (days) of an unmet need before it lapses
     need_duration: Pos = 14.0
+    #: needs created per effective ad seen (advertising taps latent needs; seed 004 L133)
+    impulse_per_ad: Prob = 0.01
     #: purchase stimulus per (worn-in) ad seen / value post seen / direct message / answered enquiry
     ad_conversion: Prob = 0.02
     #: stimulus per prize/flash-sale post seen (seed 002 L263; seed 003 L127: prize posts pull most)

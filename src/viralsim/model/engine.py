@@ -103,10 +103,11 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
       1 needs arrive/lapse  2 trust relaxes, annoyance/memory/referral decay
       3 sellers add strangers  4 KOL seeding (first day)  5 feeds deliver posts (and the
       platform's harassment warning)
-      6 direct messages  7 groups  8 trust from value content  9 enquiries and service
-      10 purchases  11 annoyance (+ trust erosion, wear-out memory)  12 settlement
-      13 word of mouth (recommendations, warnings)  14 mute/block (+ warnings by blockers)
-      15 platform activity
+      6 direct messages  7 groups  8 needs created by ads  9 trust from value content
+      10 enquiries and service  11 purchases  12 annoyance (+ trust erosion, wear-out memory)
+      13 settlement
+      14 word of mouth (recommendations, warnings)  15 mute/block (+ warnings by blockers)
+      16 platform activity
     """
     c = config
     n_s = state.n_sellers
@@ -137,6 +138,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
     for plan in plans:
         flows["messages_sent"][plan.index] = contacts.send_messages(state, day, plan, rng=rng)
         group_seen[plan.index] = groups.run_groups(state, day, plan, c.purchase, c.trust, rng=rng)
+    needs.impulse_needs(state, day, c.purchase, c.annoyance, rng=rng)
     trust.gain_from_content(state, day, c.trust)
     for plan in plans:
         e, r = contacts.answer_enquiries(state, day, plan, c.purchase, c.trust, rng=rng)

@@ -102,6 +102,7 @@ class Day:
     group_seen: np.ndarray            # group value posts read today
     touched: np.ndarray               # bool, any contact with the seller today
     saw_posts: np.ndarray             # bool, read a post about the seller's product today
+    impulse: np.ndarray               # bool, an ad created a want for the seller's product today
     commercial_load: np.ndarray       # (n,) commercial posts in the feed today
 
     @classmethod
@@ -113,5 +114,5 @@ class Day:
             seen_life=z(np.int16), seen_reseller=z(np.int32), seen_ad_idle=z(np.int16),
             seen_prize_idle=z(np.int16),
             messages=z(np.int16), solicited=z(bool), replied=z(bool), group_seen=z(np.int16),
-            touched=z(bool), saw_posts=z(bool), commercial_load=np.zeros(n),
+            touched=z(bool), saw_posts=z(bool), impulse=z(bool), commercial_load=np.zeros(n),
         )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from viralsim.config.schema import PurchaseParams
-from viralsim.model.state import State
+from viralsim.config.schema import AnnoyanceParams, PurchaseParams
+from viralsim.model.rules.annoyance import effective_ads
+from viralsim.model.state import Day, State
 
 
 def arrive_needs(state: State, params: PurchaseParams, *, rng: np.random.Generator) -> None:
@@ -33,3 +34,29 @@ def initial_needs(is_consumer: np.ndarray, params: PurchaseParams, *, rng: np.ra
         return is_consumer.copy()
     share = params.need_rate / (params.need_rate + 1.0 / params.need_duration)
     return is_consumer & (rng.random(len(is_consumer)) < share)
+
+
+def impulse_needs(state: State, day: Day, params: PurchaseParams, annoyance: AnnoyanceParams,
+                  *, rng: np.random.Generator) -> int:
+    """Ads seen today can create a want for the advertised product, for today only.
+
+    P(impulse toward seller s) = 1 - exp(-k x effective ads of s seen today), for consumers
+    without a category need. Advertising taps latent needs (seed 004 L133: "创造需求的关键,
+    是挖掘客户潜在的需求"); the want is for that seller's product and acts the same day
+    (an impulse purchase), so one seller's ads never create demand for a rival. Worn-out ads
+    create fewer wants (rules.annoyance wear-out). k = ``impulse_per_ad``.
+
+    Returns the number of impulses. Modifies: ``day.impulse``.
+    """
+    if params.impulse_per_ad <= 0 or params.always_need:
+        return 0
+    total = 0
+    for s in range(state.n_sellers):
+        idx = np.flatnonzero(day.touched[s])
+        idx = idx[~state.need[idx]]
+        ads = day.seen_ad[s, idx] + day.seen_prize[s, idx] + day.seen_reseller[s, idx]
+        dose = effective_ads(ads, state.memory[s, idx], annoyance)
+        hit = idx[rng.random(len(idx)) < -np.expm1(-params.impulse_per_ad * dose)]
+        day.impulse[s, hit] = True
+        total += len(hit)
+    return total

@@ -74,7 +74,7 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
                    *, rng: np.random.Generator) -> list[Purchases]:
     """Consumers with a need buy from at most one seller today.
 
-    For seller s: p_s = [need] x G_T x G_A x min(1, pf x (sum of stimulus components except
+    For seller s: p_s = [need or impulse toward s] x G_T x G_A x min(1, pf x (sum of stimulus components except
     referral) + pf_ref x referral), with trust gate G_T (:func:`trust_gate`; 1 when
     ``trust_gating`` is off), annoyance gate G_A = 1 / (1 + A / A_half) on yesterday's annoyance
     (seed 000 L137: spam makes buyers hesitate), price factor pf = (P_ref / P)^eps and pf_ref the same at the referral
@@ -87,7 +87,8 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
 
     Modifies: ``state.need`` (cleared by a purchase unless ``always_need``).
     """
-    idx = np.flatnonzero(state.need)
+    impulse = day.impulse.any(axis=0)
+    idx = np.flatnonzero(state.need | impulse)
     # Only needy consumers with some stimulus toward some seller can buy: filter cheaply first.
     live = np.zeros(len(idx), dtype=bool)
     for plan in plans:
@@ -115,6 +116,7 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
         if annoyance.enabled:
             p /= 1.0 + state.annoyance[s, idx] / annoyance.half_effect
         p[state.blocked[s, idx]] = 0.0
+        p[~(state.need[idx] | day.impulse[s, idx])] = 0.0
         probs[s] = p
         weighted.append(comp)
 
@@ -140,5 +142,5 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
         chan[total <= 0] = CHANNELS.index("ad")
         out.append(Purchases(idx[mine], chan))
     if not purchase.always_need:
-        state.need[idx[cols]] = False
+        state.need[idx[cols]] = False   # an impulse purchase had no category need to clear
     return out
