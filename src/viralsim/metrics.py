@@ -31,7 +31,8 @@ DAILY_COLUMNS = (
     "purchases",         # purchases today (flow)
     "purchases_wom",     # purchases attributed to a friend's recommendation (flow)
     "revenue",           # flow, yuan
-    "cost",              # flow, yuan (unit costs + action costs + commissions + rewards)
+    "cost",              # flow, yuan (unit costs + action costs + commissions + KOL gifts);
+                         #   referral discounts are taken off revenue instead
     "mean_trust",        # mean trust over the seller's contacts, blocked ones included (stock)
     "mean_annoyance",    # mean annoyance over the same contacts (stock)
     "followers",         # contacts not blocked (stock)

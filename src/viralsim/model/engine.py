@@ -91,9 +91,18 @@ def init_state(config: RunConfig, topo: Topology, seller_nodes: np.ndarray,
         memory=full(0.0, float), referral=full(0.0, float), referrer=full(-1, np.int32),
         referrer_strong=full(False, bool), root=full(-1, np.int32), purchases=full(0, np.int32),
         bought_friends=full(0, np.int32), reseller_friends=full(0, np.int32),
+        trace_cascades=config.trace_cascades,
         aware=tie > NO_TIE, muted=full(False, bool), blocked=full(False, bool),
-        in_group=full(False, bool), reseller=full(False, bool), group_activity=np.zeros(n_s),
+        in_group=full(False, bool), engaged=full(False, bool), reseller=full(False, bool),
+        # Groups start hot (热火朝天) and cool unless fed with value content (seed 002 L371).
+        group_activity=np.array([1.0 if spec_groups_enabled(spec) else 0.0 for spec in config.sellers.values()]),
     )
+
+
+def spec_groups_enabled(spec: SellerSpec) -> bool:
+    """Whether the seller's resolved strategy runs groups."""
+    from viralsim.config.presets import resolve_strategy
+    return resolve_strategy(spec).groups.enabled
 
 
 def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.random.Generator) -> dict:
@@ -193,7 +202,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
         flows["exposures_life"][s] = seen[s, 2]
         flows["exposures_prize"][s] = seen[s, 3]
         flows["exposures_reseller"][s] = seen[s, 4]
-        flows["reach"][s] = np.count_nonzero(day.touched[s])
+        flows["reach"][s] = len(day.touched_idx(s))
         flows["cost"][s] += action_cost(plan, flows, s, int(np.count_nonzero(state.in_group[s])))
     flows["commercial_load"] = day.commercial_load
     state.day += 1

@@ -57,9 +57,12 @@ class State:
     muted: np.ndarray                 # (S, n) bool: hides the seller's Moments (tie kept)
     blocked: np.ndarray               # (S, n) bool: blocked/unfriended (tie removed)
     in_group: np.ndarray              # (S, n) bool
+    engaged: np.ndarray               # (S, n) bool: may feel a pull beyond today's contacts
+                                      #   (a recommendation, a friend who bought, a group)
     reseller: np.ndarray              # (S, n) bool
     group_activity: np.ndarray        # (S,) float64 in [0, 1]
     day: int = 0
+    trace_cascades: bool = True
     cascade_log: list = field(default_factory=list)   # arrays (seller, parent, child, day)
 
     @property
@@ -83,6 +86,8 @@ class State:
         assert not np.any(self.purchases[:, ~self.is_consumer]), "a seller node bought"
         assert not np.any(self.blocked & (self.tie == NO_TIE)), "blocked without a tie"
         assert np.all(self.bought_friends >= 0) and np.all(self.reseller_friends >= 0)
+        assert not np.any((self.bought_friends > 0) & ~self.engaged), "a pull not marked engaged"
+        assert not np.any(self.in_group & ~self.engaged), "a group member not marked engaged"
 
 
 @dataclass(eq=False)
@@ -104,6 +109,13 @@ class Day:
     saw_posts: np.ndarray             # bool, read a post about the seller's product today
     impulse: np.ndarray               # bool, an ad created a want for the seller's product today
     commercial_load: np.ndarray       # (n,) commercial posts in the feed today
+    _touched_idx: dict = field(default_factory=dict)
+
+    def touched_idx(self, s: int) -> np.ndarray:
+        """Indices of consumers touched by seller ``s`` today (cached: call after all contact rules)."""
+        if s not in self._touched_idx:
+            self._touched_idx[s] = np.flatnonzero(self.touched[s])
+        return self._touched_idx[s]
 
     @classmethod
     def empty(cls, n_sellers: int, n: int) -> "Day":

@@ -15,7 +15,7 @@ def effective_ads(seen: np.ndarray, memory: np.ndarray, params: AnnoyanceParams)
     X ads seen today on top of E recent ones gives E_w ln((E_w + E + X) / (E_w + E)), about X
     for X + E << E_w and growing only logarithmically beyond. Wear-in/wear-out (Berlyne 1970;
     Pechmann & Stewart 1988); specific ads wear out after 3-10 exposures (Batra & Ray 1986),
-    hence E_w = ``wearout_exposures`` = 5. Equal to X when annoyance is switched off.
+    hence E_w = ``wearout_exposures`` (default 10, the upper end: spammers vary their images). Equal to X when annoyance is switched off.
     """
     if not params.enabled:
         return seen.astype(float)
@@ -38,10 +38,11 @@ def add_annoyance(state: State, day: Day, annoyance: AnnoyanceParams, trust: Tru
                + w_value (X_value + X_group) + w_life X_life
                + w_msg M (f_sol if the message answered a need else 1) ]
              x (1 + f_low (1 - T))
-             + spill x w_ad x (ads seen today from other sellers, if i is s's contact)
+             + spill x w_ad x (ads seen today from other sellers, if i follows s)
 
-    Hard ads and promotions annoy (seed 000 L239-241), more at low trust (seed 001 L34), more in
-    idle time (seed 003 L133), more after many recent ads (tedium); unsolicited messages are
+    (share_idle: the share of the seller's own ads seen in the idle slot; resellers' ads count
+    as busy-slot ads.) Hard ads and promotions annoy (seed 000 L239-241), more at low trust
+    (seed 001 L34), more in idle time (seed 003 L133), more after many recent ads (tedium); unsolicited messages are
     harassment, answers to a need are not (seed 001 L23); all commercial load irritates
     (seed 003 L321). Then each unwanted contact K (ads, prize posts, reseller ads, unsolicited
     messages) erodes trust: T <- T (1 - lambda A / (A + A_half))^K ("selling before trust"
@@ -51,13 +52,12 @@ def add_annoyance(state: State, day: Day, annoyance: AnnoyanceParams, trust: Tru
     Modifies: ``state.annoyance``, ``state.trust``, ``state.memory``.
     """
     w = annoyance
-    # Only consumers touched today change, so work on index subsets, not whole rows.
-    for s in range(state.n_sellers):
-        idx = np.flatnonzero(day.touched[s])
-        if len(idx) == 0:
-            continue
-        ads = (day.seen_ad[s, idx] + day.seen_prize[s, idx] + day.seen_reseller[s, idx]).astype(float)
-        if w.enabled:
+    # Only consumers touched today change, so work on their indices, not on whole rows.
+    touched = [day.touched_idx(s) for s in range(state.n_sellers)]
+    ads = [(day.seen_ad[s, idx] + day.seen_prize[s, idx] + day.seen_reseller[s, idx]).astype(float)
+           for s, idx in enumerate(touched)]
+    for s, idx in enumerate(touched):
+        if w.enabled and len(idx):
             mem = state.memory[s, idx]
             hard = (w.weight_ad * (day.seen_ad[s, idx] + day.seen_reseller[s, idx])
                     + w.weight_prize * day.seen_prize[s, idx])
@@ -69,18 +69,17 @@ def add_annoyance(state: State, day: Day, annoyance: AnnoyanceParams, trust: Tru
             msgs = w.weight_message * day.messages[s, idx] * msg_factor
             low_trust = 1.0 + w.low_trust_factor * (1.0 - state.trust[s, idx])
             state.annoyance[s, idx] += (hard + soft + msgs) * low_trust
-        state.memory[s, idx] += ads
-    if w.enabled and w.load_spillover > 0 and state.n_sellers > 1:
-        both = np.flatnonzero(day.touched.any(axis=0))
-        ads = day.seen_ad[:, both] + day.seen_prize[:, both] + day.seen_reseller[:, both]
-        others = ads.sum(axis=0)[None, :] - ads
-        tied = state.tie[:, both] > NO_TIE
-        state.annoyance[:, both] += w.load_spillover * w.weight_ad * others * tied
+        state.memory[s, idx] += ads[s]
+    if w.enabled and w.load_spillover > 0:
+        # Seller r's ads irritate the consumer toward every other seller s she follows.
+        for r, idx in enumerate(touched):
+            for s in range(state.n_sellers):
+                if s != r and len(idx):
+                    follows = (state.tie[s, idx] > NO_TIE) & ~state.blocked[s, idx]
+                    state.annoyance[s, idx] += w.load_spillover * w.weight_ad * ads[r] * follows
     if w.enabled and trust.enabled and trust.loss_per_unwanted > 0:
-        for s in range(state.n_sellers):
-            idx = np.flatnonzero(day.touched[s])
-            unwanted = (day.seen_ad[s, idx] + day.seen_prize[s, idx] + day.seen_reseller[s, idx]
-                        + day.messages[s, idx] * ~day.solicited[s, idx])
+        for s, idx in enumerate(touched):
+            unwanted = ads[s] + day.messages[s, idx] * ~day.solicited[s, idx]
             hit = unwanted > 0
             idx, unwanted = idx[hit], unwanted[hit]
             a = state.annoyance[s, idx]

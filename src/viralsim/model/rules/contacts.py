@@ -85,7 +85,8 @@ def answer_enquiries(state: State, day: Day, plan: DayPlan, purchase: PurchasePa
     cand = np.flatnonzero(prompted & state.need & ~state.blocked[s])
     if len(cand) == 0:
         return 0, 0
-    p = purchase.enquiry_prob * (trust_gate(state.trust[s, cand], purchase) if trust.enabled else 1.0)
+    gated = trust.enabled and purchase.trust_gating
+    p = purchase.enquiry_prob * (trust_gate(state.trust[s, cand], purchase) if gated else 1.0)
     asking = cand[rng.random(len(cand)) < p]
     capacity = stochastic_round(plan.strategy.service_capacity, rng)
     answered = sample_without_replacement(asking, capacity, rng)

@@ -60,7 +60,7 @@ def deliver_posts(state: State, day: Day, plans: Sequence[DayPlan], feed: FeedPa
         s = plan.index
         r_idx = np.empty(0, dtype=np.int64)
         if plan.reseller_posts > 0:
-            r_idx = np.flatnonzero((state.reseller_friends[s] > 0) & ~state.blocked[s])
+            r_idx = np.flatnonzero((state.reseller_friends[s] > 0) & ~state.blocked[s] & state.is_consumer)
         resold.append(r_idx)
     # Only feeds holding commercial posts need a read probability: work on their union.
     union = np.unique(np.concatenate(visible + resold)) if plans else np.empty(0, dtype=np.int64)

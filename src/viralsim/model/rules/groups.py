@@ -40,6 +40,7 @@ def run_groups(state: State, day: Day, plan: DayPlan, purchase: PurchaseParams,
             pool = rng.permutation(np.flatnonzero(interested))
             invite = np.concatenate([invite, pool[: plan.invites - len(invite)]])
         state.in_group[s, invite] = True
+        state.engaged[s, invite] = True
         state.aware[s, invite] = True
     members = np.flatnonzero(state.in_group[s])
     if len(members) and plan.group_posts > 0:

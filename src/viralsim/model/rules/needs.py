@@ -52,7 +52,7 @@ def impulse_needs(state: State, day: Day, params: PurchaseParams, annoyance: Ann
         return 0
     total = 0
     for s in range(state.n_sellers):
-        idx = np.flatnonzero(day.touched[s])
+        idx = day.touched_idx(s)
         idx = idx[~state.need[idx]]
         ads = day.seen_ad[s, idx] + day.seen_prize[s, idx] + day.seen_reseller[s, idx]
         dose = effective_ads(ads, state.memory[s, idx], annoyance)

@@ -72,7 +72,7 @@ def price_factor(price: float, params: PurchaseParams) -> float:
 def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: PurchaseParams,
                    trust: TrustParams, annoyance: AnnoyanceParams,
                    *, rng: np.random.Generator) -> list[Purchases]:
-    """Consumers with a need buy from at most one seller today.
+    """Consumers with a need, or an impulse from today's ads, buy from at most one seller today.
 
     For seller s: p_s = [need or impulse toward s] x G_T x G_A x min(1, pf x (sum of stimulus components except
     referral) + pf_ref x referral), with trust gate G_T (:func:`trust_gate`; 1 when
@@ -87,15 +87,11 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
 
     Modifies: ``state.need`` (cleared by a purchase unless ``always_need``).
     """
-    impulse = day.impulse.any(axis=0)
-    idx = np.flatnonzero(state.need | impulse)
-    # Only needy consumers with some stimulus toward some seller can buy: filter cheaply first.
-    live = np.zeros(len(idx), dtype=bool)
-    for plan in plans:
-        s = plan.index
-        live |= day.touched[s, idx] | (state.referral[s, idx] > 0) | (state.bought_friends[s, idx] > 0)
-        live |= state.in_group[s, idx]
-    idx = idx[live]
+    # Only consumers with a need (or an impulse) and some stimulus toward some seller can buy:
+    # today's contacts, or a standing pull (state.engaged). Filter with cheap boolean rows first.
+    live = (state.engaged | day.touched).any(axis=0)
+    live &= state.need | day.impulse.any(axis=0)
+    idx = np.flatnonzero(live)
     n_s = len(plans)
     empty = [Purchases(np.empty(0, np.int64), np.empty(0, np.int64)) for _ in plans]
     if len(idx) == 0:

@@ -31,7 +31,7 @@ def decay_stocks(state: State, annoyance: AnnoyanceParams, wom: WomParams) -> No
 
     A(t+1) = A(t) 2^(-1/h_A): annoyance fades fast while brand memory stays (Kronrod & Huber
     2019); E(t+1) = E(t) 2^(-1/h_E) (recent ad exposures driving wear-out); R(t+1) =
-    R(t) 2^(-1/h_R) (a recommendation's pull fades over about a week).
+    R(t) 2^(-1/h_R) (a recommendation's pull fades over a couple of weeks).
 
     Modifies: ``state.annoyance``, ``state.memory``, ``state.referral``.
     """

@@ -64,12 +64,14 @@ def settle_purchases(state: State, plan: DayPlan, bought: Purchases, purchase: P
     parent_root = state.root[s, parent[linked]]
     roots[linked] = np.where(parent_root >= 0, parent_root, parent[linked])
     state.root[s, new] = roots
-    if linked.any():
+    if linked.any() and state.trace_cascades:
         state.cascade_log.append(
             np.stack([np.full(linked.sum(), s), parent[linked], new[linked],
                       np.full(linked.sum(), state.day)]).astype(np.int64)
         )
     add_to_neighbors(state.topo, state.bought_friends[s], new)
+    if len(new):
+        state.engaged[s] |= state.bought_friends[s] > 0
 
     if strategy.reseller_prob > 0:
         cand = b[satisfied & ~state.reseller[s, b]]

@@ -22,7 +22,7 @@ def gain_from_content(state: State, day: Day, params: TrustParams) -> None:
         return
     g_group = min(1.0, params.gain_value * params.group_gain_multiplier)
     for s in range(state.n_sellers):
-        idx = np.flatnonzero(day.touched[s])
+        idx = day.touched_idx(s)
         value, group = day.seen_value[s, idx], day.group_seen[s, idx]
         hit = (value > 0) | (group > 0)
         idx, value, group = idx[hit], value[hit], group[hit]
@@ -34,7 +34,8 @@ def purchase_outcome(trust: np.ndarray, satisfied: np.ndarray, params: TrustPara
     """Trust after a purchase: satisfied T + g (1 - T), dissatisfied T (1 - l), with l > g.
 
     A good purchase confirms trust; a product failure breaks the relationship (seed 000 L137) —
-    trust is lost faster than it is gained (Slovic 1993's asymmetry; defaults g = 0.15, l = 0.40).
+    trust is lost faster than it is gained (the asymmetry principle of Slovic, "Perceived risk,
+    trust, and democracy", Risk Analysis 13(6):675-682, 1993; defaults g = 0.15, l = 0.40).
     """
     if not params.enabled:
         return trust

@@ -44,6 +44,7 @@ def recommend(state: State, s: int, senders: np.ndarray, prob: float, wom: WomPa
     beta = np.where(strong, wom.strong_persuasion, wom.weak_persuasion)
     np.add.at(state.referral[s], dst, beta)
     state.aware[s, dst] = True
+    state.engaged[s, dst] = True
     state.referrer[s, dst] = src
     state.referrer_strong[s, dst] = strong
     if trust.enabled and trust.gain_recommendation > 0:
