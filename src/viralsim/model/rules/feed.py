@@ -63,7 +63,10 @@ def deliver_posts(state: State, day: Day, plans: Sequence[DayPlan], feed: FeedPa
             r_idx = np.flatnonzero((state.reseller_friends[s] > 0) & ~state.blocked[s] & state.is_consumer)
         resold.append(r_idx)
     # Only feeds holding commercial posts need a read probability: work on their union.
-    union = np.unique(np.concatenate(visible + resold)) if plans else np.empty(0, dtype=np.int64)
+    mark = np.zeros(state.n, dtype=bool)
+    for idx in visible + resold:
+        mark[idx] = True
+    union = np.flatnonzero(mark)
     load = np.zeros((2, len(union)))
     commercial = np.zeros(len(union))
     pos_visible = [np.searchsorted(union, idx) for idx in visible]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from viralsim.config.schema import AnnoyanceParams, PurchaseParams
+from viralsim.model.rules._util import bernoulli_positions
 from viralsim.model.rules.annoyance import effective_ads
 from viralsim.model.state import Day, State
 
@@ -21,11 +22,13 @@ def arrive_needs(state: State, params: PurchaseParams, *, rng: np.random.Generat
     if params.always_need:
         state.need[:] = state.is_consumer
         return
-    u = rng.random(state.n)
-    arise = ~state.need & (u < params.need_rate)
-    lapse = state.need & (u < 1.0 / params.need_duration)
-    state.need ^= arise | lapse
-    state.need &= state.is_consumer
+    # Sparse Bernoulli draws: cost grows with the number of events, not with the population.
+    needy = np.flatnonzero(state.need)
+    lapse = needy[bernoulli_positions(len(needy), 1.0 / params.need_duration, rng)]
+    arise = bernoulli_positions(state.n, params.need_rate, rng)
+    arise = arise[~state.need[arise] & state.is_consumer[arise]]
+    state.need[lapse] = False
+    state.need[arise] = True
 
 
 def initial_needs(is_consumer: np.ndarray, params: PurchaseParams, *, rng: np.random.Generator) -> np.ndarray:
