@@ -10,10 +10,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec, Strategy
 from viralsim.model.plan import DayPlan
 from viralsim.model.rules import annoyance, contacts, feed, groups, needs, purchase, relax, settle, ties, trust, wom
-from viralsim.model.state import CHANNELS, NO_TIE, STRANGER, STRONG, WEAK, Day, State
+from viralsim.model.state import CHANNELS, NO_TIE, STRONG, WEAK, Day, State
 from viralsim.network import Topology
 
 #: per-seller flows counted by :func:`step` (stocks are read off the state by metrics)
@@ -101,7 +102,6 @@ def init_state(config: RunConfig, topo: Topology, seller_nodes: np.ndarray,
 
 def spec_groups_enabled(spec: SellerSpec) -> bool:
     """Whether the seller's resolved strategy runs groups."""
-    from viralsim.config.presets import resolve_strategy
     return resolve_strategy(spec).groups.enabled
 
 

@@ -29,6 +29,7 @@ def arrive_needs(state: State, params: PurchaseParams, *, rng: np.random.Generat
     arise = arise[~state.need[arise] & state.is_consumer[arise]]
     state.need[lapse] = False
     state.need[arise] = True
+    state.need[state.seller_nodes] = False   # sellers never shop (keeps the invariant even if perturbed)
 
 
 def initial_needs(is_consumer: np.ndarray, params: PurchaseParams, *, rng: np.random.Generator) -> np.ndarray:

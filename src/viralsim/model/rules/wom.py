@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from viralsim.config.schema import TrustParams, WomParams
-from viralsim.model.rules._util import lower_toward_zero, raise_toward_one
+from viralsim.model.rules._util import lower_toward_zero
 from viralsim.model.state import State
 
 
