@@ -235,6 +235,9 @@ class PurchaseParams(Frozen):
     trust_steepness: Annotated[float, Field(ge=0.5, le=20.0)] = 2.0
     #: needs always present and never cleared by purchase (for docking with the Bass model)
     always_need: bool = False
+    #: customers may buy again from the same seller; off turns purchase into one-time adoption
+    #: (for docking with the independent cascade and SI models)
+    repurchase: bool = True
 
 
 class WomParams(Frozen):
@@ -404,3 +407,6 @@ class RunConfig(Frozen):
     sellers: Annotated[dict[str, SellerSpec], Field(min_length=1)] = {"seller": SellerSpec()}
     #: record per-consumer cascade edges (who converted whom)
     trace_cascades: bool = True
+    #: ``fast``: the vectorised engine; ``reference``: one Mesa agent per consumer (slow, readable;
+    #: for verification and teaching, up to a few thousand consumers)
+    engine: Literal["fast", "reference"] = "fast"

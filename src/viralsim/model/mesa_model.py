@@ -160,5 +160,9 @@ class ViralModel(mesa.Model):
 
 
 def simulate(config: RunConfig, *, progress: bool = False, topology: Topology | None = None) -> RunResult:
-    """Run one configuration to its horizon and return its RunResult."""
+    """Run one configuration to its horizon with the engine it names and return its RunResult."""
+    if config.engine == "reference":
+        from viralsim.model.reference import ReferenceModel
+
+        return ReferenceModel(config, topology=topology).run(progress=progress).result()
     return ViralModel(config, topology=topology).run(progress=progress).result()

@@ -78,7 +78,8 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
     referral) + pf_ref x referral), with trust gate G_T (:func:`trust_gate`; 1 when
     ``trust_gating`` is off), annoyance gate G_A = 1 / (1 + A / A_half) on yesterday's annoyance
     (seed 000 L137: spam makes buyers hesitate), price factor pf = (P_ref / P)^eps and pf_ref the same at the referral
-    discount (group-buy price below solo price, seed 002 L263). Blocked sellers get p = 0.
+    discount (group-buy price below solo price, seed 002 L263). Blocked sellers get p = 0, and
+    so do former customers when ``repurchase`` is off (one-time adoption, for docking).
     Competing sellers share one need: P(buy) = 1 - prod_s (1 - p_s), the seller is drawn in
     proportion to p_s, and the purchase is attributed to one channel in proportion to its
     weighted stimulus (so word-of-mouth-driven purchases can be counted).
@@ -113,6 +114,8 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
             p /= 1.0 + state.annoyance[s, idx] / annoyance.half_effect
         p[state.blocked[s, idx]] = 0.0
         p[~(state.need[idx] | day.impulse[s, idx])] = 0.0
+        if not purchase.repurchase:
+            p[state.purchases[s, idx] > 0] = 0.0
         probs[s] = p
         weighted.append(comp)
 
