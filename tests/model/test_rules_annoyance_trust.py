@@ -187,16 +187,27 @@ def test_untouched_consumers_are_unchanged(kit):
 def test_spillover_reaches_only_contacts_of_the_other_seller(kit):
     """Ads of seller 1 add spill x w_ad x (ads + prize + resold of seller 1) to annoyance toward
     seller 0, for seller 0's contacts only, without the low-trust factor."""
-    cfg, st, d = _world(kit, n=8, n_sellers=2)
+    cfg, st, d = _world(kit, n=8, n_sellers=2, weight_ad=3.0)
     st.tie[0, 5] = NO_TIE                          # consumer 5 is not seller 0's contact
     st.trust[0, 4] = 0.1                           # low trust toward seller 0: no effect on spill
     for i in (4, 5):
         d.seen_ad[1, i], d.seen_prize[1, i], d.seen_reseller[1, i] = 4, 2, 1
         d.touched[1, i] = True
     ann.add_annoyance(st, d, cfg.annoyance, cfg.trust)
-    assert st.annoyance[0, 4] == pytest.approx(0.2 * 1.0 * (4 + 2 + 1), rel=1e-12)
+    assert st.annoyance[0, 4] == pytest.approx(0.2 * 3.0 * (4 + 2 + 1), rel=1e-12)
     assert st.annoyance[0, 5] == 0.0
     assert st.memory[0, 4] == 0.0, "another seller's ads do not enter this seller's wear-out memory"
+
+
+def test_spillover_skips_consumers_who_blocked_the_seller(kit):
+    """Spillover toward seller 0 reaches her followers only: a consumer who blocked seller 0 gets none."""
+    cfg, st, d = _world(kit, n=8, n_sellers=2)
+    st.blocked[0, 4] = True
+    d.seen_ad[1, [4, 5]] = 5
+    d.touched[1, [4, 5]] = True
+    ann.add_annoyance(st, d, cfg.annoyance, cfg.trust)
+    assert st.annoyance[0, 4] == 0.0
+    assert st.annoyance[0, 5] == pytest.approx(0.2 * 5, rel=1e-12)
 
 
 def test_spillover_counts_only_other_sellers_ads(kit):

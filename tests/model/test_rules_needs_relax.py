@@ -73,18 +73,28 @@ def test_always_need_gives_every_consumer_a_need_and_no_seller(kit):
     assert not st.need[[3, 17]].any()
 
 
-def test_seller_nodes_never_need(kit):
-    """Even with need_rate = 1 (and a corrupted start) seller nodes end the day without a need."""
-    cfg = kit.config(n_sellers=2, purchase={"need_rate": 1.0})
+@pytest.mark.parametrize("rate", [1.0, 0.5])
+def test_seller_nodes_never_need(kit, rate):
+    """Even with need_rate = 1 (or 0.5) seller nodes never get a need, day after day."""
+    cfg = kit.config(n_sellers=2, purchase={"need_rate": rate, "need_duration": 3.0})
     st = kit.state(cfg, kit.path(30), sellers=(0, 9), need=False)
-    st.need[[0, 9]] = True        # corrupted start: sellers with a need
     rng = np.random.default_rng(1)
     needs.arrive_needs(st, cfg.purchase, rng=rng)
     assert not st.need[[0, 9]].any()
-    assert st.need[st.is_consumer].all(), "need_rate = 1: every consumer without a need gets one"
-    for _ in range(20):
+    if rate == 1.0:
+        assert st.need[st.is_consumer].all(), "need_rate = 1: every consumer without a need gets one"
+    for _ in range(30):
         needs.arrive_needs(st, cfg.purchase, rng=rng)
         assert not st.need[[0, 9]].any()
+
+
+def test_arrive_needs_clears_a_perturbed_seller_need(kit):
+    """A need planted at a seller node (e.g. by a what-if edit) is gone after the next day."""
+    cfg = kit.config(n_sellers=2, purchase={"need_rate": 0.5})
+    st = kit.state(cfg, kit.path(30), sellers=(0, 9), need=False)
+    st.need[[0, 9]] = True
+    needs.arrive_needs(st, cfg.purchase, rng=np.random.default_rng(1))
+    assert not st.need[[0, 9]].any()
 
 
 # ------------------------------------------------------------------------------------ relax

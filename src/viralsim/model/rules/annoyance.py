@@ -34,7 +34,7 @@ def add_annoyance(state: State, day: Day, annoyance: AnnoyanceParams, trust: Tru
     For seller s and consumer i, with today's seen counts X and recent-ad memory E:
 
         dA = [ (w_ad X_ad + w_prize X_prize + w_ad X_resold) (1 + (f_idle - 1) share_idle)
-               x (1 + E / E_w)
+               x (1 + E / (E + E_w))
                + w_value (X_value + X_group) + w_life X_life
                + w_msg M (f_sol if the message answered a need else 1) ]
              x (1 + f_low (1 - T))

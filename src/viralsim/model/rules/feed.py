@@ -36,7 +36,7 @@ def visible_contacts(state: State, s: int) -> np.ndarray:
 
 
 def deliver_posts(state: State, day: Day, plans: Sequence[DayPlan], feed: FeedParams,
-                  *, rng: np.random.Generator) -> np.ndarray:
+                  *, rng: np.random.Generator) -> "FeedResult":
     """Seller and reseller posts reach feeds; each consumer reads a limited number.
 
     Per slot k (busy, idle) a consumer's feed holds O_k friends' posts plus C_k commercial posts
