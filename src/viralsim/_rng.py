@@ -8,6 +8,7 @@ sees, and the same seed gives the same bytes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,3 +37,25 @@ def stochastic_round(x: float, rng: np.random.Generator) -> int:
     """
     base = int(np.floor(x))
     return base + int(rng.random() < x - base)
+
+
+def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted positions in ``[0, total)``, each present independently with probability ``p``.
+
+    Geometric skipping (Batagelj & Brandes 2005): O(total * p) instead of O(total).
+    """
+    if total <= 0 or p <= 0.0:
+        return np.empty(0, dtype=np.int64)
+    if p >= 1.0:
+        return np.arange(total, dtype=np.int64)
+    out = []
+    last = -1
+    while True:
+        expected = (total - 1 - last) * p
+        draws = rng.geometric(p, size=int(expected + 6.0 * math.sqrt(expected) + 16))
+        pos = last + np.cumsum(draws)
+        out.append(pos[pos < total])
+        if pos[-1] >= total:
+            break
+        last = int(pos[-1])
+    return np.concatenate(out)

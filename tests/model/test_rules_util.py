@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from viralsim._rng import bernoulli_positions
 from viralsim.model.rules import _util
 
 
@@ -40,7 +41,7 @@ def test_bernoulli_positions_are_independent_bernoulli_trials(kit, m, p):
     reps = 1 if m > 1000 else 20_000
     counts, first_half = [], 0
     for _ in range(reps):
-        pos = _util.bernoulli_positions(m, p, rng)
+        pos = bernoulli_positions(m, p, rng)
         assert np.all(np.diff(pos) > 0) and (len(pos) == 0 or (pos[0] >= 0 and pos[-1] < m))
         counts.append(len(pos))
         first_half += np.count_nonzero(pos < m // 2)
@@ -49,11 +50,33 @@ def test_bernoulli_positions_are_independent_bernoulli_trials(kit, m, p):
     kit.within(first_half / max(sum(counts), 1), (m // 2) / m, kit.binom_sd(0.5, max(sum(counts), 1)))
 
 
+@pytest.mark.parametrize("m,p", [(1000, 0.02), (50, 0.5), (10_000, 0.001), (7, 0.9)])
+def test_bernoulli_positions_variance_and_per_position_rate(m, p):
+    rng = np.random.default_rng(42)
+    reps = 4000
+    hits = np.zeros(m)
+    counts = []
+    for _ in range(reps):
+        pos = bernoulli_positions(m, p, rng)
+        assert np.all(np.diff(pos) > 0) and (len(pos) == 0 or (pos[0] >= 0 and pos[-1] < m))
+        hits[pos] += 1
+        counts.append(len(pos))
+    # Total count ~ Binomial(m, p): mean and variance within 5 standard errors.
+    counts = np.array(counts, dtype=float)
+    sd = np.sqrt(m * p * (1 - p))
+    assert abs(counts.mean() - m * p) < 5 * sd / np.sqrt(reps)
+    assert abs(counts.var() / (sd ** 2) - 1) < 5 * np.sqrt(2 / reps) + 0.02
+    # Every position is hit with frequency p (no edge effects at the start or end).
+    freq = hits / reps
+    se = np.sqrt(p * (1 - p) / reps)
+    assert np.all(np.abs(freq - p) < 5.5 * se)
+
+
 def test_bernoulli_positions_edge_cases():
     rng = np.random.default_rng(0)
-    assert len(_util.bernoulli_positions(0, 0.5, rng)) == 0
-    assert len(_util.bernoulli_positions(100, 0.0, rng)) == 0
-    np.testing.assert_array_equal(_util.bernoulli_positions(7, 1.0, rng), np.arange(7))
+    assert len(bernoulli_positions(0, 0.5, rng)) == 0
+    assert len(bernoulli_positions(100, 0.0, rng)) == 0
+    np.testing.assert_array_equal(bernoulli_positions(7, 1.0, rng), np.arange(7))
 
 
 def test_sample_without_replacement():

@@ -24,6 +24,8 @@ from numbers import Integral, Real
 import networkx as nx
 import numpy as np
 
+from viralsim._rng import bernoulli_positions
+
 from .topology import _MAX_NODES, DEFAULT_STRONG_SHARE, Topology
 
 __all__ = [
@@ -100,28 +102,6 @@ def _chunks(length: int, size_range: tuple[int, int], rng: np.random.Generator):
     return starts, ends - starts
 
 
-def _bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.ndarray:
-    """Sorted positions in ``[0, total)``, each present independently with probability ``p``.
-
-    Geometric skipping (Batagelj & Brandes 2005): O(total * p) instead of O(total).
-    """
-    if total <= 0 or p <= 0.0:
-        return np.empty(0, dtype=np.int64)
-    if p >= 1.0:
-        return np.arange(total, dtype=np.int64)
-    out = []
-    last = -1
-    while True:
-        expected = (total - 1 - last) * p
-        draws = rng.geometric(p, size=int(expected + 6.0 * math.sqrt(expected) + 16))
-        pos = last + np.cumsum(draws)
-        out.append(pos[pos < total])
-        if pos[-1] >= total:
-            break
-        last = int(pos[-1])
-    return np.concatenate(out)
-
-
 def _triangle_decode(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Invert ``t = b*(b-1)/2 + a`` (``0 <= a < b``): the pair with lower-triangle index ``t``."""
     b = np.floor((1.0 + np.sqrt(8.0 * t + 1.0)) / 2.0).astype(np.int64)
@@ -142,7 +122,7 @@ def _chunk_pairs(
     """
     cells = sizes * (sizes - 1) // 2
     cell_start = np.cumsum(cells) - cells
-    pos = _bernoulli_positions(int(cells.sum()), p, rng)
+    pos = bernoulli_positions(int(cells.sum()), p, rng)
     # "right" - 1 skips empty chunks, which share their start with the next one
     chunk = np.searchsorted(cell_start, pos, side="right") - 1
     a, b = _triangle_decode(pos - cell_start[chunk])
@@ -760,7 +740,7 @@ def stochastic_block(
     within = a * n + b
     del a, b
 
-    pos = _bernoulli_positions(n * n, p_out, rng)
+    pos = bernoulli_positions(n * n, p_out, rng)
     a, b = np.divmod(pos, n)
     block_of = np.repeat(np.arange(sz.size), sz)
     keep = (a < b) & (block_of[a] != block_of[b])

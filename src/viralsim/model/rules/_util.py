@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 from viralsim.network import Topology
 
 
@@ -28,29 +29,6 @@ def add_to_neighbors(topo: Topology, counts: np.ndarray, nodes: np.ndarray) -> N
         counts += np.bincount(dst, minlength=counts.shape[0]).astype(counts.dtype)
     else:
         np.add.at(counts, dst, 1)
-
-
-def bernoulli_positions(m: int, p: float, rng: np.random.Generator) -> np.ndarray:
-    """Sorted positions of the successes among m independent Bernoulli(p) trials.
-
-    Drawn as cumulative geometric gaps, so the cost is O(number of successes) instead of O(m);
-    the distribution is exactly that of m independent draws.
-    """
-    if m <= 0 or p <= 0:
-        return np.empty(0, dtype=np.int64)
-    if p >= 1:
-        return np.arange(m, dtype=np.int64)
-    out = []
-    pos = -1
-    while True:
-        k = int(m * p + 6 * np.sqrt(m * p) + 16)
-        gaps = rng.geometric(p, size=k)
-        at = pos + np.cumsum(gaps)
-        out.append(at[at < m])
-        if at[-1] >= m:
-            break
-        pos = int(at[-1])
-    return np.concatenate(out)
 
 
 def sample_without_replacement(pool: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

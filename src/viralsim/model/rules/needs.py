@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from viralsim.config.schema import AnnoyanceParams, PurchaseParams
-from viralsim.model.rules._util import bernoulli_positions
+from viralsim._rng import bernoulli_positions
 from viralsim.model.rules.annoyance import effective_ads
 from viralsim.model.state import Day, State
 
