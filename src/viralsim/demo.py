@@ -1,0 +1,499 @@
+"""Teaching demos rendered without a browser: ``viralsim demo trust-decay``.
+
+The trust-decay demo follows one friend circle: a seller and her friends in a small
+friend-circle network. She posts for ``active_days`` days and then goes quiet (no posts, no
+messages) for ``quiet_days`` days. Every friend's trust in her and annoyance with her are
+recorded each day, with the day she mutes or blocks the seller. While the seller is quiet,
+nothing pushes trust, so it relaxes toward its baseline ``B`` (the prior of the tie) exactly as
+
+    T(t) = B + (T0 - B) * 2^(-t / h)
+
+where ``T0`` is the trust on the day she went quiet and ``h`` is ``trust.half_life``
+(``docs/model.md``, relaxation). The demo draws that curve beside the simulated trust of one
+friend to whom nothing else happens while the seller is quiet (no purchase, no warning from a
+friend). The same circle is then shown under the community strategy.
+
+Everything is drawn with bare matplotlib Figures (no pyplot state); the GIFs are assembled with
+Pillow from rendered frames and kept small (about 1 MB).
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from viralsim.config.schema import RunConfig
+
+__all__ = ["CircleTrace", "trace_circle", "demo_config", "trust_decay", "closed_form", "figure", "gif",
+           "caption", "DEMO_SEED"]
+
+#: seed of the demo's friend circle (18 friends, 14 of them close; several mute and block the spammer)
+DEMO_SEED = 4
+#: people in the demo network; the seller's circle is her friends in it
+DEMO_N = 150
+#: what the seller stops doing when she goes quiet (her groups also get no more posts or invitations)
+SILENT = {"posts_per_day": 0.0, "messages_per_day": 0.0, "strangers_per_day": 0.0, "kol_seeds": 0}
+
+STRATEGY_WORDS = {
+    "spam": "posts {posts:g} times a day ({ad:.0%} hard ads) and sends {messages:g} sales messages a day",
+    "community": "posts {posts:g} times a day ({ad:.0%} ads, {value:.0%} useful content), answers questions "
+                 "and runs a small group",
+}
+
+
+def demo_config(strategy: str = "spam", *, seed: int = DEMO_SEED, n: int = DEMO_N, days: int = 150) -> RunConfig:
+    """The demo market: one seller with ``strategy`` in a friend-circle network of ``n`` people.
+
+    The seller keeps to her own friends (``circle_size: 0`` and no strangers added), so her
+    contacts are exactly one friend circle.
+    """
+    return RunConfig.model_validate({
+        "name": f"trust-decay-{strategy}",
+        "seed": seed,
+        "days": days,
+        "network": {"kind": "friend_circles", "n": n},
+        "sellers": {"seller": {"strategy": strategy, "circle_size": 0, "strangers_per_day": 0}},
+    })
+
+
+@dataclass(frozen=True)
+class CircleTrace:
+    """Day-by-day state of one seller's friend circle.
+
+    Arrays have one row per day ``0 .. days`` (row 0: before the first day) and one column per
+    friend. ``quiet_from`` is the last day the seller was active (she is quiet from the next day).
+    """
+
+    config: RunConfig
+    strategy: str
+    friends: np.ndarray  # node ids
+    names: list[str]  # "A", "B", ...
+    strong: np.ndarray  # bool per friend: close friend (strong tie) or acquaintance
+    tolerant: np.ndarray  # bool: never mutes or blocks
+    baseline: np.ndarray  # trust baseline B per friend
+    trust: np.ndarray
+    annoyance: np.ndarray
+    muted: np.ndarray
+    blocked: np.ndarray
+    purchases: np.ndarray
+    quiet_from: int
+    half_life: float
+    edges: list[tuple[int, int]]  # friendships among the friends (indices into friends)
+
+    @property
+    def days(self) -> np.ndarray:
+        return np.arange(self.trust.shape[0])
+
+    def first_day(self, flags: np.ndarray) -> np.ndarray:
+        """Day each friend first has ``flags`` set (-1: never)."""
+        hit = flags.any(axis=0)
+        first = np.argmax(flags, axis=0)
+        return np.where(hit, first, -1)
+
+    def mute_days(self) -> np.ndarray:
+        return self.first_day(self.muted)
+
+    def block_days(self) -> np.ndarray:
+        return self.first_day(self.blocked)
+
+    def closed_form(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Days from ``quiet_from`` on and the closed-form trust of friend ``i`` on them."""
+        t = np.arange(self.trust.shape[0] - self.quiet_from)
+        b, t0 = self.baseline[i], self.trust[self.quiet_from, i]
+        return self.quiet_from + t, closed_form(t, t0, b, self.half_life)
+
+    def deviation(self) -> np.ndarray:
+        """Largest gap between simulated and closed-form trust while the seller is quiet, per friend."""
+        return np.array([np.max(np.abs(self.closed_form(i)[1] - self.trust[self.quiet_from:, i]))
+                         for i in range(len(self.friends))])
+
+    def featured(self) -> int:
+        """The friend shown against the formula: nothing else happened to her while the seller was
+        quiet (deviation below 1e-9), and her trust was furthest from its baseline; if every friend
+        had an event, simply the one furthest from her baseline."""
+        gap = np.abs(self.trust[self.quiet_from] - self.baseline)
+        clean = self.deviation() < 1e-9
+        pool = np.flatnonzero(clean) if clean.any() else np.arange(len(gap))
+        return int(pool[np.argmax(gap[pool])])
+
+
+def closed_form(t, t0: float, baseline: float, half_life: float) -> np.ndarray:
+    """Trust ``t`` days after the last event: ``B + (T0 - B) 2^(-t/h)``."""
+    return baseline + (t0 - baseline) * np.power(2.0, -np.asarray(t, dtype=float) / half_life)
+
+
+def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
+    """Run ``config``; the seller acts for ``active_days`` days, then is silenced (no posts,
+    messages, strangers) until ``config.days``. Records her graph friends every day."""
+    from viralsim.model import ViralModel
+    from viralsim.model.state import STRONG
+
+    model = ViralModel(config)
+    st = model.state
+    seller = model.sellers[0]
+    node = int(st.seller_nodes[0])
+    friends = np.sort(model.topology.neighbors(node).astype(np.int64))
+    friends = friends[st.is_consumer[friends]]
+    record = {k: [] for k in ("trust", "annoyance", "muted", "blocked", "purchases")}
+
+    def snap():
+        record["trust"].append(st.trust[0, friends].copy())
+        record["annoyance"].append(st.annoyance[0, friends].copy())
+        record["muted"].append(st.muted[0, friends].copy())
+        record["blocked"].append(st.blocked[0, friends].copy())
+        record["purchases"].append(st.purchases[0, friends].copy())
+
+    snap()
+    for day in range(1, config.days + 1):
+        if day == active_days + 1:
+            quiet_groups = seller.strategy.groups.model_copy(update={"posts_per_day": 0.0, "invites_per_day": 0.0})
+            seller.strategy = seller.strategy.model_copy(update={**SILENT, "groups": quiet_groups})
+        model.step()
+        snap()
+    where = {int(f): i for i, f in enumerate(friends)}
+    edges = []
+    for i, f in enumerate(friends):
+        for g in model.topology.neighbors(int(f)):
+            j = where.get(int(g))
+            if j is not None and j > i:
+                edges.append((i, j))
+    names = [_name(i) for i in range(len(friends))]
+    return CircleTrace(
+        config=config,
+        strategy=model.sellers[0].spec.strategy,
+        friends=friends,
+        names=names,
+        strong=st.tie[0, friends] == STRONG,
+        tolerant=st.tolerant[friends].copy(),
+        baseline=st.baseline[0, friends].copy(),
+        quiet_from=active_days,
+        half_life=config.trust.half_life,
+        edges=edges,
+        **{k: np.array(v) for k, v in record.items()},
+    )
+
+
+def _name(i: int) -> str:
+    letters = string.ascii_uppercase
+    return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pictures
+# ---------------------------------------------------------------------------------------------
+
+
+def _circle_layout(k: int) -> np.ndarray:
+    angle = np.pi / 2 - 2 * np.pi * np.arange(k) / max(k, 1)
+    return np.column_stack([np.cos(angle), np.sin(angle)])
+
+
+def _draw_circle(ax, tr: CircleTrace, day: int, *, labels: bool = True) -> None:
+    """The seller (star, centre) and her friends (ring), coloured by trust on ``day``."""
+    from matplotlib import colormaps
+    from matplotlib.collections import LineCollection
+
+    xy = _circle_layout(len(tr.friends))
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_xlim(-1.35, 1.35)
+    ax.set_ylim(-1.35, 1.35)
+    blocked = tr.blocked[day]
+    spokes = [((0.0, 0.0), tuple(p)) for p, b in zip(xy, blocked) if not b]
+    ax.add_collection(LineCollection(spokes, colors="#b0b0b0", linewidths=0.8, zorder=1))
+    chords = [(tuple(xy[i]), tuple(xy[j])) for i, j in tr.edges]
+    ax.add_collection(LineCollection(chords, colors="#d8d8d8", linewidths=0.5, zorder=0))
+    cmap = colormaps["RdYlGn"]
+    colours = cmap(np.clip(tr.trust[day], 0, 1))
+    sizes = np.where(tr.strong, 230.0, 130.0)
+    ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=colours, edgecolors="#444444", linewidths=0.6, zorder=2)
+    muted = tr.muted[day] & ~blocked
+    if muted.any():
+        ax.scatter(xy[muted, 0], xy[muted, 1], s=sizes[muted] * 2.2, facecolors="none", edgecolors="black",
+                   linewidths=1.4, zorder=3)
+    if blocked.any():
+        ax.scatter(xy[blocked, 0], xy[blocked, 1], s=170, marker="x", c="#d40000", linewidths=2.4, zorder=4)
+    ax.scatter([0], [0], s=420, marker="*", c="#1f77b4", edgecolors="black", linewidths=0.9, zorder=5)
+    if labels:
+        for name, (x, y) in zip(tr.names, xy):
+            ax.text(1.17 * x, 1.17 * y, name, ha="center", va="center", fontsize=7, color="#333333")
+
+
+def _mark_events(ax, tr: CircleTrace, values: np.ndarray) -> None:
+    md, bd = tr.mute_days(), tr.block_days()
+    for i in range(len(tr.friends)):
+        if md[i] >= 0:
+            ax.plot(md[i], values[md[i], i], "o", mfc="white", mec="black", ms=6, mew=1.2, zorder=4)
+        if bd[i] >= 0:
+            ax.plot(bd[i], values[bd[i], i], "x", color="#d40000", ms=8, mew=2.2, zorder=5)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}" if n else "no " + word
+
+
+def _phase_labels(ax, tr: CircleTrace) -> None:
+    box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5}
+    end = tr.trust.shape[0] - 1
+    ax.text(tr.quiet_from / 2, 0.03, "seller active", ha="center", va="bottom", fontsize=9, color="#444444",
+            bbox=box)
+    ax.text((tr.quiet_from + end) / 2, 0.03, "seller quiet", ha="center", va="bottom", fontsize=9,
+            color="#444444", bbox=box)
+
+
+def _phase_shading(ax, tr: CircleTrace) -> None:
+    ax.axvspan(0, tr.quiet_from, color="#fde0c5" if tr.strategy == "spam" else "#d5ecd4", alpha=0.5, lw=0)
+    ax.axvline(tr.quiet_from, color="#555555", lw=1, ls=":")
+
+
+def _strategy_words(tr: CircleTrace) -> str:
+    from viralsim.config.presets import resolve_strategy
+
+    s = resolve_strategy(tr.config.sellers["seller"])
+    template = STRATEGY_WORDS.get(tr.strategy, "follows the {name} strategy ({posts:g} posts a day)")
+    return template.format(posts=s.posts_per_day, ad=s.content.ad, value=s.content.value,
+                           messages=s.messages_per_day, name=tr.strategy)
+
+
+def caption(tr: CircleTrace) -> str:
+    """Plain-language caption of one demo figure, for a class."""
+    k = len(tr.friends)
+    md, bd = tr.mute_days(), tr.block_days()
+    n_mute, n_block = int((md >= 0).sum()), int((bd >= 0).sum())
+    f = tr.featured()
+    t0, b = tr.trust[tr.quiet_from, f], tr.baseline[f]
+    mean_start, mean_quiet, mean_end = (float(tr.trust[d].mean()) for d in (0, tr.quiet_from, -1))
+    peak_ann = float(tr.annoyance[: tr.quiet_from + 1].max())
+    quiet = tr.trust.shape[0] - 1 - tr.quiet_from
+    who = f"{_count(n_mute, 'friend')} muted her (rings) and {_count(n_block, 'friend')} blocked her (crosses)"
+    if not n_mute and not n_block:
+        who = "nobody muted or blocked her"
+    direction = "back up" if t0 < b else "back down"
+    exact = tr.deviation()[f] < 1e-9
+    fit = ("follows the formula exactly" if exact else
+           f"follows the formula except where something happened to her (largest gap {tr.deviation()[f]:.3f})")
+    text = (
+        f"One friend circle: a seller (star) and her {k} friends ({int(tr.strong.sum())} close friends, big dots, "
+        f"{int((~tr.strong).sum())} acquaintances, small dots). For {tr.quiet_from} days she "
+        f"{_strategy_words(tr)}; then she goes quiet for {quiet} days. "
+        f"Colour shows each friend's trust in her (red low, green high). "
+        f"While she was active the circle's mean trust went from {mean_start:.2f} to {mean_quiet:.2f}, "
+        f"annoyance peaked at {peak_ann:.0f}, and {who}. "
+        f"Once she is quiet, annoyance fades within days, but trust drifts {direction} slowly toward where it "
+        f"started: it closes half of the remaining gap every {tr.half_life:g} days (the trust half-life). "
+        f"Friend {tr.names[f]}'s trust (dots) {fit}: T(t) = B + (T0 \u2212 B)\u00b72^(\u2212t/h) with "
+        f"T0 = {t0:.2f}, B = {b:.2f}, h = {tr.half_life:g} days. After {quiet} quiet days the circle's mean "
+        f"trust is {mean_end:.2f}."
+    )
+    return text
+
+
+def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
+    """The four-panel demo figure with its caption underneath, as PNG."""
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(13, 9.6))
+    FigureCanvasAgg(fig)
+    gs = fig.add_gridspec(2, 2, left=0.05, right=0.98, top=0.92, bottom=0.25, wspace=0.18, hspace=0.32,
+                          width_ratios=[0.8, 1.2])
+    title = {"spam": "A seller who spams her friends, then stops",
+             "community": "The same circle, a community seller, then she stops"}.get(tr.strategy, tr.strategy)
+    fig.suptitle(title, fontsize=15, fontweight="bold")
+
+    ax = fig.add_subplot(gs[0, 0])
+    _draw_circle(ax, tr, tr.quiet_from)
+    ax.set_title(f"day {tr.quiet_from}, her last active day", fontsize=10)
+
+    days = tr.days
+    ax = fig.add_subplot(gs[0, 1])
+    _phase_shading(ax, tr)
+    for i in range(len(tr.friends)):
+        ax.plot(days, tr.trust[:, i], color="#2b6cb0" if tr.strong[i] else "#8fb5dd", lw=1.1, alpha=0.85)
+    _mark_events(ax, tr, tr.trust)
+    ax.plot(days, tr.trust.mean(axis=1), color="black", lw=2.4, label="circle mean")
+    ax.set_ylim(0, 1)
+    ax.set_xlim(0, days[-1])
+    ax.set_ylabel("trust in the seller")
+    ax.set_title("trust of each friend (dark: close friends; o muted, x blocked)", fontsize=10)
+    _phase_labels(ax, tr)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+
+    ax = fig.add_subplot(gs[1, 0])
+    _phase_shading(ax, tr)
+    for i in range(len(tr.friends)):
+        ax.plot(days, tr.annoyance[:, i], color="#c05621" if tr.strong[i] else "#f0a874", lw=1.0, alpha=0.85)
+    _mark_events(ax, tr, tr.annoyance)
+    ties = tr.config.ties
+    top = max(float(tr.annoyance.max()) * 1.1, 50.0)
+    for level, label in ((ties.mute_threshold, "mute threshold"), (ties.block_threshold, "block threshold")):
+        if level < top:
+            ax.axhline(level, color="#777777", lw=0.9, ls="--")
+            ax.text(days[-1], level, label, ha="right", va="bottom", fontsize=8, color="#555555")
+    if ties.mute_threshold >= top:
+        ax.text(days[-1], top * 0.97, f"(mute threshold {ties.mute_threshold:g}, block threshold "
+                f"{ties.block_threshold:g}: far above)", ha="right", va="top", fontsize=8, color="#555555")
+    ax.set_ylim(0, top)
+    ax.set_xlim(0, days[-1])
+    ax.set_xlabel("day")
+    ax.set_ylabel("annoyance with the seller")
+    ax.set_title(f"annoyance of each friend (fades with a {tr.config.annoyance.half_life:g}-day half-life)",
+                 fontsize=10)
+    ax.grid(alpha=0.3)
+
+    ax = fig.add_subplot(gs[1, 1])
+    f = tr.featured()
+    t, cf = tr.closed_form(f)
+    ax.plot(days, tr.trust[:, f], "o", ms=3, color="#2b6cb0", label=f"friend {tr.names[f]}: simulated")
+    ax.plot(t, cf, color="#d62728", lw=2, label="formula B + (T0 \u2212 B)\u00b72^(\u2212t/h)")
+    ax.axhline(tr.baseline[f], color="#777777", lw=1, ls="--")
+    ax.text(2, tr.baseline[f], f"baseline B = {tr.baseline[f]:.2f}", va="bottom", fontsize=8, color="#555555")
+    h = tr.half_life
+    if tr.quiet_from + h <= days[-1]:
+        mid = tr.baseline[f] + (tr.trust[tr.quiet_from, f] - tr.baseline[f]) / 2
+        ax.plot([tr.quiet_from + h], [mid], "s", color="#d62728", ms=7)
+        ax.annotate(f"half-way back after h = {h:g} days", (tr.quiet_from + h, mid),
+                    xytext=(-8, -16 if mid > tr.baseline[f] else 12), textcoords="offset points", fontsize=8,
+                    color="#d62728", ha="right")
+    _phase_shading(ax, tr)
+    ax.set_ylim(0, 1)
+    ax.set_xlim(0, days[-1])
+    ax.set_xlabel("day")
+    ax.set_title(f"friend {tr.names[f]} after the seller goes quiet: simulation vs closed form", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+
+    fig.text(0.05, 0.2, "\n".join(textwrap.wrap(caption(tr), 165)), ha="left", va="top", fontsize=10,
+             linespacing=1.45)
+    path = Path(path)
+    fig.savefig(path, dpi=dpi)
+    return path
+
+
+def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, frame_ms: int = 110) -> Path:
+    """Animated GIF: the circle recoloured day by day beside the trust lines growing.
+
+    The figure is built once; each frame only moves data into its artists, so rendering stays
+    fast (a few seconds for 150 days).
+    """
+    from matplotlib import colormaps
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    days = tr.days
+    k = len(tr.friends)
+    xy = _circle_layout(k)
+    cmap = colormaps["RdYlGn"]
+    fig = Figure(figsize=(9.0, 4.2), dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    ax1 = fig.add_axes((0.0, 0.02, 0.4, 0.84))
+    ax1.set_aspect("equal")
+    ax1.set_axis_off()
+    ax1.set_xlim(-1.35, 1.35)
+    ax1.set_ylim(-1.35, 1.35)
+    ax1.add_collection(LineCollection([(tuple(xy[i]), tuple(xy[j])) for i, j in tr.edges], colors="#d8d8d8",
+                                      linewidths=0.5, zorder=0))
+    spokes = LineCollection([], colors="#b0b0b0", linewidths=0.8, zorder=1)
+    ax1.add_collection(spokes)
+    sizes = np.where(tr.strong, 230.0, 130.0)
+    dots = ax1.scatter(xy[:, 0], xy[:, 1], s=sizes, c=cmap(tr.trust[0]), edgecolors="#444444", linewidths=0.6,
+                       zorder=2)
+    rings = ax1.scatter(xy[:, 0], xy[:, 1], s=sizes * 2.2, facecolors="none", edgecolors="black", linewidths=1.4,
+                        zorder=3)
+    crosses = ax1.scatter(xy[:, 0], xy[:, 1], s=170, marker="x", c="#d40000", linewidths=2.4, zorder=4)
+    ax1.scatter([0], [0], s=420, marker="*", c="#1f77b4", edgecolors="black", linewidths=0.9, zorder=5)
+
+    ax2 = fig.add_axes((0.47, 0.14, 0.5, 0.72))
+    _phase_shading(ax2, tr)
+    _phase_labels(ax2, tr)
+    lines = [ax2.plot([], [], color="#2b6cb0" if tr.strong[i] else "#8fb5dd", lw=1.0)[0] for i in range(k)]
+    (mean_line,) = ax2.plot([], [], color="black", lw=2.2)
+    mute_marks = ax2.scatter([], [], s=30, facecolors="white", edgecolors="black", linewidths=1.2, zorder=4)
+    block_marks = ax2.scatter([], [], s=50, marker="x", c="#d40000", linewidths=2.2, zorder=5)
+    ax2.set_xlim(0, days[-1])
+    ax2.set_ylim(0, 1)
+    ax2.set_xlabel("day", fontsize=9)
+    ax2.set_ylabel("trust in the seller", fontsize=9)
+    ax2.tick_params(labelsize=8)
+    ax2.grid(alpha=0.3)
+    title = fig.suptitle("", fontsize=11)
+    md, bd = tr.mute_days(), tr.block_days()
+    empty = np.empty((0, 2))
+
+    steps = list(range(0, len(days), every))
+    if steps[-1] != days[-1]:
+        steps.append(int(days[-1]))
+    frames = []
+    for d in steps:
+        blocked = tr.blocked[d]
+        muted = tr.muted[d] & ~blocked
+        spokes.set_segments([((0.0, 0.0), tuple(p)) for p, b in zip(xy, blocked) if not b])
+        dots.set_facecolors(cmap(np.clip(tr.trust[d], 0, 1)))
+        rings.set_offsets(xy[muted] if muted.any() else empty)
+        rings.set_sizes(sizes[muted] * 2.2 if muted.any() else [])
+        crosses.set_offsets(xy[blocked] if blocked.any() else empty)
+        for i, line in enumerate(lines):
+            line.set_data(days[: d + 1], tr.trust[: d + 1, i])
+        mean_line.set_data(days[: d + 1], tr.trust[: d + 1].mean(axis=1))
+        m = (md >= 0) & (md <= d)
+        b = (bd >= 0) & (bd <= d)
+        mute_marks.set_offsets(np.column_stack([md[m], tr.trust[md[m], np.flatnonzero(m)]]) if m.any() else empty)
+        block_marks.set_offsets(np.column_stack([bd[b], tr.trust[bd[b], np.flatnonzero(b)]]) if b.any() else empty)
+        phase = "posting" if d <= tr.quiet_from else "quiet"
+        title.set_text(f"{tr.strategy} seller, day {d} ({phase}): {int(muted.sum())} muted, {int(blocked.sum())} "
+                       f"blocked, mean trust {tr.trust[d].mean():.2f}")
+        canvas.draw()
+        rgb = np.asarray(canvas.buffer_rgba())[..., :3]
+        frames.append(Image.fromarray(rgb.copy()).quantize(colors=64, method=Image.Quantize.MEDIANCUT,
+                                                           dither=Image.Dither.NONE))
+    durations = [frame_ms] * len(frames)
+    durations[-1] = 2500
+    path = Path(path)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True,
+                   disposal=1)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------------------------
+
+
+def trust_decay(out: str | Path, *, seed: int = DEMO_SEED, active_days: int = 60, quiet_days: int = 90,
+                gif: bool = True) -> dict[str, Path]:
+    """Write the trust-decay demo into ``out``: spam and community figures, GIFs and captions.
+
+    Returns the written files by name (``spam_png``, ``spam_gif``, ``community_png``,
+    ``community_gif``, ``captions``).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    traces: dict[str, Any] = {}
+    for strategy, stem in (("spam", "trust-decay"), ("community", "trust-decay-community")):
+        tr = trace_circle(demo_config(strategy, seed=seed, days=active_days + quiet_days), active_days)
+        traces[strategy] = tr
+        files[f"{strategy}_png"] = figure(tr, out / f"{stem}.png")
+        if gif:
+            files[f"{strategy}_gif"] = _gif(tr, out / f"{stem}.gif")
+    lines = ["# Trust decay: captions", ""]
+    for strategy, stem in (("spam", "trust-decay"), ("community", "trust-decay-community")):
+        lines += [f"## {strategy}", "", f"![{strategy}]({stem}.png)", ""]
+        if gif:
+            lines += [f"![{strategy}, day by day]({stem}.gif)", ""]
+        lines += [caption(traces[strategy]), ""]
+    files["captions"] = out / "captions.md"
+    files["captions"].write_text("\n".join(lines), encoding="utf-8", newline="\n")
+    return files
+
+
+_gif = gif

@@ -1,0 +1,88 @@
+"""The trust-decay demo: the recorded circle, the closed form it is compared with, the files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from viralsim.cli import main
+from viralsim.demo import closed_form, demo_config, trace_circle, trust_decay
+
+
+@pytest.fixture(scope="module")
+def spam():
+    return trace_circle(demo_config("spam", days=50), 20)
+
+
+def test_closed_form():
+    t = np.array([0.0, 60.0, 120.0])
+    assert closed_form(t, 0.1, 0.6, 60.0) == pytest.approx([0.1, 0.35, 0.475])
+
+
+def test_the_circle_is_the_sellers_friends(spam):
+    cfg = spam.config
+    assert cfg.sellers["seller"].circle_size == 0 and cfg.sellers["seller"].strangers_per_day == 0
+    assert 5 <= len(spam.friends) <= 40
+    assert spam.trust.shape == (51, len(spam.friends))
+    assert spam.names[:3] == ["A", "B", "C"]
+    assert set(np.unique(spam.baseline)) <= {cfg.trust.prior_strong, cfg.trust.prior_weak}
+    assert np.allclose(spam.trust[0], spam.baseline)
+
+
+def test_spam_erodes_trust_and_drives_friends_away(spam):
+    active = spam.quiet_from
+    assert spam.trust[active].mean() < spam.trust[0].mean() - 0.1
+    assert (spam.mute_days() >= 0).sum() + (spam.block_days() >= 0).sum() >= 3
+    md = spam.mute_days()
+    assert ((md == -1) | ((md >= 1) & (md <= 50))).all()
+    assert not (spam.tolerant & (md >= 0)).any()  # tolerant friends never mute
+
+
+def test_quiet_trust_follows_the_closed_form_exactly(spam):
+    """docs/model.md: with nothing happening T(t) = B + (T0 - B) 2^(-t/h)."""
+    f = spam.featured()
+    days, expected = spam.closed_form(f)
+    assert days[0] == spam.quiet_from
+    np.testing.assert_allclose(spam.trust[spam.quiet_from:, f], expected, atol=1e-12)
+    assert (spam.deviation() < 1e-9).sum() >= len(spam.friends) // 2  # most friends: nothing happens
+
+
+def test_trust_decay_writes_figures_gifs_and_captions(tmp_path):
+    files = trust_decay(tmp_path / "demo", active_days=8, quiet_days=8)
+    assert set(files) == {"spam_png", "spam_gif", "community_png", "community_gif", "captions"}
+    for key in ("spam_png", "community_png"):
+        assert Image.open(files[key]).format == "PNG"
+    for key in ("spam_gif", "community_gif"):
+        gif = Image.open(files[key])
+        assert gif.format == "GIF" and gif.n_frames >= 8
+        assert files[key].stat().st_size < 2_000_000
+    text = files["captions"].read_text()
+    assert "For 8 days she posts 120 times a day" in text and "trust half-life" in text
+    assert "(trust-decay-community.gif)" in text
+
+
+def test_cli_demo(tmp_path, capsys):
+    out = tmp_path / "d"
+    assert main(["demo", "trust-decay", "--out", str(out), "--no-gif", "--seed", "2"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert [p.rsplit("/", 1)[-1] for p in printed] == ["trust-decay.png", "trust-decay-community.png", "captions.md"]
+    assert not list(out.glob("*.gif"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["demo", "trust-dekay"], "invalid choice: 'trust-dekay' (choose from 'trust-decay')"),
+    (["demo"], "the following arguments are required: DEMO"),
+    (["demo", "trust-decay", "--seed", "-1"], "argument --seed: must be a whole number >= 0"),
+])
+def test_cli_demo_errors(capsys, args, message):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("viralsim: error: ") and message in err and err.count("\n") == 1
+
+
+def test_cli_demo_refuses_a_file_as_output(tmp_path, capsys):
+    out = tmp_path / "f"
+    out.write_text("")
+    assert main(["demo", "trust-decay", "--out", str(out)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
