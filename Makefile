@@ -16,13 +16,13 @@ $(STAMP): pyproject.toml
 flagship: $(STAMP)
 	$(VENV)/bin/viralsim run configs/spam_vs_community.yaml --out results/spam_vs_community
 
-## test: the default test suite (a few minutes on 2 cores)
+## test: the default test suite (about 4 minutes on 2 cores; one worker per core)
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 ## test-all: also the slow statistical suites (pytest -m slow)
 test-all: $(STAMP)
-	$(PY) -m pytest -m "slow or not slow"
+	$(PY) -m pytest -n auto --dist loadfile -m "slow or not slow"
 
 ## bench: speed and memory benchmark (prints figures for docs/benchmarks.md)
 bench: $(STAMP)

@@ -1,4 +1,4 @@
-"""Command line: ``viralsim run | validate | presets``.
+"""Command line: ``viralsim run | validate | presets | sweep | merge | report``.
 
 The CLI only parses arguments, loads the configuration and calls one library function per
 verb. Input the user must fix (a bad config, option or path) ends in one line on stderr,
@@ -32,6 +32,14 @@ examples:
   viralsim presets                          list the seller strategy presets
   viralsim validate configs/demo.yaml       check a config without running it
   viralsim run configs/demo.yaml --seed 3   run and write results/<name>-seed3/
+  viralsim sweep experiments/spam_vs_community.yaml
+                                            run an experiment (replicates, scenarios, designs)
+  viralsim report results/spam_vs_community/seed20261122-1a2b3c4d
+                                            HTML report of an experiment's results
+  viralsim app                              live teaching app in the browser (needs viralsim[viz])
+  viralsim demo trust-decay                 trust-decay figures and GIFs for a class
+  viralsim whatif configs/spam_vs_community.yaml --set sellers.spam.posts_per_day=120,30
+                                            compare alternatives with 95% CIs
 
 Run 'viralsim COMMAND --help' for the options of a command."""
 
@@ -59,6 +67,38 @@ Load CONFIG, apply --set overrides and check every setting, without running anyt
 Prints 'ok: <name>, <n> sellers' or the first problem found."""
 
 PRESETS_DESCRIPTION = "List the seller strategy presets a config can name in sellers.<name>.strategy."
+
+SWEEP_DESCRIPTION = """\
+Run an experiment: every scenario x design point x replicate of EXPERIMENT (a YAML spec,
+see docs/experiments.md), each run with its own seed derived from the experiment's root
+seed, and write one results folder (default results/<name>/seed<seed>-<fingerprint>/):
+  table.parquet         one row per run x recorded day x seller, with factor columns
+  summary.parquet/.csv  one row per run x seller: end-of-run KPIs
+  stats.parquet/.csv    n, mean, std, 95% CI per scenario x point x seller x day x metric
+  summary_stats.csv     the same for the end-of-run KPIs
+  runs.csv              status of each run; failures.jsonl holds tracebacks
+  experiment.yaml, design.csv, manifest.json, parts/ (workers' part files)
+
+The spec is checked completely before anything runs. Re-running the same command resumes:
+finished runs are skipped, and the results are identical to an uninterrupted sweep, whatever
+the executor, worker count or shard split. A run that raises is recorded and the sweep goes
+on.
+
+exit status: 0 all runs succeeded; N (1-100) N runs failed, capped at 100 (see runs.csv,
+failures.jsonl; a bad spec or option also exits 2 but prints 'viralsim: error:');
+130 interrupted (re-run the command to resume)."""
+
+MERGE_DESCRIPTION = """\
+Join the results folders of shards (viralsim sweep --shard I/N) into one and write the final
+tables, identical to a sweep run in one piece. With one DIR (e.g. a folder the shards
+shared), finalize it in place; with several, merge into --out (default: the first DIR)."""
+
+REPORT_DESCRIPTION = """\
+Write a self-contained HTML report of an experiment's results folder (default
+DIR/report/index.html) with its figures: time series with 95% CI bands per scenario,
+end-of-run KPIs with CIs, heat maps for two-factor grids, response curves for one-factor
+grids, Sobol or Morris sensitivity indices (SALib), and a paper-ready KPI table (CSV,
+Markdown, LaTeX)."""
 
 
 class _UsageError(Exception):
@@ -126,6 +166,63 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_set(validate)
 
     commands.add_parser("presets", help="list seller strategy presets", description=PRESETS_DESCRIPTION)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run an experiment (scenarios, designs, replicates) into a results folder",
+        description=SWEEP_DESCRIPTION,
+        formatter_class=formatter,
+    )
+    sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment YAML file")
+    sweep.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting of the experiment file by dotted path (replicates=3, design.samples=16); repeatable",
+    )
+    sweep.add_argument("--seed", type=_nonneg_int, metavar="N", help="root seed (replaces the spec's seed)")
+    sweep.add_argument("--replicates", type=_pos_int, metavar="N", help="replicates per scenario and design point")
+    sweep.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the horizon)")
+    sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<name>/seed<seed>-<id>)")
+    sweep.add_argument("--executor", choices=("processes", "serial", "dask"), default="processes",
+                       help="where runs execute (default: processes, one per core)")
+    sweep.add_argument("--workers", type=_pos_int, metavar="N",
+                       help="worker processes (processes, local dask cluster); default: all cores")
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask scheduler, e.g. tcp://host:8786 (default: start a local Dask cluster)")
+    sweep.add_argument("--shard", metavar="I/N", help="run only shard I of N (0 <= I < N), e.g. for Slurm job arrays")
+    sweep.add_argument("--chunk-size", type=_pos_int, metavar="N", help="runs per part file (default: from the run count)")
+    sweep.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    sweep.add_argument("--restart", action="store_true", help="discard the results folder's earlier results")
+    sweep.add_argument("--dry-run", action="store_true", help="check the spec and print the plan; run nothing")
+    sweep.add_argument("--report", action="store_true", help="also write the HTML report when the sweep is complete")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar; print only the results folder")
+
+    merge = commands.add_parser(
+        "merge",
+        help="join the results folders of shards",
+        description=MERGE_DESCRIPTION,
+        formatter_class=formatter,
+    )
+    merge.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="results folders of the shards")
+    merge.add_argument("--out", type=Path, metavar="DIR", help="merged results folder (default: the first DIR)")
+
+    report = commands.add_parser(
+        "report",
+        help="write an HTML report of an experiment's results",
+        description=REPORT_DESCRIPTION,
+        formatter_class=formatter,
+    )
+    report.add_argument("results", type=Path, metavar="DIR", help="results folder written by viralsim sweep")
+    report.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: DIR/report)")
+    report.add_argument("--format", choices=("png", "svg"), default="png", help="figure format (default: png)")
+    report.add_argument("--kpi", action="append", metavar="NAME",
+                        help="end-of-run KPI to show (repeatable; default: a standard set)")
+    report.add_argument("--metric", action="append", metavar="NAME",
+                        help="daily metric to plot over time (repeatable; default: a standard set)")
+    _add_teaching_parsers(commands, formatter)
     return parser
 
 
@@ -162,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     try:
         if args.command is None:
-            raise _UsageError("missing command: choose run, validate or presets (see 'viralsim --help')")
+            raise _UsageError("missing command: choose run, validate, presets, sweep, merge or report "
+                              "(see 'viralsim --help')")
         if extras:
             # parse_args would blame the top-level parser; point at the command's own help.
             raise _UsageError(f"unrecognized arguments: {' '.join(extras)} (see '{PROG} {args.command} --help')")
@@ -234,7 +332,278 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "presets": _cmd_presets}
+#: largest exit status for failed runs (statuses above 125 mean "command not found" or a signal)
+MAX_FAILED_STATUS = 100
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from viralsim.experiment.spec import ExperimentError, load_experiment
+    from viralsim.experiment.sweep import parse_shard
+
+    shard = None
+    if args.shard is not None:
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as exc:
+            raise _UsageError(f"argument --shard: {exc}") from None
+    if args.scheduler and args.executor != "dask":
+        raise _UsageError("--scheduler needs --executor dask")
+    try:
+        experiment = load_experiment(args.experiment, overrides=args.overrides, seed=args.seed,
+                                     replicates=args.replicates, days=args.days)
+    except ExperimentError as exc:
+        raise _UsageError(str(exc)) from None
+
+    from viralsim.experiment import store
+    from viralsim.experiment.sweep import run_sweep
+
+    out = args.out if args.out is not None else experiment.default_out()
+    plan = store.plan_in(out, experiment, args.chunk_size)
+    try:
+        state = store.check_results_dir(out, plan, restart=args.restart)
+    except store.ResultsError as exc:
+        raise _UsageError(str(exc)) from None
+    if args.executor == "dask" and not args.dry_run:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise _UsageError("--executor dask needs Dask distributed: pip install 'viralsim[dask]'") from None
+
+    mine = [c for c in range(plan.n_chunks) if shard is None or c % shard[1] == shard[0]]
+    done = store.committed_chunks(out) if state == "resume" else set()
+    todo = sum(len(plan.chunk_runs(c)) for c in mine if c not in done)
+    where = f"shard {shard[0]}/{shard[1]}: " if shard else ""
+    if args.dry_run:
+        print(f"ok: {experiment.name}: {experiment.describe()}")
+        print(f"{where}{todo} to run, {sum(len(plan.chunk_runs(c)) for c in mine) - todo} done, "
+              f"{plan.n_chunks} chunks of {plan.chunk_size}")
+        print(f"results: {out}")
+        return 0
+    if not args.quiet:
+        workers = "" if args.executor == "serial" else f" x {args.workers or 'all cores'}"
+        print(f"{experiment.name}: {experiment.describe()}", file=sys.stderr)
+        print(f"{where}{todo} to run on {args.executor}{workers} -> {out}", file=sys.stderr)
+    try:
+        outcome = run_sweep(experiment, out, executor=args.executor, workers=args.workers,
+                            scheduler=args.scheduler, shard=shard, chunk_size=args.chunk_size,
+                            retry_failed=args.retry_failed, restart=args.restart, progress=not args.quiet)
+    except store.ResultsError as exc:
+        raise _UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; finished runs are kept, re-run the same command to resume", file=sys.stderr)
+        return 130
+    if outcome.complete and args.report:
+        from viralsim.analysis.report import write_report
+
+        write_report(outcome.out_dir)
+    if args.quiet:
+        print(outcome.out_dir)
+    else:
+        for run_id, error in outcome.failures[:5]:
+            print(f"failed: {run_id}: {error}", file=sys.stderr)
+        if len(outcome.failures) > 5:
+            print(f"... and {len(outcome.failures) - 5} more", file=sys.stderr)
+        state = "complete" if outcome.complete else "partial (other shards pending; then viralsim merge)"
+        failed = f", {outcome.failed} failed (see failures.jsonl)" if outcome.failed else ""
+        print(f"{outcome.ran} runs in {outcome.seconds:.1f} s{failed}; results {state}: {outcome.out_dir}")
+    return min(outcome.failed, MAX_FAILED_STATUS)
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from viralsim.experiment import store
+
+    try:
+        out = store.merge(args.dirs, args.out)
+    except store.ResultsError as exc:
+        raise _UsageError(str(exc)) from None
+    runs = store.read_results(out).runs
+    failed = int((runs["status"] != "ok").sum())
+    print(f"merged {len(args.dirs)} folder{'s' * (len(args.dirs) != 1)}: {len(runs)} runs"
+          f"{f', {failed} failed' if failed else ''}; results: {out}")
+    return min(failed, MAX_FAILED_STATUS)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from viralsim.analysis.report import ReportError, write_report
+    from viralsim.experiment.store import ResultsError
+
+    try:
+        path = write_report(args.results, args.out, fmt=args.format, kpis=args.kpi, metrics=args.metric)
+    except (ResultsError, ReportError) as exc:
+        raise _UsageError(str(exc)) from None
+    print(f"report: {path}")
+    return 0
+
+
+_COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "presets": _cmd_presets, "sweep": _cmd_sweep,
+             "merge": _cmd_merge, "report": _cmd_report}
+
+
+# --- teaching and strategy commands: app, demo, whatif ---------------------------------------
+
+APP_DESCRIPTION = """\
+Serve the live teaching app on this computer and print its address; open it in a browser,
+Ctrl-C stops it. The page shows the friend network of CONFIG (default: a built-in classroom
+market of 300 people with a spam seller and a community seller) coloured by trust in a seller,
+muted and blocked contacts marked, with play / step / reset, levers (strategy preset, posts
+per day, ad share, product quality; trust half-life, moderation, network size, seed) and live
+charts of sales, trust, annoyance and muted/blocked contacts. Networks larger than 1,000
+people start at 300 so that every person can be drawn.
+
+Needs the viz extra: pip install 'viralsim[viz]'. See docs/teaching.md."""
+
+DEMO_DESCRIPTION = """\
+Render a teaching demo as figures and animated GIFs, without a browser.
+
+trust-decay: one friend circle and a seller who spams it for 60 days, then goes quiet for 90.
+Trust and annoyance of every friend over time, the day each friend mutes or blocks her, and
+the closed-form recovery T(t) = B + (T0 - B) 2^(-t/h) beside the simulated trust; then the
+same circle under the community strategy. Writes into --out (default results/demo-trust-decay):
+  trust-decay.png / .gif                    the spam seller
+  trust-decay-community.png / .gif          the same circle, community strategy
+  captions.md                               captions a class can read"""
+
+WHATIF_DESCRIPTION = """\
+Compare alternatives of CONFIG and say, in plain words and with 95% confidence intervals,
+what each changes for one seller: sales, revenue, profit after costs, buyers, followers,
+muted, blocked and end trust.
+
+  --set KEY=A,B,...   a factor with levels A, B, ... (each level is YAML; commas inside
+                      [], {} or quotes do not split); the first level is the baseline
+  several --set       every combination (a grid, the last --set varying fastest); a --set
+                      with a single value applies to every alternative
+
+Every alternative runs on the same replicate markets (seeds seed, seed+1, ...: common random
+numbers) and is compared with the baseline (the first level of every --set) by paired
+differences; a difference whose 95% CI covers 0 is reported as not distinguishable from
+noise. Prints the side-by-side table and one verdict per alternative, and writes whatif.md,
+whatif.png and whatif.csv (per-replicate KPIs) into --out (default results/whatif-<name>).
+
+example:
+  viralsim whatif configs/spam_vs_community.yaml --set sellers.spam.posts_per_day=120,30 \\
+      --replicates 30"""
+
+DEMOS = ("trust-decay",)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a port number 1-65535, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number 1-65535, got {text!r}")
+    return value
+
+
+def _add_teaching_parsers(commands, formatter) -> None:
+    app = commands.add_parser("app", help="live teaching app in the browser (needs viralsim[viz])",
+                              description=APP_DESCRIPTION, formatter_class=formatter)
+    app.add_argument("config", nargs="?", metavar="CONFIG", help="YAML config file (default: the classroom market)")
+    _add_set(app)
+    app.add_argument("--host", default="127.0.0.1", metavar="HOST", help="address to listen on (default: 127.0.0.1)")
+    app.add_argument("--port", type=_port, default=8765, metavar="N", help="port to listen on (default: 8765)")
+
+    demo = commands.add_parser("demo", help="teaching demo figures and GIFs (trust-decay)",
+                               description=DEMO_DESCRIPTION, formatter_class=formatter)
+    demo.add_argument("demo", choices=DEMOS, metavar="DEMO", help=f"which demo: {', '.join(DEMOS)}")
+    demo.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/demo-<demo>)")
+    demo.add_argument("--seed", type=_nonneg_int, default=None, metavar="N", help="seed of the friend circle")
+    demo.add_argument("--no-gif", action="store_true", help="figures only, no animated GIFs (faster)")
+
+    whatif = commands.add_parser("whatif", help="compare alternatives with 95%% CIs and plain-language verdicts",
+                                 description=WHATIF_DESCRIPTION, formatter_class=formatter)
+    whatif.add_argument("config", metavar="CONFIG", help="YAML config file")
+    whatif.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=A,B,...",
+                        help="a factor and its levels (first = baseline), or one value for all alternatives; repeatable")
+    whatif.add_argument("--replicates", type=_pos_int, default=10, metavar="N",
+                        help="replicate markets per alternative (default: 10)")
+    whatif.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the config's days)")
+    whatif.add_argument("--seller", metavar="NAME",
+                        help="seller whose KPIs are compared (default: the one named in --set, else the first)")
+    whatif.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/whatif-<name>)")
+    whatif.add_argument("--jobs", type=_pos_int, metavar="N", help="worker processes (default: all cores)")
+    whatif.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    from viralsim.app import missing_dependencies
+    from viralsim.config.load import ConfigError
+
+    try:
+        from viralsim.app.model import app_config
+
+        app_config(args.config, tuple(args.overrides))
+    except ConfigError as exc:
+        raise _UsageError(str(exc)) from None
+    missing = missing_dependencies()
+    if missing:
+        raise _UsageError(f"the app needs the viz extra ({', '.join(missing)} not installed): "
+                          "pip install 'viralsim[viz]'")
+    import socket
+
+    try:
+        with socket.create_server((args.host, args.port)):
+            pass
+    except OSError as exc:
+        raise _UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+                          "choose another --port") from None
+    from viralsim.app import serve
+
+    return serve(args.config, args.overrides, host=args.host, port=args.port)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    out = args.out if args.out is not None else Path("results") / f"demo-{args.demo}"
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"cannot write the demo: {out} exists and is not a directory")
+    from viralsim.demo import trust_decay
+
+    kwargs = {} if args.seed is None else {"seed": args.seed}
+    files = trust_decay(out, gif=not args.no_gif, **kwargs)
+    for path in files.values():
+        print(path)
+    return 0
+
+
+def _cmd_whatif(args: argparse.Namespace) -> int:
+    from viralsim import whatif as wi
+    from viralsim.config.load import ConfigError
+
+    if not args.overrides:
+        raise _UsageError("nothing to compare: give --set KEY=A,B (e.g. --set sellers.NAME.posts_per_day=10,3)")
+    try:
+        spec = wi.plan(args.config, args.overrides, replicates=args.replicates, days=args.days, seller=args.seller)
+    except ConfigError as exc:
+        raise _UsageError(str(exc)) from None
+    out = args.out if args.out is not None else Path("results") / f"whatif-{_safe_name(spec.name)}"
+    try:
+        wi.check_out(out)
+    except OSError as exc:
+        raise _UsageError(f"cannot write the output folder: {exc}") from None
+    runs = len(spec.alternatives) * spec.replicates
+    if not args.quiet:
+        print(f"{spec.name}: {len(spec.alternatives)} alternatives x {spec.replicates} replicates = {runs} runs, "
+              f"seller '{spec.seller}'", file=sys.stderr)
+    result = wi.run(spec, jobs=args.jobs, progress=not args.quiet)
+    import shlex
+
+    command = " ".join(["viralsim whatif", shlex.quote(str(args.config)),
+                        *(f"--set {shlex.quote(s)}" for s in args.overrides),
+                        f"--replicates {spec.replicates}",
+                        *([f"--days {args.days}"] if args.days else []),
+                        *([f"--seller {shlex.quote(args.seller)}"] if args.seller else [])])
+    files = wi.write(result, out, command)
+    print(result.table())
+    print()
+    for line in result.verdicts():
+        print(f"- {line}")
+    print()
+    print(f"written: {files['md']}, {files['png']}, {files['csv']}")
+    return 0
+
+
+_COMMANDS.update(app=_cmd_app, demo=_cmd_demo, whatif=_cmd_whatif)
 
 
 def _first_comment(path: Path) -> str:

@@ -1,0 +1,7 @@
+"""Analysis of experiment results: statistics, sensitivity indices, figures and HTML reports.
+
+Every function takes pandas DataFrames (the tables of a results folder, or any DataFrame with
+the same columns), so the analysis of a folder written by ``viralsim sweep`` and of data built
+in Python is the same code: :mod:`~viralsim.analysis.stats`, :mod:`~viralsim.analysis.sensitivity`
+(SALib), :mod:`~viralsim.analysis.plots` (matplotlib) and :mod:`~viralsim.analysis.report`.
+"""

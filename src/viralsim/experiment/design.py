@@ -1,0 +1,224 @@
+"""Design tables: which factor values each design point of an experiment runs.
+
+``grid`` crosses the factors' levels (the last factor varies fastest, as in BehaviorSpace);
+``zip`` pairs them element-wise; ``random`` (Monte Carlo) and ``lhs`` (Latin hypercube,
+``scipy.stats.qmc``) draw ``samples`` points; ``sobol`` (Saltelli's scheme) and ``morris``
+(elementary-effect trajectories) are SALib's samplers, ``SALib.sample.sobol`` and
+``SALib.sample.morris``. Every sampler draws on the unit hypercube with an integer seed
+derived from the experiment's root seed, and each factor maps its unit coordinate to a value
+through its distribution's inverse CDF (uniform, loguniform, normal, integer, choice), so the
+same spec always gives the same table. Points are numbered from 0 in table order; the unit
+coordinates are kept (``u:<factor>`` columns) for the Morris analysis.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from viralsim.experiment.seeds import design_seed
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from viralsim.experiment.spec import DesignSpec, Factor
+
+__all__ = ["Design", "build_design", "from_unit", "grid_levels", "design_size", "column_kind"]
+
+
+@dataclass(frozen=True)
+class Design:
+    """The design points of an experiment.
+
+    Attributes
+    ----------
+    kind : str
+        ``single`` (no design: one point without factors), ``grid``, ``zip``, ``random``,
+        ``lhs``, ``sobol`` or ``morris``.
+    factors : tuple of str
+        Dotted paths of the factors, in spec order.
+    points : tuple of dict
+        One mapping factor -> value per point.
+    unit : ndarray or None
+        ``(points, factors)`` coordinates in [0, 1] for sampled designs, else None.
+    options : dict
+        ``samples``, ``second_order`` (sobol), ``grid_levels`` (morris).
+    kinds : dict
+        Column kind of each factor (``bool``, ``int``, ``float``, ``str``).
+    """
+
+    kind: str
+    factors: tuple[str, ...] = ()
+    points: tuple[dict, ...] = ({},)
+    unit: np.ndarray | None = None
+    options: dict = field(default_factory=dict)
+    kinds: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def problem(self) -> dict:
+        """SALib problem on the unit hypercube (the scale the samples were drawn on)."""
+        return {"num_vars": len(self.factors), "names": list(self.factors), "bounds": [[0.0, 1.0]] * len(self.factors)}
+
+    def table(self) -> pd.DataFrame:
+        """One row per point: ``point``, the factor values, and ``u:<factor>`` for sampled designs."""
+        import pandas as pd
+
+        from viralsim.experiment.runner import _DTYPES
+
+        cols: dict[str, Any] = {"point": pd.Series(range(len(self.points)), dtype="int64")}
+        for name in self.factors:
+            cols[name] = pd.Series([p[name] for p in self.points], dtype=_DTYPES[self.kinds[name]])
+        if self.unit is not None:
+            for j, name in enumerate(self.factors):
+                cols[f"u:{name}"] = pd.Series(self.unit[:, j], dtype="float64")
+        return pd.DataFrame(cols)
+
+
+def design_size(spec: DesignSpec) -> int:
+    """Number of points a design spec produces, without sampling."""
+    d = len(spec.factors)
+    if spec.kind == "grid":
+        return math.prod(len(grid_levels(f)) for f in spec.factors.values())
+    if spec.kind == "zip":
+        return len(grid_levels(next(iter(spec.factors.values()))))
+    if spec.kind == "sobol":
+        return spec.samples * ((2 * d + 2) if spec.second_order else (d + 2))
+    if spec.kind == "morris":
+        return spec.samples * (d + 1)
+    return spec.samples
+
+
+def build_design(spec: DesignSpec | None, root_seed: int) -> Design:
+    """The design table of a validated design spec (None: a single point without factors).
+
+    Parameters
+    ----------
+    spec : DesignSpec or None
+        The ``design`` section of an experiment.
+    root_seed : int
+        The experiment's root seed; samplers get :func:`~viralsim.experiment.seeds.design_seed`.
+
+    Returns
+    -------
+    Design
+    """
+    if spec is None:
+        return Design(kind="single")
+    names = tuple(spec.factors)
+    factors = [spec.factors[n] for n in names]
+    seed = design_seed(root_seed)
+    unit = None
+    options: dict = {"samples": spec.samples}
+    if spec.kind == "grid":
+        rows = list(itertools.product(*(grid_levels(f) for f in factors)))
+    elif spec.kind == "zip":
+        rows = list(zip(*(grid_levels(f) for f in factors)))
+    else:
+        unit = _unit_sample(spec, len(names), seed)
+        options.update(second_order=spec.second_order, grid_levels=spec.grid_levels)
+        columns = [from_unit(f, unit[:, j]) for j, f in enumerate(factors)]
+        rows = list(zip(*columns))
+    kinds = {n: column_kind([r[j] for r in rows]) for j, n in enumerate(names)}
+    points = tuple({n: _as_kind(r[j], kinds[n]) for j, n in enumerate(names)} for r in rows)
+    return Design(kind=spec.kind, factors=names, points=points, unit=unit, options=options, kinds=kinds)
+
+
+def _unit_sample(spec: DesignSpec, d: int, seed: int) -> np.ndarray:
+    """Points in [0, 1]^d from the design's sampler, seeded."""
+    if spec.kind == "random":
+        from scipy import stats
+
+        return np.asarray(stats.uniform.rvs(size=(spec.samples, d), random_state=seed), dtype=float)
+    if spec.kind == "lhs":
+        from scipy.stats import qmc
+
+        return qmc.LatinHypercube(d, rng=seed).random(spec.samples)
+    problem = {"num_vars": d, "names": [f"x{j}" for j in range(d)], "bounds": [[0.0, 1.0]] * d}
+    if spec.kind == "sobol":
+        from SALib.sample import sobol
+
+        return np.asarray(sobol.sample(problem, spec.samples, calc_second_order=spec.second_order, seed=seed))
+    if spec.kind == "morris":
+        from SALib.sample import morris
+
+        return np.asarray(morris.sample(problem, spec.samples, num_levels=spec.grid_levels, seed=seed))
+    raise ValueError(f"not a sampled design: {spec.kind!r}")
+
+
+def grid_levels(f: Factor) -> list:
+    """The discrete levels of a factor in a grid or zip design.
+
+    ``levels`` as written; an ``integer`` range gives every whole number in it; a ``uniform``
+    (``loguniform``) range with ``steps`` gives evenly (geometrically) spaced values, rounded
+    to 12 significant digits so that e.g. 0.1 stays 0.1.
+    """
+    if f.levels is not None:
+        return list(f.levels)
+    dist = f.distribution
+    lo, hi = f.range
+    if dist == "integer":
+        return list(range(int(lo), int(hi) + 1))
+    if f.steps is None:
+        raise ValueError("a range needs steps (or dist: integer) to give grid levels")
+    if dist == "loguniform":
+        values = np.geomspace(lo, hi, f.steps)
+    else:
+        values = np.linspace(lo, hi, f.steps)
+    return [float(f"{v:.12g}") for v in values]
+
+
+def from_unit(f: Factor, u: np.ndarray) -> list:
+    """Map unit coordinates to factor values through the factor's inverse CDF."""
+    u = np.asarray(u, dtype=float)
+    dist = f.distribution
+    if dist == "choice":
+        k = len(f.levels)
+        idx = np.minimum(np.floor(u * k).astype(int), k - 1)
+        return [f.levels[i] for i in idx]
+    if dist == "integer":
+        lo, hi = int(f.range[0]), int(f.range[1])
+        vals = np.minimum(lo + np.floor(u * (hi - lo + 1)).astype(np.int64), hi)
+        return [int(v) for v in vals]
+    if dist == "normal":
+        from scipy import stats
+
+        if f.range is not None:
+            a, b = ((f.range[0] - f.mean) / f.sd, (f.range[1] - f.mean) / f.sd)
+            vals = stats.truncnorm.ppf(u, a, b, loc=f.mean, scale=f.sd)
+            vals = np.clip(vals, f.range[0], f.range[1])
+        else:
+            vals = stats.norm.ppf(u, loc=f.mean, scale=f.sd)
+        return [float(v) for v in vals]
+    lo, hi = f.range
+    if dist == "loguniform":
+        vals = np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo)))
+    else:
+        vals = lo + u * (hi - lo)
+    return [float(v) for v in np.clip(vals, lo, hi)]
+
+
+def column_kind(values: list) -> str:
+    """Column kind holding all ``values``: bool, int, float, or str when they are mixed or text."""
+    if values and all(isinstance(v, (bool, np.bool_)) for v in values):
+        return "bool"
+    if values and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in values):
+        return "int"
+    if values and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                      for v in values):
+        return "float"
+    return "str"
+
+
+def _as_kind(value: Any, kind: str) -> Any:
+    """The value as the config receives it: numbers stay numbers, the column kind only widens int to float."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if kind == "float" and isinstance(value, int):
+        return float(value)
+    return value

@@ -1,0 +1,111 @@
+"""Where the runs of a sweep execute.
+
+* ``serial``: in this process, one chunk after another (the reference; no pickling).
+* ``processes`` (default): a :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn``
+  start method and, by default, one worker per available core. Nothing to set up.
+* ``dask``: Dask distributed. ``scheduler="tcp://host:8786"`` connects to a running cluster
+  (``dask scheduler`` + ``dask worker``, or dask-jobqueue's ``SLURMCluster``/``PBSCluster``);
+  without an address a ``LocalCluster`` with ``workers`` single-threaded workers is started.
+  Tasks go through ``Client.get_executor()``, Dask's ``concurrent.futures`` interface.
+* From Python, any object with the ``concurrent.futures.Executor`` interface (``submit``
+  returning futures that work with ``concurrent.futures.wait``): MPI's ``MPIPoolExecutor``,
+  submitit's executors for Slurm, a thread pool, ...
+
+Workers write their results into the results folder themselves, so every worker must see it
+(a shared filesystem on a cluster).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from concurrent.futures import Executor
+from typing import Iterator
+
+__all__ = ["EXECUTORS", "default_workers", "open_executor", "warm_worker"]
+
+EXECUTORS = ("processes", "serial", "dask")
+
+
+def default_workers() -> int:
+    """Cores this process may run on (the CPU affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def warm_worker() -> None:
+    """Import the engine and the writers once per worker, before the first chunk arrives."""
+    import pyarrow.parquet  # noqa: F401
+
+    import viralsim.experiment.store  # noqa: F401
+    import viralsim.model  # noqa: F401
+
+
+@contextlib.contextmanager
+def open_executor(
+    kind: str = "processes",
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_processes: bool = True,
+) -> Iterator[tuple[Executor | None, int]]:
+    """Start an executor of ``kind`` and shut it down afterwards.
+
+    Parameters
+    ----------
+    kind : {'processes', 'serial', 'dask'}
+    workers : int, optional
+        Worker processes (processes, local Dask cluster); default: every available core.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``dask`` only).
+    dask_processes : bool, default True
+        Local Dask cluster with worker processes (True) or threads in this process (False,
+        quicker to start; used by the tests).
+
+    Yields
+    ------
+    (executor, slots)
+        ``executor`` is None for ``serial``; ``slots`` is how many chunks run at once.
+    """
+    if kind == "serial":
+        yield None, 1
+        return
+    if kind == "processes":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        n = workers or default_workers()
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=warm_worker)
+        try:
+            yield pool, n
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    if kind == "dask":
+        try:
+            import logging
+
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise RuntimeError("the dask executor needs Dask distributed: pip install 'viralsim[dask]'") from None
+        cluster = None
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            n = workers or default_workers()
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=dask_processes,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster)
+        try:
+            client.run(warm_worker)
+            slots = max(1, sum(client.nthreads().values()))
+            yield client.get_executor(pure=False), slots
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        return
+    raise ValueError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")

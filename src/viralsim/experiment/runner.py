@@ -1,0 +1,262 @@
+"""Run one simulation of an experiment, or one chunk of them, and turn results into table rows.
+
+:func:`run_one` is a pure function of its task: it simulates the task's fully resolved config
+(seed included) and returns the run's rows for the long time-series table, the per-run summary
+and the run's status. It never raises for a failing model: the exception is recorded with its
+traceback as a failed run, and the sweep goes on. :func:`run_chunk` runs a chunk of tasks on a
+worker and has the worker write the chunk's Parquet part files itself, so only a small report
+(counts and error lines) travels back to the process that drives the sweep; agent-level data
+never leaves the worker.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from viralsim.config.schema import RunConfig
+    from viralsim.metrics import RunResult
+
+__all__ = ["RunTask", "RunSettings", "RunRows", "ChunkTask", "ChunkReport", "run_one", "run_chunk", "META_COLUMNS"]
+
+#: columns that identify a run, first in every table (factor columns follow them)
+META_COLUMNS = ("run", "run_id", "scenario", "point", "replicate", "seed")
+
+#: prefix of the market-wide columns in the long table
+MARKET_PREFIX = "market_"
+
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What every run of an experiment records (shared by all tasks of a sweep).
+
+    Attributes
+    ----------
+    factors : tuple of (dotted path, column kind)
+        Factor columns in design order; the kind (``bool``, ``int``, ``float``, ``str``) fixes
+        the column's dtype so every part file has the same schema.
+    every : int or None
+        Record the time series every ``every`` days (and on the last day); None: last day only.
+    metrics, market, summary : tuple of str or None
+        Daily seller columns, market columns and summary KPIs to keep; None keeps all.
+    stop : dict or None
+        Stop condition ``{metric, op, value, seller, after_day}``; None runs to the horizon.
+    """
+
+    factors: tuple[tuple[str, str], ...] = ()
+    every: int | None = 1
+    metrics: tuple[str, ...] | None = None
+    market: tuple[str, ...] | None = None
+    summary: tuple[str, ...] | None = None
+    stop: dict | None = None
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run: its place in the experiment and its fully resolved config (seed included)."""
+
+    run: int
+    run_id: str
+    scenario: str
+    point: int
+    replicate: int
+    seed: int
+    factors: tuple[tuple[str, Any], ...]
+    config: RunConfig
+
+    def meta(self) -> dict:
+        """Identifying columns of the run's rows: META_COLUMNS then the factor values."""
+        row = {"run": self.run, "run_id": self.run_id, "scenario": self.scenario, "point": self.point,
+               "replicate": self.replicate, "seed": self.seed}
+        row.update(self.factors)
+        return row
+
+
+@dataclass
+class RunRows:
+    """What one run produced: table rows, summary rows (None if it failed) and its status row."""
+
+    table: pd.DataFrame | None
+    summary: pd.DataFrame | None
+    status: dict
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """A chunk of runs for one worker, who writes the chunk's part files under ``out_dir``."""
+
+    out_dir: str
+    chunk: int
+    runs: tuple[RunTask, ...]
+    settings: RunSettings
+
+
+@dataclass
+class ChunkReport:
+    """What travels back from a worker: counts, error lines and timing; no data."""
+
+    chunk: int
+    runs: int
+    failed: int
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (run_id, error line)
+    seconds: float = 0.0
+    run_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    host: str = ""
+    pid: int = 0
+
+
+def run_one(task: RunTask, settings: RunSettings) -> RunRows:
+    """Simulate one run and return its rows; a failing model becomes a failed run, not an exception.
+
+    Parameters
+    ----------
+    task : RunTask
+        The run; ``task.config`` is complete (seed and horizon included).
+    settings : RunSettings
+        What to record.
+
+    Returns
+    -------
+    RunRows
+        ``table``: one row per recorded day and seller with META_COLUMNS, factor columns,
+        ``day``, ``seller``, the kept daily metrics and ``market_*`` columns; ``summary``: one row
+        per seller with ``days_run`` and the kept KPIs; ``status``: META_COLUMNS, factors,
+        ``status`` (``ok`` or ``failed``), ``days_run``, ``stopped`` (the stop condition ended the
+        run early), ``error`` (one line) and ``traceback``.
+    """
+    status = task.meta()
+    try:
+        result, days_run, stopped = _simulate(task.config, settings.stop)
+        table = _table(result, task, settings, days_run)
+        summary = _summary(result, task, settings, days_run)
+        status.update(status="ok", days_run=days_run, stopped=stopped, error="", traceback="")
+    except Exception as exc:  # noqa: BLE001 - recorded as a failed run; the sweep goes on
+        table = summary = None
+        error = " ".join(f"{type(exc).__name__}: {exc}".split())
+        status.update(status="failed", days_run=0, stopped=False, error=error, traceback=traceback.format_exc())
+    return RunRows(table, summary, status)
+
+
+def run_chunk(task: ChunkTask) -> ChunkReport:
+    """Run a chunk of tasks and write its part files (on the worker); return a small report."""
+    from viralsim.experiment import store
+
+    started = time.perf_counter()
+    cpu = time.process_time()
+    rows = []
+    run_seconds = 0.0
+    for run in task.runs:
+        t0 = time.perf_counter()
+        rows.append(run_one(run, task.settings))
+        run_seconds += time.perf_counter() - t0
+    cpu_seconds = time.process_time() - cpu
+    store.write_part(task.out_dir, task.chunk, rows, task.settings)
+    failures = [(r.status["run_id"], r.status["error"]) for r in rows if r.status["status"] != "ok"]
+    return ChunkReport(chunk=task.chunk, runs=len(rows), failed=len(failures), failures=failures,
+                       seconds=time.perf_counter() - started, run_seconds=run_seconds, cpu_seconds=cpu_seconds,
+                       host=socket.gethostname(), pid=os.getpid())
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _simulate(config: RunConfig, stop: dict | None) -> tuple[RunResult, int, bool]:
+    """Run to the horizon, or until the stop condition holds; (result, days run, stopped early)."""
+    if stop is None:
+        from viralsim.model import simulate
+
+        return simulate(config), config.days, False
+    from viralsim.model import ViralModel
+
+    model = ViralModel(config)
+    test = _OPS[stop["op"]]
+    metric, value, who, after = stop["metric"], stop["value"], stop.get("seller", "any"), stop.get("after_day", 0)
+    for _ in range(config.days):
+        model.step()
+        if model.day < after:
+            continue
+        values = [s.today[metric] for s in model.sellers if who in ("any", "all") or s.name == who]
+        hits = [bool(test(v, value)) for v in values]
+        if hits and (all(hits) if who == "all" else any(hits)):
+            return model.result(), model.day, model.day < config.days
+    return model.result(), model.day, False
+
+
+def _id_columns(task: RunTask, settings: RunSettings, n: int) -> dict:
+    """META_COLUMNS and factor columns repeated ``n`` times, with fixed dtypes."""
+    import numpy as np
+    import pandas as pd
+
+    values = dict(task.factors)
+    cols: dict[str, Any] = {
+        "run": np.full(n, task.run, dtype=np.int64),
+        "run_id": pd.array([task.run_id] * n, dtype="str"),
+        "scenario": pd.array([task.scenario] * n, dtype="str"),
+        "point": np.full(n, task.point, dtype=np.int64),
+        "replicate": np.full(n, task.replicate, dtype=np.int64),
+        "seed": np.full(n, task.seed, dtype=np.int64),
+    }
+    for name, kind in settings.factors:
+        cols[name] = pd.array([values[name]] * n, dtype=_DTYPES[kind])
+    return cols
+
+
+_DTYPES = {"bool": "bool", "int": "int64", "float": "float64", "str": "str"}
+
+
+def _recorded_days(days, every: int | None, last: int):
+    """Boolean mask of the days kept: every ``every``-th day and the last day."""
+    if every is None:
+        return days == last
+    return (days % every == 0) | (days == last)
+
+
+def _table(result: RunResult, task: RunTask, settings: RunSettings, days_run: int) -> pd.DataFrame:
+    import pandas as pd
+
+    daily = result.daily
+    keep = list(settings.metrics) if settings.metrics is not None else [c for c in daily.columns
+                                                                         if c not in ("day", "seller")]
+    mask = _recorded_days(daily["day"], settings.every, days_run).to_numpy()
+    days = daily["day"].to_numpy()[mask]
+    cols = _id_columns(task, settings, len(days))
+    cols["day"] = days
+    cols["seller"] = pd.array(daily["seller"].to_numpy()[mask], dtype="str")
+    for c in keep:
+        cols[c] = daily[c].to_numpy()[mask]
+    market = result.market
+    mcols = [c for c in market.columns if c != "day"] if settings.market is None else list(settings.market)
+    if mcols:
+        at = pd.Index(market["day"]).get_indexer(days)
+        for c in mcols:
+            values = market[c].to_numpy()
+            cols[MARKET_PREFIX + c] = values[at]
+    return pd.DataFrame(cols)
+
+
+def _summary(result: RunResult, task: RunTask, settings: RunSettings, days_run: int) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    summary = result.summary
+    kpis = list(settings.summary) if settings.summary is not None else [c for c in summary.columns
+                                                                         if c not in ("seller", "strategy")]
+    n = len(summary)
+    cols = _id_columns(task, settings, n)
+    cols["seller"] = pd.array(summary["seller"].to_numpy(), dtype="str")
+    cols["strategy"] = pd.array(summary["strategy"].to_numpy(), dtype="str")
+    cols["days_run"] = np.full(n, days_run, dtype=np.int64)
+    for c in kpis:
+        cols[c] = summary[c].to_numpy()
+    return pd.DataFrame(cols)

@@ -1,0 +1,803 @@
+"""Experiment specification: a YAML file that describes a sweep, validated before anything runs.
+
+An experiment names a base run config (a file, or an inline mapping), optional named scenarios
+(overrides of the base, compared side by side), an optional design over factors addressed by
+dotted paths into the run config, a number of replicates, a horizon and an optional stop
+condition, and what to record. :func:`load_experiment` validates all of it up front (the
+spec's own fields, every factor path against the run-config schema, every factor value in
+every scenario, every resulting run config) and returns an :class:`Experiment` holding the
+complete, ordered list of runs with their derived seeds. Every problem is an
+:class:`ExperimentError` whose message is one line naming the file, the dotted path, the bad
+value and what is allowed, with a "did you mean" suggestion for misspelt names.
+
+See ``docs/experiments.md`` for the format with a worked example.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import math
+import re
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from viralsim.config import load as _cfg
+from viralsim.config.load import RESOLVED_KEY, ConfigError
+from viralsim.config.schema import RunConfig
+from viralsim.experiment.design import Design, build_design, grid_levels
+from viralsim.experiment.runner import RunSettings, RunTask
+from viralsim.experiment.seeds import MAX_SEED, run_seed
+
+__all__ = [
+    "ExperimentError",
+    "ExperimentSpec",
+    "DesignSpec",
+    "Factor",
+    "StopSpec",
+    "OutputSpec",
+    "Experiment",
+    "load_experiment",
+    "experiment_from_dict",
+    "DESIGN_KINDS",
+    "DISTRIBUTIONS",
+]
+
+DESIGN_KINDS = ("grid", "zip", "random", "lhs", "sobol", "morris")
+DISTRIBUTIONS = ("uniform", "loguniform", "normal", "integer", "choice")
+SAMPLED = ("random", "lhs", "sobol", "morris")
+
+#: most runs one experiment may describe (a typo such as an extra zero should not plan 10^9 runs)
+MAX_RUNS = 5_000_000
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME_RULE = "letters, digits, '_', '.' and '-', starting with a letter or digit"
+
+#: run-config paths that an experiment sets itself
+_RESERVED = {"seed": "each run's seed is derived from the experiment's root seed (top-level 'seed')"}
+
+
+class ExperimentError(ConfigError):
+    """An experiment spec the user must fix; the message is one line."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The spec
+# ---------------------------------------------------------------------------------------------
+
+
+class Factor(_Frozen):
+    """One factor: discrete ``levels``, or a ``range`` with a distribution.
+
+    ``levels`` alone is a ``choice``; ``range`` alone is ``uniform``; ``mean`` and ``sd`` alone
+    are ``normal`` (``range`` then truncates it). Grid and zip designs need discrete values:
+    ``levels``, an ``integer`` range, or a range with ``steps``.
+    """
+
+    levels: Annotated[list[Any], Field(min_length=1)] | None = None
+    range: tuple[float, float] | None = None
+    steps: Annotated[int, Field(ge=2, le=100_000)] | None = None
+    dist: Literal["uniform", "loguniform", "normal", "integer", "choice"] | None = None
+    mean: float | None = None
+    sd: Annotated[float, Field(gt=0)] | None = None
+
+    @property
+    def distribution(self) -> str:
+        if self.dist is not None:
+            return self.dist
+        if self.levels is not None:
+            return "choice"
+        if self.mean is not None or self.sd is not None:
+            return "normal"
+        return "uniform"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Factor:
+        dist = self.distribution
+        if self.levels is not None and self.range is not None:
+            raise ValueError("give either levels or range, not both")
+        if self.levels is None and self.range is None and dist != "normal":
+            raise ValueError("a factor needs levels: [...] or range: [low, high] (or mean and sd for dist normal)")
+        if dist == "choice" and self.levels is None:
+            raise ValueError("dist 'choice' draws from levels: [...]; give levels instead of range")
+        if dist != "choice" and self.levels is not None:
+            raise ValueError(f"levels are drawn with dist 'choice'; dist {dist!r} needs range: [low, high]")
+        if dist == "normal":
+            if self.mean is None or self.sd is None:
+                raise ValueError("dist 'normal' needs both mean and sd")
+        elif self.mean is not None or self.sd is not None:
+            raise ValueError(f"mean and sd are for dist 'normal', not {dist!r}")
+        if self.range is not None:
+            lo, hi = self.range
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                raise ValueError("range bounds must be finite numbers")
+            if dist == "integer":
+                if lo != int(lo) or hi != int(hi):
+                    raise ValueError(f"dist 'integer' needs whole-number bounds, got [{lo:g}, {hi:g}]")
+                if lo > hi:
+                    raise ValueError(f"range [{lo:g}, {hi:g}]: low must not exceed high")
+            elif not lo < hi:
+                raise ValueError(f"range [{lo:g}, {hi:g}]: low must be below high")
+            if dist == "loguniform" and lo <= 0:
+                raise ValueError(f"dist 'loguniform' needs a range above 0, got [{lo:g}, {hi:g}]")
+            if dist == "normal" and not lo <= self.mean <= hi:
+                raise ValueError(f"the mean {self.mean:g} must lie inside the truncation range [{lo:g}, {hi:g}]")
+        if self.steps is not None and (self.range is None or dist not in ("uniform", "loguniform")):
+            raise ValueError("steps spaces a uniform or loguniform range into grid levels; "
+                             "remove it or give range: [low, high]")
+        return self
+
+
+class DesignSpec(_Frozen):
+    """How design points are chosen. ``samples`` is the number of points for random and lhs,
+    the base sample N for sobol (a power of 2; N(d+2) runs, N(2d+2) with second_order), and the
+    number of trajectories for morris (r(d+1) runs)."""
+
+    kind: Literal["grid", "zip", "random", "lhs", "sobol", "morris"] = "grid"
+    factors: dict[str, Factor]
+    samples: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = None
+    second_order: bool = False
+    grid_levels: Annotated[int, Field(ge=2, le=1000)] = 4
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DesignSpec:
+        kind = self.kind
+        if not self.factors:
+            raise ValueError("design.factors is empty: name at least one factor (a dotted path such as "
+                             "sellers.spam.posts_per_day), or leave 'design' out to run the scenarios only")
+        for name, f in self.factors.items():
+            if kind in ("grid", "zip"):
+                if f.distribution == "normal" or (f.range is not None and f.distribution != "integer"
+                                                   and f.steps is None):
+                    raise ValueError(f"factor '{name}': a {kind} design needs discrete values: levels: [...], "
+                                     "range with steps: n, or dist: integer; ranges and distributions are "
+                                     "sampled by random, lhs, sobol and morris designs")
+            else:
+                if f.steps is not None:
+                    raise ValueError(f"factor '{name}': steps is for grid and zip designs; "
+                                     f"a {kind} design samples the range")
+                if kind == "morris" and f.distribution == "normal" and f.range is None:
+                    raise ValueError(f"factor '{name}': a morris design visits the ends of each factor's "
+                                     "range, so dist 'normal' needs range: [low, high] to truncate it")
+        if kind in SAMPLED:
+            if self.samples is None:
+                what = {"sobol": "the base sample N (a power of 2, e.g. 64)",
+                        "morris": "the number of trajectories (e.g. 10)"}.get(kind, "the number of points")
+                raise ValueError(f"a {kind} design needs samples: {what}")
+            if kind == "sobol" and self.samples & (self.samples - 1):
+                raise ValueError(f"samples = {self.samples} is not allowed: a sobol design needs a power of 2 "
+                                 f"(e.g. {1 << (self.samples.bit_length() - 1)} or {1 << self.samples.bit_length()}) "
+                                 "for Sobol' sequences to converge")
+            if kind == "sobol" and self.second_order and len(self.factors) < 2:
+                raise ValueError("second_order needs at least 2 factors")
+        elif self.samples is not None:
+            raise ValueError(f"samples is for random, lhs, sobol and morris designs; a {kind} design "
+                             "runs each combination of levels")
+        if kind == "zip":
+            lengths = {name: len(grid_levels(f)) for name, f in self.factors.items()}
+            if len(set(lengths.values())) > 1:
+                shown = ", ".join(f"{k}: {v}" for k, v in lengths.items())
+                raise ValueError(f"a zip design pairs levels element-wise, so every factor needs the same "
+                                 f"number of levels ({shown})")
+        if kind == "grid":
+            size = math.prod(len(grid_levels(f)) for f in self.factors.values())
+            if size > MAX_RUNS:
+                raise ValueError(f"the grid has {size:,} points, more than {MAX_RUNS:,}")
+        return self
+
+
+class StopSpec(_Frozen):
+    """End a run early when a seller's daily metric crosses a value (BehaviorSpace's exit condition)."""
+
+    metric: str
+    op: Literal[">=", ">", "<=", "<", "=="] = ">="
+    value: float
+    #: a seller name, or 'any' / 'all' sellers
+    seller: str = "any"
+    #: check only from this day on
+    after_day: Annotated[int, Field(ge=0)] = 0
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        return _known(value, _daily_columns(), "a daily seller metric")
+
+
+class OutputSpec(_Frozen):
+    """What each run records: the time series every ``every`` days (or only the ``end``), and
+    which daily metrics, market metrics and summary KPIs to keep (all by default)."""
+
+    every: int | Literal["end"] = 1
+    metrics: list[str] | None = None
+    market: list[str] | None = None
+    summary: list[str] | None = None
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every(cls, value: Any) -> Any:
+        if value == "end":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError("must be a whole number of days >= 1, or 'end' to record the last day only")
+        return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_known(v, _daily_columns(), "a daily seller metric") for v in value]
+
+    @field_validator("market")
+    @classmethod
+    def _market(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_known(v, _market_columns(), "a market metric") for v in value]
+
+    @field_validator("summary")
+    @classmethod
+    def _summary(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_known(v, _summary_columns(), "a summary KPI") for v in value]
+
+
+class ExperimentSpec(_Frozen):
+    """The experiment file."""
+
+    name: str | None = None
+    description: str = ""
+    #: a run-config file (relative to the experiment file) or an inline mapping of config settings
+    base: Any
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    common_random_numbers: bool = False
+    replicates: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1
+    days: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    stop: StopSpec | None = None
+    scenarios: dict[str, dict[str, Any] | None] | None = None
+    design: DesignSpec | None = None
+    outputs: OutputSpec = OutputSpec()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not _NAME.match(value):
+            raise ValueError(f"must be a name of {_NAME_RULE}")
+        return value
+
+    @field_validator("base")
+    @classmethod
+    def _base(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, dict):
+            return value
+        raise ValueError("must be a run-config file (e.g. ../configs/spam_vs_community.yaml) "
+                         "or a mapping of config settings")
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenarios(cls, value: dict | None) -> dict | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("no scenarios: name at least one (name: {dotted.path: value, ...}), "
+                             "or leave 'scenarios' out to run the base config")
+        for name in value:
+            if not _NAME.match(str(name)):
+                raise ValueError(f"scenario name {name!r} must be made of {_NAME_RULE}")
+        return value
+
+
+# ---------------------------------------------------------------------------------------------
+# The validated experiment
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: its spec, resolved configs, design and every run with its seed.
+
+    Attributes
+    ----------
+    spec : ExperimentSpec
+    name : str
+        The experiment's name (the spec's ``name``, else the file's stem).
+    source : str
+        Where the spec came from (for messages).
+    base : RunConfig
+        The base config with the experiment's horizon applied.
+    scenarios : dict of str to RunConfig
+        Each scenario's config before factors (a single ``base`` scenario without scenarios).
+    design : Design
+    runs : tuple of RunTask
+        All runs in canonical order: scenario, then design point, then replicate.
+    settings : RunSettings
+    fingerprint : str
+        SHA-256 of everything that determines the results (resolved experiment but its
+        description, design points, run seeds, viralsim version); identifies the experiment's
+        results folder.
+    """
+
+    spec: ExperimentSpec
+    name: str
+    source: str
+    base: RunConfig
+    scenarios: dict
+    design: Design
+    runs: tuple
+    settings: RunSettings
+    fingerprint: str
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def resolved(self) -> dict:
+        """The experiment as data, with the base config inlined in full (a self-contained record)."""
+        data = self.spec.model_dump(mode="json")
+        data["name"] = self.name
+        data["base"] = _config_record(self.base)
+        return data
+
+    def to_yaml(self) -> str:
+        """Text of :meth:`resolved`; ``viralsim sweep`` accepts it and reproduces the experiment."""
+        header = ("# Resolved viralsim experiment: the spec with its base config inlined in full.\n"
+                  "# `viralsim sweep experiment.yaml` re-runs it (same runs, same seeds).\n")
+        return header + yaml.safe_dump(self.resolved(), sort_keys=False, allow_unicode=True, width=100)
+
+    def default_out(self, root: str | Path = "results") -> Path:
+        """``<root>/<name>/seed<root seed>-<fingerprint[:8]>``: the same spec always maps here."""
+        return Path(root) / self.name / f"seed{self.spec.seed}-{self.fingerprint[:8]}"
+
+    def describe(self) -> str:
+        """One line: runs = scenarios x points x replicates."""
+        s, p, r = len(self.scenarios), len(self.design), self.spec.replicates
+        kind = "no design" if self.design.kind == "single" else f"{self.design.kind} design"
+        return (f"{len(self.runs)} runs = {s} scenario{'s' * (s != 1)} x {p} point{'s' * (p != 1)} ({kind}) "
+                f"x {r} replicate{'s' * (r != 1)}")
+
+
+def load_experiment(
+    path: str | Path,
+    *,
+    overrides: typing.Sequence[str] = (),
+    seed: int | None = None,
+    replicates: int | None = None,
+    days: int | None = None,
+) -> Experiment:
+    """Read and validate an experiment file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The experiment YAML file.
+    overrides : sequence of str
+        ``dotted.path=value`` assignments applied to the experiment document before validation
+        (e.g. ``replicates=3``, ``design.samples=16``, ``scenarios.spam.sellers.spam.posts_per_day=5``);
+        values are YAML.
+    seed, replicates, days : int, optional
+        Replace the spec's root seed, replicate count or horizon.
+
+    Returns
+    -------
+    Experiment
+
+    Raises
+    ------
+    ExperimentError
+        For any problem, with a one-line message; nothing has been run or written.
+    """
+    source = str(path)
+    try:
+        data = _cfg._read_yaml(Path(path), source)
+    except ConfigError as exc:
+        raise ExperimentError(str(exc).replace("config file", "experiment file")) from None
+    cli_keys = []
+    for item in overrides:
+        try:
+            key, value = _cfg._parse_override(item)
+            _cfg._assign(data, key, value, item)
+        except ConfigError as exc:
+            raise ExperimentError(str(exc)) from None
+        cli_keys.append(key)
+    for key, value in (("seed", seed), ("replicates", replicates), ("days", days)):
+        if value is not None:
+            data[key] = value
+            cli_keys.append(key)
+    return experiment_from_dict(data, source=source, base_dir=Path(path).parent,
+                                default_name=Path(path).stem, cli_keys=cli_keys)
+
+
+def experiment_from_dict(
+    data: dict,
+    *,
+    source: str = "<experiment>",
+    base_dir: str | Path = ".",
+    default_name: str = "experiment",
+    cli_keys: typing.Sequence[str] = (),
+) -> Experiment:
+    """Validate an experiment given as data (the parsed YAML); see :func:`load_experiment`.
+
+    A relative ``base`` path is resolved against ``base_dir``.
+    """
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ExperimentError(_describe_spec(exc, source, cli_keys)) from None
+    name = spec.name or (default_name if _NAME.match(default_name) else "experiment")
+    base = _load_base(spec, source, Path(base_dir))
+    if spec.days is not None:
+        base = base.model_copy(update={"days": spec.days})
+    scenarios = _scenario_configs(spec, base, source)
+    _check_stop(spec, scenarios, source)
+    design = build_design(spec.design, spec.seed)
+    n_runs = len(scenarios) * len(design) * spec.replicates
+    if n_runs > MAX_RUNS:
+        raise ExperimentError(f"{source}: the experiment has {n_runs:,} runs, more than {MAX_RUNS:,}")
+    _check_factor_paths(spec, scenarios, source)
+    _check_factor_ranges(spec, scenarios, source)
+    runs = _runs(spec, scenarios, design, source)
+    settings = _settings(spec, design)
+    experiment = Experiment(spec=spec, name=name, source=source, base=base, scenarios=scenarios, design=design,
+                            runs=runs, settings=settings, fingerprint="")
+    fingerprint = _fingerprint(experiment)
+    return Experiment(spec=spec, name=name, source=source, base=base, scenarios=scenarios, design=design,
+                      runs=runs, settings=settings, fingerprint=fingerprint)
+
+
+# ---------------------------------------------------------------------------------------------
+# Base config and scenarios
+# ---------------------------------------------------------------------------------------------
+
+
+def _load_base(spec: ExperimentSpec, source: str, base_dir: Path) -> RunConfig:
+    if isinstance(spec.base, str):
+        path = Path(spec.base)
+        if not path.is_absolute():
+            path = base_dir / path
+        if not path.exists():
+            raise ExperimentError(f"{source}: base = {spec.base!r}: no such config file "
+                                  f"(relative paths are read from the experiment file's folder, {base_dir})")
+        try:
+            return _cfg.load_config(path)
+        except ConfigError as exc:
+            raise ExperimentError(f"{source}: base: {exc}") from None
+    data = copy.deepcopy(spec.base)
+    record = data.pop(RESOLVED_KEY, None)
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ExperimentError(_cfg._describe(exc, source, RunConfig, ("base",), ())) from None
+    try:
+        resolved = _cfg._resolve_all(config, source, ())
+        if record is not None:
+            _cfg._check_record(record, resolved, source)
+    except ConfigError as exc:
+        raise ExperimentError(str(exc).replace(f"{source}: ", f"{source}: base.", 1)) from None
+    return config
+
+
+def _scenario_configs(spec: ExperimentSpec, base: RunConfig, source: str) -> dict[str, RunConfig]:
+    if spec.scenarios is None:
+        return {"base": base}
+    base_data = base.model_dump(mode="json")
+    out = {}
+    for name, sets in spec.scenarios.items():
+        data = copy.deepcopy(base_data)
+        for path, value in (sets or {}).items():
+            where = f"scenarios.{name}"
+            _check_path(str(path), data, source, where, allow_new_key=True)
+            _set_path(data, str(path).split("."), value)
+        out[name] = _validate_config(data, source, f"scenario '{name}'")
+    return out
+
+
+def _validate_config(data: dict, source: str, context: str) -> RunConfig:
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ExperimentError(f"{_cfg._describe(exc, source, RunConfig, (), ())} (in {context})") from None
+    try:
+        _cfg._resolve_all(config, source, ())
+    except ConfigError as exc:
+        raise ExperimentError(f"{exc} (in {context})") from None
+    return config
+
+
+def _check_stop(spec: ExperimentSpec, scenarios: dict[str, RunConfig], source: str) -> None:
+    if spec.stop is None or spec.stop.seller in ("any", "all"):
+        return
+    for name, config in scenarios.items():
+        if spec.stop.seller not in config.sellers:
+            sellers = list(config.sellers)
+            hint = _cfg._did_you_mean(spec.stop.seller, sellers)
+            raise ExperimentError(
+                f"{source}: stop.seller = {spec.stop.seller!r} is not allowed: scenario '{name}' has sellers "
+                f"{', '.join(repr(s) for s in sellers)} (or use 'any' / 'all'){hint}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Dotted paths into the run config
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key: bool = False) -> None:
+    """Raise ExperimentError unless ``path`` addresses a setting of the run config ``data``.
+
+    Model fields are checked against the schema (with a did-you-mean suggestion); mapping keys
+    such as seller names against the keys present in ``data``; a new mapping key (a new seller)
+    is accepted only as the last segment when ``allow_new_key``.
+    """
+    parts = path.split(".")
+    if not path or any(not p for p in parts):
+        raise ExperimentError(f"{source}: {where}: {path!r} is not a dotted path such as sellers.spam.posts_per_day")
+    if parts[0] in _RESERVED and len(parts) == 1:
+        raise ExperimentError(f"{source}: {where}: '{path}' cannot be set here: {_RESERVED[parts[0]]}")
+    ann: Any = RunConfig
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[:depth])
+        ann = _cfg._unwrap(ann)
+        tag = None
+        members = _cfg._model_members(ann)
+        if members:
+            kind = node.get("kind") if isinstance(node, dict) else None
+            ann = next((m for m in members if kind in _cfg._literal_choices(_cfg._kind_annotation(m))), members[0])
+            tag = kind
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            fields = list(ann.model_fields)
+            if part not in fields:
+                close = difflib.get_close_matches(part, fields, n=1)
+                scope = f" for kind {tag!r}" if tag else ""
+                hint = f"did you mean '{close[0]}'?" if close else f"valid fields{scope}: {', '.join(fields)}"
+                raise ExperimentError(f"{source}: {where}: unknown field '{path}'; {hint}")
+            ann = ann.model_fields[part].annotation
+            node = node.get(part) if isinstance(node, dict) else None
+        elif typing.get_origin(ann) in (dict, typing.Mapping):
+            keys = [str(k) for k in node] if isinstance(node, dict) else []
+            if part not in keys:
+                if last and allow_new_key:
+                    return
+                close = _cfg._did_you_mean(part, keys)
+                has = f"{here} has {', '.join(repr(k) for k in keys)}" if keys else f"{here} is empty"
+                raise ExperimentError(f"{source}: {where}: unknown key '{part}' in '{path}' ({has}){close}")
+            ann = typing.get_args(ann)[1]
+            node = node[part]
+        elif typing.get_origin(ann) in (list, tuple, typing.Sequence):
+            size = len(node) if isinstance(node, list) else 0
+            if not part.lstrip("-").isdigit() or not -size <= int(part) < size:
+                raise ExperimentError(f"{source}: {where}: '{path}': {here} is a list of {size} items; "
+                                      f"{part!r} is not an index into it")
+            ann = typing.get_args(ann)[0]
+            node = node[int(part)]
+        else:
+            raise ExperimentError(f"{source}: {where}: '{path}': {here} is a single value "
+                                  f"({_cfg._show(node)}), it has no field '{part}'")
+
+
+def _set_path(data: dict, parts: list[str], value: Any) -> None:
+    """Assign at a checked path; ``null`` at a mapping key (a seller) removes the entry."""
+    node: Any = data
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            if node.get(part) is None:
+                node[part] = {}
+            node = node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = copy.deepcopy(value)
+    elif value is None and len(parts) == 2 and parts[0] == "sellers":
+        node.pop(last, None)
+    else:
+        node[last] = copy.deepcopy(value)
+
+
+def _check_factor_paths(spec: ExperimentSpec, scenarios: dict[str, RunConfig], source: str) -> None:
+    if spec.design is None:
+        return
+    for name in spec.design.factors:
+        for scenario, config in scenarios.items():
+            where = f"design.factors['{name}']" + (f" (scenario '{scenario}')" if len(scenarios) > 1 else "")
+            _check_path(name, config.model_dump(mode="json"), source, where)
+
+
+def _check_factor_ranges(spec: ExperimentSpec, scenarios: dict[str, RunConfig], source: str) -> None:
+    """A range whose ends the config rejects is reported as such, before any point is sampled."""
+    if spec.design is None or spec.design.kind not in SAMPLED:
+        return
+    for name, f in spec.design.factors.items():
+        if f.range is None or f.distribution == "choice":
+            continue
+        ends = (int(f.range[0]), int(f.range[1])) if f.distribution == "integer" else f.range
+        for scenario, config in scenarios.items():
+            for end in ends:
+                data = config.model_dump(mode="json")
+                _set_path(data, name.split("."), end)
+                try:
+                    RunConfig.model_validate(data)
+                except ValidationError as exc:
+                    detail, _ = _cfg._describe_one(exc.errors(include_url=False)[0], RunConfig, ())
+                    where = f" (in scenario '{scenario}')" if spec.scenarios is not None else ""
+                    raise ExperimentError(f"{source}: design.factors['{name}']: range [{f.range[0]:g}, "
+                                          f"{f.range[1]:g}] reaches outside what the config allows: "
+                                          f"{detail}{where}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------------------------
+
+
+def _runs(spec: ExperimentSpec, scenarios: dict[str, RunConfig], design: Design, source: str) -> tuple[RunTask, ...]:
+    n_points, n_reps = len(design), spec.replicates
+    wp, wr = len(str(max(n_points - 1, 0))), len(str(max(n_reps - 1, 0)))
+    runs = []
+    for scenario, config in scenarios.items():
+        data = config.model_dump(mode="json")
+        for point, values in enumerate(design.points):
+            if values:
+                point_data = copy.deepcopy(data)
+                for path, value in values.items():
+                    _set_path(point_data, path.split("."), value)
+                shown = ", ".join(f"{k}={_cfg._show(v)}" for k, v in values.items())
+                context = (f"design point {point}: {shown}" +
+                           (f", scenario '{scenario}'" if spec.scenarios is not None else ""))
+                try:
+                    point_config = _validate_config(point_data, source, context)
+                except ExperimentError as exc:
+                    hint = ("; use dist: integer for a setting that takes whole numbers"
+                            if "must be a whole number" in str(exc) and spec.design is not None
+                            and spec.design.kind in SAMPLED else "")
+                    raise ExperimentError(f"{exc}{hint}") from None
+            else:
+                point_config = config
+            factors = tuple((k, values[k]) for k in design.factors)
+            for rep in range(n_reps):
+                seed = run_seed(spec.seed, scenario, point, rep, common=spec.common_random_numbers)
+                runs.append(RunTask(
+                    run=len(runs),
+                    run_id=f"{scenario}-p{point:0{wp}d}-r{rep:0{wr}d}",
+                    scenario=scenario, point=point, replicate=rep, seed=seed, factors=factors,
+                    config=point_config.model_copy(update={"seed": seed}),
+                ))
+    return tuple(runs)
+
+
+def _settings(spec: ExperimentSpec, design: Design) -> RunSettings:
+    out = spec.outputs
+    stop = spec.stop.model_dump() if spec.stop is not None else None
+    return RunSettings(
+        factors=tuple((name, design.kinds[name]) for name in design.factors),
+        every=None if out.every == "end" else out.every,
+        metrics=tuple(out.metrics) if out.metrics is not None else None,
+        market=tuple(out.market) if out.market is not None else None,
+        summary=tuple(out.summary) if out.summary is not None else None,
+        stop=stop,
+    )
+
+
+def _fingerprint(experiment: Experiment) -> str:
+    from viralsim import __version__
+
+    record = experiment.resolved()
+    record.pop("description", None)  # text only: editing it must not orphan the results
+    payload = {
+        "viralsim": __version__,
+        "experiment": record,
+        "design": [[_jsonable(v) for v in p.values()] for p in experiment.design.points],
+        "seeds": [r.seed for r in experiment.runs],
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _config_record(config: RunConfig) -> dict:
+    from viralsim.config.presets import resolve_strategy
+
+    data = config.model_dump(mode="json")
+    data[RESOLVED_KEY] = {n: resolve_strategy(s).model_dump(mode="json") for n, s in config.sellers.items()}
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+# ---------------------------------------------------------------------------------------------
+
+
+def _describe_spec(exc: ValidationError, source: str, cli_keys: typing.Sequence[str]) -> str:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    if first["type"] == "value_error" and "error" in (first.get("ctx") or {}):
+        reason = str(first["ctx"]["error"])
+        path = _spec_path(loc)
+        value = first.get("input")
+        if loc and loc[-1] in ("every", "name", "base"):
+            message = f"{path} = {_cfg._show(value)} is not allowed: {reason}"
+        elif not path or reason.startswith(path):
+            message = reason
+        else:
+            message = f"{path}: {reason}"
+        dotted = ".".join(str(p) for p in loc)
+    else:
+        message, dotted = _cfg._describe_one(first, ExperimentSpec, ())
+        if len(loc) > 2 and loc[:2] == ("design", "factors"):
+            message = message.replace(f"design.factors.{loc[2]}", _spec_path(loc[:3]), 1)
+    if any(dotted == k or dotted.startswith(k + ".") or k.startswith(dotted + ".") for k in cli_keys):
+        message += " (from the command line)"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    return f"{source}: {message}"
+
+
+def _spec_path(loc: tuple) -> str:
+    if len(loc) >= 3 and loc[:2] == ("design", "factors"):
+        rest = "".join(f".{p}" for p in loc[3:])
+        return f"design.factors['{loc[2]}']{rest}"
+    return ".".join(str(p) for p in loc)
+
+
+def _known(value: str, allowed: typing.Sequence[str], what: str) -> str:
+    if value in allowed:
+        return value
+    close = difflib.get_close_matches(str(value), list(allowed), n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+    raise ValueError(f"{value!r} is not {what}; {hint}")
+
+
+def _daily_columns() -> tuple[str, ...]:
+    from viralsim.metrics import DAILY_COLUMNS
+
+    return DAILY_COLUMNS
+
+
+def _market_columns() -> tuple[str, ...]:
+    from viralsim.metrics import MARKET_COLUMNS
+
+    return MARKET_COLUMNS
+
+
+_SUMMARY_CACHE: list[tuple[str, ...]] = []
+
+
+def _summary_columns() -> tuple[str, ...]:
+    """The KPI columns of a run summary, read off :func:`viralsim.metrics.summarize` itself."""
+    if not _SUMMARY_CACHE:
+        import numpy as np
+        import pandas as pd
+
+        from viralsim.metrics import DAILY_COLUMNS, summarize
+
+        daily = pd.DataFrame([{"day": 1, "seller": "s", **{c: 0 for c in DAILY_COLUMNS}}])
+        sizes = pd.DataFrame({"seller": pd.Series([], dtype=object), "root": pd.Series([], dtype="int64"),
+                              "size": pd.Series([], dtype="int64")})
+        zeros = {k: np.zeros(8) for k in ("channels", "exposures_by_tie", "seller_conversions_by_tie",
+                                          "wom_sent_by_tie", "wom_conversions_by_tie")}
+        try:
+            columns = summarize(daily, sizes, {"s": zeros}, {"s": "community"}).columns
+            _SUMMARY_CACHE.append(tuple(c for c in columns if c not in ("seller", "strategy")))
+        except Exception:  # noqa: BLE001 - fall back to the KPIs documented in docs/model.md
+            _SUMMARY_CACHE.append(_FALLBACK_KPIS)
+    return _SUMMARY_CACHE[0]
+
+
+_FALLBACK_KPIS = ("purchases", "revenue", "cost", "profit", "customers", "repeat_customers", "followers_end",
+                  "followers_max", "contacts", "buyers_per_follower", "muted", "blocked", "muted_blocked_share",
+                  "mean_trust_end", "mean_annoyance_end", "time_to_half_sales", "peak_day", "peak_sales",
+                  "late_vs_peak", "purchases_wom", "wom_positive", "wom_negative", "cascades", "cascade_median",
+                  "cascade_p99", "cascade_max")

@@ -1,0 +1,282 @@
+"""Run an experiment: the runs of a shard, in chunks, on an executor, into a results folder.
+
+:func:`run_sweep` is what ``viralsim sweep`` calls. It opens (or resumes) the results folder,
+picks the chunks of its shard that have no committed part yet, hands them to the executor,
+shows progress, and merges the parts into the final tables when every run of the experiment
+is done. Seeds, chunks and shards are fixed by the experiment alone, so any executor, worker
+count, shard split or sequence of interruptions gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from viralsim.experiment import store
+from viralsim.experiment.executors import open_executor
+from viralsim.experiment.runner import ChunkReport, ChunkTask, run_chunk
+from viralsim.experiment.spec import Experiment
+
+__all__ = ["run_sweep", "SweepOutcome", "parse_shard"]
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep invocation did.
+
+    Attributes
+    ----------
+    out_dir : Path
+    runs : int
+        Runs in the experiment.
+    selected : int
+        Runs of this invocation's shard (all runs without a shard).
+    skipped : int
+        Selected runs already done before (resume).
+    ran : int
+        Runs executed now.
+    failed : int
+        Failed runs among the selected ones (earlier invocations included).
+    complete : bool
+        Every run of the experiment is done and the final tables are written.
+    failures : list of (run_id, error)
+        Failures of the runs executed now.
+    seconds : float
+    run_seconds : float
+        Wall-clock time spent inside runs, summed over workers.
+    cpu_seconds : float
+        CPU time of the workers on the chunks run now (simulation, tables, part files).
+    finalize_seconds : float
+        Time spent merging the parts into the final tables.
+    """
+
+    out_dir: Path
+    runs: int
+    selected: int
+    skipped: int
+    ran: int
+    failed: int
+    complete: bool
+    failures: list = field(default_factory=list)
+    seconds: float = 0.0
+    run_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    finalize_seconds: float = 0.0
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` -> ``(i, n)`` with ``0 <= i < n``; ValueError with a one-line reason otherwise."""
+    i_text, sep, n_text = str(text).partition("/")
+    try:
+        if not sep:
+            raise ValueError
+        i, n = int(i_text), int(n_text)
+    except ValueError:
+        raise ValueError(f"expected I/N such as 0/4, got {text!r}") from None
+    if n < 1 or not 0 <= i < n:
+        raise ValueError(f"{text!r}: shards are numbered 0..N-1 (e.g. with #SBATCH --array=0-{max(n - 1, 0)})")
+    return i, n
+
+
+def run_sweep(
+    experiment: Experiment,
+    out: str | Path | None = None,
+    *,
+    executor: str | Executor = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    shard: tuple[int, int] | None = None,
+    chunk_size: int | None = None,
+    retry_failed: bool = False,
+    restart: bool = False,
+    progress: bool = False,
+    results_root: str | Path = "results",
+    dask_processes: bool = True,
+) -> SweepOutcome:
+    """Run (or resume) an experiment into its results folder.
+
+    Parameters
+    ----------
+    experiment : Experiment
+        From :func:`~viralsim.experiment.spec.load_experiment`.
+    out : path, optional
+        Results folder; default ``<results_root>/<name>/seed<root>-<fingerprint[:8]>``.
+    executor : {'processes', 'serial', 'dask'} or concurrent.futures.Executor
+        Where runs execute (see :mod:`viralsim.experiment.executors`). An Executor instance is
+        used as is and not shut down.
+    workers : int, optional
+        Worker processes for ``processes`` and a local Dask cluster; default all cores. With an
+        Executor instance, how many chunks it runs at once (queued: twice that); by default
+        read off the executor (pool size, Dask cluster threads) or, if it does not tell, all
+        chunks are submitted at once.
+    scheduler : str, optional
+        Dask scheduler address; without it ``dask`` starts a local cluster.
+    shard : (i, n), optional
+        Run only chunks ``c`` with ``c % n == i``.
+    chunk_size : int, optional
+        Runs per part file; default :func:`~viralsim.experiment.store.default_chunk_size`.
+        A folder keeps the chunk size it was started with.
+    retry_failed : bool
+        Run again the chunks of this shard that hold failed runs.
+    restart : bool
+        Discard the folder's existing results first.
+    progress : bool
+        Show a progress bar (runs done, failures, ETA) on stderr.
+
+    Returns
+    -------
+    SweepOutcome
+
+    Raises
+    ------
+    viralsim.experiment.store.ResultsError
+        If ``out`` cannot be used (see :func:`~viralsim.experiment.store.check_results_dir`);
+        nothing is written then.
+    """
+    started = time.perf_counter()
+    out = Path(out) if out is not None else experiment.default_out(results_root)
+    plan = store.plan_in(out, experiment, chunk_size)
+    store.check_results_dir(out, plan, restart=restart)
+    plan = store.open_results(out, experiment, plan, restart=restart)
+    store.remove_stale_temporaries(out)
+
+    mine = [c for c in range(plan.n_chunks) if shard is None or c % shard[1] == shard[0]]
+    selected = sum(len(plan.chunk_runs(c)) for c in mine)
+    done = store.committed_chunks(out)
+    if retry_failed:
+        done -= _drop_failed_chunks(out, [c for c in mine if c in done])
+    todo = [c for c in mine if c not in done]
+    skipped = selected - sum(len(plan.chunk_runs(c)) for c in todo)
+
+    record = {
+        "host": socket.gethostname(), "pid": os.getpid(), "started_utc": store.utc_now(), "finished_utc": None,
+        "executor": executor if isinstance(executor, str) else type(executor).__name__,
+        "workers": workers, "scheduler": scheduler, "shard": list(shard) if shard else None,
+        "chunks_run": 0, "runs_run": 0, "failed": 0, "seconds": None, "run_seconds": 0.0, "cpu_seconds": 0.0,
+    }
+    store.log_invocation(out, record)
+    store.write_manifest(out, plan, status="running")
+
+    failures: list = []
+    ran = 0
+    run_seconds = 0.0
+    cpu_seconds = 0.0
+    bar = _progress(progress, total=selected - skipped, name=experiment.name)
+    try:
+        tasks = (ChunkTask(str(out.absolute()), c, tuple(experiment.runs[r] for r in plan.chunk_runs(c)),
+                           experiment.settings) for c in todo)
+        for report in _execute(tasks, executor, workers=workers, scheduler=scheduler,
+                               dask_processes=dask_processes):
+            ran += report.runs
+            run_seconds += report.run_seconds
+            cpu_seconds += report.cpu_seconds
+            failures.extend(report.failures)
+            record["chunks_run"] += 1
+            if bar is not None:
+                bar.update(report.runs)
+                bar.set_postfix(failed=len(failures), refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+        record.update(finished_utc=store.utc_now(), runs_run=ran, failed=len(failures),
+                      seconds=round(time.perf_counter() - started, 3), run_seconds=round(run_seconds, 3),
+                      cpu_seconds=round(cpu_seconds, 3))
+        store.log_invocation(out, record)
+
+    complete = not store.missing_chunks(out, plan)
+    finalize_started = time.perf_counter()
+    if complete:
+        statuses = store.finalize(out)
+        statuses = statuses[(statuses["run"] // plan.chunk_size).isin(mine)]
+    else:
+        statuses = store.chunk_statuses(out, [c for c in mine if c in store.committed_chunks(out)])
+        store.write_manifest(out, plan, status="partial")
+    failed = int((statuses["status"] != "ok").sum()) if len(statuses) else 0
+    finalize_seconds = time.perf_counter() - finalize_started
+    return SweepOutcome(out_dir=out, runs=plan.n_runs, selected=selected, skipped=skipped, ran=ran, failed=failed,
+                        complete=complete, failures=failures, seconds=time.perf_counter() - started,
+                        run_seconds=run_seconds, cpu_seconds=cpu_seconds, finalize_seconds=finalize_seconds)
+
+
+def _execute(tasks: Iterator[ChunkTask], executor: str | Executor, *, workers: int | None,
+             scheduler: str | None, dask_processes: bool) -> Iterator[ChunkReport]:
+    if isinstance(executor, Executor):
+        yield from _drive(tasks, executor, workers or _slots(executor))
+        return
+    with open_executor(executor, workers=workers, scheduler=scheduler, dask_processes=dask_processes) as (ex, slots):
+        if ex is None:
+            for task in tasks:
+                yield run_chunk(task)
+        else:
+            yield from _drive(tasks, ex, slots)
+
+
+def _slots(executor: Executor) -> int | None:
+    """How many chunks a caller's executor runs at once, when it tells (None: unknown)."""
+    client = getattr(executor, "_client", None)  # Dask's ClientExecutor
+    if client is not None and hasattr(client, "nthreads"):
+        try:
+            return max(1, sum(client.nthreads().values()))
+        except Exception:  # noqa: BLE001 - only a hint for how many tasks to queue
+            return None
+    return getattr(executor, "_max_workers", None)
+
+
+def _drive(tasks: Iterator[ChunkTask], executor: Executor, slots: int | None) -> Iterator[ChunkReport]:
+    """Keep about two chunks per worker in flight (all when the worker count is unknown);
+    yield reports as chunks complete."""
+    limit = max(2, 2 * int(slots)) if slots else float("inf")
+    pending: set = set()
+    tasks = iter(tasks)
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < limit:
+                task = next(tasks, None)
+                if task is None:
+                    exhausted = True
+                else:
+                    pending.add(executor.submit(run_chunk, task))
+            if not pending:
+                return
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                try:
+                    yield future.result()
+                except BrokenExecutor as exc:
+                    raise RuntimeError(
+                        "a worker process died (killed, out of memory, or a script that starts a sweep without "
+                        "an `if __name__ == '__main__':` guard); finished runs are kept, re-run to resume"
+                    ) from exc
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _drop_failed_chunks(out: Path, chunks: list[int]) -> set[int]:
+    """Remove committed chunks holding failed runs, so they run again; returns them."""
+    statuses = store.chunk_statuses(out, chunks)
+    if not len(statuses):
+        return set()
+    plan = store.read_plan(out)
+    bad = {int(r) // plan.chunk_size for r in statuses.loc[statuses["status"] != "ok", "run"]}
+    for c in bad:
+        store._remove(store.chunk_dir(out, c))
+    return bad
+
+
+def _progress(enabled: bool, *, total: int, name: str):
+    if not enabled or total <= 0:
+        return None
+    from tqdm import tqdm
+
+    tty = sys.stderr.isatty()
+    # In a batch job's log file, a line every 30 s rather than a redraw twice a second.
+    return tqdm(total=total, desc=name, unit="run", file=sys.stderr, dynamic_ncols=True, smoothing=0.1,
+                mininterval=0.5 if tty else 30.0)

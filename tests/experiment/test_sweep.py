@@ -1,0 +1,277 @@
+"""Sweeps: identical bytes on every executor and shard split, resume after kill -9, failures."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from experiment_helpers import DETERMINISTIC_FILES, GRID_SPEC, assert_same_results, write_spec
+
+from viralsim.cli import main
+from viralsim.experiment import store
+from viralsim.experiment.spec import load_experiment
+from viralsim.experiment.sweep import run_sweep
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    """The grid experiment and its reference results, swept serially in one piece."""
+    folder = tmp_path_factory.mktemp("grid")
+    exp = load_experiment(write_spec(folder, GRID_SPEC))
+    outcome = run_sweep(exp, folder / "serial", executor="serial")
+    assert outcome.complete and outcome.failed == 0 and outcome.ran == 8
+    return exp, folder / "serial"
+
+
+def test_results_folder_contents(grid):
+    exp, ref = grid
+    for name in (*DETERMINISTIC_FILES, "manifest.json"):
+        assert (ref / name).is_file(), name
+    table = pd.read_parquet(ref / "table.parquet")
+    assert table["run"].is_monotonic_increasing
+    assert list(table.columns[:8]) == ["run", "run_id", "scenario", "point", "replicate", "seed",
+                                       "sellers.spam.posts_per_day", "day"]
+    assert len(table) == 20 * (2 * 4 + 1 * 4)  # days x (2 sellers x 4 runs + 1 seller x 4 runs)
+    assert {"purchases", "mean_trust", "market_platform_activity"} <= set(table.columns)
+    summary = pd.read_parquet(ref / "summary.parquet")
+    assert len(summary) == 12 and {"profit", "days_run", "strategy"} <= set(summary.columns)
+    stats = pd.read_parquet(ref / "stats.parquet")
+    assert list(stats.columns[-6:]) == ["metric", "n", "mean", "std", "ci_low", "ci_high"]
+    assert set(stats["n"]) == {2}
+    manifest = json.loads((ref / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["root_seed"] == 11 and manifest["runs"] == 8
+    assert manifest["design"]["kind"] == "grid" and manifest["python"] and manifest["host"]
+    assert manifest["started_utc"] and manifest["finished_utc"]
+    runs = pd.read_csv(ref / "runs.csv")
+    assert list(runs["status"]) == ["ok"] * 8 and list(runs["seed"]) == [r.seed for r in exp.runs]
+
+
+def test_the_table_holds_what_a_single_run_gives(grid):
+    from viralsim.model import simulate
+
+    exp, ref = grid
+    task = exp.runs[5]
+    daily = simulate(task.config).daily
+    rows = pd.read_parquet(ref / "table.parquet").query("run == 5")
+    assert rows["purchases"].tolist() == daily["purchases"].tolist()
+    assert rows["mean_trust"].tolist() == daily["mean_trust"].tolist()
+
+
+def test_process_pool_gives_identical_bytes(grid, tmp_path):
+    exp, ref = grid
+    run_sweep(exp, tmp_path / "processes", executor="processes", workers=2)
+    assert_same_results(ref, tmp_path / "processes")
+
+
+def test_dask_local_cluster_gives_identical_bytes(grid, tmp_path):
+    pytest.importorskip("distributed")
+    exp, ref = grid
+    run_sweep(exp, tmp_path / "dask", executor="dask", workers=2, dask_processes=False)
+    assert_same_results(ref, tmp_path / "dask")
+
+
+def test_any_futures_executor_and_chunking_give_identical_bytes(grid, tmp_path):
+    exp, ref = grid
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first = run_sweep(exp, tmp_path / "threads", executor=pool, chunk_size=3, shard=(0, 2))
+    assert first.selected == 5  # chunks 0 and 2 of [0-2], [3-5], [6-7]
+    resumed = run_sweep(exp, tmp_path / "threads", executor="serial")  # keeps the folder's chunk size
+    assert (resumed.ran, resumed.complete) == (3, True)
+    assert_same_results(ref, tmp_path / "threads", files=[f for f in DETERMINISTIC_FILES if f != "plan.json"])
+
+
+def test_two_shards_merged_give_identical_bytes(grid, tmp_path, capsys):
+    exp, ref = grid
+    first = run_sweep(exp, tmp_path / "s0", executor="serial", shard=(0, 2))
+    assert not first.complete and first.selected == 4
+    assert not (tmp_path / "s0" / "table.parquet").exists()
+    # merging before the other shard ran: an error, nothing written
+    assert main(["merge", str(tmp_path / "s0"), "--out", str(tmp_path / "early")]) == 2
+    assert "miss 4 of 8 runs" in capsys.readouterr().err
+    assert not (tmp_path / "early").exists()
+    run_sweep(exp, tmp_path / "s1", executor="serial", shard=(1, 2))
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(tmp_path / "merged")]) == 0
+    assert_same_results(ref, tmp_path / "merged")
+
+
+def test_shards_sharing_a_folder_complete_it(grid, tmp_path):
+    exp, ref = grid
+    outcomes = [run_sweep(exp, tmp_path / "shared", executor="serial", shard=(i, 3)) for i in (2, 0, 1)]
+    assert [o.complete for o in outcomes] == [False, False, True]
+    assert_same_results(ref, tmp_path / "shared")
+
+
+def test_rerunning_a_finished_sweep_runs_nothing(grid, tmp_path):
+    exp, ref = grid
+    run_sweep(exp, tmp_path / "again", executor="serial")
+    again = run_sweep(exp, tmp_path / "again", executor="serial")
+    assert (again.ran, again.skipped, again.complete) == (0, 8, True)
+    assert_same_results(ref, tmp_path / "again")
+
+
+def test_a_folder_of_another_experiment_is_refused(grid, tmp_path, capsys):
+    exp, ref = grid
+    spec = copy.deepcopy(GRID_SPEC)
+    spec["seed"] = 99
+    path = write_spec(tmp_path, spec)
+    assert main(["sweep", str(path), "--out", str(ref), "--executor", "serial", "--dry-run"]) == 2
+    assert "holds results of a different experiment" in capsys.readouterr().err
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert main(["sweep", str(path), "--out", str(other), "--executor", "serial"]) == 2
+    assert "not a viralsim experiment results folder" in capsys.readouterr().err
+    assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+
+
+def test_restart_discards_old_results(grid, tmp_path):
+    exp, ref = grid
+    spec = copy.deepcopy(GRID_SPEC)
+    spec["replicates"] = 1
+    small = load_experiment(write_spec(tmp_path, spec))
+    run_sweep(small, tmp_path / "out", executor="serial")
+    with pytest.raises(store.ResultsError):
+        run_sweep(exp, tmp_path / "out", executor="serial")
+    run_sweep(exp, tmp_path / "out", executor="serial", restart=True)
+    assert_same_results(ref, tmp_path / "out")
+
+
+# --- resume after kill -9 -----------------------------------------------------------------------
+
+
+def test_resume_after_kill_gives_identical_bytes(tmp_path):
+    spec = copy.deepcopy(GRID_SPEC)
+    spec["replicates"] = 8  # 32 runs of ~0.1 s
+    path = write_spec(tmp_path, spec)
+    out = tmp_path / "killed"
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    proc = subprocess.Popen([sys.executable, "-m", "viralsim", "sweep", str(path), "--out", str(out),
+                             "--executor", "serial", "--quiet"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while len(store.committed_chunks(out)) < 3 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
+    done = len(store.committed_chunks(out))
+    assert 3 <= done < 32 and not (out / "table.parquet").exists()
+    # Debris a kill -9 in mid-write leaves: temporary parts (of a dead process on this host, of a
+    # process on another host of a shared filesystem) and a half-written final table.
+    here = out / "parts" / f".tmp-chunk-000030~999999999~{socket.gethostname()}~0000"
+    elsewhere = out / "parts" / ".tmp-chunk-000031~999999999~elsewhere~0000"
+    for debris in (here, elsewhere):
+        debris.mkdir()
+        (debris / "table.parquet").write_bytes(b"PAR1 half")
+    (out / "stats.csv").write_text("scenario,po")
+
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet"]) == 0
+    exp = load_experiment(path)
+    run_sweep(exp, tmp_path / "whole", executor="serial")
+    assert_same_results(tmp_path / "whole", out)
+    assert not here.exists() and elsewhere.exists()  # another host's temporaries are left alone
+    logs = sorted((out / "logs").glob("*.json"))
+    assert len(logs) == 2
+    assert json.loads(logs[-1].read_text())["runs_run"] == 32 - done  # chunk size 1
+
+
+# --- failures -----------------------------------------------------------------------------------
+
+
+def ring_edgelist(path: Path, n: int = 200) -> None:
+    lines = [f"{i} {(i + k) % n}" for i in range(n) for k in (1, 2, 3)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, capsys):
+    ring_edgelist(tmp_path / "ring.txt")
+    spec = {
+        "name": "failing",
+        "base": {"days": 10, "network": {"kind": "edgelist", "path": str(tmp_path / "ring.txt")},
+                 "sellers": {"me": {"strategy": "community"}}},
+        "replicates": 2,
+        "design": {"factors": {"network.path": {"levels": [str(tmp_path / "ring.txt"), str(tmp_path / "gone.txt")]}}},
+    }
+    path = write_spec(tmp_path, spec)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 2  # two failed runs
+    captured = capsys.readouterr()
+    assert "failed: base-p1-r0: EdgeListError:" in captured.err
+    assert "2 failed (see failures.jsonl)" in captured.out
+    runs = pd.read_csv(out / "runs.csv")
+    assert runs["status"].tolist() == ["ok", "ok", "failed", "failed"]
+    assert runs["error"].fillna("").str.contains("no such edge-list file").tolist() == [False, False, True, True]
+    failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert [f["run_id"] for f in failures] == ["base-p1-r0", "base-p1-r1"]
+    assert all("Traceback (most recent call last)" in f["traceback"] and "EdgeListError" in f["traceback"]
+               for f in failures)
+    assert set(pd.read_parquet(out / "summary.parquet")["run"]) == {0, 1}
+    assert set(pd.read_parquet(out / "table.parquet")["run"]) == {0, 1}
+    # Re-running skips recorded failures; --retry-failed runs them again (and they fail again).
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet"]) == 2
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--retry-failed"]) == 2
+    assert "2 runs in" in capsys.readouterr().out
+
+
+def test_exit_status_is_capped(tmp_path, monkeypatch):
+    from viralsim import cli
+    from viralsim.experiment import sweep
+
+    def fake(*args, **kwargs):
+        return sweep.SweepOutcome(out_dir=tmp_path, runs=500, selected=500, skipped=0, ran=500, failed=500,
+                                  complete=True)
+
+    monkeypatch.setattr(sweep, "run_sweep", fake)
+    path = write_spec(tmp_path, GRID_SPEC)
+    assert cli.main(["sweep", str(path), "--out", str(tmp_path / "x"), "--quiet"]) == cli.MAX_FAILED_STATUS == 100
+
+
+# --- outputs and stop conditions ----------------------------------------------------------------
+
+
+def test_every_k_days_end_only_and_metric_selection(tmp_path):
+    spec = {"name": "outputs", "base": "base.yaml", "replicates": 1,
+            "outputs": {"every": 7, "metrics": ["purchases", "customers"], "market": [],
+                        "summary": ["profit", "purchases"]}}
+    exp = load_experiment(write_spec(tmp_path, spec))
+    run_sweep(exp, tmp_path / "every", executor="serial")
+    table = pd.read_parquet(tmp_path / "every" / "table.parquet")
+    assert sorted(set(table["day"])) == [7, 14, 20]
+    assert list(table.columns[6:]) == ["day", "seller", "purchases", "customers"]
+    summary = pd.read_parquet(tmp_path / "every" / "summary.parquet")
+    assert list(summary.columns[6:]) == ["seller", "strategy", "days_run", "profit", "purchases"]
+
+    spec["outputs"] = {"every": "end"}
+    exp = load_experiment(write_spec(tmp_path, spec, "end.yaml"))
+    run_sweep(exp, tmp_path / "end", executor="serial")
+    assert set(pd.read_parquet(tmp_path / "end" / "table.parquet")["day"]) == {20}
+
+
+def test_stop_condition_ends_runs_early(tmp_path):
+    spec = {"name": "stopping", "base": "base.yaml", "replicates": 2, "days": 60,
+            "stop": {"metric": "customers", "op": ">=", "value": 3, "seller": "community"}}
+    exp = load_experiment(write_spec(tmp_path, spec))
+    run_sweep(exp, tmp_path / "out", executor="serial")
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv")
+    assert runs["stopped"].all() and (runs["days_run"] < 60).all()
+    table = pd.read_parquet(tmp_path / "out" / "table.parquet")
+    for run, rows in table.groupby("run"):
+        last = rows[rows["day"] == rows["day"].max()]
+        assert rows["day"].max() == runs.loc[run, "days_run"]
+        assert last.loc[last["seller"] == "community", "customers"].item() >= 3
+        earlier = rows[(rows["day"] < rows["day"].max()) & (rows["seller"] == "community")]
+        assert (earlier["customers"] < 3).all()
