@@ -1,0 +1,982 @@
+"""Reference engine: the same model written as plain per-agent Mesa code, for verification.
+
+Select it with ``engine: reference`` in a run configuration (``simulate`` dispatches on it).
+Every consumer is one :class:`ConsumerAgent` on a :class:`mesa.discrete_space.Network` built
+from the run's friendship graph; every seller is one :class:`SellerAgent` on her own node.
+Each rule of docs/model.md §3.3 is one plainly named method, with a docstring naming its
+section, and :meth:`ReferenceModel.step` calls them in the order of docs/model.md §1.3 (the
+order of ``engine.step``).
+
+What is shared with the fast engine, and what is not:
+
+* **Shared (so both engines see the same inputs):** the configuration, the random streams of
+  ``viralsim._rng``, the graph (built from the ``network`` stream), the seller placement
+  (``engine.place_sellers`` on the ``placement`` stream), the sellers' daily plans
+  (``plan.plan_day``) and the output definitions (``metrics.seller_stocks``,
+  ``metrics.cascade_sizes``, ``metrics.summarize``). Same seed, same graph, same seller nodes.
+* **Written independently:** everything else: circles, initial needs and tolerance, and every
+  daily rule. Random numbers are drawn one agent at a time, in a different order and number
+  than in the vectorised engine, so the two engines agree in distribution, not run by run.
+  ``tests/docking`` checks that agreement statistically (docs/verification.md).
+
+It is meant to be read and is slow: about a thousand consumers for a few months in seconds.
+Nothing here is optimised; where a choice exists, the code follows the text of docs/model.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import pandas as pd
+from mesa.discrete_space import FixedAgent, Network
+
+from viralsim._rng import stochastic_round, streams
+from viralsim.config.presets import resolve_strategy
+from viralsim.config.schema import RunConfig, SellerSpec
+from viralsim.metrics import (
+    DAILY_COLUMNS,
+    MARKET_COLUMNS,
+    RunResult,
+    cascade_sizes,
+    seller_stocks,
+    summarize,
+)
+from viralsim.model.engine import place_sellers
+from viralsim.model.plan import AD, BUSY, IDLE, LIFE, PRIZE, VALUE, DayPlan, plan_day
+from viralsim.model.state import CHANNELS, NO_TIE, STRANGER, STRONG, TIE_NAMES, WEAK
+from viralsim.network import Topology
+from viralsim.network.build import build_network
+
+__all__ = ["ConsumerAgent", "ReferenceModel", "Relation", "SellerAgent", "Today"]
+
+SLOTS = (BUSY, IDLE)
+CONTENT_TYPES = (AD, VALUE, LIFE, PRIZE)
+MARKETING_TYPES = (AD, PRIZE)
+#: flows summed per seller and day (the same names as ``engine.FLOW_KEYS``)
+FLOWS = ("posts", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
+         "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
+         "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added")
+#: run totals needed by ``metrics.summarize`` (sizes as in the fast engine)
+BREAKDOWNS = {"channels": len(CHANNELS), "exposures_by_tie": 4, "seller_conversions_by_tie": 4,
+              "wom_sent_by_tie": 2, "wom_conversions_by_tie": 2}
+
+
+def half_life_factor(half_life: float) -> float:
+    """Daily factor of a stock with half-life ``h`` days: f(h) = 2^(-1/h) (docs/model.md §3.3)."""
+    return 2.0 ** (-1.0 / half_life)
+
+
+def raise_toward_one(x: float, gain: float, times: int = 1) -> float:
+    """Fractional gain g applied ``times`` times: 1 - (1 - x)(1 - g)^times (docs/model.md §3.3)."""
+    return 1.0 - (1.0 - x) * (1.0 - gain) ** times
+
+
+def lower_toward_zero(x: float, loss: float, times: int = 1) -> float:
+    """Fractional loss l applied ``times`` times: x (1 - l)^times (docs/model.md §3.3)."""
+    return x * (1.0 - loss) ** times
+
+
+def wear_out(seen: int, memory: float, annoyance_params) -> float:
+    """W(X) = E_w ln(1 + X / (E_w + E)); X itself when annoyance is off (§3.3.14)."""
+    if not annoyance_params.enabled:
+        return float(seen)
+    ew = annoyance_params.wearout_exposures
+    return ew * math.log1p(seen / (ew + memory))
+
+
+def trust_gate(trust: float, purchase_params) -> float:
+    """G_T(T) = T^h / (T^h + T_half^h) (§3.3.14)."""
+    h = purchase_params.trust_steepness
+    return trust ** h / (trust ** h + purchase_params.trust_half ** h)
+
+
+def annoyance_gate(annoyance: float, annoyance_params) -> float:
+    """G_A(A) = 1 / (1 + A / A_half); 1 when annoyance is off (§3.3.14)."""
+    if not annoyance_params.enabled:
+        return 1.0
+    return 1.0 / (1.0 + annoyance / annoyance_params.half_effect)
+
+
+def price_factor(price: float, purchase_params) -> float:
+    """(reference_price / price)^price_elasticity (§3.3.14)."""
+    return (purchase_params.reference_price / price) ** purchase_params.price_elasticity
+
+
+def hill(x: float, threshold: float, steepness: float) -> float:
+    """H(A; θ, h) = A^h / (A^h + θ^h) (§3.3.18)."""
+    return x ** steepness / (x ** steepness + threshold ** steepness)
+
+
+@dataclass
+class Relation:
+    """What one consumer holds about one seller (docs/model.md §1.2, "Seller × consumer relation")."""
+
+    tie: int = NO_TIE
+    trust: float = 0.0
+    baseline: float = 0.0
+    annoyance: float = 0.0
+    memory: float = 0.0
+    referral: float = 0.0
+    referrer: int = -1
+    referrer_strong: bool = False
+    root: int = -1
+    purchases: int = 0
+    bought_friends: int = 0
+    reseller_friends: int = 0
+    aware: bool = False
+    muted: bool = False
+    blocked: bool = False
+    in_group: bool = False
+    reseller: bool = False
+
+    @property
+    def follows(self) -> bool:
+        """A contact (follower) of the seller: tied and not blocked (§1.2)."""
+        return self.tie > NO_TIE and not self.blocked
+
+    @property
+    def sees_moments(self) -> bool:
+        """The seller's Moments reach her feed: tied, not muted, not blocked (§3.3.7)."""
+        return self.tie > NO_TIE and not self.muted and not self.blocked
+
+
+@dataclass
+class Today:
+    """What reached one consumer from one seller today (docs/model.md §1.2, daily scratch counters)."""
+
+    seen: list                  # posts read by content type (ad, value, life, prize)
+    seen_idle: list             # the same, read in the idle slot
+    seen_reseller: int = 0      # resellers' ads read
+    opened_fold: bool = False   # opened the seller's folded block today
+    messages: int = 0
+    solicited: bool = False
+    replied: bool = False
+    group_seen: int = 0
+    touched: bool = False
+    saw_posts: bool = False
+    impulse: bool = False
+
+    @classmethod
+    def empty(cls) -> Today:
+        return cls(seen=[0, 0, 0, 0], seen_idle=[0, 0, 0, 0])
+
+    @property
+    def ads(self) -> int:
+        """Unwanted commercial posts read: ads, prize posts and resellers' ads (§3.3.15)."""
+        return self.seen[AD] + self.seen[PRIZE] + self.seen_reseller
+
+
+class ConsumerAgent(FixedAgent):
+    """A consumer: one person of the friendship graph who is not a seller.
+
+    ``relations[s]`` is her :class:`Relation` to seller ``s`` and ``today[s]`` what reached her
+    from seller ``s`` today. ``friends`` lists her friends who are consumers, with the tie type
+    of the edge; ``degree`` counts all her friends, sellers included (§1.2).
+    """
+
+    def __init__(self, model: ReferenceModel, node: int, cell) -> None:
+        super().__init__(model)
+        self.node = node
+        self.cell = cell
+        self.friends: list[tuple[ConsumerAgent, bool]] = []
+        self.degree = 0.0
+        self.organic = (0.0, 0.0)
+        self.need = False
+        self.tolerant = False
+        self.activity = 1.0
+        self.commercial_share = 0.0
+        self.relations: dict[int, Relation] = {}
+        self.today: dict[int, Today] = {}
+
+    # -- step 1 ------------------------------------------------------------------------------
+    def update_need(self) -> None:
+        """§3.3.2: a need arises with probability r a day; an unmet need lapses with 1/d."""
+        p = self.model.config.purchase
+        if p.always_need:
+            self.need = True
+        elif self.need:
+            if self.model.rng.random() < 1.0 / p.need_duration:
+                self.need = False
+        elif self.model.rng.random() < p.need_rate:
+            self.need = True
+
+    # -- step 2 ------------------------------------------------------------------------------
+    def relax(self) -> None:
+        """§3.3.3 and §3.3.4: trust relaxes to its baseline; annoyance, memory and referral pull decay."""
+        c = self.model.config
+        f_trust = half_life_factor(c.trust.half_life)
+        f_ann = half_life_factor(c.annoyance.half_life)
+        f_mem = half_life_factor(c.annoyance.exposure_memory_half_life)
+        f_ref = half_life_factor(c.wom.referral_half_life)
+        for rel in self.relations.values():
+            if c.trust.enabled:
+                rel.trust = rel.baseline + (rel.trust - rel.baseline) * f_trust
+            rel.annoyance *= f_ann
+            rel.memory *= f_mem
+            rel.referral *= f_ref
+
+    # -- step 5 ------------------------------------------------------------------------------
+    def read_feed(self) -> None:
+        """§3.3.7 and §3.3.8: the posts in her feed compete for her attention; she reads some.
+
+        Her feed per slot k holds her friends' posts O_k, the posts of every seller whose Moments
+        she sees (a folded seller's ads and prize posts only if she opens the folded block
+        today), and her reseller friends' ads λ_k. She reads A_k = attention_per_day × share_k ×
+        activity posts, so each is read with probability rho_k = min(1, A_k / feed_k) (1 for an
+        empty feed). Opening a folded block shows the platform's warning.
+        """
+        model, c = self.model, self.model.config
+        rng = model.rng
+        slot_share = (1.0 - c.feed.idle_hours_share, c.feed.idle_hours_share)
+        feed = [self.organic[BUSY], self.organic[IDLE]]
+        commercial = 0.0
+        in_some_audience = False
+        for seller in model.seller_agents:
+            plan, rel, today = seller.plan, self.relations[seller.index], self.today[seller.index]
+            if rel.sees_moments:
+                in_some_audience = True
+                if plan.folded:
+                    today.opened_fold = rng.random() < plan.fold_view_prob
+                shows_marketing = (not plan.folded) or today.opened_fold
+                for k in SLOTS:
+                    for ctype in CONTENT_TYPES:
+                        if ctype in MARKETING_TYPES and not shows_marketing:
+                            continue
+                        feed[k] += plan.posts[ctype, k]
+                if shows_marketing:
+                    commercial += sum(plan.posts[ctype, k] for ctype in MARKETING_TYPES for k in SLOTS)
+            if plan.reseller_posts > 0 and rel.reseller_friends > 0 and not rel.blocked:
+                in_some_audience = True
+                resold = rel.reseller_friends * plan.reseller_posts
+                for k in SLOTS:
+                    feed[k] += slot_share[k] * resold
+                commercial += resold
+        attention = (c.feed.attention_per_day * (1.0 - c.feed.idle_share), c.feed.attention_per_day * c.feed.idle_share)
+        rho = [min(1.0, attention[k] * self.activity / feed[k]) if feed[k] > 0 else 1.0 for k in SLOTS]
+        total = feed[BUSY] + feed[IDLE]
+        self.commercial_share = commercial / total if (in_some_audience and total > 0) else 0.0
+
+        for seller in model.seller_agents:
+            s, plan, rel, today = seller.index, seller.plan, self.relations[seller.index], self.today[seller.index]
+            if rel.sees_moments:
+                shows_marketing = (not plan.folded) or today.opened_fold
+                read_any = 0
+                for ctype in CONTENT_TYPES:
+                    for k in SLOTS:
+                        n_posts = int(plan.posts[ctype, k])
+                        if n_posts == 0 or (ctype in MARKETING_TYPES and not shows_marketing):
+                            continue
+                        x = int(rng.binomial(n_posts, rho[k]))
+                        today.seen[ctype] += x
+                        if k == IDLE:
+                            today.seen_idle[ctype] += x
+                        read_any += x
+                model.add_breakdown(s, "exposures_by_tie", rel.tie, read_any)
+                if read_any > 0:
+                    today.touched = True
+                if read_any - today.seen[LIFE] > 0:
+                    today.saw_posts = True
+                if today.opened_fold and c.trust.enabled:
+                    # §3.3.8: the platform's harassment warning, weighed like a strong friend's warning.
+                    rel.trust = lower_toward_zero(rel.trust, c.trust.loss_warning)
+            if plan.reseller_posts > 0 and rel.reseller_friends > 0 and not rel.blocked:
+                lam = sum(rel.reseller_friends * plan.reseller_posts * slot_share[k] * rho[k] for k in SLOTS)
+                x = int(rng.poisson(lam))
+                today.seen_reseller += x
+                if x > 0:
+                    rel.aware = True
+                    today.touched = True
+                    today.saw_posts = True
+
+    # -- step 7 ------------------------------------------------------------------------------
+    def read_group_posts(self, seller: SellerAgent) -> int:
+        """§3.3.10: a member reads X ~ Binomial(group posts today, group activity × her activity)."""
+        today = self.today[seller.index]
+        x = int(self.model.rng.binomial(seller.plan.group_posts, seller.group_activity * self.activity))
+        today.group_seen += x
+        if x > 0:
+            today.touched = True
+            today.saw_posts = True
+        return x
+
+    # -- step 8 ------------------------------------------------------------------------------
+    def impulse_wants(self) -> None:
+        """§3.3.11: ads read today may create a one-day want for that seller's product.
+
+        Only without a category need: P = 1 - exp(-k W(X_ad + X_prize + X_res)), with the
+        memory E before today's ads.
+        """
+        c = self.model.config
+        if c.purchase.impulse_per_ad <= 0 or c.purchase.always_need or self.need:
+            return
+        for s, today in self.today.items():
+            if not today.touched:
+                continue
+            dose = wear_out(today.ads, self.relations[s].memory, c.annoyance)
+            if self.model.rng.random() < 1.0 - math.exp(-c.purchase.impulse_per_ad * dose):
+                today.impulse = True
+
+    # -- step 9 ------------------------------------------------------------------------------
+    def gain_trust_from_content(self) -> None:
+        """§3.3.12: T <- 1 - (1 - T)(1 - g_v)^X_value (1 - min(1, m g_v))^X_group."""
+        t = self.model.config.trust
+        if not t.enabled:
+            return
+        g_group = min(1.0, t.gain_value * t.group_gain_multiplier)
+        for s, today in self.today.items():
+            rel = self.relations[s]
+            rel.trust = raise_toward_one(rel.trust, t.gain_value, today.seen[VALUE])
+            rel.trust = raise_toward_one(rel.trust, g_group, today.group_seen)
+
+    # -- step 10 -----------------------------------------------------------------------------
+    def may_enquire(self, s: int) -> bool:
+        """§3.3.13: she may ask if she has a need, has not blocked s and was prompted today."""
+        today, rel = self.today[s], self.relations[s]
+        return (today.saw_posts or today.solicited) and self.need and not rel.blocked
+
+    def enquires(self, s: int) -> bool:
+        """§3.3.13: she asks with probability enquiry_prob × G_T(T)."""
+        c = self.model.config
+        p = c.purchase.enquiry_prob
+        if c.trust.enabled and c.purchase.trust_gating:
+            p *= trust_gate(self.relations[s].trust, c.purchase)
+        return self.model.rng.random() < p
+
+    # -- step 11 -----------------------------------------------------------------------------
+    def stimulus(self, seller: SellerAgent) -> list[float]:
+        """§3.3.14: the stimulus components toward one seller, in the order of ``CHANNELS``."""
+        c = self.model.config
+        p, rel, today = c.purchase, self.relations[seller.index], self.today[seller.index]
+        worn = lambda seen: wear_out(seen, rel.memory, c.annoyance)
+        return [
+            p.ad_conversion * worn(today.seen[AD]),                         # ad
+            p.prize_conversion * worn(today.seen[PRIZE]),                   # prize
+            p.value_conversion * (today.seen[VALUE] + today.group_seen),    # value
+            p.message_conversion * today.messages,                          # message
+            p.reply_conversion * today.replied,                             # reply
+            p.group_conversion * seller.group_activity * rel.in_group,      # group
+            rel.referral,                                                   # referral
+            p.conformity * rel.bought_friends / max(self.degree, 1.0),      # conformity
+            p.ad_conversion * worn(today.seen_reseller),                    # reseller
+        ]
+
+    def decide_purchase(self) -> None:
+        """§3.3.14: buy from at most one seller today.
+
+        p_s = [need or impulse toward s] × G_T(T) × G_A(A) × min(1, pf × S_nonref + pf_ref × R),
+        0 toward a blocked seller (and toward a former seller when repurchase is off). She buys
+        with probability 1 - prod_s (1 - p_s), from seller s with probability proportional to
+        p_s; the purchase is attributed to a channel in proportion to its weighted stimulus.
+        """
+        model, c = self.model, self.model.config
+        probs, weighted = [], []
+        for seller in model.seller_agents:
+            rel, today = self.relations[seller.index], self.today[seller.index]
+            comp = self.stimulus(seller)
+            pf = price_factor(seller.product.price, c.purchase)
+            pf_ref = price_factor(seller.product.price * (1.0 - seller.strategy.referral_reward), c.purchase)
+            comp = [x * (pf_ref if ch == "referral" else pf) for x, ch in zip(comp, CHANNELS)]
+            p = min(1.0, sum(comp))
+            if c.trust.enabled and c.purchase.trust_gating:
+                p *= trust_gate(rel.trust, c.purchase)
+            p *= annoyance_gate(rel.annoyance, c.annoyance)
+            if rel.blocked or not (self.need or today.impulse):
+                p = 0.0
+            if not c.purchase.repurchase and rel.purchases > 0:
+                p = 0.0
+            probs.append(p)
+            weighted.append(comp)
+        p_none = 1.0
+        for p in probs:
+            p_none *= 1.0 - p
+        if not model.rng.random() < 1.0 - p_none:
+            return
+        s = _pick_proportional(probs, model.rng.random())
+        channel = _pick_proportional(weighted[s], model.rng.random()) if sum(weighted[s]) > 0 else CHANNELS.index("ad")
+        model.seller_agents[s].buyers_today.append((self, channel))
+        if not c.purchase.always_need:
+            self.need = False
+
+    # -- step 12 -----------------------------------------------------------------------------
+    def get_annoyed(self) -> None:
+        """§3.3.15: today's exposures raise annoyance, annoyance erodes trust, memory grows.
+
+        For each seller s that touched her today:
+            dA = [H (1 + E/(E + E_w)) + w_value (X_value + X_group) + w_life X_life
+                  + w_msg M (f_sol if solicited)] (1 + f_low (1 - T)),
+            H = w_ad (X_ad + X_res) + w_prize X_prize + (f_idle - 1)(w_ad X_ad,idle + w_prize X_prize,idle);
+        then the spillover of the other sellers' ads toward every seller she follows; then the
+        trust erosion T <- T (1 - λ A/(A + A_half))^K per unwanted contact; then E += ads.
+        """
+        c = self.model.config
+        w, t = c.annoyance, c.trust
+        if w.enabled:
+            for s, today in self.today.items():
+                if not today.touched:
+                    continue
+                rel = self.relations[s]
+                hard = (w.weight_ad * (today.seen[AD] + today.seen_reseller) + w.weight_prize * today.seen[PRIZE]
+                        + (w.idle_ad_factor - 1.0) * (w.weight_ad * today.seen_idle[AD]
+                                                      + w.weight_prize * today.seen_idle[PRIZE]))
+                tedium = 1.0 + rel.memory / (rel.memory + w.wearout_exposures)
+                soft = w.weight_value * (today.seen[VALUE] + today.group_seen) + w.weight_life * today.seen[LIFE]
+                msgs = w.weight_message * today.messages * (w.solicited_factor if today.solicited else 1.0)
+                rel.annoyance += (hard * tedium + soft + msgs) * (1.0 + w.low_trust_factor * (1.0 - rel.trust))
+            if w.load_spillover > 0:
+                ads = {s: today.ads for s, today in self.today.items()}
+                for s, rel in self.relations.items():
+                    if rel.follows:
+                        others = sum(a for r, a in ads.items() if r != s)
+                        rel.annoyance += w.load_spillover * w.weight_ad * others
+            if t.enabled and t.loss_per_unwanted > 0:
+                for s, today in self.today.items():
+                    rel = self.relations[s]
+                    unwanted = today.ads + (0 if today.solicited else today.messages)
+                    if today.touched and unwanted > 0:
+                        erosion = t.loss_per_unwanted * rel.annoyance / (rel.annoyance + w.half_effect)
+                        rel.trust = lower_toward_zero(rel.trust, erosion, unwanted)
+        for s, today in self.today.items():
+            self.relations[s].memory += today.ads
+
+    # -- step 15 -----------------------------------------------------------------------------
+    def mute_or_block(self, s: int) -> str | None:
+        """§3.3.18: an annoyed, non-tolerant contact may mute or block seller s today.
+
+        One draw u: block if u < P(block), else mute if u < P(block) + P(mute). Returns
+        "block", "mute" or None.
+        """
+        tp = self.model.config.ties
+        rel = self.relations[s]
+        if self.tolerant or not rel.follows or not rel.annoyance > 0:
+            return None
+        p_block = tp.block_max * hill(rel.annoyance, tp.block_threshold, tp.steepness)
+        if rel.tie == STRONG:
+            p_block *= tp.strong_block_factor
+        p_mute = 0.0 if rel.muted else tp.mute_max * hill(rel.annoyance, tp.mute_threshold, tp.steepness)
+        u = self.model.rng.random()
+        if u < p_block:
+            rel.blocked = True
+            rel.in_group = False
+            return "block"
+        if u < p_block + p_mute:
+            rel.muted = True
+            rel.in_group = False
+            return "mute"
+        return None
+
+    # -- step 16 -----------------------------------------------------------------------------
+    def update_activity(self) -> None:
+        """§3.3.19: a(t+1) = a* + (a(t) - a*) 2^(-1/h_a), a* = 1 - κ × commercial share, in [0, 1]."""
+        f = self.model.config.feed
+        target = 1.0 - f.activity_sensitivity * self.commercial_share
+        a = target + (self.activity - target) * half_life_factor(f.activity_half_life)
+        self.activity = min(1.0, max(0.0, a))
+
+    # -- word of mouth, as a sender ------------------------------------------------------------
+    def tell_friends(self, prob: float) -> list[tuple[ConsumerAgent, bool]]:
+        """One independent chance per friend: the friends (and tie types) she tells (§3.3.17)."""
+        rng = self.model.rng
+        return [(friend, strong) for friend, strong in self.friends if rng.random() < prob]
+
+
+class SellerAgent(FixedAgent):
+    """A seller (微商): a person of the graph who sells one product with one strategy (§1.2)."""
+
+    def __init__(self, model: ReferenceModel, name: str, spec: SellerSpec, index: int, node: int, cell) -> None:
+        super().__init__(model)
+        self.name = name
+        self.spec = spec
+        self.strategy = resolve_strategy(spec)
+        self.product = spec.product
+        self.index = index
+        self.node = node
+        self.cell = cell
+        self.group_activity = 1.0 if self.strategy.groups.enabled else 0.0
+        self.plan: DayPlan | None = None
+        self.kol_seeds: list[ConsumerAgent] = []
+        self.buyers_today: list[tuple[ConsumerAgent, int]] = []
+        self.flows: dict[str, float] = {}
+        self.today: dict = {}
+
+    def relation(self, consumer: ConsumerAgent) -> Relation:
+        return consumer.relations[self.index]
+
+    # -- step 0 ------------------------------------------------------------------------------
+    def make_plan(self) -> None:
+        """§3.3.1: today's integer posts, strangers, messages, group posts and invitations."""
+        c = self.model.config
+        self.plan = plan_day(self.index, self.strategy, self.product, c.feed, c.platform, rng=self.model.rng)
+        self.flows = {k: 0.0 for k in FLOWS}
+        self.flows["posts"] = float(self.plan.posts.sum())
+        self.buyers_today = []
+
+    # -- step 3 ------------------------------------------------------------------------------
+    def add_strangers(self) -> None:
+        """§3.3.5: add distinct random consumers without a tie to her as stranger contacts."""
+        k = self.plan.strangers
+        if k <= 0:
+            return
+        pool = [c for c in self.model.consumer_list if self.relation(c).tie == NO_TIE]
+        if not pool:
+            return
+        chosen = self.model.rng.choice(len(pool), size=min(k, len(pool)), replace=False)
+        for i in chosen:
+            rel = self.relation(pool[i])
+            rel.tie = STRANGER
+            rel.aware = True
+        self.flows["strangers_added"] = float(len(chosen))
+
+    # -- step 4 ------------------------------------------------------------------------------
+    def seed_kols(self) -> None:
+        """§3.3.6: on day 0, give the product to the k consumers of highest degree (random tie-break)."""
+        k = self.strategy.kol_seeds
+        if k <= 0:
+            return
+        jitter = {c: self.model.rng.random() for c in self.model.consumer_list}
+        ranked = sorted(self.model.consumer_list, key=lambda c: (-c.degree, jitter[c]))
+        self.kol_seeds = ranked[:k]
+        for c in self.kol_seeds:
+            rel = self.relation(c)
+            rel.aware = True
+            rel.root = c.node
+
+    # -- step 6 ------------------------------------------------------------------------------
+    def send_messages(self) -> None:
+        """§3.3.9: private messages to distinct contacts (all contacts if push, needy ones if need)."""
+        k = self.plan.messages
+        if k <= 0:
+            return
+        need_triggered = self.strategy.contact == "need"
+        pool = [c for c in self.model.consumer_list
+                if self.relation(c).follows and (c.need or not need_triggered)]
+        chosen = self.model.rng.choice(len(pool), size=min(k, len(pool)), replace=False) if pool else []
+        for i in chosen:
+            today = pool[i].today[self.index]
+            today.messages += 1
+            today.solicited = need_triggered
+            today.touched = True
+            self.relation(pool[i]).aware = True
+        self.flows["messages_sent"] = float(len(chosen))
+
+    # -- step 7 ------------------------------------------------------------------------------
+    def run_groups(self) -> None:
+        """§3.3.10: group activity moves toward min(1, posts / sustain); invite; members read posts."""
+        g = self.strategy.groups
+        if not g.enabled:
+            return
+        target = min(1.0, g.posts_per_day / g.sustain_posts_per_day)
+        self.group_activity = target + (self.group_activity - target) * half_life_factor(g.half_life)
+        rng = self.model.rng
+        if self.plan.invites > 0:
+            free = [c for c in self.model.consumer_list
+                    if not (self.relation(c).in_group or self.relation(c).blocked or self.relation(c).muted)]
+            customers = [c for c in free if self.relation(c).purchases > 0]
+            invited = [customers[i] for i in rng.permutation(len(customers))][: self.plan.invites]
+            if len(invited) < self.plan.invites:
+                threshold = self.model.config.purchase.interest_threshold
+                interested = [c for c in free if self.relation(c).tie > NO_TIE and self.relation(c).purchases == 0
+                              and self.relation(c).trust >= threshold]
+                invited += [interested[i] for i in rng.permutation(len(interested))][: self.plan.invites - len(invited)]
+            for c in invited:
+                self.relation(c).in_group = True
+                self.relation(c).aware = True
+        if self.plan.group_posts > 0:
+            members = [c for c in self.model.consumer_list if self.relation(c).in_group]
+            for c in members:
+                c.read_group_posts(self)
+
+    # -- step 10 -----------------------------------------------------------------------------
+    def answer_enquiries(self) -> None:
+        """§3.3.13: prompted needy consumers ask; she answers at most sround(service_capacity).
+
+        Answered: T <- T + g_reply (1 - T) and a reply stimulus today; unanswered: T <- T (1 - l).
+        """
+        c = self.model.config
+        candidates = [x for x in self.model.consumer_list if x.may_enquire(self.index)]
+        if not candidates:
+            return
+        askers = [x for x in candidates if x.enquires(self.index)]
+        capacity = stochastic_round(self.strategy.service_capacity, self.model.rng)
+        order = self.model.rng.permutation(len(askers))
+        answered = {askers[i] for i in order[:capacity]}
+        for x in askers:
+            rel = self.relation(x)
+            if x in answered:
+                x.today[self.index].replied = True
+                if c.trust.enabled:
+                    rel.trust = raise_toward_one(rel.trust, c.trust.gain_reply)
+            elif c.trust.enabled:
+                rel.trust = lower_toward_zero(rel.trust, c.trust.loss_unanswered)
+        self.flows["enquiries"] = float(len(askers))
+        self.flows["replies"] = float(len(answered))
+
+    # -- step 13 -----------------------------------------------------------------------------
+    def settle_purchases(self) -> list[tuple[ConsumerAgent, bool]]:
+        """§3.3.16: revenue, cost, satisfaction and trust, cascade links, conformity, resellers.
+
+        Returns (buyer, satisfied) in buyer order.
+        """
+        model, c = self.model, self.model.config
+        st, product = self.strategy, self.product
+        referral, reseller = CHANNELS.index("referral"), CHANNELS.index("reseller")
+        seller_made = {CHANNELS.index(k) for k in ("ad", "prize", "value", "message", "reply", "group")}
+        # Buyers in node order, the order in which the fast engine lists them (only the referrer
+        # chosen among several same-day recommenders depends on order).
+        self.buyers_today.sort(key=lambda bc: bc[0].node)
+        outcome = []
+        for buyer, channel in self.buyers_today:
+            rel = self.relation(buyer)
+            rel.purchases += 1
+            rel.aware = True
+            first = rel.purchases == 1
+            self.flows["purchases"] += 1
+            self.flows["revenue"] += product.price * (1.0 - st.referral_reward) if channel == referral else product.price
+            self.flows["cost"] += product.unit_cost + (product.price * st.reseller_commission if channel == reseller else 0.0)
+            model.add_breakdown(self.index, "channels", channel, 1)
+            if channel == referral:
+                self.flows["purchases_wom"] += 1
+                model.add_breakdown(self.index, "wom_conversions_by_tie", int(rel.referrer_strong), 1)
+            if channel in seller_made:
+                model.add_breakdown(self.index, "seller_conversions_by_tie", rel.tie, 1)
+            satisfied = model.rng.random() < product.quality
+            rel.trust = self.purchase_outcome(rel.trust, satisfied)
+            if first:
+                parent = rel.referrer if channel == referral else -1
+                if parent >= 0:
+                    parent_root = model.consumer_at[parent].relations[self.index].root
+                    rel.root = parent_root if parent_root >= 0 else parent
+                    if c.trace_cascades:
+                        model.cascade_log.append((self.index, parent, buyer.node, model.day))
+                else:
+                    rel.root = buyer.node
+                for friend, _ in buyer.friends:
+                    self.relation(friend).bought_friends += 1
+            if st.reseller_prob > 0 and satisfied and not rel.reseller and model.rng.random() < st.reseller_prob:
+                rel.reseller = True
+                for friend, _ in buyer.friends:
+                    self.relation(friend).reseller_friends += 1
+            outcome.append((buyer, satisfied))
+        return outcome
+
+    def purchase_outcome(self, trust: float, satisfied: bool) -> float:
+        """§3.3.16: satisfied T + g_good (1 - T); dissatisfied T (1 - l_bad)."""
+        t = self.model.config.trust
+        if not t.enabled:
+            return trust
+        return raise_toward_one(trust, t.gain_good_purchase) if satisfied else lower_toward_zero(trust, t.loss_bad_purchase)
+
+    # -- step 14 -----------------------------------------------------------------------------
+    def word_of_mouth(self, outcome: list[tuple[ConsumerAgent, bool]]) -> None:
+        """§3.3.17 (and §3.3.6 on day 0): satisfied buyers recommend, seeds recommend, unhappy buyers warn."""
+        c = self.model.config
+        p_rec = 1.0 - (1.0 - c.wom.recommend_prob) * (1.0 - self.strategy.referral_reward)
+        happy = [b for b, ok in outcome if ok]
+        members = [b for b in happy if self.relation(b).in_group]
+        others = [b for b in happy if not self.relation(b).in_group]
+        self.recommend(others, p_rec)
+        if members:
+            self.recommend(members, min(1.0, p_rec * self.strategy.groups.advocacy))
+        if self.kol_seeds and self.model.day == 0:
+            satisfied_seeds = []
+            for seed in self.kol_seeds:
+                ok = self.model.rng.random() < self.product.quality
+                self.relation(seed).trust = self.purchase_outcome(self.relation(seed).trust, ok)
+                if ok:
+                    satisfied_seeds.append(seed)
+            self.recommend(satisfied_seeds, self.strategy.kol_reach)
+            self.flows["cost"] += len(self.kol_seeds) * (self.strategy.cost_per_kol + self.product.unit_cost)
+        self.warn([b for b, ok in outcome if not ok], c.wom.warn_prob)
+
+    def recommend(self, senders: list[ConsumerAgent], prob: float) -> None:
+        """§3.3.17: each sender tells each friend with probability ``prob``.
+
+        A recommendation over a strong (weak) tie adds beta_s (beta_w) to the friend's referral
+        pull, makes her aware and makes the sender her referrer (the last one wins). Trust
+        transfer: the most persuasive recommendation of this batch moves her trust by
+        max(0, g_rec × w × (T_sender - T_friend)), with the trust before the batch.
+        """
+        c = self.model.config
+        if prob <= 0:
+            return
+        best_pull: dict[ConsumerAgent, float] = {}
+        for sender in sorted(senders, key=lambda x: x.node):
+            t_sender = self.relation(sender).trust
+            for friend, strong in sender.tell_friends(prob):
+                rel = self.relation(friend)
+                rel.referral += c.wom.strong_persuasion if strong else c.wom.weak_persuasion
+                rel.aware = True
+                rel.referrer = sender.node
+                rel.referrer_strong = strong
+                weight = 1.0 if strong else c.wom.weak_tie_weight
+                pull = c.trust.gain_recommendation * weight * (t_sender - rel.trust)
+                best_pull[friend] = max(best_pull.get(friend, 0.0), pull)
+                self.flows["wom_positive"] += 1
+                self.model.add_breakdown(self.index, "wom_sent_by_tie", int(strong), 1)
+        if c.trust.enabled and c.trust.gain_recommendation > 0:
+            for friend, pull in best_pull.items():
+                self.relation(friend).trust += pull
+
+    def warn(self, senders: list[ConsumerAgent], prob: float) -> None:
+        """§3.3.17: each sender warns each friend with probability ``prob``: T <- T (1 - l_warn × w)."""
+        c = self.model.config
+        if prob <= 0:
+            return
+        for sender in sorted(senders, key=lambda x: x.node):
+            for friend, strong in sender.tell_friends(prob):
+                rel = self.relation(friend)
+                rel.aware = True
+                if c.trust.enabled and c.trust.loss_warning > 0:
+                    weight = 1.0 if strong else c.wom.weak_tie_weight
+                    rel.trust = lower_toward_zero(rel.trust, c.trust.loss_warning * weight)
+                self.flows["wom_negative"] += 1
+
+    # -- step 15 -----------------------------------------------------------------------------
+    def lose_contacts(self) -> None:
+        """§3.3.18: annoyed contacts mute or block her; consumers who blocked her today warn their friends."""
+        blockers = [x for x in self.model.consumer_list if x.mute_or_block(self.index) == "block"]
+        self.warn(blockers, self.model.config.wom.block_warn_prob)
+
+    # -- step 17 -----------------------------------------------------------------------------
+    def book_day(self) -> None:
+        """§3.3.20 and the day's flows: exposures, reach and action costs."""
+        st, f = self.strategy, self.flows
+        totals = [0, 0, 0, 0]
+        reseller_ads = group_seen = reach = 0
+        for c in self.model.consumer_list:
+            today = c.today[self.index]
+            for ctype in CONTENT_TYPES:
+                totals[ctype] += today.seen[ctype]
+            reseller_ads += today.seen_reseller
+            group_seen += today.group_seen
+            reach += today.touched
+        f["exposures_ad"], f["exposures_life"], f["exposures_prize"] = totals[AD], totals[LIFE], totals[PRIZE]
+        f["exposures_value"] = totals[VALUE] + group_seen
+        f["exposures_reseller"] = reseller_ads
+        f["reach"] = reach
+        members = sum(self.relation(c).in_group for c in self.model.consumer_list)
+        n_groups = math.ceil(members / st.groups.size) if st.groups.enabled else 0
+        f["cost"] += (f["posts"] * st.cost_per_post + f["messages_sent"] * st.cost_per_message
+                      + f["strangers_added"] * st.cost_per_stranger + f["replies"] * st.cost_per_reply
+                      + n_groups * st.cost_group_per_day)
+
+
+def _pick_proportional(weights: list[float], u: float) -> int:
+    """Index i with probability weights[i] / sum(weights), from one uniform u in [0, 1)."""
+    target = u * sum(weights)
+    acc = 0.0
+    for i, w in enumerate(weights):
+        acc += w
+        if target < acc:
+            return i
+    return max(i for i, w in enumerate(weights) if w > 0)
+
+
+class _Columns:
+    """Array view of the agents' relations, shaped like ``State``, for ``metrics`` to read."""
+
+    def __init__(self, model: ReferenceModel) -> None:
+        n, n_s = model.topology.n, len(model.seller_agents)
+        fields = {"tie": np.int8, "trust": float, "annoyance": float, "aware": bool, "purchases": np.int64,
+                  "muted": bool, "blocked": bool, "in_group": bool, "reseller": bool, "root": np.int64}
+        for name, dtype in fields.items():
+            setattr(self, name, np.zeros((n_s, n), dtype=dtype))
+        self.root -= 1
+        for c in model.consumer_list:
+            for s, rel in c.relations.items():
+                for name in fields:
+                    getattr(self, name)[s, c.node] = getattr(rel, name)
+
+
+class ReferenceModel(mesa.Model):
+    """One market, agent by agent: the reference implementation of docs/model.md.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The run; ``config.seed`` seeds the graph, the placement and the dynamics exactly as in
+        :class:`viralsim.model.mesa_model.ViralModel`.
+    topology : Topology, optional
+        Use this graph instead of building ``config.network`` (the network stream is then unused).
+    """
+
+    def __init__(self, config: RunConfig, *, topology: Topology | None = None) -> None:
+        st = streams(config.seed)
+        super().__init__(rng=st.dynamics)
+        self.config = config
+        self.topology = topology if topology is not None else build_network(config.network, rng=st.network)
+        self.day = 0
+        self.cascade_log: list[tuple[int, int, int, int]] = []
+        graph = self.topology.to_networkx()
+        self.grid = Network(graph, random=self.random)
+        specs = list(config.sellers.values())
+        seller_nodes = [int(x) for x in place_sellers(self.topology, specs, rng=st.placement)]
+        self.seller_agents = [SellerAgent(self, name, spec, i, node, self.grid[node])
+                              for i, ((name, spec), node) in enumerate(zip(config.sellers.items(), seller_nodes))]
+        taken = set(seller_nodes)
+        self.consumer_list = [ConsumerAgent(self, node, self.grid[node]) for node in range(self.topology.n)
+                              if node not in taken]
+        self.consumer_at = {c.node: c for c in self.consumer_list}
+        self.consumers = self.agents_by_type[ConsumerAgent]
+        self._initialise(graph, rng=st.placement)
+        self._rows: list[dict] = []
+        self._market: list[dict] = []
+        self._totals = {s.name: {k: np.zeros(m) for k, m in BREAKDOWNS.items()} for s in self.seller_agents}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: (lambda m, k=k: m._market[-1][k] if m._market else np.nan) for k in MARKET_COLUMNS},
+            agenttype_reporters={SellerAgent: {k: (lambda a, k=k: a.today.get(k, np.nan))
+                                               for k in ("purchases", "customers", "mean_trust", "mean_annoyance",
+                                                         "muted", "blocked", "followers", "revenue")}},
+        )
+
+    def _initialise(self, graph, *, rng: np.random.Generator) -> None:
+        """§3.1: friends, circles (topped up with weak ties), trust priors, needs, tolerance."""
+        c = self.config
+        for consumer in self.consumer_list:
+            for node in sorted(graph.neighbors(consumer.node)):
+                if node in self.consumer_at:
+                    consumer.friends.append((self.consumer_at[node], bool(graph.edges[consumer.node, node]["strong"])))
+            consumer.degree = float(graph.degree(consumer.node))
+            friends_posts = consumer.degree * c.feed.friend_posts_per_day
+            consumer.organic = (friends_posts * (1.0 - c.feed.idle_share), friends_posts * c.feed.idle_share)
+            consumer.relations = {s.index: Relation() for s in self.seller_agents}
+        prior = {NO_TIE: c.trust.prior_stranger, STRANGER: c.trust.prior_stranger,
+                 WEAK: c.trust.prior_weak, STRONG: c.trust.prior_strong}
+        for seller in self.seller_agents:
+            for node in graph.neighbors(seller.node):
+                if node in self.consumer_at:
+                    strong = bool(graph.edges[seller.node, node]["strong"])
+                    seller.relation(self.consumer_at[node]).tie = STRONG if strong else WEAK
+            contacts = sum(seller.relation(x).tie > NO_TIE for x in self.consumer_list)
+            missing = seller.spec.circle_size - contacts
+            if missing > 0:
+                pool = [x for x in self.consumer_list if seller.relation(x).tie == NO_TIE]
+                for i in rng.choice(len(pool), size=min(missing, len(pool)), replace=False):
+                    seller.relation(pool[i]).tie = WEAK
+            for x in self.consumer_list:
+                rel = seller.relation(x)
+                rel.baseline = rel.trust = prior[rel.tie]
+                rel.aware = rel.tie > NO_TIE
+        share = c.purchase.need_rate / (c.purchase.need_rate + 1.0 / c.purchase.need_duration)
+        for x in self.consumer_list:
+            x.need = True if c.purchase.always_need else bool(rng.random() < share)
+            x.tolerant = bool(rng.random() < c.ties.tolerant_share)
+
+    def load_state(self, state) -> ReferenceModel:
+        """Copy a fast-engine ``State`` (same graph, same sellers) into the agents.
+
+        For verification: both engines can then take the next day from one common state, so a
+        difference in any single rule shows up without the noise of diverging histories
+        (tests/docking/test_one_day.py). Daily flows, cascade logs and the DataCollector are not
+        copied.
+        """
+        if [s.node for s in self.seller_agents] != [int(x) for x in state.seller_nodes]:
+            raise ValueError("load_state: the state's sellers sit on other nodes than this model's")
+        for c in self.consumer_list:
+            i = c.node
+            c.need, c.tolerant = bool(state.need[i]), bool(state.tolerant[i])
+            c.activity, c.commercial_share = float(state.activity[i]), float(state.commercial_share[i])
+            for s, rel in c.relations.items():
+                for name, kind in Relation.__annotations__.items():
+                    value = getattr(state, name)[s, i]
+                    setattr(rel, name, {"int": int, "float": float, "bool": bool}[kind](value))
+        for seller in self.seller_agents:
+            seller.group_activity = float(state.group_activity[seller.index])
+        self.day = int(state.day)
+        return self
+
+    def add_breakdown(self, s: int, key: str, index: int, amount: float) -> None:
+        """Add to a run total used by ``metrics.summarize`` (exposures and conversions by tie, ...)."""
+        self._totals[self.seller_agents[s].name][key][index] += amount
+
+    def step(self) -> None:
+        """One day, in the order of docs/model.md §1.3 (the order of ``engine.step``)."""
+        sellers = self.seller_agents
+        for seller in sellers:                                 # 0 plan
+            seller.make_plan()
+        for consumer in self.consumer_list:
+            consumer.today = {s.index: Today.empty() for s in sellers}
+        self.consumers.do("update_need")                      # 1 needs
+        self.consumers.do("relax")                            # 2 relaxation and decay
+        for seller in sellers:                                 # 3 strangers
+            seller.add_strangers()
+        if self.day == 0:                                      # 4 KOL seeding
+            for seller in sellers:
+                seller.seed_kols()
+        self.consumers.do("read_feed")                        # 5 feed (+ platform warning)
+        for seller in sellers:                                 # 6, 7 messages and groups, seller by seller
+            seller.send_messages()
+            seller.run_groups()
+        self.consumers.do("impulse_wants")                    # 8 impulse wants
+        self.consumers.do("gain_trust_from_content")          # 9 trust from content
+        for seller in sellers:                                 # 10 enquiries and service
+            seller.answer_enquiries()
+        self.consumers.do("decide_purchase")                  # 11 purchases
+        self.consumers.do("get_annoyed")                      # 12 annoyance, erosion, memory
+        for seller in sellers:                                 # 13 settlement, 14 word of mouth
+            seller.word_of_mouth(seller.settle_purchases())
+        for seller in sellers:                                 # 15 mute and block (+ blockers warn)
+            seller.lose_contacts()
+        self.consumers.do("update_activity")                  # 16 platform activity
+        for seller in sellers:                                 # 17 bookkeeping
+            seller.book_day()
+        self.day += 1
+        self._record()                                         # 18 record
+        self.datacollector.collect(self)
+
+    def _record(self) -> None:
+        cols = _Columns(self)
+        threshold = self.config.purchase.interest_threshold
+        for seller in self.seller_agents:
+            row = {"day": self.day, "seller": seller.name}
+            row.update(seller_stocks(cols, seller.index, threshold))
+            for k in FLOWS:
+                if k in DAILY_COLUMNS:
+                    row[k] = float(seller.flows[k])
+            self._rows.append(row)
+            seller.today = row
+        consumers = self.consumer_list
+        self._market.append({
+            "day": self.day,
+            "platform_activity": sum(x.activity for x in consumers) / len(consumers),
+            "commercial_share": sum(x.commercial_share for x in consumers) / len(consumers),
+            "with_need": sum(x.need for x in consumers),
+            "purchases": float(sum(s.flows["purchases"] for s in self.seller_agents)),
+        })
+
+    def run(self, days: int | None = None, *, progress: bool = False) -> ReferenceModel:
+        """Step ``days`` days (default: the config's horizon minus the days already run)."""
+        days = self.config.days - self.day if days is None else days
+        it = range(days)
+        if progress:
+            from tqdm import tqdm
+            it = tqdm(it, desc=self.config.name, unit="day", leave=False)
+        for _ in it:
+            self.step()
+        return self
+
+    def result(self) -> RunResult:
+        """The same RunResult (columns, summary, cascades) as ``ViralModel.result``."""
+        daily = pd.DataFrame(self._rows, columns=["day", "seller", *DAILY_COLUMNS])
+        market = pd.DataFrame(self._market, columns=["day", *MARKET_COLUMNS])
+        names = [s.name for s in self.seller_agents]
+        sizes = cascade_sizes(_Columns(self), names)
+        strategies = {s.name: s.spec.strategy for s in self.seller_agents}
+        summary = summarize(daily, sizes, self._totals, strategies)
+        log = np.array(self.cascade_log, dtype=np.int64).reshape(-1, 4)
+        cascades = pd.DataFrame({"seller": pd.Series(np.array(names, dtype=object)[log[:, 0]], dtype=object),
+                                 "parent": log[:, 1], "child": log[:, 2], "day": log[:, 3]})
+        return RunResult(self.config, daily, market, summary, cascades, sizes)
+
+    def consumers_frame(self, seller: int | str = 0) -> pd.DataFrame:
+        """Per-consumer view toward one seller, like ``ViralModel.consumers``."""
+        s = seller if isinstance(seller, int) else [x.name for x in self.seller_agents].index(seller)
+        rows = []
+        for c in self.consumer_list:
+            rel = c.relations[s]
+            rows.append({"node": c.node, "tie": TIE_NAMES[rel.tie], "trust": rel.trust, "annoyance": rel.annoyance,
+                         "aware": rel.aware, "muted": rel.muted, "blocked": rel.blocked, "purchases": rel.purchases,
+                         "need": c.need, "activity": c.activity, "in_group": rel.in_group, "reseller": rel.reseller})
+        return pd.DataFrame(rows)

@@ -1,0 +1,122 @@
+"""Deliberately broken rules ("mutants") for the power demonstration of the docking tests.
+
+Each mutant changes one rule of one engine, the way a plausible implementation slip would, and
+names the configuration (and, for one-day docking, the day) on which the rule matters. The
+docking tests must then fail. A mutant is applied as a context manager that patches a module
+attribute the engine looks up at call time, so worker processes forked inside it inherit it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from unittest import mock
+
+from viralsim.model import reference
+from viralsim.model.rules import annoyance as fast_annoyance
+from viralsim.model.rules import relax as fast_relax
+from viralsim.model.rules import trust as fast_trust
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    engine: str                 # the engine whose rule is broken
+    config: str                 # docking configuration on which the rule matters
+    day: int                    # common-state day for one-day docking
+    description: str
+    patch: Callable[[], contextlib.AbstractContextManager]
+
+
+def _wrap(module, name: str, make: Callable):
+    """Patch ``module.name`` with ``make(original)``."""
+    original = getattr(module, name)
+    return mock.patch.object(module, name, make(original))
+
+
+# -- the fast engine ---------------------------------------------------------------------------
+
+def fast_double_value_gain():
+    return _wrap(fast_trust, "gain_from_content", lambda f: lambda state, day, p: f(
+        state, day, p.model_copy(update={"gain_value": min(1.0, 2 * p.gain_value)})))
+
+
+def fast_referral_decays_twice_as_fast():
+    return _wrap(fast_relax, "decay_stocks", lambda f: lambda state, a, w: f(
+        state, a, w.model_copy(update={"referral_half_life": w.referral_half_life / 2})))
+
+
+def fast_no_spillover():
+    return _wrap(fast_annoyance, "add_annoyance", lambda f: lambda state, day, a, t: f(
+        state, day, a.model_copy(update={"load_spillover": 0.0}), t))
+
+
+def fast_trust_half_life_shorter():
+    return _wrap(fast_relax, "relax_trust", lambda f: lambda state, p: f(
+        state, p.model_copy(update={"half_life": 0.75 * p.half_life})))
+
+
+# -- the reference engine ----------------------------------------------------------------------
+
+def reference_no_annoyance_gate():
+    return mock.patch.object(reference, "annoyance_gate", lambda annoyance, params: 1.0)
+
+
+def reference_no_wear_out():
+    return mock.patch.object(reference, "wear_out", lambda seen, memory, params: float(seen))
+
+
+def reference_needs_lapse_twice_as_fast():
+    def update_need(self):
+        p = self.model.config.purchase
+        if p.always_need:
+            self.need = True
+        elif self.need:
+            if self.model.rng.random() < 2.0 / p.need_duration:      # mutated: 1 / d
+                self.need = False
+        elif self.model.rng.random() < p.need_rate:
+            self.need = True
+    return mock.patch.object(reference.ConsumerAgent, "update_need", update_need)
+
+
+def reference_mute_hazard_up():
+    return mock.patch.object(reference, "hill", lambda x, threshold, steepness: min(
+        1.0, 1.5 * x ** steepness / (x ** steepness + threshold ** steepness)))
+
+
+def reference_tedium_ignored():
+    """Ads annoy as if always fresh: tedium factor 1 instead of 1 + E / (E + E_w)."""
+    original = reference.ConsumerAgent.get_annoyed
+
+    def get_annoyed(self):
+        saved = {s: rel.memory for s, rel in self.relations.items()}
+        # E / (E + E_w) = 0 when E = 0: hide the memory while annoyance is added, then restore it.
+        for rel in self.relations.values():
+            rel.memory = 0.0
+        original(self)
+        for s, rel in self.relations.items():
+            rel.memory += saved[s]
+    return mock.patch.object(reference.ConsumerAgent, "get_annoyed", get_annoyed)
+
+
+MUTANTS = {m.name: m for m in (
+    Mutant("fast: trust gain per value post doubled", "fast", "community", 20,
+           "trust.gain_from_content with 2 g_v", fast_double_value_gain),
+    Mutant("fast: referral pull half-life halved", "fast", "kol", 3,
+           "relax.decay_stocks with h_R / 2", fast_referral_decays_twice_as_fast),
+    Mutant("fast: no load spillover", "fast", "spam+community", 10,
+           "annoyance.add_annoyance without the spillover term", fast_no_spillover),
+    Mutant("fast: trust half-life 60 -> 45 days", "fast", "community", 20,
+           "relax.relax_trust with 0.75 h", fast_trust_half_life_shorter),
+    Mutant("reference: annoyance gate dropped", "reference", "spam", 10,
+           "G_A = 1 in the purchase decision", reference_no_annoyance_gate),
+    Mutant("reference: no wear-out", "reference", "spam", 10,
+           "W(X) = X in stimulus and impulses", reference_no_wear_out),
+    Mutant("reference: needs lapse twice as fast", "reference", "community", 20,
+           "lapse probability 2/d instead of 1/d", reference_needs_lapse_twice_as_fast),
+    Mutant("reference: mute/block hazards x1.5", "reference", "spam", 10,
+           "1.5 H(A) in both hazards", reference_mute_hazard_up),
+    Mutant("reference: tedium ignored", "reference", "spam", 10,
+           "ads annoy as if fresh (factor 1 instead of 1 + E/(E + E_w))", reference_tedium_ignored),
+)}

@@ -1,0 +1,68 @@
+"""Whole-run docking: end-of-run KPIs and daily-curve points of the two engines over many seeds.
+
+Seven markets (spam, community, fission, kol, spam under moderation, a low-quality community
+seller, and spam + community together) on a 400-person friend-circle graph over 60 days; the
+reference engine runs 40 seeds and the fast engine 160 other seeds of each. About 270 KPIs are
+compared as one family (docking_helpers: Mann-Whitney and Kolmogorov-Smirnov per KPI, Holm at a
+family-wise error rate of 1 %, and |d| below the Bonferroni bound, about 0.73 pooled SD).
+
+The power tests break one rule in one engine and require the same comparison to fail.
+The quick versions run by default; ``pytest -m docking`` runs everything (docs/verification.md).
+"""
+
+from __future__ import annotations
+
+import docking_helpers as dh
+import pytest
+from mutants import MUTANTS
+
+pytestmark = pytest.mark.docking
+
+N_REF, N_FAST = 40, 160
+FULL = dh.Market(n=400, days=60)
+QUICK = dh.Market(n=300, days=40)
+QUICK_CONFIGS = ("spam+community",)
+QUICK_N_REF, QUICK_N_FAST = 10, 30
+
+
+def test_engines_dock_quick():
+    """Default-run version: the two-seller market, 10 reference and 30 fast seeds."""
+    result = dh.dock(QUICK_CONFIGS, QUICK_N_REF, QUICK_N_FAST, QUICK)
+    assert result.passed, result.report()
+
+
+@pytest.mark.slow
+def test_engines_dock_on_all_markets():
+    result = dh.dock(list(dh.CONFIGS), N_REF, N_FAST, FULL)
+    print(result.report(25))
+    assert len(result.tests) > 200
+    assert result.passed, result.report()
+
+
+def docking_with_mutant(mutant, n_ref: int, n_fast: int, market: dh.Market) -> dh.Docking:
+    """The comparison on the mutant's market, with the mutant's engine re-run under the broken rule."""
+    name = mutant.config
+    with mutant.patch():
+        broken = list(dh.run_sample(name, mutant.engine, n_ref if mutant.engine == "reference" else n_fast, market))
+    if mutant.engine == "reference":
+        return dh.compare({name: (broken, list(dh.sample(name, "fast", n_fast, market)))})
+    return dh.compare({name: (list(dh.sample(name, "reference", n_ref, market)), broken)})
+
+
+def test_quick_docking_detects_a_broken_rule():
+    """Default-run power check: without load spillover (fast engine) the two-seller market no longer docks."""
+    result = docking_with_mutant(MUTANTS["fast: no load spillover"], QUICK_N_REF, QUICK_N_FAST, QUICK)
+    assert not result.passed, result.report()
+
+
+#: mutants that whole-run docking must detect (the one-day docking checks all of them)
+WHOLE_RUN_MUTANTS = ("fast: trust gain per value post doubled", "fast: no load spillover",
+                     "reference: annoyance gate dropped", "reference: mute/block hazards x1.5")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", WHOLE_RUN_MUTANTS)
+def test_docking_detects_a_broken_rule(mutant):
+    result = docking_with_mutant(MUTANTS[mutant], N_REF, N_FAST, FULL)
+    print(mutant, result.report(5))
+    assert not result.passed, result.report()
