@@ -30,8 +30,10 @@ strategies, days, seed). Every setting can be changed from the command line with
 EPILOG = """\
 examples:
   viralsim presets                          list the seller strategy presets
-  viralsim validate configs/demo.yaml       check a config without running it
-  viralsim run configs/demo.yaml --seed 3   run and write results/<name>-seed3/
+  viralsim validate configs/spam_vs_community.yaml
+                                            check a config without running it
+  viralsim run configs/spam_vs_community.yaml --seed 3
+                                            run and write results/<name>-seed3/
   viralsim sweep experiments/spam_vs_community.yaml
                                             run an experiment (replicates, scenarios, designs)
   viralsim report results/spam_vs_community/seed20261122-1a2b3c4d

@@ -55,7 +55,7 @@ class State:
     reseller_friends: np.ndarray      # (S, n) int32, friends who resell for the seller
     aware: np.ndarray                 # (S, n) bool
     muted: np.ndarray                 # (S, n) bool: hides the seller's Moments (tie kept)
-    blocked: np.ndarray               # (S, n) bool: blocked/unfriended (tie removed)
+    blocked: np.ndarray               # (S, n) bool: blocked/unfriended (acts as a removed tie)
     in_group: np.ndarray              # (S, n) bool
     engaged: np.ndarray               # (S, n) bool: may feel a pull beyond today's contacts
                                       #   (a recommendation, a friend who bought, a group)

@@ -43,7 +43,8 @@ def deliver_posts(state: State, day: Day, plans: Sequence[DayPlan], feed: FeedPa
     (every visible seller's posts of the slot, plus her reseller friends' ads; a folded
     seller's marketing posts count only on days she opens the folded block, probability
     ``fold_view_prob``, seed 002 L345: "让你同意或者不同意"). She reads A_k = attention_per_day x share_k x activity posts, so
-    each post is read with probability rho_k = min(1, A_k / (O_k + C_k)) and the posts of type c
+    each post is read with probability rho_k = min(1, A_k / (O_k + C_k)) (C_k including reseller
+    ads, A_k including the activity factor) and the posts of type c
     she sees from seller s are X ~ Binomial(posts[c, k], rho_k); reseller ads
     seen ~ Poisson(reseller friends x ads per reseller x slot share x rho_k).
     More sellers or more posts per seller dilute everyone's reach: the commons of seed 002 L175

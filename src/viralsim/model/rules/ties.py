@@ -23,7 +23,8 @@ def mute_and_block(state: State, s: int, params: TieParams, *, rng: np.random.Ge
         P(block) = b_max H(A; theta_b, h) x (f_strong if strong tie else 1)
     with H the Hill function (zero without annoyance). Muting keeps the tie but hides all posts
     (WeChat's "hide his/her Moments"; Kwak et al. 2011 on silent tune-out); blocking removes
-    the tie: no posts, no messages, no purchases (seed 000 L467: even the best friend is blocked,
+    the relation (the tie is kept for the record, flagged blocked): no posts, no messages, no
+    purchases (seed 000 L467: even the best friend is blocked,
     hence strong ties only halve the block hazard). Muted or blocked consumers leave the groups.
     Tolerant consumers (``tolerant_share``) never mute or block. Calibration: 53.7 % of WeChat
     users say they block friends who post ads (China Youth Daily 2015), hence the tolerant share
