@@ -156,6 +156,7 @@ def run_sweep(
 
     record = {
         "host": socket.gethostname(), "pid": os.getpid(), "started_utc": store.utc_now(), "finished_utc": None,
+        "git_commit": _git_commit(),
         "executor": executor if isinstance(executor, str) else type(executor).__name__,
         "workers": workers, "scheduler": scheduler, "shard": list(shard) if shard else None,
         "chunks_run": 0, "runs_run": 0, "failed": 0, "seconds": None, "run_seconds": 0.0, "cpu_seconds": 0.0,
@@ -269,6 +270,13 @@ def _drop_failed_chunks(out: Path, chunks: list[int]) -> set[int]:
     for c in bad:
         store._remove(store.chunk_dir(out, c))
     return bad
+
+
+def _git_commit() -> str | None:
+    """The checkout's commit, recorded per invocation: a resumed sweep shows if the code changed."""
+    from viralsim import store as run_store
+
+    return run_store._git_commit()
 
 
 def _progress(enabled: bool, *, total: int, name: str):
