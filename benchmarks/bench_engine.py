@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
+
+import _machine  # benchmarks/_machine.py: the shared machine line
 
 WORKLOADS = {
     # The flagship market: one spam seller (120 posts/day, 20 strangers/day) and one community seller.
@@ -53,19 +54,7 @@ def child(workload: str, n: int, days: int, seed: int) -> None:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    import numpy
-
-    return (f"{cpu}, {os.cpu_count()} logical cores; Python {platform.python_version()}, "
-            f"NumPy {numpy.__version__}")
+    return _machine.machine()
 
 
 def main() -> int:

@@ -35,11 +35,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+
+import _machine  # benchmarks/_machine.py: the shared machine line
 
 P_EDGE = 0.1
 
@@ -151,20 +152,7 @@ def child(case: str, n: int, days: int, seed: int) -> dict:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    import mesa
-    import numpy
-
-    return (f"{cpu}, {os.cpu_count()} logical cores; Python {platform.python_version()}, "
-            f"NumPy {numpy.__version__}, Mesa {mesa.__version__}")
+    return _machine.machine("mesa")
 
 
 def have_ndlib() -> str | None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shlex
 import shutil
 import sys
@@ -29,6 +28,8 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+import _machine  # benchmarks/_machine.py: the shared machine line
 
 
 def experiment(n: int, days: int, runs: int, seed: int):
@@ -100,19 +101,7 @@ def sweep(exp, executor: str, workers: int, root: Path):
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    import numpy
-
-    return (f"{cpu}, {os.cpu_count()} logical cores; Python {platform.python_version()}, "
-            f"NumPy {numpy.__version__}")
+    return _machine.machine()
 
 
 def main() -> int:
