@@ -26,6 +26,18 @@ _BREAKDOWNS = ("channels", "exposures_by_tie", "seller_conversions_by_tie", "wom
                "wom_conversions_by_tie")
 
 
+def run_days(model, days: int | None, *, progress: bool = False):
+    """Step ``model`` for ``days`` days (default: the rest of its config's horizon); shared by both engines."""
+    days = model.config.days - model.day if days is None else days
+    it = range(days)
+    if progress:
+        from tqdm import tqdm
+        it = tqdm(it, desc=model.config.name, unit="day", leave=False)
+    for _ in it:
+        model.step()
+    return model
+
+
 class Seller(mesa.Agent):
     """A 微商: a person in the graph who sells one product with one strategy.
 
@@ -119,14 +131,7 @@ class ViralModel(mesa.Model):
 
     def run(self, days: int | None = None, *, progress: bool = False) -> "ViralModel":
         """Step ``days`` days (default: the config's horizon minus days already run)."""
-        days = self.config.days - self.day if days is None else days
-        it = range(days)
-        if progress:
-            from tqdm import tqdm
-            it = tqdm(it, desc=self.config.name, unit="day", leave=False)
-        for _ in it:
-            self.step()
-        return self
+        return run_days(self, days, progress=progress)
 
     def result(self) -> RunResult:
         """Time series, summary and cascades of the days run so far."""

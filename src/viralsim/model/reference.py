@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from mesa.discrete_space import FixedAgent, Network
 
+from viralsim.model.mesa_model import run_days
 from viralsim._rng import stochastic_round, streams
 from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec
@@ -948,14 +949,7 @@ class ReferenceModel(mesa.Model):
 
     def run(self, days: int | None = None, *, progress: bool = False) -> ReferenceModel:
         """Step ``days`` days (default: the config's horizon minus the days already run)."""
-        days = self.config.days - self.day if days is None else days
-        it = range(days)
-        if progress:
-            from tqdm import tqdm
-            it = tqdm(it, desc=self.config.name, unit="day", leave=False)
-        for _ in it:
-            self.step()
-        return self
+        return run_days(self, days, progress=progress)
 
     def result(self) -> RunResult:
         """The same RunResult (columns, summary, cascades) as ``ViralModel.result``."""
