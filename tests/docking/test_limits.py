@@ -153,12 +153,6 @@ def test_kol_seed_reach_on_a_star(engine):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.xfail(strict=True, reason=(
-    "Engine issue (reported): a KOL seed is not an adopter under one-time adoption. With "
-    "repurchase: false a seed who is recommended back by a friend buys the product (seeds have "
-    "purchases == 0) and then recommends it a second time, so KOL-started cascades exceed the "
-    "independent cascade. Fix: in purchase.make_purchases also zero p for the seller's KOL seeds "
-    "when repurchase is false."))
 def test_kol_started_cascade_is_an_independent_cascade(engine):
     """Star, seed at the centre, kol_reach = recommend_prob = p: IC says leaves ~ Binomial(n, p)."""
     leaves, p = 20, 0.3
@@ -169,10 +163,10 @@ def test_kol_started_cascade_is_an_independent_cascade(engine):
 
 
 def kol_star_with_rebuy(leaves: int, p: float) -> float:
-    """Expected buyers in that star under the current rule (the seed can buy once, then re-recommend).
+    """Expected buyers in that star if the seed could buy once and then re-recommend (the old bug).
 
     Leaves recommended by the seed (prob p) buy on day 1 and each recommends back with prob p;
-    the seed buys on day 2 if any did and recommends again to every leaf with prob p.
+    the seed would buy on day 2 if any did and recommend again to every leaf with prob p.
     """
     back = 1 - (1 - p * p) ** (leaves - 1)           # seed rebuys, given a particular leaf did not buy
     leaves_bought = leaves * (p + (1 - p) * p * back)
@@ -180,14 +174,20 @@ def kol_star_with_rebuy(leaves: int, p: float) -> float:
     return leaves_bought + seed_bought
 
 
-@pytest.mark.slow
-def test_kol_rebuy_deviation_is_as_predicted():
-    """Pins the current behaviour behind the xfail above: the fast engine matches the rebuy formula."""
-    leaves, p, runs = 20, 0.3, 300
-    buyers = kol_star_buyers(leaves, p, p, "fast", runs)
-    expected = kol_star_with_rebuy(leaves, p)
-    assert expected > leaves * p + 3
-    assert abs(buyers.mean() - expected) <= Z * buyers.std(ddof=1) / np.sqrt(runs), (buyers.mean(), expected)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_kol_seed_never_buys_under_one_time_adoption(engine):
+    """A recommended-back KOL seed must not buy: the IC expectation, not the rebuy one, holds.
+
+    The two expectations differ by more than 3 buyers at p = 0.3 on a 20-leaf star (6.0 vs 9.6),
+    and no seed may ever appear among the customers (customers <= leaves in every run).
+    """
+    leaves, p = 20, 0.3
+    runs = {"fast": 100, "reference": 40}[engine]
+    assert kol_star_with_rebuy(leaves, p) > leaves * p + 3
+    buyers = kol_star_buyers(leaves, p, p, engine, runs)
+    se = np.sqrt(leaves * p * (1 - p) / runs)
+    assert abs(buyers.mean() - leaves * p) <= Z * se, (buyers.mean(), leaves * p)
+    assert buyers.mean() < (leaves * p + kol_star_with_rebuy(leaves, p)) / 2
 
 
 def si_curves(n: int, lam: float, engine: str, runs: int, days: int) -> np.ndarray:

@@ -368,7 +368,8 @@ class ConsumerAgent(FixedAgent):
         """§3.3.14: buy from at most one seller today.
 
         p_s = [need or impulse toward s] × G_T(T) × G_A(A) × min(1, pf × S_nonref + pf_ref × R),
-        0 toward a blocked seller (and toward a former seller when repurchase is off). She buys
+        0 toward a blocked seller (and toward a former seller or a KOL seed's seller when repurchase
+        is off). She buys
         with probability 1 - prod_s (1 - p_s), from seller s with probability proportional to
         p_s; the purchase is attributed to a channel in proportion to its weighted stimulus.
         """
@@ -386,8 +387,8 @@ class ConsumerAgent(FixedAgent):
             p *= annoyance_gate(rel.annoyance, c.annoyance)
             if rel.blocked or not (self.need or today.impulse):
                 p = 0.0
-            if not c.purchase.repurchase and rel.purchases > 0:
-                p = 0.0
+            if not c.purchase.repurchase and (rel.purchases > 0 or rel.root == self.node):
+                p = 0.0   # one-time adoption: former customers and KOL seeds are adopters
             probs.append(p)
             weighted.append(comp)
         p_none = 1.0

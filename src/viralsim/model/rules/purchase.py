@@ -115,7 +115,9 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
         p[state.blocked[s, idx]] = 0.0
         p[~(state.need[idx] | day.impulse[s, idx])] = 0.0
         if not purchase.repurchase:
-            p[state.purchases[s, idx] > 0] = 0.0
+            # One-time adoption: former customers and the seller's KOL seeds (who were given the
+            # product, so are adopters and roots of their own trees) never buy again.
+            p[(state.purchases[s, idx] > 0) | (state.root[s, idx] == idx)] = 0.0
         probs[s] = p
         weighted.append(comp)
 
