@@ -12,9 +12,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev,viz]"
 	touch $(STAMP)
 
-## flagship: spam vs community in one friend-circle market (writes results/spam_vs_community/)
+# The flagship experiment's results folder. Fixed, so that re-running resumes (finished runs are
+# skipped); after the code changed the sweep refuses to mix results: make flagship SWEEP_FLAGS=--restart
+FLAGSHIP_OUT ?= results/spam_vs_community/flagship
+SWEEP_FLAGS ?=
+
+## flagship: the spam vs community experiment, 3 scenarios x 30 replicates (90 runs, about 1 minute
+##           on 2 cores), and its HTML report (results/spam_vs_community/flagship/report/index.html)
 flagship: $(STAMP)
-	$(VENV)/bin/viralsim run configs/spam_vs_community.yaml --out results/spam_vs_community
+	$(VENV)/bin/viralsim sweep experiments/spam_vs_community.yaml --out $(FLAGSHIP_OUT) $(SWEEP_FLAGS)
+	$(VENV)/bin/viralsim report $(FLAGSHIP_OUT)
 
 ## test: the default test suite (about 4 minutes on 2 cores; one worker per core)
 test: $(STAMP)

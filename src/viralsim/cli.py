@@ -84,7 +84,10 @@ seed, and write one results folder (default results/<name>/seed<seed>-<fingerpri
 The spec is checked completely before anything runs. Re-running the same command resumes:
 finished runs are skipped, and the results are identical to an uninterrupted sweep, whatever
 the executor, worker count or shard split. A run that raises is recorded and the sweep goes
-on.
+on. The folder records the code that started it (viralsim version; git commit and whether
+the package's folder has uncommitted changes, when viralsim runs from a git checkout);
+resuming it with other code is refused (exit status 2) unless --restart discards the old
+results or --allow-code-change mixes them.
 
 exit status: 0 all runs succeeded; N (1-100) N runs failed, capped at 100 (see runs.csv,
 failures.jsonl; a bad spec or option also exits 2 but prints 'viralsim: error:');
@@ -93,7 +96,9 @@ failures.jsonl; a bad spec or option also exits 2 but prints 'viralsim: error:')
 MERGE_DESCRIPTION = """\
 Join the results folders of shards (viralsim sweep --shard I/N) into one and write the final
 tables, identical to a sweep run in one piece. With one DIR (e.g. a folder the shards
-shared), finalize it in place; with several, merge into --out (default: the first DIR)."""
+shared), finalize it in place; with several, merge into --out (default: the first DIR).
+Folders whose results come from different code (viralsim version, git commit, uncommitted
+changes) are refused unless --allow-code-change."""
 
 REPORT_DESCRIPTION = """\
 Write a self-contained HTML report of an experiment's results folder (default
@@ -198,6 +203,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--chunk-size", type=_pos_int, metavar="N", help="runs per part file (default: from the run count)")
     sweep.add_argument("--retry-failed", action="store_true", help="run failed runs again")
     sweep.add_argument("--restart", action="store_true", help="discard the results folder's earlier results")
+    sweep.add_argument("--allow-code-change", action="store_true",
+                       help="resume a results folder started by another viralsim version or git commit "
+                            "(mixes results of both; refused without this flag)")
     sweep.add_argument("--dry-run", action="store_true", help="check the spec and print the plan; run nothing")
     sweep.add_argument("--report", action="store_true", help="also write the HTML report when the sweep is complete")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar; print only the results folder")
@@ -210,6 +218,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="results folders of the shards")
     merge.add_argument("--out", type=Path, metavar="DIR", help="merged results folder (default: the first DIR)")
+    merge.add_argument("--allow-code-change", action="store_true",
+                       help="merge folders whose results come from different viralsim versions or git commits")
 
     report = commands.add_parser(
         "report",
@@ -362,9 +372,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else experiment.default_out()
     plan = store.plan_in(out, experiment, args.chunk_size)
     try:
-        state = store.check_results_dir(out, plan, restart=args.restart)
+        state = store.check_results_dir(out, plan, restart=args.restart, allow_code_change=args.allow_code_change)
     except store.ResultsError as exc:
         raise _UsageError(str(exc)) from None
+    if state == "resume" and args.allow_code_change:
+        recorded = store.read_plan(out).code
+        if store.code_differs(recorded, plan.code):
+            print(f"{PROG}: warning: {out} holds results of {store.describe_code(recorded)}; adding results of "
+                  f"{store.describe_code(plan.code)} (--allow-code-change)", file=sys.stderr)
     if args.executor == "dask" and not args.dry_run:
         try:
             import distributed  # noqa: F401
@@ -388,7 +403,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     try:
         outcome = run_sweep(experiment, out, executor=args.executor, workers=args.workers,
                             scheduler=args.scheduler, shard=shard, chunk_size=args.chunk_size,
-                            retry_failed=args.retry_failed, restart=args.restart, progress=not args.quiet)
+                            retry_failed=args.retry_failed, restart=args.restart,
+                            allow_code_change=args.allow_code_change, progress=not args.quiet)
     except store.ResultsError as exc:
         raise _UsageError(str(exc)) from None
     except KeyboardInterrupt:
@@ -415,7 +431,7 @@ def _cmd_merge(args: argparse.Namespace) -> int:
     from viralsim.experiment import store
 
     try:
-        out = store.merge(args.dirs, args.out)
+        out = store.merge(args.dirs, args.out, allow_code_change=args.allow_code_change)
     except store.ResultsError as exc:
         raise _UsageError(str(exc)) from None
     runs = store.read_results(out).runs

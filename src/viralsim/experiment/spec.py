@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from viralsim.config import load as _cfg
 from viralsim.config.load import RESOLVED_KEY, ConfigError
@@ -322,7 +329,9 @@ class Experiment:
     fingerprint : str
         SHA-256 of everything that determines the results (resolved experiment but its
         description, design points, run seeds, viralsim version); identifies the experiment's
-        results folder.
+        results folder. The git commit is left out on purpose, so that the folder name stays
+        the same across commits; the folder records the code identity instead and refuses to
+        resume with other code (:func:`viralsim.experiment.store.code_identity`).
     """
 
     spec: ExperimentSpec

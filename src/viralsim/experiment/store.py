@@ -5,7 +5,9 @@ default, so the same spec always maps to the same folder and re-running resumes)
 
     experiment.yaml        the resolved experiment (base config inlined; re-runnable)
     design.csv             one row per design point: point, factor values, u:<factor> coordinates
-    plan.json              fingerprint, run count, chunk size, factors: what the parts must match
+    plan.json              fingerprint, run count, chunk size, factors: what the parts must match;
+                           and the code that started the folder (viralsim version, git commit,
+                           uncommitted changes): resuming or merging with other code is refused
     parts/chunk-NNNNNN/    one committed chunk of runs, written by the worker that ran it:
         runs.parquet           status of each run (ok/failed, days run, error, traceback)
         table.parquet          its time-series rows (absent if every run of the chunk failed)
@@ -28,17 +30,28 @@ Temporary directories left by a killed process are ignored (and removed by a lat
 same host once their process is gone) and their runs are redone. Merged tables are written to
 a temporary file and moved into place with ``os.replace``. Chunks are a fixed partition of the
 run list and the merged tables are sorted by run, so every file but ``manifest.json`` and the
-logs is byte-identical whatever the executor, worker count, shard split or interruptions.
+logs is byte-identical whatever the executor, worker count, shard split or interruptions (given
+the same code).
+
+Code identity: the fingerprint (hence the folder name) covers the experiment and the viralsim
+version but not the git commit, so that the same spec keeps its folder across commits. Instead
+``plan.json`` records :func:`code_identity` when the folder is created, and a sweep that would
+resume it, or a merge that would join it with a folder of other code, stops with a one-line
+error naming both versions (``allow_code_change`` / ``--allow-code-change`` overrides; each
+invocation's log records the code it ran). Folders written before this record existed are not
+checked.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
 import re
 import shutil
 import socket
+import subprocess
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -55,6 +68,9 @@ __all__ = [
     "ResultsError",
     "IncompleteError",
     "Plan",
+    "code_identity",
+    "describe_code",
+    "code_differs",
     "plan_for",
     "plan_in",
     "default_chunk_size",
@@ -120,6 +136,8 @@ class Plan:
     root_seed: int = 0
     common_random_numbers: bool = False
     every: Any = 1
+    #: the code that created the folder (see :func:`code_identity`); empty in older folders
+    code: dict = field(default_factory=dict)
     format: int = 1
 
     @property
@@ -131,6 +149,83 @@ class Plan:
 
     def factor_names(self) -> list[str]:
         return [f[0] for f in self.factors]
+
+
+# ---------------------------------------------------------------------------------------------
+# Code identity
+# ---------------------------------------------------------------------------------------------
+
+
+def code_identity() -> dict:
+    """The code that produces this process's results.
+
+    Returns
+    -------
+    dict
+        ``{"viralsim": version}``, plus ``git_commit`` (the checkout's HEAD) and ``dirty``
+        (uncommitted or untracked changes under the package's own folder) when the package is
+        imported from a git checkout, as with an editable install. An installed copy, even one
+        inside a checkout's ``.venv``, has no commit. Computed once per process.
+    """
+    return dict(_code_identity())
+
+
+@functools.lru_cache(maxsize=1)
+def _code_identity() -> tuple:
+    from viralsim import __version__
+
+    identity: list[tuple[str, Any]] = [("viralsim", __version__)]
+    state = checkout_state(Path(__file__).resolve().parents[1])
+    if state is not None:
+        identity += [("git_commit", state[0]), ("dirty", state[1])]
+    return tuple(identity)
+
+
+def checkout_state(package: Path) -> tuple[str, bool] | None:
+    """``(HEAD commit, dirty)`` of the git checkout holding the package folder ``package``, where
+    dirty means uncommitted or untracked changes under ``package``; None if ``package`` is not
+    tracked in a git checkout (or git is missing)."""
+    # The package's own files must be tracked: a copy in an ignored .venv is not the checkout's code.
+    if _git(package, "ls-files", "--", "__init__.py") != "__init__.py":
+        return None
+    commit = _git(package, "rev-parse", "HEAD")
+    status = _git(package, "status", "--porcelain", "--", ".")
+    if not commit or status is None:
+        return None
+    return commit, bool(status)
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    """Stripped output of ``git <args>`` run in ``folder``; None if git fails or is missing.
+    ``--no-optional-locks``: ``git status`` must not take the index lock a concurrent git
+    command in the checkout may hold."""
+    try:
+        out = subprocess.run(["git", "--no-optional-locks", "-C", str(folder), *args], capture_output=True,
+                             text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def describe_code(code: dict) -> str:
+    """``viralsim 0.1.0 at commit 36e76306cefc with uncommitted changes`` and the like."""
+    if not code:
+        return "unrecorded code"
+    text = f"viralsim {code.get('viralsim') or '(unknown version)'}"
+    commit = code.get("git_commit")
+    if not commit:
+        return text + " (not from a git checkout)"
+    return text + f" at commit {commit[:12]}" + (" with uncommitted changes" if code.get("dirty") else "")
+
+
+def code_differs(recorded: dict, current: dict) -> bool:
+    """Whether results of ``recorded`` code and of ``current`` code may not be mixed.
+
+    A folder without a record (written before it existed) is not checked. The same commit
+    with uncommitted changes on both sides counts as the same code: git cannot tell more
+    cheaply.
+    """
+    return bool(recorded) and bool(current) and recorded != current
 
 
 def default_chunk_size(n_runs: int) -> int:
@@ -157,6 +252,7 @@ def plan_for(experiment: Experiment, chunk_size: int | None = None) -> Plan:
         root_seed=experiment.spec.seed,
         common_random_numbers=experiment.spec.common_random_numbers,
         every=experiment.spec.outputs.every,
+        code=code_identity(),
     )
 
 
@@ -191,7 +287,8 @@ def read_plan(out_dir: str | Path) -> Plan:
 # ---------------------------------------------------------------------------------------------
 
 
-def check_results_dir(out_dir: str | Path, plan: Plan, *, restart: bool = False) -> str:
+def check_results_dir(out_dir: str | Path, plan: Plan, *, restart: bool = False,
+                      allow_code_change: bool = False) -> str:
     """Whether a sweep with ``plan`` may use ``out_dir``, without writing anything.
 
     Returns
@@ -204,7 +301,9 @@ def check_results_dir(out_dir: str | Path, plan: Plan, *, restart: bool = False)
     ------
     ResultsError
         If ``out_dir`` is a file, a non-empty folder that is not an experiment results folder,
-        or holds another experiment (or a different chunk size) and ``restart`` is false.
+        or holds another experiment (or a different chunk size) and ``restart`` is false, or
+        results of other code (:func:`code_differs`) and neither ``restart`` nor
+        ``allow_code_change`` is set.
     """
     out = Path(out_dir)
     if not out.exists() and not out.is_symlink():
@@ -232,10 +331,16 @@ def check_results_dir(out_dir: str | Path, plan: Plan, *, restart: bool = False)
     if existing.chunk_size != plan.chunk_size:
         raise ResultsError(f"{out} was started with --chunk-size {existing.chunk_size}; resume with the same "
                            "chunk size, or pass --restart to start over")
+    if not allow_code_change and code_differs(existing.code, plan.code):
+        raise ResultsError(
+            f"{out} holds results of {describe_code(existing.code)}, this is {describe_code(plan.code)}; "
+            "resuming would mix results of two code versions: pass --restart to discard them, choose another "
+            "--out, or pass --allow-code-change to resume anyway")
     return "resume"
 
 
-def open_results(out_dir: str | Path, experiment: Experiment, plan: Plan, *, restart: bool = False) -> Plan:
+def open_results(out_dir: str | Path, experiment: Experiment, plan: Plan, *, restart: bool = False,
+                 allow_code_change: bool = False) -> Plan:
     """Create (or reopen, to resume) the results folder of a sweep; returns the folder's plan.
 
     A new folder is assembled in a temporary sibling and renamed into place, so it appears
@@ -243,7 +348,7 @@ def open_results(out_dir: str | Path, experiment: Experiment, plan: Plan, *, res
     shards may open the same folder at once: the first rename wins and the others resume it.
     """
     out = Path(out_dir)
-    state = check_results_dir(out, plan, restart=restart)
+    state = check_results_dir(out, plan, restart=restart, allow_code_change=allow_code_change)
     if state == "resume":
         return read_plan(out)
     if state == "restart":
@@ -266,7 +371,7 @@ def open_results(out_dir: str | Path, experiment: Experiment, plan: Plan, *, res
                 raise
             # Another shard created it first; use theirs if it is the same experiment.
             shutil.rmtree(tmp, ignore_errors=True)
-            if check_results_dir(out, plan) != "resume":
+            if check_results_dir(out, plan, allow_code_change=allow_code_change) != "resume":
                 raise ResultsError(f"{out} was created concurrently for a different experiment") from None
     finally:
         if tmp.exists():
@@ -475,7 +580,7 @@ def _concat_parts(out: Path, chunks: Iterable[int], name: str) -> pd.DataFrame:
     return df.sort_values("run", kind="stable").reset_index(drop=True)
 
 
-def merge(dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
+def merge(dirs: Sequence[str | Path], out: str | Path | None = None, *, allow_code_change: bool = False) -> Path:
     """Join the results folders of shards into one and finalize it.
 
     Parameters
@@ -487,11 +592,14 @@ def merge(dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
         Destination; default the first of ``dirs``. A new destination receives the plan, the
         resolved experiment, the design and every committed part; the result is identical to a
         sweep run in one piece.
+    allow_code_change : bool
+        Merge folders whose results come from different code (viralsim version or git commit).
 
     Raises
     ------
     ResultsError
-        If a folder is not a results folder, folders disagree, or the union of their parts
+        If a folder is not a results folder, folders disagree (experiment, chunk size, or the
+        code that produced them unless ``allow_code_change``), or the union of their parts
         misses runs (nothing is written then).
     """
     dirs = [Path(d) for d in dirs]
@@ -505,6 +613,10 @@ def merge(dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
                                f"(fingerprint {p.fingerprint[:8]} vs {first.fingerprint[:8]})")
         if p.chunk_size != first.chunk_size:
             raise ResultsError(f"{d} was run with chunk size {p.chunk_size}, {dirs[0]} with {first.chunk_size}")
+        if not allow_code_change and code_differs(first.code, p.code):
+            raise ResultsError(f"{d} holds results of {describe_code(p.code)}, {dirs[0]} of "
+                               f"{describe_code(first.code)}; merging would mix results of two code versions "
+                               "(pass --allow-code-change to merge anyway)")
     target = Path(out) if out is not None else dirs[0]
     have: dict[int, Path] = {}
     for d in dirs:
@@ -518,8 +630,13 @@ def merge(dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
     same = [d for d in dirs if _same_dir(d, target)]
     if not same:
         if target.exists() and (target / PLAN).is_file():
-            if read_plan(target).fingerprint != first.fingerprint:
+            existing = read_plan(target)
+            if existing.fingerprint != first.fingerprint:
                 raise ResultsError(f"{target} holds results of a different experiment")
+            if not allow_code_change and code_differs(existing.code, first.code):
+                raise ResultsError(f"{target} holds results of {describe_code(existing.code)}, {dirs[0]} of "
+                                   f"{describe_code(first.code)}; merging would mix results of two code "
+                                   "versions (pass --allow-code-change to merge anyway)")
         elif target.exists() and any(target.iterdir()):
             raise ResultsError(f"{target} exists and is not a viralsim experiment results folder")
         else:
@@ -605,7 +722,8 @@ def log_invocation(out_dir: str | Path, record: dict) -> Path:
 
 
 def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int | None = None) -> Path:
-    """The folder's manifest: versions, git commit, root seed, design, hosts, start and end."""
+    """The folder's manifest: versions, git commit, the code that started the folder, root seed,
+    design, hosts, start and end."""
     from viralsim import store as run_store
 
     out = Path(out_dir)
@@ -636,6 +754,7 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
         "python": platform.python_version(),
         **versions,
         "git_commit": run_store._git_commit(),
+        "code": plan.code,
         "host": invocations[0]["host"] if invocations else socket.gethostname(),
         "hosts": sorted({i.get("host", "") for i in invocations}),
         "started_utc": min(starts) if starts else None,

@@ -95,6 +95,7 @@ def run_sweep(
     chunk_size: int | None = None,
     retry_failed: bool = False,
     restart: bool = False,
+    allow_code_change: bool = False,
     progress: bool = False,
     results_root: str | Path = "results",
     dask_processes: bool = True,
@@ -126,6 +127,10 @@ def run_sweep(
         Run again the chunks of this shard that hold failed runs.
     restart : bool
         Discard the folder's existing results first.
+    allow_code_change : bool
+        Resume a folder started by other code (another viralsim version or git commit, or
+        uncommitted changes; see :func:`~viralsim.experiment.store.code_identity`), mixing
+        results of both. Without it that is a ResultsError.
     progress : bool
         Show a progress bar (runs done, failures, ETA) on stderr.
 
@@ -142,8 +147,8 @@ def run_sweep(
     started = time.perf_counter()
     out = Path(out) if out is not None else experiment.default_out(results_root)
     plan = store.plan_in(out, experiment, chunk_size)
-    store.check_results_dir(out, plan, restart=restart)
-    plan = store.open_results(out, experiment, plan, restart=restart)
+    store.check_results_dir(out, plan, restart=restart, allow_code_change=allow_code_change)
+    plan = store.open_results(out, experiment, plan, restart=restart, allow_code_change=allow_code_change)
     store.remove_stale_temporaries(out)
 
     mine = [c for c in range(plan.n_chunks) if shard is None or c % shard[1] == shard[0]]
@@ -156,7 +161,7 @@ def run_sweep(
 
     record = {
         "host": socket.gethostname(), "pid": os.getpid(), "started_utc": store.utc_now(), "finished_utc": None,
-        "git_commit": _git_commit(),
+        "git_commit": _git_commit(), "code": store.code_identity(),
         "executor": executor if isinstance(executor, str) else type(executor).__name__,
         "workers": workers, "scheduler": scheduler, "shard": list(shard) if shard else None,
         "chunks_run": 0, "runs_run": 0, "failed": 0, "seconds": None, "run_seconds": 0.0, "cpu_seconds": 0.0,
