@@ -32,9 +32,11 @@ WORKLOADS = {
 def child(workload: str, n: int, days: int, seed: int) -> None:
     import resource
 
+    from viralsim._jit import warm_up
     from viralsim.config.schema import RunConfig
     from viralsim.model import ViralModel
 
+    warm_up()     # load (or, on a machine's first run, compile) the kernels before the clock starts
     cfg = RunConfig.model_validate({"name": "bench", "seed": seed, "days": days,
                                     "network": {"kind": "friend_circles", "n": n},
                                     "sellers": WORKLOADS[workload]})

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from viralsim._jit import kernel
 from viralsim.config.schema import RunConfig
 
 #: per (day, seller) columns; flows are "today", stocks are end-of-day values
@@ -82,30 +83,54 @@ class RunResult:
 def seller_stocks(state, s: int, interest_threshold: float) -> dict:
     """End-of-day stocks of seller ``s`` read off the state (see DAILY_COLUMNS).
 
-    Contact-level stocks are computed on the seller's contact indices, which are few compared
-    with the population, so recording stays cheap at a million consumers.
+    Contacts are the consumers tied to the seller (blocked ones included); followers are the
+    contacts who have not blocked her; mean trust and annoyance are over contacts; interested
+    consumers are aware, not blocking, with trust at least ``interest_threshold``. One compiled
+    pass over the row computes every count, so recording costs little next to the day itself.
     """
-    tied = np.flatnonzero(state.tie[s] > 0)
-    blocked = state.blocked[s, tied]
-    trust, ann = state.trust[s, tied], state.annoyance[s, tied]
-    aware = state.aware[s]
-    purchases = state.purchases[s]
-    interested = aware & ~state.blocked[s]
-    interested &= state.trust[s] >= interest_threshold
+    c = _stock_counts(state.tie[s], state.blocked[s], state.muted[s], state.aware[s], state.trust[s],
+                      state.annoyance[s], state.purchases[s], state.in_group[s], state.reseller[s],
+                      float(interest_threshold))
+    tied, blocked, muted, aware, interested, customers, repeat, members, resellers = (int(x) for x in c[:9])
     return {
-        "aware": int(np.count_nonzero(aware)),
-        "interested": int(np.count_nonzero(interested)),
-        "customers": int(np.count_nonzero(purchases)),
-        "repeat_customers": int(np.count_nonzero(purchases > 1)),
-        "mean_trust": float(trust.mean()) if len(tied) else float("nan"),
-        "mean_annoyance": float(ann.mean()) if len(tied) else float("nan"),
-        "followers": int(len(tied) - np.count_nonzero(blocked)),
-        "contacts": int(len(tied)),
-        "muted": int(np.count_nonzero(state.muted[s, tied] & ~blocked)),
-        "blocked": int(np.count_nonzero(blocked)),
-        "group_members": int(np.count_nonzero(state.in_group[s])),
-        "resellers": int(np.count_nonzero(state.reseller[s])),
+        "aware": aware,
+        "interested": interested,
+        "customers": customers,
+        "repeat_customers": repeat,
+        "mean_trust": float(c[9] / tied) if tied else float("nan"),
+        "mean_annoyance": float(c[10] / tied) if tied else float("nan"),
+        "followers": tied - blocked,
+        "contacts": tied,
+        "muted": muted,
+        "blocked": blocked,
+        "group_members": members,
+        "resellers": resellers,
     }
+
+
+@kernel
+def _stock_counts(tie, blocked, muted, aware, trust, annoyance, purchases, in_group, reseller, threshold):
+    """Counts of one seller's row: tied, blocked, muted, aware, interested, customers, repeat,
+    members, resellers, then the trust and annoyance sums over tied consumers."""
+    # Branch-free accumulators in locals: the loop vectorises (a few ns per consumer).
+    tied = n_blocked = n_muted = n_aware = interested = customers = repeat = members = resellers = 0
+    trust_sum = annoyance_sum = 0.0
+    for i in range(tie.shape[0]):
+        t = tie[i] > 0
+        b = blocked[i]
+        tied += t
+        n_blocked += t & b
+        n_muted += t & (not b) & muted[i]
+        trust_sum += trust[i] * t
+        annoyance_sum += annoyance[i] * t
+        n_aware += aware[i]
+        interested += aware[i] & (not b) & (trust[i] >= threshold)
+        customers += purchases[i] > 0
+        repeat += purchases[i] > 1
+        members += in_group[i]
+        resellers += reseller[i]
+    return np.array([tied, n_blocked, n_muted, n_aware, interested, customers, repeat, members,
+                     resellers, trust_sum, annoyance_sum], dtype=np.float64)
 
 
 def cascade_sizes(state, seller_names) -> pd.DataFrame:
@@ -145,7 +170,7 @@ def summarize(daily: pd.DataFrame, sizes: pd.DataFrame, totals: dict, strategies
         t = totals[name]
         exp_tie, conv_tie = t["exposures_by_tie"], t["seller_conversions_by_tie"]
         wom_sent, wom_conv = t["wom_sent_by_tie"], t["wom_conversions_by_tie"]
-        ratio = lambda a, b: float(a / b) if b > 0 else float("nan")  # noqa: E731
+        ratio = lambda a, b: float(a / b) if b > 0 else float("nan")
         sz = sizes.loc[sizes["seller"] == name, "size"].to_numpy()
         rows.append({
             "seller": name,
@@ -177,7 +202,7 @@ def summarize(daily: pd.DataFrame, sizes: pd.DataFrame, totals: dict, strategies
             "conv_per_exposure_stranger": ratio(conv_tie[1], exp_tie[1]),
             "wom_conv_strong": ratio(wom_conv[1], wom_sent[1]),
             "wom_conv_weak": ratio(wom_conv[0], wom_sent[0]),
-            "cascades": int(len(sz)),
+            "cascades": len(sz),
             "cascade_median": float(np.median(sz)) if len(sz) else float("nan"),
             "cascade_p99": float(np.percentile(sz, 99)) if len(sz) else float("nan"),
             "cascade_max": int(sz.max()) if len(sz) else 0,

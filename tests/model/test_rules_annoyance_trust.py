@@ -78,6 +78,17 @@ def test_tedium_runs_from_one_toward_two(kit):
     assert np.all((got >= 1.0) & (got < 2.0))
 
 
+def test_compiled_scalar_formulas_match_the_numpy_helpers(kit):
+    """The kernels' scalar wear_out / tedium_factor give effective_ads / tedium element by element."""
+    p = kit.config(annoyance={"wearout_exposures": 7.0}).annoyance
+    x = np.array([0, 1, 3, 12, 250])
+    e = np.array([0.0, 0.3, 7.0, 55.5, 1e4])
+    worn = [ann.wear_out(int(xi), float(ei), 7.0) for xi, ei in zip(x, e)]
+    ted = [ann.tedium_factor(float(ei), 7.0) for ei in e]
+    np.testing.assert_allclose(worn, ann.effective_ads(x, e, p), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(ted, ann.tedium(e, p), rtol=1e-14, atol=0)
+
+
 # ------------------------------------------------------------------------------ add_annoyance
 
 # Parameters for the hand computations; trust erosion off unless the test is about it.
@@ -220,6 +231,19 @@ def test_spillover_counts_only_other_sellers_ads(kit):
     ann.add_annoyance(st, d, cfg.annoyance, cfg.trust)
     assert st.annoyance[0, i] == pytest.approx(3 + 0.2 * 5, rel=1e-12)
     assert st.annoyance[1, i] == pytest.approx(5 + 0.2 * 3, rel=1e-12)
+
+
+def test_spillover_sums_over_every_other_seller(kit):
+    """Three sellers: toward seller 0, spill x w_ad x (ads of seller 1 + ads of seller 2)."""
+    cfg, st, d = _world(kit, n=9, n_sellers=3)
+    i = 7
+    st.trust[:, i] = 1.0
+    d.seen_ad[:, i] = [2, 4, 6]
+    d.seen_prize[2, i] = 1
+    d.touched[:, i] = True
+    ann.add_annoyance(st, d, cfg.annoyance, cfg.trust)
+    np.testing.assert_allclose(st.annoyance[:, i], [2 + 0.2 * (4 + 7), 4 + 0.2 * (2 + 7),
+                                                    6 + 0.5 + 0.2 * (2 + 4)], rtol=1e-12)
 
 
 def test_no_spillover_when_disabled(kit):

@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 from viralsim.model.rules import contacts, groups
-from viralsim.model.rules.purchase import trust_gate
 from viralsim.model.state import NO_TIE, STRANGER, STRONG, WEAK
-
 
 # ------------------------------------------------------------------------------ add_strangers
 
@@ -30,6 +28,22 @@ def test_add_strangers_adds_exactly_k_new_stranger_ties(kit, seed):
     assert st.aware[0, new].all()
     np.testing.assert_array_equal(st.tie[1], before[1])
     assert st.tie[0, 1] == STRONG and np.all(st.tie[0, [5, 6, 7]] == WEAK)
+
+
+def test_add_strangers_picks_a_uniform_subset(kit):
+    """Every untied consumer is equally likely to be added: P = k / eligible (statistical)."""
+    cfg = kit.config()
+    base = kit.state(cfg, kit.path(30))            # seller 0 tied to node 1: 28 eligible
+    counts = np.zeros(30)
+    reps = 3000
+    for seed in range(reps):
+        st = kit.state(cfg, kit.path(30))
+        contacts.add_strangers(st, kit.plan(0, strangers=4), rng=np.random.default_rng(seed))
+        counts += st.tie[0] == STRANGER
+    assert counts[0] == 0 and counts[1] == 0 and base.tie[0, 1] != NO_TIE
+    freq = counts[2:] / reps
+    kit.within(freq.max(), 4 / 28, kit.binom_sd(4 / 28, reps))
+    kit.within(freq.min(), 4 / 28, kit.binom_sd(4 / 28, reps))
 
 
 def test_add_strangers_stops_when_nobody_is_left(kit):
@@ -71,7 +85,7 @@ def _contacts_world(kit, n=12):
 @pytest.mark.parametrize("seed", range(3))
 def test_push_messages_go_to_k_distinct_unblocked_contacts(kit, seed):
     """Push: k distinct recipients among contacts (muted included, blocked and non-contacts not)."""
-    cfg, st, d = _contacts_world(kit)
+    _cfg, st, d = _contacts_world(kit)
     st.blocked[0, [1, 2]] = True
     st.tie[0, 3] = NO_TIE
     st.muted[0, 4] = True
@@ -85,14 +99,29 @@ def test_push_messages_go_to_k_distinct_unblocked_contacts(kit, seed):
 
 
 def test_push_messages_sample_without_replacement(kit):
-    cfg, st, d = _contacts_world(kit, n=50)
+    _cfg, st, d = _contacts_world(kit, n=50)
     sent = contacts.send_messages(st, d, kit.plan(0, messages=10), rng=np.random.default_rng(0))
     assert sent == 10 and d.messages[0].sum() == 10 and d.messages[0].max() == 1
 
 
+def test_push_messages_pick_a_uniform_subset_of_the_pool(kit):
+    """Each contact of the pool gets a message with probability k / pool (statistical)."""
+    counts = np.zeros(12)
+    reps = 3000
+    for seed in range(reps):
+        _cfg, st, d = _contacts_world(kit)
+        st.blocked[0, 1] = True                          # pool: 2..11 (10 contacts)
+        contacts.send_messages(st, d, kit.plan(0, messages=3), rng=np.random.default_rng(seed))
+        counts += d.messages[0]
+    assert counts[:2].sum() == 0
+    freq = counts[2:] / reps
+    kit.within(freq.max(), 0.3, kit.binom_sd(0.3, reps))
+    kit.within(freq.min(), 0.3, kit.binom_sd(0.3, reps))
+
+
 def test_need_triggered_messages_go_only_to_needy_and_are_solicited(kit):
     """contact = need: only contacts with a need receive, and their messages are marked solicited."""
-    cfg, st, d = _contacts_world(kit)
+    _cfg, st, d = _contacts_world(kit)
     st.need[[2, 5, 7, 9]] = True
     st.blocked[0, 9] = True
     plan = kit.plan(0, strategy_fields={"contact": "need"}, messages=10)
@@ -103,7 +132,7 @@ def test_need_triggered_messages_go_only_to_needy_and_are_solicited(kit):
 
 
 def test_need_triggered_messages_capped_by_k(kit):
-    cfg, st, d = _contacts_world(kit, n=40)
+    _cfg, st, d = _contacts_world(kit, n=40)
     st.need[1:] = True
     sent = contacts.send_messages(st, d, kit.plan(0, strategy_fields={"contact": "need"}, messages=4),
                                   rng=np.random.default_rng(0))
@@ -181,6 +210,18 @@ def test_enquiry_rate_is_prob_times_trust_gate(kit):
     p = 0.4 * 0.09 / (0.09 + 0.25)
     kit.within(e / (n - 1), p, kit.binom_sd(p, n - 1))
     assert r == e
+
+
+def test_enquiry_gate_at_zero_trust_and_zero_half_point(kit):
+    """T = T_half = 0 leaves G_T = 0/0 undefined: nobody asks (and nothing raises)."""
+    cfg, st, d = _enquiry_world(kit)
+    st.need[1:6] = True
+    d.saw_posts[0, 1:6] = True
+    st.trust[0, 1:3] = 0.0
+    st.trust[0, 3:6] = 0.5
+    e, r = contacts.answer_enquiries(st, d, kit.plan(0), cfg.purchase, cfg.trust, rng=np.random.default_rng(0))
+    assert (e, r) == (3, 3)
+    np.testing.assert_array_equal(np.flatnonzero(d.replied[0]), [3, 4, 5])
 
 
 def test_answer_enquiries_without_trust_leaves_trust(kit):
@@ -298,6 +339,20 @@ def test_group_members_read_binomial_posts(kit):
     np.testing.assert_array_equal(np.flatnonzero(d.group_seen[0]), [2, 3, 4])
     assert np.all(d.group_seen[0, [2, 3, 4]] == 4)
     assert d.touched[0, [2, 3, 4]].all() and d.saw_posts[0, [2, 3, 4]].all()
+
+
+def test_invitees_read_todays_group_posts(kit):
+    """New members read the group posts of the day they join (a = activity = 1: all of them)."""
+    cfg, st, d = _group_world(kit)
+    st.group_activity[0] = 1.0
+    st.purchases[0, [1, 2]] = 1
+    st.in_group[0, 5] = True
+    st.engaged[0, 5] = True
+    plan = kit.plan(0, strategy_fields={"groups": {**GROUPS, "posts_per_day": 2.0}}, invites=2, group_posts=3)
+    read = groups.run_groups(st, d, plan, cfg.purchase, cfg.trust, rng=np.random.default_rng(0))
+    assert read == 9
+    np.testing.assert_array_equal(np.flatnonzero(d.group_seen[0]), [1, 2, 5])
+    assert d.saw_posts[0, [1, 2, 5]].all() and d.touched[0, [1, 2, 5]].all()
 
 
 def test_group_reading_rate_statistical(kit):

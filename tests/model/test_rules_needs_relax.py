@@ -62,6 +62,17 @@ def test_needs_converge_to_the_stationary_share_from_zero(kit):
     kit.within(st.need[st.is_consumer].mean(), expected, kit.binom_sd(expected, N_BIG - 1))
 
 
+def test_arrivals_and_lapses_are_drawn_on_the_needs_at_the_start_of_the_day(kit):
+    """need_rate = 1, need_duration = 1: every need lapses and every consumer without one gets one,
+    so the day flips the need of each consumer (an arrival cannot lapse, a lapse cannot re-arise)."""
+    cfg = kit.config(n_sellers=2, purchase={"need_rate": 1.0, "need_duration": 1.0})
+    st = kit.state(cfg, kit.path(40), sellers=(0, 9), need=False)
+    had = np.random.default_rng(4).random(40) < 0.5
+    st.need[:] = had & st.is_consumer
+    needs.arrive_needs(st, cfg.purchase, rng=np.random.default_rng(2))
+    np.testing.assert_array_equal(st.need, ~had & st.is_consumer)
+
+
 def test_always_need_gives_every_consumer_a_need_and_no_seller(kit):
     """always_need: need == is_consumer after arrive_needs and in initial_needs."""
     cfg = kit.config(n_sellers=2, purchase={"always_need": True, "need_rate": 0.0})

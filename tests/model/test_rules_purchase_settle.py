@@ -237,6 +237,100 @@ def test_impulse_buys_only_from_the_advertising_seller(kit):
     assert len(out[1].buyers) == 0
 
 
+def test_one_time_adoption_excludes_former_customers_and_kol_seeds(kit):
+    """repurchase: false gives p = 0 to former customers and to the seller's KOL seeds (root = self);
+    a consumer rooted in someone else's tree without a purchase still buys. repurchase: true: all buy."""
+    for repurchase in (False, True):
+        cfg, st, d = _market(kit, 60, purchase={"message_conversion": 1.0, "repurchase": repurchase})
+        d.messages[0, 1:], d.touched[0, 1:] = 1, True
+        st.purchases[0, 10:20] = 1
+        st.root[0, 20:30] = np.arange(20, 30)
+        st.root[0, 30:40] = 5
+        out = _buy(st, d, [kit.plan(0)], cfg)
+        expect = np.arange(1, 60) if repurchase else np.r_[1:10, 30:60]
+        np.testing.assert_array_equal(np.sort(out[0].buyers), expect)
+
+
+def _expected_purchases(st, d, plans, cfg):
+    """The purchase probabilities of the docstring, from the NumPy building blocks."""
+    pc, an = cfg.purchase, cfg.annoyance
+    idx = np.flatnonzero(st.is_consumer)
+    probs, comps = [], []
+    for plan in plans:
+        s = plan.index
+        comp = pu.stimulus(st, d, plan, idx, pc, an)
+        pf = pu.price_factor(plan.product.price, pc)
+        comp *= pf
+        comp[REFERRAL] *= pu.price_factor(plan.product.price * (1 - plan.strategy.referral_reward), pc) / pf
+        p = np.minimum(1.0, comp.sum(axis=0)) * pu.trust_gate(st.trust[s, idx], pc)
+        p /= 1.0 + st.annoyance[s, idx] / an.half_effect
+        p[st.blocked[s, idx] | ~(st.need[idx] | d.impulse[s, idx])] = 0.0
+        p[(st.purchases[s, idx] > 0) | (st.root[s, idx] == idx)] = 0.0
+        probs.append(p)
+        comps.append(comp)
+    probs = np.array(probs)
+    p_any = 1.0 - np.prod(1.0 - probs, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        from_s = np.nan_to_num(p_any * probs / probs.sum(axis=0))            # P(buys from s)
+    return idx, probs, comps, from_s
+
+
+def test_heterogeneous_market_matches_the_formula(kit):
+    """Random needs, impulses, exposures, memories, trust, annoyance, blocks and former customers,
+    two sellers with different prices: purchases per seller and per (seller, channel) match the
+    docstring's p_s (built from stimulus, trust_gate, price_factor and the gates) within 5 sd."""
+    n, rs = 100_002, np.random.default_rng(11)
+    cfg, st, d = _market(kit, n, n_sellers=2, sections={}, purchase={
+        "ad_conversion": 0.08, "prize_conversion": 0.1, "value_conversion": 0.06, "message_conversion": 0.2,
+        "reply_conversion": 0.4, "group_conversion": 0.3, "conformity": 0.15, "repurchase": False,
+        "reference_price": 100.0, "price_elasticity": 1.2, "trust_half": 0.3}, annoyance={"half_effect": 30.0})
+    c = st.is_consumer
+    shape = (2, n)
+    st.need[:] = (rs.random(n) < 0.7) & c
+    d.impulse[:] = (rs.random(shape) < 0.1) & c
+    for name, hi in (("seen_ad", 6), ("seen_prize", 3), ("seen_value", 3), ("group_seen", 2), ("messages", 2),
+                     ("seen_reseller", 3)):
+        getattr(d, name)[:] = rs.integers(0, hi, shape) * (rs.random(shape) < 0.5) * c
+    d.replied[:] = (rs.random(shape) < 0.1) & c
+    d.touched[:] = (d.seen_ad + d.seen_prize + d.seen_value + d.group_seen + d.messages + d.seen_reseller > 0) | d.replied
+    st.in_group[:] = (rs.random(shape) < 0.2) & c
+    st.group_activity[:] = [0.5, 0.3]
+    st.referral[:] = rs.uniform(0, 0.4, shape) * (rs.random(shape) < 0.3) * c
+    st.bought_friends[:] = rs.integers(0, 3, shape) * c
+    st.engaged[:] = st.in_group | (st.referral > 0) | (st.bought_friends > 0)
+    st.memory[:] = rs.uniform(0, 20, shape)
+    st.trust[:] = rs.uniform(0.2, 1, shape)
+    st.annoyance[:] = rs.uniform(0, 30, shape)
+    st.blocked[:] = (rs.random(shape) < 0.05) & c
+    st.purchases[:] = ((rs.random(shape) < 0.05) & c).astype(np.int32)
+    seeds = rs.choice(np.flatnonzero(c), 1000, replace=False)
+    st.root[0, seeds] = seeds
+    plans = [kit.plan(0, strategy_fields={"referral_reward": 0.3}, product={"price": 150.0}),
+             kit.plan(1, product={"price": 80.0})]
+    idx, probs, comps, from_s = _expected_purchases(st, d, plans, cfg)
+    need_before = st.need.copy()
+    out = _buy(st, d, plans, cfg, seed=8)
+    for s in range(2):
+        b, ch = out[s].buyers, out[s].channels
+        pos = np.searchsorted(idx, b)
+        assert np.all(probs[s, pos] > 0), "a purchase from a seller with p_s = 0"
+        assert np.all(comps[s][ch, pos] > 0), "a purchase attributed to a channel without stimulus"
+        assert np.all(np.diff(b) > 0)
+        q = from_s[s]
+        kit.within(len(b), q.sum(), np.sqrt((q * (1 - q)).sum()))
+        total = comps[s].sum(axis=0)
+        for k in range(len(CHANNELS)):
+            share = np.divide(comps[s][k], total, out=np.zeros_like(total), where=total > 0)
+            qk = q * share
+            kit.within(np.count_nonzero(ch == k), qk.sum(), np.sqrt((qk * (1 - qk)).sum()) + 1e-9)
+    assert len(np.intersect1d(out[0].buyers, out[1].buyers)) == 0
+    bought = np.concatenate([out[0].buyers, out[1].buyers])
+    assert not st.need[bought].any()
+    unchanged = np.ones(n, bool)
+    unchanged[bought] = False
+    np.testing.assert_array_equal(st.need[unchanged], need_before[unchanged])
+
+
 # ----------------------------------------------------------------------------- settle_purchases
 
 
@@ -329,11 +423,18 @@ def test_bought_friends_counts_first_time_buyers_only(kit):
 
 
 def test_bought_friends_on_a_complete_graph(kit):
-    """Complete graph: everybody but the buyer gains one."""
+    """Complete graph: everybody but the buyer gains one (and is engaged); resellers likewise."""
     cfg = kit.config()
     st = kit.state(cfg, Topology.complete_graph(7))
-    _settle(st, kit.plan(0), [3, 5], [0, 0], cfg)
+    _settle(st, kit.plan(0), [3], [0], cfg)
+    np.testing.assert_array_equal(st.bought_friends[0], [1, 1, 1, 0, 1, 1, 1])
+    np.testing.assert_array_equal(st.engaged[0], st.bought_friends[0] > 0)
+    _settle(st, kit.plan(0), [5], [0], cfg)
     np.testing.assert_array_equal(st.bought_friends[0], [2, 2, 2, 1, 2, 1, 2])
+    assert st.engaged[0].all()
+    plan = kit.plan(0, strategy_fields={"reseller_prob": 1.0}, product={"quality": 1.0})
+    _settle(st, plan, [2, 6], [0, 0], cfg)
+    np.testing.assert_array_equal(st.reseller_friends[0], [2, 2, 1, 2, 2, 2, 1])
 
 
 def test_reseller_recruitment(kit):
@@ -390,3 +491,27 @@ def test_a_recommendation_alone_can_sell(kit):
     out = _buy(st, kit.day(st), [kit.plan(0)], cfg)
     np.testing.assert_array_equal(out[0].buyers, [2])
     np.testing.assert_array_equal(out[0].channels, [REFERRAL])
+
+
+def test_no_buyers_settle_to_nothing(kit):
+    cfg, st = _settle_world(kit)
+    before = st.trust.copy()
+    done = _settle(st, kit.plan(0), [], [], cfg)
+    assert len(done.buyers) == len(done.satisfied) == len(done.first) == 0
+    assert done.satisfied.dtype == bool and done.first.dtype == bool
+    assert done.revenue == 0.0 and done.cost == 0.0 and st.cascade_log == []
+    np.testing.assert_array_equal(st.trust, before)
+    assert not st.purchases.any() and not st.bought_friends.any()
+
+
+def test_a_parent_buying_first_today_roots_children_as_before_her_purchase(kit):
+    """Roots are read before today's are written: a child referred by a parent who also makes her
+    first purchase today (rootless until now) is rooted at the parent, whatever the buyers' order."""
+    for order in ([3, 4], [4, 3]):
+        cfg, st = _settle_world(kit, n=10)
+        st.root[0, 6] = 6
+        st.referrer[0, 3], st.referrer[0, 4] = 6, 3
+        _settle(st, kit.plan(0), order, [REFERRAL, REFERRAL], cfg)
+        assert st.root[0, 3] == 6 and st.root[0, 4] == 3
+        log = np.concatenate(st.cascade_log, axis=1)
+        assert sorted(map(tuple, log.T.tolist())) == [(0, 3, 4, 0), (0, 6, 3, 0)]

@@ -89,6 +89,60 @@ def test_recommend_reaches_each_friend_with_prob(kit):
     assert np.count_nonzero(st.referral[0]) == s
 
 
+def test_recommend_latest_sender_is_the_referrer_and_transfers_use_trust_before_the_call(kit):
+    """Path 1 - 2 - 3 (weak 2-3), senders [1, 3, 2] with prob 1: node 2 hears 1 then 3, so 3
+    (later in ``senders``) is her referrer; node 3 hears 2, with 2's trust from before the call."""
+    topo = Topology.from_edges(5, np.array([1, 2]), np.array([2, 3]), np.array([True, False]))
+    cfg = kit.config(wom=WOM, trust={"gain_recommendation": 0.5})
+    st = kit.state(cfg, topo)
+    st.trust[0, [1, 2, 3]] = [0.9, 0.1, 0.3]
+    strong, weak = wom.recommend(st, 0, np.array([1, 3, 2]), 1.0, cfg.wom, cfg.trust,
+                                 rng=np.random.default_rng(0))
+    assert (strong, weak) == (2, 2)              # 1->2 strong, 2->1 strong, 3->2 weak, 2->3 weak
+    assert st.referrer[0, 2] == 3 and not st.referrer_strong[0, 2]
+    assert st.referrer[0, 1] == 2 and st.referrer[0, 3] == 2
+    np.testing.assert_allclose(st.referral[0, 1:4], [0.06, 0.07, 0.01], rtol=1e-12)
+    # node 2: max(0.5 x 0.8, 0.5 x 0.5 x 0.2) = 0.4; node 3: 0.5 x 0.5 x (0.1 - 0.3) < 0, unchanged
+    # (with node 2's new trust 0.5 it would have risen)
+    assert st.trust[0, 2] == pytest.approx(0.1 + 0.4, rel=1e-12)
+    assert st.trust[0, 3] == 0.3 and st.trust[0, 1] == 0.9
+    wom.recommend(st, 0, np.array([1]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
+    assert st.referrer[0, 2] == 1 and st.referrer_strong[0, 2], "a later call overwrites the referrer"
+
+
+def test_word_of_mouth_on_the_implicit_complete_graph(kit):
+    """Complete topology (no CSR arrays, all ties strong): prob 1 reaches every other consumer once,
+    never the seller node; a warning multiplies trust by 1 - l_warn."""
+    cfg = kit.config(wom=WOM, trust={"gain_recommendation": 0.5, "loss_warning": 0.15})
+    st = kit.state(cfg, Topology.complete_graph(8))
+    st.trust[0] = 0.2
+    st.trust[0, 1] = 0.8
+    strong, weak = wom.recommend(st, 0, np.array([1]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
+    assert (strong, weak) == (6, 0)
+    np.testing.assert_allclose(st.referral[0], [0, 0] + [0.06] * 6, rtol=1e-15)
+    np.testing.assert_array_equal(st.referrer[0], [-1, -1] + [1] * 6)
+    np.testing.assert_allclose(st.trust[0, 2:], 0.2 + 0.5 * 0.6, rtol=1e-12)
+    assert st.trust[0, 0] == 0.2 and st.trust[0, 1] == 0.8
+    before = st.trust.copy()
+    assert wom.warn(st, 0, np.array([1, 2]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0)) == 12
+    np.testing.assert_allclose(st.trust[0, 3:], before[0, 3:] * 0.85 ** 2, rtol=1e-12)
+    assert st.trust[0, 1] == pytest.approx(before[0, 1] * 0.85) and st.trust[0, 0] == 0.2
+    # statistical: each of the 6 other consumers is told with prob 0.3, over 4000 senders' draws
+    n_told = [sum(wom.recommend(st, 0, np.array([1]), 0.3, cfg.wom, cfg.trust, rng=np.random.default_rng(i)))
+              for i in range(4000)]
+    kit.within(np.mean(n_told) / 6, 0.3, kit.binom_sd(0.3, 6 * 4000))
+
+
+def test_word_of_mouth_rejects_bad_input(kit):
+    cfg, st = _sender_world(kit)
+    with pytest.raises(ValueError):
+        wom.recommend(st, 0, np.array([1]), 1.5, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError):
+        wom.recommend(st, 0, np.array([6]), 0.5, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError):
+        wom.warn(st, 0, np.array([-1]), 0.5, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
+
+
 def test_warn_lowers_trust_per_warning_by_tie_weight(kit):
     """T <- T prod over warnings (1 - l_warn w_tie): strong w = 1, weak w = weak_tie_weight."""
     topo = Topology.from_edges(6, np.array([1, 2, 1, 2]), np.array([3, 3, 4, 5]), np.array([True, False, False, True]))
@@ -188,7 +242,7 @@ def test_non_contacts_and_blocked_are_not_candidates(kit):
     st.annoyance[0] = 1e12
     st.tie[0, 3] = NO_TIE
     st.blocked[0, 4] = True
-    muted, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(0))
+    _muted, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(0))
     assert 3 not in blocked and 4 not in blocked and not st.blocked[0, 3]
     assert len(blocked) == 7
 

@@ -36,11 +36,16 @@ def default_workers() -> int:
 
 
 def warm_worker() -> None:
-    """Import the engine and the writers once per worker, before the first chunk arrives."""
+    """Import the engine and the writers and load the compiled kernels once per worker, before
+    the first chunk arrives (the kernels come from the on-disk cache that :func:`open_executor`
+    filled in the parent; a remote Dask worker compiles them once)."""
     import pyarrow.parquet  # noqa: F401
 
     import viralsim.experiment.store  # noqa: F401
     import viralsim.model  # noqa: F401
+    from viralsim._jit import warm_up
+
+    warm_up()
 
 
 @contextlib.contextmanager
@@ -69,6 +74,9 @@ def open_executor(
     (executor, slots)
         ``executor`` is None for ``serial``; ``slots`` is how many chunks run at once.
     """
+    from viralsim._jit import warm_up
+
+    warm_up()     # compile here once, so that local workers only load the cached kernels
     if kind == "serial":
         yield None, 1
         return

@@ -25,6 +25,10 @@ FLOW_KEYS = (
 )
 
 
+#: channels through which the seller herself made the sale (not a friend, not the crowd, not a reseller)
+_SELLER_MADE = np.array([k not in ("referral", "conformity", "reseller") for k in CHANNELS])
+
+
 def place_sellers(topo: Topology, specs: Sequence[SellerSpec], *, rng: np.random.Generator) -> np.ndarray:
     """Node id of each seller: a random person, the best-connected one, or a typical one.
 
@@ -120,7 +124,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
     """
     c = config
     n_s = state.n_sellers
-    flows = {k: np.zeros(n_s) for k in FLOW_KEYS}
+    flows = dict(zip(FLOW_KEYS, np.zeros((len(FLOW_KEYS), n_s))))   # rows of one block: one allocation
     flows["channels"] = np.zeros((n_s, len(CHANNELS)))
     flows["exposures_by_tie"] = np.zeros((n_s, 4))
     flows["seller_conversions_by_tie"] = np.zeros((n_s, 4))
@@ -166,7 +170,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
         flows["purchases_wom"][s] = referral.sum()
         by_ref_tie = state.referrer_strong[s, done.buyers[referral]].astype(int)
         flows["wom_conversions_by_tie"][s] += np.bincount(by_ref_tie, minlength=2)
-        seller_made = ~np.isin(done.channels, [CHANNELS.index(k) for k in ("referral", "conformity", "reseller")])
+        seller_made = _SELLER_MADE[done.channels]
         flows["seller_conversions_by_tie"][s] += np.bincount(
             state.tie[s, done.buyers[seller_made]], minlength=4)
         p_rec = wom.recommendation_prob(c.wom, plan.strategy.referral_reward)

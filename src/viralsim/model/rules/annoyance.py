@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from viralsim._jit import kernel
 from viralsim.config.schema import AnnoyanceParams, TrustParams
 from viralsim.model.state import NO_TIE, Day, State
+
+
+@kernel
+def wear_out(seen, memory, wearout):
+    """E_w ln(1 + X / (E_w + E)): the formula of :func:`effective_ads` (compiled for kernels,
+    ``wear_out.py_func`` is the same code on NumPy arrays)."""
+    return wearout * np.log1p(seen / (wearout + memory))
+
+
+@kernel
+def tedium_factor(memory, wearout):
+    """1 + E / (E + E_w): the formula of :func:`tedium` (compiled for kernels,
+    ``tedium_factor.py_func`` is the same code on NumPy arrays)."""
+    return 1.0 + memory / (memory + wearout)
 
 
 def effective_ads(seen: np.ndarray, memory: np.ndarray, params: AnnoyanceParams) -> np.ndarray:
@@ -19,13 +34,12 @@ def effective_ads(seen: np.ndarray, memory: np.ndarray, params: AnnoyanceParams)
     """
     if not params.enabled:
         return seen.astype(float)
-    ew = params.wearout_exposures
-    return ew * np.log1p(seen / (ew + memory))
+    return wear_out.py_func(seen, memory, params.wearout_exposures)
 
 
 def tedium(memory: np.ndarray, params: AnnoyanceParams) -> np.ndarray:
     """Irritation multiplier of an ad after E recent ones: 1 + E / (E + E_w), from 1 up to 2."""
-    return 1.0 + memory / (memory + params.wearout_exposures)
+    return tedium_factor.py_func(memory, params.wearout_exposures)
 
 
 def add_annoyance(state: State, day: Day, annoyance: AnnoyanceParams, trust: TrustParams) -> None:
@@ -52,35 +66,56 @@ def add_annoyance(state: State, day: Day, annoyance: AnnoyanceParams, trust: Tru
     Modifies: ``state.annoyance``, ``state.trust``, ``state.memory``.
     """
     w = annoyance
-    # Only consumers touched today change, so work on their indices, not on whole rows.
-    touched = [day.touched_idx(s) for s in range(state.n_sellers)]
-    ads = [(day.seen_ad[s, idx] + day.seen_prize[s, idx] + day.seen_reseller[s, idx]).astype(float)
-           for s, idx in enumerate(touched)]
-    for s, idx in enumerate(touched):
-        if w.enabled and len(idx):
-            mem = state.memory[s, idx]
-            hard = (w.weight_ad * (day.seen_ad[s, idx] + day.seen_reseller[s, idx])
-                    + w.weight_prize * day.seen_prize[s, idx])
-            hard_idle = w.weight_ad * day.seen_ad_idle[s, idx] + w.weight_prize * day.seen_prize_idle[s, idx]
-            hard = (hard + (w.idle_ad_factor - 1.0) * hard_idle) * tedium(mem, w)
-            soft = (w.weight_value * (day.seen_value[s, idx] + day.group_seen[s, idx])
-                    + w.weight_life * day.seen_life[s, idx])
-            msg_factor = np.where(day.solicited[s, idx], w.solicited_factor, 1.0)
-            msgs = w.weight_message * day.messages[s, idx] * msg_factor
-            low_trust = 1.0 + w.low_trust_factor * (1.0 - state.trust[s, idx])
-            state.annoyance[s, idx] += (hard + soft + msgs) * low_trust
-        state.memory[s, idx] += ads[s]
-    if w.enabled and w.load_spillover > 0:
+    erode = w.enabled and trust.enabled and trust.loss_per_unwanted > 0
+    _add_annoyance_kernel(
+        day.touched, day.seen_ad, day.seen_prize, day.seen_reseller, day.seen_ad_idle,
+        day.seen_prize_idle, day.seen_value, day.group_seen, day.seen_life, day.messages,
+        day.solicited, state.tie, state.blocked, state.trust, state.annoyance, state.memory,
+        w.enabled, w.weight_ad, w.weight_prize, w.weight_value, w.weight_life, w.weight_message,
+        w.solicited_factor, w.low_trust_factor, w.idle_ad_factor, w.wearout_exposures,
+        w.load_spillover, erode, trust.loss_per_unwanted, w.half_effect)
+
+
+@kernel
+def _add_annoyance_kernel(touched, seen_ad, seen_prize, seen_reseller, seen_ad_idle, seen_prize_idle,
+                          seen_value, group_seen, seen_life, messages, solicited, tie, blocked,
+                          trust, annoyance, memory, enabled, w_ad, w_prize, w_value, w_life, w_msg,
+                          f_sol, f_low, f_idle, wearout, spill, erode, loss, half_effect):
+    """Per seller: own increment and memory; then spillover from other sellers; then erosion."""
+    n_s, n = touched.shape
+    # One scan of each row collects the touched consumers; the later passes visit only them.
+    idx = np.empty((n_s, n), dtype=np.int64)
+    count = np.zeros(n_s, dtype=np.int64)
+    for s in range(n_s):
+        for i in range(n):
+            if not touched[s, i]:
+                continue
+            idx[s, count[s]] = i
+            count[s] += 1
+            if enabled:
+                hard = w_ad * (seen_ad[s, i] + seen_reseller[s, i]) + w_prize * seen_prize[s, i]
+                hard_idle = w_ad * seen_ad_idle[s, i] + w_prize * seen_prize_idle[s, i]
+                hard = (hard + (f_idle - 1.0) * hard_idle) * tedium_factor(memory[s, i], wearout)
+                soft = w_value * (seen_value[s, i] + group_seen[s, i]) + w_life * seen_life[s, i]
+                msgs = w_msg * messages[s, i] * (f_sol if solicited[s, i] else 1.0)
+                annoyance[s, i] += (hard + soft + msgs) * (1.0 + f_low * (1.0 - trust[s, i]))
+            memory[s, i] += seen_ad[s, i] + seen_prize[s, i] + seen_reseller[s, i]
+    if enabled and spill > 0:
         # Seller r's ads irritate the consumer toward every other seller s she follows.
-        for r, idx in enumerate(touched):
-            for s in range(state.n_sellers):
-                if s != r and len(idx):
-                    follows = (state.tie[s, idx] > NO_TIE) & ~state.blocked[s, idx]
-                    state.annoyance[s, idx] += w.load_spillover * w.weight_ad * ads[r] * follows
-    if w.enabled and trust.enabled and trust.loss_per_unwanted > 0:
-        for s, idx in enumerate(touched):
-            unwanted = ads[s] + day.messages[s, idx] * ~day.solicited[s, idx]
-            hit = unwanted > 0
-            idx, unwanted = idx[hit], unwanted[hit]
-            a = state.annoyance[s, idx]
-            state.trust[s, idx] *= (1.0 - trust.loss_per_unwanted * a / (a + w.half_effect)) ** unwanted
+        for r in range(n_s):
+            for k in range(count[r]):
+                i = idx[r, k]
+                ads = seen_ad[r, i] + seen_prize[r, i] + seen_reseller[r, i]
+                for s in range(n_s):
+                    if s != r and tie[s, i] > NO_TIE and not blocked[s, i]:
+                        annoyance[s, i] += spill * w_ad * ads
+    if erode:
+        for s in range(n_s):
+            for k in range(count[s]):
+                i = idx[s, k]
+                unwanted = seen_ad[s, i] + seen_prize[s, i] + seen_reseller[s, i]
+                if not solicited[s, i]:
+                    unwanted += messages[s, i]
+                if unwanted > 0:
+                    a = annoyance[s, i]
+                    trust[s, i] *= (1.0 - loss * a / (a + half_effect)) ** float(unwanted)

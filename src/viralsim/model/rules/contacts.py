@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from viralsim._jit import below, kernel, seeded, stream, uniform
 from viralsim._rng import stochastic_round
 from viralsim.config.schema import PurchaseParams, TrustParams
 from viralsim.model.plan import DayPlan
-from viralsim.model.rules.purchase import trust_gate
-from viralsim.model.rules._util import lower_toward_zero, raise_toward_one, sample_without_replacement
 from viralsim.model.state import NO_TIE, STRANGER, Day, State
 
 
@@ -22,21 +21,30 @@ def add_strangers(state: State, plan: DayPlan, *, rng: np.random.Generator) -> i
 
     Returns the number added. Modifies: ``state.tie``, ``state.aware``.
     """
-    s, k = plan.index, plan.strangers
-    if k <= 0:
+    if plan.strangers <= 0:
         return 0
-    added = np.empty(0, dtype=np.int64)
+    return _add_strangers_kernel(state.tie, state.aware, state.is_consumer, plan.index,
+                                 plan.strangers, stream(rng))
+
+
+@kernel
+def _add_strangers_kernel(tie, aware, is_consumer, s, k, words):
+    """Up to 20 rounds of uniform draws; an untied consumer drawn becomes a stranger contact."""
+    rs = seeded(words)
+    n = tie.shape[1]
+    added = 0
+    # The first k distinct eligible draws are a uniform k-subset of the eligible consumers. A
+    # draw is tied as soon as it is accepted, so a repeat is rejected like any other contact.
     for _ in range(20):
-        draw = rng.integers(0, state.n, size=2 * (k - len(added)) + 8)
-        ok = state.is_consumer[draw] & (state.tie[s, draw] == NO_TIE)
-        draw = np.unique(draw[ok])
-        draw = np.setdiff1d(draw, added)
-        added = np.concatenate([added, rng.permutation(draw)[: k - len(added)]])
-        if len(added) >= k:
-            break
-    state.tie[s, added] = STRANGER
-    state.aware[s, added] = True
-    return len(added)
+        for _ in range(2 * (k - added) + 8):
+            i = below(n, rs)
+            if is_consumer[i] and tie[s, i] == NO_TIE:
+                tie[s, i] = STRANGER
+                aware[s, i] = True
+                added += 1
+                if added == k:
+                    return added
+    return added
 
 
 def send_messages(state: State, day: Day, plan: DayPlan, *, rng: np.random.Generator) -> int:
@@ -50,19 +58,35 @@ def send_messages(state: State, day: Day, plan: DayPlan, *, rng: np.random.Gener
     Returns messages sent. Modifies: ``day.messages``, ``day.solicited``, ``day.touched``,
     ``state.aware``.
     """
-    s, k = plan.index, plan.messages
-    if k <= 0:
+    if plan.messages <= 0:
         return 0
-    pool = (state.tie[s] > NO_TIE) & ~state.blocked[s]
-    need_triggered = plan.strategy.contact == "need"
-    if need_triggered:
-        pool &= state.need
-    to = sample_without_replacement(np.flatnonzero(pool), k, rng)
-    day.messages[s, to] += 1
-    day.solicited[s, to] = need_triggered
-    day.touched[s, to] = True
-    state.aware[s, to] = True
-    return len(to)
+    return _send_messages_kernel(state.tie, state.blocked, state.need, plan.index, plan.messages,
+                                 plan.strategy.contact == "need", day.messages, day.solicited,
+                                 day.touched, state.aware, stream(rng))
+
+
+@kernel
+def _send_messages_kernel(tie, blocked, need, s, k, need_triggered, messages, solicited, touched,
+                          aware, words):
+    """Collect the pool of contacts, then message k of them drawn without replacement."""
+    rs = seeded(words)
+    n = tie.shape[1]
+    pool = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if tie[s, i] > NO_TIE and not blocked[s, i] and (need[i] or not need_triggered):
+            pool[m] = i
+            m += 1
+    k = min(k, m)
+    for j in range(k):
+        r = j + below(m - j, rs)        # partial Fisher-Yates: pool[:k] is a uniform k-subset
+        pool[j], pool[r] = pool[r], pool[j]
+        i = pool[j]
+        messages[s, i] += 1
+        solicited[s, i] = need_triggered
+        touched[s, i] = True
+        aware[s, i] = True
+    return k
 
 
 def answer_enquiries(state: State, day: Day, plan: DayPlan, purchase: PurchaseParams,
@@ -77,22 +101,50 @@ def answer_enquiries(state: State, day: Day, plan: DayPlan, purchase: PurchasePa
 
     Returns (enquiries, replies). Modifies: ``day.replied``, ``state.trust``.
     """
-    s = plan.index
+    gated = trust.enabled and purchase.trust_gating
+    h = purchase.trust_steepness
+    capacity = stochastic_round(plan.strategy.service_capacity, rng)
     # An unsolicited pitch is mostly discarded unread (seed 001 L24) and a personal-life post is
     # not about the product, so neither prompts a question; product posts, group posts and a
-    # solicited message do.
-    prompted = day.saw_posts[s] | day.solicited[s]
-    cand = np.flatnonzero(prompted & state.need & ~state.blocked[s])
-    if len(cand) == 0:
-        return 0, 0
-    gated = trust.enabled and purchase.trust_gating
-    p = purchase.enquiry_prob * (trust_gate(state.trust[s, cand], purchase) if gated else 1.0)
-    asking = cand[rng.random(len(cand)) < p]
-    capacity = stochastic_round(plan.strategy.service_capacity, rng)
-    answered = sample_without_replacement(asking, capacity, rng)
-    day.replied[s, answered] = True
-    if trust.enabled:
-        state.trust[s, answered] = raise_toward_one(state.trust[s, answered], trust.gain_reply)
-        ignored = np.setdiff1d(asking, answered, assume_unique=True)
-        state.trust[s, ignored] = lower_toward_zero(state.trust[s, ignored], trust.loss_unanswered)
-    return len(asking), len(answered)
+    # solicited message do (the kernel's candidates).
+    asked, answered = _answer_enquiries_kernel(
+        day.saw_posts, day.solicited, state.need, state.blocked, state.trust, plan.index,
+        purchase.enquiry_prob, gated, h, purchase.trust_half ** h, capacity, trust.enabled,
+        trust.gain_reply, trust.loss_unanswered, day.replied, stream(rng))
+    return int(asked), int(answered)
+
+
+@kernel
+def _answer_enquiries_kernel(saw_posts, solicited, need, blocked, trust, s, enquiry_prob, gated,
+                             h, half_h, capacity, trust_on, gain_reply, loss_unanswered, replied,
+                             words):
+    """Prompted consumers with a need ask; a random subset up to capacity is answered."""
+    rs = seeded(words)
+    n = need.shape[0]
+    asking = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if need[i] and (saw_posts[s, i] or solicited[s, i]) and not blocked[s, i]:
+            p = enquiry_prob
+            if gated:
+                # G_T(T) = T^h / (T^h + T_half^h), as rules.purchase.trust_gate; 0/0 (T = T_half
+                # = 0) is NaN there, which never passes the draw.
+                th = trust[s, i] ** h
+                p = p * (th / (th + half_h)) if th + half_h > 0.0 else 0.0
+            if uniform(rs) < p:
+                asking[m] = i
+                m += 1
+    answered = min(capacity, m)
+    for j in range(answered):
+        r = j + below(m - j, rs)        # partial Fisher-Yates: a uniform subset is answered
+        asking[j], asking[r] = asking[r], asking[j]
+        replied[s, asking[j]] = True
+    if trust_on:
+        for j in range(answered):
+            i = asking[j]
+            trust[s, i] = 1.0 - (1.0 - trust[s, i]) * (1.0 - gain_reply)
+        for j in range(answered, m):
+            i = asking[j]
+            trust[s, i] = trust[s, i] * (1.0 - loss_unanswered)
+    return m, answered
+

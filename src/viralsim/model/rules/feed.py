@@ -7,8 +7,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from viralsim._jit import binomial, kernel, poisson, seeded, stream, uniform
 from viralsim.config.schema import FeedParams
-from viralsim.model.plan import AD, BUSY, IDLE, LIFE, MARKETING, PRIZE, VALUE, DayPlan
+from viralsim.model.plan import DayPlan
 from viralsim.model.rules._util import half_life_factor
 from viralsim.model.state import NO_TIE, Day, State
 
@@ -36,7 +37,7 @@ def visible_contacts(state: State, s: int) -> np.ndarray:
 
 
 def deliver_posts(state: State, day: Day, plans: Sequence[DayPlan], feed: FeedParams,
-                  *, rng: np.random.Generator) -> "FeedResult":
+                  *, rng: np.random.Generator) -> FeedResult:
     """Seller and reseller posts reach feeds; each consumer reads a limited number.
 
     Per slot k (busy, idle) a consumer's feed holds O_k friends' posts plus C_k commercial posts
@@ -54,85 +55,128 @@ def deliver_posts(state: State, day: Day, plans: Sequence[DayPlan], feed: FeedPa
     Modifies: ``day.seen_*``, ``day.touched``, ``day.saw_posts``, ``day.commercial_load``,
     ``state.commercial_share``, ``state.aware``.
     """
+    n_s = state.n_sellers
     slot_share = np.array([1.0 - feed.idle_hours_share, feed.idle_hours_share])
-    visible = [visible_contacts(state, plan.index) for plan in plans]
-    resold = []
+    attention = feed.attention_per_day * np.array([1.0 - feed.idle_share, feed.idle_share])
+    posts = np.zeros((n_s, 4, 2), dtype=np.int64)
+    folded = np.zeros(n_s, dtype=bool)
+    reseller_posts = np.zeros(n_s)
+    active = np.zeros(n_s, dtype=bool)      # sellers without a plan today post nothing
+    fold_prob = 0.0
     for plan in plans:
         s = plan.index
-        r_idx = np.empty(0, dtype=np.int64)
-        if plan.reseller_posts > 0:
-            r_idx = np.flatnonzero((state.reseller_friends[s] > 0) & ~state.blocked[s] & state.is_consumer)
-        resold.append(r_idx)
-    # Only feeds holding commercial posts need a read probability: work on their union.
-    mark = np.zeros(state.n, dtype=bool)
-    for idx in visible + resold:
-        mark[idx] = True
-    union = np.flatnonzero(mark)
-    load = np.zeros((2, len(union)))
-    commercial = np.zeros(len(union))
-    pos_visible = [np.searchsorted(union, idx) for idx in visible]
-    pos_resold = [np.searchsorted(union, idx) for idx in resold]
-    # Folded marketing posts reach a viewer only on a day she opens the folded block.
-    opened = [rng.random(len(idx)) < plan.fold_view_prob if plan.folded else None
-              for plan, idx in zip(plans, visible)]
-    marketing = list(MARKETING)
-    for plan, pv, pr, r_idx, op in zip(plans, pos_visible, pos_resold, resold, opened):
-        ads = plan.posts[marketing].sum(axis=0)
-        other = plan.posts.sum(axis=0) - ads
-        if op is None:
-            load[:, pv] += plan.posts.sum(axis=0)[:, None]
-            commercial[pv] += ads.sum()
-        else:
-            load[:, pv] += other[:, None] + ads[:, None] * op[None, :]
-            commercial[pv] += ads.sum() * op
-        if len(r_idx):
-            resold_ads = state.reseller_friends[plan.index, r_idx] * plan.reseller_posts
-            load[:, pr] += slot_share[:, None] * resold_ads[None, :]
-            commercial[pr] += resold_ads
-
-    feed_size = state.organic[:, union] + load
-    attention = feed.attention_per_day * np.array([1.0 - feed.idle_share, feed.idle_share])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(feed_size > 0, (attention[:, None] * state.activity[None, union]) / feed_size, 1.0)
-    np.minimum(rho, 1.0, out=rho)
-    total = feed_size.sum(axis=0)
-    state.commercial_share.fill(0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        state.commercial_share[union] = np.where(total > 0, commercial / total, 0.0)
-    day.commercial_load[union] = commercial
-
-    totals = np.zeros((len(state.seller_nodes), 5))   # ad, value, life, prize, resold
-    by_tie = np.zeros((len(state.seller_nodes), 4))
-    targets = {AD: day.seen_ad, VALUE: day.seen_value, LIFE: day.seen_life, PRIZE: day.seen_prize}
-    idle_targets = {AD: day.seen_ad_idle, PRIZE: day.seen_prize_idle}
-    for plan, idx, pv, r_idx, pr, op in zip(plans, visible, pos_visible, resold, pos_resold, opened):
-        s = plan.index
-        seen_any = np.zeros(len(idx), dtype=np.int64)
-        for c, target in targets.items():
-            for k in (BUSY, IDLE):
-                if plan.posts[c, k] == 0 or len(idx) == 0:
-                    continue
-                n_posts = plan.posts[c, k] * op if (op is not None and c in MARKETING) else plan.posts[c, k]
-                x = rng.binomial(n_posts, rho[k, pv])
-                target[s, idx] += x
-                seen_any += x
-                totals[s, c] += x.sum()
-                if k == IDLE and c in idle_targets:
-                    idle_targets[c][s, idx] += x
-        by_tie[s] += np.bincount(state.tie[s, idx], weights=seen_any, minlength=4)
-        day.touched[s, idx] |= seen_any > 0
-        about_product = seen_any - (day.seen_life[s, idx] if plan.posts[LIFE].any() else 0)
-        day.saw_posts[s, idx] |= about_product > 0
-        if len(r_idx):
-            lam = (state.reseller_friends[s, r_idx] * plan.reseller_posts)[None, :] * slot_share[:, None]
-            x = rng.poisson(lam * rho[:, pr]).sum(axis=0)
-            day.seen_reseller[s, r_idx] += x.astype(np.int32)
-            state.aware[s, r_idx] |= x > 0
-            day.touched[s, r_idx] |= x > 0
-            day.saw_posts[s, r_idx] |= x > 0
-            totals[s, 4] += x.sum()
-    fold_opened = [idx[op] if op is not None else idx[:0] for idx, op in zip(visible, opened)]
+        posts[s], folded[s], reseller_posts[s], active[s] = plan.posts, plan.folded, plan.reseller_posts, True
+        if plan.folded:
+            fold_prob = plan.fold_view_prob
+    opened = np.zeros((n_s, state.n), dtype=bool)
+    totals = np.zeros((n_s, 5))       # ad, value, life, prize, resold
+    by_tie = np.zeros((n_s, 4))
+    _deliver_kernel(
+        state.tie, state.muted, state.blocked, state.reseller_friends, state.is_consumer,
+        state.organic, state.activity, active, posts, folded, fold_prob, reseller_posts,
+        slot_share, attention, day.seen_ad, day.seen_value, day.seen_life, day.seen_prize,
+        day.seen_ad_idle, day.seen_prize_idle, day.seen_reseller, day.touched, day.saw_posts,
+        day.commercial_load, state.commercial_share, state.aware, opened, totals, by_tie, stream(rng))
+    fold_opened = [np.flatnonzero(opened[s]) if folded[s] else np.empty(0, dtype=np.int64)
+                   for s in range(n_s)]
     return FeedResult(by_tie, totals, fold_opened)
+
+
+@kernel
+def _deliver_kernel(tie, muted, blocked, reseller_friends, is_consumer, organic, activity, active,
+                    posts, folded, fold_prob, reseller_posts, slot_share, attention,
+                    seen_ad, seen_value, seen_life, seen_prize, seen_ad_idle, seen_prize_idle,
+                    seen_reseller, touched, saw_posts, commercial_load, commercial_share, aware,
+                    opened, totals, by_tie, words):
+    """One pass over consumers: feed size and read probability, then the binomial/Poisson draws."""
+    rs = seeded(words)
+    n_s, n = tie.shape
+    visible = np.zeros(n_s, dtype=np.bool_)
+    resold = np.zeros(n_s, dtype=np.bool_)
+    op = np.zeros(n_s, dtype=np.bool_)
+    targets = (seen_ad, seen_value, seen_life, seen_prize)
+    for i in range(n):
+        commercial_share[i] = 0.0
+        if not is_consumer[i]:
+            continue
+        load0 = 0.0
+        load1 = 0.0
+        comm = 0.0
+        anything = False
+        for s in range(n_s):
+            visible[s] = active[s] and tie[s, i] > 0 and not muted[s, i] and not blocked[s, i]
+            resold[s] = (active[s] and reseller_posts[s] > 0 and reseller_friends[s, i] > 0
+                         and not blocked[s, i])
+            if visible[s]:
+                anything = True
+                ads0 = posts[s, 0, 0] + posts[s, 3, 0]
+                ads1 = posts[s, 0, 1] + posts[s, 3, 1]
+                all0 = posts[s, 0, 0] + posts[s, 1, 0] + posts[s, 2, 0] + posts[s, 3, 0]
+                all1 = posts[s, 0, 1] + posts[s, 1, 1] + posts[s, 2, 1] + posts[s, 3, 1]
+                op[s] = True
+                if folded[s]:
+                    op[s] = uniform(rs) < fold_prob
+                    opened[s, i] = op[s]
+                if op[s]:
+                    load0 += all0
+                    load1 += all1
+                    comm += ads0 + ads1
+                else:
+                    load0 += all0 - ads0
+                    load1 += all1 - ads1
+            if resold[s]:
+                anything = True
+                ra = reseller_friends[s, i] * reseller_posts[s]
+                load0 += slot_share[0] * ra
+                load1 += slot_share[1] * ra
+                comm += ra
+        if not anything:
+            continue
+        fs0 = organic[0, i] + load0
+        fs1 = organic[1, i] + load1
+        rho0 = min(1.0, attention[0] * activity[i] / fs0) if fs0 > 0 else 1.0
+        rho1 = min(1.0, attention[1] * activity[i] / fs1) if fs1 > 0 else 1.0
+        total = fs0 + fs1
+        commercial_share[i] = comm / total if total > 0 else 0.0
+        commercial_load[i] = comm
+        for s in range(n_s):
+            if visible[s]:
+                seen_any = 0
+                seen_life_s = 0
+                for c in range(4):
+                    if (c == 0 or c == 3) and not op[s]:
+                        continue            # folded marketing posts, block not opened today
+                    for k in range(2):
+                        m = posts[s, c, k]
+                        if m == 0:
+                            continue
+                        rho = rho0 if k == 0 else rho1
+                        x = binomial(m, rho, rs)
+                        if x == 0:
+                            continue
+                        targets[c][s, i] += x
+                        seen_any += x
+                        totals[s, c] += x
+                        if c == 2:
+                            seen_life_s += x
+                        if k == 1 and c == 0:
+                            seen_ad_idle[s, i] += x
+                        elif k == 1 and c == 3:
+                            seen_prize_idle[s, i] += x
+                by_tie[s, tie[s, i]] += seen_any
+                if seen_any > 0:
+                    touched[s, i] = True
+                    if seen_any > seen_life_s:
+                        saw_posts[s, i] = True
+            if resold[s]:
+                ra = reseller_friends[s, i] * reseller_posts[s]
+                x = poisson(ra * slot_share[0] * rho0, rs) + poisson(ra * slot_share[1] * rho1, rs)
+                if x > 0:
+                    seen_reseller[s, i] += x
+                    aware[s, i] = True
+                    touched[s, i] = True
+                    saw_posts[s, i] = True
+                    totals[s, 4] += x
 
 
 def update_activity(state: State, feed: FeedParams) -> None:

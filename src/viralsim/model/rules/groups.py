@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from viralsim._jit import below, binomial, kernel, seeded, stream
 from viralsim.config.schema import PurchaseParams, TrustParams
 from viralsim.model.plan import DayPlan
 from viralsim.model.rules._util import half_life_factor
@@ -21,7 +22,7 @@ def run_groups(state: State, day: Day, plan: DayPlan, purchase: PurchaseParams,
     invited (they left). Each member reads X ~ Binomial(group posts, a x activity) value posts.
 
     Returns the group posts read today. Modifies: ``state.in_group``, ``state.group_activity``,
-    ``day.group_seen``, ``day.touched``.
+    ``state.engaged``, ``state.aware``, ``day.group_seen``, ``day.touched``, ``day.saw_posts``.
     """
     g = plan.strategy.groups
     s = plan.index
@@ -30,23 +31,58 @@ def run_groups(state: State, day: Day, plan: DayPlan, purchase: PurchaseParams,
     target = min(1.0, g.posts_per_day / g.sustain_posts_per_day)
     f = half_life_factor(g.half_life)
     state.group_activity[s] = target + (state.group_activity[s] - target) * f
-    if plan.invites > 0:
-        free = ~state.in_group[s] & ~state.blocked[s] & ~state.muted[s] & state.is_consumer
-        customers = np.flatnonzero(free & (state.purchases[s] > 0))
-        invite = rng.permutation(customers)[: plan.invites]
-        if len(invite) < plan.invites:
-            interested = free & (state.tie[s] > NO_TIE) & (state.purchases[s] == 0)
-            interested &= state.trust[s] >= purchase.interest_threshold
-            pool = rng.permutation(np.flatnonzero(interested))
-            invite = np.concatenate([invite, pool[: plan.invites - len(invite)]])
-        state.in_group[s, invite] = True
-        state.engaged[s, invite] = True
-        state.aware[s, invite] = True
-    members = np.flatnonzero(state.in_group[s])
-    if len(members) and plan.group_posts > 0:
-        x = rng.binomial(plan.group_posts, state.group_activity[s] * state.activity[members])
-        day.group_seen[s, members] += x
-        day.touched[s, members] |= x > 0
-        day.saw_posts[s, members] |= x > 0
-        return int(x.sum())
-    return 0
+    if plan.invites <= 0 and plan.group_posts <= 0:
+        return 0
+    return int(_run_groups_kernel(
+        state.in_group, state.blocked, state.muted, state.is_consumer, state.purchases, state.tie,
+        state.trust, state.activity, s, plan.invites, purchase.interest_threshold,
+        plan.group_posts, state.group_activity[s], state.engaged, state.aware, day.group_seen,
+        day.touched, day.saw_posts, stream(rng)))
+
+
+@kernel
+def _run_groups_kernel(in_group, blocked, muted, is_consumer, purchases, tie, trust, activity, s,
+                       invites, interest_threshold, group_posts, group_activity, engaged, aware,
+                       group_seen, touched, saw_posts, words):
+    """One pass sorts consumers into members, free customers and free interested contacts; then
+    invitations (customers first, uniform subsets) and the members' binomial reading."""
+    rs = seeded(words)
+    n = is_consumer.shape[0]
+    members = np.empty(n, np.int64)
+    customers = np.empty(n, np.int64)
+    interested = np.empty(n, np.int64)
+    n_members = n_customers = n_interested = 0
+    for i in range(n):
+        if in_group[s, i]:
+            members[n_members] = i
+            n_members += 1
+        elif invites > 0 and is_consumer[i] and not blocked[s, i] and not muted[s, i]:
+            if purchases[s, i] > 0:
+                customers[n_customers] = i
+                n_customers += 1
+            elif tie[s, i] > NO_TIE and trust[s, i] >= interest_threshold:
+                interested[n_interested] = i
+                n_interested += 1
+    left = invites
+    for pool, m in ((customers, n_customers), (interested, n_interested)):
+        for j in range(min(left, m)):
+            r = j + below(m - j, rs)        # partial Fisher-Yates: a uniform subset is invited
+            pool[j], pool[r] = pool[r], pool[j]
+            i = pool[j]
+            in_group[s, i] = True
+            engaged[s, i] = True
+            aware[s, i] = True
+            members[n_members] = i          # invitees read today's posts too
+            n_members += 1
+        left -= min(left, m)
+    read = 0
+    if group_posts > 0:
+        for j in range(n_members):
+            i = members[j]
+            x = binomial(group_posts, group_activity * activity[i], rs)
+            if x > 0:
+                group_seen[s, i] += x
+                touched[s, i] = True
+                saw_posts[s, i] = True
+                read += x
+    return read

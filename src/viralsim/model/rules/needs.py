@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from viralsim._jit import geometric, kernel, seeded, stream, uniform
 from viralsim.config.schema import AnnoyanceParams, PurchaseParams
-from viralsim._rng import bernoulli_positions
-from viralsim.model.rules.annoyance import effective_ads
+from viralsim.model.rules.annoyance import wear_out
 from viralsim.model.state import Day, State
 
 
@@ -22,14 +22,35 @@ def arrive_needs(state: State, params: PurchaseParams, *, rng: np.random.Generat
     if params.always_need:
         state.need[:] = state.is_consumer
         return
-    # Sparse Bernoulli draws: cost grows with the number of events, not with the population.
-    needy = np.flatnonzero(state.need)
-    lapse = needy[bernoulli_positions(len(needy), 1.0 / params.need_duration, rng)]
-    arise = bernoulli_positions(state.n, params.need_rate, rng)
-    arise = arise[~state.need[arise] & state.is_consumer[arise]]
-    state.need[lapse] = False
-    state.need[arise] = True
-    state.need[state.seller_nodes] = False   # sellers never shop (keeps the invariant even if perturbed)
+    _arrive_needs_kernel(state.need, state.is_consumer, state.seller_nodes,
+                         min(1.0, 1.0 / params.need_duration), params.need_rate, stream(rng))
+
+
+@kernel
+def _arrive_needs_kernel(need, is_consumer, seller_nodes, p_lapse, p_arise, words):
+    """Lapses among today's needy and arrivals among the rest, by geometric skipping."""
+    rs = seeded(words)
+    # Skipping to the next event (Batagelj & Brandes 2005) makes the draws cost O(events), not O(n).
+    n = need.shape[0]
+    needy = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if need[i]:
+            needy[m] = i
+            m += 1
+    if p_arise > 0.0:
+        i = geometric(p_arise, rs) - 1
+        while i < n:
+            if not need[i] and is_consumer[i]:
+                need[i] = True          # not in ``needy``: arrivals never lapse the same day
+            i += geometric(p_arise, rs)
+    if p_lapse > 0.0:
+        j = geometric(p_lapse, rs) - 1
+        while j < m:
+            need[needy[j]] = False
+            j += geometric(p_lapse, rs)
+    for v in seller_nodes:
+        need[v] = False                 # sellers never shop (keeps the invariant even if perturbed)
 
 
 def initial_needs(is_consumer: np.ndarray, params: PurchaseParams, *, rng: np.random.Generator) -> np.ndarray:
@@ -54,13 +75,27 @@ def impulse_needs(state: State, day: Day, params: PurchaseParams, annoyance: Ann
     """
     if params.impulse_per_ad <= 0 or params.always_need:
         return 0
+    return int(_impulse_needs_kernel(
+        day.touched, state.need, day.seen_ad, day.seen_prize, day.seen_reseller, state.memory,
+        day.impulse, params.impulse_per_ad, annoyance.enabled, annoyance.wearout_exposures, stream(rng)))
+
+
+@kernel
+def _impulse_needs_kernel(touched, need, seen_ad, seen_prize, seen_reseller, memory, impulse,
+                          per_ad, worn, wearout, words):
+    """Per seller, one draw per consumer without a need who saw the seller's ads today."""
+    rs = seeded(words)
+    n_s, n = touched.shape
     total = 0
-    for s in range(state.n_sellers):
-        idx = day.touched_idx(s)
-        idx = idx[~state.need[idx]]
-        ads = day.seen_ad[s, idx] + day.seen_prize[s, idx] + day.seen_reseller[s, idx]
-        dose = effective_ads(ads, state.memory[s, idx], annoyance)
-        hit = idx[rng.random(len(idx)) < -np.expm1(-params.impulse_per_ad * dose)]
-        day.impulse[s, hit] = True
-        total += len(hit)
+    for s in range(n_s):
+        for i in range(n):
+            if not touched[s, i] or need[i]:
+                continue
+            x = seen_ad[s, i] + seen_prize[s, i] + seen_reseller[s, i]
+            if x == 0:
+                continue                # P = 0: no draw needed
+            dose = wear_out(x, memory[s, i], wearout) if worn else float(x)
+            if uniform(rs) < -np.expm1(-per_ad * dose):
+                impulse[s, i] = True
+                total += 1
     return total

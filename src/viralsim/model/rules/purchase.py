@@ -7,10 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from viralsim._jit import kernel, seeded, stream, uniform
 from viralsim.config.schema import AnnoyanceParams, PurchaseParams, TrustParams
 from viralsim.model.plan import DayPlan
 from viralsim.model.rules.annoyance import effective_ads
-from viralsim.model.state import CHANNELS, REFERRAL, State, Day
+from viralsim.model.state import CHANNELS, REFERRAL, RESELLER, Day, State
+
+#: stimulus rows (``CHANNELS`` order), compile-time constants of the kernel
+N_CHANNELS = len(CHANNELS)
+AD, PRIZE, VALUE, MESSAGE, REPLY, GROUP, CONFORMITY = (
+    CHANNELS.index(name) for name in ("ad", "prize", "value", "message", "reply", "group", "conformity"))
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ def stimulus(state: State, day: Day, plan: DayPlan, idx: np.ndarray, purchase: P
     s = plan.index
     p = purchase
     mem = state.memory[s, idx]
-    worn = lambda seen: effective_ads(seen, mem, annoyance)  # noqa: E731
+    worn = lambda seen: effective_ads(seen, mem, annoyance)
     deg = np.maximum(state.degree[idx], 1.0)
     return np.stack([
         p.ad_conversion * worn(day.seen_ad[s, idx]),
@@ -79,69 +85,145 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
     ``trust_gating`` is off), annoyance gate G_A = 1 / (1 + A / A_half) on yesterday's annoyance
     (seed 000 L137: spam makes buyers hesitate), price factor pf = (P_ref / P)^eps and pf_ref the same at the referral
     discount (group-buy price below solo price, seed 002 L263). Blocked sellers get p = 0, and
-    so do former customers when ``repurchase`` is off (one-time adoption, for docking).
+    so do former customers and the seller's KOL seeds when ``repurchase`` is off (one-time
+    adoption, for docking).
     Competing sellers share one need: P(buy) = 1 - prod_s (1 - p_s), the seller is drawn in
     proportion to p_s, and the purchase is attributed to one channel in proportion to its
     weighted stimulus (so word-of-mouth-driven purchases can be counted).
     With trust and annoyance off, ``always_need`` and a complete graph this is the discrete
     Bass model: p = a_ad + q F (docs/model.md, Verification).
 
+    The stimulus components are those of :func:`stimulus`, computed inside the compiled loop.
+
     Modifies: ``state.need`` (cleared by a purchase unless ``always_need``).
     """
-    # Only consumers with a need (or an impulse) and some stimulus toward some seller can buy:
-    # today's contacts, or a standing pull (state.engaged). Filter with cheap boolean rows first.
-    live = (state.engaged | day.touched).any(axis=0)
-    live &= state.need | day.impulse.any(axis=0)
-    idx = np.flatnonzero(live)
-    n_s = len(plans)
-    empty = [Purchases(np.empty(0, np.int64), np.empty(0, np.int64)) for _ in plans]
-    if len(idx) == 0:
-        return empty
-    probs = np.zeros((n_s, len(idx)))
-    weighted = []
-    for plan in plans:
-        s = plan.index
-        comp = stimulus(state, day, plan, idx, purchase, annoyance)
-        reward = plan.strategy.referral_reward
-        pf = price_factor(plan.product.price, purchase)
-        pf_ref = price_factor(plan.product.price * (1.0 - reward), purchase)
-        comp *= pf
-        comp[REFERRAL] *= pf_ref / pf
-        p = np.minimum(1.0, comp.sum(axis=0))
-        if trust.enabled and purchase.trust_gating:
-            p *= trust_gate(state.trust[s, idx], purchase)
-        if annoyance.enabled:
-            p /= 1.0 + state.annoyance[s, idx] / annoyance.half_effect
-        p[state.blocked[s, idx]] = 0.0
-        p[~(state.need[idx] | day.impulse[s, idx])] = 0.0
-        if not purchase.repurchase:
-            # One-time adoption: former customers and the seller's KOL seeds (who were given the
-            # product, so are adopters and roots of their own trees) never buy again.
-            p[(state.purchases[s, idx] > 0) | (state.root[s, idx] == idx)] = 0.0
-        probs[s] = p
-        weighted.append(comp)
+    n_p = len(plans)
+    sellers = np.array([plan.index for plan in plans], dtype=np.int64)
+    pf = np.array([price_factor(plan.product.price, purchase) for plan in plans])
+    pf_ref = np.array([price_factor(plan.product.price * (1.0 - plan.strategy.referral_reward), purchase)
+                       for plan in plans])
+    p = purchase
+    buyers = np.empty((n_p, state.n), dtype=np.int64)
+    channels = np.empty((n_p, state.n), dtype=np.int64)
+    counts = np.zeros(n_p, dtype=np.int64)
+    _make_purchases_kernel(
+        sellers, pf, pf_ref, state.need, state.engaged, state.memory, state.degree,
+        state.group_activity, state.in_group, state.referral, state.bought_friends, state.trust,
+        state.annoyance, state.blocked, state.purchases, state.root,
+        day.touched, day.impulse, day.seen_ad, day.seen_prize, day.seen_value, day.group_seen,
+        day.messages, day.replied, day.seen_reseller,
+        float(p.ad_conversion), float(p.prize_conversion), float(p.value_conversion),
+        float(p.message_conversion), float(p.reply_conversion), float(p.group_conversion),
+        float(p.conformity), bool(annoyance.enabled), float(annoyance.wearout_exposures),
+        float(annoyance.half_effect), bool(trust.enabled and p.trust_gating),
+        float(p.trust_steepness), float(p.trust_half ** p.trust_steepness),
+        bool(p.repurchase), bool(p.always_need), buyers, channels, counts, stream(rng))
+    return [Purchases(buyers[k, :counts[k]].copy(), channels[k, :counts[k]].copy()) for k in range(n_p)]
 
-    p_any = 1.0 - np.prod(1.0 - probs, axis=0)
-    buy = rng.random(len(idx)) < p_any
-    if not buy.any():
-        return empty
-    cols = np.flatnonzero(buy)
-    # Seller choice proportional to p_s, channel choice proportional to its stimulus.
-    cum = np.cumsum(probs[:, cols], axis=0)
-    pick = (rng.random(len(cols)) * cum[-1])[None, :] < cum
-    seller = np.argmax(pick, axis=0)
-    u_channel = rng.random(len(cols))
-    out = []
-    for s in range(n_s):
-        mine = cols[seller == s]
-        comp = weighted[s][:, mine]
-        ccum = np.cumsum(comp, axis=0)
-        total = ccum[-1]
-        u = u_channel[seller == s] * total
-        chan = np.argmax(u[None, :] < ccum, axis=0)
-        # All-zero stimulus cannot buy, but keep the attribution defined.
-        chan[total <= 0] = CHANNELS.index("ad")
-        out.append(Purchases(idx[mine], chan))
-    if not purchase.always_need:
-        state.need[idx[cols]] = False   # an impulse purchase had no category need to clear
-    return out
+
+@kernel
+def _make_purchases_kernel(sellers, pf, pf_ref, need, engaged, memory, degree, group_activity,
+                           in_group, referral, bought_friends, trust, annoyance_stock, blocked,
+                           purchases, root, touched, impulse, seen_ad, seen_prize, seen_value,
+                           group_seen, messages, replied, seen_reseller,
+                           a_ad, a_prize, a_value, a_msg, a_reply, a_group, q, annoyance_on, ew,
+                           a_half, trust_gated, h, half_h, repurchase, always_need,
+                           buyers, channels, counts, words):
+    """One pass over consumers: stimulus and p_s per seller, then the buy, seller and channel draws."""
+    rs = seeded(words)
+    n_all, n = engaged.shape
+    n_p = len(sellers)
+    comp = np.zeros((n_p, N_CHANNELS))
+    p = np.zeros(n_p)
+    # Only consumers with a need (or an impulse) and some stimulus toward some seller can buy:
+    # today's contacts, or a standing pull (engaged). Row-wise passes over the boolean rows
+    # vectorise; reading them column by column costs ten times more than the filter saves.
+    wants = need.copy()
+    reached = np.zeros(n, dtype=np.bool_)
+    for s in range(n_all):
+        for i in range(n):
+            wants[i] |= impulse[s, i]
+            reached[i] |= engaged[s, i] | touched[s, i]
+    for i in range(n):
+        if not (wants[i] and reached[i]):
+            continue
+        none = 1.0                      # prod_s (1 - p_s)
+        total_p = 0.0
+        for k in range(n_p):
+            s = sellers[k]
+            p[k] = 0.0
+            if blocked[s, i] or not (need[i] or impulse[s, i]):
+                continue
+            if not repurchase and (purchases[s, i] > 0 or root[s, i] == i):
+                # One-time adoption: former customers and the seller's KOL seeds (who were given
+                # the product, so are adopters and roots of their own trees) never buy again.
+                continue
+            mem = memory[s, i]
+            c = comp[k]
+            c[AD] = a_ad * _worn(seen_ad[s, i], mem, ew, annoyance_on)
+            c[PRIZE] = a_prize * _worn(seen_prize[s, i], mem, ew, annoyance_on)
+            c[VALUE] = a_value * (seen_value[s, i] + group_seen[s, i])
+            c[MESSAGE] = a_msg * messages[s, i]
+            c[REPLY] = a_reply if replied[s, i] else 0.0
+            c[GROUP] = a_group * group_activity[s] if in_group[s, i] else 0.0
+            c[REFERRAL] = referral[s, i]
+            c[CONFORMITY] = q * bought_friends[s, i] / max(degree[i], 1.0)
+            c[RESELLER] = a_ad * _worn(seen_reseller[s, i], mem, ew, annoyance_on)
+            stim = 0.0
+            for ch in range(N_CHANNELS):
+                c[ch] *= pf[k]
+                if ch == REFERRAL:
+                    c[ch] *= pf_ref[k] / pf[k]
+                stim += c[ch]
+            if stim <= 0.0:
+                continue
+            pk = min(1.0, stim)
+            if trust_gated:
+                t = trust[s, i]
+                th = t * t if h == 2.0 else t ** h      # (pow is slow; t * t is exact, as NumPy's)
+                pk *= th / (th + half_h)
+            if annoyance_on:
+                pk /= 1.0 + annoyance_stock[s, i] / a_half
+            p[k] = pk
+            none *= 1.0 - pk
+            total_p += pk
+        if total_p <= 0.0 or not uniform(rs) < 1.0 - none:
+            continue
+        # Seller in proportion to p_s; the last positive one if rounding leaves u x total at the top.
+        u = uniform(rs) * total_p
+        pick = -1
+        cum = 0.0
+        for k in range(n_p):
+            if p[k] > 0.0:
+                pick = k
+                cum += p[k]
+                if u < cum:
+                    break
+        c = comp[pick]
+        stim = 0.0
+        for ch in range(N_CHANNELS):
+            stim += c[ch]
+        chan = AD           # all-zero stimulus cannot buy, but keep the attribution defined
+        if stim > 0.0:
+            u = uniform(rs) * stim
+            cum = 0.0
+            for ch in range(N_CHANNELS):
+                if c[ch] > 0.0:
+                    chan = ch
+                    cum += c[ch]
+                    if u < cum:
+                        break
+        j = counts[pick]
+        buyers[pick, j] = i
+        channels[pick, j] = chan
+        counts[pick] = j + 1
+        if not always_need:
+            need[i] = False         # an impulse purchase had no category need to clear
+
+
+@kernel
+def _worn(seen, memory, ew, on):
+    """annoyance.effective_ads of one count: E_w ln(1 + X / (E_w + E)), X itself when off."""
+    if seen == 0 or not on:
+        return float(seen)
+    return ew * np.log1p(seen / (ew + memory))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from viralsim._jit import kernel
 from viralsim.config.schema import AnnoyanceParams, TrustParams, WomParams
 from viralsim.model.rules._util import half_life_factor
 from viralsim.model.state import State
@@ -19,11 +20,16 @@ def relax_trust(state: State, params: TrustParams) -> None:
     """
     if not params.enabled:
         return
-    f = half_life_factor(params.half_life)
-    t = state.trust
-    t -= state.baseline
-    t *= f
-    t += state.baseline
+    _relax_trust_kernel(state.trust, state.baseline, half_life_factor(params.half_life))
+
+
+@kernel
+def _relax_trust_kernel(trust, baseline, f):
+    """T <- B + (T - B) f in one pass over the (S, n) matrix."""
+    n_s, n = trust.shape
+    for s in range(n_s):
+        for i in range(n):
+            trust[s, i] = (trust[s, i] - baseline[s, i]) * f + baseline[s, i]
 
 
 def decay_stocks(state: State, annoyance: AnnoyanceParams, wom: WomParams) -> None:
@@ -35,6 +41,18 @@ def decay_stocks(state: State, annoyance: AnnoyanceParams, wom: WomParams) -> No
 
     Modifies: ``state.annoyance``, ``state.memory``, ``state.referral``.
     """
-    state.annoyance *= half_life_factor(annoyance.half_life)
-    state.memory *= half_life_factor(annoyance.exposure_memory_half_life)
-    state.referral *= half_life_factor(wom.referral_half_life)
+    _decay_stocks_kernel(state.annoyance, state.memory, state.referral,
+                         half_life_factor(annoyance.half_life),
+                         half_life_factor(annoyance.exposure_memory_half_life),
+                         half_life_factor(wom.referral_half_life))
+
+
+@kernel
+def _decay_stocks_kernel(annoyance, memory, referral, f_a, f_e, f_r):
+    """A, E, R scaled by their daily factors in one pass over the (S, n) matrices."""
+    n_s, n = annoyance.shape
+    for s in range(n_s):
+        for i in range(n):
+            annoyance[s, i] *= f_a
+            memory[s, i] *= f_e
+            referral[s, i] *= f_r

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from viralsim._jit import kernel, seeded, stream, uniform
 from viralsim.config.schema import PurchaseParams, TrustParams
 from viralsim.model.plan import DayPlan
-from viralsim.model.rules._util import add_to_neighbors
 from viralsim.model.rules.purchase import Purchases
-from viralsim.model.rules.trust import purchase_outcome
 from viralsim.model.state import REFERRAL, RESELLER, State
 
 
@@ -33,50 +32,111 @@ def settle_purchases(state: State, plan: DayPlan, bought: Purchases, purchase: P
     - Revenue = price, or price x (1 - referral_reward) for referral purchases (group-buy
       discount, seed 002 L263); cost = unit cost, plus the reseller commission for purchases
       through a reseller's ads (seed 002 L235: ad budget becomes distributor profit).
-    - Satisfied with probability ``product.quality`` (seed 002 L369, L373); trust moves by
-      rules.trust.purchase_outcome.
+    - Satisfied with probability ``product.quality`` (seed 002 L369, L373); trust moves as in
+      rules.trust.purchase_outcome: T + g (1 - T) if satisfied, T (1 - l) if not.
     - Cascade tracing: a first purchase attributed to a recommendation joins the recommender's
       tree (root = the recommender's root); any other first purchase starts its own tree. The
       (parent, child) links are logged, so cascade sizes and depths can be measured.
-    - Friends of first-time buyers update their "friends who bought" count (conformity).
+    - Friends of first-time buyers update their "friends who bought" count (conformity) and
+      become ``engaged``.
     - A satisfied buyer becomes a reseller with probability ``reseller_prob`` (全员分销).
 
-    Modifies: ``state.purchases``, ``trust``, ``aware``, ``root``, ``bought_friends``,
+    ``bought`` holds distinct buyers (a consumer buys at most once a day, rules.purchase).
+
+    Modifies: ``state.purchases``, ``trust``, ``aware``, ``root``, ``bought_friends``, ``engaged``,
     ``reseller``, ``reseller_friends``, ``cascade_log``.
     """
     s, b, ch = plan.index, bought.buyers, bought.channels
     product, strategy = plan.product, plan.strategy
-    state.purchases[s, b] += 1
-    state.aware[s, b] = True
-    first = state.purchases[s, b] == 1
-    referral = ch == REFERRAL
-    price = np.where(referral, product.price * (1.0 - strategy.referral_reward), product.price)
-    revenue = float(price.sum())
-    cost = float(len(b) * product.unit_cost
-                 + np.count_nonzero(ch == RESELLER) * product.price * strategy.reseller_commission)
-    satisfied = rng.random(len(b)) < product.quality
-    state.trust[s, b] = purchase_outcome(state.trust[s, b], satisfied, trust)
-
-    new = b[first]
-    parent = np.where(referral[first], state.referrer[s, new], -1)
-    linked = parent >= 0
-    roots = new.astype(np.int32).copy()
-    parent_root = state.root[s, parent[linked]]
-    roots[linked] = np.where(parent_root >= 0, parent_root, parent[linked])
-    state.root[s, new] = roots
-    if linked.any() and state.trace_cascades:
-        state.cascade_log.append(
-            np.stack([np.full(linked.sum(), s), parent[linked], new[linked],
-                      np.full(linked.sum(), state.day)]).astype(np.int64)
-        )
-    add_to_neighbors(state.topo, state.bought_friends[s], new)
-    if len(new):
-        state.engaged[s] |= state.bought_friends[s] > 0
-
-    if strategy.reseller_prob > 0:
-        cand = b[satisfied & ~state.reseller[s, b]]
-        cand = np.unique(cand)
-        recruits = cand[rng.random(len(cand)) < strategy.reseller_prob]
-        state.reseller[s, recruits] = True
-        add_to_neighbors(state.topo, state.reseller_friends[s], recruits)
+    m = len(b)
+    satisfied = np.zeros(m, dtype=bool)
+    first = np.zeros(m, dtype=bool)
+    if m == 0:
+        return Settlement(b, satisfied, ch, first, 0.0, 0.0)
+    links = np.empty((4, m), dtype=np.int64)     # (seller, parent, child, day) of new cascade links
+    topo = state.topo
+    revenue, cost, n_links = _settle_kernel(
+        s, b, ch, state.purchases, state.aware, state.trust, state.referrer, state.root,
+        state.bought_friends, state.engaged, state.reseller, state.reseller_friends,
+        topo.indptr, topo.indices, topo.complete, float(product.price),
+        float(strategy.referral_reward), float(product.unit_cost), float(strategy.reseller_commission),
+        float(product.quality), bool(trust.enabled), float(trust.gain_good_purchase),
+        float(trust.loss_bad_purchase), float(strategy.reseller_prob), state.day, satisfied, first,
+        links, stream(rng))
+    if n_links and state.trace_cascades:
+        state.cascade_log.append(links[:, :n_links])
     return Settlement(b, satisfied, ch, first, revenue, cost)
+
+
+@kernel
+def _settle_kernel(s, buyers, channels, purchases, aware, trust, referrer, root, bought_friends,
+                   engaged, reseller, reseller_friends, indptr, indices, complete, price, reward,
+                   unit_cost, commission, quality, trust_on, gain, loss, reseller_prob,
+                   today, satisfied, first, links, words):
+    """One pass over today's (distinct) buyers of one seller; returns (revenue, cost, links logged)."""
+    rs = seeded(words)
+    m = len(buyers)
+    revenue = 0.0
+    n_resold = 0
+    new = np.empty(m, dtype=np.int64)
+    new_roots = np.empty(m, dtype=np.int32)
+    recruits = np.empty(m, dtype=np.int64)
+    n_new = n_links = n_recruits = 0
+    for j in range(m):
+        i = buyers[j]
+        purchases[s, i] += 1
+        aware[s, i] = True
+        referral = channels[j] == REFERRAL
+        revenue += price * (1.0 - reward) if referral else price
+        n_resold += channels[j] == RESELLER
+        satisfied[j] = uniform(rs) < quality
+        if trust_on:
+            t = trust[s, i]
+            trust[s, i] = 1.0 - (1.0 - t) * (1.0 - gain) if satisfied[j] else t * (1.0 - loss)
+        if purchases[s, i] == 1:
+            first[j] = True
+            new[n_new] = i
+            new_roots[n_new] = i
+            parent = referrer[s, i] if referral else -1
+            if parent >= 0:
+                # Roots are read before any is written, so a parent buying today counts as before.
+                new_roots[n_new] = root[s, parent] if root[s, parent] >= 0 else parent
+                links[0, n_links] = s
+                links[1, n_links] = parent
+                links[2, n_links] = i
+                links[3, n_links] = today
+                n_links += 1
+            n_new += 1
+        if reseller_prob > 0 and satisfied[j] and not reseller[s, i] and uniform(rs) < reseller_prob:
+            reseller[s, i] = True
+            recruits[n_recruits] = i
+            n_recruits += 1
+    for j in range(n_new):
+        root[s, new[j]] = new_roots[j]
+    _add_to_neighbors(indptr, indices, complete, bought_friends[s], new[:n_new], engaged[s])
+    _add_to_neighbors(indptr, indices, complete, reseller_friends[s], recruits[:n_recruits], None)
+    cost = m * unit_cost + n_resold * price * commission
+    return revenue, cost, n_links
+
+
+@kernel
+def _add_to_neighbors(indptr, indices, complete, counts, nodes, engaged):
+    """rules._util.add_to_neighbors, compiled; marks the raised counts in ``engaged`` unless None."""
+    if len(nodes) == 0:
+        return
+    if complete:
+        for v in range(len(counts)):
+            counts[v] += len(nodes)
+        for v in nodes:
+            counts[v] -= 1
+        if engaged is not None:
+            for v in range(len(counts)):
+                if counts[v] > 0:
+                    engaged[v] = True
+        return
+    for u in nodes:
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            counts[v] += 1
+            if engaged is not None:
+                engaged[v] = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from viralsim._jit import kernel, seeded, stream, uniform
 from viralsim.config.schema import TieParams
 from viralsim.model.state import NO_TIE, STRONG, State
 
@@ -33,22 +34,40 @@ def mute_and_block(state: State, s: int, params: TieParams, *, rng: np.random.Ge
     Returns (newly muted, newly blocked) node ids. Modifies: ``state.muted``, ``state.blocked``,
     ``state.in_group``.
     """
-    ann = state.annoyance[s]
-    cand = np.flatnonzero((ann > 1e-9) & (state.tie[s] > NO_TIE) & ~state.blocked[s] & ~state.tolerant)
-    if len(cand) == 0:
-        e = np.empty(0, dtype=np.int64)
-        return e, e
-    a = ann[cand]
-    p_block = params.block_max * hill(a, params.block_threshold, params.steepness)
-    p_block = np.where(state.tie[s, cand] == STRONG, p_block * params.strong_block_factor, p_block)
-    p_mute = params.mute_max * hill(a, params.mute_threshold, params.steepness)
-    p_mute[state.muted[s, cand]] = 0.0
-    u = rng.random(len(cand))
-    block = u < p_block
-    mute = ~block & (u < p_block + p_mute)
-    blocked, muted = cand[block], cand[mute]
-    state.blocked[s, blocked] = True
-    state.muted[s, muted] = True
-    state.in_group[s, blocked] = False
-    state.in_group[s, muted] = False
-    return muted, blocked
+    h = params.steepness
+    return _mute_and_block_kernel(
+        state.annoyance, state.tie, state.tolerant, s, params.block_max, params.block_threshold ** h,
+        params.strong_block_factor, params.mute_max, params.mute_threshold ** h, h, state.muted,
+        state.blocked, state.in_group, stream(rng))
+
+
+@kernel
+def _mute_and_block_kernel(annoyance, tie, tolerant, s, block_max, block_theta_h, strong_factor,
+                           mute_max, mute_theta_h, h, muted, blocked, in_group, words):
+    """One uniform draw per annoyed, non-tolerant contact: block, else mute, else nothing."""
+    rs = seeded(words)
+    n = tolerant.shape[0]
+    new_muted = np.empty(n, np.int64)
+    new_blocked = np.empty(n, np.int64)
+    n_muted = n_blocked = 0
+    for i in range(n):
+        a = annoyance[s, i]
+        if not a > 1e-9 or tie[s, i] <= NO_TIE or blocked[s, i] or tolerant[i]:
+            continue
+        ah = a ** h                                 # the Hill function of :func:`hill`
+        p_block = block_max * (ah / (ah + block_theta_h))
+        if tie[s, i] == STRONG:
+            p_block = p_block * strong_factor
+        p_mute = 0.0 if muted[s, i] else mute_max * (ah / (ah + mute_theta_h))
+        u = uniform(rs)
+        if u < p_block:
+            blocked[s, i] = True
+            in_group[s, i] = False
+            new_blocked[n_blocked] = i
+            n_blocked += 1
+        elif u < p_block + p_mute:
+            muted[s, i] = True
+            in_group[s, i] = False
+            new_muted[n_muted] = i
+            n_muted += 1
+    return new_muted[:n_muted].copy(), new_blocked[:n_blocked].copy()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from viralsim._jit import kernel
 from viralsim.config.schema import TrustParams
 from viralsim.model.rules._util import lower_toward_zero, raise_toward_one
 from viralsim.model.state import Day, State
@@ -21,13 +22,24 @@ def gain_from_content(state: State, day: Day, params: TrustParams) -> None:
     if not params.enabled:
         return
     g_group = min(1.0, params.gain_value * params.group_gain_multiplier)
-    for s in range(state.n_sellers):
-        idx = day.touched_idx(s)
-        value, group = day.seen_value[s, idx], day.group_seen[s, idx]
-        hit = (value > 0) | (group > 0)
-        idx, value, group = idx[hit], value[hit], group[hit]
-        t = raise_toward_one(state.trust[s, idx], params.gain_value, value)
-        state.trust[s, idx] = raise_toward_one(t, g_group, group)
+    _gain_from_content_kernel(day.touched, day.seen_value, day.group_seen, state.trust,
+                              params.gain_value, g_group)
+
+
+#: raise_toward_one compiled for the kernels (same code as the NumPy helper)
+_raise = kernel(raise_toward_one)
+
+
+@kernel
+def _gain_from_content_kernel(touched, seen_value, group_seen, trust, g_value, g_group):
+    """One pass over each seller's row: consumers who read her value or group posts today."""
+    n_s, n = touched.shape
+    for s in range(n_s):
+        for i in range(n):
+            if touched[s, i] and (seen_value[s, i] > 0 or group_seen[s, i] > 0):
+                # float exponents: the same pow() as NumPy's float ** int16 arrays
+                t = _raise(trust[s, i], g_value, float(seen_value[s, i]))
+                trust[s, i] = _raise(t, g_group, float(group_seen[s, i]))
 
 
 def purchase_outcome(trust: np.ndarray, satisfied: np.ndarray, params: TrustParams) -> np.ndarray:

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from viralsim._jit import kernel, seeded, stream, uniform
 from viralsim.config.schema import TrustParams, WomParams
-from viralsim.model.rules._util import lower_toward_zero
 from viralsim.model.state import State
 
 
 def _tell(state: State, senders: np.ndarray, prob: float, *, rng: np.random.Generator):
-    """Each sender tells each friend independently with probability ``prob`` (one chance per tie).
+    """The ties along which each sender tells each friend independently with probability ``prob``.
 
-    Returns (src, dst, strong) of the messages that reach consumers (seller nodes excluded).
+    One chance per tie and sender (independent cascade). Returns the CSR blocks a rule kernel
+    walks, ``(indptr, indices, strong, rows, senders, prob)``: sender ``senders[k]`` owns the ties
+    ``indptr[rows[k]]:indptr[rows[k] + 1]`` of ``indices``/``strong``, and the kernel keeps each
+    with probability ``prob``; the kernels skip seller nodes. On a sparse topology these are the
+    graph's own CSR arrays (rows = senders). The implicit complete graph has none, so its ties are
+    drawn here (``Topology.sample_neighbors``) and handed on as one-tie rows kept with
+    probability 1.
     """
-    if len(senders) == 0 or prob <= 0:
-        e = np.empty(0, dtype=np.int64)
-        return e, e, np.empty(0, dtype=bool)
-    src, dst, strong = state.topo.sample_neighbors(senders, prob, prob, rng=rng)
-    keep = state.is_consumer[dst]
-    return src[keep], dst[keep], strong[keep]
+    senders = np.asarray(senders, dtype=np.int64)
+    topo = state.topo
+    if not topo.complete:
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f"word of mouth: prob must be a probability in [0, 1], got {prob!r}")
+        return topo.indptr, topo.indices, topo.strong, senders, senders, prob
+    src, dst, strong = topo.sample_neighbors(senders, prob, prob, rng=rng)
+    rows = np.arange(len(dst), dtype=np.int64)
+    return np.arange(len(dst) + 1, dtype=np.int64), dst, strong, rows, src.astype(np.int64), 1.0
 
 
 def recommend(state: State, s: int, senders: np.ndarray, prob: float, wom: WomParams,
@@ -35,27 +44,72 @@ def recommend(state: State, s: int, senders: np.ndarray, prob: float, wom: WomPa
     the day counts), and records the sender as her referrer for cascade tracing (the latest
     recommendation wins).
 
-    Returns (strong, weak) messages sent. Modifies: ``state.referral``, ``aware``, ``trust``,
-    ``referrer``, ``referrer_strong``.
+    "Latest" is processing order: senders are processed in the order given, so of two senders
+    who reach the same friend the later one in ``senders`` is her referrer, and a later call (the engine's batches: non-member buyers in settlement
+    order, then group members, then KOL seeds) overwrites an earlier one. The trust transfer
+    takes the maximum over this call's messages, all computed from the trust before the call.
+
+    Returns (strong, weak) messages sent. Modifies: ``state.referral``, ``aware``, ``engaged``,
+    ``trust``, ``referrer``, ``referrer_strong``.
     """
-    src, dst, strong = _tell(state, senders, prob, rng=rng)
-    if len(dst) == 0:
+    if len(senders) == 0 or prob <= 0:
         return 0, 0
-    beta = np.where(strong, wom.strong_persuasion, wom.weak_persuasion)
-    np.add.at(state.referral[s], dst, beta)
-    state.aware[s, dst] = True
-    state.engaged[s, dst] = True
-    state.referrer[s, dst] = src
-    state.referrer_strong[s, dst] = strong
-    if trust.enabled and trust.gain_recommendation > 0:
-        weight = np.where(strong, 1.0, wom.weak_tie_weight)
-        pull = trust.gain_recommendation * weight * (state.trust[s, src] - state.trust[s, dst])
-        best = np.zeros(state.n)
-        np.maximum.at(best, dst, pull)
-        hit = np.unique(dst)
-        state.trust[s, hit] += best[hit]
-    n_strong = int(strong.sum())
-    return n_strong, len(dst) - n_strong
+    indptr, indices, strong, rows, senders, prob = _tell(state, senders, prob, rng=rng)
+    transfer = trust.enabled and trust.gain_recommendation > 0
+    n_strong, n_weak = _recommend_kernel(
+        indptr, indices, strong, rows, senders, prob, state.is_consumer, s, wom.strong_persuasion,
+        wom.weak_persuasion, transfer, trust.gain_recommendation, wom.weak_tie_weight,
+        state.referral, state.aware, state.engaged, state.referrer, state.referrer_strong,
+        state.trust, stream(rng))
+    return int(n_strong), int(n_weak)
+
+
+@kernel
+def _recommend_kernel(indptr, indices, strong, rows, senders, prob, is_consumer, s, beta_strong,
+                      beta_weak, transfer, gain, weak_weight, referral, aware, engaged, referrer,
+                      referrer_strong, trust, words):
+    """Walk the senders' ties: pull, awareness and referrer per message, then the best transfer."""
+    rs = seeded(words)
+    n = is_consumer.shape[0]
+    n_ties = 0
+    for k in range(rows.shape[0]):
+        r = rows[k]
+        if r < 0 or r + 1 >= indptr.shape[0] or senders[k] < 0 or senders[k] >= n:
+            raise ValueError("recommend: senders must be node ids")
+        n_ties += indptr[r + 1] - indptr[r]
+    # Trust targets T_j + pull are applied after the walk, so every pull uses the trust of before
+    # the call even when a receiver is also a sender.
+    hit = np.empty(n_ties if transfer else 0, np.int64)
+    target = np.empty(n_ties if transfer else 0)
+    n_hit = n_strong = n_weak = 0
+    for k in range(rows.shape[0]):
+        r = rows[k]
+        u = senders[k]
+        for e in range(indptr[r], indptr[r + 1]):
+            if prob < 1.0 and not uniform(rs) < prob:
+                continue
+            v = indices[e]
+            if not is_consumer[v]:
+                continue
+            if strong[e]:
+                referral[s, v] += beta_strong
+                n_strong += 1
+            else:
+                referral[s, v] += beta_weak
+                n_weak += 1
+            aware[s, v] = True
+            engaged[s, v] = True
+            referrer[s, v] = u
+            referrer_strong[s, v] = strong[e]
+            if transfer:
+                w = 1.0 if strong[e] else weak_weight
+                hit[n_hit] = v
+                target[n_hit] = trust[s, v] + gain * w * (trust[s, u] - trust[s, v])
+                n_hit += 1
+    for j in range(n_hit):
+        # max(T, max targets) = T + max(0, max pulls): a recommendation never lowers trust.
+        trust[s, hit[j]] = max(trust[s, hit[j]], target[j])
+    return n_strong, n_weak
 
 
 def warn(state: State, s: int, senders: np.ndarray, prob: float, wom: WomParams,
@@ -67,17 +121,35 @@ def warn(state: State, s: int, senders: np.ndarray, prob: float, wom: WomParams,
 
     Returns warnings sent. Modifies: ``state.trust``, ``state.aware``.
     """
-    src, dst, strong = _tell(state, senders, prob, rng=rng)
-    if len(dst) == 0:
+    if len(senders) == 0 or prob <= 0:
         return 0
-    state.aware[s, dst] = True
-    if trust.enabled and trust.loss_warning > 0:
-        weight = np.where(strong, 1.0, wom.weak_tie_weight)
-        log_keep = np.zeros(state.n)
-        np.add.at(log_keep, dst, np.log1p(-trust.loss_warning * weight))
-        hit = np.unique(dst)
-        state.trust[s, hit] = lower_toward_zero(state.trust[s, hit], 1.0 - np.exp(log_keep[hit]))
-    return len(dst)
+    indptr, indices, strong, rows, _, prob = _tell(state, senders, prob, rng=rng)
+    lower = trust.enabled and trust.loss_warning > 0
+    return int(_warn_kernel(indptr, indices, strong, rows, prob, state.is_consumer, s, lower,
+                            trust.loss_warning, wom.weak_tie_weight, state.aware, state.trust, stream(rng)))
+
+
+@kernel
+def _warn_kernel(indptr, indices, strong, rows, prob, is_consumer, s, lower, loss, weak_weight,
+                 aware, trust, words):
+    """Walk the senders' ties: each warning that reaches a consumer multiplies her trust."""
+    rs = seeded(words)
+    sent = 0
+    for k in range(rows.shape[0]):
+        r = rows[k]
+        if r < 0 or r + 1 >= indptr.shape[0]:
+            raise ValueError("warn: senders must be node ids")
+        for e in range(indptr[r], indptr[r + 1]):
+            if prob < 1.0 and not uniform(rs) < prob:
+                continue
+            v = indices[e]
+            if not is_consumer[v]:
+                continue
+            aware[s, v] = True
+            sent += 1
+            if lower:
+                trust[s, v] *= 1.0 - loss * (1.0 if strong[e] else weak_weight)
+    return sent
 
 
 def recommendation_prob(wom: WomParams, referral_reward: float) -> float:

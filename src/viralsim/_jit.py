@@ -1,0 +1,227 @@
+"""Compiled loops for the rules' hot paths (Numba).
+
+Each rule keeps its vectorised signature ``rule(state, day, plan, params, rng)`` and its
+docstring equation; where a rule's NumPy form costs more in per-call overhead than in work
+(a day of a 10,000-person market is a few hundred microseconds of arithmetic but used to take
+thousands of small NumPy calls), its body is one loop over consumers compiled here. Kernels draw
+from per-call streams seeded by the run's own ``numpy.random.Generator`` (see "random draws"
+below), so every draw still flows from the run's seed and the same seed gives the same bytes.
+
+``cache=True`` keeps the machine code on disk (see :func:`_use_versioned_cache`): only the first
+run on a machine pays the compile time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from pathlib import Path
+
+import numba
+import numpy as np
+
+
+def _kernel_sources() -> list[Path]:
+    """The modules that define kernels (their text keys the on-disk cache, see below)."""
+    pkg = Path(__file__).resolve().parent
+    return sorted([pkg / "_jit.py", pkg / "metrics.py", *(pkg / "model" / "rules").glob("*.py")])
+
+
+def _use_versioned_cache() -> None:
+    """Keep compiled kernels in a per-user folder named after a hash of the kernel sources.
+
+    Numba invalidates a cached kernel only when its own file changes, not when a kernel it calls
+    in another file does (every rule calls the draws below), so an upgrade could silently run
+    stale machine code. Keying the folder by the text of every kernel module rules that out, and
+    keeps the package folder free of cache files. A user's own ``NUMBA_CACHE_DIR`` wins.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    digest = hashlib.sha256()
+    for path in _kernel_sources():
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "viralsim"
+    numba.config.CACHE_DIR = str(root / f"kernels-{digest.hexdigest()[:16]}")
+
+
+_use_versioned_cache()
+
+
+#: decorator for every kernel: compiled once, cached on disk, no Python objects inside
+kernel = numba.njit(cache=True, nogil=True, fastmath=False)
+
+
+# -- random draws inside kernels -----------------------------------------------------------------
+# Passing a numpy Generator into a kernel costs ~20 µs per call (Numba rebuilds its type and
+# re-casts its pointers), more than a whole rule's work at 10,000 people. A kernel therefore takes
+# a *stream*: four 64-bit words drawn from the run's Generator by :func:`stream` (~2 µs), which
+# seed xoshiro256** (Blackman & Vigna 2021) for that call. Every draw still flows from the run's
+# seed, so the same seed gives the same bytes. Distributions are sampled exactly by inversion.
+
+_U53 = 2.0 ** -53
+
+
+def stream(rng: np.random.Generator) -> np.ndarray:
+    """Seed words for one kernel call, taken from the run's generator (advances it by 4 outputs)."""
+    return rng.bit_generator.random_raw(4)
+
+
+@kernel
+def _splitmix64(x):
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@kernel
+def seeded(words):
+    """xoshiro256** state from the seed words (splitmix64-scrambled, so never all zero in practice)."""
+    s = np.empty(4, dtype=np.uint64)
+    for k in range(4):
+        s[k] = _splitmix64(words[k] + np.uint64(k))
+    return s
+
+
+@kernel
+def _rotl(x, k):
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@kernel
+def next_u64(s):
+    """Next 64-bit output of xoshiro256** with state ``s`` (advanced in place)."""
+    result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
+    t = s[1] << np.uint64(17)
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = _rotl(s[3], 45)
+    return result
+
+
+@kernel
+def uniform(s):
+    """U[0, 1) with 53 random bits."""
+    return float(next_u64(s) >> np.uint64(11)) * _U53
+
+
+@kernel
+def below(n, s):
+    """Uniform integer in [0, n) (n >= 1); the bias of floor(U n) is below n / 2^53."""
+    return min(int(uniform(s) * n), n - 1)
+
+
+@kernel
+def geometric(p, s):
+    """Trials up to and including the first success, P(k) = (1 - p)^(k - 1) p, k >= 1."""
+    if p >= 1.0:
+        return 1
+    u = 1.0 - uniform(s)          # in (0, 1], so the log is finite
+    return 1 + int(np.floor(np.log(u) / np.log1p(-p)))
+
+
+@kernel
+def binomial(n, p, s):
+    """One Binomial(n, p) draw by inversion: from 0 when n p is small, else from the mode.
+
+    Most draws of a day are small (tens of posts read with probability ~0.1): sequential
+    inversion from 0 (Devroye 1986, X.4) costs one exp and a few multiplications. For n p > 20
+    the search starts at the mode, whose probability comes from lgamma, and walks outward, so
+    it costs O(sqrt(n p q)). Exact either way (up to floating-point rounding).
+    """
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    q = 1.0 - p
+    u = uniform(s)
+    if n * p <= 20.0 and p <= 0.9:
+        pk = np.exp(n * np.log(q))      # P(X = 0) >= exp(-46) under this guard
+        ratio = p / q
+        x = 0
+        while u > pk and x < n:
+            u -= pk
+            pk *= ratio * (n - x) / (x + 1)
+            x += 1
+        return x
+    m = min(n, int((n + 1) * p))
+    pm = np.exp(math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0)
+                + m * np.log(p) + (n - m) * np.log(q))
+    return _from_mode(u, m, pm, n, p / q)
+
+
+@kernel
+def poisson(lam, s):
+    """One Poisson(lam) draw by inversion: from 0 when lam <= 20, else from the mode."""
+    if lam <= 0.0:
+        return 0
+    u = uniform(s)
+    if lam <= 20.0:
+        pk = np.exp(-lam)
+        x = 0
+        while u > pk > 0.0:
+            u -= pk
+            x += 1
+            pk *= lam / x
+        return x
+    m = int(lam)
+    pm = np.exp(m * np.log(lam) - lam - math.lgamma(m + 1.0))
+    return _from_mode(u, m, pm, -1, lam)
+
+
+@kernel
+def _from_mode(u, m, pm, n, a):
+    """Inversion walking outward from the mode m with P(m) = pm (binomial or Poisson).
+
+    Binomial(n, p): a = p / q;       P(k+1) / P(k) = a (n - k) / (k + 1).
+    Poisson(lam): n < 0, a = lam;   P(k+1) / P(k) = lam / (k + 1).
+    Outcomes are visited in the order m, m-1, m+1, m-2, m+2, ...; any fixed order is exact.
+    """
+    if u <= pm:
+        return m
+    u -= pm
+    lo, plo = m, pm
+    hi, phi = m, pm
+    while True:
+        moved = False
+        if lo > 0:
+            # P(k-1) = P(k) k / (a (n - k + 1)) for the binomial, P(k) k / lam for Poisson
+            plo = plo * lo / (a * (n - lo + 1)) if n >= 0 else plo * lo / a
+            lo -= 1
+            moved = True
+            if u <= plo:
+                return lo
+            u -= plo
+        if (n < 0 or hi < n) and phi > 0.0:
+            phi = phi * a * (n - hi) / (hi + 1) if n >= 0 else phi * a / (hi + 1)
+            hi += 1
+            moved = True
+            if u <= phi:
+                return hi
+            u -= phi
+        if not moved or (plo == 0.0 and phi == 0.0):
+            return m      # rounding left a sliver of mass unassigned: give it to the mode
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) every kernel by running a tiny market for 3 days.
+
+    Call it before timing anything, and before starting worker processes, so that the one-off
+    compilation is neither measured nor repeated per worker. Every strategy family takes part
+    (posts, folding, messages, groups, referral, resellers, KOL seeds), so every kernel runs.
+    """
+    from viralsim.config.schema import RunConfig
+    from viralsim.model.mesa_model import ViralModel
+
+    config = RunConfig.model_validate({
+        "name": "warm_up", "seed": 1, "days": 3,
+        "network": {"kind": "friend_circles", "n": 300},
+        "platform": {"moderation": "harassment_prompt"},
+        "sellers": {name: {"strategy": name} for name in ("spam", "community", "fission", "kol")},
+    })
+    ViralModel(config).run()

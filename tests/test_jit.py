@@ -1,0 +1,132 @@
+"""viralsim._jit: the kernels' random draws must follow their distributions exactly.
+
+Each case draws 100,000 values and runs a chi-square goodness-of-fit test against the exact pmf
+(cells with expectation > 5, the tails pooled), at alpha = 1e-4 per case: a wrong inversion step
+(a ratio off by one, the walk stopping early, a skipped outcome) moves the mean or a cell by far
+more than this sample size tolerates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba import njit
+from scipy import stats
+
+from viralsim._jit import below, binomial, geometric, poisson, seeded, stream, uniform
+
+K = 100_000
+
+
+@njit
+def _binomial(words, n, p, k):
+    s = seeded(words)
+    out = np.empty(k, np.int64)
+    for i in range(k):
+        out[i] = binomial(n, p, s)
+    return out
+
+
+@njit
+def _poisson(words, lam, k):
+    s = seeded(words)
+    out = np.empty(k, np.int64)
+    for i in range(k):
+        out[i] = poisson(lam, s)
+    return out
+
+
+@njit
+def _geometric(words, p, k):
+    s = seeded(words)
+    out = np.empty(k, np.int64)
+    for i in range(k):
+        out[i] = geometric(p, s)
+    return out
+
+
+@njit
+def _below(words, n, k):
+    s = seeded(words)
+    out = np.empty(k, np.int64)
+    for i in range(k):
+        out[i] = below(n, s)
+    return out
+
+
+@njit
+def _uniform(words, k):
+    s = seeded(words)
+    out = np.empty(k)
+    for i in range(k):
+        out[i] = uniform(s)
+    return out
+
+
+def words(seed: int) -> np.ndarray:
+    return stream(np.random.default_rng(seed))
+
+
+def chi_square_p(x: np.ndarray, pmf: np.ndarray) -> float:
+    obs = np.bincount(x, minlength=len(pmf))[: len(pmf)].astype(float)
+    assert np.bincount(x).size <= len(pmf), "a draw outside the support"
+    exp = pmf * len(x)
+    keep = exp > 5
+    chi2 = ((obs[keep] - exp[keep]) ** 2 / exp[keep]).sum()
+    rest_obs, rest_exp = obs[~keep].sum(), exp[~keep].sum()
+    dof = keep.sum() - 1
+    if rest_exp > 5:
+        chi2 += (rest_obs - rest_exp) ** 2 / rest_exp
+        dof += 1
+    return float(stats.chi2.sf(chi2, dof))
+
+
+@pytest.mark.parametrize("n, p", [
+    (10, 0.1), (60, 0.15), (1, 0.5),         # inversion from 0: the common case
+    (5, 0.8), (3, 0.95),                     # p > 0.9 goes through the mode
+    (200, 0.3), (1000, 0.02), (5000, 0.5),   # n p > 20: inversion from the mode
+])
+def test_binomial_matches_the_pmf(n, p):
+    x = _binomial(words(1), n, p, K)
+    assert x.min() >= 0 and x.max() <= n
+    assert chi_square_p(x, stats.binom.pmf(np.arange(n + 1), n, p)) > 1e-4, (n, p, x.mean())
+
+
+@pytest.mark.parametrize("lam", [0.05, 1.0, 7.5, 20.0, 20.5, 300.0])
+def test_poisson_matches_the_pmf(lam):
+    x = _poisson(words(2), lam, K)
+    support = np.arange(int(lam + 12 * np.sqrt(lam) + 30))
+    assert chi_square_p(x, stats.poisson.pmf(support, lam)) > 1e-4, (lam, x.mean())
+
+
+@pytest.mark.parametrize("p", [0.9, 0.3, 0.01])
+def test_geometric_matches_the_pmf(p):
+    x = _geometric(words(3), p, K)
+    assert x.min() >= 1
+    support = np.arange(int(40 / p))
+    assert chi_square_p(x, stats.geom.pmf(support, p)) > 1e-4, (p, x.mean())
+
+
+def test_below_and_uniform():
+    x = _below(words(4), 7, K)
+    assert chi_square_p(x, np.full(7, 1 / 7)) > 1e-4
+    u = _uniform(words(5), K)
+    assert 0.0 <= u.min() and u.max() < 1.0
+    assert stats.kstest(u, "uniform").pvalue > 1e-4
+
+
+def test_edge_cases():
+    w = words(6)
+    assert (_binomial(w, 0, 0.5, 10) == 0).all() and (_binomial(w, 7, 0.0, 10) == 0).all()
+    assert (_binomial(w, 7, 1.0, 10) == 7).all() and (_binomial(w, 7, 1.5, 10) == 7).all()
+    assert (_poisson(w, 0.0, 10) == 0).all() and (_geometric(w, 1.0, 10) == 1).all()
+
+
+def test_streams_are_reproducible_and_distinct():
+    """Same seed words, same draws; the next words of the same generator give other draws."""
+    rng_a, rng_b = np.random.default_rng(7), np.random.default_rng(7)
+    a1, b1 = _uniform(stream(rng_a), 100), _uniform(stream(rng_b), 100)
+    np.testing.assert_array_equal(a1, b1)
+    a2 = _uniform(stream(rng_a), 100)
+    assert not np.array_equal(a1, a2)
+    assert abs(np.corrcoef(a1, a2)[0, 1]) < 0.4
