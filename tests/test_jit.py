@@ -130,3 +130,38 @@ def test_streams_are_reproducible_and_distinct():
     a2 = _uniform(stream(rng_a), 100)
     assert not np.array_equal(a1, a2)
     assert abs(np.corrcoef(a1, a2)[0, 1]) < 0.4
+
+
+def test_cache_folder_is_keyed_by_the_kernel_sources(tmp_path):
+    """Editing any kernel module moves the cache to a new folder, so that a kernel never runs
+    stale machine code of a draw or helper it calls in another file."""
+    from viralsim import _jit
+
+    names = {p.name for p in _jit._kernel_sources()}
+    assert {"_jit.py", "metrics.py", "feed.py", "purchase.py"} <= names
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text("x = 1\n")
+    b.write_text("y = 2\n")
+    first = _jit.cache_folder([a, b], tmp_path)
+    assert first == _jit.cache_folder([a, b], tmp_path)
+    b.write_text("y = 3\n")
+    assert _jit.cache_folder([a, b], tmp_path) != first
+    assert first.parent == tmp_path and first.name.startswith("kernels-")
+
+
+def test_first_run_and_user_cache_dir(monkeypatch, tmp_path):
+    import numba
+
+    from viralsim import _jit
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "none-yet"))
+    assert _jit.first_run()
+    (tmp_path / "none-yet").mkdir()
+    assert not _jit.first_run()
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    _jit._use_versioned_cache()
+    assert numba.config.CACHE_DIR == str(tmp_path / "none-yet")     # left alone
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    _jit._use_versioned_cache()
+    assert numba.config.CACHE_DIR.startswith(str(tmp_path / "viralsim" / "kernels-"))

@@ -38,15 +38,25 @@ def _use_versioned_cache() -> None:
     """
     if os.environ.get("NUMBA_CACHE_DIR"):
         return
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "viralsim"
+    numba.config.CACHE_DIR = str(cache_folder(_kernel_sources(), root))
+
+
+def cache_folder(sources: list[Path], root: Path) -> Path:
+    """``root/kernels-<hash of the sources' names and text>``."""
     digest = hashlib.sha256()
-    for path in _kernel_sources():
+    for path in sources:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "viralsim"
-    numba.config.CACHE_DIR = str(root / f"kernels-{digest.hexdigest()[:16]}")
+    return root / f"kernels-{digest.hexdigest()[:16]}"
 
 
 _use_versioned_cache()
+
+
+def first_run() -> bool:
+    """Whether the kernels still have to be compiled on this machine (no cache folder yet)."""
+    return bool(numba.config.CACHE_DIR) and not Path(numba.config.CACHE_DIR).exists()
 
 
 #: decorator for every kernel: compiled once, cached on disk, no Python objects inside
@@ -61,6 +71,9 @@ kernel = numba.njit(cache=True, nogil=True, fastmath=False)
 # seed, so the same seed gives the same bytes. Distributions are sampled exactly by inversion.
 
 _U53 = 2.0 ** -53
+#: 1 / k for k = 1..1024: the inversion loops multiply instead of dividing (a division per step
+#: sits on the loop's dependency chain and costs about a third of a draw)
+_RECIP = 1.0 / np.arange(1, 1025, dtype=np.float64)
 
 
 def stream(rng: np.random.Generator) -> np.ndarray:
@@ -126,6 +139,24 @@ def geometric(p, s):
 
 
 @kernel
+def binomial_small(n, p, log_q, s):
+    """Binomial(n, p) by inversion from 0, for n p <= 20 and p <= 0.9, given log(1 - p).
+
+    For many draws with the same p (a feed's read probability, one per content type) the
+    caller computes log(1 - p) once; otherwise the same as :func:`binomial`.
+    """
+    pk = np.exp(n * log_q)
+    ratio = p / (1.0 - p)
+    u = uniform(s)
+    x = 0
+    while u > pk and x < n:
+        u -= pk
+        pk *= ratio * (n - x) * (_RECIP[x] if x < 1024 else 1.0 / (x + 1))
+        x += 1
+    return x
+
+
+@kernel
 def binomial(n, p, s):
     """One Binomial(n, p) draw by inversion: from 0 when n p is small, else from the mode.
 
@@ -138,17 +169,10 @@ def binomial(n, p, s):
         return 0
     if p >= 1.0:
         return n
+    if n * p <= 20.0 and p <= 0.9:      # then P(X = 0) >= exp(-46): no underflow
+        return binomial_small(n, p, np.log1p(-p), s)
     q = 1.0 - p
     u = uniform(s)
-    if n * p <= 20.0 and p <= 0.9:
-        pk = np.exp(n * np.log(q))      # P(X = 0) >= exp(-46) under this guard
-        ratio = p / q
-        x = 0
-        while u > pk and x < n:
-            u -= pk
-            pk *= ratio * (n - x) / (x + 1)
-            x += 1
-        return x
     m = min(n, int((n + 1) * p))
     pm = np.exp(math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0)
                 + m * np.log(p) + (n - m) * np.log(q))
@@ -166,8 +190,8 @@ def poisson(lam, s):
         x = 0
         while u > pk > 0.0:
             u -= pk
+            pk *= lam * (_RECIP[x] if x < 1024 else 1.0 / (x + 1))
             x += 1
-            pk *= lam / x
         return x
     m = int(lam)
     pm = np.exp(m * np.log(lam) - lam - math.lgamma(m + 1.0))

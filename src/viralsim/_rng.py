@@ -35,8 +35,9 @@ def stochastic_round(x: float, rng: np.random.Generator) -> int:
 
     Lets a strategy post 2.5 times a day on average without biasing the mean.
     """
-    base = int(np.floor(x))
-    return base + int(rng.random() < x - base)
+    base = math.floor(x)
+    frac = x - base
+    return base + (frac > 0.0 and rng.random() < frac)   # no draw for a whole number
 
 
 def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.ndarray:

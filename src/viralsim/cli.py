@@ -281,6 +281,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
 
 
+def _announce_compile() -> None:
+    """One line on stderr before the first run on a machine, which compiles the engine."""
+    from viralsim._jit import first_run
+
+    if first_run():
+        print(f"{PROG}: compiling the simulation kernels for this machine (first run only, "
+              "about half a minute)...", file=sys.stderr, flush=True)
+
+
 def _fail(message: str) -> int:
     print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
     return 2
@@ -312,6 +321,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from viralsim.report import summary_table
 
     started = datetime.now(timezone.utc)
+    _announce_compile()
     result = simulate(config, progress=not args.quiet)
     finished = datetime.now(timezone.utc)
     path = store.write_run(result, out, plot=not args.no_plot, started=started, finished=finished)
@@ -400,6 +410,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         workers = "" if args.executor == "serial" else f" x {args.workers or 'all cores'}"
         print(f"{experiment.name}: {experiment.describe()}", file=sys.stderr)
         print(f"{where}{todo} to run on {args.executor}{workers} -> {out}", file=sys.stderr)
+    _announce_compile()
     try:
         outcome = run_sweep(experiment, out, executor=args.executor, workers=args.workers,
                             scheduler=args.scheduler, shard=shard, chunk_size=args.chunk_size,
@@ -568,6 +579,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
                           "choose another --port") from None
     from viralsim.app import serve
 
+    _announce_compile()
     return serve(args.config, args.overrides, host=args.host, port=args.port)
 
 
@@ -578,6 +590,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from viralsim.demo import trust_decay
 
     kwargs = {} if args.seed is None else {"seed": args.seed}
+    _announce_compile()
     files = trust_decay(out, gif=not args.no_gif, **kwargs)
     for path in files.values():
         print(path)
@@ -603,6 +616,7 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"{spec.name}: {len(spec.alternatives)} alternatives x {spec.replicates} replicates = {runs} runs, "
               f"seller '{spec.seller}'", file=sys.stderr)
+    _announce_compile()
     result = wi.run(spec, jobs=args.jobs, progress=not args.quiet)
     import shlex
 

@@ -112,23 +112,26 @@ def seller_stocks(state, s: int, interest_threshold: float) -> dict:
 def _stock_counts(tie, blocked, muted, aware, trust, annoyance, purchases, in_group, reseller, threshold):
     """Counts of one seller's row: tied, blocked, muted, aware, interested, customers, repeat,
     members, resellers, then the trust and annoyance sums over tied consumers."""
-    # Branch-free accumulators in locals: the loop vectorises (a few ns per consumer).
+    # Integer counts in branch-free locals vectorise; the two float sums run in a loop of their
+    # own, in index order, so that their rounding is the same on every machine.
     tied = n_blocked = n_muted = n_aware = interested = customers = repeat = members = resellers = 0
-    trust_sum = annoyance_sum = 0.0
     for i in range(tie.shape[0]):
         t = tie[i] > 0
         b = blocked[i]
         tied += t
         n_blocked += t & b
         n_muted += t & (not b) & muted[i]
-        trust_sum += trust[i] * t
-        annoyance_sum += annoyance[i] * t
         n_aware += aware[i]
         interested += aware[i] & (not b) & (trust[i] >= threshold)
         customers += purchases[i] > 0
         repeat += purchases[i] > 1
         members += in_group[i]
         resellers += reseller[i]
+    trust_sum = annoyance_sum = 0.0
+    for i in range(tie.shape[0]):
+        if tie[i] > 0:
+            trust_sum += trust[i]
+            annoyance_sum += annoyance[i]
     return np.array([tied, n_blocked, n_muted, n_aware, interested, customers, repeat, members,
                      resellers, trust_sum, annoyance_sum], dtype=np.float64)
 

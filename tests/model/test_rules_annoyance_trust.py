@@ -297,6 +297,82 @@ def test_no_trust_erosion_when_trust_or_annoyance_disabled(kit, section):
         assert st.annoyance[0, 2] == 40.0, "annoyance off: the stock does not grow"
 
 
+def _add_annoyance_by_numpy(st, d, w, t):
+    """The docstring equation of add_annoyance on whole (S, n) arrays: (annoyance, trust, memory)."""
+    touched, E, T = d.touched, st.memory, st.trust
+    hard = w.weight_ad * (d.seen_ad + d.seen_reseller) + w.weight_prize * d.seen_prize
+    hard_idle = w.weight_ad * d.seen_ad_idle + w.weight_prize * d.seen_prize_idle
+    hard = (hard + (w.idle_ad_factor - 1.0) * hard_idle) * (1.0 + E / (E + w.wearout_exposures))
+    soft = w.weight_value * (d.seen_value + d.group_seen) + w.weight_life * d.seen_life
+    msgs = w.weight_message * d.messages * np.where(d.solicited, w.solicited_factor, 1.0)
+    A = np.where(touched, st.annoyance + (hard + soft + msgs) * (1.0 + w.low_trust_factor * (1.0 - T)),
+                 st.annoyance)
+    ads = (d.seen_ad + d.seen_prize + d.seen_reseller).astype(np.int64)
+    follows = (st.tie > NO_TIE) & ~st.blocked
+    for r in range(st.n_sellers):
+        for s in range(st.n_sellers):
+            if s != r:
+                A[s] += np.where(touched[r] & follows[s], w.load_spillover * w.weight_ad * ads[r], 0.0)
+    unwanted = ads + np.where(d.solicited, 0, d.messages)
+    T = np.where(touched, T * (1.0 - t.loss_per_unwanted * A / (A + w.half_effect)) ** unwanted, T)
+    return A, T, np.where(touched, E + ads, E)
+
+
+@pytest.mark.parametrize("seed, n_sellers", [(0, 1), (1, 2), (2, 2), (3, 3)])
+def test_add_annoyance_matches_the_equation_on_random_days(kit, seed, n_sellers):
+    """Random (S, n) days, dense and sparse rows, blocked and untied consumers, several sellers:
+    the compiled rule (one visit per touched pair, spillover from and onto other sellers, powers
+    by repeated products) agrees with the NumPy transcription of its docstring equation."""
+    n = 3001
+    cfg, st, d = _world(kit, n=n, n_sellers=n_sellers, trust={"loss_per_unwanted": 0.2})
+    rng = np.random.default_rng(seed)
+    shape = (n_sellers, n)
+    st.tie[:] = rng.choice([NO_TIE, WEAK], size=shape, p=[0.3, 0.7])
+    st.blocked[:] = (st.tie > NO_TIE) & (rng.random(shape) < 0.1)
+    st.trust[:] = rng.random(shape)
+    st.annoyance[:] = rng.exponential(30.0, shape)
+    st.memory[:] = rng.exponential(5.0, shape)
+    density = np.array([0.5, 0.02, 0.2])[:n_sellers, None]     # a dense and a sparse seller
+    d.touched[:] = rng.random(shape) < density
+    for name in ("seen_ad", "seen_prize", "seen_reseller", "seen_value", "group_seen", "seen_life",
+                 "messages"):
+        getattr(d, name)[:] = rng.poisson(3.0, shape) * (rng.random(shape) < 0.5) * d.touched
+    d.seen_ad_idle[:] = rng.binomial(d.seen_ad, 0.4)
+    d.seen_prize_idle[:] = rng.binomial(d.seen_prize, 0.4)
+    d.seen_ad[:, :7] = 300                                       # long exponents too
+    d.solicited[:] = (rng.random(shape) < 0.3) & (d.messages > 0)
+    want = _add_annoyance_by_numpy(st, d, cfg.annoyance, cfg.trust)
+    ann.add_annoyance(st, d, cfg.annoyance, cfg.trust)
+    for got, expected in zip((st.annoyance, st.trust, st.memory), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 64, 1000, 4099])
+@pytest.mark.parametrize("density", [0.0, 0.003, 0.05, 0.5, 1.0])
+def test_true_indices_matches_flatnonzero(n, density):
+    """The branch-free scan (and its skip-empty-words variant) finds every True entry, in order."""
+    row = np.random.default_rng(n).random(n) < density
+    out = np.full(n + 1, -1, dtype=np.int32)
+    k = ann.true_indices(row, out)
+    np.testing.assert_array_equal(out[:k], np.flatnonzero(row))
+    k8 = ann.true_indices(row.view(np.uint8), out)
+    assert k8 == k
+
+
+def test_int_powers_agree_with_pow():
+    """x^k by repeated products: exact for k = 0, 1, within k ulps of pow() otherwise."""
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.random(500), [0.0, 0.0, 1.0, 0.5, 0.999]])
+    k = np.concatenate([rng.integers(0, 2000, 500), [0, 3, 77, 1, 1000]]).astype(np.int64)
+    got = x.copy()
+    m = len(x) - 1                                            # the last entry is left alone
+    ann.int_powers(got, k.copy(), m)
+    np.testing.assert_allclose(got[:m], x[:m] ** k[:m], rtol=2000 * 2.3e-16, atol=1e-300)
+    assert got[m] == x[m]
+    assert np.all(got[:m][k[:m] == 0] == 1.0)
+    assert np.all(got[:m][k[:m] == 1] == x[:m][k[:m] == 1])
+
+
 # ------------------------------------------------------------------------------------- trust
 
 

@@ -366,3 +366,37 @@ def test_group_reading_rate_statistical(kit):
     read = groups.run_groups(st, d, plan, cfg.purchase, cfg.trust, rng=np.random.default_rng(3))
     q = 0.5 * 0.6
     kit.within(read / (n - 1), 5 * q, np.sqrt(5 * q * (1 - q) / (n - 1)))
+
+
+@pytest.mark.parametrize("n, p", [(1, 0.3), (2, 0.05), (2, 0.5), (2, 0.97), (3, 0.999), (5, 0.7),
+                                  (16, 0.2), (16, 0.93)])
+def test_few_trials_binomial_matches_the_pmf(n, p):
+    """The members' reading draw (inversion from 0 with q^n by products, failures counted when
+    p > 1/2) follows Binomial(n, p) exactly: chi-square against the pmf on 100,000 draws."""
+    from numba import njit
+    from scipy import stats
+
+    from viralsim._jit import seeded, stream
+
+    @njit
+    def draws(words, n, p, k):
+        s = seeded(words)
+        out = np.empty(k, np.int64)
+        for j in range(k):
+            out[j] = groups._few_trials_binomial(n, p, s)
+        return out
+
+    k = 100_000
+    x = draws(stream(np.random.default_rng(n)), n, p, k)
+    assert x.min() >= 0 and x.max() <= n
+    expected = stats.binom.pmf(np.arange(n + 1), n, p) * k
+    observed = np.bincount(x, minlength=n + 1)
+    keep = expected > 5
+    chi2 = ((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum()
+    rest_obs, rest_exp = observed[~keep].sum(), expected[~keep].sum()
+    dof = keep.sum() - 1
+    if rest_exp > 5:
+        chi2 += (rest_obs - rest_exp) ** 2 / rest_exp
+        dof += 1
+    assert dof == 0 or stats.chi2.sf(chi2, dof) > 1e-4, (n, p, x.mean())
+    assert rest_obs <= 10 * max(rest_exp, 1.0), "draws where the pmf has next to no mass"

@@ -108,6 +108,38 @@ def test_arrive_needs_clears_a_perturbed_seller_need(kit):
     assert not st.need[[0, 9]].any()
 
 
+@pytest.mark.parametrize("worn", [True, False])
+def test_impulses_match_the_formula_over_heterogeneous_doses(kit, worn):
+    """impulse_needs: P = 1 - exp(-k W(X)) per consumer and seller, with ads, prizes, resold ads,
+    memories (wear-out) and needs all varying, two sellers; by P class within 5 sd, and never
+    where P = 0 (no ads, not touched, or a need)."""
+    n, rs = 200_002, np.random.default_rng(12)
+    cfg = kit.config(n_sellers=2, purchase={"impulse_per_ad": 0.05},
+                     annoyance={"enabled": worn, "wearout_exposures": 10.0})
+    st = kit.state(cfg, kit.empty(n), sellers=(0, 1))
+    c = st.is_consumer
+    d = kit.day(st)
+    shape = (2, n)
+    st.need[:] = (rs.random(n) < 0.3) & c
+    d.seen_ad[:] = rs.integers(0, 40, shape) * (rs.random(shape) < 0.5) * c
+    d.seen_prize[:] = rs.integers(0, 4, shape) * c
+    d.seen_reseller[:] = rs.integers(0, 3, shape) * (rs.random(shape) < 0.2) * c
+    d.touched[:] = (rs.random(shape) < 0.8) & c
+    st.memory[:] = rs.choice([0.0, 5.0, 300.0], shape) * rs.random(shape)
+    need = st.need.copy()
+    hits = needs.impulse_needs(st, d, cfg.purchase, cfg.annoyance, rng=np.random.default_rng(3))
+    assert hits == d.impulse.sum()
+    np.testing.assert_array_equal(st.need, need)
+    x = (d.seen_ad + d.seen_prize + d.seen_reseller).astype(float)
+    dose = 10.0 * np.log1p(x / (10.0 + st.memory)) if worn else x
+    p = (1.0 - np.exp(-0.05 * dose)) * (d.touched & ~st.need)
+    assert not d.impulse[p == 0].any()
+    cls = np.digitize(p, [0.01, 0.05, 0.2, 0.5, 0.9])
+    for k in range(6):
+        q = p[cls == k]
+        kit.within(d.impulse[cls == k].sum(), q.sum(), np.sqrt((q * (1 - q)).sum()) + 1e-9)
+
+
 # ------------------------------------------------------------------------------------ relax
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -307,3 +309,50 @@ def test_block_and_mute_partition_one_draw(kit):
     assert len(np.intersect1d(muted, blocked)) == 0
     kit.within(len(blocked) / (n - 1), 0.1, kit.binom_sd(0.1, n - 1))
     kit.within(len(muted) / (n - 1), 0.2, kit.binom_sd(0.2, n - 1))
+
+
+def test_hazard_bounds_never_change_an_outcome(kit):
+    """The kernel evaluates the Hill hazards only for draws below a bound of P(block) + P(mute):
+    the outcome equals that of evaluating them for every candidate with the same draws (one
+    uniform per annoyed, non-tolerant contact, in index order), over annoyances from 1e-9 to 1e6,
+    weak and strong ties, muted contacts and steep or flat Hill functions."""
+    from numba import njit
+
+    from viralsim._jit import seeded, stream, uniform
+
+    @njit
+    def uniforms(words, k):
+        s = seeded(words)
+        return np.array([uniform(s) for _ in range(k)])
+
+    for seed, h, strong_factor in [(0, 1.5, 0.5), (1, 0.5, 1.0), (2, 8.0, 0.2)]:
+        n = 20_001
+        cfg, st = _tie_world(kit, n, steepness=h, strong_block_factor=strong_factor,
+                             block_max=0.3, mute_max=0.4, block_threshold=50.0, mute_threshold=20.0)
+        rng = np.random.default_rng(seed)
+        st.annoyance[0] = 10.0 ** rng.uniform(-10, 6, n)
+        st.annoyance[0, rng.random(n) < 0.1] = 0.0
+        st.tie[0, st.is_consumer & (rng.random(n) < 0.3)] = STRONG
+        st.tie[0, st.is_consumer & (rng.random(n) < 0.1)] = NO_TIE
+        st.blocked[0] = (st.tie[0] > NO_TIE) & (rng.random(n) < 0.05)
+        st.muted[0] = rng.random(n) < 0.2
+        st.tolerant[:] = st.is_consumer & (rng.random(n) < 0.3)
+        a, tie, muted0 = st.annoyance[0].copy(), st.tie[0].copy(), st.muted[0].copy()
+        cand = np.flatnonzero((a > 1e-9) & (tie > NO_TIE) & ~st.blocked[0] & ~st.tolerant)
+        u = uniforms(stream(np.random.default_rng(seed)), len(cand))
+        p = cfg.ties
+        want_b, want_m = [], []
+        for i, ui in zip(cand, u):
+            ah = math.pow(a[i], h)
+            p_block = p.block_max * (ah / (ah + math.pow(p.block_threshold, h)))
+            if tie[i] == STRONG:
+                p_block = p_block * strong_factor
+            p_mute = 0.0 if muted0[i] else p.mute_max * (ah / (ah + math.pow(p.mute_threshold, h)))
+            if ui < p_block:
+                want_b.append(i)
+            elif ui < p_block + p_mute:
+                want_m.append(i)
+        muted, blocked = ties.mute_and_block(st, 0, p, rng=np.random.default_rng(seed))
+        np.testing.assert_array_equal(blocked, want_b)
+        np.testing.assert_array_equal(muted, want_m)
+        assert len(want_b) > 100 and len(want_m) > 100

@@ -130,7 +130,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
     flows["seller_conversions_by_tie"] = np.zeros((n_s, 4))
     flows["wom_sent_by_tie"] = np.zeros((n_s, 2))          # (weak, strong)
     flows["wom_conversions_by_tie"] = np.zeros((n_s, 2))
-    day = Day.empty(n_s, state.n)
+    day = Day.for_state(state)
 
     needs.arrive_needs(state, c.purchase, rng=rng)
     relax.relax_trust(state, c.trust)
@@ -168,7 +168,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
         flows["channels"][s] = np.bincount(done.channels, minlength=len(CHANNELS))
         referral = done.channels == CHANNELS.index("referral")
         flows["purchases_wom"][s] = referral.sum()
-        by_ref_tie = state.referrer_strong[s, done.buyers[referral]].astype(int)
+        by_ref_tie = state.referrer_strong[s, done.buyers[referral]].view(np.int8)
         flows["wom_conversions_by_tie"][s] += np.bincount(by_ref_tie, minlength=2)
         seller_made = _SELLER_MADE[done.channels]
         flows["seller_conversions_by_tie"][s] += np.bincount(
@@ -208,7 +208,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
         flows["exposures_reseller"][s] = seen[s, 4]
         flows["reach"][s] = len(day.touched_idx(s))
         flows["cost"][s] += action_cost(plan, flows, s, int(np.count_nonzero(state.in_group[s])))
-    flows["commercial_load"] = day.commercial_load
+    flows["commercial_load"] = day.commercial_load.copy()   # the buffer is reused tomorrow
     state.day += 1
     return flows
 

@@ -60,16 +60,16 @@ def plan_day(index: int, strategy: Strategy, product: Product, feed: FeedParams,
     """
     mix = strategy.content
     n_posts = stochastic_round(strategy.posts_per_day, rng)
-    by_type = rng.multinomial(n_posts, [mix.ad, mix.value, mix.life, mix.prize])
-    posts = np.zeros((4, 2), dtype=np.int64)
     if strategy.posting_slot == "busy":
-        posts[:, BUSY] = by_type
+        slot = (1.0, 0.0)
     elif strategy.posting_slot == "idle":
-        posts[:, IDLE] = by_type
+        slot = (0.0, 1.0)
     else:
-        idle = rng.binomial(by_type, feed.idle_hours_share)
-        posts[:, IDLE] = idle
-        posts[:, BUSY] = by_type - idle
+        slot = (1.0 - feed.idle_hours_share, feed.idle_hours_share)
+    # Type ~ Multinomial(mix) then slot ~ Binomial(share) per type is one multinomial over the
+    # 4 x 2 (type, slot) cells with probabilities mix_c x slot_k: one draw instead of two.
+    cells = [m * k for m in (mix.ad, mix.value, mix.life, mix.prize) for k in slot]
+    posts = rng.multinomial(n_posts, cells).reshape(4, 2)
     groups = strategy.groups
     return DayPlan(
         index=index,

@@ -7,7 +7,7 @@ friends, seed 001 L82) but never act as consumers: ``is_consumer`` is False ther
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -64,6 +64,7 @@ class State:
     day: int = 0
     trace_cascades: bool = True
     cascade_log: list = field(default_factory=list)   # arrays (seller, parent, child, day)
+    scratch: "Day | None" = field(default=None, repr=False)   # the day's counters, reused daily
 
     @property
     def n(self) -> int:
@@ -116,6 +117,24 @@ class Day:
         if s not in self._touched_idx:
             self._touched_idx[s] = np.flatnonzero(self.touched[s])
         return self._touched_idx[s]
+
+    def reset(self) -> "Day":
+        """Zero every counter in place (reusing the buffers saves allocation and page faults)."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value.fill(0)
+        self._touched_idx.clear()
+        return self
+
+    @classmethod
+    def for_state(cls, state: "State") -> "Day":
+        """The state's scratch Day, zeroed (created on first use)."""
+        day = state.scratch
+        if day is None or day.touched.shape != (state.n_sellers, state.n):
+            state.scratch = day = cls.empty(state.n_sellers, state.n)
+            return day
+        return day.reset()
 
     @classmethod
     def empty(cls, n_sellers: int, n: int) -> "Day":

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from viralsim._jit import binomial, kernel, poisson, seeded, stream, uniform
+from viralsim._jit import binomial, binomial_small, kernel, poisson, seeded, stream, uniform
 from viralsim.config.schema import FeedParams
 from viralsim.model.plan import DayPlan
 from viralsim.model.rules._util import half_life_factor
@@ -88,95 +88,117 @@ def _deliver_kernel(tie, muted, blocked, reseller_friends, is_consumer, organic,
                     seen_ad, seen_value, seen_life, seen_prize, seen_ad_idle, seen_prize_idle,
                     seen_reseller, touched, saw_posts, commercial_load, commercial_share, aware,
                     opened, totals, by_tie, words):
-    """One pass over consumers: feed size and read probability, then the binomial/Poisson draws."""
+    """Per seller: find the feeds that show her posts and add them to the feed load; then, with
+    every feed's size known, draw what each of those feeds reads."""
     rs = seeded(words)
     n_s, n = tie.shape
-    visible = np.zeros(n_s, dtype=np.bool_)
-    resold = np.zeros(n_s, dtype=np.bool_)
-    op = np.zeros(n_s, dtype=np.bool_)
-    targets = (seen_ad, seen_value, seen_life, seen_prize)
+    load0 = np.zeros(n)
+    load1 = np.zeros(n)
+    comm = np.zeros(n)
+    visible = np.empty((n_s, n), np.int64)      # compacted indices, the first n_visible[s] valid
+    n_visible = np.zeros(n_s, np.int64)
+    shown = np.ones((n_s, n), np.bool_)         # per visible position: marketing shown (fold opened)
+    resold = np.empty((n_s, n), np.int64)
+    n_resold = np.zeros(n_s, np.int64)
+    for s in range(n_s):
+        if not active[s]:
+            continue
+        ads0 = posts[s, 0, 0] + posts[s, 3, 0]
+        ads1 = posts[s, 0, 1] + posts[s, 3, 1]
+        all0 = posts[s, 0, 0] + posts[s, 1, 0] + posts[s, 2, 0] + posts[s, 3, 0]
+        all1 = posts[s, 0, 1] + posts[s, 1, 1] + posts[s, 2, 1] + posts[s, 3, 1]
+        # Branch-free compaction (seller nodes have no tie, so only consumers are visible).
+        k = 0
+        for i in range(n):
+            visible[s, k] = i
+            k += (tie[s, i] > 0) & (not muted[s, i]) & (not blocked[s, i])
+        n_visible[s] = k
+        for j in range(k):
+            i = visible[s, j]
+            if folded[s]:
+                shown[s, j] = uniform(rs) < fold_prob
+                opened[s, i] = shown[s, j]
+            if shown[s, j]:
+                load0[i] += all0
+                load1[i] += all1
+                comm[i] += ads0 + ads1
+            else:
+                load0[i] += all0 - ads0
+                load1[i] += all1 - ads1
+        if reseller_posts[s] > 0:
+            k = 0
+            for i in range(n):
+                resold[s, k] = i
+                k += (reseller_friends[s, i] > 0) & (not blocked[s, i]) & is_consumer[i]
+            n_resold[s] = k
+            for j in range(k):
+                i = resold[s, j]
+                ra = reseller_friends[s, i] * reseller_posts[s]
+                load0[i] += slot_share[0] * ra
+                load1[i] += slot_share[1] * ra
+                comm[i] += ra
     for i in range(n):
-        commercial_share[i] = 0.0
-        if not is_consumer[i]:
-            continue
-        load0 = 0.0
-        load1 = 0.0
-        comm = 0.0
-        anything = False
-        for s in range(n_s):
-            visible[s] = active[s] and tie[s, i] > 0 and not muted[s, i] and not blocked[s, i]
-            resold[s] = (active[s] and reseller_posts[s] > 0 and reseller_friends[s, i] > 0
-                         and not blocked[s, i])
-            if visible[s]:
-                anything = True
-                ads0 = posts[s, 0, 0] + posts[s, 3, 0]
-                ads1 = posts[s, 0, 1] + posts[s, 3, 1]
-                all0 = posts[s, 0, 0] + posts[s, 1, 0] + posts[s, 2, 0] + posts[s, 3, 0]
-                all1 = posts[s, 0, 1] + posts[s, 1, 1] + posts[s, 2, 1] + posts[s, 3, 1]
-                op[s] = True
-                if folded[s]:
-                    op[s] = uniform(rs) < fold_prob
-                    opened[s, i] = op[s]
-                if op[s]:
-                    load0 += all0
-                    load1 += all1
-                    comm += ads0 + ads1
-                else:
-                    load0 += all0 - ads0
-                    load1 += all1 - ads1
-            if resold[s]:
-                anything = True
-                ra = reseller_friends[s, i] * reseller_posts[s]
-                load0 += slot_share[0] * ra
-                load1 += slot_share[1] * ra
-                comm += ra
-        if not anything:
-            continue
-        fs0 = organic[0, i] + load0
-        fs1 = organic[1, i] + load1
-        rho0 = min(1.0, attention[0] * activity[i] / fs0) if fs0 > 0 else 1.0
-        rho1 = min(1.0, attention[1] * activity[i] / fs1) if fs1 > 0 else 1.0
-        total = fs0 + fs1
-        commercial_share[i] = comm / total if total > 0 else 0.0
-        commercial_load[i] = comm
-        for s in range(n_s):
-            if visible[s]:
-                seen_any = 0
-                seen_life_s = 0
-                for c in range(4):
-                    if (c == 0 or c == 3) and not op[s]:
-                        continue            # folded marketing posts, block not opened today
-                    for k in range(2):
-                        m = posts[s, c, k]
-                        if m == 0:
-                            continue
-                        rho = rho0 if k == 0 else rho1
+        # Feeds without commercial posts have share 0 (and every seller node has comm = 0).
+        total = organic[0, i] + load0[i] + organic[1, i] + load1[i]
+        commercial_share[i] = comm[i] / total if comm[i] > 0.0 else 0.0
+        commercial_load[i] = comm[i]
+    targets = (seen_ad, seen_value, seen_life, seen_prize)
+    for s in range(n_s):
+        for j in range(n_visible[s]):
+            i = visible[s, j]
+            rho0 = _read_prob(attention[0] * activity[i], organic[0, i] + load0[i])
+            rho1 = _read_prob(attention[1] * activity[i], organic[1, i] + load1[i])
+            # One log per slot serves every content type's draw (same read probability).
+            lq0 = np.log1p(-rho0) if rho0 < 1.0 else 0.0
+            lq1 = np.log1p(-rho1) if rho1 < 1.0 else 0.0
+            seen_any = 0
+            seen_life_s = 0
+            for c in range(4):
+                if (c == 0 or c == 3) and not shown[s, j]:
+                    continue            # folded marketing posts, block not opened today
+                for k in range(2):
+                    m = posts[s, c, k]
+                    if m == 0:
+                        continue
+                    rho = rho0 if k == 0 else rho1
+                    if m * rho <= 20.0 and 0.0 < rho <= 0.9:
+                        x = binomial_small(m, rho, lq0 if k == 0 else lq1, rs)
+                    else:
                         x = binomial(m, rho, rs)
-                        if x == 0:
-                            continue
-                        targets[c][s, i] += x
-                        seen_any += x
-                        totals[s, c] += x
-                        if c == 2:
-                            seen_life_s += x
-                        if k == 1 and c == 0:
-                            seen_ad_idle[s, i] += x
-                        elif k == 1 and c == 3:
-                            seen_prize_idle[s, i] += x
-                by_tie[s, tie[s, i]] += seen_any
-                if seen_any > 0:
-                    touched[s, i] = True
-                    if seen_any > seen_life_s:
-                        saw_posts[s, i] = True
-            if resold[s]:
-                ra = reseller_friends[s, i] * reseller_posts[s]
-                x = poisson(ra * slot_share[0] * rho0, rs) + poisson(ra * slot_share[1] * rho1, rs)
-                if x > 0:
-                    seen_reseller[s, i] += x
-                    aware[s, i] = True
-                    touched[s, i] = True
+                    if x == 0:
+                        continue
+                    targets[c][s, i] += x
+                    seen_any += x
+                    totals[s, c] += x
+                    if c == 2:
+                        seen_life_s += x
+                    if k == 1 and c == 0:
+                        seen_ad_idle[s, i] += x
+                    elif k == 1 and c == 3:
+                        seen_prize_idle[s, i] += x
+            by_tie[s, tie[s, i]] += seen_any
+            if seen_any > 0:
+                touched[s, i] = True
+                if seen_any > seen_life_s:
                     saw_posts[s, i] = True
-                    totals[s, 4] += x
+        for j in range(n_resold[s]):
+            i = resold[s, j]
+            rho0 = _read_prob(attention[0] * activity[i], organic[0, i] + load0[i])
+            rho1 = _read_prob(attention[1] * activity[i], organic[1, i] + load1[i])
+            ra = reseller_friends[s, i] * reseller_posts[s]
+            x = poisson(ra * slot_share[0] * rho0, rs) + poisson(ra * slot_share[1] * rho1, rs)
+            if x > 0:
+                seen_reseller[s, i] += x
+                aware[s, i] = True
+                touched[s, i] = True
+                saw_posts[s, i] = True
+                totals[s, 4] += x
+
+
+@kernel
+def _read_prob(attention, feed_size):
+    """rho = min(1, A / F), and 1 for an empty feed."""
+    return min(1.0, attention / feed_size) if feed_size > 0.0 else 1.0
 
 
 def update_activity(state: State, feed: FeedParams) -> None:
@@ -189,11 +211,13 @@ def update_activity(state: State, feed: FeedParams) -> None:
     Modifies: ``state.activity``.
     """
     f = half_life_factor(feed.activity_half_life)
-    a = state.activity
-    # a* = 1 - kappa x share, written as 1 - (1 - a) f - (1 - f) kappa x share to skip a temporary.
-    a -= 1.0
-    a *= f
-    a += 1.0
-    a -= (1.0 - f) * feed.activity_sensitivity * state.commercial_share
-    np.clip(a, 0.0, 1.0, out=a)
-    a[state.seller_nodes] = 0.0
+    _update_activity_kernel(state.activity, state.commercial_share, state.is_consumer, f,
+                            (1.0 - f) * feed.activity_sensitivity)
+
+
+@kernel
+def _update_activity_kernel(activity, commercial_share, is_consumer, f, pull):
+    """a <- clip(1 - (1 - a) f - (1 - f) kappa share, 0, 1); seller nodes stay at 0."""
+    for i in range(activity.shape[0]):
+        a = 1.0 - (1.0 - activity[i]) * f - pull * commercial_share[i]
+        activity[i] = min(1.0, max(0.0, a)) if is_consumer[i] else 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from viralsim._jit import geometric, kernel, seeded, stream, uniform
+from viralsim._jit import kernel, seeded, stream, uniform
 from viralsim.config.schema import AnnoyanceParams, PurchaseParams
 from viralsim.model.rules.annoyance import wear_out
 from viralsim.model.state import Day, State
@@ -35,22 +35,32 @@ def _arrive_needs_kernel(need, is_consumer, seller_nodes, p_lapse, p_arise, word
     needy = np.empty(n, dtype=np.int64)
     m = 0
     for i in range(n):
-        if need[i]:
-            needy[m] = i
-            m += 1
+        needy[m] = i                    # branch-free compaction
+        m += need[i]
     if p_arise > 0.0:
-        i = geometric(p_arise, rs) - 1
+        log_q = np.log1p(-p_arise)      # _jit.geometric, with its logarithm of 1 - p hoisted
+        i = _skip(p_arise, log_q, rs) - 1
         while i < n:
             if not need[i] and is_consumer[i]:
                 need[i] = True          # not in ``needy``: arrivals never lapse the same day
-            i += geometric(p_arise, rs)
+            i += _skip(p_arise, log_q, rs)
     if p_lapse > 0.0:
-        j = geometric(p_lapse, rs) - 1
+        log_q = np.log1p(-p_lapse)
+        j = _skip(p_lapse, log_q, rs) - 1
         while j < m:
             need[needy[j]] = False
-            j += geometric(p_lapse, rs)
+            j += _skip(p_lapse, log_q, rs)
     for v in seller_nodes:
         need[v] = False                 # sellers never shop (keeps the invariant even if perturbed)
+
+
+@kernel
+def _skip(p, log_q, rs):
+    """geometric(p, rs) given log_q = log1p(-p): the same draw, without a logarithm per call."""
+    if p >= 1.0:
+        return 1
+    u = 1.0 - uniform(rs)          # in (0, 1], so the log is finite
+    return 1 + int(np.floor(np.log(u) / log_q))
 
 
 def initial_needs(is_consumer: np.ndarray, params: PurchaseParams, *, rng: np.random.Generator) -> np.ndarray:
@@ -83,19 +93,45 @@ def impulse_needs(state: State, day: Day, params: PurchaseParams, annoyance: Ann
 @kernel
 def _impulse_needs_kernel(touched, need, seen_ad, seen_prize, seen_reseller, memory, impulse,
                           per_ad, worn, wearout, words):
-    """Per seller, one draw per consumer without a need who saw the seller's ads today."""
+    """Per seller, the impulses of consumers without a need who saw the seller's ads today.
+
+    P = 1 - exp(-k W) is the chance that a unit-rate Poisson process puts a point in an interval
+    of length k W. Each consumer gets an envelope interval of length k V >= k W, V = E_w X / (E_w + E)
+    (ln(1 + y) <= y; V = X without wear-out), laid end to end, and the process is walked by
+    exponential gaps: a consumer whose envelope holds no point has no impulse, with no draw, log
+    or exp; where one falls, she has an impulse if it falls in the first k W, and the process
+    restarts at the envelope's end (disjoint intervals are independent). The draws cost
+    O(impulses), not O(consumers).
+    """
     rs = seeded(words)
     n_s, n = touched.shape
+    idx = np.empty(n, dtype=np.int64)
+    mask = np.empty(n, dtype=np.bool_)
     total = 0
+    gap = -np.log(1.0 - uniform(rs))            # to the next point of the process
     for s in range(n_s):
+        # Touched consumers without a need, by a vectorised row pass and a branch-free compaction.
         for i in range(n):
-            if not touched[s, i] or need[i]:
-                continue
+            mask[i] = touched[s, i] & (need[i] ^ True)
+        m = 0
+        for i in range(n):
+            idx[m] = i
+            m += mask[i]
+        for j in range(m):
+            i = idx[j]
             x = seen_ad[s, i] + seen_prize[s, i] + seen_reseller[s, i]
-            if x == 0:
-                continue                # P = 0: no draw needed
+            if worn:
+                # W = E_w ln(1 + y) <= E_w y, y = X / (E_w + E) (wear_out), also in floating point
+                y = x / (wearout + memory[s, i])
+                envelope = per_ad * (wearout * y)
+            else:
+                envelope = per_ad * x            # W = X
+            if gap >= envelope:                  # (0 without ads: P = 0)
+                gap -= envelope
+                continue
             dose = wear_out(x, memory[s, i], wearout) if worn else float(x)
-            if uniform(rs) < -np.expm1(-per_ad * dose):
+            if gap < per_ad * dose:
                 impulse[s, i] = True
                 total += 1
+            gap = -np.log(1.0 - uniform(rs))
     return total

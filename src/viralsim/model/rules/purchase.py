@@ -17,6 +17,8 @@ from viralsim.model.state import CHANNELS, REFERRAL, RESELLER, Day, State
 N_CHANNELS = len(CHANNELS)
 AD, PRIZE, VALUE, MESSAGE, REPLY, GROUP, CONFORMITY = (
     CHANNELS.index(name) for name in ("ad", "prize", "value", "message", "reply", "group", "conformity"))
+# _components returns the stimulus components in this order
+assert (AD, PRIZE, VALUE, MESSAGE, REPLY, GROUP, REFERRAL, CONFORMITY, RESELLER) == tuple(range(N_CHANNELS))
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,9 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
     """
     n_p = len(plans)
     sellers = np.array([plan.index for plan in plans], dtype=np.int64)
-    pf = np.array([price_factor(plan.product.price, purchase) for plan in plans])
-    pf_ref = np.array([price_factor(plan.product.price * (1.0 - plan.strategy.referral_reward), purchase)
-                       for plan in plans])
+    pf, pf_ref = np.array([
+        [price_factor(plan.product.price, purchase) for plan in plans],
+        [price_factor(plan.product.price * (1.0 - plan.strategy.referral_reward), purchase) for plan in plans]])
     p = purchase
     buyers = np.empty((n_p, state.n), dtype=np.int64)
     channels = np.empty((n_p, state.n), dtype=np.int64)
@@ -118,7 +120,7 @@ def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: P
         float(annoyance.half_effect), bool(trust.enabled and p.trust_gating),
         float(p.trust_steepness), float(p.trust_half ** p.trust_steepness),
         bool(p.repurchase), bool(p.always_need), buyers, channels, counts, stream(rng))
-    return [Purchases(buyers[k, :counts[k]].copy(), channels[k, :counts[k]].copy()) for k in range(n_p)]
+    return [Purchases(buyers[k, :m].copy(), channels[k, :m].copy()) for k, m in enumerate(counts.tolist())]
 
 
 @kernel
@@ -129,52 +131,72 @@ def _make_purchases_kernel(sellers, pf, pf_ref, need, engaged, memory, degree, g
                            a_ad, a_prize, a_value, a_msg, a_reply, a_group, q, annoyance_on, ew,
                            a_half, trust_gated, h, half_h, repurchase, always_need,
                            buyers, channels, counts, words):
-    """One pass over consumers: stimulus and p_s per seller, then the buy, seller and channel draws."""
+    """Candidates by row passes, a cheap upper bound on P(buy), then exact p_s for the few below it."""
     rs = seeded(words)
-    n_all, n = engaged.shape
+    n = need.shape[0]
     n_p = len(sellers)
-    comp = np.zeros((n_p, N_CHANNELS))
-    p = np.zeros(n_p)
-    # Only consumers with a need (or an impulse) and some stimulus toward some seller can buy:
-    # today's contacts, or a standing pull (engaged). Row-wise passes over the boolean rows
-    # vectorise; reading them column by column costs ten times more than the filter saves.
-    wants = need.copy()
-    reached = np.zeros(n, dtype=np.bool_)
-    for s in range(n_all):
+    # Only a consumer with a want toward s (need or impulse), not blocking s, and with some
+    # stimulus from s can buy from s; every stimulus component comes from a contact today
+    # (touched) or a standing pull (engaged: a recommendation, a friend who bought, a group).
+    # Branch-free row passes over the boolean rows vectorise; the few candidates are compacted.
+    can = np.zeros(n, dtype=np.bool_)
+    for k in range(n_p):
+        s = sellers[k]
         for i in range(n):
-            wants[i] |= impulse[s, i]
-            reached[i] |= engaged[s, i] | touched[s, i]
+            can[i] |= (need[i] | impulse[s, i]) & (engaged[s, i] | touched[s, i]) & (blocked[s, i] ^ True)
+    cand = np.empty(n, dtype=np.int64)
+    m = 0
     for i in range(n):
-        if not (wants[i] and reached[i]):
-            continue
+        cand[m] = i
+        m += can[i]
+    # Thinning: the buy draw "u < 1 - prod_s (1 - p_s)" is decided by the same u against an upper
+    # bound first, sum_s min(1, stimulus bound of s) (gates <= 1, W(X) = E_w ln(1 + X/(E_w + E))
+    # <= X E_w / (E_w + E), 1 - prod (1 - p) <= sum p), widened far beyond rounding error. A
+    # branch-free pass computes it; only the few consumers with u below it need the exact p_s.
+    bound = np.zeros(m)
+    for k in range(n_p):
+        s = sellers[k]
+        pf_s, pf_ref_s, group_s = pf[k], pf_ref[k], a_group * group_activity[s]
+        # the seller's rows, indexed by an unsigned index (no negative-index wraparound)
+        imp_s, eng_s, touch_s, block_s = impulse[s], engaged[s], touched[s], blocked[s]
+        mem_s, ad_s, prize_s, resold_s = memory[s], seen_ad[s], seen_prize[s], seen_reseller[s]
+        value_s, group_seen_s, msg_s, reply_s = seen_value[s], group_seen[s], messages[s], replied[s]
+        member_s, pull_s, bought_s = in_group[s], referral[s], bought_friends[s]
+        for j in range(m):
+            i = np.uint64(cand[j])
+            ok = (need[i] | imp_s[i]) & (eng_s[i] | touch_s[i]) & (block_s[i] ^ True)
+            w = ew / (ew + mem_s[i]) if annoyance_on else 1.0
+            ads = w * (a_ad * (float(ad_s[i]) + float(resold_s[i])) + a_prize * float(prize_s[i]))
+            rest = (a_value * (float(value_s[i]) + float(group_seen_s[i])) + a_msg * float(msg_s[i])
+                    + (a_reply if reply_s[i] else 0.0) + (group_s if member_s[i] else 0.0)
+                    + q * float(bought_s[i]) / max(degree[i], 1.0))
+            b = pf_s * (ads + rest) + pf_ref_s * pull_s[i]
+            bound[j] += min(1.0, b) if ok else 0.0
+    p = np.zeros(n_p)
+    for j in range(m):
+        u = uniform(rs)
+        if not u < bound[j] * (1.0 + 1e-9) + 1e-12:
+            continue                    # u >= bound >= 1 - prod_s (1 - p_s): no purchase
+        i = cand[j]
         none = 1.0                      # prod_s (1 - p_s)
         total_p = 0.0
         for k in range(n_p):
             s = sellers[k]
             p[k] = 0.0
-            if blocked[s, i] or not (need[i] or impulse[s, i]):
-                continue
+            if blocked[s, i] or not (need[i] or impulse[s, i]) or not (engaged[s, i] or touched[s, i]):
+                continue                # (no contact and no standing pull: no stimulus from s)
             if not repurchase and (purchases[s, i] > 0 or root[s, i] == i):
                 # One-time adoption: former customers and the seller's KOL seeds (who were given
                 # the product, so are adopters and roots of their own trees) never buy again.
                 continue
-            mem = memory[s, i]
-            c = comp[k]
-            c[AD] = a_ad * _worn(seen_ad[s, i], mem, ew, annoyance_on)
-            c[PRIZE] = a_prize * _worn(seen_prize[s, i], mem, ew, annoyance_on)
-            c[VALUE] = a_value * (seen_value[s, i] + group_seen[s, i])
-            c[MESSAGE] = a_msg * messages[s, i]
-            c[REPLY] = a_reply if replied[s, i] else 0.0
-            c[GROUP] = a_group * group_activity[s] if in_group[s, i] else 0.0
-            c[REFERRAL] = referral[s, i]
-            c[CONFORMITY] = q * bought_friends[s, i] / max(degree[i], 1.0)
-            c[RESELLER] = a_ad * _worn(seen_reseller[s, i], mem, ew, annoyance_on)
             stim = 0.0
-            for ch in range(N_CHANNELS):
-                c[ch] *= pf[k]
-                if ch == REFERRAL:
-                    c[ch] *= pf_ref[k] / pf[k]
-                stim += c[ch]
+            for x in _components(
+                    seen_ad[s, i], seen_prize[s, i], seen_value[s, i] + group_seen[s, i],
+                    messages[s, i], replied[s, i], in_group[s, i], group_activity[s],
+                    referral[s, i], bought_friends[s, i], degree[i], seen_reseller[s, i],
+                    memory[s, i], pf[k], pf_ref[k], a_ad, a_prize, a_value, a_msg, a_reply,
+                    a_group, q, annoyance_on, ew):
+                stim += x
             if stim <= 0.0:
                 continue
             pk = min(1.0, stim)
@@ -187,7 +209,7 @@ def _make_purchases_kernel(sellers, pf, pf_ref, need, engaged, memory, degree, g
             p[k] = pk
             none *= 1.0 - pk
             total_p += pk
-        if total_p <= 0.0 or not uniform(rs) < 1.0 - none:
+        if total_p <= 0.0 or not u < 1.0 - none:
             continue
         # Seller in proportion to p_s; the last positive one if rounding leaves u x total at the top.
         u = uniform(rs) * total_p
@@ -199,26 +221,50 @@ def _make_purchases_kernel(sellers, pf, pf_ref, need, engaged, memory, degree, g
                 cum += p[k]
                 if u < cum:
                     break
-        c = comp[pick]
+        s = sellers[pick]
+        comp = _components(
+            seen_ad[s, i], seen_prize[s, i], seen_value[s, i] + group_seen[s, i], messages[s, i],
+            replied[s, i], in_group[s, i], group_activity[s], referral[s, i], bought_friends[s, i],
+            degree[i], seen_reseller[s, i], memory[s, i], pf[pick], pf_ref[pick], a_ad, a_prize,
+            a_value, a_msg, a_reply, a_group, q, annoyance_on, ew)
         stim = 0.0
-        for ch in range(N_CHANNELS):
-            stim += c[ch]
+        for x in comp:
+            stim += x
         chan = AD           # all-zero stimulus cannot buy, but keep the attribution defined
         if stim > 0.0:
             u = uniform(rs) * stim
             cum = 0.0
             for ch in range(N_CHANNELS):
-                if c[ch] > 0.0:
+                if comp[ch] > 0.0:
                     chan = ch
-                    cum += c[ch]
+                    cum += comp[ch]
                     if u < cum:
                         break
-        j = counts[pick]
-        buyers[pick, j] = i
-        channels[pick, j] = chan
-        counts[pick] = j + 1
+        jj = counts[pick]
+        buyers[pick, jj] = i
+        channels[pick, jj] = chan
+        counts[pick] = jj + 1
         if not always_need:
             need[i] = False         # an impulse purchase had no category need to clear
+
+
+@kernel
+def _components(x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree,
+                x_resold, mem, pf, pf_ref, a_ad, a_prize, a_value, a_msg, a_reply, a_group, q,
+                annoyance_on, ew):
+    """Price-weighted stimulus components of one consumer toward one seller, ``CHANNELS`` order.
+
+    Takes scalars: a kernel called with arrays pays their reference counting on every call.
+    """
+    return (pf * (a_ad * _worn(x_ad, mem, ew, annoyance_on)),
+            pf * (a_prize * _worn(x_prize, mem, ew, annoyance_on)),
+            pf * (a_value * x_value),
+            pf * (a_msg * msgs),
+            pf * (a_reply if replied else 0.0),
+            pf * (a_group * activity if member else 0.0),
+            pf * pull * (pf_ref / pf),
+            pf * (q * bought / max(degree, 1.0)),
+            pf * (a_ad * _worn(x_resold, mem, ew, annoyance_on)))
 
 
 @kernel

@@ -7,6 +7,7 @@ import numpy as np
 from viralsim._jit import kernel
 from viralsim.config.schema import TrustParams
 from viralsim.model.rules._util import lower_toward_zero, raise_toward_one
+from viralsim.model.rules.annoyance import int_powers, true_indices
 from viralsim.model.state import Day, State
 
 
@@ -26,20 +27,33 @@ def gain_from_content(state: State, day: Day, params: TrustParams) -> None:
                               params.gain_value, g_group)
 
 
-#: raise_toward_one compiled for the kernels (same code as the NumPy helper)
-_raise = kernel(raise_toward_one)
-
-
 @kernel
 def _gain_from_content_kernel(touched, seen_value, group_seen, trust, g_value, g_group):
-    """One pass over each seller's row: consumers who read her value or group posts today."""
+    """Per seller: a vectorised pass flags the consumers who read her value or group posts
+    today, a branch-free scan collects them, and only they are updated; the powers
+    (1 - g)^X are exact repeated products (:func:`~viralsim.model.rules.annoyance.int_powers`)."""
     n_s, n = touched.shape
+    flag = np.empty(n, dtype=np.bool_)
+    idx = np.empty(n, dtype=np.int32)
+    keep_value, keep_group = np.empty(n), np.empty(n)           # (1 - g)^X per reader
+    x_value, x_group = np.empty(n, np.int64), np.empty(n, np.int64)
     for s in range(n_s):
+        t, value, group, trust_s = touched[s], seen_value[s], group_seen[s], trust[s]
         for i in range(n):
-            if touched[s, i] and (seen_value[s, i] > 0 or group_seen[s, i] > 0):
-                # float exponents: the same pow() as NumPy's float ** int16 arrays
-                t = _raise(trust[s, i], g_value, float(seen_value[s, i]))
-                trust[s, i] = _raise(t, g_group, float(group_seen[s, i]))
+            flag[i] = t[i] & ((value[i] > 0) | (group[i] > 0))
+        m = true_indices(flag, idx)
+        if m == 0:
+            continue
+        for k in range(m):
+            i = idx[k]
+            keep_value[k], x_value[k] = 1.0 - g_value, value[i]
+            keep_group[k], x_group[k] = 1.0 - g_group, group[i]
+        int_powers(keep_value, x_value, m)
+        int_powers(keep_group, x_group, m)
+        for k in range(m):
+            i = idx[k]
+            x = 1.0 - (1.0 - trust_s[i]) * keep_value[k]
+            trust_s[i] = 1.0 - (1.0 - x) * keep_group[k]
 
 
 def purchase_outcome(trust: np.ndarray, satisfied: np.ndarray, params: TrustParams) -> np.ndarray:
