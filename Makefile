@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 FLAGSHIP_OUT ?= results/spam_vs_community/flagship
 SWEEP_FLAGS ?=
 
-## flagship: the spam vs community experiment, 3 scenarios x 30 replicates (90 runs, about 1 minute
+## flagship: the spam vs community experiment, 3 scenarios x 30 replicates (90 runs, about 25 s
 ##           on 2 cores), and its HTML report (results/spam_vs_community/flagship/report/index.html)
 flagship: $(STAMP)
 	$(VENV)/bin/viralsim sweep experiments/spam_vs_community.yaml --out $(FLAGSHIP_OUT) $(SWEEP_FLAGS)
