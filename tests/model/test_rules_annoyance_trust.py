@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from viralsim._jit import int_powers, true_indices
 from viralsim.model.rules import annoyance as ann
 from viralsim.model.rules import trust as tr
 from viralsim.model.state import NO_TIE, WEAK
-
 
 # ------------------------------------------------------------------------ effective_ads, tedium
 
@@ -353,9 +353,9 @@ def test_true_indices_matches_flatnonzero(n, density):
     """The branch-free scan (and its skip-empty-words variant) finds every True entry, in order."""
     row = np.random.default_rng(n).random(n) < density
     out = np.full(n + 1, -1, dtype=np.int32)
-    k = ann.true_indices(row, out)
+    k = true_indices(row, out)
     np.testing.assert_array_equal(out[:k], np.flatnonzero(row))
-    k8 = ann.true_indices(row.view(np.uint8), out)
+    k8 = true_indices(row.view(np.uint8), out)
     assert k8 == k
 
 
@@ -366,7 +366,7 @@ def test_int_powers_agree_with_pow():
     k = np.concatenate([rng.integers(0, 2000, 500), [0, 3, 77, 1, 1000]]).astype(np.int64)
     got = x.copy()
     m = len(x) - 1                                            # the last entry is left alone
-    ann.int_powers(got, k.copy(), m)
+    int_powers(got, k.copy(), m)
     np.testing.assert_allclose(got[:m], x[:m] ** k[:m], rtol=2000 * 2.3e-16, atol=1e-300)
     assert got[m] == x[m]
     assert np.all(got[:m][k[:m] == 0] == 1.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from viralsim._jit import kernel
 from viralsim.network import Topology
 
 
@@ -17,17 +18,32 @@ def add_to_neighbors(topo: Topology, counts: np.ndarray, nodes: np.ndarray) -> N
 
     Costs O(sum of the nodes' degrees) on a CSR graph, O(n) on an implicit complete graph.
     """
+    neighbor_counts(topo.indptr, topo.indices, topo.complete, counts,
+                    np.asarray(nodes, dtype=np.int64), None)
+
+
+@kernel
+def neighbor_counts(indptr, indices, complete, counts, nodes, engaged):
+    """:func:`add_to_neighbors` on the CSR arrays, for kernels; also marks every raised count in
+    ``engaged`` unless it is None."""
     if len(nodes) == 0:
         return
-    if topo.complete:
-        counts += len(nodes)
-        np.subtract.at(counts, nodes, 1)
+    if complete:
+        for v in range(len(counts)):
+            counts[v] += len(nodes)
+        for v in nodes:
+            counts[v] -= 1
+        if engaged is not None:
+            for v in range(len(counts)):
+                if counts[v] > 0:
+                    engaged[v] = True
         return
-    _, dst, _ = topo.gather(nodes)
-    if len(dst) > counts.shape[0] // 8:
-        counts += np.bincount(dst, minlength=counts.shape[0]).astype(counts.dtype)
-    else:
-        np.add.at(counts, dst, 1)
+    for u in nodes:
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            counts[v] += 1
+            if engaged is not None:
+                engaged[v] = True
 
 
 def sample_without_replacement(pool: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -45,3 +61,8 @@ def raise_toward_one(x: np.ndarray, gain: float | np.ndarray, times: np.ndarray 
 def lower_toward_zero(x: np.ndarray, loss: float | np.ndarray, times: np.ndarray | int = 1) -> np.ndarray:
     """x after ``times`` fractional losses: x (1 - loss)^times."""
     return x * (1.0 - loss) ** times
+
+
+#: the same two formulas compiled, for kernels (one value at a time)
+raise_one = kernel(raise_toward_one)
+lower_one = kernel(lower_toward_zero)

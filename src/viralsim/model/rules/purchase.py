@@ -10,7 +10,7 @@ import numpy as np
 from viralsim._jit import kernel, seeded, stream, uniform
 from viralsim.config.schema import AnnoyanceParams, PurchaseParams, TrustParams
 from viralsim.model.plan import DayPlan
-from viralsim.model.rules.annoyance import effective_ads
+from viralsim.model.rules.annoyance import effective_ads, wear_out
 from viralsim.model.state import CHANNELS, REFERRAL, RESELLER, Day, State
 
 #: stimulus rows (``CHANNELS`` order), compile-time constants of the kernel
@@ -212,15 +212,7 @@ def _make_purchases_kernel(sellers, pf, pf_ref, need, engaged, memory, degree, g
         if total_p <= 0.0 or not u < 1.0 - none:
             continue
         # Seller in proportion to p_s; the last positive one if rounding leaves u x total at the top.
-        u = uniform(rs) * total_p
-        pick = -1
-        cum = 0.0
-        for k in range(n_p):
-            if p[k] > 0.0:
-                pick = k
-                cum += p[k]
-                if u < cum:
-                    break
+        pick = _pick(p, n_p, uniform(rs) * total_p)
         s = sellers[pick]
         comp = _components(
             seen_ad[s, i], seen_prize[s, i], seen_value[s, i] + group_seen[s, i], messages[s, i],
@@ -232,14 +224,7 @@ def _make_purchases_kernel(sellers, pf, pf_ref, need, engaged, memory, degree, g
             stim += x
         chan = AD           # all-zero stimulus cannot buy, but keep the attribution defined
         if stim > 0.0:
-            u = uniform(rs) * stim
-            cum = 0.0
-            for ch in range(N_CHANNELS):
-                if comp[ch] > 0.0:
-                    chan = ch
-                    cum += comp[ch]
-                    if u < cum:
-                        break
+            chan = _pick(comp, N_CHANNELS, uniform(rs) * stim)
         jj = counts[pick]
         buyers[pick, jj] = i
         channels[pick, jj] = chan
@@ -268,8 +253,24 @@ def _components(x_ad, x_prize, x_value, msgs, replied, member, activity, pull, b
 
 
 @kernel
+def _pick(weights, n, u):
+    """Index k < n drawn in proportion to weights[k] >= 0, given u uniform in [0, sum of weights):
+    the first k whose cumulative weight exceeds u (the last positive one if rounding leaves u at
+    the top)."""
+    pick = -1
+    cum = 0.0
+    for k in range(n):
+        if weights[k] > 0.0:
+            pick = k
+            cum += weights[k]
+            if u < cum:
+                break
+    return pick
+
+
+@kernel
 def _worn(seen, memory, ew, on):
     """annoyance.effective_ads of one count: E_w ln(1 + X / (E_w + E)), X itself when off."""
     if seen == 0 or not on:
         return float(seen)
-    return ew * np.log1p(seen / (ew + memory))
+    return wear_out(seen, memory, ew)

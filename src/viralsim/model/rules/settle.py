@@ -9,6 +9,7 @@ import numpy as np
 from viralsim._jit import kernel, seeded, stream, uniform
 from viralsim.config.schema import PurchaseParams, TrustParams
 from viralsim.model.plan import DayPlan
+from viralsim.model.rules._util import lower_one, neighbor_counts, raise_one
 from viralsim.model.rules.purchase import Purchases
 from viralsim.model.state import REFERRAL, RESELLER, State
 
@@ -91,8 +92,9 @@ def _settle_kernel(s, buyers, channels, purchases, aware, trust, referrer, root,
         n_resold += channels[j] == RESELLER
         satisfied[j] = uniform(rs) < quality
         if trust_on:
+            # rules.trust.purchase_outcome, one buyer at a time
             t = trust[s, i]
-            trust[s, i] = 1.0 - (1.0 - t) * (1.0 - gain) if satisfied[j] else t * (1.0 - loss)
+            trust[s, i] = raise_one(t, gain) if satisfied[j] else lower_one(t, loss)
         if purchases[s, i] == 1:
             first[j] = True
             new[n_new] = i
@@ -113,30 +115,7 @@ def _settle_kernel(s, buyers, channels, purchases, aware, trust, referrer, root,
             n_recruits += 1
     for j in range(n_new):
         root[s, new[j]] = new_roots[j]
-    _add_to_neighbors(indptr, indices, complete, bought_friends[s], new[:n_new], engaged[s])
-    _add_to_neighbors(indptr, indices, complete, reseller_friends[s], recruits[:n_recruits], None)
+    neighbor_counts(indptr, indices, complete, bought_friends[s], new[:n_new], engaged[s])
+    neighbor_counts(indptr, indices, complete, reseller_friends[s], recruits[:n_recruits], None)
     cost = m * unit_cost + n_resold * price * commission
     return revenue, cost, n_links
-
-
-@kernel
-def _add_to_neighbors(indptr, indices, complete, counts, nodes, engaged):
-    """rules._util.add_to_neighbors, compiled; marks the raised counts in ``engaged`` unless None."""
-    if len(nodes) == 0:
-        return
-    if complete:
-        for v in range(len(counts)):
-            counts[v] += len(nodes)
-        for v in nodes:
-            counts[v] -= 1
-        if engaged is not None:
-            for v in range(len(counts)):
-                if counts[v] > 0:
-                    engaged[v] = True
-        return
-    for u in nodes:
-        for e in range(indptr[u], indptr[u + 1]):
-            v = indices[e]
-            counts[v] += 1
-            if engaged is not None:
-                engaged[v] = True

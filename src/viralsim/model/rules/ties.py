@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from viralsim._jit import kernel, seeded, stream, uniform
+from viralsim._jit import kernel, seeded, stream, true_indices, uniform
 from viralsim.config.schema import TieParams
-from viralsim.model.rules.annoyance import true_indices
 from viralsim.model.state import NO_TIE, STRONG, State
 
 

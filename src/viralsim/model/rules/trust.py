@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from viralsim._jit import kernel
+from viralsim._jit import int_powers, kernel, true_indices
 from viralsim.config.schema import TrustParams
 from viralsim.model.rules._util import lower_toward_zero, raise_toward_one
-from viralsim.model.rules.annoyance import int_powers, true_indices
 from viralsim.model.state import Day, State
 
 
@@ -31,7 +30,7 @@ def gain_from_content(state: State, day: Day, params: TrustParams) -> None:
 def _gain_from_content_kernel(touched, seen_value, group_seen, trust, g_value, g_group):
     """Per seller: a vectorised pass flags the consumers who read her value or group posts
     today, a branch-free scan collects them, and only they are updated; the powers
-    (1 - g)^X are exact repeated products (:func:`~viralsim.model.rules.annoyance.int_powers`)."""
+    (1 - g)^X are exact repeated products (:func:`~viralsim._jit.int_powers`)."""
     n_s, n = touched.shape
     flag = np.empty(n, dtype=np.bool_)
     idx = np.empty(n, dtype=np.int32)
