@@ -290,6 +290,27 @@ def _append_true(row, out, k, start, stop):
     return k
 
 
+@kernel
+def csr_from_sorted_edges(a, b, weak, indptr, lower, indices, strong):
+    """Fill a symmetric CSR (``indices``, ``strong``) from unique edges (a, b), a < b, listed in
+    ascending (a, b) order; ``indptr`` is given and ``lower[v]`` counts v's neighbours below v.
+
+    Row v lists its neighbours in ascending order: first the u < v (edges (u, v), met in
+    ascending u), then the w > v (edges (v, w), ascending w). One pass writes each edge at both
+    ends, so the cost is linear in the number of edges, with no sort."""
+    n = lower.shape[0]
+    low_at = indptr[:n].copy()                  # next slot for a neighbour below v
+    high_at = indptr[:n] + lower                # next slot for a neighbour above v
+    for e in range(a.shape[0]):
+        u, v, is_strong = a[e], b[e], not weak[e]
+        indices[high_at[u]] = v
+        strong[high_at[u]] = is_strong
+        high_at[u] += 1
+        indices[low_at[v]] = u
+        strong[low_at[v]] = is_strong
+        low_at[v] += 1
+
+
 def warm_up() -> None:
     """Compile (or load from the on-disk cache) every kernel by running a tiny market for 3 days.
 

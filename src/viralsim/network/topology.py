@@ -21,6 +21,8 @@ from typing import Literal
 import networkx as nx
 import numpy as np
 
+from viralsim._jit import csr_from_sorted_edges
+
 __all__ = ["Topology", "assign_strength"]
 
 #: Share of contacts that are strong ties (family and friends). Seed 000 L209:
@@ -528,26 +530,12 @@ class Topology:
         a = pair // max(n, 1)
         b = pair - a * n
         del pair
+        lower = np.bincount(b, minlength=n)
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(a, minlength=n) + np.bincount(b, minlength=n), out=indptr[1:])
-        # Store every edge from both ends and sort once: row-major order of the keys
-        # is exactly CSR order (rows ascending, neighbours ascending within a row).
-        both = np.empty(2 * key.size, dtype=np.int64)
-        both[: key.size] = key
-        rev = both[key.size :]
-        np.multiply(b, n, out=rev)
-        rev += a
-        rev <<= 1
-        rev |= key & 1
-        del a, b, rev
-        both.sort()
-        strong = (both & 1) == 0
-        both >>= 1
-        rows = both // max(n, 1)
-        rows *= n
-        both -= rows
-        del rows
-        indices = both.astype(np.int32)
+        np.cumsum(np.bincount(a, minlength=n) + lower, out=indptr[1:])
+        indices = np.empty(2 * key.size, dtype=np.int32)
+        strong = np.empty(2 * key.size, dtype=bool)
+        csr_from_sorted_edges(a, b, (key & 1).astype(bool), indptr, lower, indices, strong)
         return cls(n=n, indptr=indptr, indices=indices, strong=strong, labels=labels)
 
     @classmethod
