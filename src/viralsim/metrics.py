@@ -80,32 +80,53 @@ class RunResult:
     cascade_sizes: pd.DataFrame
 
 
-def seller_stocks(state, s: int, interest_threshold: float) -> dict:
-    """End-of-day stocks of seller ``s`` read off the state (see DAILY_COLUMNS).
+#: the DAILY_COLUMNS read off the state at the end of a day (the others are the day's flows)
+STOCK_COLUMNS = ("aware", "interested", "customers", "repeat_customers", "mean_trust", "mean_annoyance",
+                 "followers", "contacts", "muted", "blocked", "group_members", "resellers")
+#: daily columns holding counts of consumers (integers; every other column is a float)
+COUNT_COLUMNS = tuple(c for c in STOCK_COLUMNS if not c.startswith("mean_"))
+
+
+def stock_table(state, interest_threshold: float) -> np.ndarray:
+    """End-of-day stocks of every seller: an (S, len(STOCK_COLUMNS)) float array.
 
     Contacts are the consumers tied to the seller (blocked ones included); followers are the
-    contacts who have not blocked her; mean trust and annoyance are over contacts; interested
-    consumers are aware, not blocking, with trust at least ``interest_threshold``. One compiled
-    pass over the row computes every count, so recording costs little next to the day itself.
+    contacts who have not blocked her; mean trust and annoyance are over contacts (NaN without
+    contacts); interested consumers are aware, not blocking, with trust at least
+    ``interest_threshold``. One compiled pass over each seller's row computes every count, so
+    recording costs little next to the day itself.
     """
-    c = _stock_counts(state.tie[s], state.blocked[s], state.muted[s], state.aware[s], state.trust[s],
-                      state.annoyance[s], state.purchases[s], state.in_group[s], state.reseller[s],
-                      float(interest_threshold))
-    tied, blocked, muted, aware, interested, customers, repeat, members, resellers = (int(x) for x in c[:9])
-    return {
-        "aware": aware,
-        "interested": interested,
-        "customers": customers,
-        "repeat_customers": repeat,
-        "mean_trust": float(c[9] / tied) if tied else float("nan"),
-        "mean_annoyance": float(c[10] / tied) if tied else float("nan"),
-        "followers": tied - blocked,
-        "contacts": tied,
-        "muted": muted,
-        "blocked": blocked,
-        "group_members": members,
-        "resellers": resellers,
-    }
+    out = np.empty((state.tie.shape[0], len(STOCK_COLUMNS)))
+    _stock_table(state.tie, state.blocked, state.muted, state.aware, state.trust, state.annoyance,
+                 state.purchases, state.in_group, state.reseller, float(interest_threshold), out)
+    return out
+
+
+def seller_stocks(state, s: int, interest_threshold: float) -> dict:
+    """The stocks of seller ``s`` (see :func:`stock_table`) as a dict, counts as ints."""
+    row = stock_table(state, interest_threshold)[s]
+    return {k: int(v) if k in COUNT_COLUMNS else float(v) for k, v in zip(STOCK_COLUMNS, row)}
+
+
+@kernel
+def _stock_table(tie, blocked, muted, aware, trust, annoyance, purchases, in_group, reseller, threshold, out):
+    """Fill ``out[s]`` with the STOCK_COLUMNS of seller s."""
+    for s in range(tie.shape[0]):
+        c = _stock_counts(tie[s], blocked[s], muted[s], aware[s], trust[s], annoyance[s], purchases[s],
+                          in_group[s], reseller[s], threshold)
+        tied = c[0]
+        out[s, 0] = c[3]                                       # aware
+        out[s, 1] = c[4]                                       # interested
+        out[s, 2] = c[5]                                       # customers
+        out[s, 3] = c[6]                                       # repeat customers
+        out[s, 4] = c[9] / tied if tied > 0 else np.nan        # mean trust
+        out[s, 5] = c[10] / tied if tied > 0 else np.nan       # mean annoyance
+        out[s, 6] = tied - c[1]                                # followers
+        out[s, 7] = tied                                       # contacts
+        out[s, 8] = c[2]                                       # muted
+        out[s, 9] = c[1]                                       # blocked
+        out[s, 10] = c[7]                                      # group members
+        out[s, 11] = c[8]                                      # resellers
 
 
 @kernel
@@ -161,27 +182,38 @@ def summarize(daily: pd.DataFrame, sizes: pd.DataFrame, totals: dict, strategies
     conversions by tie, WOM messages by tie, purchases by channel).
     """
     rows = []
-    for name, g in daily.groupby("seller", sort=False):
-        g = g.sort_values("day")
-        sales = g["purchases"].to_numpy(float)
+    sellers = daily["seller"].to_numpy()
+    days = daily["day"].to_numpy()
+    needed = ("purchases", "revenue", "cost", "customers", "repeat_customers", "followers", "contacts",
+              "muted", "blocked", "mean_trust", "mean_annoyance", "purchases_wom", "wom_positive", "wom_negative")
+    # Plain arrays per seller (sorted by day): pandas per-column calls would cost more than the sums.
+    columns = {c: daily[c].to_numpy() for c in needed}
+    size_sellers, size_values = sizes["seller"].to_numpy(), sizes["size"].to_numpy()
+    for name in pd.unique(sellers):
+        mine = np.flatnonzero(sellers == name)
+        mine = mine[np.argsort(days[mine], kind="stable")]
+        g = {c: v[mine] for c, v in columns.items()}
+        g_day = days[mine]
+        sales = g["purchases"].astype(float)
         cum = np.cumsum(sales)
         total = cum[-1] if len(cum) else 0.0
         smooth = pd.Series(sales).rolling(7, min_periods=1).mean().to_numpy()
         peak_i = int(np.argmax(smooth)) if len(smooth) else 0
         late = sales[-late_window:].mean() if len(sales) else 0.0
-        last = g.iloc[-1]
+        last = {c: v[-1] for c, v in g.items()}
         t = totals[name]
         exp_tie, conv_tie = t["exposures_by_tie"], t["seller_conversions_by_tie"]
         wom_sent, wom_conv = t["wom_sent_by_tie"], t["wom_conversions_by_tie"]
         ratio = lambda a, b: float(a / b) if b > 0 else float("nan")
-        sz = sizes.loc[sizes["seller"] == name, "size"].to_numpy()
+        sz = size_values[size_sellers == name]
+        revenue, cost = g["revenue"].sum(), g["cost"].sum()
         rows.append({
             "seller": name,
             "strategy": strategies[name],
             "purchases": int(total),
-            "revenue": float(g["revenue"].sum()),
-            "cost": float(g["cost"].sum()),
-            "profit": float(g["revenue"].sum() - g["cost"].sum()),
+            "revenue": float(revenue),
+            "cost": float(cost),
+            "profit": float(revenue - cost),
             "customers": int(last["customers"]),
             "repeat_customers": int(last["repeat_customers"]),
             "followers_end": int(last["followers"]),
@@ -194,7 +226,7 @@ def summarize(daily: pd.DataFrame, sizes: pd.DataFrame, totals: dict, strategies
             "mean_trust_end": float(last["mean_trust"]),
             "mean_annoyance_end": float(last["mean_annoyance"]),
             "time_to_half_sales": _first_day_reaching(cum, total / 2.0),
-            "peak_day": int(g["day"].iloc[peak_i]) if len(g) else 0,
+            "peak_day": int(g_day[peak_i]) if len(g_day) else 0,
             "peak_sales": float(smooth[peak_i]) if len(smooth) else 0.0,
             "late_vs_peak": ratio(late, smooth[peak_i]) if len(smooth) else float("nan"),
             "purchases_wom": int(g["purchases_wom"].sum()),

@@ -59,7 +59,7 @@ def fast_aggregates(model: ViralModel) -> dict[str, float]:
         out[f"{seller.name}.rooted"] = float(np.count_nonzero(st.root[s, consumer] >= 0))
         out[f"{seller.name}.contacts"] = float(np.count_nonzero(st.tie[s, consumer] > 0))
         out[f"{seller.name}.group_activity"] = float(st.group_activity[s])
-        row = model._rows[-len(model.sellers) + s]
+        row = seller.today
         for k in FLOW_COLUMNS:
             out[f"{seller.name}.day.{k}"] = float(row[k])
     out["need"] = float(np.count_nonzero(st.need))

@@ -220,3 +220,61 @@ def test_check_invariants_catches_corrupted_states(kit, corrupt, message):
     corrupt(st)
     with pytest.raises(AssertionError, match=message):
         st.check_invariants()
+
+
+def test_day_counters_share_one_buffer_through_copies_and_pickles():
+    """reset() is one memset of the buffer: a copy whose counters were separate arrays would keep
+    yesterday's counts (the bug this guards against)."""
+    import copy
+    import pickle
+
+    from viralsim.model.state import Day
+
+    day = Day.empty(2, 50)
+    day.seen_ad[1, 3], day.touched[0, 7], day.commercial_load[5] = 4, True, 2.5
+    for twin in (copy.deepcopy(day), pickle.loads(pickle.dumps(day))):
+        assert twin.seen_ad[1, 3] == 4 and twin.touched[0, 7] and twin.commercial_load[5] == 2.5
+        assert not np.shares_memory(twin._buffer, day._buffer)
+        twin.reset()
+        assert all(not getattr(twin, name).any() for name in ("seen_ad", "touched", "commercial_load", "seen_reseller"))
+        assert day.seen_ad[1, 3] == 4       # the original is untouched
+    day.reset()
+    assert not day._buffer.any()
+
+
+def test_recorded_rows_hold_the_days_flows_and_stocks():
+    """The daily table is the engine's flows plus the stocks read off the state, day by day, and a
+    Seller's ``today`` is its last row; switching the DataCollector off changes nothing else."""
+    from viralsim.metrics import COUNT_COLUMNS, seller_stocks
+
+    cfg = _market("spam", seed=3)
+    with_dc, without = ViralModel(cfg), ViralModel(cfg, collect=False)
+    flows_seen = []
+    original = engine.step
+
+    def spy(*args, **kwargs):
+        flows = original(*args, **kwargs)
+        flows_seen.append(flows)
+        return flows
+
+    engine.step = spy
+    try:
+        for _ in range(5):
+            with_dc.step()
+    finally:
+        engine.step = original
+    without.run(5)
+    a, b = with_dc.result(), without.result()
+    assert a.daily.equals(b.daily) and a.market.equals(b.market) and a.summary.equals(b.summary)
+    assert len(with_dc.datacollector.get_model_vars_dataframe()) == 5
+    assert without.datacollector.get_model_vars_dataframe().empty
+    last = a.daily[a.daily["day"] == 5].iloc[0]
+    for k in ("purchases", "posts", "revenue", "exposures_ad", "reach"):
+        assert last[k] == flows_seen[-1][k][0]
+    stocks = seller_stocks(with_dc.state, 0, cfg.purchase.interest_threshold)
+    today = with_dc.sellers[0].today
+    assert today["day"] == 5 and today["seller"] == with_dc.sellers[0].name
+    for k, v in stocks.items():
+        assert (today[k] == v) or (np.isnan(v) and np.isnan(today[k]))
+        assert last[k] == v or np.isnan(v)
+    assert all(a.daily[c].dtype == np.int64 for c in COUNT_COLUMNS)

@@ -179,7 +179,7 @@ def _simulate(config: RunConfig, stop: dict | None) -> tuple[RunResult, int, boo
         return simulate(config), config.days, False
     from viralsim.model import ViralModel
 
-    model = ViralModel(config)
+    model = ViralModel(config, collect=False)
     test = _OPS[stop["op"]]
     metric, value, who, after = stop["metric"], stop["value"], stop.get("seller", "any"), stop.get("after_day", 0)
     for _ in range(config.days):

@@ -14,7 +14,7 @@ from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec, Strategy
 from viralsim.model.plan import DayPlan
 from viralsim.model.rules import annoyance, contacts, feed, groups, needs, purchase, relax, settle, ties, trust, wom
-from viralsim.model.state import CHANNELS, NO_TIE, STRONG, WEAK, Day, State
+from viralsim.model.state import CHANNELS, NO_TIE, REFERRAL, STRONG, WEAK, Day, State
 from viralsim.network import Topology
 
 #: per-seller flows counted by :func:`step` (stocks are read off the state by metrics)
@@ -23,10 +23,6 @@ FLOW_KEYS = (
     "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
     "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added",
 )
-
-
-#: channels through which the seller herself made the sale (not a friend, not the crowd, not a reseller)
-_SELLER_MADE = np.array([k not in ("referral", "conformity", "reseller") for k in CHANNELS])
 
 
 def place_sellers(topo: Topology, specs: Sequence[SellerSpec], *, rng: np.random.Generator) -> np.ndarray:
@@ -165,14 +161,10 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
         flows["purchases"][s] = len(done.buyers)
         flows["revenue"][s] = done.revenue
         flows["cost"][s] = done.cost
-        flows["channels"][s] = np.bincount(done.channels, minlength=len(CHANNELS))
-        referral = done.channels == CHANNELS.index("referral")
-        flows["purchases_wom"][s] = referral.sum()
-        by_ref_tie = state.referrer_strong[s, done.buyers[referral]].view(np.int8)
-        flows["wom_conversions_by_tie"][s] += np.bincount(by_ref_tie, minlength=2)
-        seller_made = _SELLER_MADE[done.channels]
-        flows["seller_conversions_by_tie"][s] += np.bincount(
-            state.tie[s, done.buyers[seller_made]], minlength=4)
+        flows["channels"][s] = done.by_channel
+        flows["purchases_wom"][s] = done.by_channel[REFERRAL]
+        flows["wom_conversions_by_tie"][s] += done.wom_by_tie
+        flows["seller_conversions_by_tie"][s] += done.seller_made_by_tie
         p_rec = wom.recommendation_prob(c.wom, plan.strategy.referral_reward)
         happy = done.buyers[done.satisfied]
         fans = state.in_group[s, happy]
@@ -206,7 +198,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
         flows["exposures_life"][s] = seen[s, 2]
         flows["exposures_prize"][s] = seen[s, 3]
         flows["exposures_reseller"][s] = seen[s, 4]
-        flows["reach"][s] = len(day.touched_idx(s))
+        flows["reach"][s] = day.reach(s)
         flows["cost"][s] += action_cost(plan, flows, s, int(np.count_nonzero(state.in_group[s])))
     flows["commercial_load"] = day.commercial_load.copy()   # the buffer is reused tomorrow
     state.day += 1

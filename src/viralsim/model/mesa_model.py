@@ -15,7 +15,8 @@ import pandas as pd
 from viralsim._rng import streams
 from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec
-from viralsim.metrics import DAILY_COLUMNS, MARKET_COLUMNS, RunResult, cascade_sizes, seller_stocks, summarize
+from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, cascade_sizes,
+                              stock_table, summarize)
 from viralsim.model import engine
 from viralsim.model.plan import DayPlan, plan_day
 from viralsim.model.state import TIE_NAMES
@@ -24,6 +25,12 @@ from viralsim.network.build import build_network
 
 _BREAKDOWNS = ("channels", "exposures_by_tie", "seller_conversions_by_tie", "wom_sent_by_tie",
                "wom_conversions_by_tie")
+#: where each recorded value goes in a day's (S, len(DAILY_COLUMNS)) block
+_STOCK_AT = np.array([DAILY_COLUMNS.index(c) for c in STOCK_COLUMNS])
+_DAILY_FLOWS = [k for k in engine.FLOW_KEYS if k in DAILY_COLUMNS]
+_FLOW_AT = [DAILY_COLUMNS.index(k) for k in _DAILY_FLOWS]
+#: Mesa DataCollector's per-seller values (docs/model.md §4)
+_AGENT_REPORTS = ("purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers", "revenue")
 
 
 def run_days(model, days: int | None, *, progress: bool = False):
@@ -36,6 +43,16 @@ def run_days(model, days: int | None, *, progress: bool = False):
     for _ in it:
         model.step()
     return model
+
+
+def _reporter(column: str):
+    """DataCollector reporter of one daily column for a Seller (NaN before the first day)."""
+    j, cast = DAILY_COLUMNS.index(column), int if column in COUNT_COLUMNS else float
+
+    def report(seller: "Seller"):
+        days = seller.model._daily
+        return cast(days[-1][seller.index, j]) if days else np.nan
+    return report
 
 
 class Seller(mesa.Agent):
@@ -54,7 +71,11 @@ class Seller(mesa.Agent):
         self.index = index
         self.node = node
         self.plan: DayPlan | None = None
-        self.today: dict = {}
+
+    @property
+    def today(self) -> dict:
+        """The seller's row of the last recorded day (``day``, ``seller`` and DAILY_COLUMNS); {} before day 1."""
+        return self.model.daily_row(self.index)
 
     def step(self) -> None:
         """Decide today's actions from the strategy (integer counts drawn from the model's rng)."""
@@ -72,9 +93,12 @@ class ViralModel(mesa.Model):
     topology : Topology, optional
         Use this graph instead of building ``config.network`` (e.g. to share one graph between
         scenarios); the network stream is then unused.
+    collect : bool, default True
+        Fill Mesa's ``datacollector`` every day. Batch runs (:func:`simulate`, sweeps) switch it
+        off: everything it holds is also in :meth:`result`, which costs nothing extra per day.
     """
 
-    def __init__(self, config: RunConfig, *, topology: Topology | None = None):
+    def __init__(self, config: RunConfig, *, topology: Topology | None = None, collect: bool = True):
         st = streams(config.seed)
         super().__init__(rng=st.dynamics)
         self.config = config
@@ -84,14 +108,16 @@ class ViralModel(mesa.Model):
         self.state = engine.init_state(config, self.topology, nodes, rng=st.placement)
         self.sellers = [Seller(self, name, spec, i, int(node))
                         for i, ((name, spec), node) in enumerate(zip(config.sellers.items(), nodes))]
-        self._rows: list[dict] = []
-        self._market: list[dict] = []
-        self._totals = {s.name: {k: 0.0 for k in _BREAKDOWNS} for s in self.sellers}
+        # Recorded days live in arrays (a (S, len(DAILY_COLUMNS)) block per day); result() builds frames.
+        self._days: list[int] = []
+        self._daily: list[np.ndarray] = []
+        self._market: list[tuple] = []
+        self._totals: dict[str, np.ndarray] = {}
+        self.collect = collect
         self.datacollector = mesa.DataCollector(
-            model_reporters={k: (lambda m, k=k: m._market[-1][k] if m._market else np.nan) for k in MARKET_COLUMNS},
-            agent_reporters={k: (lambda a, k=k: a.today.get(k, np.nan))
-                             for k in ("purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked",
-                                       "followers", "revenue")},
+            model_reporters={k: (lambda m, j=j: m._market[-1][j] if m._market else np.nan)
+                             for j, k in enumerate(MARKET_COLUMNS, start=1)},
+            agent_reporters={k: _reporter(k) for k in _AGENT_REPORTS},
         )
 
     @property
@@ -105,29 +131,33 @@ class ViralModel(mesa.Model):
             seller.step()
         flows = engine.step(self.state, [s.plan for s in self.sellers], self.config, rng=self.rng)
         self._record(flows)
-        self.datacollector.collect(self)
+        if self.collect:
+            self.datacollector.collect(self)
 
     def _record(self, flows: dict) -> None:
         st = self.state
-        for s in self.sellers:
-            row = {"day": st.day, "seller": s.name}
-            row.update(seller_stocks(st, s.index, self.config.purchase.interest_threshold))
-            for k in engine.FLOW_KEYS:
-                if k in DAILY_COLUMNS:
-                    row[k] = float(flows[k][s.index])
-            self._rows.append(row)
-            s.today = row
-            for k in _BREAKDOWNS:
-                self._totals[s.name][k] = self._totals[s.name][k] + flows[k][s.index]
+        block = np.empty((st.n_sellers, len(DAILY_COLUMNS)))
+        block[:, _STOCK_AT] = stock_table(st, self.config.purchase.interest_threshold)
+        for k, j in zip(_DAILY_FLOWS, _FLOW_AT):
+            block[:, j] = flows[k]
+        self._days.append(st.day)
+        self._daily.append(block)
+        for k in _BREAKDOWNS:
+            self._totals[k] = self._totals[k] + flows[k] if k in self._totals else 0.0 + flows[k]
         # Seller nodes hold activity 0 and never receive commercial posts, so plain sums suffice.
         n_consumers = st.n - st.n_sellers
-        self._market.append({
-            "day": st.day,
-            "platform_activity": float(st.activity.sum() / n_consumers),
-            "commercial_share": float(st.commercial_share.sum() / n_consumers),
-            "with_need": int(np.count_nonzero(st.need)),
-            "purchases": float(flows["purchases"].sum()),
-        })
+        self._market.append((st.day, float(st.activity.sum() / n_consumers),
+                             float(st.commercial_share.sum() / n_consumers), int(np.count_nonzero(st.need)),
+                             float(flows["purchases"].sum())))
+
+    def daily_row(self, s: int) -> dict:
+        """Seller ``s``'s row of the last recorded day as a dict ({} before the first day)."""
+        if not self._daily:
+            return {}
+        row = {"day": self._days[-1], "seller": self.sellers[s].name}
+        for c, v in zip(DAILY_COLUMNS, self._daily[-1][s]):
+            row[c] = int(v) if c in COUNT_COLUMNS else float(v)
+        return row
 
     def run(self, days: int | None = None, *, progress: bool = False) -> "ViralModel":
         """Step ``days`` days (default: the config's horizon minus days already run)."""
@@ -135,12 +165,13 @@ class ViralModel(mesa.Model):
 
     def result(self) -> RunResult:
         """Time series, summary and cascades of the days run so far."""
-        daily = pd.DataFrame(self._rows, columns=["day", "seller", *DAILY_COLUMNS])
-        market = pd.DataFrame(self._market, columns=["day", *MARKET_COLUMNS])
+        names = np.array([s.name for s in self.sellers], dtype=object)
+        daily, market = self._frames(names)
         sizes = cascade_sizes(self.state, [s.name for s in self.sellers])
         strategies = {s.name: s.spec.strategy for s in self.sellers}
-        summary = summarize(daily, sizes, self._totals, strategies)
-        names = np.array([s.name for s in self.sellers], dtype=object)
+        totals = {name: {k: (self._totals[k][s] if k in self._totals else 0.0) for k in _BREAKDOWNS}
+                  for s, name in enumerate(names)}
+        summary = summarize(daily, sizes, totals, strategies)
         if self.state.cascade_log:
             log = np.concatenate(self.state.cascade_log, axis=1)
             cascades = pd.DataFrame({"seller": names[log[0]], "parent": log[1], "child": log[2], "day": log[3]})
@@ -148,6 +179,19 @@ class ViralModel(mesa.Model):
             cascades = pd.DataFrame({"seller": pd.Series(dtype=object), "parent": pd.Series(dtype=np.int64),
                                      "child": pd.Series(dtype=np.int64), "day": pd.Series(dtype=np.int64)})
         return RunResult(self.config, daily, market, summary, cascades, sizes)
+
+    def _frames(self, names: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The recorded days as the ``daily`` and ``market`` frames of a RunResult."""
+        if not self._daily:
+            return (pd.DataFrame([], columns=["day", "seller", *DAILY_COLUMNS]),
+                    pd.DataFrame([], columns=["day", *MARKET_COLUMNS]))
+        block = np.stack(self._daily)                     # (days, S, columns)
+        n_days, n_s = block.shape[:2]
+        data = {"day": np.repeat(np.array(self._days, dtype=np.int64), n_s), "seller": np.tile(names, n_days)}
+        for j, c in enumerate(DAILY_COLUMNS):
+            data[c] = block[:, :, j].ravel().astype(np.int64 if c in COUNT_COLUMNS else np.float64)
+        market = pd.DataFrame(self._market, columns=["day", *MARKET_COLUMNS])
+        return pd.DataFrame(data), market
 
     def consumers(self, seller: int | str = 0) -> pd.DataFrame:
         """Per-consumer view toward one seller (a copy): tie, trust, annoyance, muted, ... ."""
@@ -170,4 +214,4 @@ def simulate(config: RunConfig, *, progress: bool = False, topology: Topology | 
         from viralsim.model.reference import ReferenceModel
 
         return ReferenceModel(config, topology=topology).run(progress=progress).result()
-    return ViralModel(config, topology=topology).run(progress=progress).result()
+    return ViralModel(config, topology=topology, collect=False).run(progress=progress).result()

@@ -7,7 +7,7 @@ friends, seed 001 L82) but never act as consumers: ``is_consumer`` is False ther
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,7 @@ TIE_NAMES = {NO_TIE: "none", STRANGER: "stranger", WEAK: "weak", STRONG: "strong
 #: purchase channels, the order of the stimulus components (see rules.purchase)
 CHANNELS = ("ad", "prize", "value", "message", "reply", "group", "referral", "conformity", "reseller")
 REFERRAL = CHANNELS.index("referral")
+CONFORMITY = CHANNELS.index("conformity")
 RESELLER = CHANNELS.index("reseller")
 
 
@@ -91,40 +92,48 @@ class State:
         assert not np.any(self.in_group & ~self.engaged), "a group member not marked engaged"
 
 
+#: the Day counters in buffer order: name and dtype (int16 suffices for one day's counts, posts
+#: per day being capped at 1000, and halves memory traffic; reseller ads can exceed it)
+_DAY_FIELDS = (
+    ("seen_ad", np.int16), ("seen_prize", np.int16), ("seen_value", np.int16), ("seen_life", np.int16),
+    ("seen_ad_idle", np.int16), ("seen_prize_idle", np.int16), ("messages", np.int16),
+    ("group_seen", np.int16), ("seen_reseller", np.int32), ("solicited", np.bool_),
+    ("replied", np.bool_), ("touched", np.bool_), ("saw_posts", np.bool_), ("impulse", np.bool_),
+)
+
+
 @dataclass(eq=False)
 class Day:
-    """Scratch counters of one day, all (S, n) unless noted; rebuilt every day."""
+    """Scratch counters of one day, all (S, n) unless noted; zeroed every day.
+
+    Every counter is a view into one byte buffer (``_buffer``), so the daily reset is a single
+    memset instead of one per counter.
+    """
 
     seen_ad: np.ndarray
     seen_prize: np.ndarray
     seen_value: np.ndarray
     seen_life: np.ndarray
-    seen_reseller: np.ndarray
     seen_ad_idle: np.ndarray          # ads seen in the idle slot
     seen_prize_idle: np.ndarray       # prize posts seen in the idle slot
     messages: np.ndarray              # direct messages received
+    group_seen: np.ndarray            # group value posts read today
+    seen_reseller: np.ndarray
     solicited: np.ndarray             # bool, message answered a need
     replied: np.ndarray               # bool, enquiry answered today
-    group_seen: np.ndarray            # group value posts read today
     touched: np.ndarray               # bool, any contact with the seller today
     saw_posts: np.ndarray             # bool, read a post about the seller's product today
     impulse: np.ndarray               # bool, an ad created a want for the seller's product today
     commercial_load: np.ndarray       # (n,) commercial posts in the feed today
-    _touched_idx: dict = field(default_factory=dict)
+    _buffer: np.ndarray = field(repr=False)
 
-    def touched_idx(self, s: int) -> np.ndarray:
-        """Indices of consumers touched by seller ``s`` today (cached: call after all contact rules)."""
-        if s not in self._touched_idx:
-            self._touched_idx[s] = np.flatnonzero(self.touched[s])
-        return self._touched_idx[s]
+    def reach(self, s: int) -> int:
+        """Consumers touched by seller ``s`` today (call after all contact rules)."""
+        return int(np.count_nonzero(self.touched[s]))
 
     def reset(self) -> "Day":
-        """Zero every counter in place (reusing the buffers saves allocation and page faults)."""
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                value.fill(0)
-        self._touched_idx.clear()
+        """Zero every counter in place (reusing the buffer saves allocation and page faults)."""
+        self._buffer.fill(0)
         return self
 
     @classmethod
@@ -136,14 +145,27 @@ class Day:
             return day
         return day.reset()
 
+    def __reduce__(self):
+        # Copies and pickles must keep the counters views of one buffer, or reset() would miss them.
+        return (Day.from_buffer, (self._buffer, *self.touched.shape))
+
     @classmethod
     def empty(cls, n_sellers: int, n: int) -> "Day":
-        # int16 suffices for one day's counts (posts per day are capped at 1000) and halves memory traffic.
-        z = lambda dt: np.zeros((n_sellers, n), dtype=dt)  # noqa: E731
-        return cls(
-            seen_ad=z(np.int16), seen_prize=z(np.int16), seen_value=z(np.int16),
-            seen_life=z(np.int16), seen_reseller=z(np.int32), seen_ad_idle=z(np.int16),
-            seen_prize_idle=z(np.int16),
-            messages=z(np.int16), solicited=z(bool), replied=z(bool), group_seen=z(np.int16),
-            touched=z(bool), saw_posts=z(bool), impulse=z(bool), commercial_load=np.zeros(n),
-        )
+        """A zeroed Day for ``n_sellers`` sellers and ``n`` nodes."""
+        return cls.from_buffer(np.zeros(cls._buffer_size(n_sellers, n), dtype=np.uint8), n_sellers, n)
+
+    @staticmethod
+    def _buffer_size(n_sellers: int, n: int) -> int:
+        return n * 8 + sum(n_sellers * n * np.dtype(dt).itemsize for _, dt in _DAY_FIELDS)
+
+    @classmethod
+    def from_buffer(cls, buffer: np.ndarray, n_sellers: int, n: int) -> "Day":
+        """A Day whose counters are views into ``buffer`` (uint8, ``_buffer_size`` bytes)."""
+        # commercial_load (float64) goes first so that every view is aligned to its item size
+        views = {"commercial_load": buffer[:n * 8].view(np.float64)}
+        at = n * 8
+        for name, dt in _DAY_FIELDS:
+            size = n_sellers * n * np.dtype(dt).itemsize
+            views[name] = buffer[at:at + size].view(dt).reshape(n_sellers, n)
+            at += size
+        return cls(**views, _buffer=buffer)

@@ -11,7 +11,9 @@ from viralsim.config.schema import PurchaseParams, TrustParams
 from viralsim.model.plan import DayPlan
 from viralsim.model.rules._util import lower_one, neighbor_counts, raise_one
 from viralsim.model.rules.purchase import Purchases
-from viralsim.model.state import REFERRAL, RESELLER, State
+from viralsim.model.state import CHANNELS, CONFORMITY, REFERRAL, RESELLER, State
+
+N_CHANNELS = len(CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,23 @@ class Settlement:
     first: np.ndarray          # bool: the buyer's first purchase from this seller
     revenue: float
     cost: float
+    counts: np.ndarray         # purchases by channel (CHANNELS order), by referrer tie (weak,
+                               #   strong) and by the buyer's tie for sales the seller made herself
+                               #   (NO_TIE..STRONG): see ``by_channel`` and the two properties below
+
+    @property
+    def by_channel(self) -> np.ndarray:
+        return self.counts[:N_CHANNELS]
+
+    @property
+    def wom_by_tie(self) -> np.ndarray:
+        """Referral purchases by the recommender's tie to the buyer: (weak, strong)."""
+        return self.counts[N_CHANNELS:N_CHANNELS + 2]
+
+    @property
+    def seller_made_by_tie(self) -> np.ndarray:
+        """Purchases the seller made herself (not a friend, the crowd or a reseller) by buyer tie."""
+        return self.counts[N_CHANNELS + 2:]
 
 
 def settle_purchases(state: State, plan: DayPlan, bought: Purchases, purchase: PurchaseParams,
@@ -52,8 +71,9 @@ def settle_purchases(state: State, plan: DayPlan, bought: Purchases, purchase: P
     m = len(b)
     satisfied = np.zeros(m, dtype=bool)
     first = np.zeros(m, dtype=bool)
+    counts = np.zeros(N_CHANNELS + 2 + 4)
     if m == 0:
-        return Settlement(b, satisfied, ch, first, 0.0, 0.0)
+        return Settlement(b, satisfied, ch, first, 0.0, 0.0, counts)
     links = np.empty((4, m), dtype=np.int64)     # (seller, parent, child, day) of new cascade links
     topo = state.topo
     revenue, cost, n_links = _settle_kernel(
@@ -62,19 +82,20 @@ def settle_purchases(state: State, plan: DayPlan, bought: Purchases, purchase: P
         topo.indptr, topo.indices, topo.complete, float(product.price),
         float(strategy.referral_reward), float(product.unit_cost), float(strategy.reseller_commission),
         float(product.quality), bool(trust.enabled), float(trust.gain_good_purchase),
-        float(trust.loss_bad_purchase), float(strategy.reseller_prob), state.day, satisfied, first,
-        links, stream(rng))
+        float(trust.loss_bad_purchase), float(strategy.reseller_prob), state.day, state.tie,
+        state.referrer_strong, satisfied, first, links, counts, stream(rng))
     if n_links and state.trace_cascades:
         state.cascade_log.append(links[:, :n_links])
-    return Settlement(b, satisfied, ch, first, revenue, cost)
+    return Settlement(b, satisfied, ch, first, revenue, cost, counts)
 
 
 @kernel
 def _settle_kernel(s, buyers, channels, purchases, aware, trust, referrer, root, bought_friends,
                    engaged, reseller, reseller_friends, indptr, indices, complete, price, reward,
                    unit_cost, commission, quality, trust_on, gain, loss, reseller_prob,
-                   today, satisfied, first, links, words):
-    """One pass over today's (distinct) buyers of one seller; returns (revenue, cost, links logged)."""
+                   today, tie, referrer_strong, satisfied, first, links, counts, words):
+    """One pass over today's (distinct) buyers of one seller; returns (revenue, cost, links logged)
+    and fills ``counts`` (see Settlement.counts)."""
     rs = seeded(words)
     m = len(buyers)
     revenue = 0.0
@@ -88,6 +109,11 @@ def _settle_kernel(s, buyers, channels, purchases, aware, trust, referrer, root,
         purchases[s, i] += 1
         aware[s, i] = True
         referral = channels[j] == REFERRAL
+        counts[channels[j]] += 1
+        if referral:
+            counts[N_CHANNELS + referrer_strong[s, i]] += 1
+        elif channels[j] != CONFORMITY and channels[j] != RESELLER:
+            counts[N_CHANNELS + 2 + tie[s, i]] += 1
         revenue += price * (1.0 - reward) if referral else price
         n_resold += channels[j] == RESELLER
         satisfied[j] = uniform(rs) < quality
