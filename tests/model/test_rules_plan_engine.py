@@ -11,7 +11,7 @@ from viralsim.config.schema import FeedParams, PlatformParams, Product, RunConfi
 from viralsim.model import ViralModel, engine
 from viralsim.model.plan import AD, BUSY, IDLE, LIFE, PRIZE, VALUE, is_folded, plan_day
 from viralsim.model.rules import needs
-from viralsim.model.state import NO_TIE, STRANGER, STRONG, WEAK
+from viralsim.model.state import NO_TIE, STRONG, WEAK
 
 
 # ------------------------------------------------------------------------------------ plan_day
