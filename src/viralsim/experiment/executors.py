@@ -22,7 +22,7 @@ import os
 from concurrent.futures import Executor
 from typing import Iterator
 
-__all__ = ["EXECUTORS", "default_workers", "open_executor", "warm_worker"]
+__all__ = ["EXECUTORS", "default_workers", "keep_freed_memory", "open_executor", "warm_worker"]
 
 EXECUTORS = ("processes", "serial", "dask")
 
@@ -35,10 +35,36 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def keep_freed_memory() -> bool:
+    """Let the C library keep freed memory for reuse instead of handing it back to the OS at once.
+
+    A simulated day allocates and frees many temporaries of 0.1–10 MB. Dask's nanny starts its
+    workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (give memory back eagerly), which also freezes
+    glibc's adaptive mmap threshold at 128 KiB: every such temporary then comes from fresh pages
+    that fault in one by one. A 10,000-person, 180-day run took about 18,000 page faults instead
+    of 2,000 and about 30 % more CPU. Raising the mmap threshold to 32 MiB and the trim threshold
+    to 64 MiB (``mallopt``) restores reuse; a worker then holds at most some 64 MiB of freed memory.
+
+    Returns whether both settings took effect; False where the C library has no ``mallopt``
+    (macOS, Windows) or refuses them, which leaves its defaults in place.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3          # glibc's <malloc.h>
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 64 << 20))
+
+
 def warm_worker() -> None:
-    """Import the engine and the writers and load the compiled kernels once per worker, before
-    the first chunk arrives (the kernels come from the on-disk cache that :func:`open_executor`
-    filled in the parent; a remote Dask worker compiles them once)."""
+    """Prepare a worker once, before the first chunk arrives: keep freed memory for reuse
+    (:func:`keep_freed_memory`), import the engine and the writers and load the compiled kernels
+    (from the on-disk cache that :func:`open_executor` filled in the parent; a remote Dask worker
+    compiles them once)."""
+    keep_freed_memory()
     import pyarrow.parquet  # noqa: F401
 
     import viralsim.experiment.store  # noqa: F401
