@@ -48,15 +48,22 @@ def keep_freed_memory() -> bool:
     Returns whether both settings took effect; False where the C library has no ``mallopt``
     (macOS, Windows) or refuses them, which leaves its defaults in place.
     """
-    import ctypes
-    import ctypes.util
+    global _FREED_MEMORY_KEPT
+    if _FREED_MEMORY_KEPT is None:      # once per process: every chunk calls this
+        import ctypes
+        import ctypes.util
 
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3          # glibc's <malloc.h>
-    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 64 << 20))
+        try:
+            mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+        except (OSError, AttributeError):
+            _FREED_MEMORY_KEPT = False
+        else:
+            m_trim_threshold, m_mmap_threshold = -1, -3          # glibc's <malloc.h>
+            _FREED_MEMORY_KEPT = bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 64 << 20))
+    return _FREED_MEMORY_KEPT
+
+
+_FREED_MEMORY_KEPT: bool | None = None
 
 
 def warm_worker() -> None:

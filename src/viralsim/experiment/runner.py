@@ -151,7 +151,9 @@ def run_one(task: RunTask, settings: RunSettings) -> RunRows:
 def run_chunk(task: ChunkTask) -> ChunkReport:
     """Run a chunk of tasks and write its part files (on the worker); return a small report."""
     from viralsim.experiment import store
+    from viralsim.experiment.executors import keep_freed_memory
 
+    keep_freed_memory()     # also on workers of a caller's executor, which never ran warm_worker
     started = time.perf_counter()
     cpu = time.process_time()
     rows = []
