@@ -102,10 +102,10 @@ def stock_table(state, interest_threshold: float) -> np.ndarray:
     return out
 
 
-def seller_stocks(state, s: int, interest_threshold: float) -> dict:
-    """The stocks of seller ``s`` (see :func:`stock_table`) as a dict, counts as ints."""
-    row = stock_table(state, interest_threshold)[s]
-    return {k: int(v) if k in COUNT_COLUMNS else float(v) for k, v in zip(STOCK_COLUMNS, row)}
+def seller_stocks(state, interest_threshold: float) -> list[dict]:
+    """The stocks of every seller (see :func:`stock_table`), one dict per seller, counts as ints."""
+    return [{k: int(v) if k in COUNT_COLUMNS else float(v) for k, v in zip(STOCK_COLUMNS, row)}
+            for row in stock_table(state, interest_threshold)]
 
 
 @kernel

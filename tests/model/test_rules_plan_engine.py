@@ -271,7 +271,7 @@ def test_recorded_rows_hold_the_days_flows_and_stocks():
     last = a.daily[a.daily["day"] == 5].iloc[0]
     for k in ("purchases", "posts", "revenue", "exposures_ad", "reach"):
         assert last[k] == flows_seen[-1][k][0]
-    stocks = seller_stocks(with_dc.state, 0, cfg.purchase.interest_threshold)
+    stocks = seller_stocks(with_dc.state, cfg.purchase.interest_threshold)[0]
     today = with_dc.sellers[0].today
     assert today["day"] == 5 and today["seller"] == with_dc.sellers[0].name
     for k, v in stocks.items():

@@ -143,7 +143,7 @@ class ViralModel(mesa.Model):
         self._days.append(st.day)
         self._daily.append(block)
         for k in _BREAKDOWNS:
-            self._totals[k] = self._totals[k] + flows[k] if k in self._totals else 0.0 + flows[k]
+            self._totals[k] = self._totals.get(k, 0.0) + flows[k]
         # Seller nodes hold activity 0 and never receive commercial posts, so plain sums suffice.
         n_consumers = st.n - st.n_sellers
         self._market.append((st.day, float(st.activity.sum() / n_consumers),

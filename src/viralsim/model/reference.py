@@ -930,10 +930,10 @@ class ReferenceModel(mesa.Model):
 
     def _record(self) -> None:
         cols = _Columns(self)
-        threshold = self.config.purchase.interest_threshold
+        stocks = seller_stocks(cols, self.config.purchase.interest_threshold)
         for seller in self.seller_agents:
             row = {"day": self.day, "seller": seller.name}
-            row.update(seller_stocks(cols, seller.index, threshold))
+            row.update(stocks[seller.index])
             for k in FLOWS:
                 if k in DAILY_COLUMNS:
                     row[k] = float(seller.flows[k])
