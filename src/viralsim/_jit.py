@@ -76,6 +76,26 @@ _U53 = 2.0 ** -53
 _RECIP = 1.0 / np.arange(1, 1025, dtype=np.float64)
 
 
+@kernel
+def _log_factorials(n):
+    """log(k!) for k < n, by the same libm lgamma the kernels call (so table and call agree bit for bit)."""
+    out = np.empty(n)
+    for k in range(n):
+        out[k] = math.lgamma(k + 1.0)
+    return out
+
+
+#: log(k!) for k < 4096: the mode probability of a large binomial or Poisson draw needs three
+#: (one) of them, and an lgamma call costs about a third of the whole draw
+_LOG_FACTORIAL = _log_factorials(4096)
+
+
+@kernel
+def log_factorial(k):
+    """log(k!) for an integer k >= 0: a table entry below 4096, lgamma(k + 1) above."""
+    return _LOG_FACTORIAL[k] if k < 4096 else math.lgamma(k + 1.0)
+
+
 def stream(rng: np.random.Generator) -> np.ndarray:
     """Seed words for one kernel call, taken from the run's generator (advances it by 4 outputs)."""
     return rng.bit_generator.random_raw(4)
@@ -162,7 +182,7 @@ def binomial(n, p, s):
 
     Most draws of a day are small (tens of posts read with probability ~0.1): sequential
     inversion from 0 (Devroye 1986, X.4) costs one exp and a few multiplications. For n p > 20
-    the search starts at the mode, whose probability comes from lgamma, and walks outward, so
+    the search starts at the mode, whose probability comes from log-factorials, and walks outward, so
     it costs O(sqrt(n p q)). Exact either way (up to floating-point rounding).
     """
     if n <= 0 or p <= 0.0:
@@ -174,7 +194,7 @@ def binomial(n, p, s):
     q = 1.0 - p
     u = uniform(s)
     m = min(n, int((n + 1) * p))
-    pm = np.exp(math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0)
+    pm = np.exp(log_factorial(n) - log_factorial(m) - log_factorial(n - m)
                 + m * np.log(p) + (n - m) * np.log(q))
     return _from_mode(u, m, pm, n, p / q)
 
@@ -194,7 +214,7 @@ def poisson(lam, s):
             x += 1
         return x
     m = int(lam)
-    pm = np.exp(m * np.log(lam) - lam - math.lgamma(m + 1.0))
+    pm = np.exp(m * np.log(lam) - lam - log_factorial(m))
     return _from_mode(u, m, pm, -1, lam)
 
 
