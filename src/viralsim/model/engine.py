@@ -108,6 +108,9 @@ def spec_groups_enabled(spec: SellerSpec) -> bool:
 def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.random.Generator) -> dict:
     """Advance the market by one day; returns the day's flows (see FLOW_KEYS) and breakdowns.
 
+    ``flows[k]`` is flow k per seller (a row of ``flows["table"]``, the (len(FLOW_KEYS), S) block
+    of them all); the breakdowns are (S, m) arrays; ``commercial_load`` is per node.
+
     Order (docs/model.md, "Process overview and scheduling"):
       1 needs arrive/lapse  2 trust relaxes, annoyance/memory/referral decay
       3 sellers add strangers  4 KOL seeding (first day)  5 feeds deliver posts (and the
@@ -120,7 +123,9 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
     """
     c = config
     n_s = state.n_sellers
-    flows = dict(zip(FLOW_KEYS, np.zeros((len(FLOW_KEYS), n_s))))   # rows of one block: one allocation
+    table = np.zeros((len(FLOW_KEYS), n_s))
+    flows = dict(zip(FLOW_KEYS, table))        # rows of one block, also returned whole as "table"
+    flows["table"] = table
     flows["channels"] = np.zeros((n_s, len(CHANNELS)))
     flows["exposures_by_tie"] = np.zeros((n_s, 4))
     flows["seller_conversions_by_tie"] = np.zeros((n_s, 4))

@@ -27,8 +27,8 @@ _BREAKDOWNS = ("channels", "exposures_by_tie", "seller_conversions_by_tie", "wom
                "wom_conversions_by_tie")
 #: where each recorded value goes in a day's (S, len(DAILY_COLUMNS)) block
 _STOCK_AT = np.array([DAILY_COLUMNS.index(c) for c in STOCK_COLUMNS])
-_DAILY_FLOWS = [k for k in engine.FLOW_KEYS if k in DAILY_COLUMNS]
-_FLOW_AT = [DAILY_COLUMNS.index(k) for k in _DAILY_FLOWS]
+_FLOW_ROWS = np.array([j for j, k in enumerate(engine.FLOW_KEYS) if k in DAILY_COLUMNS])
+_FLOW_AT = np.array([DAILY_COLUMNS.index(engine.FLOW_KEYS[j]) for j in _FLOW_ROWS])
 #: Mesa DataCollector's per-seller values (docs/model.md §4)
 _AGENT_REPORTS = ("purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers", "revenue")
 
@@ -138,8 +138,7 @@ class ViralModel(mesa.Model):
         st = self.state
         block = np.empty((st.n_sellers, len(DAILY_COLUMNS)))
         block[:, _STOCK_AT] = stock_table(st, self.config.purchase.interest_threshold)
-        for k, j in zip(_DAILY_FLOWS, _FLOW_AT):
-            block[:, j] = flows[k]
+        block[:, _FLOW_AT] = flows["table"][_FLOW_ROWS].T
         self._days.append(st.day)
         self._daily.append(block)
         for k in _BREAKDOWNS:
