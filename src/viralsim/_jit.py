@@ -311,24 +311,47 @@ def _append_true(row, out, k, start, stop):
 
 
 @kernel
-def csr_from_sorted_edges(a, b, weak, indptr, lower, indices, strong):
-    """Fill a symmetric CSR (``indices``, ``strong``) from unique edges (a, b), a < b, listed in
-    ascending (a, b) order; ``indptr`` is given and ``lower[v]`` counts v's neighbours below v.
+def csr_from_sorted_keys(key, n):
+    """Symmetric CSR ``(indptr, indices, strong)`` of ``n`` nodes from unique edge keys
+    ``((a n + b) << 1) | weak``, a < b, in ascending order.
 
     Row v lists its neighbours in ascending order: first the u < v (edges (u, v), met in
-    ascending u), then the w > v (edges (v, w), ascending w). One pass writes each edge at both
-    ends, so the cost is linear in the number of edges, with no sort."""
-    n = lower.shape[0]
-    low_at = indptr[:n].copy()                  # next slot for a neighbour below v
-    high_at = indptr[:n] + lower                # next slot for a neighbour above v
-    for e in range(a.shape[0]):
-        u, v, is_strong = a[e], b[e], not weak[e]
-        indices[high_at[u]] = v
-        strong[high_at[u]] = is_strong
-        high_at[u] += 1
-        indices[low_at[v]] = u
-        strong[low_at[v]] = is_strong
-        low_at[v] += 1
+    ascending u), then the w > v (edges (v, w), ascending w). Two linear passes over the keys
+    (count, then write each edge at both ends) and no sort; ``a`` only grows along the sorted
+    keys, so it is tracked without a division."""
+    m = key.shape[0]
+    degree = np.zeros(n, dtype=np.int64)
+    lower = np.zeros(n, dtype=np.int64)          # neighbours below v
+    a = 0
+    for e in range(m):
+        pair = key[e] >> 1
+        while pair >= (a + 1) * n:
+            a += 1
+        b = pair - a * n
+        degree[a] += 1
+        degree[b] += 1
+        lower[b] += 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for v in range(n):
+        indptr[v + 1] = indptr[v] + degree[v]
+    indices = np.empty(2 * m, dtype=np.int32)
+    strong = np.empty(2 * m, dtype=np.bool_)
+    low_at = indptr[:n].copy()                   # next slot for a neighbour below v
+    high_at = indptr[:n] + lower                 # next slot for a neighbour above v
+    a = 0
+    for e in range(m):
+        pair = key[e] >> 1
+        while pair >= (a + 1) * n:
+            a += 1
+        b = pair - a * n
+        is_strong = (key[e] & 1) == 0
+        indices[high_at[a]] = b
+        strong[high_at[a]] = is_strong
+        high_at[a] += 1
+        indices[low_at[b]] = a
+        strong[low_at[b]] = is_strong
+        low_at[b] += 1
+    return indptr, indices, strong
 
 
 def warm_up() -> None:

@@ -21,7 +21,7 @@ from typing import Literal
 import networkx as nx
 import numpy as np
 
-from viralsim._jit import csr_from_sorted_edges
+from viralsim._jit import csr_from_sorted_keys
 
 __all__ = ["Topology", "assign_strength"]
 
@@ -526,17 +526,8 @@ class Topology:
     @classmethod
     def _from_sorted_keys(cls, n: int, key: np.ndarray, labels=None) -> Topology:
         """CSR from unique, ascending keys ``((a*n + b) << 1) | weak`` with ``a < b``."""
-        pair = key >> 1
-        a = pair // max(n, 1)
-        b = pair - a * n
-        del pair
-        lower = np.bincount(b, minlength=n)
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(a, minlength=n) + lower, out=indptr[1:])
-        indices = np.empty(2 * key.size, dtype=np.int32)
-        strong = np.empty(2 * key.size, dtype=bool)
-        csr_from_sorted_edges(a, b, (key & 1).astype(bool), indptr, lower, indices, strong)
-        return cls(n=n, indptr=indptr, indices=indices, strong=strong, labels=labels)
+        indptr, indices, strong = csr_from_sorted_keys(key, max(n, 1))
+        return cls(n=n, indptr=indptr[:n + 1], indices=indices, strong=strong, labels=labels)
 
     @classmethod
     def from_networkx(
