@@ -275,3 +275,23 @@ def test_stop_condition_ends_runs_early(tmp_path):
         assert last.loc[last["seller"] == "community", "customers"].item() >= 3
         earlier = rows[(rows["day"] < rows["day"].max()) & (rows["seller"] == "community")]
         assert (earlier["customers"] < 3).all()
+
+
+def test_read_parts_keeps_order_and_every_column(tmp_path):
+    """Parts with one schema come back in path order; parts whose columns differ keep all columns."""
+    from viralsim.experiment.store import read_parts
+
+    frames = [pd.DataFrame({"run": [r, r], "day": [1, 2], "x": [r + 0.5, r + 1.5]}) for r in (0, 1, 2)]
+    paths = []
+    for k, df in enumerate(frames):
+        paths.append(tmp_path / f"part{k}.parquet")
+        df.to_parquet(paths[-1])
+    same = read_parts(paths)
+    assert same.equals(pd.concat(frames, ignore_index=True))
+    assert read_parts(paths[::-1]).equals(same)                               # runs ascend
+    extra = pd.DataFrame({"run": [3], "day": [1], "x": [3.5], "y": [7.0]})     # a newer metric
+    paths.append(tmp_path / "part3.parquet")
+    extra.to_parquet(paths[-1])
+    mixed = read_parts(paths)
+    assert list(mixed.columns) == ["run", "day", "x", "y"]
+    assert mixed["y"].isna().sum() == 6 and mixed["y"].iloc[-1] == 7.0

@@ -480,8 +480,31 @@ def chunk_statuses(out_dir: str | Path, chunks: Iterable[int]) -> pd.DataFrame:
     """The ``runs`` rows of the given committed chunks, in chunk order."""
     import pandas as pd
 
-    frames = [pd.read_parquet(chunk_dir(out_dir, c) / "runs.parquet") for c in sorted(chunks)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    paths = [chunk_dir(out_dir, c) / "runs.parquet" for c in sorted(chunks)]
+    return read_parts(paths) if paths else pd.DataFrame()
+
+
+def read_parts(paths: Sequence[Path]) -> pd.DataFrame:
+    """Part files as one frame, in ascending run order (parts hold disjoint ascending runs, and
+    callers list them in chunk order, which is that order).
+
+    Parts with one schema are read in one multi-threaded call, about twice as fast as a read
+    per file for the hundreds of parts of a large sweep. Parts whose columns differ (results
+    of different code merged with ``allow_code_change``) are read one by one and concatenated,
+    so that no column is lost.
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    schemas = [pq.read_schema(p) for p in paths]
+    if any(not s.equals(schemas[0]) for s in schemas[1:]):
+        return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    df = pd.read_parquet([str(p) for p in paths])
+    runs = df["run"].to_numpy() if "run" in df.columns else None
+    if runs is not None and (runs[1:] < runs[:-1]).any():
+        # A stable sort by run restores chunk order (each part's own rows stay as written).
+        df = df.sort_values("run", kind="stable").reset_index(drop=True)
+    return df
 
 
 def _runs_frame(statuses: list[dict], settings: RunSettings) -> pd.DataFrame:
@@ -569,15 +592,11 @@ def finalize(out_dir: str | Path) -> pd.DataFrame:
 def _concat_parts(out: Path, chunks: Iterable[int], name: str) -> pd.DataFrame:
     import pandas as pd
 
-    frames = []
-    for c in chunks:
-        path = chunk_dir(out, c) / name
-        if path.is_file():
-            frames.append(pd.read_parquet(path))
-    if not frames:
+    paths = [chunk_dir(out, c) / name for c in chunks]
+    paths = [p for p in paths if p.is_file()]
+    if not paths:
         return pd.DataFrame({"run": pd.Series([], dtype="int64")})
-    df = pd.concat(frames, ignore_index=True)
-    return df.sort_values("run", kind="stable").reset_index(drop=True)
+    return read_parts(paths).sort_values("run", kind="stable").reset_index(drop=True)
 
 
 def merge(dirs: Sequence[str | Path], out: str | Path | None = None, *, allow_code_change: bool = False) -> Path:
