@@ -70,7 +70,9 @@ def warm_worker() -> None:
     """Prepare a worker once, before the first chunk arrives: keep freed memory for reuse
     (:func:`keep_freed_memory`), import the engine and the writers and load the compiled kernels
     (from the on-disk cache that :func:`open_executor` filled in the parent; a remote Dask worker
-    compiles them once)."""
+    compiles them once); then exempt everything loaded so far from garbage collection."""
+    import gc
+
     keep_freed_memory()
     import pyarrow.parquet  # noqa: F401
 
@@ -79,6 +81,9 @@ def warm_worker() -> None:
     from viralsim._jit import warm_up
 
     warm_up()
+    # The 150,000-odd objects of the imported libraries live as long as the worker, yet every
+    # full collection walked them all again: about 2 % of a 10,000 x 180-day run's CPU.
+    gc.freeze()
 
 
 @contextlib.contextmanager
