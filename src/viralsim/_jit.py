@@ -59,8 +59,12 @@ def first_run() -> bool:
     return bool(numba.config.CACHE_DIR) and not Path(numba.config.CACHE_DIR).exists()
 
 
-#: decorator for every kernel: compiled once, cached on disk, no Python objects inside
-kernel = numba.njit(cache=True, nogil=True, fastmath=False)
+#: decorator for every kernel: compiled once, cached on disk, no Python objects inside. Strict
+#: IEEE arithmetic (no fastmath), so results are the same bits everywhere. NumPy's error model
+#: drops the zero test Python semantics put before every division (kernels guard the divisions
+#: that can meet a zero themselves); a large binomial draw, a chain of divisions, costs about
+#: half as much with it and the log-factorial table below.
+kernel = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 
 # -- random draws inside kernels -----------------------------------------------------------------
