@@ -112,12 +112,13 @@ def open_executor(
     (executor, slots)
         ``executor`` is None for ``serial``; ``slots`` is how many chunks run at once.
     """
-    from viralsim._jit import first_run, warm_up
+    from viralsim._jit import warm_up
 
-    if kind == "serial" or first_run():
-        # Compile here once, so that workers only load the cached kernels. With the cache in
-        # place a pool's workers load them themselves (warm_worker), all at once.
-        warm_up()
+    # Compile here once, so that local workers only load the cached kernels. Always: Numba keys
+    # its cache by the source file's path and time stamp, so a cache folder that exists (say,
+    # from another checkout of the same code) may still leave every kernel to compile, and
+    # workers would then each compile them all at once.
+    warm_up()
     if kind == "serial":
         yield None, 1
         return
