@@ -328,10 +328,7 @@ def csr_from_sorted_keys(key, n):
     lower = np.zeros(n, dtype=np.int64)          # neighbours below v
     a = 0
     for e in range(m):
-        pair = key[e] >> 1
-        while pair >= (a + 1) * n:
-            a += 1
-        b = pair - a * n
+        a, b = _key_ends(key[e], a, n)
         degree[a] += 1
         degree[b] += 1
         lower[b] += 1
@@ -344,10 +341,7 @@ def csr_from_sorted_keys(key, n):
     high_at = indptr[:n] + lower                 # next slot for a neighbour above v
     a = 0
     for e in range(m):
-        pair = key[e] >> 1
-        while pair >= (a + 1) * n:
-            a += 1
-        b = pair - a * n
+        a, b = _key_ends(key[e], a, n)
         is_strong = (key[e] & 1) == 0
         indices[high_at[a]] = b
         strong[high_at[a]] = is_strong
@@ -356,6 +350,16 @@ def csr_from_sorted_keys(key, n):
         strong[low_at[b]] = is_strong
         low_at[b] += 1
     return indptr, indices, strong
+
+
+@kernel
+def _key_ends(key, a, n):
+    """Endpoints (a, b) of the edge key ``((a n + b) << 1) | weak``, given a lower bound ``a`` on
+    its first endpoint (the previous key's, along ascending keys): no division."""
+    pair = key >> 1
+    while pair >= (a + 1) * n:
+        a += 1
+    return a, pair - a * n
 
 
 def warm_up() -> None:
