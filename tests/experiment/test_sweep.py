@@ -295,3 +295,4 @@ def test_read_parts_keeps_order_and_every_column(tmp_path):
     mixed = read_parts(paths)
     assert list(mixed.columns) == ["run", "day", "x", "y"]
     assert mixed["y"].isna().sum() == 6 and mixed["y"].iloc[-1] == 7.0
+    assert read_parts(paths[::-1]).equals(mixed)                               # runs ascend here too

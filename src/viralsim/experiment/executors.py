@@ -81,7 +81,7 @@ def warm_worker() -> None:
     from viralsim._jit import warm_up
 
     warm_up()
-    # The 150,000-odd objects of the imported libraries live as long as the worker, yet every
+    # The 185,000-odd objects of the imported libraries live as long as the worker, yet every
     # full collection walked them all again: about 2 % of a 10,000 x 180-day run's CPU.
     gc.freeze()
 

@@ -496,10 +496,11 @@ def read_parts(paths: Sequence[Path]) -> pd.DataFrame:
     import pandas as pd
     import pyarrow.parquet as pq
 
-    schemas = [pq.read_schema(p) for p in paths]
-    if any(not s.equals(schemas[0]) for s in schemas[1:]):
-        return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
-    df = pd.read_parquet([str(p) for p in paths])
+    schemas = [pq.read_schema(p) for p in paths]       # footers only
+    if all(s.equals(schemas[0]) for s in schemas[1:]):
+        df = pd.read_parquet([str(p) for p in paths])
+    else:
+        df = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
     runs = df["run"].to_numpy() if "run" in df.columns else None
     if runs is not None and (runs[1:] < runs[:-1]).any():
         # A stable sort by run restores chunk order (each part's own rows stay as written).
@@ -596,7 +597,7 @@ def _concat_parts(out: Path, chunks: Iterable[int], name: str) -> pd.DataFrame:
     paths = [p for p in paths if p.is_file()]
     if not paths:
         return pd.DataFrame({"run": pd.Series([], dtype="int64")})
-    return read_parts(paths).sort_values("run", kind="stable").reset_index(drop=True)
+    return read_parts(paths)
 
 
 def merge(dirs: Sequence[str | Path], out: str | Path | None = None, *, allow_code_change: bool = False) -> Path:
