@@ -25,7 +25,8 @@ import numpy as np
 def _kernel_sources() -> list[Path]:
     """The modules that define kernels (their text keys the on-disk cache, see below)."""
     pkg = Path(__file__).resolve().parent
-    return sorted([pkg / "_jit.py", pkg / "metrics.py", *(pkg / "model" / "rules").glob("*.py")])
+    return sorted([pkg / "_jit.py", pkg / "metrics.py", pkg / "model" / "compiled_day.py",
+                   *(pkg / "model" / "rules").glob("*.py")])
 
 
 def _use_versioned_cache() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from unittest import mock
 
-from viralsim.model import reference
+from viralsim.model import ViralModel, reference
 from viralsim.model.rules import annoyance as fast_annoyance
 from viralsim.model.rules import relax as fast_relax
 from viralsim.model.rules import trust as fast_trust
@@ -29,10 +29,17 @@ class Mutant:
     patch: Callable[[], contextlib.AbstractContextManager]
 
 
+@contextlib.contextmanager
 def _wrap(module, name: str, make: Callable):
-    """Patch ``module.name`` with ``make(original)``."""
+    """Patch the fast engine's rule ``module.name`` with ``make(original)``.
+
+    The rule is broken where ``engine.step`` calls it, so the mutant also switches off the
+    compiled day (``ViralModel.compiled``), which runs the same kernels without these wrappers
+    (tests/model/test_compiled_day.py: both give the same bits).
+    """
     original = getattr(module, name)
-    return mock.patch.object(module, name, make(original))
+    with mock.patch.object(module, name, make(original)), mock.patch.object(ViralModel, "compiled", False):
+        yield
 
 
 # -- the fast engine ---------------------------------------------------------------------------

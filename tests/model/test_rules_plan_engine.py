@@ -249,6 +249,7 @@ def test_recorded_rows_hold_the_days_flows_and_stocks():
 
     cfg = _market("spam", seed=3)
     with_dc, without = ViralModel(cfg), ViralModel(cfg, collect=False)
+    with_dc.compiled = False        # the spy sits on the Python schedule; `without` runs compiled days
     flows_seen = []
     original = engine.step
 

@@ -17,7 +17,7 @@ from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec
 from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, cascade_sizes,
                               stock_table, summarize)
-from viralsim.model import engine
+from viralsim.model import compiled_day, engine
 from viralsim.model.plan import DayPlan, plan_day
 from viralsim.model.state import TIE_NAMES
 from viralsim.network import Topology
@@ -96,7 +96,16 @@ class ViralModel(mesa.Model):
     collect : bool, default True
         Fill Mesa's ``datacollector`` every day. Batch runs (:func:`simulate`, sweeps) switch it
         off: everything it holds is also in :meth:`result`, which costs nothing extra per day.
+
+    Attributes
+    ----------
+    compiled : bool, default True
+        Run each day the compiled path covers as one compiled call (``viralsim.model.compiled_day``)
+        instead of ``engine.step``'s rule-by-rule Python schedule; both give the same bits, so
+        this only changes speed (tests set it False to compare the two).
     """
+
+    compiled = True
 
     def __init__(self, config: RunConfig, *, topology: Topology | None = None, collect: bool = True):
         st = streams(config.seed)
@@ -129,7 +138,10 @@ class ViralModel(mesa.Model):
         """One day: sellers plan, the engine applies all rules, metrics are recorded."""
         for seller in self.sellers:
             seller.step()
-        flows = engine.step(self.state, [s.plan for s in self.sellers], self.config, rng=self.rng)
+        plans = [s.plan for s in self.sellers]
+        # The same day either way (same flows, state and generator): one compiled call where it can.
+        day = compiled_day.step if self.compiled and compiled_day.eligible(self.state, plans) else engine.step
+        flows = day(self.state, plans, self.config, rng=self.rng)
         self._record(flows)
         if self.collect:
             self.datacollector.collect(self)
