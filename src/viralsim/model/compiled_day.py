@@ -29,6 +29,8 @@ import numpy as np
 
 from viralsim._jit import kernel
 from viralsim.config.schema import RunConfig
+from viralsim.metrics import STOCK_COLUMNS, _stock_table
+from viralsim.model.engine import FLOW_KEYS
 from viralsim.model.plan import DayPlan
 from viralsim.model.rules._util import half_life_factor
 from viralsim.model.rules.annoyance import _add_annoyance_kernel
@@ -42,7 +44,7 @@ from viralsim.model.rules.settle import N_CHANNELS, _settle_kernel
 from viralsim.model.rules.ties import _mute_and_block_kernel
 from viralsim.model.rules.trust import _gain_from_content_kernel
 from viralsim.model.rules.wom import _recommend_kernel, _warn_kernel, recommendation_prob
-from viralsim.model.state import CHANNELS, REFERRAL, Day, State
+from viralsim.model.state import REFERRAL, Day, State
 
 #: raw words one seller's rules can take in a day (strangers, messages, groups, capacity rounding
 #: and enquiries, settlement, three recommendation batches, two warning batches, mute/block: four
@@ -123,13 +125,12 @@ def _seller_values(plans: Sequence[DayPlan], config: RunConfig) -> np.ndarray:
         st, pr, g = plan.strategy, plan.product, plan.strategy.groups
         p_rec = recommendation_prob(w, st.referral_reward)
         row = rows[s]
-        row[_STRANGERS], row[_MESSAGES] = plan.strangers, plan.messages
         row[_NEED_TRIGGERED] = st.contact == "need"
         row[_GROUPS_ON] = g.enabled
         if g.enabled:
             row[_GROUP_TARGET] = min(1.0, g.posts_per_day / g.sustain_posts_per_day)
             row[_F_GROUP] = half_life_factor(g.half_life)
-        row[_INVITES], row[_GROUP_POSTS], row[_CAPACITY] = plan.invites, plan.group_posts, st.service_capacity
+        row[_CAPACITY] = st.service_capacity
         row[_PF] = price_factor(pr.price, p)
         row[_PF_REF] = price_factor(pr.price * (1.0 - st.referral_reward), p)
         row[_PRICE], row[_REWARD], row[_UNIT_COST] = pr.price, st.referral_reward, pr.unit_cost
@@ -141,21 +142,36 @@ def _seller_values(plans: Sequence[DayPlan], config: RunConfig) -> np.ndarray:
     return rows
 
 
-_last_run: tuple[RunConfig, np.ndarray] | None = None
+def _day_values(plans: Sequence[DayPlan], config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The run constants and the seller rows with today's counts; the parts that only change
+    with the config or a seller's strategy or product are computed once and kept."""
+    global _cache
+    key = (config, *((plan.strategy, plan.product, plan.folded, plan.reseller_posts) for plan in plans))
+    if _cache is None or len(_cache[0]) != len(key) or any(a is not b and a != b for a, b in zip(_cache[0], key)):
+        _cache = (key, _run_constants(config), _seller_values(plans, config))
+    seller = _cache[2].copy()
+    for s, plan in enumerate(plans):
+        seller[s, _STRANGERS], seller[s, _MESSAGES] = plan.strangers, plan.messages
+        seller[s, _INVITES], seller[s, _GROUP_POSTS] = plan.invites, plan.group_posts
+    return _cache[1], seller
+
+
+#: the last day's key and values (a run's days share one config and, mostly, one set of strategies)
+_cache: tuple | None = None
+_BREAKDOWNS = (("channels", 0, N_CHANNELS), ("exposures_by_tie", N_CHANNELS, N_CHANNELS + 4),
+               ("seller_conversions_by_tie", N_CHANNELS + 4, N_CHANNELS + 8),
+               ("wom_sent_by_tie", N_CHANNELS + 8, N_CHANNELS + 10),
+               ("wom_conversions_by_tie", N_CHANNELS + 10, N_CHANNELS + 12))
 
 
 def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.random.Generator) -> dict:
     """One day, as ``engine.step(state, plans, config, rng=rng)`` computes it (same flows, same
     state, same generator state afterwards), in one compiled call; requires :func:`eligible`."""
-    from viralsim.model.engine import FLOW_KEYS
-
-    global _last_run
     n_s = state.n_sellers
-    if _last_run is None or _last_run[0] is not config:
-        _last_run = (config, _run_constants(config))     # a run's days share one config object
-    run = _last_run[1]
-    seller = _seller_values(plans, config)
-    posts = np.stack([plan.posts for plan in plans]).astype(np.int64)
+    run, seller = _day_values(plans, config)
+    posts = np.empty((n_s, 4, 2), dtype=np.int64)
+    for s, plan in enumerate(plans):
+        posts[s] = plan.posts
     fold_prob = 0.0
     for plan in plans:
         if plan.folded:
@@ -165,7 +181,8 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
                      f.attention_per_day * (1.0 - f.idle_share), f.attention_per_day * f.idle_share, fold_prob])
     day = Day.for_state(state)
     table = np.zeros((len(FLOW_KEYS), n_s))
-    breakdowns = np.zeros((n_s, len(CHANNELS) + 4 + 4 + 2 + 2))
+    breakdowns = np.zeros((n_s, N_CHANNELS + 12))
+    stocks = np.empty((n_s, len(STOCK_COLUMNS)))
     links = np.empty((4, state.n * n_s), dtype=np.int64)
     link_ends = np.zeros(n_s, dtype=np.int64)
     bit_generator = rng.bit_generator
@@ -183,7 +200,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
         day.seen_ad, day.seen_prize, day.seen_value, day.seen_life, day.seen_ad_idle, day.seen_prize_idle,
         day.messages, day.group_seen, day.seen_reseller, day.solicited, day.replied, day.touched,
         day.saw_posts, day.impulse, day.commercial_load,
-        table, breakdowns, links, link_ends)
+        table, breakdowns, stocks, links, link_ends)
     # Leave the generator where the Python schedule would: before the block, plus the words used.
     bit_generator.state = before
     bit_generator.random_raw(used)
@@ -194,11 +211,10 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
         start = link_ends[s]
     flows = dict(zip(FLOW_KEYS, table))
     flows["table"] = table
-    at = np.cumsum([0, len(CHANNELS), 4, 4, 2, 2])
-    for k, name in enumerate(("channels", "exposures_by_tie", "seller_conversions_by_tie",
-                              "wom_sent_by_tie", "wom_conversions_by_tie")):
-        flows[name] = breakdowns[:, at[k]:at[k + 1]].copy()
+    for name, start, stop in _BREAKDOWNS:
+        flows[name] = breakdowns[:, start:stop]
     flows["commercial_load"] = day.commercial_load.copy()
+    flows["stocks"] = stocks        # the end-of-day stock table (metrics.stock_table), computed here too
     state.day += 1
     return flows
 
@@ -237,7 +253,7 @@ def _day_kernel(run, seller, posts, feed, words, today, trace, indptr, indices, 
                 purchases, bought_friends, reseller_friends, aware, muted, blocked, in_group, engaged,
                 reseller, group_activity, seen_ad, seen_prize, seen_value, seen_life, seen_ad_idle,
                 seen_prize_idle, messages, group_seen, seen_reseller, solicited, replied, touched,
-                saw_posts, impulse, commercial_load, table, breakdowns, links, link_ends):
+                saw_posts, impulse, commercial_load, table, breakdowns, stocks, links, link_ends):
     """``engine.step`` from "1 needs" to "16 platform activity", kernel for kernel; returns the
     number of raw words taken from ``words``."""
     n_s, n = tie.shape
@@ -449,4 +465,5 @@ def _day_kernel(run, seller, posts, feed, words, today, trace, indptr, indices, 
                               + table[_F_STRANGERS, s] * seller[s, _COST_STRANGER]
                               + table[_F_REPLIES, s] * seller[s, _COST_REPLY]
                               + n_groups * seller[s, _COST_GROUP_DAY])
+    _stock_table(tie, blocked, muted, aware, trust, annoyance, purchases, in_group, reseller, run[_INTEREST], stocks)
     return at

@@ -149,7 +149,8 @@ class ViralModel(mesa.Model):
     def _record(self, flows: dict) -> None:
         st = self.state
         block = np.empty((st.n_sellers, len(DAILY_COLUMNS)))
-        block[:, _STOCK_AT] = stock_table(st, self.config.purchase.interest_threshold)
+        stocks = flows.get("stocks")        # the compiled day computes them; engine.step leaves them to us
+        block[:, _STOCK_AT] = stocks if stocks is not None else stock_table(st, self.config.purchase.interest_threshold)
         block[:, _FLOW_AT] = flows["table"][_FLOW_ROWS].T
         self._days.append(st.day)
         self._daily.append(block)
