@@ -113,3 +113,35 @@ def test_simulate_runs_compiled_days_by_default(compiled_days):
 
     simulate(_config({"s": {"strategy": "spam"}}, seed=1, days=4))
     assert len(compiled_days) == 4
+
+
+def test_models_with_different_configs_taking_turns():
+    """The compiled day keeps the last config's values between days; models stepped in turn
+    (as in an interactive session or a thread pool) must each get their own."""
+    sellers = {"s": {"strategy": "spam"}, "c": {"strategy": "community"}}
+    first = _config(sellers, seed=4, days=15)
+    second = _config({"s": {"strategy": "spam", "product": {"price": 60.0}}, "c": {"strategy": "community"}},
+                     seed=4, days=15, trust={"half_life": 10.0})
+    alone = [ViralModel(cfg, collect=False).run().result() for cfg in (first, second)]
+    a, b = ViralModel(first, collect=False), ViralModel(second, collect=False)
+    for _ in range(15):
+        a.step()
+        b.step()
+    for together, by_itself in zip((a.result(), b.result()), alone):
+        assert together.daily.equals(by_itself.daily)
+
+
+def test_a_strategy_changed_mid_run():
+    """What-if use replaces a seller's strategy between days; both paths take it from the next day."""
+    cfg = _config({"s": {"strategy": "spam"}, "c": {"strategy": "community"}}, seed=6, days=20)
+    python, fast = ViralModel(cfg, collect=False), ViralModel(cfg, collect=False)
+    python.compiled = False
+    for model in (python, fast):
+        model.run(8)
+        seller = model.sellers[0]
+        seller.strategy = seller.strategy.model_copy(update={"posts_per_day": 5.0, "service_capacity": 2.5})
+        model.run(12)
+    a, b = python.result(), fast.result()
+    assert a.daily.equals(b.daily) and a.summary.equals(b.summary)
+    assert python.rng.bit_generator.state == fast.rng.bit_generator.state
+    assert a.daily.loc[(a.daily.seller == "s") & (a.daily.day > 8), "posts"].max() <= 6

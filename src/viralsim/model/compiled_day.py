@@ -147,13 +147,15 @@ def _day_values(plans: Sequence[DayPlan], config: RunConfig) -> tuple[np.ndarray
     with the config or a seller's strategy or product are computed once and kept."""
     global _cache
     key = (config, *((plan.strategy, plan.product, plan.folded, plan.reseller_posts) for plan in plans))
-    if _cache is None or len(_cache[0]) != len(key) or any(a is not b and a != b for a, b in zip(_cache[0], key)):
-        _cache = (key, _run_constants(config), _seller_values(plans, config))
-    seller = _cache[2].copy()
+    cache = _cache      # one read: runs in other threads may replace it meanwhile (the tuple and
+    #                     its arrays are never modified, so a local reference stays consistent)
+    if cache is None or len(cache[0]) != len(key) or any(a is not b and a != b for a, b in zip(cache[0], key)):
+        cache = _cache = (key, _run_constants(config), _seller_values(plans, config))
+    seller = cache[2].copy()
     for s, plan in enumerate(plans):
         seller[s, _STRANGERS], seller[s, _MESSAGES] = plan.strangers, plan.messages
         seller[s, _INVITES], seller[s, _GROUP_POSTS] = plan.invites, plan.group_posts
-    return _cache[1], seller
+    return cache[1], seller
 
 
 #: the last day's key and values (a run's days share one config and, mostly, one set of strategies)
