@@ -56,12 +56,11 @@ _MARKET_WORDS = 4 * 4
 (_ALWAYS_NEED, _P_LAPSE, _NEED_RATE, _TRUST_ON, _F_TRUST, _F_ANNOY, _F_MEMORY, _F_REFERRAL,
  _IMPULSE_PER_AD, _ANNOY_ON, _WEAROUT, _G_VALUE, _G_GROUP, _ENQUIRY_PROB, _GATED, _STEEP,
  _HALF_H, _GAIN_REPLY, _LOSS_UNANSWERED, _AD_CONV, _PRIZE_CONV, _VALUE_CONV, _MSG_CONV,
- _REPLY_CONV, _GROUP_CONV, _CONFORMITY, _HALF_EFFECT, _PURCHASE_GATED, _PURCHASE_STEEP,
- _PURCHASE_HALF_H, _REPURCHASE, _W_AD, _W_PRIZE, _W_VALUE, _W_LIFE, _W_MSG, _F_SOL, _F_LOW,
+ _REPLY_CONV, _GROUP_CONV, _CONFORMITY, _HALF_EFFECT, _REPURCHASE, _W_AD, _W_PRIZE, _W_VALUE, _W_LIFE, _W_MSG, _F_SOL, _F_LOW,
  _F_IDLE, _SPILL, _ERODE, _LOSS_UNWANTED, _GAIN_GOOD, _LOSS_BAD, _BETA_STRONG, _BETA_WEAK,
  _TRANSFER, _GAIN_REC, _WEAK_WEIGHT, _WARN_PROB, _BLOCK_WARN_PROB, _LOWER, _LOSS_WARNING,
  _BLOCK_MAX, _BLOCK_THETA_H, _STRONG_FACTOR, _MUTE_MAX, _MUTE_THETA_H, _TIE_STEEP, _F_ACTIVITY,
- _ACTIVITY_PULL, _INTEREST, _PLATFORM_WARN, _N_RUN) = range(64)
+ _ACTIVITY_PULL, _INTEREST, _N_RUN) = range(60)
 
 # Per-seller values of the day (strategy, product and plan), columns of the ``seller`` matrix.
 (_STRANGERS, _MESSAGES, _NEED_TRIGGERED, _GROUPS_ON, _GROUP_TARGET, _F_GROUP, _INVITES,
@@ -84,7 +83,7 @@ def _run_constants(config: RunConfig) -> np.ndarray:
     """The config's values every day's kernels take, computed exactly as the rule wrappers do."""
     p, t, a, w, ties, f = config.purchase, config.trust, config.annoyance, config.wom, config.ties, config.feed
     run = np.zeros(_N_RUN)
-    h, ph, th = p.trust_steepness, p.trust_steepness, ties.steepness
+    h, th = p.trust_steepness, ties.steepness
     f_act = half_life_factor(f.activity_half_life)
     values = {
         _ALWAYS_NEED: p.always_need, _P_LAPSE: min(1.0, 1.0 / p.need_duration), _NEED_RATE: p.need_rate,
@@ -96,8 +95,8 @@ def _run_constants(config: RunConfig) -> np.ndarray:
         _HALF_H: p.trust_half ** h, _GAIN_REPLY: t.gain_reply, _LOSS_UNANSWERED: t.loss_unanswered,
         _AD_CONV: p.ad_conversion, _PRIZE_CONV: p.prize_conversion, _VALUE_CONV: p.value_conversion,
         _MSG_CONV: p.message_conversion, _REPLY_CONV: p.reply_conversion, _GROUP_CONV: p.group_conversion,
-        _CONFORMITY: p.conformity, _HALF_EFFECT: a.half_effect, _PURCHASE_GATED: t.enabled and p.trust_gating,
-        _PURCHASE_STEEP: ph, _PURCHASE_HALF_H: p.trust_half ** ph, _REPURCHASE: p.repurchase,
+        _CONFORMITY: p.conformity, _HALF_EFFECT: a.half_effect,
+        _REPURCHASE: p.repurchase,
         _W_AD: a.weight_ad, _W_PRIZE: a.weight_prize, _W_VALUE: a.weight_value, _W_LIFE: a.weight_life,
         _W_MSG: a.weight_message, _F_SOL: a.solicited_factor, _F_LOW: a.low_trust_factor,
         _F_IDLE: a.idle_ad_factor, _SPILL: a.load_spillover,
@@ -110,7 +109,6 @@ def _run_constants(config: RunConfig) -> np.ndarray:
         _STRONG_FACTOR: ties.strong_block_factor, _MUTE_MAX: ties.mute_max,
         _MUTE_THETA_H: ties.mute_threshold ** th, _TIE_STEEP: th, _F_ACTIVITY: f_act,
         _ACTIVITY_PULL: (1.0 - f_act) * f.activity_sensitivity, _INTEREST: p.interest_threshold,
-        _PLATFORM_WARN: t.enabled,
     }
     for k, v in values.items():
         run[k] = float(v)
@@ -185,13 +183,12 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
     table = np.zeros((len(FLOW_KEYS), n_s))
     breakdowns = np.zeros((n_s, N_CHANNELS + 12))
     stocks = np.empty((n_s, len(STOCK_COLUMNS)))
-    links = np.empty((4, state.n * n_s), dtype=np.int64)
     link_ends = np.zeros(n_s, dtype=np.int64)
     bit_generator = rng.bit_generator
     before = bit_generator.state
     words = bit_generator.random_raw(_MARKET_WORDS + _SELLER_WORDS * n_s)
     topo = state.topo
-    used = _day_kernel(
+    used, links = _day_kernel(
         run, seller, posts, feed, words, state.day, state.trace_cascades,
         topo.indptr, topo.indices, topo.strong,
         state.seller_nodes, state.is_consumer, state.degree, state.organic, state.need, state.tolerant,
@@ -202,7 +199,7 @@ def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.r
         day.seen_ad, day.seen_prize, day.seen_value, day.seen_life, day.seen_ad_idle, day.seen_prize_idle,
         day.messages, day.group_seen, day.seen_reseller, day.solicited, day.replied, day.touched,
         day.saw_posts, day.impulse, day.commercial_load,
-        table, breakdowns, stocks, links, link_ends)
+        table, breakdowns, stocks, link_ends)
     # Leave the generator where the Python schedule would: before the block, plus the words used.
     bit_generator.state = before
     bit_generator.random_raw(used)
@@ -255,9 +252,10 @@ def _day_kernel(run, seller, posts, feed, words, today, trace, indptr, indices, 
                 purchases, bought_friends, reseller_friends, aware, muted, blocked, in_group, engaged,
                 reseller, group_activity, seen_ad, seen_prize, seen_value, seen_life, seen_ad_idle,
                 seen_prize_idle, messages, group_seen, seen_reseller, solicited, replied, touched,
-                saw_posts, impulse, commercial_load, table, breakdowns, stocks, links, link_ends):
+                saw_posts, impulse, commercial_load, table, breakdowns, stocks, link_ends):
     """``engine.step`` from "1 needs" to "16 platform activity", kernel for kernel; returns the
-    number of raw words taken from ``words``."""
+    number of raw words taken from ``words`` and the day's cascade links (their ends per seller
+    in ``link_ends``)."""
     n_s, n = tie.shape
     at = 0
     trust_on = run[_TRUST_ON] != 0.0
@@ -297,7 +295,7 @@ def _day_kernel(run, seller, posts, feed, words, today, trace, indptr, indices, 
         for c in range(4):
             breakdowns[s, _B_EXPOSURES + c] += by_tie[s, c]
         # the platform's harassment warning on opening a folded block (rules.trust.platform_warning)
-        if folded[s] and run[_PLATFORM_WARN] != 0.0:
+        if folded[s] and trust_on:
             keep = 1.0 - run[_LOSS_WARNING]
             for i in range(n):
                 if opened[s, i]:
@@ -356,8 +354,8 @@ def _day_kernel(run, seller, posts, feed, words, today, trace, indptr, indices, 
         bought_friends, trust, annoyance, blocked, purchases, root, touched, impulse, seen_ad, seen_prize,
         seen_value, group_seen, messages, replied, seen_reseller, run[_AD_CONV], run[_PRIZE_CONV],
         run[_VALUE_CONV], run[_MSG_CONV], run[_REPLY_CONV], run[_GROUP_CONV], run[_CONFORMITY],
-        run[_ANNOY_ON] != 0.0, run[_WEAROUT], run[_HALF_EFFECT], run[_PURCHASE_GATED] != 0.0,
-        run[_PURCHASE_STEEP], run[_PURCHASE_HALF_H], run[_REPURCHASE] != 0.0, run[_ALWAYS_NEED] != 0.0,
+        run[_ANNOY_ON] != 0.0, run[_WEAROUT], run[_HALF_EFFECT], run[_GATED] != 0.0,
+        run[_STEEP], run[_HALF_H], run[_REPURCHASE] != 0.0, run[_ALWAYS_NEED] != 0.0,
         buyers, channels, counts, w)
     # 12 annoyance
     _add_annoyance_kernel(
@@ -366,6 +364,8 @@ def _day_kernel(run, seller, posts, feed, words, today, trace, indptr, indices, 
         run[_W_AD], run[_W_PRIZE], run[_W_VALUE], run[_W_LIFE], run[_W_MSG], run[_F_SOL], run[_F_LOW],
         run[_F_IDLE], run[_WEAROUT], run[_SPILL], run[_ERODE] != 0.0, run[_LOSS_UNWANTED], run[_HALF_EFFECT])
     # 13-14 settlement and word of mouth, seller by seller
+    # a consumer buys from one seller at most a day, so the day's buyers bound its cascade links
+    links = np.empty((4, counts.sum() if trace else 0), dtype=np.int64)
     n_links_total = 0
     for s in range(n_s):
         m = counts[s]
@@ -468,4 +468,4 @@ def _day_kernel(run, seller, posts, feed, words, today, trace, indptr, indices, 
                               + table[_F_REPLIES, s] * seller[s, _COST_REPLY]
                               + n_groups * seller[s, _COST_GROUP_DAY])
     _stock_table(tie, blocked, muted, aware, trust, annoyance, purchases, in_group, reseller, run[_INTEREST], stocks)
-    return at
+    return at, links
