@@ -788,7 +788,9 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """Now in UTC, ISO 8601 to the millisecond: invocation logs are named by their start, and a
+    sweep resumed within the second its killed predecessor started must still sort after it."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # ---------------------------------------------------------------------------------------------
