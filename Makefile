@@ -23,12 +23,15 @@ flagship: $(STAMP)
 	$(VENV)/bin/viralsim sweep experiments/spam_vs_community.yaml --out $(FLAGSHIP_OUT) $(SWEEP_FLAGS)
 	$(VENV)/bin/viralsim report $(FLAGSHIP_OUT)
 
-## test: the default test suite (about 4 minutes on 2 cores; one worker per core)
+## test: the default test suite (about 4 minutes on 2 cores; one worker per core); installs the
+##       system packages the tests need first (Chromium for the browser test) where it can
 test: $(STAMP)
+	bash tools/test-deps.sh
 	$(PY) -m pytest -n auto --dist loadfile
 
 ## test-all: also the slow statistical suites (pytest -m slow)
 test-all: $(STAMP)
+	bash tools/test-deps.sh
 	$(PY) -m pytest -n auto --dist loadfile -m "slow or not slow"
 
 ## bench: speed and memory benchmark (prints figures for docs/benchmarks.md)

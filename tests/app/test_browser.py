@@ -9,8 +9,9 @@ change, and saves a screenshot of the page.
 The screenshot lands in pytest's temporary directory (``<basetemp>/.../viralsim-app.png``) and
 in ``tests/app/output/`` (git-ignored), or in ``$VIRALSIM_SCREENSHOT_DIR`` when that is set.
 Chromium is taken from ``$VIRALSIM_CHROMIUM``, else ``chromium`` / ``chromium-browser`` on the
-PATH. A missing browser, Playwright or viz extra fails the test with the command that installs
-it: CI must run this test.
+PATH. A missing Playwright or viz extra fails the test with the command that installs it; a
+missing browser fails it in CI (``CI`` set) and skips it elsewhere, with the command that installs
+it (``make test`` installs it first where it can: tools/test-deps.sh).
 """
 
 from __future__ import annotations
@@ -120,8 +121,13 @@ def test_app_in_headless_chromium(tmp_path):
         pytest.fail("Playwright is not installed: pip install -e '.[dev,viz]' (no browser download is needed)")
     exe = chromium_path()
     if exe is None:
-        pytest.fail("Chromium not found: apt-get install -y chromium (Debian), or set VIRALSIM_CHROMIUM to a "
-                    "Chromium/Chrome executable")
+        # `make test` installs Chromium where it can (tools/test-deps.sh); where it cannot (no root
+        # or sudo) a developer's run goes on without the browser, but CI must run this test.
+        message = ("Chromium not found: apt-get install -y chromium (Debian), or set VIRALSIM_CHROMIUM to a "
+                   "Chromium/Chrome executable")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
