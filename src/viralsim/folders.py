@@ -436,8 +436,11 @@ def lock_folder(folder: str | Path, command: str, *, shared: bool = False, wait:
         finally:
             with _HELD_GUARD:
                 _HELD.pop(key, None)
-            if not shared:
-                with contextlib.suppress(OSError):
+            # Leave the file as found: empty, unless another shared holder has described itself since.
+            with contextlib.suppress(OSError):
+                holder = _parse_holder(os.pread(fd, _HOLDER_BYTES + 1, 0))
+                if not shared or (holder and holder.get("pid") == os.getpid()
+                                  and holder.get("host") == socket.gethostname()):
                     os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # releases the flock
@@ -483,14 +486,23 @@ def _write_holder(fd: int, command: str, shared: bool) -> None:
     holders overwrite each other whole). Skipped if the file holds something else."""
     try:
         current = os.pread(fd, _HOLDER_BYTES + 1, 0)
-        if current.strip() and _parse_holder(current) is None:
+        recorded = _parse_holder(current)
+        if current.strip() and recorded is None:
             return
+        if shared and recorded is not None and recorded.get("mode") == "shared" and not _stale(recorded):
+            return  # another shard described itself and may still run: keep its description
         record = {"command": command, "host": socket.gethostname(), "pid": os.getpid(), "since_utc": utc_now(),
                   "mode": "shared" if shared else "exclusive"}
         data = json.dumps(record, ensure_ascii=True).encode()[: _HOLDER_BYTES - 1]
         os.pwrite(fd, data.ljust(_HOLDER_BYTES - 1) + b"\n", 0)
     except OSError:
         pass  # the description is a courtesy; the flock is what counts
+
+
+def _stale(holder: dict) -> bool:
+    """Whether a recorded holder is known to be gone (a process of this host that has exited)."""
+    pid = holder.get("pid")
+    return holder.get("host") == socket.gethostname() and isinstance(pid, int) and not pid_alive(pid)
 
 
 def _parse_holder(raw: bytes) -> dict | None:
@@ -516,7 +528,7 @@ def _busy_message(folder, path: Path) -> str:
            f"since {_clip(holder['since_utc'])})")
     if holder.get("mode") == "shared":
         who += " and possibly other shards"
-    if str(holder["host"]) == socket.gethostname() and isinstance(holder["pid"], int) and not pid_alive(holder["pid"]):
+    if _stale(holder):
         return f"{base}; the last recorded holder, {who}, has exited; {advice}"
     return f"{base}: {who}; {advice}"
 

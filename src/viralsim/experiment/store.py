@@ -393,6 +393,8 @@ def _validation_text(exc: ValidationError) -> str:
     if len(shown) > 60:
         shown = shown[:57] + "..."
     msg = err.get("msg", "invalid")
+    if err.get("type") == "missing":
+        return f"{loc} is missing"
     if err.get("type") == "value_error" or loc == "value":
         return msg.removeprefix("Value error, ")
     return f"{loc} = {shown}: {msg}"
@@ -830,6 +832,8 @@ def write_part(out_dir: str | Path, chunk: int, rows: Sequence[RunRows], setting
         except OSError:
             if not final.is_dir():
                 raise
+    except OSError as exc:
+        raise folders.named(exc, final) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
