@@ -62,8 +62,9 @@ holds:
   plot.png            six-panel overview (unless --no-plot)
   manifest.json       versions, seed, git commit, start and end time
 
-The folder appears only when complete; an existing results folder of the same name is
-replaced. A summary table is printed at the end."""
+The folder appears only when complete; an existing run results folder of the same name
+(signed by viralsim: .viralsim-folder.json) is replaced, any other non-empty folder is
+refused. A summary table is printed at the end."""
 
 VALIDATE_DESCRIPTION = """\
 Load CONFIG, apply --set overrides and check every setting, without running anything.
