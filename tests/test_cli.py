@@ -47,7 +47,10 @@ FILES = {
     "cascade_sizes.csv",
     "plot.png",
     "manifest.json",
+    ".viralsim-folder.json",  # the signature (a random id): never byte-compared, not in the manifest
 }
+#: files that differ between two writes of the same result
+VARYING = {"manifest.json", "plot.png", ".viralsim-folder.json"}
 
 
 def make_result(config: RunConfig | None = None, *, traced: bool = True) -> RunResult:
@@ -188,8 +191,8 @@ def test_same_result_gives_identical_bytes(tmp_path, result):
     # plot.png is left out of the comparison, so it is not drawn
     a = store.write_run(result, tmp_path / "a", plot=False)
     b = store.write_run(make_result(), tmp_path / "b", plot=False)
-    compared = sorted(FILES - {"manifest.json", "plot.png"})
-    assert {p.name for p in a.iterdir()} == set(compared) | {"manifest.json"}
+    compared = sorted(FILES - VARYING)
+    assert {p.name for p in a.iterdir()} == set(compared) | {"manifest.json", ".viralsim-folder.json"}
     for name in compared:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert "\r\n" not in (a / "daily.csv").read_text(encoding="utf-8")
@@ -208,7 +211,7 @@ def test_manifest(tmp_path, result):
     assert manifest["started_utc"] == "2024-05-01T12:00:00Z"
     assert manifest["finished_utc"] == "2024-05-01T12:03:30Z"
     assert manifest["git_commit"] is None or len(manifest["git_commit"]) == 40
-    assert set(manifest["files"]) == FILES - {"manifest.json", "plot.png"}
+    assert set(manifest["files"]) == FILES - VARYING
 
 
 def test_failed_write_leaves_nothing(tmp_path, result, monkeypatch):

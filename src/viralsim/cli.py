@@ -10,6 +10,7 @@ engine) are imported inside the commands so that ``viralsim --help`` answers at 
 from __future__ import annotations
 
 import argparse
+import errno
 import re
 import sys
 from collections.abc import Sequence
@@ -61,8 +62,9 @@ holds:
   plot.png            six-panel overview (unless --no-plot)
   manifest.json       versions, seed, git commit, start and end time
 
-The folder appears only when complete; an existing results folder of the same name is
-replaced. A summary table is printed at the end."""
+The folder appears only when complete; an existing run results folder of the same name
+(signed by viralsim: .viralsim-folder.json) is replaced, any other non-empty folder is
+refused. A summary table is printed at the end."""
 
 VALIDATE_DESCRIPTION = """\
 Load CONFIG, apply --set overrides and check every setting, without running anything.
@@ -106,6 +108,15 @@ DIR/report/index.html) with its figures: time series with 95% CI bands per scena
 end-of-run KPIs with CIs, heat maps for two-factor grids, response curves for one-factor
 grids, Sobol or Morris sensitivity indices (SALib), and a paper-ready KPI table (CSV,
 Markdown, LaTeX)."""
+
+
+#: exit status of a command stopped by an I/O error (disk full, read-only filesystem, no
+#: permission, quota): EX_IOERR of sysexits.h
+EXIT_IO = 74
+#: errno values that end a command with EXIT_IO and one line instead of a traceback
+_IO_ERRNOS = frozenset(getattr(errno, name) for name in (
+    "EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "EIO", "EFBIG", "EMFILE", "ENFILE", "ENAMETOOLONG",
+    "ENOTDIR", "EISDIR", "EXDEV", "ESTALE") if hasattr(errno, name))
 
 
 class _UsageError(Exception):
@@ -260,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 for bad input (message on stderr).
+        Exit status: 0 on success, 2 for bad input (message on stderr), EXIT_IO (74) when
+        writing failed for lack of space or permission (message on stderr).
     """
     parser = _build_parser()
     try:
@@ -279,6 +291,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _COMMANDS[args.command](args)
     except _UsageError as exc:
         return _fail(str(exc))
+    except Exception as exc:
+        from viralsim.experiment.store import ResultsError
+        from viralsim.folders import FolderError
+
+        # A folder refused while writing (it changed hands after the check), or a results folder
+        # found damaged or busy on a path a command does not catch itself: bad input, one line.
+        if isinstance(exc, (FolderError, ResultsError)):
+            return _fail(str(exc))
+        if isinstance(exc, OSError) and exc.errno in _IO_ERRNOS:
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"{PROG}: error: I/O error: {where}{exc.strerror or exc} (nothing half-written was kept; "
+                  "fix it and run again)", file=sys.stderr)
+            return EXIT_IO
+        raise
 
 
 def _announce_compile() -> None:
@@ -456,9 +482,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from viralsim.analysis.report import ReportError, write_report
     from viralsim.experiment.store import ResultsError
 
+    from viralsim.folders import FolderError
+
     try:
         path = write_report(args.results, args.out, fmt=args.format, kpis=args.kpi, metrics=args.metric)
-    except (ResultsError, ReportError) as exc:
+    except (ResultsError, ReportError, FolderError) as exc:
         raise _UsageError(str(exc)) from None
     print(f"report: {path}")
     return 0
@@ -585,9 +613,12 @@ def _cmd_app(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / f"demo-{args.demo}"
-    if out.exists() and not out.is_dir():
-        raise _UsageError(f"cannot write the demo: {out} exists and is not a directory")
-    from viralsim.demo import trust_decay
+    from viralsim.demo import check_out, trust_decay
+
+    try:
+        check_out(out)
+    except OSError as exc:
+        raise _UsageError(f"cannot write the demo: {exc}") from None
 
     kwargs = {} if args.seed is None else {"seed": args.seed}
     _announce_compile()

@@ -26,10 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from viralsim import folders
 from viralsim.config.schema import RunConfig
 
 __all__ = ["CircleTrace", "trace_circle", "demo_config", "trust_decay", "closed_form", "figure", "gif",
-           "caption", "DEMO_SEED"]
+           "caption", "check_out", "DEMO_SEED"]
+
+#: the signature kind of a demo output folder (:mod:`viralsim.folders`)
+KIND = "demo"
 
 #: seed of the demo's friend circle (18 friends, 14 of them close; several mute and block the spammer)
 DEMO_SEED = 4
@@ -473,27 +477,40 @@ def trust_decay(out: str | Path, *, seed: int = DEMO_SEED, active_days: int = 60
     """Write the trust-decay demo into ``out``: spam and community figures, GIFs and captions.
 
     Returns the written files by name (``spam_png``, ``spam_gif``, ``community_png``,
-    ``community_gif``, ``captions``).
+    ``community_gif``, ``captions``). The folder is written atomically and signed as a demo
+    folder: an existing ``out`` is replaced only if it is empty or an earlier demo folder, once
+    the new one is complete; anything else is refused (FileExistsError) before any work.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
-    traces: dict[str, Any] = {}
-    for strategy, stem in (("spam", "trust-decay"), ("community", "trust-decay-community")):
-        tr = trace_circle(demo_config(strategy, seed=seed, days=active_days + quiet_days), active_days)
-        traces[strategy] = tr
-        files[f"{strategy}_png"] = figure(tr, out / f"{stem}.png")
-        if gif:
-            files[f"{strategy}_gif"] = _gif(tr, out / f"{stem}.gif")
-    lines = ["# Trust decay: captions", ""]
-    for strategy, stem in (("spam", "trust-decay"), ("community", "trust-decay-community")):
-        lines += [f"## {strategy}", "", f"![{strategy}]({stem}.png)", ""]
-        if gif:
-            lines += [f"![{strategy}, day by day]({stem}.gif)", ""]
-        lines += [caption(traces[strategy]), ""]
-    files["captions"] = out / "captions.md"
-    files["captions"].write_text("\n".join(lines), encoding="utf-8", newline="\n")
-    return files
+    names: dict[str, str] = {}
+
+    def fill(folder: Path) -> None:
+        traces: dict[str, Any] = {}
+        for strategy, stem in (("spam", "trust-decay"), ("community", "trust-decay-community")):
+            tr = trace_circle(demo_config(strategy, seed=seed, days=active_days + quiet_days), active_days)
+            traces[strategy] = tr
+            names[f"{strategy}_png"] = figure(tr, folder / f"{stem}.png").name
+            if gif:
+                names[f"{strategy}_gif"] = _gif(tr, folder / f"{stem}.gif").name
+        lines = ["# Trust decay: captions", ""]
+        for strategy, stem in (("spam", "trust-decay"), ("community", "trust-decay-community")):
+            lines += [f"## {strategy}", "", f"![{strategy}]({stem}.png)", ""]
+            if gif:
+                lines += [f"![{strategy}, day by day]({stem}.gif)", ""]
+            lines += [caption(traces[strategy]), ""]
+        (folder / "captions.md").write_text("\n".join(lines), encoding="utf-8", newline="\n")
+        names["captions"] = "captions.md"
+
+    check_out(out)
+    folders.write_folder(out, KIND, fill)
+    return {key: out / name for key, name in names.items()}
+
+
+def check_out(out: str | Path) -> None:
+    """Refuse an output folder :func:`trust_decay` may not replace: a file, or a folder that is
+    neither empty nor an earlier demo folder (FileExistsError), or an unwritable parent
+    (PermissionError). Checked before anything is computed."""
+    folders.check_folder(out, KIND)
 
 
 _gif = gif

@@ -15,19 +15,23 @@ Layout of a folder written by :func:`write_run`::
     cascade_sizes.csv   buyers per referral tree: seller, root, size
     plot.png            overview figure (report.plot_run), unless plotting is off
     manifest.json       versions, seed, config name, git commit, start/end times; written last
+    .viralsim-folder.json   the signature that marks a run results folder (viralsim.folders)
+
+Only an empty folder or a signed run results folder is ever replaced; temporary folders left
+by a killed run are cleaned the next time the folder is written (see :mod:`viralsim.folders`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import subprocess
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from viralsim import folders
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["write_run", "read_run", "check_out_dir", "MANIFEST", "TABLES"]
 
 MANIFEST = "manifest.json"
+#: the signature kind of a run results folder (:mod:`viralsim.folders`)
+KIND = "run"
 
 #: table name -> file name, as returned by :func:`read_run`
 TABLES = {
@@ -54,9 +60,11 @@ _CASCADE_SIZE_COLUMNS = ("seller", "root", "size")
 def check_out_dir(out_dir: str | Path) -> None:
     """Check that a results folder can be written at ``out_dir`` without destroying anything else.
 
-    An existing ``out_dir`` is replaced by :func:`write_run`, so it must be an earlier results
-    folder (it holds ``manifest.json``) or empty; anything else, a typo such as ``--out .`` or
-    ``--out ~/Documents`` for example, is refused rather than deleted.
+    An existing ``out_dir`` is replaced by :func:`write_run`, so it must be empty or a run
+    results folder that viralsim signed (see :mod:`viralsim.folders`); anything else is
+    refused rather than deleted: a typo such as ``--out .`` or ``--out ~/Documents``, a folder
+    that merely holds a ``manifest.json``, a sweep's results folder, or a results folder of an
+    older viralsim written before folders were signed.
 
     Parameters
     ----------
@@ -66,24 +74,12 @@ def check_out_dir(out_dir: str | Path) -> None:
     Raises
     ------
     FileExistsError
-        If ``out_dir`` exists and is a file, or a non-empty directory that is not a results folder.
+        (:class:`viralsim.folders.FolderError`) If ``out_dir`` exists and is a file, or a
+        non-empty directory that is not a signed run results folder.
     PermissionError
         If the nearest existing parent directory is not writable.
     """
-    out_dir = Path(out_dir).absolute()
-    if out_dir.exists() or out_dir.is_symlink():
-        if not out_dir.is_dir():
-            raise FileExistsError(f"{out_dir} exists and is not a directory")
-        if not (out_dir / MANIFEST).is_file() and any(out_dir.iterdir()):
-            raise FileExistsError(
-                f"{out_dir} exists and is not a viralsim results folder (no {MANIFEST}); "
-                "refusing to replace it, choose another output directory"
-            )
-    parent = out_dir.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot create {out_dir}: {parent} is not a writable directory")
+    folders.check_folder(out_dir, KIND)
 
 
 def write_run(
@@ -126,23 +122,14 @@ def write_run(
     -----
     CSV files are written with shortest round-trip float formatting, ``\\n`` line endings and
     no index, and Parquet files without timestamps, so the same result gives byte-identical
-    data files; only ``manifest.json`` (times) and ``plot.png`` (renderer metadata) vary.
+    data files; only ``manifest.json`` (times), ``plot.png`` (renderer metadata) and the signature
+    (a random id) vary.
     """
     out_dir = Path(out_dir)
-    target = out_dir.absolute()
-    check_out_dir(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    check_out_dir(out_dir)
     now = datetime.now(timezone.utc)
-    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)  # left by an earlier crash of a process that had our pid
-    try:
-        tmp.mkdir()
-        _write_contents(result, tmp, plot=plot, started=started or now, finished=finished or now)
-        _swap_into_place(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    folders.write_folder(out_dir, KIND, lambda tmp: _write_contents(
+        result, tmp, plot=plot, started=started or now, finished=finished or now))
     return out_dir
 
 
@@ -201,25 +188,8 @@ def _write_contents(result: RunResult, folder: Path, *, plot: bool, started: dat
         from viralsim import report
 
         report.plot_run(result, folder / "plot.png")
-    manifest = _manifest(result, started, finished, files=sorted(p.name for p in folder.iterdir()))
+    manifest = _manifest(result, started, finished, files=sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")))
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="\n")
-
-
-def _swap_into_place(tmp: Path, target: Path) -> None:
-    if not (target.exists() or target.is_symlink()):
-        tmp.rename(target)
-        return
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if old.exists():
-        shutil.rmtree(old)
-    target.rename(old)
-    try:
-        tmp.rename(target)
-    except BaseException:
-        old.rename(target)
-        raise
-    # The new folder is in place; failing to delete the old copy must not fail the run.
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from viralsim import folders
 from viralsim.config.load import ConfigError, load_config
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ __all__ = [
     "describe_change",
     "MAX_ALTERNATIVES",
 ]
+
+#: the signature kind of a what-if output folder (:mod:`viralsim.folders`)
+KIND = "whatif"
 
 #: KPIs compared, as (summary column, label in tables, kind) — kind sets formatting
 KPIS: tuple[tuple[str, str, str], ...] = (
@@ -741,23 +745,26 @@ def plot(result: WhatIfResult, path: str | Path) -> Path:
 
 
 def write(result: WhatIfResult, out: str | Path, command: str | None = None) -> dict[str, Path]:
-    """Write ``whatif.md``, ``whatif.png`` and ``whatif.csv`` (per-replicate KPIs) into ``out``."""
+    """Write ``whatif.md``, ``whatif.png`` and ``whatif.csv`` (per-replicate KPIs) into ``out``.
+
+    The folder is written atomically and signed as a what-if folder (:mod:`viralsim.folders`):
+    an existing ``out`` is replaced only if it is empty or an earlier what-if folder, and only
+    once the new one is complete; anything else is refused (FileExistsError) and left alone.
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"md": out / "whatif.md", "png": out / "whatif.png", "csv": out / "whatif.csv"}
-    files["md"].write_text(markdown(result, command), encoding="utf-8", newline="\n")
-    plot(result, files["png"])
-    result.runs.to_csv(files["csv"], index=False, lineterminator="\n")
-    return files
+    names = {"md": "whatif.md", "png": "whatif.png", "csv": "whatif.csv"}
+
+    def fill(folder: Path) -> None:
+        (folder / names["md"]).write_text(markdown(result, command), encoding="utf-8", newline="\n")
+        plot(result, folder / names["png"])
+        result.runs.to_csv(folder / names["csv"], index=False, lineterminator="\n")
+
+    folders.write_folder(out, KIND, fill)
+    return {key: out / name for key, name in names.items()}
 
 
 def check_out(out: str | Path) -> None:
-    """Refuse an output path that exists and is not a directory (checked before running)."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a directory")
-    parent = out.absolute()
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot create {out}: {parent} is not writable")
+    """Refuse an output folder that :func:`write` may not replace (checked before running):
+    a file, a folder that is neither empty nor an earlier what-if folder (FileExistsError), or
+    an unwritable parent (PermissionError)."""
+    folders.check_folder(out, KIND)

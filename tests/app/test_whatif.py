@@ -196,7 +196,7 @@ def test_cli_whatif_end_to_end(cfg, tmp_path, capsys):
     assert code == 0, captured.err
     assert "baseline: posts_per_day=10" in captured.out
     assert "- posting 2/day instead of 10/day:" in captured.out
-    assert {p.name for p in out.iterdir()} == {"whatif.md", "whatif.png", "whatif.csv"}
+    assert {p.name for p in out.iterdir()} == {"whatif.md", "whatif.png", "whatif.csv", ".viralsim-folder.json"}
     assert "--replicates 2 --days 12" in (out / "whatif.md").read_text()
 
 

@@ -31,6 +31,8 @@ DEFAULT_KPIS = ("purchases", "profit", "customers", "followers_end", "muted_bloc
 DEFAULT_METRICS = ("purchases", "customers", "mean_trust", "mean_annoyance", "followers", "blocked")
 #: per-point tables up to this many design points; pooled per scenario beyond
 MAX_POINT_ROWS = 40
+#: the signature kind of a report folder (:mod:`viralsim.folders`)
+KIND = "report"
 
 
 class ReportError(Exception):
@@ -57,10 +59,32 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, fmt:
     Path
         The report's ``index.html``.
     """
+    from viralsim.experiment.store import PLAN, ResultsError, lock_results
+
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise ResultsError(f"{results_dir} is not a viralsim experiment results folder (no {PLAN})")
+    target = Path(out) if out is not None else results_dir / "report"
+    # Writing into the results folder (the default) excludes every other writer of it; a report
+    # elsewhere only needs the folder not to be discarded or rewritten while it is read.
+    inside = _is_inside(target, results_dir)
+    with lock_results(results_dir, "report", shared=not inside):
+        return _write_report(results_dir, target, fmt=fmt, kpis=kpis, metrics=metrics)
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _write_report(results_dir: Path, out: Path, *, fmt: str, kpis, metrics) -> Path:
     from viralsim.experiment.store import read_results
 
     res = read_results(results_dir)
-    manifest = res.manifest() if (res.path / "manifest.json").is_file() else {}
+    manifest = res.manifest()
     experiment = res.experiment()
     plan = res.plan
     meta = {
@@ -79,7 +103,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, fmt:
         "results folder": str(res.path),
     }
     return build_report(
-        res.table, res.summary, Path(out) if out is not None else res.path / "report",
+        res.table, res.summary, out,
         runs=res.runs, factors=plan.factor_names(), design=res.design, design_kind=plan.design.get("kind", "single"),
         design_options=plan.design.get("options") or {}, title=f"Experiment {plan.name}",
         description=experiment.get("description") or "", meta=meta, fmt=fmt, kpis=kpis, metrics=metrics,
@@ -115,7 +139,9 @@ def build_report(
     summary : DataFrame
         Per-run summary: ``scenario, point, seller`` and KPI columns, as ``summary.parquet``.
     out : path
-        Report folder (created).
+        Report folder, written atomically and signed as a report folder: an existing ``out``
+        is replaced only if it is empty or an earlier report folder, once the new one is
+        complete; anything else is refused (FileExistsError) before any work.
     runs : DataFrame, optional
         Run statuses (``run_id, status, error``) to list failures.
     factors : sequence of str
@@ -139,13 +165,24 @@ def build_report(
     Path
         ``out/index.html``.
     """
-    from viralsim.analysis import plots
-    from viralsim.analysis.stats import run_stats, summary_stats
+    from viralsim import folders
 
     if fmt not in ("png", "svg"):
         raise ReportError(f"figure format must be png or svg, not {fmt!r}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    folders.check_folder(out, KIND)
+    folders.write_folder(out, KIND, lambda folder: _write_files(
+        table, summary, folder, runs=runs, factors=factors, design=design, design_kind=design_kind,
+        design_options=design_options, title=title, description=description, meta=meta, fmt=fmt, kpis=kpis,
+        metrics=metrics, root_seed=root_seed))
+    return out / "index.html"
+
+
+def _write_files(table, summary, out: Path, *, runs, factors, design, design_kind, design_options, title,
+                 description, meta, fmt, kpis, metrics, root_seed) -> None:
+    from viralsim.analysis import plots
+    from viralsim.analysis.stats import run_stats, summary_stats
+
     factors = [f for f in factors if f in summary.columns]
     design_options = design_options or {}
     kpis = _pick(kpis, DEFAULT_KPIS, summary, "KPI", "summary")
@@ -240,7 +277,6 @@ def build_report(
                         "of the results folder.</p>" + _html_table(failed.head(50)))
     page = _page(title, description, meta or {}, sections)
     (out / "index.html").write_text(page, encoding="utf-8", newline="\n")
-    return out / "index.html"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,11 +23,28 @@ default, so the same spec always maps to the same folder and re-running resumes)
                            design point x seller x day x metric
     summary_stats.csv      the same for the end-of-run KPIs
     manifest.json          versions, git commit, root seed, design, hosts, start and end times
+    .viralsim-folder.json  the signature that marks an experiment results folder
+
+Ownership: a sweep, merge or restart writes into, empties or discards only an empty folder or a
+folder carrying viralsim's signature of an experiment results folder (:mod:`viralsim.folders`);
+a folder of the user's files, a run results folder, or a results folder written by an older
+viralsim before folders were signed is refused with one line and never touched.
+
+One writer: a sweep, merge, finalize and a report written into the folder hold the folder's
+lock (``.<name>.viralsim-lock`` beside it, see :mod:`viralsim.folders`) for their whole life;
+a second one is refused with a line naming the holder (host, pid, command, since when). The
+shards of one sweep (``--shard``) share the lock, so a job array can fill one folder at once.
+
+Validation: the plan, the design, the manifest, the resolved experiment and every committed
+part are checked (shapes, types, bounds, part row counts against the plan) before a folder
+is resumed, merged or reported on; a damaged or modified folder is refused with one line
+naming the file (ResultsError), before anything is allocated or written.
 
 Atomicity: a chunk is written into a hidden temporary directory and renamed into
 ``parts/chunk-NNNNNN`` only when complete, so **a run is done iff its committed chunk exists**.
 Temporary directories left by a killed process are ignored (and removed by a later sweep on the
-same host once their process is gone) and their runs are redone. Merged tables are written to
+same host once their process is gone, if their name has exactly the form viralsim gives them)
+and their runs are redone. Merged tables are written to
 a temporary file and moved into place with ``os.replace``. Chunks are a fixed partition of the
 run list and the merged tables are sorted by run, so every file but ``manifest.json`` and the
 logs is byte-identical whatever the executor, worker count, shard split or interruptions (given
@@ -44,6 +61,7 @@ checked.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -56,7 +74,11 @@ import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Iterable, Iterator, Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from viralsim import folders
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,6 +89,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ResultsError",
     "IncompleteError",
+    "BusyError",
+    "lock_results",
+    "locked_sweep",
+    "check_folder",
     "Plan",
     "code_identity",
     "describe_code",
@@ -100,12 +126,25 @@ STATS = "stats.parquet"
 STATS_CSV = "stats.csv"
 SUMMARY_STATS = "summary_stats.csv"
 
+#: the signature kind of an experiment results folder (:mod:`viralsim.folders`)
+KIND = "sweep"
+
 _CHUNK = re.compile(r"^chunk-(\d{6,})$")
 _TMP_PREFIX = ".tmp-"
+#: a temporary file or directory inside a results folder: .tmp-<name>~<pid>~<host>~<8 hex>
+_TMP = re.compile(r"^\.tmp-(?P<name>[A-Za-z0-9_.:+-]+)~(?P<pid>\d+)~(?P<host>[^~/]+)~[0-9a-f]{4,8}$")
+#: the largest experiment a spec may describe (viralsim.experiment.spec.MAX_RUNS)
+MAX_RUNS = 5_000_000
+#: files larger than this are not read as plan, manifest, experiment or log
+_MAX_META_BYTES = 64 << 20
 
 
 class ResultsError(Exception):
     """A results folder that cannot be used as asked; the message is one line for the user."""
+
+
+class BusyError(ResultsError):
+    """Another process holds the results folder's lock; the message names it."""
 
 
 class IncompleteError(ResultsError):
@@ -270,16 +309,95 @@ def plan_in(out_dir: str | Path, experiment: Experiment, chunk_size: int | None 
     return plan
 
 
+class _DesignRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: Annotated[str, Field(min_length=1, max_length=40)]
+    points: Annotated[int, Field(ge=1, le=MAX_RUNS)]
+    options: dict = Field(default_factory=dict)
+
+
+_FACTOR_KINDS = ("bool", "int", "float", "str")
+
+
+class _PlanRecord(BaseModel):
+    """What ``plan.json`` may hold: the shape, types and bounds of :class:`Plan`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=1000)]
+    fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    n_runs: Annotated[int, Field(ge=1, le=MAX_RUNS)]
+    chunk_size: Annotated[int, Field(ge=1, le=MAX_RUNS)]
+    factors: list[Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]],
+                            Field(min_length=2, max_length=2)]] = Field(default_factory=list, max_length=1000)
+    design: _DesignRecord
+    scenarios: Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]],
+                         Field(min_length=1, max_length=10_000)]
+    replicates: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1
+    root_seed: Annotated[int, Field(ge=0, le=2**64)] = 0
+    common_random_numbers: bool = False
+    every: Annotated[int, Field(ge=1, le=100_000)] | Literal["end"] = 1
+    code: dict = Field(default_factory=dict)
+    format: Literal[1] = 1
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _PlanRecord:
+        expected = len(self.scenarios) * self.design.points * self.replicates
+        if self.n_runs != expected:
+            raise ValueError(f"n_runs = {self.n_runs}, but {len(self.scenarios)} scenarios x {self.design.points} "
+                             f"design points x {self.replicates} replicates = {expected}")
+        if len(set(self.scenarios)) != len(self.scenarios):
+            raise ValueError("scenarios repeat")
+        for name, kind in self.factors:
+            if kind not in _FACTOR_KINDS:
+                raise ValueError(f"factor {name!r} has kind {kind!r}, not one of {', '.join(_FACTOR_KINDS)}")
+        return self
+
+
 def read_plan(out_dir: str | Path) -> Plan:
-    """The plan of a results folder; ResultsError if it is not one."""
+    """The plan of a results folder; ResultsError (one line naming ``plan.json``) if it is not
+    one, or if ``plan.json`` has the wrong shape, types or bounds (:class:`_PlanRecord`)."""
     path = Path(out_dir) / PLAN
+    if not path.exists():
+        raise ResultsError(f"{out_dir} is not a viralsim experiment results folder (no {PLAN})")
+    data = _read_json(path, "the plan")
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: not a valid plan (a JSON {type(data).__name__}, not an object); "
+                           "the folder was damaged or modified by hand")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsError(f"{out_dir} is not a viralsim experiment results folder (no {PLAN})") from None
+        record = _PlanRecord.model_validate(data)
+    except ValidationError as exc:
+        raise ResultsError(f"{path}: not a valid plan ({_validation_text(exc)}); the folder was damaged or "
+                           "modified by hand") from None
+    return Plan(**record.model_dump())
+
+
+def _read_json(path: Path, what: str) -> Any:
+    """A bounded JSON file; ResultsError naming it if it cannot be read or parsed."""
+    try:
+        if not path.is_file():
+            raise ResultsError(f"{path}: {what} is not a regular file")
+        if path.stat().st_size > _MAX_META_BYTES:
+            raise ResultsError(f"{path}: {what} is larger than {_MAX_META_BYTES >> 20} MB; refusing to read it")
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: cannot read the plan ({exc})") from None
-    return Plan(**data)
+        raise ResultsError(f"{path}: cannot read {what} ({folders._short(exc)})") from None
+
+
+def _validation_text(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(x) for x in err.get("loc", ())) or "value"
+    value = err.get("input")
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "missing":
+        return f"{loc} is missing"
+    if err.get("type") == "value_error" or loc == "value":
+        return msg.removeprefix("Value error, ")
+    return f"{loc} = {shown}: {msg}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,29 +418,27 @@ def check_results_dir(out_dir: str | Path, plan: Plan, *, restart: bool = False,
     Raises
     ------
     ResultsError
-        If ``out_dir`` is a file, a non-empty folder that is not an experiment results folder,
-        or holds another experiment (or a different chunk size) and ``restart`` is false, or
-        results of other code (:func:`code_differs`) and neither ``restart`` nor
-        ``allow_code_change`` is set.
+        If ``out_dir`` is a file or a non-empty folder that is not a signed experiment results
+        folder (someone's files, a run results folder, a folder of an older viralsim: never
+        discarded, not even with ``restart``), or holds another experiment (or a different chunk
+        size) and ``restart`` is false, or results of other code (:func:`code_differs`) and
+        neither ``restart`` nor ``allow_code_change`` is set, or is damaged (:func:`check_folder`)
+        and ``restart`` is false.
     """
     out = Path(out_dir)
-    if not out.exists() and not out.is_symlink():
+    state = _signed_state(out)
+    if state == "absent":
         parent = out.absolute().parent
         while not parent.exists():
             parent = parent.parent
-        if not os.access(parent, os.W_OK | os.X_OK):
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
             raise ResultsError(f"cannot create {out}: {parent} is not a writable directory")
         return "new"
-    if not out.is_dir():
-        raise ResultsError(f"{out} exists and is not a directory")
-    if not (out / PLAN).is_file():
-        if any(out.iterdir()):
-            raise ResultsError(f"{out} exists and is not a viralsim experiment results folder (no {PLAN}); "
-                               "refusing to write into it, choose another --out")
+    if state == "empty":
         return "new"
-    existing = read_plan(out)
     if restart:
         return "restart"
+    existing = read_plan(out)
     if existing.fingerprint != plan.fingerprint:
         raise ResultsError(
             f"{out} holds results of a different experiment or spec version (fingerprint "
@@ -331,40 +447,75 @@ def check_results_dir(out_dir: str | Path, plan: Plan, *, restart: bool = False,
     if existing.chunk_size != plan.chunk_size:
         raise ResultsError(f"{out} was started with --chunk-size {existing.chunk_size}; resume with the same "
                            "chunk size, or pass --restart to start over")
+    mine, theirs = _comparable(plan), _comparable(existing)
+    for key in mine:
+        if mine[key] != theirs.get(key):
+            raise ResultsError(f"{out / PLAN}: {key} = {_clip(theirs.get(key))} does not match the experiment it "
+                               f"names ({_clip(mine[key])}); the folder was modified by hand: pass --restart to "
+                               "discard it, or choose another --out")
     if not allow_code_change and code_differs(existing.code, plan.code):
         raise ResultsError(
             f"{out} holds results of {describe_code(existing.code)}, this is {describe_code(plan.code)}; "
             "resuming would mix results of two code versions: pass --restart to discard them, choose another "
             "--out, or pass --allow-code-change to resume anyway")
+    check_folder(out, existing)
     return "resume"
+
+
+def _signed_state(out: Path, *, option: str = "--out") -> str:
+    """``absent``, ``empty`` or ``ours`` (a signed experiment results folder); ResultsError for
+    anything else."""
+    try:
+        state, _ = folders.folder_state(out, KIND, option=option)
+    except folders.FolderError as exc:
+        raise ResultsError(str(exc)) from None
+    return state
+
+
+def _comparable(plan: Plan) -> dict:
+    """The plan as JSON would give it back, without what may differ between invocations."""
+    data = json.loads(json.dumps(asdict(plan), sort_keys=True, default=str))
+    for key in ("code", "chunk_size"):
+        data.pop(key, None)
+    return data
+
+
+def _clip(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def open_results(out_dir: str | Path, experiment: Experiment, plan: Plan, *, restart: bool = False,
                  allow_code_change: bool = False) -> Plan:
     """Create (or reopen, to resume) the results folder of a sweep; returns the folder's plan.
 
-    A new folder is assembled in a temporary sibling and renamed into place, so it appears
-    with its ``plan.json``, ``experiment.yaml`` and ``design.csv`` or not at all. Several
-    shards may open the same folder at once: the first rename wins and the others resume it.
+    A new folder is assembled in a temporary sibling, signed, and renamed into place, so it
+    appears with its signature, ``plan.json``, ``experiment.yaml`` and ``design.csv`` or not
+    at all. Several shards may open the same folder at once: the first rename wins and the
+    others resume it. With ``restart`` a signed folder is renamed aside and deleted first.
+    Temporary siblings left by killed processes are cleaned first (:func:`viralsim.folders.clean_siblings`).
+    Callers hold the folder's lock (:func:`lock_results`).
     """
     out = Path(out_dir)
+    folders.clean_siblings(out)
     state = check_results_dir(out, plan, restart=restart, allow_code_change=allow_code_change)
     if state == "resume":
         return read_plan(out)
     if state == "restart":
         _remove(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}{_TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = folders.sibling(out.absolute(), "tmp")
     try:
         tmp.mkdir()
+        folders.write_signature(tmp, KIND)
         (tmp / PARTS).mkdir()
         (tmp / LOGS).mkdir()
         _write_text(tmp / EXPERIMENT, experiment.to_yaml())
         _write_csv(experiment.design.table(), tmp / DESIGN)
         _write_text(tmp / PLAN, json.dumps(asdict(plan), indent=2, sort_keys=True) + "\n")
         try:
-            if out.exists():
-                out.rmdir()  # empty, checked above
+            if out.exists() and _signed_state(out) == "empty":
+                out.rmdir()
             os.rename(tmp, out)
         except OSError:
             if not (out / PLAN).is_file():
@@ -380,9 +531,66 @@ def open_results(out_dir: str | Path, experiment: Experiment, plan: Plan, *, res
 
 
 def _remove(out: Path) -> None:
-    trash = out.parent / f".{out.name}.trash-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    """Discard a signed results folder (or a chunk of one): renamed aside at once, then deleted;
+    a kill in between leaves a temporary that the next start cleans."""
+    out = out.absolute()
+    if out.parent.name == PARTS:
+        trash = out.parent / f"{_TMP_PREFIX}{out.name}~{os.getpid()}~{socket.gethostname()}~{uuid.uuid4().hex[:8]}"
+    else:
+        trash = folders.sibling(out, "trash")
     os.rename(out, trash)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# One writer at a time
+# ---------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def lock_results(out_dir: str | Path, command: str, *, shared: bool = False, wait: float = 0.0) -> Iterator[None]:
+    """Hold the lock of a results folder for the ``with`` block (see :mod:`viralsim.folders`).
+
+    ``shared`` for the shards of one sweep, exclusive otherwise. BusyError (one line naming the
+    holder: command, pid, host, since when) if another process holds it. Re-entrant within a
+    process. The lock file lives beside the folder, so the folder need not exist yet.
+    """
+    try:
+        with folders.lock_folder(out_dir, command, shared=shared, wait=wait):
+            yield
+    except folders.FolderInUseError as exc:
+        raise BusyError(str(exc)) from None
+
+
+#: seconds a shard waits for the lock that another process holds exclusively (a shard that
+#: started at the same moment and briefly merges, say) before it gives up
+_SHARD_WAIT = 5.0
+
+
+def locked_sweep(run_sweep):
+    """Decorate :func:`viralsim.experiment.sweep.run_sweep` so that it holds the results folder's
+    lock for its whole life: opening (or discarding, with ``restart``) the folder, running the
+    chunks and merging. The shards of a sweep (``shard``, without ``restart``) share it."""
+    import inspect
+
+    signature = inspect.signature(run_sweep)
+
+    @functools.wraps(run_sweep)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        a = bound.arguments
+        out = a["out"] if a["out"] is not None else a["experiment"].default_out(a["results_root"])
+        a["out"] = Path(out)
+        shard = a.get("shard")
+        shared = shard is not None and not a.get("restart")
+        command = "sweep --restart" if a.get("restart") else "sweep"
+        if shard is not None:
+            command += f" --shard {shard[0]}/{shard[1]}"
+        with lock_results(out, command, shared=shared, wait=_SHARD_WAIT if shared else 0.0):
+            return run_sweep(*bound.args, **bound.kwargs)
+
+    return wrapper
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,36 +619,190 @@ def committed_chunks(out_dir: str | Path) -> set[int]:
 def remove_stale_temporaries(out_dir: str | Path) -> int:
     """Remove temporary files and part directories of dead processes on this host.
 
-    Temporaries are named ``.tmp-<name>~<pid>~<host>~<random>``; those of processes that are
-    still alive, or of other hosts (shards elsewhere on a shared filesystem), are left alone.
-    Returns how many were removed.
+    Temporaries are named exactly ``.tmp-<name>~<pid>~<host>~<random>``; those of processes that
+    are still alive, of other hosts (shards elsewhere on a shared filesystem), or named in any
+    other way are left alone. Only inside a signed results folder. Returns how many were removed.
     """
+    out = Path(out_dir)
+    try:
+        if _signed_state(out) != "ours":
+            return 0
+    except ResultsError:
+        return 0
     host = socket.gethostname()
     removed = 0
-    for folder in (Path(out_dir), Path(out_dir) / PARTS, Path(out_dir) / LOGS):
-        if not folder.is_dir():
+    for folder in (out, out / PARTS, out / LOGS):
+        if folder.is_symlink() or not folder.is_dir():
             continue
         for entry in folder.iterdir():
-            if not entry.name.startswith(_TMP_PREFIX):
+            m = _TMP.match(entry.name)
+            if not m or m["host"] != host or folders.pid_alive(int(m["pid"])):
                 continue
-            bits = entry.name.split("~")
-            if len(bits) != 4 or bits[2] != host or not bits[1].isdigit() or _alive(int(bits[1])):
-                continue
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
+            if entry.is_symlink() or not entry.is_dir():
                 entry.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
             removed += 1
     return removed
 
 
 def _alive(pid: int) -> bool:
+    return folders.pid_alive(pid)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------
+
+#: files of a committed part, and the columns (with their kinds) each must have
+_PART_COLUMNS = {
+    "runs.parquet": {"run": "int", "run_id": "str", "status": "str", "days_run": "int", "error": "str",
+                     "traceback": "str"},
+    "table.parquet": {"run": "int", "scenario": "str", "point": "int", "seller": "str", "day": "int"},
+    "summary.parquet": {"run": "int", "scenario": "str", "point": "int", "seller": "str"},
+}
+_STATUSES = ("ok", "failed")
+
+
+def check_folder(out_dir: str | Path, plan: Plan | None = None) -> Plan:
+    """Check an experiment results folder before it is resumed, merged or reported on.
+
+    The plan (:func:`read_plan`), ``experiment.yaml`` (a mapping), ``design.csv`` (one row per
+    design point of the plan), ``manifest.json`` if present (an object with the documented field
+    types) and every committed part (a chunk of the plan; each file readable Parquet with the
+    expected columns and types; ``runs.parquet`` holding exactly the chunk's runs, the other files
+    only them). Reads the part files' ``run`` columns, not their data.
+
+    Returns
+    -------
+    Plan
+        The folder's plan.
+
+    Raises
+    ------
+    ResultsError
+        One line naming the first file found wrong.
+    """
+    out = Path(out_dir)
+    plan = plan or read_plan(out)
+    _check_experiment(out)
+    _check_design(out, plan)
+    read_manifest(out)
+    for c in sorted(committed_chunks(out)):
+        _check_part(out, plan, c)
+    return plan
+
+
+def _damaged(path: Path, problem: str) -> ResultsError:
+    return ResultsError(f"{path}: {problem}; the results folder was damaged or modified by hand")
+
+
+def _check_experiment(out: Path) -> None:
+    import yaml
+
+    path = out / EXPERIMENT
+    if not path.is_file():
+        raise _damaged(path, "missing (or not a file)")
+    if path.stat().st_size > _MAX_META_BYTES:
+        raise _damaged(path, f"larger than {_MAX_META_BYTES >> 20} MB")
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise _damaged(path, f"cannot read the experiment ({folders._short(exc)})") from None
+    if not isinstance(data, dict):
+        raise _damaged(path, f"not a mapping but a {type(data).__name__}")
+
+
+def _check_design(out: Path, plan: Plan) -> None:
+    import pandas as pd
+
+    path = out / DESIGN
+    if not path.is_file():
+        raise _damaged(path, "missing (or not a file)")
+    # A design row is at most a few hundred bytes; refuse a file far beyond the plan's points.
+    if path.stat().st_size > 4096 * (plan.design["points"] + 1) + _MAX_META_BYTES // 64:
+        raise _damaged(path, f"far too large for {plan.design['points']} design points")
+    try:
+        design = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise _damaged(path, f"cannot read the design ({folders._short(exc)})") from None
+    if "point" not in design.columns:
+        raise _damaged(path, "no point column")
+    points = plan.design["points"]
+    if len(design) != points or design["point"].tolist() != list(range(points)):
+        raise _damaged(path, f"{len(design)} rows, but the plan has design points 0..{points - 1}")
+
+
+def read_manifest(out_dir: str | Path) -> dict:
+    """``manifest.json`` of a results folder, checked ({} if there is none yet); ResultsError
+    naming it if it is not an object with the documented field types."""
+    path = Path(out_dir) / MANIFEST
+    if not path.exists():
+        return {}
+    data = _read_json(path, "the manifest")
+    if not isinstance(data, dict):
+        raise _damaged(path, f"not a JSON object but a {type(data).__name__}")
+    for key in ("experiment", "status", "fingerprint", "viralsim", "git_commit", "started_utc", "finished_utc",
+                "host", "python"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise _damaged(path, f"{key} = {_clip(data[key])} is not text")
+    for key in ("runs", "failed", "chunk_size", "root_seed"):
+        value = data.get(key)
+        if value is not None and (type(value) is not int or value < 0):
+            raise _damaged(path, f"{key} = {_clip(value)} is not a whole number >= 0")
+    for key in ("invocations", "hosts", "files", "factors", "scenarios"):
+        if data.get(key) is not None and not isinstance(data[key], list):
+            raise _damaged(path, f"{key} is not a list")
+    return data
+
+
+def _check_part(out: Path, plan: Plan, chunk: int) -> None:
+    import pyarrow.parquet as pq
+
+    folder = chunk_dir(out, chunk)
+    if chunk >= plan.n_chunks:
+        raise _damaged(folder, f"chunk {chunk} is beyond the plan's {plan.n_chunks} chunks")
+    runs = list(plan.chunk_runs(chunk))
+    if not (folder / "runs.parquet").is_file():
+        raise _damaged(folder / "runs.parquet", "missing (or not a file)")
+    for name, columns in _PART_COLUMNS.items():
+        path = folder / name
+        if name != "runs.parquet" and not path.exists():
+            continue
+        try:
+            file = pq.ParquetFile(path)
+            schema = file.schema_arrow
+            if name == "runs.parquet" and file.metadata.num_rows != len(runs):
+                raise _damaged(path, f"{file.metadata.num_rows} rows, but chunk {chunk} has {len(runs)} runs")
+            for column, kind in columns.items():
+                if column not in schema.names:
+                    raise _damaged(path, f"no {column} column")
+                if not _arrow_kind(schema.field(column).type, kind):
+                    raise _damaged(path, f"column {column} holds {schema.field(column).type}, not {kind}")
+            read = ["run", "status"] if name == "runs.parquet" else ["run"]
+            values = file.read(columns=read)
+        except ResultsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+            raise _damaged(path, f"cannot read it ({folders._short(exc)})") from None
+        got = values.column("run").to_pylist()
+        if name == "runs.parquet":
+            if sorted(got) != runs:
+                raise _damaged(path, f"holds runs {_clip(got)}, but chunk {chunk} is runs {runs[0]}..{runs[-1]}")
+            bad = sorted(set(values.column("status").to_pylist()) - set(_STATUSES))
+            if bad:
+                raise _damaged(path, f"status {_clip(bad[0])} is not one of {', '.join(_STATUSES)}")
+        elif got and (min(got) < runs[0] or max(got) > runs[-1]):
+            raise _damaged(path, f"holds rows of runs outside chunk {chunk} (runs {runs[0]}..{runs[-1]})")
+
+
+def _arrow_kind(arrow_type, kind: str) -> bool:
+    import pyarrow as pa
+
+    if kind == "int":
+        return pa.types.is_integer(arrow_type)
+    if kind == "str":
+        return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
     return True
 
 
@@ -470,6 +832,8 @@ def write_part(out_dir: str | Path, chunk: int, rows: Sequence[RunRows], setting
         except OSError:
             if not final.is_dir():
                 raise
+    except OSError as exc:
+        raise folders.named(exc, final) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -551,26 +915,40 @@ def finalize(out_dir: str | Path) -> pd.DataFrame:
     ------
     IncompleteError
         If some chunk has no committed part; nothing is written then.
+    ResultsError
+        If the folder is not a signed results folder or is damaged (:func:`check_folder`).
     """
+    out = Path(out_dir)
+    with lock_results(out, "finalize"):
+        return _finalize(out)
+
+
+def _finalize(out: Path) -> pd.DataFrame:
     import pandas as pd
 
     from viralsim.analysis.stats import run_stats, summary_stats
 
-    out = Path(out_dir)
-    plan = read_plan(out)
+    if _signed_state(out) != "ours":
+        raise ResultsError(f"{out} is not a viralsim experiment results folder (no {PLAN})")
+    plan = check_folder(out)
     missing = missing_chunks(out, plan)
     if missing:
         n = sum(len(plan.chunk_runs(c)) for c in missing)
         raise IncompleteError(f"{out}: {n} of {plan.n_runs} runs have no results yet (chunks "
                               f"{_ranges(missing)}); run the missing shards or re-run the sweep", n)
+    import pyarrow as pa
+
     chunks = range(plan.n_chunks)
-    runs = chunk_statuses(out, chunks)
-    runs = runs.sort_values("run", kind="stable").drop_duplicates("run").reset_index(drop=True)
-    if runs["run"].tolist() != list(range(plan.n_runs)):
-        raise ResultsError(f"{out}: the parts do not cover runs 0..{plan.n_runs - 1} exactly; "
-                           "the folder was modified by hand")
-    table = _concat_parts(out, chunks, "table.parquet")
-    summary = _concat_parts(out, chunks, "summary.parquet")
+    try:
+        runs = chunk_statuses(out, chunks)
+        runs = runs.sort_values("run", kind="stable").drop_duplicates("run").reset_index(drop=True)
+        if runs["run"].tolist() != list(range(plan.n_runs)):
+            raise ResultsError(f"{out}: the parts do not cover runs 0..{plan.n_runs - 1} exactly; "
+                               "the folder was modified by hand")
+        table = _concat_parts(out, chunks, "table.parquet")
+        summary = _concat_parts(out, chunks, "summary.parquet")
+    except (pa.ArrowException, ValueError, KeyError) as exc:
+        raise _damaged(out / PARTS, f"cannot read the parts ({folders._short(exc)})") from None
     factors = plan.factor_names()
     _atomic(out / TABLE, lambda p: _write_parquet(table, p))
     _atomic(out / SUMMARY, lambda p: _write_parquet(summary, p))
@@ -625,7 +1003,18 @@ def merge(dirs: Sequence[str | Path], out: str | Path | None = None, *, allow_co
     dirs = [Path(d) for d in dirs]
     if not dirs:
         raise ResultsError("merge needs at least one results folder")
-    plans = [read_plan(d) for d in dirs]
+    target = Path(out) if out is not None else dirs[0]
+    with contextlib.ExitStack() as stack:
+        # The destination exclusively (it is written), the other folders shared (only read).
+        stack.enter_context(lock_results(target, "merge"))
+        for d in dirs:
+            if not _same_dir(d, target):
+                stack.enter_context(lock_results(d, "merge (reading)", shared=True))
+        return _merge(dirs, target, allow_code_change)
+
+
+def _merge(dirs: list[Path], target: Path, allow_code_change: bool) -> Path:
+    plans = [_check_readable(d) for d in dirs]
     first = plans[0]
     for d, p in zip(dirs[1:], plans[1:]):
         if p.fingerprint != first.fingerprint:
@@ -633,11 +1022,13 @@ def merge(dirs: Sequence[str | Path], out: str | Path | None = None, *, allow_co
                                f"(fingerprint {p.fingerprint[:8]} vs {first.fingerprint[:8]})")
         if p.chunk_size != first.chunk_size:
             raise ResultsError(f"{d} was run with chunk size {p.chunk_size}, {dirs[0]} with {first.chunk_size}")
+        if _comparable(p) != _comparable(first):
+            raise ResultsError(f"{d / PLAN} and {dirs[0] / PLAN} name the same experiment but differ; a folder was "
+                               "modified by hand")
         if not allow_code_change and code_differs(first.code, p.code):
             raise ResultsError(f"{d} holds results of {describe_code(p.code)}, {dirs[0]} of "
                                f"{describe_code(first.code)}; merging would mix results of two code versions "
                                "(pass --allow-code-change to merge anyway)")
-    target = Path(out) if out is not None else dirs[0]
     have: dict[int, Path] = {}
     for d in dirs:
         for c in committed_chunks(d):
@@ -648,17 +1039,20 @@ def merge(dirs: Sequence[str | Path], out: str | Path | None = None, *, allow_co
         raise IncompleteError(f"the folders miss {n} of {first.n_runs} runs (chunks {_ranges(missing)}); "
                               "run the missing shards first", n)
     same = [d for d in dirs if _same_dir(d, target)]
-    if not same:
-        if target.exists() and (target / PLAN).is_file():
-            existing = read_plan(target)
-            if existing.fingerprint != first.fingerprint:
+    if same:
+        if _signed_state(target, option="DIR") != "ours":
+            raise ResultsError(f"{target} is not a viralsim experiment results folder (no {folders.SIGNATURE})")
+    else:
+        folders.clean_siblings(target)
+        state = _signed_state(target)
+        if state == "ours":
+            existing = _check_readable(target)
+            if existing.fingerprint != first.fingerprint or _comparable(existing) != _comparable(first):
                 raise ResultsError(f"{target} holds results of a different experiment")
             if not allow_code_change and code_differs(existing.code, first.code):
                 raise ResultsError(f"{target} holds results of {describe_code(existing.code)}, {dirs[0]} of "
                                    f"{describe_code(first.code)}; merging would mix results of two code "
                                    "versions (pass --allow-code-change to merge anyway)")
-        elif target.exists() and any(target.iterdir()):
-            raise ResultsError(f"{target} exists and is not a viralsim experiment results folder")
         else:
             _copy_skeleton(dirs[0], target)
     target_chunks = committed_chunks(target)
@@ -670,17 +1064,33 @@ def merge(dirs: Sequence[str | Path], out: str | Path | None = None, *, allow_co
         if not _same_dir(d, target) and (d / LOGS).is_dir():
             (target / LOGS).mkdir(exist_ok=True)
             for log in sorted((d / LOGS).glob("*.json")):
-                if not (target / LOGS / log.name).exists():
+                if log.is_file() and not (target / LOGS / log.name).exists():
                     _atomic(target / LOGS / log.name, lambda p, log=log: shutil.copyfile(log, p))
     finalize(target)
     return target
 
 
+def _check_readable(out: Path) -> Plan:
+    """A results folder to read from: signed, or unsigned from an older viralsim (read only);
+    never another kind of folder or a damaged signature; then :func:`check_folder`."""
+    try:
+        folders.folder_state(out, KIND, option="DIR")
+    except folders.FolderError as exc:
+        legacy = not os.path.lexists(out / folders.SIGNATURE) and (out / PLAN).is_file()
+        if not legacy:
+            raise ResultsError(str(exc)) from None
+    if not out.is_dir():
+        raise ResultsError(f"{out} is not a viralsim experiment results folder")
+    return check_folder(out)
+
+
 def _copy_skeleton(src: Path, target: Path) -> None:
+    target = target.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}{_TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = folders.sibling(target, "tmp")
     try:
         tmp.mkdir()
+        folders.write_signature(tmp, KIND)
         (tmp / PARTS).mkdir()
         (tmp / LOGS).mkdir()
         for name in (EXPERIMENT, DESIGN, PLAN):
@@ -750,11 +1160,16 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
     invocations = []
     for log in sorted((out / LOGS).glob("*.json")) if (out / LOGS).is_dir() else []:
         try:
-            invocations.append(json.loads(log.read_text(encoding="utf-8")))
+            if log.is_file() and log.stat().st_size <= _MAX_META_BYTES:
+                record = json.loads(log.read_text(encoding="utf-8"))
+            else:
+                continue
         except (OSError, ValueError):
             continue
-    starts = [i["started_utc"] for i in invocations if i.get("started_utc")]
-    ends = [i["finished_utc"] for i in invocations if i.get("finished_utc")]
+        if isinstance(record, dict):  # a damaged log must not stop the sweep: it is only a record
+            invocations.append(record)
+    starts = [i["started_utc"] for i in invocations if isinstance(i.get("started_utc"), str)]
+    ends = [i["finished_utc"] for i in invocations if isinstance(i.get("finished_utc"), str)]
     versions = {d: run_store._version(d) for d in ("numpy", "pandas", "pyarrow", "scipy", "SALib", "mesa",
                                                       "networkx", "pydantic", "dask", "distributed")}
     manifest = {
@@ -775,8 +1190,8 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
         **versions,
         "git_commit": run_store._git_commit(),
         "code": plan.code,
-        "host": invocations[0]["host"] if invocations else socket.gethostname(),
-        "hosts": sorted({i.get("host", "") for i in invocations}),
+        "host": str(invocations[0].get("host", "")) if invocations else socket.gethostname(),
+        "hosts": sorted({str(i.get("host", "")) for i in invocations}),
         "started_utc": min(starts) if starts else None,
         "finished_utc": max(ends) if ends and status == "complete" else None,
         "invocations": invocations,
@@ -807,15 +1222,28 @@ class Results:
 
     def _read(self, name: str) -> pd.DataFrame:
         import pandas as pd
+        import pyarrow as pa
 
         file = self.path / name
         if not file.is_file():
             raise ResultsError(f"{self.path} has no {name}: the sweep is not complete "
                                "(re-run it, or `viralsim merge` its shards)")
-        if name.endswith(".parquet"):
-            return pd.read_parquet(file)
-        return pd.read_csv(file, keep_default_na=False, na_values=[""],
-                           dtype={"seller": str, "scenario": str, "run_id": str})
+        try:
+            if name.endswith(".parquet"):
+                df = pd.read_parquet(file)
+            else:
+                df = pd.read_csv(file, keep_default_na=False, na_values=[""],
+                                 dtype={"seller": str, "scenario": str, "run_id": str})
+        except (pa.ArrowException, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise _damaged(file, f"cannot read it ({folders._short(exc)}); `viralsim merge` rebuilds it") from None
+        missing = [c for c in _TABLE_COLUMNS.get(name, ()) if c not in df.columns]
+        if missing and len(df.columns) > 0:
+            raise _damaged(file, f"no {missing[0]} column; `viralsim merge` rebuilds it")
+        if "run" in df.columns and len(df) and (df["run"].dtype.kind not in "iu" or df["run"].min() < 0
+                                                or df["run"].max() >= self.plan.n_runs):
+            raise _damaged(file, f"run numbers outside the plan's 0..{self.plan.n_runs - 1}; "
+                                 "`viralsim merge` rebuilds it")
+        return df
 
     @property
     def table(self) -> pd.DataFrame:
@@ -841,6 +1269,7 @@ class Results:
     def design(self) -> pd.DataFrame:
         import pandas as pd
 
+        _check_design(self.path, self.plan)
         return pd.read_csv(self.path / DESIGN)
 
     @property
@@ -848,18 +1277,29 @@ class Results:
         return self.plan.factor_names()
 
     def manifest(self) -> dict:
-        return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        return read_manifest(self.path)
 
     def experiment(self) -> dict:
         import yaml
 
+        _check_experiment(self.path)
         return yaml.safe_load((self.path / EXPERIMENT).read_text(encoding="utf-8"))
 
 
+#: columns a reader relies on in the merged tables
+_TABLE_COLUMNS = {
+    TABLE: ("run", "scenario", "point", "seller", "day"),
+    SUMMARY: ("run", "scenario", "point", "seller"),
+    RUNS: ("run", "run_id", "status", "error"),
+}
+
+
 def read_results(out_dir: str | Path) -> Results:
-    """Open an experiment results folder for analysis (ResultsError if it is not one)."""
+    """Open an experiment results folder for analysis; ResultsError (one line naming the file)
+    if it is not one or is damaged (:func:`check_folder`). Folders of an older viralsim, written
+    before folders were signed, can be read."""
     out = Path(out_dir)
-    return Results(out, read_plan(out))
+    return Results(out, _check_readable(out))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -874,6 +1314,8 @@ def _atomic(path: Path, write) -> None:
         write(tmp)
         _fsync(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise folders.named(exc, path) from None
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -84,6 +84,7 @@ def parse_shard(text: str) -> tuple[int, int]:
     return i, n
 
 
+@store.locked_sweep  # holds the results folder's lock for the whole sweep
 def run_sweep(
     experiment: Experiment,
     out: str | Path | None = None,
