@@ -296,3 +296,35 @@ def test_read_parts_keeps_order_and_every_column(tmp_path):
     assert list(mixed.columns) == ["run", "day", "x", "y"]
     assert mixed["y"].isna().sum() == 6 and mixed["y"].iloc[-1] == 7.0
     assert read_parts(paths[::-1]).equals(mixed)                               # runs ascend here too
+
+
+# --- a worker that dies -------------------------------------------------------------------------
+
+
+def test_a_run_that_kills_its_worker_is_a_failed_run_and_the_rest_is_identical(grid, tmp_path, monkeypatch):
+    from viralsim.experiment.runner import TEST_KILL_ENV
+
+    exp, ref = grid
+    out = tmp_path / "killed"
+    monkeypatch.setenv(TEST_KILL_ENV, "5")      # the worker running run 5 SIGKILLs itself
+    outcome = run_sweep(exp, out, executor="processes", workers=2, chunk_size=3)
+    assert outcome.complete and outcome.ran == 8 and outcome.failed == 1
+    assert outcome.failures == [(exp.runs[5].run_id, "worker died: SIGKILL (signal 9)")]
+    runs = pd.read_csv(out / "runs.csv")
+    assert runs["status"].tolist() == ["ok"] * 5 + ["failed"] + ["ok"] * 2
+    assert runs.loc[5, "error"] == "worker died: SIGKILL (signal 9)"
+    failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert [f["run_id"] for f in failures] == [exp.runs[5].run_id]
+    assert "SIGKILL" in failures[0]["traceback"]
+    # Every other run gives what a sweep without the dead worker gives.
+    got_lines, want_lines = ((d / "runs.csv").read_text().splitlines() for d in (out, ref))
+    assert got_lines[:6] + got_lines[7:] == want_lines[:6] + want_lines[7:]    # header, runs 0-4, 6-7
+    for name in ("table.parquet", "summary.parquet"):
+        got, want = pd.read_parquet(out / name), pd.read_parquet(ref / name)
+        assert set(got["run"]) == set(range(8)) - {5}
+        pd.testing.assert_frame_equal(got, want[want["run"] != 5].reset_index(drop=True))
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    # Resuming finds nothing to do: the dead run is recorded, not pending.
+    monkeypatch.delenv(TEST_KILL_ENV)
+    again = run_sweep(exp, out, executor="serial")
+    assert (again.ran, again.failed, again.complete) == (0, 1, True)
