@@ -328,3 +328,19 @@ def test_a_run_that_kills_its_worker_is_a_failed_run_and_the_rest_is_identical(g
     monkeypatch.delenv(TEST_KILL_ENV)
     again = run_sweep(exp, out, executor="serial")
     assert (again.ran, again.failed, again.complete) == (0, 1, True)
+
+
+@pytest.mark.slow
+def test_a_run_that_kills_its_dask_worker_is_a_failed_run(grid, tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from viralsim.experiment.runner import TEST_KILL_ENV
+
+    exp, ref = grid
+    out = tmp_path / "dask"
+    monkeypatch.setenv(TEST_KILL_ENV, "2")      # Dask gives up on the chunk with KilledWorker
+    outcome = run_sweep(exp, out, executor="dask", workers=2, chunk_size=4)
+    assert outcome.complete and outcome.failed == 1
+    assert outcome.failures == [(exp.runs[2].run_id, "worker died: SIGKILL (signal 9)")]
+    for name in ("table.parquet", "summary.parquet"):
+        got, want = pd.read_parquet(out / name), pd.read_parquet(ref / name)
+        pd.testing.assert_frame_equal(got, want[want["run"] != 2].reset_index(drop=True))
