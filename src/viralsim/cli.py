@@ -5,6 +5,19 @@ verb. Input the user must fix (a bad config, option or path) ends in one line on
 ``viralsim: error: ...``, and exit status 2, with nothing written; an exception raised inside
 the engine is a bug and propagates with its traceback. Heavy modules (pandas, matplotlib, the
 engine) are imported inside the commands so that ``viralsim --help`` answers at once.
+
+Exit statuses (distinct, so that a script or a batch scheduler can tell them apart):
+
+* 0 (``EXIT_OK``): success.
+* 2 (``EXIT_USAGE``): bad input -- a config, spec, option or path the user must fix, or a run
+  or sweep whose estimated memory or disk exceeds what the machine has (``--force`` overrides);
+  one ``viralsim: error:`` line, nothing run.
+* 3 (``EXIT_FAILED_RUNS``): ``sweep`` and ``merge`` finished, but some runs failed (raised, or
+  their worker process died); the count is printed and ``runs.csv`` / ``failures.jsonl`` hold
+  them. The same status whatever the count, so that it is never mistaken for 2.
+* 74 (``EXIT_IO``, ``EX_IOERR`` of ``sysexits.h``): an input/output error such as a read-only
+  or full disk.
+* 130 (``EXIT_INTERRUPTED``): interrupted (Ctrl-C); re-running a sweep resumes it.
 """
 
 from __future__ import annotations
@@ -15,9 +28,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_OK", "EXIT_USAGE", "EXIT_FAILED_RUNS", "EXIT_IO", "EXIT_INTERRUPTED"]
 
 PROG = "viralsim"
+
+#: exit statuses; see the module docstring
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_FAILED_RUNS = 3
+EXIT_IO = 74
+EXIT_INTERRUPTED = 130
 
 DESCRIPTION = """\
 Agent-based simulator of social-commerce word of mouth: sellers who spam their friend
@@ -89,16 +109,25 @@ the package's folder has uncommitted changes, when viralsim runs from a git chec
 resuming it with other code is refused (exit status 2) unless --restart discards the old
 results or --allow-code-change mixes them.
 
-exit status: 0 all runs succeeded; N (1-100) N runs failed, capped at 100 (see runs.csv,
-failures.jsonl; a bad spec or option also exits 2 but prints 'viralsim: error:');
-130 interrupted (re-run the command to resume)."""
+A worker process that dies (segfault, kill, out of memory) is a failed run too: its chunk is
+retried run by run in fresh processes and the run that killed it is recorded with the signal
+(the serial executor runs in this process and has no such protection).
+
+exit status:
+  0    every run succeeded
+  2    bad spec, option or results folder, or the estimated memory or disk exceeds what
+       this machine has (--force overrides); one 'viralsim: error:' line, nothing run
+  3    the sweep ran but some runs failed (count printed; see runs.csv, failures.jsonl)
+  74   input/output error (read-only or full disk)
+  130  interrupted (re-run the command to resume)"""
 
 MERGE_DESCRIPTION = """\
 Join the results folders of shards (viralsim sweep --shard I/N) into one and write the final
 tables, identical to a sweep run in one piece. With one DIR (e.g. a folder the shards
 shared), finalize it in place; with several, merge into --out (default: the first DIR).
 Folders whose results come from different code (viralsim version, git commit, uncommitted
-changes) are refused unless --allow-code-change."""
+changes) are refused unless --allow-code-change. Exit status 3 when the merged results
+hold failed runs (as for sweep)."""
 
 REPORT_DESCRIPTION = """\
 Write a self-contained HTML report of an experiment's results folder (default
@@ -260,7 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 for bad input (message on stderr).
+        Exit status: 0 on success, 2 for bad input (message on stderr), 3 when some runs of a
+        sweep failed, 74 for an input/output error, 130 when interrupted (module docstring).
     """
     parser = _build_parser()
     try:
@@ -292,7 +322,7 @@ def _announce_compile() -> None:
 
 def _fail(message: str) -> int:
     print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
 def _load(args: argparse.Namespace, *, extra: Sequence[str] = (), seed: int | None = None):
@@ -352,10 +382,6 @@ def _cmd_presets(args: argparse.Namespace) -> int:
         print(f"{name.ljust(width)}  {posts.rjust(9)}  {text}")
     print(f"(preset files: {folder})")
     return 0
-
-
-#: largest exit status for failed runs (statuses above 125 mean "command not found" or a signal)
-MAX_FAILED_STATUS = 100
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -420,7 +446,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise _UsageError(str(exc)) from None
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; finished runs are kept, re-run the same command to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     if outcome.complete and args.report:
         from viralsim.analysis.report import write_report
 
@@ -435,7 +461,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         state = "complete" if outcome.complete else "partial (other shards pending; then viralsim merge)"
         failed = f", {outcome.failed} failed (see failures.jsonl)" if outcome.failed else ""
         print(f"{outcome.ran} runs in {outcome.seconds:.1f} s{failed}; results {state}: {outcome.out_dir}")
-    return min(outcome.failed, MAX_FAILED_STATUS)
+    return EXIT_FAILED_RUNS if outcome.failed else EXIT_OK
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:
@@ -449,7 +475,7 @@ def _cmd_merge(args: argparse.Namespace) -> int:
     failed = int((runs["status"] != "ok").sum())
     print(f"merged {len(args.dirs)} folder{'s' * (len(args.dirs) != 1)}: {len(runs)} runs"
           f"{f', {failed} failed' if failed else ''}; results: {out}")
-    return min(failed, MAX_FAILED_STATUS)
+    return EXIT_FAILED_RUNS if failed else EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

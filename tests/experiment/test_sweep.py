@@ -208,7 +208,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     }
     path = write_spec(tmp_path, spec)
     out = tmp_path / "out"
-    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 2  # two failed runs
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 3  # some runs failed
     captured = capsys.readouterr()
     assert "failed: base-p1-r0: EdgeListError:" in captured.err
     assert "2 failed (see failures.jsonl)" in captured.out
@@ -222,22 +222,37 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     assert set(pd.read_parquet(out / "summary.parquet")["run"]) == {0, 1}
     assert set(pd.read_parquet(out / "table.parquet")["run"]) == {0, 1}
     # Re-running skips recorded failures; --retry-failed runs them again (and they fail again).
-    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet"]) == 2
-    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--retry-failed"]) == 2
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet"]) == 3
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--retry-failed"]) == 3
     assert "2 runs in" in capsys.readouterr().out
 
 
-def test_exit_status_is_capped(tmp_path, monkeypatch):
+@pytest.mark.parametrize("failed", [1, 2, 500])
+def test_failed_runs_exit_3_whatever_their_number(tmp_path, monkeypatch, failed):
+    """Never 2 (bad input), never a count that wraps around or reads as a signal."""
     from viralsim import cli
     from viralsim.experiment import sweep
 
     def fake(*args, **kwargs):
-        return sweep.SweepOutcome(out_dir=tmp_path, runs=500, selected=500, skipped=0, ran=500, failed=500,
+        return sweep.SweepOutcome(out_dir=tmp_path, runs=500, selected=500, skipped=0, ran=500, failed=failed,
                                   complete=True)
 
     monkeypatch.setattr(sweep, "run_sweep", fake)
     path = write_spec(tmp_path, GRID_SPEC)
-    assert cli.main(["sweep", str(path), "--out", str(tmp_path / "x"), "--quiet"]) == cli.MAX_FAILED_STATUS == 100
+    assert cli.main(["sweep", str(path), "--out", str(tmp_path / "x"), "--quiet"]) == cli.EXIT_FAILED_RUNS == 3
+
+
+def test_exit_statuses_are_distinct_and_documented(capsys):
+    from viralsim import cli
+
+    codes = {cli.EXIT_OK, cli.EXIT_USAGE, cli.EXIT_FAILED_RUNS, cli.EXIT_IO, cli.EXIT_INTERRUPTED}
+    assert codes == {0, 2, 3, 74, 130}
+    assert cli.main(["sweep", "--help"]) == 0
+    text = capsys.readouterr().out
+    for code in (0, 2, 3, 74, 130):
+        assert f"\n  {code} " in text, code
+    for code in (2, 3, 74, 130):
+        assert f"* {code} (" in cli.__doc__, code
 
 
 # --- outputs and stop conditions ----------------------------------------------------------------
