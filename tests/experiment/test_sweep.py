@@ -359,3 +359,41 @@ def test_a_run_that_kills_its_dask_worker_is_a_failed_run(grid, tmp_path, monkey
     for name in ("table.parquet", "summary.parquet"):
         got, want = pd.read_parquet(out / name), pd.read_parquet(ref / name)
         pd.testing.assert_frame_equal(got, want[want["run"] != 2].reset_index(drop=True))
+
+
+# --- designs too large to run -------------------------------------------------------------------
+
+_FACTORS10 = [f"sellers.spam.{name}" for name in ("posts_per_day", "strangers_per_day", "service_capacity")] + [
+    f"sellers.community.{name}" for name in ("posts_per_day", "strangers_per_day", "service_capacity")] + [
+    "days", "network.n", "sellers.spam.product.price", "sellers.community.product.price"]
+
+
+def _limited_address_space():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ({"design": {"kind": "grid", "factors": {f: {"levels": list(range(1, 11))} for f in _FACTORS10}}},
+     "the grid design has 10,000,000,000 points"),
+    ({"replicates": 10**9}, "replicates"),
+    ({"design": {"kind": "sobol", "samples": 2**22,
+                 "factors": {f: {"range": [1, 2]} for f in _FACTORS10}}}, "the sobol design has 50,331,648 points"),
+    ({"design": {"factors": {"sellers.spam.posts_per_day": {"range": [0, 10**12], "dist": "integer"}}}},
+     "the grid design has 1,000,000,000,001 points"),
+    ({"replicates": 1000, "scenarios": {"a": {}, "b": {}, "c": {}},
+      "design": {"factors": {"sellers.spam.posts_per_day": {"range": [1, 2000], "dist": "integer"}}}},
+     "the experiment has 6,000,000 runs (3 scenarios x 2,000 design points x 1,000 replicates)"),
+])
+def test_a_huge_design_is_refused_before_anything_is_built(tmp_path, spec, fragment):
+    """Run in a process limited to 2 GB of address space: building the design would not fit."""
+    path = write_spec(tmp_path, {"name": "huge", "base": "base.yaml", **spec})
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    done = subprocess.run([sys.executable, "-m", "viralsim", "sweep", str(path), "--dry-run"], env=env,
+                          capture_output=True, text=True, timeout=300, preexec_fn=_limited_address_space)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("viralsim: error: ") and fragment in lines[0], done.stderr
+    assert "5,000,000" in lines[0] or "5000000" in lines[0]
+    assert done.stdout == "" and not (tmp_path / "results").exists()
