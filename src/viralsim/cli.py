@@ -82,7 +82,11 @@ holds:
   manifest.json       versions, seed, git commit, start and end time
 
 The folder appears only when complete; an existing results folder of the same name is
-replaced. A summary table is printed at the end."""
+replaced. A summary table is printed at the end.
+
+Before anything is built, the run's peak memory and disk are estimated from the config
+(consumers, network kind, days); a run that would not fit this machine is refused with one
+line naming the setting to lower (exit status 2); --force runs it anyway."""
 
 VALIDATE_DESCRIPTION = """\
 Load CONFIG, apply --set overrides and check every setting, without running anything.
@@ -101,7 +105,9 @@ seed, and write one results folder (default results/<name>/seed<seed>-<fingerpri
   runs.csv              status of each run; failures.jsonl holds tracebacks
   experiment.yaml, design.csv, manifest.json, parts/ (workers' part files)
 
-The spec is checked completely before anything runs. Re-running the same command resumes:
+The spec is checked completely before anything runs, including the run count (at most
+5,000,000) and an estimate of the peak memory and disk from the configs, the worker count and
+the recording settings (--force runs a sweep that looks too large anyway). Re-running the same command resumes:
 finished runs are skipped, and the results are identical to an uninterrupted sweep, whatever
 the executor, worker count or shard split. A run that raises is recorded and the sweep goes
 on. The folder records the code that started it (viralsim version; git commit and whether
@@ -186,6 +192,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<name>-seed<seed>)")
     run.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the config's days)")
     run.add_argument("--no-plot", action="store_true", help="do not draw plot.png")
+    run.add_argument("--force", action="store_true",
+                     help="run even if the estimated peak memory or disk exceeds what this machine has")
     run.add_argument(
         "--quiet",
         action="store_true",
@@ -235,7 +243,10 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--allow-code-change", action="store_true",
                        help="resume a results folder started by another viralsim version or git commit "
                             "(mixes results of both; refused without this flag)")
-    sweep.add_argument("--dry-run", action="store_true", help="check the spec and print the plan; run nothing")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="check the spec and print the plan with its memory and disk estimate; run nothing")
+    sweep.add_argument("--force", action="store_true",
+                       help="run even if the estimated peak memory or disk exceeds what this machine has")
     sweep.add_argument("--report", action="store_true", help="also write the HTML report when the sweep is complete")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar; print only the results folder")
 
@@ -344,6 +355,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         store.check_out_dir(out)
     except OSError as exc:
         raise _UsageError(f"cannot write the results folder: {exc}") from None
+    if not args.force:
+        from viralsim import resources
+
+        problem = resources.check(resources.estimate_run(config), out)
+        if problem:
+            raise _UsageError(f"{args.config}: {problem}")
 
     from datetime import datetime, timezone
 
@@ -426,10 +443,20 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     done = store.committed_chunks(out) if state == "resume" else set()
     todo = sum(len(plan.chunk_runs(c)) for c in mine if c not in done)
     where = f"shard {shard[0]}/{shard[1]}: " if shard else ""
+    estimate = _sweep_estimate(experiment, args, todo_chunks=sum(1 for c in mine if c not in done))
+    if not args.force:
+        from viralsim import resources
+
+        problem = resources.check(estimate, out)
+        if problem:
+            raise _UsageError(f"{args.experiment}: {problem}")
     if args.dry_run:
+        from viralsim.resources import _size
+
         print(f"ok: {experiment.name}: {experiment.describe()}")
         print(f"{where}{todo} to run, {sum(len(plan.chunk_runs(c)) for c in mine) - todo} done, "
               f"{plan.n_chunks} chunks of {plan.chunk_size}")
+        print(f"estimated peak memory {_size(estimate.memory)}, disk {_size(estimate.disk)}")
         print(f"results: {out}")
         return 0
     if not args.quiet:
@@ -462,6 +489,23 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         failed = f", {outcome.failed} failed (see failures.jsonl)" if outcome.failed else ""
         print(f"{outcome.ran} runs in {outcome.seconds:.1f} s{failed}; results {state}: {outcome.out_dir}")
     return EXIT_FAILED_RUNS if outcome.failed else EXIT_OK
+
+
+def _sweep_estimate(experiment, args: argparse.Namespace, *, todo_chunks: int):
+    """Memory and disk estimate of the sweep (viralsim.resources), from the configs alone."""
+    from viralsim import resources
+    from viralsim.experiment.executors import default_workers
+
+    reps = experiment.spec.replicates
+    # Runs are ordered scenario, point, replicate: every reps-th run is a distinct config.
+    points = ((run.config, reps) for run in experiment.runs[::reps])
+    if args.executor == "serial":
+        workers = 1
+    else:
+        workers = min(args.workers or default_workers(), max(1, todo_chunks))
+    return resources.estimate_sweep(points, runs=len(experiment.runs), workers=workers,
+                                    every=experiment.settings.every,
+                                    local_workers=not (args.executor == "dask" and args.scheduler))
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:

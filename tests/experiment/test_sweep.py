@@ -397,3 +397,30 @@ def test_a_huge_design_is_refused_before_anything_is_built(tmp_path, spec, fragm
     assert len(lines) == 1 and lines[0].startswith("viralsim: error: ") and fragment in lines[0], done.stderr
     assert "5,000,000" in lines[0] or "5000000" in lines[0]
     assert done.stdout == "" and not (tmp_path / "results").exists()
+
+
+# --- resource estimate ----------------------------------------------------------------------------
+
+
+def test_a_sweep_too_large_for_the_machine_is_refused_unless_forced(tmp_path, monkeypatch, capsys):
+    from viralsim import resources
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 12 << 30)
+    spec = {"name": "big", "replicates": 2, "days": 30,
+            "base": {"network": {"kind": "friend_circles", "n": 50_000_000},
+                     "sellers": {"me": {"strategy": "community"}}}}
+    path = write_spec(tmp_path, spec)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "network.n (50,000,000)" in err and "12.0 GB is available" in err
+    assert "--force" in err and not out.exists()
+    # Several workers each hold a run (10 million people: some 8 GB): one fits, two do not.
+    spec["base"]["network"]["n"] = 10_000_000
+    path = write_spec(tmp_path, spec)
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--dry-run"]) == 0
+    assert "estimated peak memory" in capsys.readouterr().out
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "4", "--dry-run"]) == 2
+    assert "--workers (2)" in capsys.readouterr().err           # two runs: at most two at once
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "4", "--dry-run", "--force"]) == 0
+    assert not out.exists()

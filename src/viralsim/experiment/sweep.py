@@ -3,10 +3,12 @@
 :func:`run_sweep` is what ``viralsim sweep`` calls. It opens (or resumes) the results folder,
 picks the chunks of its shard that have no committed part yet, hands them to the executor,
 shows progress, and merges the parts into the final tables when every run of the experiment
-is done. A worker process that dies is a failed run, not a dead sweep: its chunk is retried
-in fresh processes and the run that killed it is recorded as failed with the signal (see
-:mod:`viralsim.experiment.executors`). Seeds, chunks and shards are fixed by the experiment alone, so any executor, worker
+is done. Seeds, chunks and shards are fixed by the experiment alone, so any executor, worker
 count, shard split or sequence of interruptions gives the same bytes.
+
+A worker process that dies is a failed run, not a dead sweep: its chunk is retried in fresh
+processes and the run that killed it is recorded as failed with the signal (see
+:mod:`viralsim.experiment.executors`).
 """
 
 from __future__ import annotations
