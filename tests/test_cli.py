@@ -366,6 +366,19 @@ def test_main_returns_codes_instead_of_exiting(cfg, capsys):
     assert err.startswith("viralsim: error: ") and err.count("\n") == 1
 
 
+def test_force_overrides_the_resource_estimate(cfg, tmp_path, fake_engine, monkeypatch, capsys):
+    from viralsim import resources
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 2 << 30)
+    big = ["--set", "network.n=50000000", "--quiet", "--no-plot"]
+    assert main(["run", str(cfg), "--out", str(tmp_path / "refused"), *big]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "network.n (50,000,000)" in err and "2.0 GB is available" in err
+    assert fake_engine == [] and not (tmp_path / "refused").exists()
+    assert main(["run", str(cfg), "--out", str(tmp_path / "forced"), *big, "--force"]) == 0
+    assert [call["config"].network.n for call in fake_engine] == [50_000_000]
+
+
 # --- CLI, as a subprocess ---------------------------------------------------------------------------
 
 
@@ -434,6 +447,27 @@ def test_bad_input_is_one_line_exit_2_nothing_written(cfg, tmp_path, args, fragm
     assert "Traceback" not in done.stderr
     assert fragment in done.stderr
     assert listing(tmp_path) == before
+
+
+def _address_space_4gb():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+def test_a_run_too_large_for_the_machine_is_refused_before_building_anything(cfg, tmp_path):
+    """50 million consumers need some 36 GB; a process limited to 4 GB refuses them in one line
+    (and quickly: the estimate reads the config only, no network is built)."""
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    done = subprocess.run([sys.executable, "-m", "viralsim", "run", str(cfg), "--set", "network.n=50000000",
+                           "--out", str(tmp_path / "big")], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120, preexec_fn=_address_space_4gb)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
+    line = done.stderr
+    assert line.startswith("viralsim: error: ") and "network.n (50,000,000)" in line and "--force" in line
+    assert "of memory at its peak, and 4.0 GB is available" in line
+    assert not (tmp_path / "big").exists()
 
 
 # --- integration with the real engine --------------------------------------------------------------

@@ -5,6 +5,19 @@ verb. Input the user must fix (a bad config, option or path) ends in one line on
 ``viralsim: error: ...``, and exit status 2, with nothing written; an exception raised inside
 the engine is a bug and propagates with its traceback. Heavy modules (pandas, matplotlib, the
 engine) are imported inside the commands so that ``viralsim --help`` answers at once.
+
+Exit statuses (distinct, so that a script or a batch scheduler can tell them apart):
+
+* 0 (``EXIT_OK``): success.
+* 2 (``EXIT_USAGE``): bad input -- a config, spec, option or path the user must fix, or a run
+  or sweep whose estimated memory or disk exceeds what the machine has (``--force`` overrides);
+  one ``viralsim: error:`` line, nothing run.
+* 3 (``EXIT_FAILED_RUNS``): ``sweep`` and ``merge`` finished, but some runs failed (raised, or
+  their worker process died); the count is printed and ``runs.csv`` / ``failures.jsonl`` hold
+  them. The same status whatever the count, so that it is never mistaken for 2.
+* 74 (``EXIT_IO``, ``EX_IOERR`` of ``sysexits.h``): an input/output error such as a read-only
+  or full disk.
+* 130 (``EXIT_INTERRUPTED``): interrupted (Ctrl-C); re-running a sweep resumes it.
 """
 
 from __future__ import annotations
@@ -16,9 +29,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_OK", "EXIT_USAGE", "EXIT_FAILED_RUNS", "EXIT_IO", "EXIT_INTERRUPTED"]
 
 PROG = "viralsim"
+
+#: exit statuses; see the module docstring
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_FAILED_RUNS = 3
+EXIT_IO = 74
+EXIT_INTERRUPTED = 130
 
 DESCRIPTION = """\
 Agent-based simulator of social-commerce word of mouth: sellers who spam their friend
@@ -64,7 +84,11 @@ holds:
 
 The folder appears only when complete; an existing run results folder of the same name
 (signed by viralsim: .viralsim-folder.json) is replaced, any other non-empty folder is
-refused. A summary table is printed at the end."""
+refused. A summary table is printed at the end.
+
+Before anything is built, the run's peak memory and disk are estimated from the config
+(consumers, network kind, days); a run that would not fit this machine is refused with one
+line naming the setting to lower (exit status 2); --force runs it anyway."""
 
 VALIDATE_DESCRIPTION = """\
 Load CONFIG, apply --set overrides and check every setting, without running anything.
@@ -83,7 +107,9 @@ seed, and write one results folder (default results/<name>/seed<seed>-<fingerpri
   runs.csv              status of each run; failures.jsonl holds tracebacks
   experiment.yaml, design.csv, manifest.json, parts/ (workers' part files)
 
-The spec is checked completely before anything runs. Re-running the same command resumes:
+The spec is checked completely before anything runs, including the run count (at most
+5,000,000) and an estimate of the peak memory and disk from the configs, the worker count and
+the recording settings (--force runs a sweep that looks too large anyway). Re-running the same command resumes:
 finished runs are skipped, and the results are identical to an uninterrupted sweep, whatever
 the executor, worker count or shard split. A run that raises is recorded and the sweep goes
 on. The folder records the code that started it (viralsim version; git commit and whether
@@ -91,16 +117,25 @@ the package's folder has uncommitted changes, when viralsim runs from a git chec
 resuming it with other code is refused (exit status 2) unless --restart discards the old
 results or --allow-code-change mixes them.
 
-exit status: 0 all runs succeeded; N (1-100) N runs failed, capped at 100 (see runs.csv,
-failures.jsonl; a bad spec or option also exits 2 but prints 'viralsim: error:');
-130 interrupted (re-run the command to resume)."""
+A worker process that dies (segfault, kill, out of memory) is a failed run too: its chunk is
+retried run by run in fresh processes and the run that killed it is recorded with the signal
+(the serial executor runs in this process and has no such protection).
+
+exit status:
+  0    every run succeeded
+  2    bad spec, option or results folder, or the estimated memory or disk exceeds what
+       this machine has (--force overrides); one 'viralsim: error:' line, nothing run
+  3    the sweep ran but some runs failed (count printed; see runs.csv, failures.jsonl)
+  74   input/output error (read-only or full disk)
+  130  interrupted (re-run the command to resume)"""
 
 MERGE_DESCRIPTION = """\
 Join the results folders of shards (viralsim sweep --shard I/N) into one and write the final
 tables, identical to a sweep run in one piece. With one DIR (e.g. a folder the shards
 shared), finalize it in place; with several, merge into --out (default: the first DIR).
 Folders whose results come from different code (viralsim version, git commit, uncommitted
-changes) are refused unless --allow-code-change."""
+changes) are refused unless --allow-code-change. Exit status 3 when the merged results
+hold failed runs (as for sweep)."""
 
 REPORT_DESCRIPTION = """\
 Write a self-contained HTML report of an experiment's results folder (default
@@ -110,9 +145,6 @@ grids, Sobol or Morris sensitivity indices (SALib), and a paper-ready KPI table 
 Markdown, LaTeX)."""
 
 
-#: exit status of a command stopped by an I/O error (disk full, read-only filesystem, no
-#: permission, quota): EX_IOERR of sysexits.h
-EXIT_IO = 74
 #: errno values that end a command with EXIT_IO and one line instead of a traceback
 _IO_ERRNOS = frozenset(getattr(errno, name) for name in (
     "EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "EIO", "EFBIG", "EMFILE", "ENFILE", "ENAMETOOLONG",
@@ -168,6 +200,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<name>-seed<seed>)")
     run.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the config's days)")
     run.add_argument("--no-plot", action="store_true", help="do not draw plot.png")
+    run.add_argument("--force", action="store_true",
+                     help="run even if the estimated peak memory or disk exceeds what this machine has")
     run.add_argument(
         "--quiet",
         action="store_true",
@@ -217,7 +251,10 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--allow-code-change", action="store_true",
                        help="resume a results folder started by another viralsim version or git commit "
                             "(mixes results of both; refused without this flag)")
-    sweep.add_argument("--dry-run", action="store_true", help="check the spec and print the plan; run nothing")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="check the spec and print the plan with its memory and disk estimate; run nothing")
+    sweep.add_argument("--force", action="store_true",
+                       help="run even if the estimated peak memory or disk exceeds what this machine has")
     sweep.add_argument("--report", action="store_true", help="also write the HTML report when the sweep is complete")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar; print only the results folder")
 
@@ -271,8 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 for bad input (message on stderr), EXIT_IO (74) when
-        writing failed for lack of space or permission (message on stderr).
+        Exit status: 0 on success, 2 for bad input (message on stderr), 3 when some runs of a
+        sweep failed, 74 for an input/output error, 130 when interrupted (module docstring).
     """
     parser = _build_parser()
     try:
@@ -318,7 +355,7 @@ def _announce_compile() -> None:
 
 def _fail(message: str) -> int:
     print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
 def _load(args: argparse.Namespace, *, extra: Sequence[str] = (), seed: int | None = None):
@@ -340,6 +377,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         store.check_out_dir(out)
     except OSError as exc:
         raise _UsageError(f"cannot write the results folder: {exc}") from None
+    if not args.force:
+        from viralsim import resources
+
+        problem = resources.check(resources.estimate_run(config), out)
+        if problem:
+            raise _UsageError(f"{args.config}: {problem}")
 
     from datetime import datetime, timezone
 
@@ -378,10 +421,6 @@ def _cmd_presets(args: argparse.Namespace) -> int:
         print(f"{name.ljust(width)}  {posts.rjust(9)}  {text}")
     print(f"(preset files: {folder})")
     return 0
-
-
-#: largest exit status for failed runs (statuses above 125 mean "command not found" or a signal)
-MAX_FAILED_STATUS = 100
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -426,10 +465,20 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     done = store.committed_chunks(out) if state == "resume" else set()
     todo = sum(len(plan.chunk_runs(c)) for c in mine if c not in done)
     where = f"shard {shard[0]}/{shard[1]}: " if shard else ""
+    estimate = _sweep_estimate(experiment, args, todo_chunks=sum(1 for c in mine if c not in done))
+    if not args.force:
+        from viralsim import resources
+
+        problem = resources.check(estimate, out)
+        if problem:
+            raise _UsageError(f"{args.experiment}: {problem}")
     if args.dry_run:
+        from viralsim.resources import _size
+
         print(f"ok: {experiment.name}: {experiment.describe()}")
         print(f"{where}{todo} to run, {sum(len(plan.chunk_runs(c)) for c in mine) - todo} done, "
               f"{plan.n_chunks} chunks of {plan.chunk_size}")
+        print(f"estimated peak memory {_size(estimate.memory)}, disk {_size(estimate.disk)}")
         print(f"results: {out}")
         return 0
     if not args.quiet:
@@ -446,7 +495,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise _UsageError(str(exc)) from None
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; finished runs are kept, re-run the same command to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     if outcome.complete and args.report:
         from viralsim.analysis.report import write_report
 
@@ -461,7 +510,24 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         state = "complete" if outcome.complete else "partial (other shards pending; then viralsim merge)"
         failed = f", {outcome.failed} failed (see failures.jsonl)" if outcome.failed else ""
         print(f"{outcome.ran} runs in {outcome.seconds:.1f} s{failed}; results {state}: {outcome.out_dir}")
-    return min(outcome.failed, MAX_FAILED_STATUS)
+    return EXIT_FAILED_RUNS if outcome.failed else EXIT_OK
+
+
+def _sweep_estimate(experiment, args: argparse.Namespace, *, todo_chunks: int):
+    """Memory and disk estimate of the sweep (viralsim.resources), from the configs alone."""
+    from viralsim import resources
+    from viralsim.experiment.executors import default_workers
+
+    reps = experiment.spec.replicates
+    # Runs are ordered scenario, point, replicate: every reps-th run is a distinct config.
+    points = ((run.config, reps) for run in experiment.runs[::reps])
+    if args.executor == "serial":
+        workers = 1
+    else:
+        workers = min(args.workers or default_workers(), max(1, todo_chunks))
+    return resources.estimate_sweep(points, runs=len(experiment.runs), workers=workers,
+                                    every=experiment.settings.every,
+                                    local_workers=not (args.executor == "dask" and args.scheduler))
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:
@@ -475,7 +541,7 @@ def _cmd_merge(args: argparse.Namespace) -> int:
     failed = int((runs["status"] != "ok").sum())
     print(f"merged {len(args.dirs)} folder{'s' * (len(args.dirs) != 1)}: {len(runs)} runs"
           f"{f', {failed} failed' if failed else ''}; results: {out}")
-    return min(failed, MAX_FAILED_STATUS)
+    return EXIT_FAILED_RUNS if failed else EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -51,3 +51,16 @@ def test_workers_reuse_freed_memory_under_dasks_eager_trim():
     # reuse faults in once (~256 plus the thread's own start-up).
     assert int(untuned) > 25_000, untuned
     assert int(tuned) < int(untuned) // 10, (untuned, tuned)
+
+
+def test_a_dead_worker_is_described_by_its_signal():
+    from concurrent.futures.process import BrokenProcessPool
+
+    from viralsim.experiment.executors import describe_death, worker_died
+
+    assert describe_death(-11) == "worker died: SIGSEGV (signal 11)"
+    assert describe_death(-9) == "worker died: SIGKILL (signal 9)"
+    assert describe_death(1) == "worker died: exit status 1"
+    KilledWorker = type("KilledWorker", (Exception,), {})          # Dask's, matched by name
+    assert worker_died(BrokenProcessPool("gone")) and worker_died(KilledWorker("task"))
+    assert not worker_died(RuntimeError("a bug")) and not worker_died(MemoryError())

@@ -208,7 +208,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     }
     path = write_spec(tmp_path, spec)
     out = tmp_path / "out"
-    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 2  # two failed runs
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 3  # some runs failed
     captured = capsys.readouterr()
     assert "failed: base-p1-r0: EdgeListError:" in captured.err
     assert "2 failed (see failures.jsonl)" in captured.out
@@ -222,22 +222,37 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     assert set(pd.read_parquet(out / "summary.parquet")["run"]) == {0, 1}
     assert set(pd.read_parquet(out / "table.parquet")["run"]) == {0, 1}
     # Re-running skips recorded failures; --retry-failed runs them again (and they fail again).
-    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet"]) == 2
-    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--retry-failed"]) == 2
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet"]) == 3
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--retry-failed"]) == 3
     assert "2 runs in" in capsys.readouterr().out
 
 
-def test_exit_status_is_capped(tmp_path, monkeypatch):
+@pytest.mark.parametrize("failed", [1, 2, 500])
+def test_failed_runs_exit_3_whatever_their_number(tmp_path, monkeypatch, failed):
+    """Never 2 (bad input), never a count that wraps around or reads as a signal."""
     from viralsim import cli
     from viralsim.experiment import sweep
 
     def fake(*args, **kwargs):
-        return sweep.SweepOutcome(out_dir=tmp_path, runs=500, selected=500, skipped=0, ran=500, failed=500,
+        return sweep.SweepOutcome(out_dir=tmp_path, runs=500, selected=500, skipped=0, ran=500, failed=failed,
                                   complete=True)
 
     monkeypatch.setattr(sweep, "run_sweep", fake)
     path = write_spec(tmp_path, GRID_SPEC)
-    assert cli.main(["sweep", str(path), "--out", str(tmp_path / "x"), "--quiet"]) == cli.MAX_FAILED_STATUS == 100
+    assert cli.main(["sweep", str(path), "--out", str(tmp_path / "x"), "--quiet"]) == cli.EXIT_FAILED_RUNS == 3
+
+
+def test_exit_statuses_are_distinct_and_documented(capsys):
+    from viralsim import cli
+
+    codes = {cli.EXIT_OK, cli.EXIT_USAGE, cli.EXIT_FAILED_RUNS, cli.EXIT_IO, cli.EXIT_INTERRUPTED}
+    assert codes == {0, 2, 3, 74, 130}
+    assert cli.main(["sweep", "--help"]) == 0
+    text = capsys.readouterr().out
+    for code in (0, 2, 3, 74, 130):
+        assert f"\n  {code} " in text, code
+    for code in (2, 3, 74, 130):
+        assert f"* {code} (" in cli.__doc__, code
 
 
 # --- outputs and stop conditions ----------------------------------------------------------------
@@ -296,3 +311,116 @@ def test_read_parts_keeps_order_and_every_column(tmp_path):
     assert list(mixed.columns) == ["run", "day", "x", "y"]
     assert mixed["y"].isna().sum() == 6 and mixed["y"].iloc[-1] == 7.0
     assert read_parts(paths[::-1]).equals(mixed)                               # runs ascend here too
+
+
+# --- a worker that dies -------------------------------------------------------------------------
+
+
+def test_a_run_that_kills_its_worker_is_a_failed_run_and_the_rest_is_identical(grid, tmp_path, monkeypatch):
+    from viralsim.experiment.runner import TEST_KILL_ENV
+
+    exp, ref = grid
+    out = tmp_path / "killed"
+    monkeypatch.setenv(TEST_KILL_ENV, "5")      # the worker running run 5 SIGKILLs itself
+    outcome = run_sweep(exp, out, executor="processes", workers=2, chunk_size=3)
+    assert outcome.complete and outcome.ran == 8 and outcome.failed == 1
+    assert outcome.failures == [(exp.runs[5].run_id, "worker died: SIGKILL (signal 9)")]
+    runs = pd.read_csv(out / "runs.csv")
+    assert runs["status"].tolist() == ["ok"] * 5 + ["failed"] + ["ok"] * 2
+    assert runs.loc[5, "error"] == "worker died: SIGKILL (signal 9)"
+    failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert [f["run_id"] for f in failures] == [exp.runs[5].run_id]
+    assert "SIGKILL" in failures[0]["traceback"]
+    # Every other run gives what a sweep without the dead worker gives.
+    got_lines, want_lines = ((d / "runs.csv").read_text().splitlines() for d in (out, ref))
+    assert got_lines[:6] + got_lines[7:] == want_lines[:6] + want_lines[7:]    # header, runs 0-4, 6-7
+    for name in ("table.parquet", "summary.parquet"):
+        got, want = pd.read_parquet(out / name), pd.read_parquet(ref / name)
+        assert set(got["run"]) == set(range(8)) - {5}
+        pd.testing.assert_frame_equal(got, want[want["run"] != 5].reset_index(drop=True))
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    # Resuming finds nothing to do: the dead run is recorded, not pending.
+    monkeypatch.delenv(TEST_KILL_ENV)
+    again = run_sweep(exp, out, executor="serial")
+    assert (again.ran, again.failed, again.complete) == (0, 1, True)
+
+
+@pytest.mark.slow
+def test_a_run_that_kills_its_dask_worker_is_a_failed_run(grid, tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from viralsim.experiment.runner import TEST_KILL_ENV
+
+    exp, ref = grid
+    out = tmp_path / "dask"
+    monkeypatch.setenv(TEST_KILL_ENV, "2")      # Dask gives up on the chunk with KilledWorker
+    outcome = run_sweep(exp, out, executor="dask", workers=2, chunk_size=4)
+    assert outcome.complete and outcome.failed == 1
+    assert outcome.failures == [(exp.runs[2].run_id, "worker died: SIGKILL (signal 9)")]
+    for name in ("table.parquet", "summary.parquet"):
+        got, want = pd.read_parquet(out / name), pd.read_parquet(ref / name)
+        pd.testing.assert_frame_equal(got, want[want["run"] != 2].reset_index(drop=True))
+
+
+# --- designs too large to run -------------------------------------------------------------------
+
+_FACTORS10 = [f"sellers.spam.{name}" for name in ("posts_per_day", "strangers_per_day", "service_capacity")] + [
+    f"sellers.community.{name}" for name in ("posts_per_day", "strangers_per_day", "service_capacity")] + [
+    "days", "network.n", "sellers.spam.product.price", "sellers.community.product.price"]
+
+
+def _limited_address_space():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ({"design": {"kind": "grid", "factors": {f: {"levels": list(range(1, 11))} for f in _FACTORS10}}},
+     "the grid design has 10,000,000,000 points"),
+    ({"replicates": 10**9}, "replicates"),
+    ({"design": {"kind": "sobol", "samples": 2**22,
+                 "factors": {f: {"range": [1, 2]} for f in _FACTORS10}}}, "the sobol design has 50,331,648 points"),
+    ({"design": {"factors": {"sellers.spam.posts_per_day": {"range": [0, 10**12], "dist": "integer"}}}},
+     "the grid design has 1,000,000,000,001 points"),
+    ({"replicates": 1000, "scenarios": {"a": {}, "b": {}, "c": {}},
+      "design": {"factors": {"sellers.spam.posts_per_day": {"range": [1, 2000], "dist": "integer"}}}},
+     "the experiment has 6,000,000 runs (3 scenarios x 2,000 design points x 1,000 replicates)"),
+])
+def test_a_huge_design_is_refused_before_anything_is_built(tmp_path, spec, fragment):
+    """Run in a process limited to 2 GB of address space: building the design would not fit."""
+    path = write_spec(tmp_path, {"name": "huge", "base": "base.yaml", **spec})
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    done = subprocess.run([sys.executable, "-m", "viralsim", "sweep", str(path), "--dry-run"], env=env,
+                          capture_output=True, text=True, timeout=300, preexec_fn=_limited_address_space)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("viralsim: error: ") and fragment in lines[0], done.stderr
+    assert "5,000,000" in lines[0] or "5000000" in lines[0]
+    assert done.stdout == "" and not (tmp_path / "results").exists()
+
+
+# --- resource estimate ----------------------------------------------------------------------------
+
+
+def test_a_sweep_too_large_for_the_machine_is_refused_unless_forced(tmp_path, monkeypatch, capsys):
+    from viralsim import resources
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 12 << 30)
+    spec = {"name": "big", "replicates": 2, "days": 30,
+            "base": {"network": {"kind": "friend_circles", "n": 50_000_000},
+                     "sellers": {"me": {"strategy": "community"}}}}
+    path = write_spec(tmp_path, spec)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "network.n (50,000,000)" in err and "12.0 GB is available" in err
+    assert "--force" in err and not out.exists()
+    # Several workers each hold a run (10 million people: some 8 GB): one fits, two do not.
+    spec["base"]["network"]["n"] = 10_000_000
+    path = write_spec(tmp_path, spec)
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--dry-run"]) == 0
+    assert "estimated peak memory" in capsys.readouterr().out
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "4", "--dry-run"]) == 2
+    assert "--workers (2)" in capsys.readouterr().err           # two runs: at most two at once
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "4", "--dry-run", "--force"]) == 0
+    assert not out.exists()

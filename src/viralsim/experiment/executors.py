@@ -13,16 +13,35 @@
 
 Workers write their results into the results folder themselves, so every worker must see it
 (a shared filesystem on a cluster).
+
+A worker process that dies (a segfault, SIGKILL, the out-of-memory killer) is a failed run,
+not a dead sweep. A process pool breaks as a whole when one of its workers dies, so every
+chunk that was in flight becomes a suspect; Dask reports ``KilledWorker`` for the chunk whose
+task kept killing workers. The sweep retries each suspect chunk in fresh processes on the
+machine that drives it (:func:`run_chunk_isolated`): one run after another, and a process
+that dies takes only the run it was running with it. That run is recorded as failed with the
+cause (``worker died: SIGSEGV (signal 11)``), the other runs of the chunk are recorded as
+usual, and the sweep goes on with a fresh pool. Seeds come from the run index, so a run
+retried this way gives the same bytes as in the pool.
+
+``serial`` runs every run in the driving process itself: it has no such isolation, and a run
+that crashes the interpreter ends the sweep (finished chunks are kept; re-running resumes and
+meets the same run again). Use ``processes`` for code that may crash.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from concurrent.futures import Executor
-from typing import Iterator
+import time
+from concurrent.futures import BrokenExecutor, Executor
+from typing import TYPE_CHECKING, Iterator
 
-__all__ = ["EXECUTORS", "default_workers", "keep_freed_memory", "open_executor", "warm_worker"]
+if TYPE_CHECKING:
+    from viralsim.experiment.runner import ChunkReport, ChunkTask
+
+__all__ = ["EXECUTORS", "default_workers", "keep_freed_memory", "open_executor", "warm_worker",
+           "run_chunk_isolated", "describe_death", "worker_died"]
 
 EXECUTORS = ("processes", "serial", "dask")
 
@@ -159,3 +178,111 @@ def open_executor(
                 cluster.close()
         return
     raise ValueError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")
+
+
+# --- a worker that dies ----------------------------------------------------------------------
+
+
+def worker_died(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by a chunk's future, means the worker process running it died:
+    a broken process pool (``BrokenProcessPool``, any ``BrokenExecutor``) or Dask's
+    ``KilledWorker`` (matched by name, so that Dask need not be installed)."""
+    return isinstance(exc, BrokenExecutor) or any(c.__name__ == "KilledWorker" for c in type(exc).__mro__)
+
+
+def describe_death(exitcode: int | None) -> str:
+    """``worker died: SIGSEGV (signal 11)`` for a process ended by a signal (a negative exit
+    code from :mod:`multiprocessing`), ``worker died: exit status 3`` for one that exited."""
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "unknown signal"
+        return f"worker died: {name} (signal {-exitcode})"
+    return f"worker died: exit status {exitcode}"
+
+
+def run_chunk_isolated(task: ChunkTask) -> ChunkReport:
+    """Run a chunk whose worker died, in fresh processes, and commit its part file here.
+
+    The runs go one after another through a fresh spawned process that sends each run's rows
+    back as soon as the run ends. If the process dies, the run it was running is recorded as
+    failed (:func:`~viralsim.experiment.runner.dead_run`, with :func:`describe_death`) and
+    the remaining runs continue in another fresh process. Each run is simulated by the same
+    :func:`~viralsim.experiment.runner.run_one` as in a pool, so its rows are the same.
+    """
+    import multiprocessing
+
+    from viralsim.experiment import store
+    from viralsim.experiment.runner import ChunkReport, dead_run
+
+    started = time.perf_counter()
+    if store.chunk_dir(task.out_dir, task.chunk).is_dir():
+        # Committed by its worker before the pool broke: nothing to redo.
+        statuses = store.chunk_statuses(task.out_dir, [task.chunk])
+        failures = [(str(i), str(e)) for i, e, s in zip(statuses["run_id"], statuses["error"].fillna(""),
+                                                         statuses["status"]) if s != "ok"]
+        return ChunkReport(chunk=task.chunk, runs=len(statuses), failed=len(failures), failures=failures,
+                           seconds=time.perf_counter() - started, host=_hostname(), pid=os.getpid())
+    ctx = multiprocessing.get_context("spawn")
+    rows: list = []
+    run_seconds = cpu_seconds = 0.0
+    while len(rows) < len(task.runs):
+        todo = task.runs[len(rows):]
+        receiver, sender = ctx.Pipe(duplex=False)
+        # daemon: a sweep that is interrupted takes its helper with it
+        proc = ctx.Process(target=_isolated_worker, args=(sender, todo, task.settings), daemon=True,
+                           name=f"viralsim-chunk-{task.chunk}")
+        proc.start()
+        sender.close()      # so that recv() sees end-of-file when the child dies
+        running = None
+        try:
+            while True:
+                try:
+                    message = receiver.recv()
+                except EOFError:
+                    break
+                if message[0] == "start":
+                    running = message[1]
+                else:
+                    _, run_rows, seconds, cpu = message
+                    rows.append(run_rows)
+                    run_seconds += seconds
+                    cpu_seconds += cpu
+                    running = None
+        finally:
+            receiver.close()
+            proc.join()
+        if running is not None:
+            rows.append(dead_run(todo[running], describe_death(proc.exitcode)))
+        elif len(rows) < len(task.runs):
+            raise RuntimeError(f"a fresh worker process for chunk {task.chunk} ended before running anything "
+                               f"({describe_death(proc.exitcode)}): the worker processes cannot start, e.g. a "
+                               "script that starts a sweep without an `if __name__ == '__main__':` guard; "
+                               "finished runs are kept, re-run to resume")
+    store.write_part(task.out_dir, task.chunk, rows, task.settings)
+    failures = [(r.status["run_id"], r.status["error"]) for r in rows if r.status["status"] != "ok"]
+    return ChunkReport(chunk=task.chunk, runs=len(rows), failed=len(failures), failures=failures,
+                       seconds=time.perf_counter() - started, run_seconds=run_seconds, cpu_seconds=cpu_seconds,
+                       host=_hostname(), pid=os.getpid())
+
+
+def _isolated_worker(conn, runs, settings) -> None:
+    """Body of :func:`run_chunk_isolated`'s process: announce each run, then send its rows."""
+    from viralsim.experiment.runner import run_one
+
+    warm_worker()
+    for i, run in enumerate(runs):
+        conn.send(("start", i))
+        t0, c0 = time.perf_counter(), time.process_time()
+        rows = run_one(run, settings)
+        conn.send(("done", rows, time.perf_counter() - t0, time.process_time() - c0))
+    conn.close()
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()

@@ -7,6 +7,16 @@ traceback as a failed run, and the sweep goes on. :func:`run_chunk` runs a chunk
 worker and has the worker write the chunk's Parquet part files itself, so only a small report
 (counts and error lines) travels back to the process that drives the sweep; agent-level data
 never leaves the worker.
+
+A worker process that dies in a run (a segfault, SIGKILL, the out-of-memory killer) cannot
+report anything; :mod:`viralsim.experiment.sweep` then retries its chunk in fresh processes
+(:func:`viralsim.experiment.executors.run_chunk_isolated`) and records the run that was in
+flight as failed with :func:`dead_run`.
+
+Test hook: when the environment variable ``VIRALSIM_TEST_KILL_RUN`` holds a comma-separated
+list of run indices, :func:`run_one` kills its own process with SIGKILL before simulating any
+of those runs. It exists only so that tests can make a worker die deterministically; never
+set it otherwise.
 """
 
 from __future__ import annotations
@@ -25,13 +35,17 @@ if TYPE_CHECKING:
     from viralsim.config.schema import RunConfig
     from viralsim.metrics import RunResult
 
-__all__ = ["RunTask", "RunSettings", "RunRows", "ChunkTask", "ChunkReport", "run_one", "run_chunk", "META_COLUMNS"]
+__all__ = ["RunTask", "RunSettings", "RunRows", "ChunkTask", "ChunkReport", "run_one", "run_chunk", "dead_run",
+           "META_COLUMNS", "TEST_KILL_ENV"]
 
 #: columns that identify a run, first in every table (factor columns follow them)
 META_COLUMNS = ("run", "run_id", "scenario", "point", "replicate", "seed")
 
 #: prefix of the market-wide columns in the long table
 MARKET_PREFIX = "market_"
+
+#: test hook: run indices (comma-separated) whose worker kills itself with SIGKILL (tests only)
+TEST_KILL_ENV = "VIRALSIM_TEST_KILL_RUN"
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 
@@ -135,6 +149,7 @@ def run_one(task: RunTask, settings: RunSettings) -> RunRows:
         ``status`` (``ok`` or ``failed``), ``days_run``, ``stopped`` (the stop condition ended the
         run early), ``error`` (one line) and ``traceback``.
     """
+    _test_kill_hook(task.run)
     status = task.meta()
     try:
         result, days_run, stopped = _simulate(task.config, settings.stop)
@@ -146,6 +161,25 @@ def run_one(task: RunTask, settings: RunSettings) -> RunRows:
         error = " ".join(f"{type(exc).__name__}: {exc}".split())
         status.update(status="failed", days_run=0, stopped=False, error=error, traceback=traceback.format_exc())
     return RunRows(table, summary, status)
+
+
+def dead_run(task: RunTask, reason: str) -> RunRows:
+    """The rows of a run whose process died under it: a failed run with ``reason`` as its error
+    (e.g. ``worker died: SIGSEGV (signal 11)``); a dead process leaves no traceback."""
+    status = task.meta()
+    status.update(status="failed", days_run=0, stopped=False, error=reason,
+                  traceback=f"{reason}: the process running this run ended without a Python traceback "
+                            "(a crash in compiled code, a kill signal, or the out-of-memory killer)")
+    return RunRows(None, None, status)
+
+
+def _test_kill_hook(run: int) -> None:
+    """Kill this process if the test hook names ``run`` (see the module docstring)."""
+    wanted = os.environ.get(TEST_KILL_ENV)
+    if wanted and str(run) in {w.strip() for w in wanted.split(",")}:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def run_chunk(task: ChunkTask) -> ChunkReport:

@@ -39,7 +39,7 @@ from pydantic import (
 from viralsim.config import load as _cfg
 from viralsim.config.load import RESOLVED_KEY, ConfigError
 from viralsim.config.schema import RunConfig
-from viralsim.experiment.design import Design, build_design, grid_levels
+from viralsim.experiment.design import Design, build_design, design_size, level_count
 from viralsim.experiment.runner import RunSettings, RunTask
 from viralsim.experiment.seeds import MAX_SEED, run_seed
 
@@ -192,15 +192,18 @@ class DesignSpec(_Frozen):
             raise ValueError(f"samples is for random, lhs, sobol and morris designs; a {kind} design "
                              "runs each combination of levels")
         if kind == "zip":
-            lengths = {name: len(grid_levels(f)) for name, f in self.factors.items()}
+            lengths = {name: level_count(f) for name, f in self.factors.items()}
             if len(set(lengths.values())) > 1:
                 shown = ", ".join(f"{k}: {v}" for k, v in lengths.items())
                 raise ValueError(f"a zip design pairs levels element-wise, so every factor needs the same "
                                  f"number of levels ({shown})")
-        if kind == "grid":
-            size = math.prod(len(grid_levels(f)) for f in self.factors.values())
-            if size > MAX_RUNS:
-                raise ValueError(f"the grid has {size:,} points, more than {MAX_RUNS:,}")
+        size = design_size(self)        # arithmetic only: nothing is listed or sampled here
+        if size > MAX_RUNS:
+            what = {"sobol": f" (samples x {'2d+2' if self.second_order else 'd+2'})",
+                    "morris": " (samples x (d+1))"}.get(kind, "")
+            raise ValueError(f"the {kind} design has {size:,} points{what}, more than the {MAX_RUNS:,} runs an "
+                             "experiment may have: use fewer factors, levels or samples, or split the "
+                             "experiment into several")
         return self
 
 
@@ -439,6 +442,14 @@ def experiment_from_dict(
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
         raise ExperimentError(_describe_spec(exc, source, cli_keys)) from None
+    # Count the runs before building anything that grows with them (design table, run list).
+    n_scenarios = len(spec.scenarios) if spec.scenarios is not None else 1
+    n_runs = n_scenarios * design_size(spec.design) * spec.replicates
+    if n_runs > MAX_RUNS:
+        raise ExperimentError(f"{source}: the experiment has {n_runs:,} runs ({n_scenarios:,} scenarios x "
+                              f"{design_size(spec.design):,} design points x {spec.replicates:,} replicates), "
+                              f"more than the {MAX_RUNS:,} allowed: lower replicates, the design's samples or "
+                              "levels, or the scenarios, or split the experiment")
     name = spec.name or (default_name if _NAME.match(default_name) else "experiment")
     base = _load_base(spec, source, Path(base_dir))
     if spec.days is not None:
@@ -446,9 +457,6 @@ def experiment_from_dict(
     scenarios = _scenario_configs(spec, base, source)
     _check_stop(spec, scenarios, source)
     design = build_design(spec.design, spec.seed)
-    n_runs = len(scenarios) * len(design) * spec.replicates
-    if n_runs > MAX_RUNS:
-        raise ExperimentError(f"{source}: the experiment has {n_runs:,} runs, more than {MAX_RUNS:,}")
     _check_factor_paths(spec, scenarios, source)
     _check_factor_ranges(spec, scenarios, source)
     runs = _runs(spec, scenarios, design, source)

@@ -5,10 +5,15 @@ picks the chunks of its shard that have no committed part yet, hands them to the
 shows progress, and merges the parts into the final tables when every run of the experiment
 is done. Seeds, chunks and shards are fixed by the experiment alone, so any executor, worker
 count, shard split or sequence of interruptions gives the same bytes.
+
+A worker process that dies is a failed run, not a dead sweep: its chunk is retried in fresh
+processes and the run that killed it is recorded as failed with the signal (see
+:mod:`viralsim.experiment.executors`).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import sys
@@ -16,10 +21,10 @@ import time
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Generator, Iterator
 
 from viralsim.experiment import store
-from viralsim.experiment.executors import open_executor
+from viralsim.experiment.executors import open_executor, run_chunk_isolated, worker_died
 from viralsim.experiment.runner import ChunkReport, ChunkTask, run_chunk
 from viralsim.experiment.spec import Experiment
 
@@ -213,15 +218,34 @@ def run_sweep(
 
 def _execute(tasks: Iterator[ChunkTask], executor: str | Executor, *, workers: int | None,
              scheduler: str | None, dask_processes: bool) -> Iterator[ChunkReport]:
+    tasks = iter(tasks)
     if isinstance(executor, Executor):
-        yield from _drive(tasks, executor, workers or _slots(executor))
+        slots = workers or _slots(executor)
+        broken = yield from _drive(tasks, executor, slots)
+        if broken and _peek(tasks) is not None:
+            raise RuntimeError("a worker process died and the executor cannot take more work; the chunks it was "
+                               "running are recorded (the run that died as failed); re-run to resume")
         return
-    with open_executor(executor, workers=workers, scheduler=scheduler, dask_processes=dask_processes) as (ex, slots):
-        if ex is None:
-            for task in tasks:
-                yield run_chunk(task)
-        else:
-            yield from _drive(tasks, ex, slots)
+    while True:
+        with open_executor(executor, workers=workers, scheduler=scheduler,
+                           dask_processes=dask_processes) as (ex, slots):
+            if ex is None:
+                # serial: runs in this process, so a run that crashes the interpreter ends the
+                # sweep; finished chunks are kept (see viralsim.experiment.executors)
+                for task in tasks:
+                    yield run_chunk(task)
+                return
+            broken = yield from _drive(tasks, ex, slots)
+        if not broken:
+            return
+        head = _peek(tasks)
+        if head is None:
+            return
+        tasks = itertools.chain([head], tasks)      # the rest, on a fresh pool
+
+
+def _peek(tasks: Iterator[ChunkTask]) -> ChunkTask | None:
+    return next(tasks, None)
 
 
 def _slots(executor: Executor) -> int | None:
@@ -235,35 +259,71 @@ def _slots(executor: Executor) -> int | None:
     return getattr(executor, "_max_workers", None)
 
 
-def _drive(tasks: Iterator[ChunkTask], executor: Executor, slots: int | None) -> Iterator[ChunkReport]:
+def _drive(tasks: Iterator[ChunkTask], executor: Executor, slots: int | None) -> Generator[ChunkReport, None, bool]:
     """Keep about two chunks per worker in flight (all when the worker count is unknown);
-    yield reports as chunks complete."""
+    yield reports as chunks complete.
+
+    A chunk whose worker died (:func:`~viralsim.experiment.executors.worker_died`) is run
+    again in fresh processes (:func:`~viralsim.experiment.executors.run_chunk_isolated`),
+    which records the run that kills its process as failed. A broken pool takes every chunk
+    in flight with it: no more chunks are submitted, the ones in flight are collected and
+    retried the same way, and the generator returns True (the executor is unusable; the
+    caller continues with a fresh one). Otherwise it returns False when every task is done.
+    """
     limit = max(2, 2 * int(slots)) if slots else float("inf")
-    pending: set = set()
-    tasks = iter(tasks)
+    pending: dict = {}
+    suspects: list[ChunkTask] = []
+    broken = False
     exhausted = False
     try:
         while True:
-            while not exhausted and len(pending) < limit:
+            while not broken and not exhausted and len(pending) < limit:
                 task = next(tasks, None)
                 if task is None:
                     exhausted = True
                 else:
-                    pending.add(executor.submit(run_chunk, task))
+                    try:
+                        pending[executor.submit(run_chunk, task)] = task
+                    except BrokenExecutor:
+                        broken = True
+                        suspects.append(task)
             if not pending:
-                return
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                break
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in finished:
+                task = pending.pop(future)
                 try:
-                    yield future.result()
-                except BrokenExecutor as exc:
-                    raise RuntimeError(
-                        "a worker process died (killed, out of memory, or a script that starts a sweep without "
-                        "an `if __name__ == '__main__':` guard); finished runs are kept, re-run to resume"
-                    ) from exc
+                    report = future.result()
+                except Exception as exc:  # noqa: BLE001 - re-raised unless its worker died
+                    if not worker_died(exc):
+                        raise
+                    if isinstance(exc, BrokenExecutor):
+                        broken = True
+                    suspects.append(task)
+                else:
+                    yield report
+            if suspects and not broken:
+                # The executor still works (Dask replaces a dead worker): retry at once.
+                yield from _isolate(suspects, slots)
+                suspects = []
     finally:
         for future in pending:
             future.cancel()
+    yield from _isolate(suspects, slots)
+    return broken
+
+
+def _isolate(suspects: list[ChunkTask], slots: int | None) -> Iterator[ChunkReport]:
+    """Run the chunks of dead workers in fresh processes, as many at once as the executor ran."""
+    if not suspects:
+        return
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    suspects = sorted(suspects, key=lambda t: t.chunk)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(suspects), int(slots or 1)))) as threads:
+        futures = [threads.submit(run_chunk_isolated, task) for task in suspects]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _drop_failed_chunks(out: Path, chunks: list[int]) -> set[int]:
