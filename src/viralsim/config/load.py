@@ -539,13 +539,13 @@ def _check_network(config: RunConfig, source: str, cli_keys: Sequence[str]) -> N
         info = check_edgelist(path)
     except EdgeListProblem as exc:
         raise ConfigError(
-            f"{source}: {field} = {_show(spec.path)} is not allowed: the file {exc} "
+            f"{source}: {field} = {spec.path!r} is not allowed: the file {exc} "
             f"(expected a SNAP edge list: two whole-number node ids per line){from_cli}"
         ) from None
     if len(config.sellers) >= info.n:
         raise ConfigError(
             f"{source}: sellers: {len(config.sellers)} sellers need a network of more than "
-            f"{len(config.sellers)} people; the edge list {_show(spec.path)} has {info.n}"
+            f"{len(config.sellers)} people; the edge list {spec.path!r} has {info.n}"
         )
 
 
