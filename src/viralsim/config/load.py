@@ -8,6 +8,7 @@ is allowed, so the command line can print it without a traceback.
 from __future__ import annotations
 
 import difflib
+import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -17,8 +18,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from viralsim.config.presets import preset_names, resolve_strategy
-from viralsim.config.schema import RunConfig, Strategy
+from viralsim.config.edgelists import EdgeListProblem, check_edgelist
+from viralsim.config.presets import PresetError, preset_names, preset_path, resolve_strategy
+from viralsim.config.schema import EdgeListNet, RunConfig, Strategy
+from viralsim.config.yamlio import MAX_CHARS, YamlProblem, load_yaml
 
 __all__ = ["ConfigError", "load_config", "dump_config", "RESOLVED_KEY"]
 
@@ -27,6 +30,9 @@ RESOLVED_KEY = "resolved_strategies"
 
 #: marker appended to messages about settings that came from --set/--seed/--days, not the file
 _FROM_CLI = " (from the command line)"
+
+#: most segments of a --set path (a run config is about 4 levels deep)
+_MAX_PATH_PARTS = 20
 
 
 class ConfigError(ValueError):
@@ -81,7 +87,9 @@ def load_config(
         If the file is missing or unreadable, is not valid YAML, has duplicate keys or a top
         level that is not a mapping; if an override is malformed; if validation fails (the
         message gives the first error, its dotted path, value and allowed values, and how many
-        more there are); or if a seller names an unknown strategy preset.
+        more there are); if a seller names an unknown or broken strategy preset; or if an
+        ``edgelist`` network's file is missing, unreadable or not an edge list (the message
+        names the line, never quoting the file).
 
     Examples
     --------
@@ -142,56 +150,27 @@ def dump_config(config: RunConfig) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys, which plain YAML resolves by silently keeping the last."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if isinstance(key, typing.Hashable) and key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
-            )
-        if isinstance(key, typing.Hashable):
-            seen[key] = line
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _read_yaml(path: Path, source: str) -> dict:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            # Bounded read: a config is small, and a device or a huge file must not be slurped.
+            raw = fh.read(4 * MAX_CHARS + 1)
     except FileNotFoundError:
         raise ConfigError(f"{source}: no such config file") from None
     except IsADirectoryError:
         raise ConfigError(f"{source}: is a directory, expected a YAML config file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read config file ({exc.strerror or exc})") from None
+    if len(raw) > 4 * MAX_CHARS:
+        raise ConfigError(f"{source}: is larger than {4 * MAX_CHARS:,} bytes; a config file is a few kB of YAML")
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{source}: invalid YAML{where}: {exc.problem}") from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        message = f"{source}: YAML syntax error{where}: {exc.problem or exc.context}"
-        # The problem is often detected lines after its cause (an unclosed bracket is noticed at
-        # the end of the file), so also point at the construct being parsed when it started.
-        start = exc.context_mark
-        if exc.problem and exc.context and start is not None and mark is not None and start.line != mark.line:
-            message += f" ({exc.context} started at line {start.line + 1})"
-        raise ConfigError(message) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: YAML syntax error: {exc}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = load_yaml(text)
+    except YamlProblem as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     if data is None:
         raise ConfigError(f"{source}: the file is empty; expected a mapping of settings such as 'days: 180'")
     if not isinstance(data, dict):
@@ -222,15 +201,20 @@ def _yaml_type(value: Any) -> str:
 def _parse_override(item: str) -> tuple[str, Any]:
     key, sep, raw = item.partition("=")
     key = key.strip()
+    shown = _show(item, 80)
     if not sep or not key:
-        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. sellers.spam.posts_per_day=3")
-    if any(not part for part in key.split(".")):
-        raise ConfigError(f"--set {item!r}: {key!r} is not a dotted path such as network.n")
+        raise ConfigError(f"--set {shown}: expected KEY=VALUE, e.g. sellers.spam.posts_per_day=3")
+    parts = key.split(".")
+    if any(not part for part in parts):
+        raise ConfigError(f"--set {shown}: {_show(key)} is not a dotted path such as network.n")
+    if len(parts) > _MAX_PATH_PARTS:
+        raise ConfigError(f"--set {shown}: the path has {len(parts)} parts; settings are at most "
+                          f"{_MAX_PATH_PARTS} levels deep")
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"--set {item!r}: the value {raw!r} is not valid YAML ({problem})") from None
+        value = load_yaml(raw)
+    except YamlProblem as exc:
+        problem = str(exc).replace("invalid YAML", "").replace("YAML syntax error", "").lstrip(": ")
+        raise ConfigError(f"--set {shown}: the value {_show(raw)} is not valid YAML ({problem})") from None
     return key, value
 
 
@@ -254,7 +238,8 @@ def _assign(data: dict, key: str, value: Any, item: str) -> None:
                     raise IndexError
             except (ValueError, IndexError):
                 raise ConfigError(
-                    f"--set {item!r}: {where} is a list of {len(node)} items; {part!r} is not an index into it"
+                    f"--set {_show(item, 80)}: {where} is a list of {len(node)} items; "
+                    f"{_show(part)} is not an index into it"
                 ) from None
             if last:
                 node[index] = value
@@ -262,7 +247,7 @@ def _assign(data: dict, key: str, value: Any, item: str) -> None:
                 node = node[index]
         else:
             raise ConfigError(
-                f"--set {item!r}: {where} is {_show(node)}, not a mapping, so it has no field {part!r}"
+                f"--set {_show(item, 80)}: {where} is {_show(node)}, not a mapping, so it has no field {_show(part)}"
             )
 
 
@@ -327,6 +312,10 @@ def _describe_one(error: Mapping[str, Any], root: type[BaseModel], prefix: tuple
         allowed = "must be one of " + ", ".join(repr(c) for c in choices) if choices else pyd
         return f"{path} = {_show(value)} is not allowed: {allowed}{_did_you_mean(value, choices)}", path
     allowed = _allowed(kind, ctx)
+    if kind == "int_type" and isinstance(value, float) and math.isfinite(value):
+        # 3.0 shown as "3" would contradict "must be a whole number"
+        hint = f" (write {int(value)})" if value.is_integer() else ""
+        return f"{path} = {value!r} is not allowed: {allowed}{hint}", path
     if allowed is None:
         return f"{path} = {_show(value)} is not allowed: {pyd}", path
     return f"{path} = {_show(value)} is not allowed: {allowed} ({pyd})", path
@@ -344,7 +333,9 @@ def _allowed(kind: str, ctx: Mapping[str, Any]) -> str | None:
         return f"must be {op} {_show(ctx[key])}"
     if kind in ("int_type", "int_parsing", "int_from_float", "int_parsing_size"):
         return "must be a whole number"
-    if kind in ("float_type", "float_parsing", "finite_number"):
+    if kind == "finite_number":
+        return "must be a finite number"
+    if kind in ("float_type", "float_parsing"):
         return "must be a number"
     if kind in ("bool_type", "bool_parsing"):
         return "must be true or false"
@@ -497,28 +488,65 @@ def _show(value: Any, limit: int = 60) -> str:
 
 
 def _resolve_all(config: RunConfig, source: str, cli_keys: Sequence[str]) -> dict[str, Strategy]:
-    """Each seller's strategy; an unknown preset is reported with its path and the allowed names."""
+    """Checks that need more than the schema, then each seller's strategy.
+
+    An unknown preset is reported with its path and the allowed names; a broken preset file with
+    the file's name. An ``edgelist`` network's file must exist, be readable and parse, and hold
+    more people than there are sellers.
+    """
+    _check_network(config, source, cli_keys)
     names = preset_names()
     resolved = {}
     for seller, spec in config.sellers.items():
         path = f"sellers.{seller}.strategy"
+        from_cli = _FROM_CLI if any(path == k or path.startswith(k + ".") for k in cli_keys) else ""
         if spec.strategy not in names:
-            message = (
-                f"{source}: {path} = {spec.strategy!r} is not allowed: must be one of "
-                f"{', '.join(repr(n) for n in names)}{_did_you_mean(spec.strategy, names)}"
+            raise ConfigError(
+                f"{source}: {path} = {_show(spec.strategy)} is not allowed: must be one of "
+                f"{', '.join(repr(n) for n in names)}{_did_you_mean(spec.strategy, names)}{from_cli}"
             )
-            if any(path == k or path.startswith(k + ".") for k in cli_keys):
-                message += _FROM_CLI
-            raise ConfigError(message)
         try:
             resolved[seller] = resolve_strategy(spec)
+        except PresetError as exc:
+            raise ConfigError(f"{source}: {path} = {spec.strategy!r} cannot be used: {exc}{from_cli}") from None
         except ValidationError as exc:
             # The spec's own fields passed validation, so the preset file itself is at fault.
             detail, _ = _describe_one(exc.errors(include_url=False)[0], Strategy, ())
             raise ConfigError(
-                f"{source}: sellers.{seller}: strategy preset {spec.strategy!r} is invalid: {detail}"
+                f"{source}: sellers.{seller}: strategy preset {spec.strategy!r} is invalid "
+                f"({preset_path(spec.strategy)}): {detail}"
             ) from None
     return resolved
+
+
+def _check_network(config: RunConfig, source: str, cli_keys: Sequence[str]) -> None:
+    """The edge-list file of an ``edgelist`` network reads, and has room for the sellers."""
+    spec = config.network
+    if not isinstance(spec, EdgeListNet):
+        return
+    field = "network.path"
+    from_cli = _FROM_CLI if any(field == k or field.startswith(k + ".") for k in cli_keys) else ""
+    if spec.path == "facebook":
+        from viralsim.network.datasets import facebook_path
+
+        try:
+            path = facebook_path()
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{source}: {field} = 'facebook' cannot be used: {exc}{from_cli}") from None
+    else:
+        path = Path(spec.path)
+    try:
+        info = check_edgelist(path)
+    except EdgeListProblem as exc:
+        raise ConfigError(
+            f"{source}: {field} = {spec.path!r} is not allowed: the file {exc} "
+            f"(expected a SNAP edge list: two whole-number node ids per line){from_cli}"
+        ) from None
+    if len(config.sellers) >= info.n:
+        raise ConfigError(
+            f"{source}: sellers: {len(config.sellers)} sellers need a network of more than "
+            f"{len(config.sellers)} people; the edge list {spec.path!r} has {info.n}"
+        )
 
 
 def _check_record(record: Any, resolved: Mapping[str, Strategy], source: str) -> None:

@@ -642,8 +642,14 @@ def _check_factor_ranges(spec: ExperimentSpec, scenarios: dict[str, RunConfig], 
                 try:
                     RunConfig.model_validate(data)
                 except ValidationError as exc:
-                    detail, _ = _cfg._describe_one(exc.errors(include_url=False)[0], RunConfig, ())
+                    first = exc.errors(include_url=False)[0]
+                    detail, _ = _cfg._describe_one(first, RunConfig, ())
                     where = f" (in scenario '{scenario}')" if spec.scenarios is not None else ""
+                    if first["type"] == "int_type" and f.distribution != "integer":
+                        # The ends may be in range; the samples between them are not whole numbers.
+                        raise ExperimentError(f"{source}: design.factors['{name}']: dist {f.distribution!r} "
+                                              f"samples real numbers, but {detail}; use dist: integer for a "
+                                              f"setting that takes whole numbers{where}") from None
                     raise ExperimentError(f"{source}: design.factors['{name}']: range [{f.range[0]:g}, "
                                           f"{f.range[1]:g}] reaches outside what the config allows: "
                                           f"{detail}{where}") from None
