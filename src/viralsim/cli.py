@@ -409,12 +409,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
-    from viralsim.config.presets import preset, preset_names, presets_dir
+    from viralsim.config.load import ConfigError
+    from viralsim.config.presets import PresetError, preset, preset_names, presets_dir
 
     folder = presets_dir()
     rows = []
     for name in preset_names():
-        rows.append((name, f"{preset(name).posts_per_day:g}", _first_comment(folder / f"{name}.yaml")))
+        try:
+            posts = f"{preset(name).posts_per_day:g}"
+        except (ConfigError, PresetError) as exc:
+            # a broken preset file affects only the configs that use it: list it, say why
+            rows.append((name, "-", f"(unusable: {' '.join(str(exc).split())})"))
+            continue
+        rows.append((name, posts, _first_comment(folder / f"{name}.yaml")))
     width = max(len(r[0]) for r in rows) if rows else 4
     print(f"{'preset'.ljust(width)}  posts/day  description")
     for name, posts, text in rows:

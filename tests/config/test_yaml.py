@@ -268,3 +268,16 @@ def test_dumped_config_reads_back_with_the_shared_reader(write):
     config = load_config(write("purchase: {need_rate: 1e-7}\nsellers: {a: {strategy: kol}}\n"))
     assert yaml.safe_load(dump_config(config))["purchase"]["need_rate"] == 1e-7
     assert load_config(write(dump_config(config), "dumped.yaml")) == config
+
+
+def test_presets_command_lists_a_broken_preset_with_its_problem(preset_folder, capsys):
+    """`viralsim presets` still lists every preset; the broken one says why it cannot be used."""
+    from viralsim.cli import main
+
+    (preset_folder / "broken.yaml").write_text("posts_per_day: 1\nposts_per_day: 2\n", encoding="utf-8")
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    calm = next(line for line in out.splitlines() if line.startswith("calm "))
+    broken = next(line for line in out.splitlines() if line.startswith("broken "))
+    assert calm.split()[1] == "1"
+    assert "unusable" in broken and "duplicate key 'posts_per_day'" in broken and str(preset_folder) in broken

@@ -66,6 +66,16 @@ class HugeInt(int):
 
     __str__ = __repr__
 
+    def __reduce__(self):
+        # copy and pickle (a spec's levels are deep-copied into every design point) rebuild it
+        # from its shown head and digit count; int's own reduction would pass the stand-in value
+        return _rebuild_huge_int, (self.head, self.digits)
+
+
+def _rebuild_huge_int(head: str, digits: int) -> HugeInt:
+    body = head.lstrip("-")
+    return HugeInt(head + "0" * max(0, digits - len(body) + (2 if body[:2].lower() in ("0x", "0o", "0b") else 0)))
+
 
 _DECIMAL = re.compile(r"[-+]?[0-9][0-9_]*")
 

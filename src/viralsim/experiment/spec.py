@@ -76,7 +76,9 @@ class ExperimentError(ConfigError):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # as in the run config: booleans are not numbers, numbers are not booleans, 3.0 is not a
+    # whole number, and every number is finite
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,7 +95,8 @@ class Factor(_Frozen):
     """
 
     levels: Annotated[list[Any], Field(min_length=1)] | None = None
-    range: tuple[float, float] | None = None
+    # a YAML list [lo, hi]; strict mode alone would take only a tuple
+    range: Annotated[tuple[float, float], Field(strict=False)] | None = None
     steps: Annotated[int, Field(ge=2, le=100_000)] | None = None
     dist: Literal["uniform", "loguniform", "normal", "integer", "choice"] | None = None
     mean: float | None = None
