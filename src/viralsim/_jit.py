@@ -212,7 +212,7 @@ def binomial(n, p, s):
     the search starts at the mode, whose probability comes from log-factorials, and walks outward, so
     it costs O(sqrt(n p q)). Exact either way (up to floating-point rounding).
     """
-    if n <= 0 or p <= 0.0:
+    if n <= 0 or not p > 0.0:           # (a NaN p too: int() of NaN below is undefined)
         return 0
     if p >= 1.0:
         return n
@@ -228,9 +228,14 @@ def binomial(n, p, s):
 
 @kernel
 def poisson(lam, s):
-    """One Poisson(lam) draw by inversion: from 0 when lam <= 20, else from the mode."""
-    if lam <= 0.0:
+    """One Poisson(lam) draw by inversion: from 0 when lam <= 20, else from the mode.
+
+    A NaN mean gives 0 and a mean beyond 2**62 saturates at :data:`SKIP_MAX` (converting such a
+    float to an integer is undefined; no valid run comes near it)."""
+    if not lam > 0.0:
         return 0
+    if lam >= SKIP_MAX:
+        return SKIP_MAX
     u = uniform(s)
     if lam <= 20.0:
         pk = np.exp(-lam)
