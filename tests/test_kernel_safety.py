@@ -18,18 +18,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from numba import njit
 
-from viralsim._jit import SKIP_MAX, geometric, seeded, stream, uniform
+from viralsim._jit import SKIP_MAX, binomial, geometric, poisson, seeded, stream, uniform
 from viralsim._rng import bernoulli_positions
-from viralsim.config.schema import PurchaseParams, RunConfig
+from viralsim.config.schema import AnnoyanceParams, PurchaseParams, RunConfig
 from viralsim.model import reference
 from viralsim.model.engine import place_sellers
 from viralsim.model.plan import plan_day
 from viralsim.model.rules._util import saturating_pow
+from viralsim.model.rules.annoyance import effective_ads, wear_out
 from viralsim.model.rules.needs import _arrive_needs_kernel, _skip
 from viralsim.model.rules.purchase import PF_MAX, price_factor
 from viralsim.network import generators
@@ -164,6 +166,33 @@ def test_stochastic_block_with_tiny_probabilities_is_empty_and_quick():
     assert time.perf_counter() - start < 10.0
 
 
+@njit
+def _draws(words, n, p, lam):
+    s = seeded(words)
+    return binomial(n, p, s), poisson(lam, s)
+
+
+def test_binomial_and_poisson_never_cast_nan_or_huge_floats():
+    assert _draws(words(4), 10, np.nan, np.nan) == (0, 0)
+    assert _draws(words(4), 100, 0.5, 1e300)[1] == SKIP_MAX
+    assert _draws(words(4), 100, 0.5, np.inf)[1] == SKIP_MAX
+
+
+@njit
+def _plain_wear_out(seen, memory, wearout):
+    return wearout * np.log1p(seen / (wearout + memory))
+
+
+def test_wear_out_tends_to_zero_for_a_vanishing_scale():
+    for w in (wear_out(3, 0.0, 5e-324), reference.wear_out(3, 0.0, SimpleNamespace(enabled=True,
+                                                                                  wearout_exposures=5e-324))):
+        assert 0.0 <= w < 1e-300
+    for seen, memory, ew in [(3, 5.0, 10.0), (1, 0.0, 1e-300), (7, 1e-3, 3.0), (10**6, 0.0, 1e6)]:
+        assert wear_out(seen, memory, ew) == _plain_wear_out(seen, memory, ew)   # same bits as before
+    x = effective_ads(np.array([0, 3]), np.array([0.0, 0.0]), AnnoyanceParams(wearout_exposures=5e-324))
+    assert np.isfinite(x).all() and x[0] == 0.0
+
+
 def test_saturating_pow():
     assert saturating_pow(1e300, 1.5) == math.inf
     assert saturating_pow(5e-324, 2.0) == 0.0
@@ -265,6 +294,9 @@ CASES = [
     ("hill thresholds 1e300, reference engine", {"ties": {"mute_threshold": 1e300, "block_threshold": 1e300},
                                                  "engine": "reference"}),
     ("wear-out and half effect 5e-324", {"annoyance": {"wearout_exposures": 5e-324, "half_effect": 5e-324}}),
+    ("wear-out 5e-324, ads convert nothing", {"annoyance": {"wearout_exposures": 5e-324},
+                                              "purchase": {"ad_conversion": 0.0, "prize_conversion": 0.0}}),
+    ("wear-out 5e-324, reference engine", {"annoyance": {"wearout_exposures": 5e-324}, "engine": "reference"}),
     ("attention 5e-324, no organic posts", {"feed": {"attention_per_day": 5e-324, "friend_posts_per_day": 0.0}}),
     ("half-lives 5e-324", {"trust": {"half_life": 5e-324}, "annoyance": {"half_life": 5e-324,
                            "exposure_memory_half_life": 5e-324}, "wom": {"referral_half_life": 5e-324},

@@ -85,7 +85,7 @@ def wear_out(seen: int, memory: float, annoyance_params) -> float:
     if not annoyance_params.enabled:
         return float(seen)
     ew = annoyance_params.wearout_exposures
-    return ew * math.log1p(seen / (ew + memory))
+    return ew * math.log1p(min(seen / (ew + memory), 1e300))     # (overflow: W tends to 0, not inf)
 
 
 def trust_gate(trust: float, purchase_params) -> float:

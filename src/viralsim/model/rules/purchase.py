@@ -208,8 +208,8 @@ def _make_purchases_kernel(sellers, pf, pf_ref, need, engaged, memory, degree, g
                     memory[s, i], pf[k], pf_ref[k], a_ad, a_prize, a_value, a_msg, a_reply,
                     a_group, q, annoyance_on, ew):
                 stim += x
-            if stim <= 0.0:
-                continue
+            if not stim > 0.0:
+                continue                # (NaN too: min(1, NaN) would be a certain purchase)
             pk = min(1.0, stim)
             if trust_gated:
                 t = trust[s, i]
