@@ -154,13 +154,35 @@ def below(n, s):
     return min(int(uniform(s) * n), n - 1)
 
 
+#: where a geometric draw saturates: past the end of any array a kernel walks (indices stay
+#: below 2**31), and far enough below 2**63 that an index plus a skip cannot overflow int64
+SKIP_MAX = 2 ** 62
+
+
 @kernel
 def geometric(p, s):
-    """Trials up to and including the first success, P(k) = (1 - p)^(k - 1) p, k >= 1."""
+    """Trials up to and including the first success, P(k) = (1 - p)^(k - 1) p, k >= 1,
+    saturated at :data:`SKIP_MAX` (see :func:`geometric_skip`)."""
     if p >= 1.0:
         return 1
+    return geometric_skip(np.log1p(-p), s)
+
+
+@kernel
+def geometric_skip(log_q, s):
+    """:func:`geometric` given log_q = log(1 - p) < 0, for callers that hoist the logarithm.
+
+    1 + floor(log(u) / log_q), by inversion. For a tiny p the quotient exceeds 2**63 (p = 1e-20)
+    or is infinite (p = 5e-324, whose log_q is -5e-324), and converting such a float to an integer
+    is undefined (it gave a negative skip, hence a write before the array); it is therefore
+    compared with :data:`SKIP_MAX` first (NaN included) and saturates there. Any p whose mean skip
+    is below 2**62 gets the very same integers as the plain formula.
+    """
     u = 1.0 - uniform(s)          # in (0, 1], so the log is finite
-    return 1 + int(np.floor(np.log(u) / np.log1p(-p)))
+    x = np.floor(np.log(u) / log_q)
+    if not x < SKIP_MAX - 1:
+        return SKIP_MAX
+    return 1 + int(x)
 
 
 @kernel
@@ -190,7 +212,7 @@ def binomial(n, p, s):
     the search starts at the mode, whose probability comes from log-factorials, and walks outward, so
     it costs O(sqrt(n p q)). Exact either way (up to floating-point rounding).
     """
-    if n <= 0 or p <= 0.0:
+    if n <= 0 or not p > 0.0:           # (a NaN p too: int() of NaN below is undefined)
         return 0
     if p >= 1.0:
         return n
@@ -206,9 +228,14 @@ def binomial(n, p, s):
 
 @kernel
 def poisson(lam, s):
-    """One Poisson(lam) draw by inversion: from 0 when lam <= 20, else from the mode."""
-    if lam <= 0.0:
+    """One Poisson(lam) draw by inversion: from 0 when lam <= 20, else from the mode.
+
+    A NaN mean gives 0 and a mean beyond 2**62 saturates at :data:`SKIP_MAX` (converting such a
+    float to an integer is undefined; no valid run comes near it)."""
+    if not lam > 0.0:
         return 0
+    if lam >= SKIP_MAX:
+        return SKIP_MAX
     u = uniform(s)
     if lam <= 20.0:
         pk = np.exp(-lam)

@@ -52,9 +52,19 @@ def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.nd
     out = []
     last = -1
     while True:
-        expected = (total - 1 - last) * p
+        left = total - last             # a skip this long already lands past the end
+        expected = (left - 1) * p
         draws = rng.geometric(p, size=int(expected + 6.0 * math.sqrt(expected) + 16))
-        pos = last + np.cumsum(draws)
+        # For a tiny p the draws reach 2**63 - 1 (NumPy saturates there) and their running sum
+        # wrapped around to negative positions: those were kept as edges, and the loop never
+        # ended. Clipped to ``left``, every partial sum up to the first one that reaches ``left``
+        # is below 2 left <= 2**63 and exact; the later ones, past the end, are dropped.
+        np.minimum(draws, left, out=draws)
+        steps = np.cumsum(draws)
+        beyond = steps >= left
+        if beyond.any():
+            steps = steps[:int(beyond.argmax()) + 1]
+        pos = last + steps
         out.append(pos[pos < total])
         if pos[-1] >= total:
             break

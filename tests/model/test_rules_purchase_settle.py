@@ -144,6 +144,28 @@ def test_zero_trust_closes_the_gate(kit):
     assert len(_buy(st, d, [kit.plan(0)], cfg)[0].buyers) == 0
 
 
+def test_a_gate_of_zero_over_zero_is_shut_and_leaves_other_sellers_open(kit):
+    """T_half = 0 and T = 0 toward seller 0: T^h / (T^h + T_half^h) is 0 / 0, a closed gate (it
+    was NaN, which made every seller's purchase impossible); seller 1, trusted, sells to all."""
+    cfg, st, d = _market(kit, 60, n_sellers=2, sections={"annoyance": {"enabled": False}},
+                         purchase={"message_conversion": 1.0, "trust_half": 0.0})
+    st.trust[0], st.trust[1] = 0.0, 0.5
+    d.messages[:, 2:], d.touched[:, 2:] = 1, True
+    out = _buy(st, d, [kit.plan(0), kit.plan(1)], cfg)
+    assert len(out[0].buyers) == 0
+    np.testing.assert_array_equal(np.sort(out[1].buyers), np.arange(2, 60))
+
+
+def test_a_vanishing_wearout_scale_gives_ads_no_pull(kit):
+    """E_w = 5e-324: X / E_w overflows, and E_w ln(1 + inf) was inf; with a zero ad conversion
+    that made a NaN stimulus, which bought with certainty. W tends to 0 instead: nobody buys."""
+    cfg, st, d = _market(kit, 80, sections={"trust": {"enabled": False}},
+                         annoyance={"wearout_exposures": 5e-324},
+                         purchase={"ad_conversion": 0.0, "prize_conversion": 0.0})
+    d.seen_ad[0, 1:], d.seen_prize[0, 1:], d.touched[0, 1:] = 5, 2, True
+    assert len(_buy(st, d, [kit.plan(0)], cfg)[0].buyers) == 0
+
+
 def test_conformity_only_purchase_rate_is_q_times_share(kit):
     """Trust and annoyance off, only conformity: P(buy) = q x (friends who bought) / degree (Bass q F)."""
     n = 20_001

@@ -194,6 +194,18 @@ def test_stochastic_block_extremes():
     assert empty.n_edges == 0
 
 
+@pytest.mark.parametrize("p", [1e-20, 1e-300, 5e-324])
+def test_stochastic_block_tiny_probabilities_give_empty_blocks(p, csr_ok):
+    """A geometric skip for such p saturates NumPy's draw at 2**63 - 1; their running sum wrapped
+    to negative pair positions (edges to nodes that do not exist, or a loop that never ended)."""
+    topo = stochastic_block([150, 150], p, p, rng=rng(7))
+    csr_ok(topo)
+    assert topo.n == 300 and topo.n_edges == 0
+    blocks = stochastic_block([150, 150], 1.0, p, rng=rng(7))
+    csr_ok(blocks)
+    assert blocks.n_edges == 2 * 150 * 149 // 2 and blocks.strong.all()
+
+
 def test_complete_and_from_networkx_wrappers():
     assert complete(5).complete and complete(5).n_edges == 10
     G = nx.path_graph(4)

@@ -32,7 +32,7 @@ from viralsim.config.schema import RunConfig
 from viralsim.metrics import STOCK_COLUMNS, _stock_table
 from viralsim.model.engine import FLOW_KEYS
 from viralsim.model.plan import DayPlan
-from viralsim.model.rules._util import half_life_factor
+from viralsim.model.rules._util import half_life_factor, saturating_pow
 from viralsim.model.rules.annoyance import _add_annoyance_kernel
 from viralsim.model.rules.contacts import _add_strangers_kernel, _answer_enquiries_kernel, _send_messages_kernel
 from viralsim.model.rules.feed import _deliver_kernel, _update_activity_kernel
@@ -105,9 +105,9 @@ def _run_constants(config: RunConfig) -> np.ndarray:
         _BETA_WEAK: w.weak_persuasion, _TRANSFER: t.enabled and t.gain_recommendation > 0,
         _GAIN_REC: t.gain_recommendation, _WEAK_WEIGHT: w.weak_tie_weight, _WARN_PROB: w.warn_prob,
         _BLOCK_WARN_PROB: w.block_warn_prob, _LOWER: t.enabled and t.loss_warning > 0,
-        _LOSS_WARNING: t.loss_warning, _BLOCK_MAX: ties.block_max, _BLOCK_THETA_H: ties.block_threshold ** th,
+        _LOSS_WARNING: t.loss_warning, _BLOCK_MAX: ties.block_max, _BLOCK_THETA_H: saturating_pow(ties.block_threshold, th),
         _STRONG_FACTOR: ties.strong_block_factor, _MUTE_MAX: ties.mute_max,
-        _MUTE_THETA_H: ties.mute_threshold ** th, _TIE_STEEP: th, _F_ACTIVITY: f_act,
+        _MUTE_THETA_H: saturating_pow(ties.mute_threshold, th), _TIE_STEEP: th, _F_ACTIVITY: f_act,
         _ACTIVITY_PULL: (1.0 - f_act) * f.activity_sensitivity, _INTEREST: p.interest_threshold,
     }
     for k, v in values.items():

@@ -32,6 +32,11 @@ def place_sellers(topo: Topology, specs: Sequence[SellerSpec], *, rng: np.random
     seed 001 L82); ``hub`` the highest-degree person (a big-V, seed 000 L467). Sellers are
     distinct; ties are broken at random.
     """
+    if len(specs) >= topo.n:
+        # Each seller is a person of the network; a market without consumers has no means to
+        # report (mean activity over nobody), so it is refused rather than run to NaN.
+        raise ValueError(f"network: {topo.n} node(s) cannot hold {len(specs)} seller(s) and a consumer; "
+                         f"at least {len(specs) + 1} are needed")
     deg = topo.degree.astype(float)
     taken: list[int] = []
     jitter = rng.random(topo.n)

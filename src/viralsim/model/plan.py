@@ -69,6 +69,12 @@ def plan_day(index: int, strategy: Strategy, product: Product, feed: FeedParams,
     # Type ~ Multinomial(mix) then slot ~ Binomial(share) per type is one multinomial over the
     # 4 x 2 (type, slot) cells with probabilities mix_c x slot_k: one draw instead of two.
     cells = [m * k for m in (mix.ad, mix.value, mix.life, mix.prize) for k in slot]
+    total = sum(cells)
+    if abs(total - 1.0) > 1e-12:
+        # The schema accepts shares summing to 1 within 1e-6; NumPy raises when the cells sum to
+        # more than 1 + 1e-12 and hands any deficit to the last cell (idle prize posts), so such
+        # a mix is rescaled. Sums within rounding of 1 are left alone (same draws as ever).
+        cells = [c / total for c in cells]
     posts = rng.multinomial(n_posts, cells).reshape(4, 2)
     groups = strategy.groups
     return DayPlan(

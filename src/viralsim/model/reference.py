@@ -85,13 +85,13 @@ def wear_out(seen: int, memory: float, annoyance_params) -> float:
     if not annoyance_params.enabled:
         return float(seen)
     ew = annoyance_params.wearout_exposures
-    return ew * math.log1p(seen / (ew + memory))
+    return ew * math.log1p(min(seen / (ew + memory), 1e300))     # (overflow: W tends to 0, not inf)
 
 
 def trust_gate(trust: float, purchase_params) -> float:
-    """G_T(T) = T^h / (T^h + T_half^h) (§3.3.14)."""
+    """G_T(T) = T^h / (T^h + T_half^h) (§3.3.14); 0 when both powers are 0 (closed gate)."""
     h = purchase_params.trust_steepness
-    return trust ** h / (trust ** h + purchase_params.trust_half ** h)
+    return _ratio(trust ** h, trust ** h + purchase_params.trust_half ** h)
 
 
 def annoyance_gate(annoyance: float, annoyance_params) -> float:
@@ -102,13 +102,28 @@ def annoyance_gate(annoyance: float, annoyance_params) -> float:
 
 
 def price_factor(price: float, purchase_params) -> float:
-    """(reference_price / price)^price_elasticity (§3.3.14)."""
-    return (purchase_params.reference_price / price) ** purchase_params.price_elasticity
+    """(reference_price / price)^price_elasticity (§3.3.14), held within [1e-100, 1e100] (beyond
+    them a purchase probability is 0 or 1 anyway; an infinite or zero factor would make NaN)."""
+    ratio = purchase_params.reference_price / price if price > 0.0 else math.inf
+    try:
+        pf = ratio ** purchase_params.price_elasticity
+    except OverflowError:
+        pf = math.inf
+    return min(max(pf, 1e-100), 1e100)
 
 
 def hill(x: float, threshold: float, steepness: float) -> float:
-    """H(A; θ, h) = A^h / (A^h + θ^h) (§3.3.18)."""
-    return x ** steepness / (x ** steepness + threshold ** steepness)
+    """H(A; θ, h) = A^h / (A^h + θ^h) (§3.3.18); 0 when both powers are 0, and when θ^h overflows."""
+    try:
+        theta_h = threshold ** steepness
+    except OverflowError:
+        return 0.0
+    return _ratio(x ** steepness, x ** steepness + theta_h)
+
+
+def _ratio(a: float, b: float) -> float:
+    """a / b, and 0 for b = 0 (a gate whose powers both underflow stays shut)."""
+    return a / b if b > 0.0 else 0.0
 
 
 @dataclass

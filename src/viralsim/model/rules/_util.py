@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from viralsim._jit import kernel
@@ -11,6 +13,16 @@ from viralsim.network import Topology
 def half_life_factor(half_life: float) -> float:
     """Daily multiplier of a stock with the given half-life (days): 2 ** (-1 / half_life)."""
     return float(2.0 ** (-1.0 / half_life))
+
+
+def saturating_pow(x: float, y: float) -> float:
+    """x ** y for x >= 0, y >= 0, infinite where it overflows: a Python float power raises
+    OverflowError there (a Hill threshold of 1e300 to the power 1.5), where the kernels' and
+    NumPy's powers give inf."""
+    try:
+        return float(x ** y)
+    except OverflowError:
+        return math.inf
 
 
 def add_to_neighbors(topo: Topology, counts: np.ndarray, nodes: np.ndarray) -> None:

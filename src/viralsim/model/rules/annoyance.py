@@ -12,8 +12,12 @@ from viralsim.model.state import NO_TIE, Day, State
 @kernel
 def wear_out(seen, memory, wearout):
     """E_w ln(1 + X / (E_w + E)): the formula of :func:`effective_ads` (compiled for kernels,
-    ``wear_out.py_func`` is the same code on NumPy arrays)."""
-    return wearout * np.log1p(seen / (wearout + memory))
+    ``wear_out.py_func`` is the same code on NumPy arrays).
+
+    X / (E_w + E) is held at 1e300: for E_w + E below about 1e-305 it overflows, and E_w x inf
+    is inf, where the wear-out tends to 0 (a zero conversion rate times it was NaN, which the
+    purchase kernel read as a certain purchase). The cap leaves every other value as it was."""
+    return wearout * np.log1p(np.minimum(seen / (wearout + memory), 1e300))
 
 
 @kernel
@@ -34,7 +38,8 @@ def effective_ads(seen: np.ndarray, memory: np.ndarray, params: AnnoyanceParams)
     """
     if not params.enabled:
         return seen.astype(float)
-    return wear_out.py_func(seen, memory, params.wearout_exposures)
+    with np.errstate(over="ignore"):      # X / (E_w + E) may overflow for a vanishing E_w: capped
+        return wear_out.py_func(seen, memory, params.wearout_exposures)
 
 
 def tedium(memory: np.ndarray, params: AnnoyanceParams) -> np.ndarray:

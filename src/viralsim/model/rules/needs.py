@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from viralsim._jit import kernel, seeded, stream, uniform
+from viralsim._jit import geometric_skip, kernel, seeded, stream, uniform
 from viralsim.config.schema import AnnoyanceParams, PurchaseParams
 from viralsim.model.rules.annoyance import wear_out
 from viralsim.model.state import Day, State
@@ -56,11 +56,11 @@ def _arrive_needs_kernel(need, is_consumer, seller_nodes, p_lapse, p_arise, word
 
 @kernel
 def _skip(p, log_q, rs):
-    """geometric(p, rs) given log_q = log1p(-p): the same draw, without a logarithm per call."""
+    """geometric(p, rs) given log_q = log1p(-p): the same draw, without a logarithm per call
+    (saturated at ``SKIP_MAX``, past the end of the array, for a tiny p)."""
     if p >= 1.0:
         return 1
-    u = 1.0 - uniform(rs)          # in (0, 1], so the log is finite
-    return 1 + int(np.floor(np.log(u) / log_q))
+    return geometric_skip(log_q, rs)
 
 
 def initial_needs(is_consumer: np.ndarray, params: PurchaseParams, *, rng: np.random.Generator) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ import numpy as np
 from viralsim._jit import kernel, seeded, stream, uniform
 from viralsim.config.schema import AnnoyanceParams, PurchaseParams, TrustParams
 from viralsim.model.plan import DayPlan
+from viralsim.model.rules._util import saturating_pow
 from viralsim.model.rules.annoyance import effective_ads, wear_out
 from viralsim.model.state import CHANNELS, REFERRAL, RESELLER, Day, State
 
@@ -72,9 +74,18 @@ def trust_gate(trust: np.ndarray, params: PurchaseParams) -> np.ndarray:
     return th / (th + params.trust_half ** params.trust_steepness)
 
 
+#: price factors are held within [1 / PF_MAX, PF_MAX]. Beyond them a purchase probability is 0 or
+#: 1 whatever the stimulus; inside them the kernels' products with a stimulus and the ratio of
+#: two factors stay finite (an infinite factor times a zero stimulus, or 0 / 0, is NaN).
+PF_MAX = 1e100
+
+
 def price_factor(price: float, params: PurchaseParams) -> float:
-    """Price response (reference / price) ** elasticity: 1 at the reference price."""
-    return float((params.reference_price / price) ** params.price_elasticity)
+    """Price response (reference / price) ** elasticity: 1 at the reference price, saturated at
+    ``PF_MAX`` and ``1 / PF_MAX`` (a price that underflows to 0 gives the upper bound)."""
+    ratio = params.reference_price / price if price > 0.0 else math.inf
+    pf = saturating_pow(ratio, params.price_elasticity)
+    return float(min(max(pf, 1.0 / PF_MAX), PF_MAX))
 
 
 def make_purchases(state: State, day: Day, plans: Sequence[DayPlan], purchase: PurchaseParams,
@@ -197,13 +208,15 @@ def _make_purchases_kernel(sellers, pf, pf_ref, need, engaged, memory, degree, g
                     memory[s, i], pf[k], pf_ref[k], a_ad, a_prize, a_value, a_msg, a_reply,
                     a_group, q, annoyance_on, ew):
                 stim += x
-            if stim <= 0.0:
-                continue
+            if not stim > 0.0:
+                continue                # (NaN too: min(1, NaN) would be a certain purchase)
             pk = min(1.0, stim)
             if trust_gated:
                 t = trust[s, i]
                 th = t * t if h == 2.0 else t ** h      # (pow is slow; t * t is exact, as NumPy's)
-                pk *= th / (th + half_h)
+                # 0 / 0 (T^h and T_half^h both 0, or underflowed) counts as a closed gate: a NaN
+                # here would block the consumer's purchases from every seller
+                pk *= th / (th + half_h) if th + half_h > 0.0 else 0.0
             if annoyance_on:
                 pk /= 1.0 + annoyance_stock[s, i] / a_half
             p[k] = pk

@@ -6,6 +6,7 @@ import numpy as np
 
 from viralsim._jit import kernel, seeded, stream, true_indices, uniform
 from viralsim.config.schema import TieParams
+from viralsim.model.rules._util import saturating_pow
 from viralsim.model.state import NO_TIE, STRONG, State
 
 
@@ -36,8 +37,8 @@ def mute_and_block(state: State, s: int, params: TieParams, *, rng: np.random.Ge
     """
     h = params.steepness
     return _mute_and_block_kernel(
-        state.annoyance, state.tie, state.tolerant, s, params.block_max, params.block_threshold ** h,
-        params.strong_block_factor, params.mute_max, params.mute_threshold ** h, h, state.muted,
+        state.annoyance, state.tie, state.tolerant, s, params.block_max, saturating_pow(params.block_threshold, h),
+        params.strong_block_factor, params.mute_max, saturating_pow(params.mute_threshold, h), h, state.muted,
         state.blocked, state.in_group, stream(rng))
 
 
