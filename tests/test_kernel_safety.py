@@ -5,8 +5,9 @@ the schema. A geometric skip for such a p is far beyond 2**63 (or infinite), and
 float to an integer is undefined: it gave negative indices, hence writes before an array (a
 segmentation fault, or silent corruption). The helpers saturate instead; the tests below check the
 helpers one by one, and then run short simulations of extreme configurations in a child process,
-once as compiled normally (default suite) and once with Numba's bounds checking compiled in
-(``-m slow``), where an index out of range raises IndexError instead of touching memory.
+once as compiled normally and once with Numba's bounds checking compiled in, where an index out
+of range raises IndexError instead of touching memory; the schema-derived config fuzz
+(tests/fuzz) runs with bounds checking too.
 """
 
 from __future__ import annotations
@@ -189,7 +190,8 @@ def test_wear_out_tends_to_zero_for_a_vanishing_scale():
         assert 0.0 <= w < 1e-300
     for seen, memory, ew in [(3, 5.0, 10.0), (1, 0.0, 1e-300), (7, 1e-3, 3.0), (10**6, 0.0, 1e6)]:
         assert wear_out(seen, memory, ew) == _plain_wear_out(seen, memory, ew)   # same bits as before
-    x = effective_ads(np.array([0, 3]), np.array([0.0, 0.0]), AnnoyanceParams(wearout_exposures=5e-324))
+    # below the schema's floor (0.01): the kernels stay finite even for a value no config can give
+    x = effective_ads(np.array([0, 3]), np.array([0.0, 0.0]), AnnoyanceParams.model_construct(wearout_exposures=5e-324))
     assert np.isfinite(x).all() and x[0] == 0.0
 
 
@@ -358,12 +360,47 @@ def problems(name, frame):
     return out
 
 
+from pydantic import ValidationError
+from viralsim.config.schema import MIN_SBM_PROB
+
+NETWORK_KINDS = {"friend_circles", "watts_strogatz", "holme_kim", "barabasi_albert", "sbm", "complete", "edgelist"}
+
+
+def within_schema(data):
+    # The case with every value outside its field's range moved to the nearest bound: the
+    # schema's own extremes (a half-life of 0.01 day, an SBM link probability of 1e-15) are what
+    # a user can reach, so those are what the kernels must survive.
+    moved = []
+    for _ in range(20):
+        try:
+            return RunConfig.model_validate(data), moved
+        except ValidationError as exc:
+            errors = exc.errors()
+        for error in errors:
+            loc = [part for part in error["loc"] if part not in NETWORK_KINDS]
+            ctx = error.get("ctx") or {}
+            bound = next((ctx[k] for k in ("le", "ge") if k in ctx), None)
+            if bound is None and loc[-1] in ("p_in", "p_out"):
+                bound = MIN_SBM_PROB
+            if bound is None:
+                raise ValueError(f"{'.'.join(map(str, loc))}: {error['msg']}")
+            node = data
+            for part in loc[:-1]:
+                node = node[part]
+            node[loc[-1]] = float(bound)
+            moved.append(f"{'.'.join(map(str, loc))}={float(bound):g}")
+    raise ValueError("no valid config within the bounds")
+
+
 base = {"name": "extreme", "seed": 3, "days": 20, "network": {"kind": "friend_circles", "n": 200},
         "sellers": {k: {"strategy": k} for k in ("spam", "community", "fission", "kol")}}
 failed = 0
 for label, over in json.load(sys.stdin):
     try:
-        result = simulate(RunConfig.model_validate(merge(base, over)))
+        config, moved = within_schema(merge(base, over))
+        if moved:
+            label += f" (at the schema's bounds: {', '.join(moved)})"
+        result = simulate(config)
         found = [p for name in ("daily", "market", "summary", "cascade_sizes")
                  for p in problems(name, getattr(result, name))]
         if len(result.daily) != 20 * len(result.summary):
@@ -393,11 +430,32 @@ def test_extreme_configs_run_to_finite_outputs():
     _run_cases(dict(os.environ), timeout=300)
 
 
-@pytest.mark.slow
-def test_extreme_configs_with_bounds_checking(tmp_path):
-    """The same cases with every kernel compiled with bounds checking (about a minute): an index
-    out of range raises IndexError there and fails the case, where the ordinary build would write
-    outside the array. Own cache folder: Numba's cache key does not record the bounds-check flag,
-    so sharing a folder would hand these builds to ordinary runs, or ordinary builds to this one."""
-    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
-    _run_cases(env, timeout=900)
+@pytest.fixture(scope="module")
+def boundscheck_env(tmp_path_factory):
+    """Environment of a child process whose kernels are compiled with bounds checking. Own cache
+    folder, shared by this module's tests so the kernels compile once (about a minute): Numba's
+    cache key does not record the bounds-check flag, so sharing the ordinary folder would hand
+    these builds to ordinary runs, or ordinary builds to these."""
+    folder = tmp_path_factory.mktemp("numba-boundscheck")
+    return {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(folder)}
+
+
+def test_extreme_configs_with_bounds_checking(boundscheck_env):
+    """The same cases with every kernel compiled with bounds checking: an index out of range
+    raises IndexError there and fails the case, where the ordinary build would write outside the
+    array."""
+    _run_cases(boundscheck_env, timeout=900)
+
+
+def test_config_fuzz_with_bounds_checking(boundscheck_env):
+    """The schema-derived config fuzz (tests/fuzz/test_fuzz_config.py, its default-size tests)
+    with bounds checking compiled in: every drawn config that validates runs its kernels under
+    bounds checks."""
+    fuzz = Path(__file__).resolve().parent / "fuzz" / "test_fuzz_config.py"
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", str(fuzz), "-q", "-p", "no:cacheprovider", "-m", "not slow", "-x"],
+        cwd=fuzz.parents[2], env=boundscheck_env, capture_output=True, text=True, timeout=1200,
+    )
+    report = out.stdout[-4000:] + out.stderr[-2000:]
+    assert out.returncode == 0, f"exit {out.returncode}\n{report}"
+    assert " passed" in out.stdout and " failed" not in out.stdout, report

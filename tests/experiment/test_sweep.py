@@ -18,7 +18,7 @@ import pytest
 from experiment_helpers import DETERMINISTIC_FILES, GRID_SPEC, assert_same_results, write_spec
 
 from viralsim.cli import main
-from viralsim.experiment import store
+from viralsim.experiment import runner, store
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
 
@@ -197,27 +197,38 @@ def ring_edgelist(path: Path, n: int = 200) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, capsys):
+def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, capsys, monkeypatch):
+    # Every config is checked when the spec loads, so a run that raises is a model failure: one
+    # stands in for it here, for the runs of the second design point.
     ring_edgelist(tmp_path / "ring.txt")
+    ring_edgelist(tmp_path / "ring2.txt")
+    real = runner._simulate
+
+    def failing(config, stop):
+        if config.network.path.endswith("ring2.txt"):
+            raise FloatingPointError("the model diverged")
+        return real(config, stop)
+
+    monkeypatch.setattr(runner, "_simulate", failing)
     spec = {
         "name": "failing",
         "base": {"days": 10, "network": {"kind": "edgelist", "path": str(tmp_path / "ring.txt")},
                  "sellers": {"me": {"strategy": "community"}}},
         "replicates": 2,
-        "design": {"factors": {"network.path": {"levels": [str(tmp_path / "ring.txt"), str(tmp_path / "gone.txt")]}}},
+        "design": {"factors": {"network.path": {"levels": [str(tmp_path / "ring.txt"), str(tmp_path / "ring2.txt")]}}},
     }
     path = write_spec(tmp_path, spec)
     out = tmp_path / "out"
     assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 3  # some runs failed
     captured = capsys.readouterr()
-    assert "failed: base-p1-r0: EdgeListError:" in captured.err
+    assert "failed: base-p1-r0: FloatingPointError:" in captured.err
     assert "2 failed (see failures.jsonl)" in captured.out
     runs = pd.read_csv(out / "runs.csv")
     assert runs["status"].tolist() == ["ok", "ok", "failed", "failed"]
-    assert runs["error"].fillna("").str.contains("no such edge-list file").tolist() == [False, False, True, True]
+    assert runs["error"].fillna("").str.contains("the model diverged").tolist() == [False, False, True, True]
     failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
     assert [f["run_id"] for f in failures] == ["base-p1-r0", "base-p1-r1"]
-    assert all("Traceback (most recent call last)" in f["traceback"] and "EdgeListError" in f["traceback"]
+    assert all("Traceback (most recent call last)" in f["traceback"] and "FloatingPointError" in f["traceback"]
                for f in failures)
     assert set(pd.read_parquet(out / "summary.parquet")["run"]) == {0, 1}
     assert set(pd.read_parquet(out / "table.parquet")["run"]) == {0, 1}

@@ -160,8 +160,9 @@ def test_a_vanishing_wearout_scale_gives_ads_no_pull(kit):
     """E_w = 5e-324: X / E_w overflows, and E_w ln(1 + inf) was inf; with a zero ad conversion
     that made a NaN stimulus, which bought with certainty. W tends to 0 instead: nobody buys."""
     cfg, st, d = _market(kit, 80, sections={"trust": {"enabled": False}},
-                         annoyance={"wearout_exposures": 5e-324},
                          purchase={"ad_conversion": 0.0, "prize_conversion": 0.0})
+    # below the schema's floor (0.01), which no config can give: the rule stays safe regardless
+    cfg = cfg.model_copy(update={"annoyance": cfg.annoyance.model_copy(update={"wearout_exposures": 5e-324})})
     d.seen_ad[0, 1:], d.seen_prize[0, 1:], d.touched[0, 1:] = 5, 2, True
     assert len(_buy(st, d, [kit.plan(0)], cfg)[0].buyers) == 0
 
