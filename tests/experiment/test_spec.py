@@ -195,3 +195,15 @@ def test_fingerprint_tracks_what_changes_results(tmp_path):
     same = copy.deepcopy(GRID_SPEC)
     same["description"] = "text only"
     assert experiment_from_dict(same, base_dir=tmp_path).fingerprint == base
+
+
+@pytest.mark.parametrize("every", [0, 100_001, 2**63, True, 1.5])
+def test_recording_step_is_bounded(tmp_path, every):
+    """outputs.every beyond the longest horizon overflowed the recorded-day arithmetic of every
+    run (2**63: OverflowError in each run); it is refused when the spec loads."""
+    from viralsim.experiment.spec import ExperimentError, experiment_from_dict
+
+    spec = {"base": {"days": 5, "network": {"kind": "friend_circles", "n": 50}}, "outputs": {"every": every}}
+    with pytest.raises(ExperimentError, match=r"outputs\.every = .* is not allowed: must be a whole number of days "
+                                              r"from 1 to 100,000"):
+        experiment_from_dict(spec, base_dir=tmp_path)

@@ -61,6 +61,9 @@ DESIGN_KINDS = ("grid", "zip", "random", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "integer", "choice")
 SAMPLED = ("random", "lhs", "sobol", "morris")
 
+#: longest horizon of a run (the run config's bound on ``days``)
+MAX_DAYS = 100_000
+
 #: most runs one experiment may describe (a typo such as an extra zero should not plan 10^9 runs)
 MAX_RUNS = 5_000_000
 
@@ -241,8 +244,11 @@ class OutputSpec(_Frozen):
     def _every(cls, value: Any) -> Any:
         if value == "end":
             return value
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError("must be a whole number of days >= 1, or 'end' to record the last day only")
+        # at most the longest horizon a run may have: a larger step records the last day only,
+        # and an unbounded one overflows the recorded-day arithmetic
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
+            raise ValueError(f"must be a whole number of days from 1 to {MAX_DAYS:,}, or 'end' to record the "
+                             "last day only")
         return value
 
     @field_validator("metrics")
