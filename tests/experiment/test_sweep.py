@@ -410,6 +410,41 @@ def test_a_huge_design_is_refused_before_anything_is_built(tmp_path, spec, fragm
     assert done.stdout == "" and not (tmp_path / "results").exists()
 
 
+def test_a_dry_run_at_the_run_limit_plans_in_bounded_memory(tmp_path):
+    """5,000,000 replicates, the most allowed: the plan holds one config per design point and
+    makes each run's task when it is asked for, so --dry-run answers within 2 GB of address space
+    (a task per run took about 1.4 KB each: some 7 GB here)."""
+    path = write_spec(tmp_path, {"name": "limit", "base": "base.yaml", "replicates": 5_000_000})
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    done = subprocess.run([sys.executable, "-m", "viralsim", "sweep", str(path), "--dry-run", "--force",
+                           "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=300,
+                          preexec_fn=_limited_address_space)
+    assert done.returncode == 0, done.stderr
+    assert "5000000 runs = 1 scenario x 1 point (no design) x 5000000 replicates" in done.stdout
+    assert "5000000 to run, 0 done" in done.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_run_list_makes_the_same_tasks_in_order(grid):
+    """Runs made on demand: canonical order, seeds from run_seed, indexing and slicing agree."""
+    from viralsim.experiment.seeds import run_seed
+
+    exp, _ = grid
+    runs = exp.runs
+    reps = exp.spec.replicates
+    assert len(runs) == len(exp.scenarios) * len(exp.design) * reps
+    listed = list(runs)
+    assert [r.run for r in listed] == list(range(len(runs)))
+    assert [r.run_id for r in runs[::reps]] == [r.run_id for r in listed[::reps]]
+    assert runs[-1] == listed[-1] and runs[len(runs) - 1] == listed[-1]
+    for r in listed:
+        assert r.seed == r.config.seed == run_seed(exp.spec.seed, r.scenario, r.point, r.replicate,
+                                                   common=exp.spec.common_random_numbers)
+        assert r.replicate == r.run % reps
+    with pytest.raises(IndexError):
+        runs[len(runs)]
+
+
 # --- resource estimate ----------------------------------------------------------------------------
 
 

@@ -335,12 +335,13 @@ class Experiment:
     scenarios : dict of str to RunConfig
         Each scenario's config before factors (a single ``base`` scenario without scenarios).
     design : Design
-    runs : tuple of RunTask
-        All runs in canonical order: scenario, then design point, then replicate.
+    runs : RunList
+        All runs (:class:`RunTask`) in canonical order: scenario, then design point, then
+        replicate; each made on demand.
     settings : RunSettings
     fingerprint : str
         SHA-256 of everything that determines the results (resolved experiment but its
-        description, design points, run seeds, viralsim version); identifies the experiment's
+        description, design points, viralsim version; the run seeds follow from these); identifies the experiment's
         results folder. The git commit is left out on purpose, so that the folder name stays
         the same across commits; the folder records the code identity instead and refuses to
         resume with other code (:func:`viralsim.experiment.store.code_identity`).
@@ -669,10 +670,8 @@ def _check_factor_ranges(spec: ExperimentSpec, scenarios: dict[str, RunConfig], 
 # ---------------------------------------------------------------------------------------------
 
 
-def _runs(spec: ExperimentSpec, scenarios: dict[str, RunConfig], design: Design, source: str) -> tuple[RunTask, ...]:
-    n_points, n_reps = len(design), spec.replicates
-    wp, wr = len(str(max(n_points - 1, 0))), len(str(max(n_reps - 1, 0)))
-    runs = []
+def _runs(spec: ExperimentSpec, scenarios: dict[str, RunConfig], design: Design, source: str) -> RunList:
+    cells = []
     for scenario, config in scenarios.items():
         data = config.model_dump(mode="json")
         for point, values in enumerate(design.points):
@@ -693,15 +692,45 @@ def _runs(spec: ExperimentSpec, scenarios: dict[str, RunConfig], design: Design,
             else:
                 point_config = config
             factors = tuple((k, values[k]) for k in design.factors)
-            for rep in range(n_reps):
-                seed = run_seed(spec.seed, scenario, point, rep, common=spec.common_random_numbers)
-                runs.append(RunTask(
-                    run=len(runs),
-                    run_id=f"{scenario}-p{point:0{wp}d}-r{rep:0{wr}d}",
-                    scenario=scenario, point=point, replicate=rep, seed=seed, factors=factors,
-                    config=point_config.model_copy(update={"seed": seed}),
-                ))
-    return tuple(runs)
+            cells.append((scenario, point, factors, point_config))
+    return RunList(tuple(cells), spec.replicates, spec.seed, common=spec.common_random_numbers,
+                   n_points=len(design))
+
+
+class RunList(typing.Sequence):
+    """The runs of an experiment in canonical order (scenario, design point, replicate), each
+    :class:`RunTask` made when it is asked for from its scenario and point's validated config.
+
+    It holds one config per scenario and design point, not one per run, so a spec of millions of
+    replicates is planned (``sweep --dry-run``) in bounded memory; a run's seed is derived when
+    the run is made (:func:`~viralsim.experiment.seeds.run_seed`).
+    """
+
+    def __init__(self, cells: tuple, replicates: int, root_seed: int, *, common: bool, n_points: int):
+        self._cells = cells              # (scenario, point, factors, config) per scenario x point
+        self._reps = replicates
+        self._root = root_seed
+        self._common = common
+        self._wp = len(str(max(n_points - 1, 0)))
+        self._wr = len(str(max(replicates - 1, 0)))
+
+    def __len__(self) -> int:
+        return len(self._cells) * self._reps
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"run {index} of {n}")
+        scenario, point, factors, config = self._cells[index // self._reps]
+        rep = index % self._reps
+        seed = run_seed(self._root, scenario, point, rep, common=self._common)
+        return RunTask(run=index, run_id=f"{scenario}-p{point:0{self._wp}d}-r{rep:0{self._wr}d}",
+                       scenario=scenario, point=point, replicate=rep, seed=seed, factors=factors,
+                       config=config.model_copy(update={"seed": seed}))
 
 
 def _settings(spec: ExperimentSpec, design: Design) -> RunSettings:
@@ -726,7 +755,6 @@ def _fingerprint(experiment: Experiment) -> str:
         "viralsim": __version__,
         "experiment": record,
         "design": [[_jsonable(v) for v in p.values()] for p in experiment.design.points],
-        "seeds": [r.seed for r in experiment.runs],
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
