@@ -109,6 +109,20 @@ def test_huge_integer_is_a_stand_in_beyond_every_bound():
     assert load_yaml("x: 12345")["x"] == 12345 and not isinstance(load_yaml("x: 12345")["x"], HugeInt)
 
 
+def test_long_base_60_integer_is_a_stand_in_without_converting_it(write):
+    """YAML 1.1 reads 1:59:59 as a base-60 integer, and PyYAML converts one of N parts in time
+    quadratic in N (160,000 parts took 8 s): a long one is a stand-in before any conversion, and
+    a config using it is refused naming the field."""
+    text = ":".join(["59"] * 200_000)
+    value = load_yaml(f"x: 1:{text}")["x"]
+    assert isinstance(value, HugeInt) and value > 10**99
+    assert repr(value) == "1:59:59:59:5... (400001 digits)"
+    assert load_yaml("x: 1:30")["x"] == 90          # short ones convert as ever
+    path = write(f"days: 1:{text}\n")
+    assert _error(path) == (f"{path}: days = 1:59:59:59:5... (400001 digits) is not allowed: must be <= 100000 "
+                            "(input should be less than or equal to 100000)")
+
+
 def test_python_tags_are_refused(write):
     path = write("name: !!python/object/apply:os.system [echo hi]\n")
     assert "could not determine a constructor" in _error(path)

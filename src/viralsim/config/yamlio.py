@@ -57,7 +57,8 @@ class HugeInt(int):
         negative = text.startswith("-")
         body = text.lstrip("+-")
         self = super().__new__(cls, -(10**100) if negative else 10**100)
-        self.digits = sum(c.isalnum() for c in body[2:]) if body[:2].lower() in ("0x", "0o", "0b") else len(body)
+        prefixed = body[:2].lower() in ("0x", "0o", "0b")
+        self.digits = sum(c.isalnum() for c in (body[2:] if prefixed else body))   # (not a base-60 colon)
         self.head = ("-" if negative else "") + body[:12]
         return self
 
@@ -77,7 +78,6 @@ def _rebuild_huge_int(head: str, digits: int) -> HugeInt:
     return HugeInt(head + "0" * max(0, digits - len(body) + (2 if body[:2].lower() in ("0x", "0o", "0b") else 0)))
 
 
-_DECIMAL = re.compile(r"[-+]?[0-9][0-9_]*")
 
 
 class _Loader(yaml.SafeLoader):
@@ -149,7 +149,9 @@ class _Loader(yaml.SafeLoader):
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         text = str(self.construct_scalar(node))
-        if _DECIMAL.fullmatch(text) and len(text.replace("_", "")) > _MAX_INT_DIGITS:
+        # Every form is measured before PyYAML converts it: its conversion of YAML 1.1's
+        # base-60 integers (1:59:59:...) takes quadratic time in the number of parts.
+        if len(text.replace("_", "").lstrip("+-")) > _MAX_INT_DIGITS:
             return HugeInt(text)
         value = super().construct_yaml_int(node)
         # Hexadecimal, octal and binary literals convert at any length, but a value of more
