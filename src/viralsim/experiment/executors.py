@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import socket
 import time
 from concurrent.futures import BrokenExecutor, Executor
 from typing import TYPE_CHECKING, Iterator
@@ -193,8 +195,6 @@ def worker_died(exc: BaseException) -> bool:
 def describe_death(exitcode: int | None) -> str:
     """``worker died: SIGSEGV (signal 11)`` for a process ended by a signal (a negative exit
     code from :mod:`multiprocessing`), ``worker died: exit status 3`` for one that exited."""
-    import signal
-
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
@@ -216,7 +216,7 @@ def run_chunk_isolated(task: ChunkTask) -> ChunkReport:
     import multiprocessing
 
     from viralsim.experiment import store
-    from viralsim.experiment.runner import ChunkReport, dead_run
+    from viralsim.experiment.runner import ChunkReport, commit_chunk, dead_run
 
     started = time.perf_counter()
     if store.chunk_dir(task.out_dir, task.chunk).is_dir():
@@ -225,7 +225,7 @@ def run_chunk_isolated(task: ChunkTask) -> ChunkReport:
         failures = [(str(i), str(e)) for i, e, s in zip(statuses["run_id"], statuses["error"].fillna(""),
                                                          statuses["status"]) if s != "ok"]
         return ChunkReport(chunk=task.chunk, runs=len(statuses), failed=len(failures), failures=failures,
-                           seconds=time.perf_counter() - started, host=_hostname(), pid=os.getpid())
+                           seconds=time.perf_counter() - started, host=socket.gethostname(), pid=os.getpid())
     ctx = multiprocessing.get_context("spawn")
     rows: list = []
     run_seconds = cpu_seconds = 0.0
@@ -242,7 +242,9 @@ def run_chunk_isolated(task: ChunkTask) -> ChunkReport:
             while True:
                 try:
                     message = receiver.recv()
-                except EOFError:
+                except (EOFError, OSError):
+                    # the child is gone: at a message boundary (EOFError) or in the middle of
+                    # one ("got end of file during message", an OSError without errno)
                     break
                 if message[0] == "start":
                     running = message[1]
@@ -262,17 +264,16 @@ def run_chunk_isolated(task: ChunkTask) -> ChunkReport:
                                f"({describe_death(proc.exitcode)}): the worker processes cannot start, e.g. a "
                                "script that starts a sweep without an `if __name__ == '__main__':` guard; "
                                "finished runs are kept, re-run to resume")
-    store.write_part(task.out_dir, task.chunk, rows, task.settings)
-    failures = [(r.status["run_id"], r.status["error"]) for r in rows if r.status["status"] != "ok"]
-    return ChunkReport(chunk=task.chunk, runs=len(rows), failed=len(failures), failures=failures,
-                       seconds=time.perf_counter() - started, run_seconds=run_seconds, cpu_seconds=cpu_seconds,
-                       host=_hostname(), pid=os.getpid())
+    return commit_chunk(task, rows, started=started, run_seconds=run_seconds, cpu_seconds=cpu_seconds)
 
 
 def _isolated_worker(conn, runs, settings) -> None:
     """Body of :func:`run_chunk_isolated`'s process: announce each run, then send its rows."""
     from viralsim.experiment.runner import run_one
 
+    # Ctrl-C reaches the whole process group: the run in flight must end normally (the driving
+    # process stops the sweep after this chunk), not die of it and be recorded as a failed run.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     warm_worker()
     for i, run in enumerate(runs):
         conn.send(("start", i))
@@ -281,8 +282,3 @@ def _isolated_worker(conn, runs, settings) -> None:
         conn.send(("done", rows, time.perf_counter() - t0, time.process_time() - c0))
     conn.close()
 
-
-def _hostname() -> str:
-    import socket
-
-    return socket.gethostname()

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from viralsim.config.schema import RunConfig
     from viralsim.metrics import RunResult
 
-__all__ = ["RunTask", "RunSettings", "RunRows", "ChunkTask", "ChunkReport", "run_one", "run_chunk", "dead_run",
+__all__ = ["RunTask", "RunSettings", "RunRows", "ChunkTask", "ChunkReport", "run_one", "run_chunk", "commit_chunk", "dead_run",
            "META_COLUMNS", "TEST_KILL_ENV"]
 
 #: columns that identify a run, first in every table (factor columns follow them)
@@ -184,7 +184,6 @@ def _test_kill_hook(run: int) -> None:
 
 def run_chunk(task: ChunkTask) -> ChunkReport:
     """Run a chunk of tasks and write its part files (on the worker); return a small report."""
-    from viralsim.experiment import store
     from viralsim.experiment.executors import keep_freed_memory
 
     keep_freed_memory()     # also on workers of a caller's executor, which never ran warm_worker
@@ -196,7 +195,16 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
         t0 = time.perf_counter()
         rows.append(run_one(run, task.settings))
         run_seconds += time.perf_counter() - t0
-    cpu_seconds = time.process_time() - cpu
+    return commit_chunk(task, rows, started=started, run_seconds=run_seconds,
+                        cpu_seconds=time.process_time() - cpu)
+
+
+def commit_chunk(task: ChunkTask, rows: list[RunRows], *, started: float, run_seconds: float,
+                 cpu_seconds: float) -> ChunkReport:
+    """Write the chunk's part files from its runs' rows and report on it (``started``: the
+    chunk's :func:`time.perf_counter` at its start)."""
+    from viralsim.experiment import store
+
     store.write_part(task.out_dir, task.chunk, rows, task.settings)
     failures = [(r.status["run_id"], r.status["error"]) for r in rows if r.status["status"] != "ok"]
     return ChunkReport(chunk=task.chunk, runs=len(rows), failed=len(failures), failures=failures,
