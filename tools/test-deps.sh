@@ -8,10 +8,15 @@
 # browser test then fails in CI (CI set) and is skipped, with that line as its reason, elsewhere.
 set -uo pipefail
 
-if [ -n "${VIRALSIM_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 \
-   || command -v chromium-browser >/dev/null 2>&1; then
+# the executables tests/app/test_browser.py looks for, in its order
+if [ -n "${VIRALSIM_CHROMIUM:-}" ] && [ -x "$VIRALSIM_CHROMIUM" ]; then
   exit 0
 fi
+for name in chromium chromium-browser google-chrome google-chrome-stable; do
+  if command -v "$name" >/dev/null 2>&1; then
+    exit 0
+  fi
+done
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
