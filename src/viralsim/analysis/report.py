@@ -81,8 +81,10 @@ def _is_inside(path: Path, folder: Path) -> bool:
 
 
 def _write_report(results_dir: Path, out: Path, *, fmt: str, kpis, metrics) -> Path:
+    from viralsim import folders
     from viralsim.experiment.store import read_results
 
+    folders.check_folder(out, KIND)     # a refused --out is said before the tables are read
     res = read_results(results_dir)
     manifest = res.manifest()
     experiment = res.experiment()

@@ -41,6 +41,8 @@ AnnoyanceScale = Annotated[float, Field(ge=0.01, le=1e6)]
 
 #: most population of the generated networks (the generators keep node ids in int32)
 MAX_PEOPLE = 50_000_000
+#: longest horizon of a run, in days
+MAX_DAYS = 100_000
 #: most friendships a generated network may have: a billion edges need tens of GB to build
 #: (about 70 bytes per edge at peak), so anything larger cannot be built on the machines this
 #: runs on; it also keeps n x degree products far from integer overflow
@@ -541,7 +543,7 @@ class RunConfig(Frozen):
 
     name: str = "run"
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
-    days: Annotated[int, Field(ge=1, le=100_000)] = 180
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 180
     network: NetworkSpec = FriendCirclesNet()
     feed: FeedParams = FeedParams()
     trust: TrustParams = TrustParams()

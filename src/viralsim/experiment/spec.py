@@ -38,7 +38,7 @@ from pydantic import (
 
 from viralsim.config import load as _cfg
 from viralsim.config.load import RESOLVED_KEY, ConfigError
-from viralsim.config.schema import RunConfig
+from viralsim.config.schema import MAX_DAYS, RunConfig
 from viralsim.experiment.design import Design, build_design, design_size, level_count
 from viralsim.experiment.runner import RunSettings, RunTask
 from viralsim.experiment.seeds import MAX_SEED, run_seed
@@ -60,9 +60,6 @@ __all__ = [
 DESIGN_KINDS = ("grid", "zip", "random", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "integer", "choice")
 SAMPLED = ("random", "lhs", "sobol", "morris")
-
-#: longest horizon of a run (the run config's bound on ``days``)
-MAX_DAYS = 100_000
 
 #: most runs one experiment may describe (a typo such as an extra zero should not plan 10^9 runs)
 MAX_RUNS = 5_000_000
@@ -277,7 +274,7 @@ class ExperimentSpec(_Frozen):
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     common_random_numbers: bool = False
     replicates: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1
-    days: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
     stop: StopSpec | None = None
     scenarios: dict[str, dict[str, Any] | None] | None = None
     design: DesignSpec | None = None

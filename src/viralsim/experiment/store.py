@@ -79,6 +79,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Iterable, Iterator, Literal, S
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from viralsim import folders
+from viralsim.config.schema import MAX_DAYS
+from viralsim.experiment.seeds import MAX_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -335,9 +337,9 @@ class _PlanRecord(BaseModel):
     scenarios: Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]],
                          Field(min_length=1, max_length=10_000)]
     replicates: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1
-    root_seed: Annotated[int, Field(ge=0, le=2**64)] = 0
+    root_seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     common_random_numbers: bool = False
-    every: Annotated[int, Field(ge=1, le=100_000)] | Literal["end"] = 1
+    every: Annotated[int, Field(ge=1, le=MAX_DAYS)] | Literal["end"] = 1
     code: dict = Field(default_factory=dict)
     format: Literal[1] = 1
 
@@ -644,10 +646,6 @@ def remove_stale_temporaries(out_dir: str | Path) -> int:
                 shutil.rmtree(entry, ignore_errors=True)
             removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    return folders.pid_alive(pid)
 
 
 # ---------------------------------------------------------------------------------------------

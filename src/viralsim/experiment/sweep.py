@@ -153,7 +153,6 @@ def run_sweep(
     started = time.perf_counter()
     out = Path(out) if out is not None else experiment.default_out(results_root)
     plan = store.plan_in(out, experiment, chunk_size)
-    store.check_results_dir(out, plan, restart=restart, allow_code_change=allow_code_change)
     plan = store.open_results(out, experiment, plan, restart=restart, allow_code_change=allow_code_change)
     store.remove_stale_temporaries(out)
 
