@@ -92,6 +92,41 @@ def test_a_signed_run_folder_is_replaced_and_an_empty_one_filled(cfg, tmp_path, 
     assert json.loads((out / folders.SIGNATURE).read_text())["id"] != first["id"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "tiny.yaml"]
 
+def test_a_linked_folder_is_written_through_the_link_which_stays(tmp_path):
+    """--out naming a symbolic link to an empty or signed folder writes that folder; the link
+    stays a link (before, a link to an empty folder failed after all the work, and a link to a
+    signed folder was set aside and replaced by a plain folder)."""
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    for name in ("first.txt", "second.txt"):
+        folders.write_folder(link, "run", lambda f, name=name: (f / name).write_text(name))
+        assert link.is_symlink() and link.resolve() == real.resolve()
+        assert sorted(p.name for p in real.iterdir()) == [folders.SIGNATURE, name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_a_folder_replaced_just_before_the_swap_is_put_back_not_deleted(tmp_path, monkeypatch):
+    """The folder is checked, then set aside and deleted; if another process put its own folder
+    there in between, the one set aside is not ours: it goes back and the command is refused."""
+    target = tmp_path / "out"
+    folders.write_folder(target, "run", lambda f: (f / "mine.txt").write_text("1"))
+    state = folders.folder_state(target, "run")
+
+    def fill(folder):
+        shutil.rmtree(target)                       # someone else's folder appears in its place
+        target.mkdir()
+        folders.write_signature(target, "run")
+        (target / "theirs.txt").write_text("keep me")
+
+    monkeypatch.setattr(folders, "folder_state", lambda *a, **k: state)   # the check sees no change
+    with pytest.raises(folders.FolderError, match="changed while it was being written"):
+        folders.write_folder(target, "run", fill)
+    assert (target / "theirs.txt").read_text() == "keep me"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")], list(tmp_path.iterdir())
+
+
 
 @pytest.mark.parametrize("content", ["", "{}", "[]", "not json", '{"viralsim_folder": "run"}',
                                      '{"viralsim_folder": "run", "format": 1, "id": "../../etc"}',

@@ -305,7 +305,12 @@ def write_folder(target: str | Path, kind: str, fill: Callable[[Path], T], *, op
     complete. If anything fails, the temporary folder is removed and ``target`` is left as it
     was. FolderError (nothing written) if ``target`` may not be written (:func:`folder_state`).
     """
-    target = Path(target).absolute()
+    target = Path(target)
+    if target.is_symlink() and target.is_dir():
+        # A link to a folder: the folder itself is replaced and the link kept (renaming the
+        # link would leave the link aside and put a plain folder in its place).
+        target = target.resolve()
+    target = target.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_siblings(target)
     state, ident = folder_state(target, kind, option=option)
@@ -348,6 +353,15 @@ def _swap_into_place(tmp: Path, target: Path, kind: str, state: str, ident: str 
         return
     old = sibling(target, "old")
     target.rename(old)
+    try:
+        moved = read_signature(old)
+    except FolderError:
+        moved = None
+    if moved is None or moved.get("id") != ident:
+        # replaced by someone else between the check above and the rename: not ours to delete
+        old.rename(target)
+        raise FolderError(f"{target} changed while it was being written (another process?); "
+                          f"nothing was replaced: run again or choose another {option}")
     try:
         tmp.rename(target)
     except BaseException:
