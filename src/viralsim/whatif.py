@@ -42,6 +42,7 @@ import yaml
 
 from viralsim import folders
 from viralsim.config.load import ConfigError, load_config
+from viralsim.config.yamlio import YamlProblem, load_yaml
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -170,10 +171,10 @@ def parse_factor(item: str) -> Factor:
     values = []
     for lv in raw:
         try:
-            values.append(yaml.safe_load(lv))
-        except yaml.YAMLError as exc:
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise ConfigError(f"--set {item!r}: the level {lv!r} is not valid YAML ({problem})") from None
+            # the reader of --set values (number forms such as 1e-5, size and depth limits)
+            values.append(load_yaml(lv))
+        except YamlProblem as exc:
+            raise ConfigError(f"--set {item!r}: the level {lv!r} is not valid YAML ({exc})") from None
     seen = set()
     for lv, value in zip(raw, values):
         marker = yaml.safe_dump(value, default_flow_style=True)

@@ -59,6 +59,7 @@ def test_parse_factor():
     ("sellers..posts=3,4", "not a dotted path"),
     ("sellers.me.posts_per_day=3,,10", "empty level"),
     ("sellers.me.posts_per_day=3,3", "given twice"),
+    ("purchase.need_rate=1e-5,0.00001", "given twice"),     # levels read as --set reads a value
     ("seed=1,2", "cannot be varied"),
     ("sellers.me.content={ad: 1,0.5", "not valid YAML"),
 ])

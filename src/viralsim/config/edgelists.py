@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viralsim.network import io as _io
+from viralsim.edgelist_format import INT64, parse_fast
 
 __all__ = ["EdgeListInfo", "EdgeListProblem", "check_edgelist"]
 
@@ -89,7 +89,7 @@ def _check(path: Path) -> EdgeListInfo:
         raise EdgeListProblem(f"cannot be read ({exc.strerror or exc})") from None
     # The reader's own fast path first: when pandas parses the file, the reader will too.
     try:
-        data = _io._fast_parse(path, 2)
+        data = parse_fast(path, 2)
     except Exception:  # noqa: BLE001 - the line scan below reports any problem precisely
         data = None
     if data is None:
@@ -140,9 +140,9 @@ def _scan(path: Path) -> np.ndarray:
             for which, field in zip(("first", "second"), fields[:2]):
                 if not _ID.fullmatch(field):
                     raise EdgeListProblem(f"{where}: the {which} node id is not a whole number")
-                if len(field) > 20 or not _io._INT64.min <= int(field) <= _io._INT64.max:
+                if len(field) > 20 or not INT64.min <= int(field) <= INT64.max:
                     raise EdgeListProblem(f"{where}: the {which} node id is out of range "
-                                          f"(node ids must lie in [{_io._INT64.min}, {_io._INT64.max}])")
+                                          f"(node ids must lie in [{INT64.min}, {INT64.max}])")
                 ids.append(int(field))
             rows.append((ids[0], ids[1]))
     except (gzip.BadGzipFile, zlib.error, EOFError):

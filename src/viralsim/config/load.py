@@ -20,8 +20,9 @@ from pydantic import BaseModel, ValidationError
 
 from viralsim.config.edgelists import EdgeListProblem, check_edgelist
 from viralsim.config.presets import PresetError, preset_names, preset_path, resolve_strategy
-from viralsim.config.schema import EdgeListNet, RunConfig, Strategy
+from viralsim.config.schema import EdgeListNet, RunConfig, Strategy, too_many_sellers
 from viralsim.config.yamlio import MAX_CHARS, YamlProblem, load_yaml
+from viralsim.edgelist_format import edgelist_file
 
 __all__ = ["ConfigError", "load_config", "dump_config", "RESOLVED_KEY"]
 
@@ -526,15 +527,10 @@ def _check_network(config: RunConfig, source: str, cli_keys: Sequence[str]) -> N
         return
     field = "network.path"
     from_cli = _FROM_CLI if any(field == k or field.startswith(k + ".") for k in cli_keys) else ""
-    if spec.path == "facebook":
-        from viralsim.network.datasets import facebook_path
-
-        try:
-            path = facebook_path()
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{source}: {field} = 'facebook' cannot be used: {exc}{from_cli}") from None
-    else:
-        path = Path(spec.path)
+    try:
+        path = edgelist_file(spec.path)
+    except FileNotFoundError as exc:        # the bundled network is missing from the install
+        raise ConfigError(f"{source}: {field} = {spec.path!r} cannot be used: {exc}{from_cli}") from None
     try:
         info = check_edgelist(path)
     except EdgeListProblem as exc:
@@ -543,10 +539,7 @@ def _check_network(config: RunConfig, source: str, cli_keys: Sequence[str]) -> N
             f"(expected a SNAP edge list: two whole-number node ids per line){from_cli}"
         ) from None
     if len(config.sellers) >= info.n:
-        raise ConfigError(
-            f"{source}: sellers: {len(config.sellers)} sellers need a network of more than "
-            f"{len(config.sellers)} people; the edge list {spec.path!r} has {info.n}"
-        )
+        raise ConfigError(f"{source}: sellers: {too_many_sellers(len(config.sellers), info.n, f'the edge list {spec.path!r}')}")
 
 
 def _check_record(record: Any, resolved: Mapping[str, Strategy], source: str) -> None:

@@ -566,9 +566,14 @@ class RunConfig(Frozen):
         # Sellers are people of the network; at least one consumer must remain.
         n = network_size(info.data["network"]) if _known(info, "network") else None
         if n is not None and len(value) >= n:
-            raise ValueError(f"{len(value)} sellers need a network of more than {len(value)} people; "
-                             f"the network has {n}")
+            raise ValueError(too_many_sellers(len(value), n, "the network"))
         return value
+
+
+def too_many_sellers(sellers: int, n: int, network: str) -> str:
+    """The refusal of ``sellers`` sellers in a ``network`` of ``n`` people (sellers are people
+    of the network, and at least one consumer must remain)."""
+    return f"{sellers} sellers need a network of more than {sellers} people; {network} has {n}"
 
 
 def network_size(spec: Any) -> int | None:

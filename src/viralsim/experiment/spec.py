@@ -451,10 +451,11 @@ def experiment_from_dict(
         raise ExperimentError(_describe_spec(exc, source, cli_keys)) from None
     # Count the runs before building anything that grows with them (design table, run list).
     n_scenarios = len(spec.scenarios) if spec.scenarios is not None else 1
-    n_runs = n_scenarios * design_size(spec.design) * spec.replicates
+    n_points = design_size(spec.design)
+    n_runs = n_scenarios * n_points * spec.replicates
     if n_runs > MAX_RUNS:
         raise ExperimentError(f"{source}: the experiment has {n_runs:,} runs ({n_scenarios:,} scenarios x "
-                              f"{design_size(spec.design):,} design points x {spec.replicates:,} replicates), "
+                              f"{n_points:,} design points x {spec.replicates:,} replicates), "
                               f"more than the {MAX_RUNS:,} allowed: lower replicates, the design's samples or "
                               "levels, or the scenarios, or split the experiment")
     name = spec.name or (default_name if _NAME.match(default_name) else "experiment")

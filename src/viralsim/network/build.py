@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from viralsim.config.schema import (
     BarabasiAlbertNet, CompleteNet, EdgeListNet, FriendCirclesNet, HolmeKimNet, StochasticBlockNet,
     WattsStrogatzNet,
 )
+from viralsim.edgelist_format import edgelist_file
 from viralsim.network import generators
-from viralsim.network.datasets import facebook_path
 from viralsim.network.io import read_edgelist
 from viralsim.network.topology import Topology
 
@@ -31,6 +29,5 @@ def build_network(spec, *, rng: np.random.Generator) -> Topology:
     if isinstance(spec, CompleteNet):
         return generators.complete(spec.n)
     if isinstance(spec, EdgeListNet):
-        path = facebook_path() if spec.path == "facebook" else Path(spec.path)
-        return read_edgelist(path, strength_method=spec.strength_method, strong_share=spec.strong_share, rng=rng)
+        return read_edgelist(edgelist_file(spec.path), strength_method=spec.strength_method, strong_share=spec.strong_share, rng=rng)
     raise TypeError(f"unsupported network spec {type(spec).__name__}")

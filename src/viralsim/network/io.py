@@ -12,7 +12,6 @@ line number and the offending text, so that a user can fix the file.
 
 from __future__ import annotations
 
-import gzip
 import os
 from pathlib import Path
 from typing import Literal
@@ -20,46 +19,23 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from viralsim.edgelist_format import INT64, open_text, parse_fast
+
 from .topology import DEFAULT_STRONG_SHARE, Topology, assign_strength
 
 __all__ = ["EdgeListError", "read_edgelist", "write_edgelist"]
 
-_INT64 = np.iinfo(np.int64)
 
 
 class EdgeListError(ValueError):
     """An edge-list file is missing, empty or has a malformed line (message says where)."""
 
 
-def _open_text(path: Path):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline=None)
-    return open(path, encoding="utf-8", errors="replace", newline=None)
-
-
-def _fast_parse(path: Path, ncols: int) -> np.ndarray | None:
-    """Vectorised parse with pandas' C reader; None if anything looks wrong."""
-    try:
-        df = pd.read_csv(
-            path,
-            sep=r"\s+",
-            comment="#",
-            header=None,
-            usecols=list(range(ncols)),
-            dtype=np.int64,
-            engine="c",
-            skip_blank_lines=True,
-        )
-    except Exception:  # any failure: the line-by-line scan reports it precisely
-        return None
-    return df.to_numpy(dtype=np.int64)
-
-
 def _scan(path: Path, ncols: int) -> np.ndarray:
     """Line-by-line parse that pins down the first malformed line."""
     what = "two integer node ids" if ncols == 2 else "two integer node ids and a 0/1 tie type"
     rows: list[tuple[int, ...]] = []
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             body = line.split("#", 1)[0].strip()
             if not body:
@@ -69,7 +45,7 @@ def _scan(path: Path, ncols: int) -> np.ndarray:
                 if len(fields) < ncols:
                     raise ValueError
                 vals = tuple(int(f) for f in fields[:ncols])
-                if any(not _INT64.min <= x <= _INT64.max for x in vals):
+                if any(not INT64.min <= x <= INT64.max for x in vals):
                     raise ValueError
                 if ncols == 3 and vals[2] not in (0, 1):
                     raise ValueError
@@ -152,7 +128,7 @@ def read_edgelist(
     if not path.is_file():
         raise EdgeListError(f"{path}: no such edge-list file")
     ncols = 3 if strength_method == "column" else 2
-    data = _fast_parse(path, ncols)
+    data = parse_fast(path, ncols)
     if data is None:
         data = _scan(path, ncols)
     elif ncols == 3 and data.size and not np.isin(data[:, 2], (0, 1)).all():
