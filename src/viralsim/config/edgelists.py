@@ -82,16 +82,10 @@ def check_edgelist(path: str | Path) -> EdgeListInfo:
 
 
 def _check(path: Path) -> EdgeListInfo:
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as exc:
-        raise EdgeListProblem(f"cannot be read ({exc.strerror or exc})") from None
-    # The reader's own fast path first: when pandas parses the file, the reader will too.
-    try:
-        data = parse_fast(path, 2)
-    except Exception:  # noqa: BLE001 - the line scan below reports any problem precisely
-        data = None
+    # The reader's own fast path first: when pandas parses the file, the reader will too. It
+    # returns None on any failure (an unreadable file included), and the line scan then says
+    # precisely what is wrong.
+    data = parse_fast(path, 2)
     if data is None:
         data = _scan(path)
     if data.shape[0] == 0:
