@@ -553,13 +553,10 @@ def _cmd_merge(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from viralsim.analysis.report import ReportError, write_report
-    from viralsim.experiment.store import ResultsError
-
-    from viralsim.folders import FolderError
 
     try:
         path = write_report(args.results, args.out, fmt=args.format, kpis=args.kpi, metrics=args.metric)
-    except (ResultsError, ReportError, FolderError) as exc:
+    except ReportError as exc:      # (a damaged, busy or refused folder: main() says it in one line)
         raise _UsageError(str(exc)) from None
     print(f"report: {path}")
     return 0
