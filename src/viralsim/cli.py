@@ -480,12 +480,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if problem:
             raise _UsageError(f"{args.experiment}: {problem}")
     if args.dry_run:
-        from viralsim.resources import _size
+        from viralsim.resources import format_size
 
         print(f"ok: {experiment.name}: {experiment.describe()}")
         print(f"{where}{todo} to run, {sum(len(plan.chunk_runs(c)) for c in mine) - todo} done, "
               f"{plan.n_chunks} chunks of {plan.chunk_size}")
-        print(f"estimated peak memory {_size(estimate.memory)}, disk {_size(estimate.disk)}")
+        print(f"estimated peak memory {format_size(estimate.memory)}, disk {format_size(estimate.disk)}")
         print(f"results: {out}")
         return 0
     if not args.quiet:

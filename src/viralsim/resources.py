@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from viralsim.config.schema import RunConfig
 
 __all__ = ["Estimate", "estimate_run", "estimate_sweep", "run_memory", "mean_degree", "consumers",
-           "available_memory", "free_disk", "check", "MARGIN"]
+           "available_memory", "free_disk", "check", "format_size", "MARGIN"]
 
 MB = 1 << 20
 
@@ -229,14 +229,10 @@ def available_memory() -> int | None:
 
 def free_disk(path: str | Path) -> int | None:
     """Free bytes on the filesystem that would hold ``path`` (its nearest existing parent)."""
-    here = Path(path).absolute()
-    for folder in (here, *here.parents):
-        if folder.exists():
-            try:
-                return int(shutil.disk_usage(folder).free)
-            except OSError:
-                return None
-    return None
+    try:
+        return int(shutil.disk_usage(_existing(path)).free)
+    except OSError:
+        return None
 
 
 def check(estimate: Estimate, out: str | Path, *, memory: int | None = None, disk: int | None = None) -> str | None:
@@ -248,10 +244,10 @@ def check(estimate: Estimate, out: str | Path, *, memory: int | None = None, dis
     memory = available_memory() if memory is None else memory
     disk = free_disk(out) if disk is None else disk
     if memory is not None and estimate.memory > memory:
-        return (f"this needs an estimated {_size(estimate.memory)} of memory at its peak, and {_size(memory)} is "
+        return (f"this needs an estimated {format_size(estimate.memory)} of memory at its peak, and {format_size(memory)} is "
                 f"available: lower {estimate.memory_field}, or pass --force to run anyway")
     if disk is not None and estimate.disk > disk:
-        return (f"this needs an estimated {_size(estimate.disk)} of disk, and {_size(disk)} is free at "
+        return (f"this needs an estimated {format_size(estimate.disk)} of disk, and {format_size(disk)} is free at "
                 f"{_existing(out)}: lower {estimate.disk_field}, choose another --out, or pass --force to run anyway")
     return None
 
@@ -278,7 +274,8 @@ def _existing(path: str | Path) -> Path:
     return next((p for p in (here, *here.parents) if p.exists()), here)
 
 
-def _size(n: float) -> str:
+def format_size(n: float) -> str:
+    """Bytes as a short text: 1.2 GB, 340 MB."""
     for unit, scale in (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20)):
         if n >= scale:
             value = n / scale
