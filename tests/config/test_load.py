@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
+from config_helpers import config_error as _error
 import yaml
 
 from viralsim.config.load import RESOLVED_KEY, ConfigError, dump_config, load_config
@@ -23,28 +23,8 @@ sellers:
 
 
 @pytest.fixture
-def write(tmp_path):
-    """Write YAML text to a file in tmp_path and return its path."""
-
-    def _write(text: str, name: str = "cfg.yaml"):
-        path = tmp_path / name
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return path
-
-    return _write
-
-
-@pytest.fixture
 def cfg(write):
     return write(BASE)
-
-
-def _error(path, **kwargs) -> str:
-    with pytest.raises(ConfigError) as info:
-        load_config(path, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    return message
 
 
 # --- valid input -------------------------------------------------------------------------------

@@ -8,36 +8,17 @@ from __future__ import annotations
 
 import gzip
 import math
-import textwrap
 import typing
 
 import numpy as np
 import pytest
+from config_helpers import config_error as _error
 from pydantic import BaseModel
 
 from viralsim.config import schema
-from viralsim.config.load import ConfigError, load_config
+from viralsim.config.load import load_config
 from viralsim.config.schema import RunConfig
 from viralsim.network.build import build_network
-
-
-@pytest.fixture
-def write(tmp_path):
-    def _write(text: str, name: str = "cfg.yaml"):
-        path = tmp_path / name
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return path
-
-    return _write
-
-
-def _error(path, **kwargs) -> str:
-    with pytest.raises(ConfigError) as info:
-        load_config(path, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    assert message.startswith(f"{path}: ") or message.startswith("--set ")
-    return message
 
 
 # --- network settings the generators cannot build ----------------------------------------------

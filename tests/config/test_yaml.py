@@ -5,30 +5,13 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from config_helpers import config_error as _error
 import yaml
 
 from viralsim.config import presets
-from viralsim.config.load import ConfigError, load_config
+from viralsim.config.load import load_config
 from viralsim.config.yamlio import MAX_DEPTH, HugeInt, YamlProblem, load_yaml
 from viralsim.experiment.spec import ExperimentError, load_experiment
-
-
-@pytest.fixture
-def write(tmp_path):
-    def _write(text: str, name: str = "cfg.yaml"):
-        path = tmp_path / name
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return path
-
-    return _write
-
-
-def _error(path, **kwargs) -> str:
-    with pytest.raises(ConfigError) as info:
-        load_config(path, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    return message
 
 
 # --- merge keys and duplicate keys ---------------------------------------------------------------
