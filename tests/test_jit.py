@@ -154,6 +154,7 @@ def test_first_run_and_user_cache_dir(monkeypatch, tmp_path):
 
     from viralsim import _jit
 
+    monkeypatch.setattr(_jit, "_FIRST_RUN", False)      # (this process found its kernels compiled)
     monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "none-yet"))
     assert _jit.first_run()
     (tmp_path / "none-yet").mkdir()
@@ -165,3 +166,23 @@ def test_first_run_and_user_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     _jit._use_versioned_cache()
     assert numba.config.CACHE_DIR.startswith(str(tmp_path / "viralsim" / "kernels-"))
+
+
+def test_first_run_is_known_after_the_imports_that_compile(tmp_path):
+    """The CLI announces the first compilation after loading the experiment, by which time this
+    module's own import has compiled (and so created the cache folder): first_run must still
+    say that this process found no compiled kernels, and a later process that it found them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(XDG_CACHE_HOME=str(tmp_path), PYTHONPATH=str(src))
+    code = ("import viralsim.experiment.sweep, viralsim.model\n"
+            "from viralsim._jit import first_run\n"
+            "print(first_run())")
+    seen = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600,
+                           check=True).stdout.strip() for _ in range(2)]
+    assert seen == ["True", "False"]

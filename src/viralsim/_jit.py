@@ -53,11 +53,14 @@ def cache_folder(sources: list[Path], root: Path) -> Path:
 
 
 _use_versioned_cache()
+_FIRST_RUN = bool(numba.config.CACHE_DIR) and not Path(numba.config.CACHE_DIR).exists()
 
 
 def first_run() -> bool:
-    """Whether the kernels still have to be compiled on this machine (no cache folder yet)."""
-    return bool(numba.config.CACHE_DIR) and not Path(numba.config.CACHE_DIR).exists()
+    """Whether the kernels have to be compiled on this machine: there is no cache folder, or
+    there was none when this module was imported (it compiles its log-factorial table as it
+    loads, which creates the folder before a command could ask)."""
+    return _FIRST_RUN or (bool(numba.config.CACHE_DIR) and not Path(numba.config.CACHE_DIR).exists())
 
 
 #: decorator for every kernel: compiled once, cached on disk, no Python objects inside. Strict
