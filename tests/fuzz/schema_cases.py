@@ -171,17 +171,24 @@ def _set(data: dict, path: tuple[str, ...], value: Any) -> dict:
     return data
 
 
-def apply(base: dict, assignments: list[tuple[Leaf, Any]]) -> dict:
-    """``base`` with each leaf's context and value set (deep copies; ``base`` is untouched)."""
+def with_context(base: dict, leaves_set: list[Leaf]) -> dict:
+    """A deep copy of ``base`` with the settings each leaf needs (the network kind whose field it
+    is), its fields left as they are."""
     import copy
 
     data = copy.deepcopy(base)
-    for leaf, value in assignments:
+    for leaf in leaves_set:
         for path, ctx_value in _flatten(leaf.context):
-            current = _get(data, path)
-            if current != ctx_value:
+            if get_path(data, path) != ctx_value:
                 # a new network kind starts from the kind's own small base settings
                 _set(data, path[:-1], {path[-1]: ctx_value, **NETWORK_BASES.get(ctx_value, {})})
+    return data
+
+
+def apply(base: dict, assignments: list[tuple[Leaf, Any]]) -> dict:
+    """``base`` with each leaf's context and then every leaf's value set (``base`` is untouched)."""
+    data = with_context(base, [leaf for leaf, _ in assignments])
+    for leaf, value in assignments:
         _set(data, leaf.path, value)
     return data
 
@@ -196,7 +203,7 @@ def _flatten(ctx: dict, prefix: tuple = ()) -> list[tuple[tuple, Any]]:
     return out
 
 
-def _get(data: dict, path: tuple) -> Any:
+def get_path(data: dict, path: tuple) -> Any:
     node: Any = data
     for key in path:
         if not isinstance(node, dict) or key not in node:

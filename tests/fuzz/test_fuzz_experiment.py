@@ -132,9 +132,3 @@ def test_spec_fuzz_long(assignments):
 @given(factor_cases())
 def test_factor_fuzz_long(case):
     _factor_case(case)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _report():
-    yield
-    outcomes.record()
