@@ -526,8 +526,7 @@ def _sweep_estimate(experiment, args: argparse.Namespace, *, todo_chunks: int):
     from viralsim.experiment.executors import default_workers
 
     reps = experiment.spec.replicates
-    # Runs are ordered scenario, point, replicate: every reps-th run is a distinct config.
-    points = ((run.config, reps) for run in experiment.runs[::reps])
+    points = ((config, reps) for config in experiment.runs.point_configs())
     if args.executor == "serial":
         workers = 1
     else:

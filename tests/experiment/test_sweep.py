@@ -425,6 +425,28 @@ def test_a_dry_run_at_the_run_limit_plans_in_bounded_memory(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_plan_of_many_design_points_keeps_their_values_not_their_configs(tmp_path):
+    """A validated run config costs about 15 KB; the plan keeps each design point's factor values
+    and rebuilds its config when a run of it is made, so 4,000 points hold well under 1 KB each
+    (a sampled design of millions of points would otherwise exhaust the memory of --dry-run)."""
+    import tracemalloc
+
+    path = write_spec(tmp_path, {"name": "points", "base": "base.yaml", "design": {
+        "kind": "lhs", "samples": 4000, "factors": {"sellers.spam.posts_per_day": {"range": [1, 100]}}}})
+    load_experiment(path)       # first loads fill caches (presets, schemas) that are not the plan's
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        experiment = load_experiment(path)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(experiment.runs) == 4000
+    assert held < 4000 * 1024, f"{held / 4000:.0f} bytes per design point"
+    config = experiment.runs[1234].config
+    assert config.sellers["spam"].posts_per_day == experiment.design.points[1234]["sellers.spam.posts_per_day"]
+
+
 def test_the_run_list_makes_the_same_tasks_in_order(grid):
     """Runs made on demand: canonical order, seeds from run_seed, indexing and slicing agree."""
     from viralsim.experiment.seeds import run_seed

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -674,43 +675,52 @@ def _runs(spec: ExperimentSpec, scenarios: dict[str, RunConfig], design: Design,
         data = config.model_dump(mode="json")
         for point, values in enumerate(design.points):
             if values:
-                point_data = copy.deepcopy(data)
-                for path, value in values.items():
-                    _set_path(point_data, path.split("."), value)
                 shown = ", ".join(f"{k}={_cfg._show(v)}" for k, v in values.items())
                 context = (f"design point {point}: {shown}" +
                            (f", scenario '{scenario}'" if spec.scenarios is not None else ""))
                 try:
-                    point_config = _validate_config(point_data, source, context)
+                    _validate_config(_point_data(data, values), source, context)
                 except ExperimentError as exc:
                     hint = ("; use dist: integer for a setting that takes whole numbers"
                             if "must be a whole number" in str(exc) and spec.design is not None
                             and spec.design.kind in SAMPLED else "")
                     raise ExperimentError(f"{exc}{hint}") from None
-            else:
-                point_config = config
             factors = tuple((k, values[k]) for k in design.factors)
-            cells.append((scenario, point, factors, point_config))
-    return RunList(tuple(cells), spec.replicates, spec.seed, common=spec.common_random_numbers,
+            cells.append((scenario, point, factors, values))
+    return RunList(scenarios, tuple(cells), spec.replicates, spec.seed, common=spec.common_random_numbers,
                    n_points=len(design))
+
+
+def _point_data(scenario_data: dict, values: dict) -> dict:
+    """A scenario's config data with a design point's factor values set."""
+    data = copy.deepcopy(scenario_data)
+    for path, value in values.items():
+        _set_path(data, path.split("."), value)
+    return data
 
 
 class RunList(typing.Sequence):
     """The runs of an experiment in canonical order (scenario, design point, replicate), each
-    :class:`RunTask` made when it is asked for from its scenario and point's validated config.
+    :class:`RunTask` made when it is asked for.
 
-    It holds one config per scenario and design point, not one per run, so a spec of millions of
-    replicates is planned (``sweep --dry-run``) in bounded memory; a run's seed is derived when
-    the run is made (:func:`~viralsim.experiment.seeds.run_seed`).
+    Every design point's config was validated when the experiment loaded; the list keeps only
+    the points' factor values (and each scenario's config), and rebuilds a point's config when
+    one of its runs is asked for, so a spec of millions of runs is planned (``sweep --dry-run``)
+    in memory that grows with the design table, not with the configs. A run's seed is derived
+    when the run is made (:func:`~viralsim.experiment.seeds.run_seed`).
     """
 
-    def __init__(self, cells: tuple, replicates: int, root_seed: int, *, common: bool, n_points: int):
-        self._cells = cells              # (scenario, point, factors, config) per scenario x point
+    def __init__(self, scenarios: dict[str, RunConfig], cells: tuple, replicates: int, root_seed: int, *,
+                 common: bool, n_points: int):
+        self._scenarios = scenarios
+        self._cells = cells              # (scenario, point, factors, values) per scenario x point
         self._reps = replicates
         self._root = root_seed
         self._common = common
         self._wp = len(str(max(n_points - 1, 0)))
         self._wr = len(str(max(replicates - 1, 0)))
+        # the replicates of a point are consecutive runs: keep the last points' configs
+        self._config = functools.lru_cache(maxsize=64)(self._point_config)
 
     def __len__(self) -> int:
         return len(self._cells) * self._reps
@@ -723,12 +733,25 @@ class RunList(typing.Sequence):
             index += n
         if not 0 <= index < n:
             raise IndexError(f"run {index} of {n}")
-        scenario, point, factors, config = self._cells[index // self._reps]
+        cell = index // self._reps
+        scenario, point, factors, _ = self._cells[cell]
         rep = index % self._reps
         seed = run_seed(self._root, scenario, point, rep, common=self._common)
         return RunTask(run=index, run_id=f"{scenario}-p{point:0{self._wp}d}-r{rep:0{self._wr}d}",
                        scenario=scenario, point=point, replicate=rep, seed=seed, factors=factors,
-                       config=config.model_copy(update={"seed": seed}))
+                       config=self._config(cell).model_copy(update={"seed": seed}))
+
+    def point_configs(self) -> typing.Iterator[RunConfig]:
+        """Each scenario and design point's config (seed not set), one at a time, in run order."""
+        for cell in range(len(self._cells)):
+            yield self._point_config(cell)
+
+    def _point_config(self, cell: int) -> RunConfig:
+        scenario, _, _, values = self._cells[cell]
+        config = self._scenarios[scenario]
+        if not values:
+            return config
+        return RunConfig.model_validate(_point_data(config.model_dump(mode="json"), values))
 
 
 def _settings(spec: ExperimentSpec, design: Design) -> RunSettings:
