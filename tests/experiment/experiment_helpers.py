@@ -6,6 +6,11 @@ executors, fit in seconds.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -59,3 +64,23 @@ def write_spec(folder: Path, spec: dict | str, name: str = "exp.yaml") -> Path:
 def assert_same_results(a: Path, b: Path, files=DETERMINISTIC_FILES) -> None:
     for name in files:
         assert (a / name).read_bytes() == (b / name).read_bytes(), f"{name} differs between {a} and {b}"
+
+
+def sweep_in_background(path: Path, out: Path, *, chunks: int = 3, timeout: float = 120) -> subprocess.Popen:
+    """``viralsim sweep PATH --out OUT`` (serial) in its own process group, returned once it has
+    committed ``chunks`` chunks (or ended, or ``timeout`` seconds passed); killed if waiting fails."""
+    from viralsim.experiment import store
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "viralsim", "sweep", str(path), "--out", str(out),
+                             "--executor", "serial", "--quiet"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout
+        while len(store.committed_chunks(out)) < chunks and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return proc

@@ -10,11 +10,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from experiment_helpers import GRID_SPEC, assert_same_results, write_spec
+from experiment_helpers import GRID_SPEC, assert_same_results, sweep_in_background, write_spec
 
 from viralsim import folders
 from viralsim.cli import main
@@ -103,13 +102,8 @@ def test_restart_of_a_running_sweep_is_refused_and_succeeds_after_a_kill(tmp_pat
     spec["replicates"] = 8  # 32 runs of ~0.1 s
     path = write_spec(tmp_path, spec)
     out = tmp_path / "running"
-    proc = subprocess.Popen([sys.executable, "-m", "viralsim", "sweep", str(path), "--out", str(out),
-                             "--executor", "serial", "--quiet"], env=ENV, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = sweep_in_background(path, out)
     try:
-        deadline = time.monotonic() + 120
-        while len(store.committed_chunks(out)) < 3 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
         assert proc.poll() is None, "the sweep finished before the test could interfere"
         done = store.committed_chunks(out)
         for extra in (["--restart"], []):

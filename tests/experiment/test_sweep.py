@@ -9,13 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from experiment_helpers import DETERMINISTIC_FILES, GRID_SPEC, assert_same_results, write_spec
+from experiment_helpers import DETERMINISTIC_FILES, GRID_SPEC, assert_same_results, sweep_in_background, write_spec
 
 from viralsim.cli import main
 from viralsim.experiment import runner, store
@@ -156,17 +155,9 @@ def test_resume_after_kill_gives_identical_bytes(tmp_path):
     spec["replicates"] = 8  # 32 runs of ~0.1 s
     path = write_spec(tmp_path, spec)
     out = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen([sys.executable, "-m", "viralsim", "sweep", str(path), "--out", str(out),
-                             "--executor", "serial", "--quiet"], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while len(store.committed_chunks(out)) < 3 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    proc = sweep_in_background(path, out)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
     done = len(store.committed_chunks(out))
     assert 3 <= done < 32 and not (out / "table.parquet").exists()
