@@ -25,8 +25,7 @@ import numpy as np
 def _kernel_sources() -> list[Path]:
     """The modules that define kernels (their text keys the on-disk cache, see below)."""
     pkg = Path(__file__).resolve().parent
-    return sorted([pkg / "_jit.py", pkg / "metrics.py", pkg / "model" / "compiled_day.py",
-                   *(pkg / "model" / "rules").glob("*.py")])
+    return sorted([pkg / "_jit.py", *(pkg / "model").glob("*.py"), *(pkg / "model" / "rules").glob("*.py")])
 
 
 def _use_versioned_cache() -> None:
@@ -410,3 +409,56 @@ def warm_up() -> None:
         "sellers": {name: {"strategy": name} for name in ("spam", "community", "fission", "kol")},
     })
     ViralModel(config).run()
+
+
+# -- per-seller, per-rule random streams ---------------------------------------------------------
+# A rule's draws for seller s on day t come from a stream of their own, seeded from the run's key
+# (four words drawn once from the run's generator) and (t, rule, s) by splitmix64 chains. So a
+# seller's draws never depend on how many other sellers there are or what they did, and a seller
+# who never touches anyone changes nobody else's numbers (the stream of s = -1 is the market's).
+
+@kernel
+def rule_stream(key, day, rule, s, out):
+    """Seed ``out`` (a xoshiro256** state, 4 words) for rule ``rule`` of seller ``s`` on ``day``."""
+    words = np.empty(4, dtype=np.uint64)
+    for k in range(4):
+        x = _splitmix64(key[k] + np.uint64(day))
+        x = _splitmix64(x + np.uint64(rule))
+        words[k] = _splitmix64(x + np.uint64(s + 1))
+    out[:] = seeded(words)
+    return out
+
+
+@kernel
+def seller_streams(key, day, rule, n_sellers):
+    """The (n_sellers, 4) stream states of one rule's day, one row per seller."""
+    states = np.empty((n_sellers, 4), dtype=np.uint64)
+    for s in range(n_sellers):
+        rule_stream(key, day, rule, s, states[s])
+    return states
+
+
+@kernel
+def market_stream(key, day, rule):
+    """The stream of a market-wide rule (needs, purchases) on ``day``."""
+    return rule_stream(key, day, rule, -1, np.empty(4, dtype=np.uint64))
+
+
+@kernel
+def stochastic_round_k(x, s):
+    """floor(x) + [u < frac(x)]: an integer with mean x (no draw for a whole number)."""
+    base = np.floor(x)
+    frac = x - base
+    return int(base) + (1 if frac > 0.0 and uniform(s) < frac else 0)
+
+
+@kernel
+def powi(x, k):
+    """x ** k for an integer k >= 0 by repeated squaring (IEEE products: the same bits everywhere)."""
+    r = 1.0
+    while k > 0:
+        if k & 1:
+            r *= x
+        x *= x
+        k >>= 1
+    return r

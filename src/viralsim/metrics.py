@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from viralsim._jit import kernel
 from viralsim.config.schema import RunConfig
+from viralsim.model.outputs import MARKET_COLUMNS, STOCK_COLUMNS
 
 #: per (day, seller) columns; flows are "today", stocks are end-of-day values
 DAILY_COLUMNS = (
@@ -48,15 +48,6 @@ DAILY_COLUMNS = (
     "resellers",         # stock
 )
 
-#: per-day market-wide columns
-MARKET_COLUMNS = (
-    "platform_activity",  # mean platform activity of consumers in [0, 1]
-    "commercial_share",   # mean commercial share of consumers' feeds
-    "with_need",          # consumers with an unmet need
-    "purchases",          # all purchases today
-)
-
-
 @dataclass(frozen=True, eq=False)
 class RunResult:
     """Everything one run produced.
@@ -80,91 +71,18 @@ class RunResult:
     cascade_sizes: pd.DataFrame
 
 
-#: the DAILY_COLUMNS read off the state at the end of a day (the others are the day's flows)
-STOCK_COLUMNS = ("aware", "interested", "customers", "repeat_customers", "mean_trust", "mean_annoyance",
-                 "followers", "contacts", "muted", "blocked", "group_members", "resellers")
 #: daily columns holding counts of consumers (integers; every other column is a float)
 COUNT_COLUMNS = tuple(c for c in STOCK_COLUMNS if not c.startswith("mean_"))
 
 
-def stock_table(state, interest_threshold: float) -> np.ndarray:
-    """End-of-day stocks of every seller: an (S, len(STOCK_COLUMNS)) float array.
-
-    Contacts are the consumers tied to the seller (blocked ones included); followers are the
-    contacts who have not blocked her; mean trust and annoyance are over contacts (NaN without
-    contacts); interested consumers are aware, not blocking, with trust at least
-    ``interest_threshold``. One compiled pass over each seller's row computes every count, so
-    recording costs little next to the day itself.
-    """
-    out = np.empty((state.tie.shape[0], len(STOCK_COLUMNS)))
-    _stock_table(state.tie, state.blocked, state.muted, state.aware, state.trust, state.annoyance,
-                 state.purchases, state.in_group, state.reseller, float(interest_threshold), out)
-    return out
-
-
-def seller_stocks(state, interest_threshold: float) -> list[dict]:
-    """The stocks of every seller (see :func:`stock_table`), one dict per seller, counts as ints."""
-    return [{k: int(v) if k in COUNT_COLUMNS else float(v) for k, v in zip(STOCK_COLUMNS, row)}
-            for row in stock_table(state, interest_threshold)]
-
-
-@kernel
-def _stock_table(tie, blocked, muted, aware, trust, annoyance, purchases, in_group, reseller, threshold, out):
-    """Fill ``out[s]`` with the STOCK_COLUMNS of seller s."""
-    for s in range(tie.shape[0]):
-        c = _stock_counts(tie[s], blocked[s], muted[s], aware[s], trust[s], annoyance[s], purchases[s],
-                          in_group[s], reseller[s], threshold)
-        tied = c[0]
-        out[s, 0] = c[3]                                       # aware
-        out[s, 1] = c[4]                                       # interested
-        out[s, 2] = c[5]                                       # customers
-        out[s, 3] = c[6]                                       # repeat customers
-        out[s, 4] = c[9] / tied if tied > 0 else np.nan        # mean trust
-        out[s, 5] = c[10] / tied if tied > 0 else np.nan       # mean annoyance
-        out[s, 6] = tied - c[1]                                # followers
-        out[s, 7] = tied                                       # contacts
-        out[s, 8] = c[2]                                       # muted
-        out[s, 9] = c[1]                                       # blocked
-        out[s, 10] = c[7]                                      # group members
-        out[s, 11] = c[8]                                      # resellers
-
-
-@kernel
-def _stock_counts(tie, blocked, muted, aware, trust, annoyance, purchases, in_group, reseller, threshold):
-    """Counts of one seller's row: tied, blocked, muted, aware, interested, customers, repeat,
-    members, resellers, then the trust and annoyance sums over tied consumers."""
-    # Integer counts in branch-free locals vectorise; the two float sums run in a loop of their
-    # own, in index order, so that their rounding is the same on every machine.
-    tied = n_blocked = n_muted = n_aware = interested = customers = repeat = members = resellers = 0
-    for i in range(tie.shape[0]):
-        t = tie[i] > 0
-        b = blocked[i]
-        tied += t
-        n_blocked += t & b
-        n_muted += t & (not b) & muted[i]
-        n_aware += aware[i]
-        interested += aware[i] & (not b) & (trust[i] >= threshold)
-        customers += purchases[i] > 0
-        repeat += purchases[i] > 1
-        members += in_group[i]
-        resellers += reseller[i]
-    trust_sum = annoyance_sum = 0.0
-    for i in range(tie.shape[0]):
-        if tie[i] > 0:
-            trust_sum += trust[i]
-            annoyance_sum += annoyance[i]
-    return np.array([tied, n_blocked, n_muted, n_aware, interested, customers, repeat, members,
-                     resellers, trust_sum, annoyance_sum], dtype=np.float64)
-
-
 def cascade_sizes(state, seller_names) -> pd.DataFrame:
     """Buyers per referral tree: one row per (seller, root) with at least one buyer."""
+    rel, m = state.rel, state.n_relations
+    bought = (rel.purchases[:m] > 0) & (rel.root[:m] >= 0)
+    seller, root = rel.seller[:m][bought].astype(np.int64), rel.root[:m][bought].astype(np.int64)
     frames = []
     for s, name in enumerate(seller_names):
-        bought = state.purchases[s] > 0
-        roots = state.root[s][bought]
-        roots = roots[roots >= 0]
-        ids, size = np.unique(roots, return_counts=True)
+        ids, size = np.unique(root[seller == s], return_counts=True)
         frames.append(pd.DataFrame({"seller": name, "root": ids.astype(np.int64), "size": size.astype(np.int64)}))
     return pd.concat(frames, ignore_index=True)
 

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from unittest import mock
 
-from viralsim.model import ViralModel, reference
+from viralsim.model import reference
 from viralsim.model.rules import annoyance as fast_annoyance
 from viralsim.model.rules import relax as fast_relax
 from viralsim.model.rules import trust as fast_trust
+from viralsim.model.rules._util import half_life_factor
 
 
 @dataclass(frozen=True)
@@ -29,39 +30,34 @@ class Mutant:
     patch: Callable[[], contextlib.AbstractContextManager]
 
 
-@contextlib.contextmanager
-def _wrap(module, name: str, make: Callable):
-    """Patch the fast engine's rule ``module.name`` with ``make(original)``.
+def _wrap(module, make: Callable):
+    """Patch the fast engine's rule ``module`` so that its ``prepare`` returns ``make(config, params)``.
 
-    The rule is broken where ``engine.step`` calls it, so the mutant also switches off the
-    compiled day (``ViralModel.compiled``), which runs the same kernels without these wrappers
-    (tests/model/test_compiled_day.py: both give the same bits).
+    A fast rule's run constants come from its ``prepare(config)``, which the model calls when it
+    is built (``viralsim.model.pipeline.prepare``): a wrong constant there is a wrong rule.
     """
-    original = getattr(module, name)
-    with mock.patch.object(module, name, make(original)), mock.patch.object(ViralModel, "compiled", False):
-        yield
+    original = module.prepare
+    return mock.patch.object(module, "prepare", lambda config: make(config, original(config)))
 
 
 # -- the fast engine ---------------------------------------------------------------------------
 
 def fast_double_value_gain():
-    return _wrap(fast_trust, "gain_from_content", lambda f: lambda state, day, p: f(
-        state, day, p.model_copy(update={"gain_value": min(1.0, 2 * p.gain_value)})))
+    return _wrap(fast_trust, lambda c, p: p._replace(
+        g_value=min(1.0, 2 * p.g_value),
+        g_group=min(1.0, 2 * c.trust.gain_value * c.trust.group_gain_multiplier)))
 
 
 def fast_referral_decays_twice_as_fast():
-    return _wrap(fast_relax, "decay_stocks", lambda f: lambda state, a, w: f(
-        state, a, w.model_copy(update={"referral_half_life": w.referral_half_life / 2})))
+    return _wrap(fast_relax, lambda c, p: p._replace(f_referral=half_life_factor(c.wom.referral_half_life / 2)))
 
 
 def fast_no_spillover():
-    return _wrap(fast_annoyance, "add_annoyance", lambda f: lambda state, day, a, t: f(
-        state, day, a.model_copy(update={"load_spillover": 0.0}), t))
+    return _wrap(fast_annoyance, lambda c, p: p._replace(spill=0.0))
 
 
 def fast_trust_half_life_shorter():
-    return _wrap(fast_relax, "relax_trust", lambda f: lambda state, p: f(
-        state, p.model_copy(update={"half_life": 0.75 * p.half_life})))
+    return _wrap(fast_relax, lambda c, p: p._replace(f_trust=half_life_factor(0.75 * c.trust.half_life)))
 
 
 # -- the reference engine ----------------------------------------------------------------------

@@ -23,9 +23,9 @@ from docking_helpers import ALPHA, CONFIGS, Market, holm
 from scipy import stats
 
 from viralsim.config.schema import RunConfig
-from viralsim.model import mesa_model, reference
+from viralsim.model import reference
 from viralsim.model.mesa_model import ViralModel
-from viralsim.model.plan import plan_day
+from viralsim.model.rules.plan import empty_plans
 from viralsim.model.reference import ReferenceModel
 
 FLOW_COLUMNS = ("posts", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
@@ -50,14 +50,17 @@ def common_state(name: str, day: int, seed: int, market: Market):
 
 def fast_aggregates(model: ViralModel) -> dict[str, float]:
     st = model.state
+    consumer = st.is_consumer
+    columns = {name: st.dense(name) for name in ("trust", "annoyance", "memory", "referral", "purchases",
+                                                 "bought_friends", "reseller_friends", "aware", "muted",
+                                                 "blocked", "in_group", "reseller", "root", "tie")}
     out = {}
     for s, seller in enumerate(model.sellers):
-        consumer = st.is_consumer
         for name in ("trust", "annoyance", "memory", "referral", "purchases", "bought_friends", "reseller_friends",
                      "aware", "muted", "blocked", "in_group", "reseller"):
-            out[f"{seller.name}.{name}"] = float(getattr(st, name)[s, consumer].astype(float).sum())
-        out[f"{seller.name}.rooted"] = float(np.count_nonzero(st.root[s, consumer] >= 0))
-        out[f"{seller.name}.contacts"] = float(np.count_nonzero(st.tie[s, consumer] > 0))
+            out[f"{seller.name}.{name}"] = float(columns[name][s, consumer].astype(float).sum())
+        out[f"{seller.name}.rooted"] = float(np.count_nonzero(columns["root"][s, consumer] >= 0))
+        out[f"{seller.name}.contacts"] = float(np.count_nonzero(columns["tie"][s, consumer] > 0))
         out[f"{seller.name}.group_activity"] = float(st.group_activity[s])
         row = seller.today
         for k in FLOW_COLUMNS:
@@ -90,7 +93,8 @@ def reference_aggregates(model: ReferenceModel) -> dict[str, float]:
 
 @contextlib.contextmanager
 def fixed_plans(base: ViralModel, seed: int):
-    """Both engines use one pre-drawn DayPlan per seller (``plan_day`` patched in both modules).
+    """Both engines use one pre-drawn plan per seller (the reference's ``plan_day`` patched, the
+    fast engine given the same counts through ``ViralModel.fixed_plans``).
 
     The plan (posts, messages, invitations, ...) is common to all of a seller's contacts, so it
     dominates the day-to-day variance of the aggregates; fixing it leaves only the per-consumer
@@ -98,13 +102,27 @@ def fixed_plans(base: ViralModel, seed: int):
     """
     rng = np.random.default_rng([seed, 99])
     c = base.config
-    plans = {s.index: plan_day(s.index, s.strategy, s.product, c.feed, c.platform, rng=rng) for s in base.sellers}
+    plans = {s.index: reference.plan_day(s.index, s.strategy, s.product, c.feed, c.platform, rng=rng)
+             for s in base.sellers}
 
     def planned(index, *args, **kwargs):
         return plans[index]
 
-    with mock.patch.object(mesa_model, "plan_day", planned), mock.patch.object(reference, "plan_day", planned):
+    with mock.patch.object(reference, "plan_day", planned), \
+            mock.patch.object(ViralModel, "fixed_plans", as_fast_plans(plans), create=True):
         yield plans
+
+
+def as_fast_plans(plans: dict):
+    """The reference engine's DayPlans as the fast engine's ``Plans`` arrays (the day's service
+    capacity is left to each engine's own draw, as the reference engine draws it then)."""
+    n_s = len(plans)
+    out = empty_plans(n_s)
+    for i, p in plans.items():
+        out.posts[i] = p.posts
+        out.strangers[i], out.messages[i] = p.strangers, p.messages
+        out.group_posts[i], out.invites[i] = p.group_posts, p.invites
+    return out
 
 
 def replicate_fast(base: ViralModel, replicates: int, seed0: int) -> list[dict]:
@@ -112,7 +130,7 @@ def replicate_fast(base: ViralModel, replicates: int, seed0: int) -> list[dict]:
     for r in range(replicates):
         model = ViralModel(base.config, topology=base.topology)
         model.state = copy.deepcopy(base.state)
-        model.rng = np.random.default_rng([seed0, r])
+        model.state.key = np.random.default_rng([seed0, r]).bit_generator.random_raw(4).astype(np.uint64)
         model.step()
         out.append(fast_aggregates(model))
     return out

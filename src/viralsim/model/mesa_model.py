@@ -14,21 +14,21 @@ import pandas as pd
 
 from viralsim._rng import streams
 from viralsim.config.presets import resolve_strategy
-from viralsim.config.schema import RunConfig, SellerSpec
-from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, cascade_sizes,
-                              stock_table, summarize)
-from viralsim.model import compiled_day, engine
-from viralsim.model.plan import DayPlan, plan_day
-from viralsim.model.state import TIE_NAMES
+from viralsim.config.schema import RunConfig, SellerSpec, Strategy
+from viralsim.metrics import COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, RunResult, cascade_sizes, summarize
+from viralsim.model import pipeline, relations
+from viralsim.model.outputs import BREAKDOWN_WIDTH, BREAKDOWNS, FLOW_KEYS, STOCK_COLUMNS
+from viralsim.model.relations import TIE_NAMES
+from viralsim.model.rules.plan import empty_plans
+from viralsim.model.sellers import init_state, seller_table
 from viralsim.network import Topology
 from viralsim.network.build import build_network
 
-_BREAKDOWNS = ("channels", "exposures_by_tie", "seller_conversions_by_tie", "wom_sent_by_tie",
-               "wom_conversions_by_tie")
+_BREAKDOWNS = tuple(name for name, _ in BREAKDOWNS)
 #: where each recorded value goes in a day's (S, len(DAILY_COLUMNS)) block
 _STOCK_AT = np.array([DAILY_COLUMNS.index(c) for c in STOCK_COLUMNS])
-_FLOW_ROWS = np.array([j for j, k in enumerate(engine.FLOW_KEYS) if k in DAILY_COLUMNS])
-_FLOW_AT = np.array([DAILY_COLUMNS.index(engine.FLOW_KEYS[j]) for j in _FLOW_ROWS])
+_FLOW_ROWS = np.array([j for j, k in enumerate(FLOW_KEYS) if k in DAILY_COLUMNS])
+_FLOW_AT = np.array([DAILY_COLUMNS.index(FLOW_KEYS[j]) for j in _FLOW_ROWS])
 #: Mesa DataCollector's per-seller values (docs/model.md §4)
 _AGENT_REPORTS = ("purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers", "revenue")
 
@@ -59,7 +59,8 @@ class Seller(mesa.Agent):
     """A 微商: a person in the graph who sells one product with one strategy.
 
     The strategy can be replaced between steps (``seller.strategy = ...``) for what-if and
-    teaching use; the change takes effect on the next day.
+    teaching use; the change takes effect on the next day. Her daily actions are drawn inside
+    the compiled day (rules.plan), from her own random stream.
     """
 
     def __init__(self, model: "ViralModel", name: str, spec: SellerSpec, index: int, node: int):
@@ -70,17 +71,11 @@ class Seller(mesa.Agent):
         self.product = spec.product
         self.index = index
         self.node = node
-        self.plan: DayPlan | None = None
 
     @property
     def today(self) -> dict:
         """The seller's row of the last recorded day (``day``, ``seller`` and DAILY_COLUMNS); {} before day 1."""
         return self.model.daily_row(self.index)
-
-    def step(self) -> None:
-        """Decide today's actions from the strategy (integer counts drawn from the model's rng)."""
-        cfg = self.model.config
-        self.plan = plan_day(self.index, self.strategy, self.product, cfg.feed, cfg.platform, rng=self.model.rng)
 
 
 class ViralModel(mesa.Model):
@@ -97,31 +92,30 @@ class ViralModel(mesa.Model):
         Fill Mesa's ``datacollector`` every day. Batch runs (:func:`simulate`, sweeps) switch it
         off: everything it holds is also in :meth:`result`, which costs nothing extra per day.
 
-    Attributes
-    ----------
-    compiled : bool, default True
-        Run each day the compiled path covers as one compiled call (``viralsim.model.compiled_day``)
-        instead of ``engine.step``'s rule-by-rule Python schedule; both give the same bits, so
-        this only changes speed (tests set it False to compare the two).
     """
 
-    compiled = True
+    #: the sellers' actions of every day, fixed (``rules.plan.Plans`` arrays), or None to draw them
+    #: each day from the strategies (verification fixes them to compare engines on one day)
+    fixed_plans = None
 
     def __init__(self, config: RunConfig, *, topology: Topology | None = None, collect: bool = True):
         st = streams(config.seed)
         super().__init__(rng=st.dynamics)
         self.config = config
         self.topology = topology if topology is not None else build_network(config.network, rng=st.network)
-        specs = list(config.sellers.values())
-        nodes = engine.place_sellers(self.topology, specs, rng=st.placement)
-        self.state = engine.init_state(config, self.topology, nodes, rng=st.placement)
+        strategies = [resolve_strategy(spec) for spec in config.sellers.values()]
+        self.state = init_state(config, self.topology, strategies, rng=st.placement, key_rng=st.dynamics)
+        self.params = pipeline.prepare(config)
+        self._plans = empty_plans(self.state.n_sellers)
+        nodes = self.state.seller_nodes
         self.sellers = [Seller(self, name, spec, i, int(node))
                         for i, ((name, spec), node) in enumerate(zip(config.sellers.items(), nodes))]
+        self._strategies: list[Strategy] = [s.strategy for s in self.sellers]
         # Recorded days live in arrays (a (S, len(DAILY_COLUMNS)) block per day); result() builds frames.
         self._days: list[int] = []
         self._daily: list[np.ndarray] = []
         self._market: list[tuple] = []
-        self._totals: dict[str, np.ndarray] = {}
+        self._totals = np.zeros((self.state.n_sellers, BREAKDOWN_WIDTH))
         self.collect = collect
         self.datacollector = mesa.DataCollector(
             model_reporters={k: (lambda m, j=j: m._market[-1][j] if m._market else np.nan)
@@ -135,32 +129,50 @@ class ViralModel(mesa.Model):
         return self.state.day
 
     def step(self) -> None:
-        """One day: sellers plan, the engine applies all rules, metrics are recorded."""
-        for seller in self.sellers:
-            seller.step()
-        plans = [s.plan for s in self.sellers]
-        # The same day either way (same flows, state and generator): one compiled call where it can.
-        day = compiled_day.step if self.compiled and compiled_day.eligible(self.state, plans) else engine.step
-        flows = day(self.state, plans, self.config, rng=self.rng)
-        self._record(flows)
+        """One day: the compiled pipeline applies every rule (viralsim.model.pipeline), then the
+        day's flows and stocks are recorded."""
+        self._sync_strategies()
+        st = self.state
+        n_s = st.n_sellers
+        flows = np.zeros((len(FLOW_KEYS), n_s))
+        breakdowns = np.zeros((n_s, BREAKDOWN_WIDTH))
+        stocks = np.empty((n_s, len(STOCK_COLUMNS)))
+        if self.fixed_plans is not None:
+            for name, value in zip(self._plans._fields, self.fixed_plans):
+                if name != "capacity":
+                    getattr(self._plans, name)[...] = value
+        st.rel, links = pipeline.run_day(
+            st.key, st.day, self.fixed_plans is None, st.trace_cascades, self.params, st.graph, st.people, st.sellers, self._plans, st.rel,
+            st.degree_order, flows, breakdowns, stocks)
+        if links.shape[1]:
+            st.cascade_log.append(links)
+        st.day += 1
+        self._record(flows, breakdowns, stocks)
         if self.collect:
             self.datacollector.collect(self)
 
-    def _record(self, flows: dict) -> None:
+    def _sync_strategies(self) -> None:
+        """Rebuild the seller table when a seller's strategy was replaced since the last day."""
+        if all(a.strategy is b for a, b in zip(self.sellers, self._strategies)):
+            return
+        self._strategies = [s.strategy for s in self.sellers]
+        st = self.state
+        st.sellers = seller_table(self.config, self._strategies, [s.product for s in self.sellers],
+                                  st.sellers.node, group_activity=st.sellers.group_activity)
+
+    def _record(self, flows: np.ndarray, breakdowns: np.ndarray, stocks: np.ndarray) -> None:
         st = self.state
         block = np.empty((st.n_sellers, len(DAILY_COLUMNS)))
-        stocks = flows.get("stocks")        # the compiled day computes them; engine.step leaves them to us
-        block[:, _STOCK_AT] = stocks if stocks is not None else stock_table(st, self.config.purchase.interest_threshold)
-        block[:, _FLOW_AT] = flows["table"][_FLOW_ROWS].T
+        block[:, _STOCK_AT] = stocks
+        block[:, _FLOW_AT] = flows[_FLOW_ROWS].T
         self._days.append(st.day)
         self._daily.append(block)
-        for k in _BREAKDOWNS:
-            self._totals[k] = self._totals.get(k, 0.0) + flows[k]
+        self._totals += breakdowns
         # Seller nodes hold activity 0 and never receive commercial posts, so plain sums suffice.
-        n_consumers = st.n - st.n_sellers
+        n_consumers = int(np.count_nonzero(st.is_consumer))
         self._market.append((st.day, float(st.activity.sum() / n_consumers),
                              float(st.commercial_share.sum() / n_consumers), int(np.count_nonzero(st.need)),
-                             float(flows["purchases"].sum())))
+                             float(flows[FLOW_KEYS.index("purchases")].sum())))
 
     def daily_row(self, s: int) -> dict:
         """Seller ``s``'s row of the last recorded day as a dict ({} before the first day)."""
@@ -181,7 +193,8 @@ class ViralModel(mesa.Model):
         daily, market = self._frames(names)
         sizes = cascade_sizes(self.state, [s.name for s in self.sellers])
         strategies = {s.name: s.spec.strategy for s in self.sellers}
-        totals = {name: {k: (self._totals[k][s] if k in self._totals else 0.0) for k in _BREAKDOWNS}
+        starts = np.cumsum([0] + [w for _, w in BREAKDOWNS])
+        totals = {name: {k: self._totals[s, starts[j]:starts[j + 1]] for j, k in enumerate(_BREAKDOWNS)}
                   for s, name in enumerate(names)}
         summary = summarize(daily, sizes, totals, strategies)
         if self.state.cascade_log:
@@ -210,14 +223,25 @@ class ViralModel(mesa.Model):
         s = seller if isinstance(seller, int) else [x.name for x in self.sellers].index(seller)
         st = self.state
         ids = np.flatnonzero(st.is_consumer)
-        return pd.DataFrame({
-            "node": ids,
-            "tie": pd.Categorical.from_codes(st.tie[s, ids], [TIE_NAMES[i] for i in range(4)]),
-            "trust": st.trust[s, ids], "annoyance": st.annoyance[s, ids],
-            "aware": st.aware[s, ids], "muted": st.muted[s, ids], "blocked": st.blocked[s, ids],
-            "purchases": st.purchases[s, ids], "need": st.need[ids], "activity": st.activity[ids],
-            "in_group": st.in_group[s, ids], "reseller": st.reseller[s, ids],
-        })
+        frame = {"node": ids}
+        for name in ("tie", "trust", "annoyance", "aware", "muted", "blocked", "purchases", "in_group", "reseller"):
+            frame[name] = _row(st, name, s)[ids]
+        frame["tie"] = pd.Categorical.from_codes(frame["tie"], [TIE_NAMES[i] for i in range(4)])
+        frame["need"] = st.need[ids]
+        frame["activity"] = st.activity[ids]
+        return pd.DataFrame({k: frame[k] for k in ("node", "tie", "trust", "annoyance", "aware", "muted", "blocked",
+                                                   "purchases", "need", "activity", "in_group", "reseller")})
+
+
+def _row(state, name: str, s: int) -> np.ndarray:
+    """Relation column ``name`` of seller ``s`` over all nodes (absent pairs at the new-relation value)."""
+    rel, m = state.rel, state.n_relations
+    mine = np.flatnonzero(rel.seller[:m] == s)
+    col = getattr(rel, name)
+    default = dict((c[0], c[2]) for c in relations.STATE_COLUMNS)[name]
+    out = np.full(state.n, float(rel.prior[0]) if default is None else default, dtype=col.dtype)
+    out[rel.node[mine]] = col[mine]
+    return out
 
 
 def simulate(config: RunConfig, *, progress: bool = False, topology: Topology | None = None) -> RunResult:

@@ -37,21 +37,100 @@ from viralsim.model.mesa_model import run_days
 from viralsim._rng import stochastic_round, streams
 from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec
-from viralsim.metrics import (
-    DAILY_COLUMNS,
-    MARKET_COLUMNS,
-    RunResult,
-    cascade_sizes,
-    seller_stocks,
-    summarize,
-)
-from viralsim.model.engine import place_sellers
-from viralsim.model.plan import AD, BUSY, IDLE, LIFE, PRIZE, VALUE, DayPlan, plan_day
-from viralsim.model.state import CHANNELS, NO_TIE, STRANGER, STRONG, TIE_NAMES, WEAK
+from viralsim.config.schema import FeedParams, PlatformParams, Product, Strategy
+from viralsim.metrics import COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, summarize
+from viralsim.model.outputs import CHANNELS
+from viralsim.model.relations import NO_TIE, STRANGER, STRONG, TIE_NAMES, WEAK
+from viralsim.model.sellers import place_sellers
 from viralsim.network import Topology
 from viralsim.network.build import build_network
 
 __all__ = ["ConsumerAgent", "ReferenceModel", "Relation", "SellerAgent", "Today"]
+
+# -- the seller's daily plan, drawn from the run's generator in Python ---------------------------
+
+#: content types, in the order of ``DayPlan.posts`` rows
+CONTENT = ("ad", "value", "life", "prize")
+AD, VALUE, LIFE, PRIZE = range(4)
+#: marketing content, the kind the platform folds (seed 002 L347: commodity text and images)
+MARKETING = (AD, PRIZE)
+#: attention slots, the columns of ``DayPlan.posts`` (seed 003 L79-81)
+BUSY, IDLE = 0, 1
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """What seller ``index`` does today.
+
+    ``posts[c, k]`` is the number of posts of content type ``c`` in slot ``k``. When ``folded``,
+    the marketing posts are collapsed behind a warning that each viewer opens with probability
+    ``fold_view_prob`` per day (rules.feed.deliver_posts).
+    """
+
+    index: int
+    strategy: Strategy
+    product: Product
+    posts: np.ndarray          # (4, 2) int
+    folded: bool
+    fold_view_prob: float
+    strangers: int
+    messages: int
+    group_posts: int
+    invites: int
+    reseller_posts: float      # expected ads per reseller per day (split over slots)
+
+
+def is_folded(strategy: Strategy, platform: PlatformParams) -> bool:
+    """Harassment prompt: marketing posts of accounts above the frequency threshold are folded.
+
+    Rule (seed 002 L345-351): under ``harassment_prompt`` the platform hides marketing posts
+    (ads, promotions) of an account posting more than ``fold_threshold`` posts a day behind a
+    warning ("疑似骚扰"); a viewer sees them only on days she opts in (``fold_view_prob``).
+    """
+    return platform.moderation == "harassment_prompt" and strategy.posts_per_day > platform.fold_threshold
+
+
+def plan_day(index: int, strategy: Strategy, product: Product, feed: FeedParams,
+             platform: PlatformParams, *, rng: np.random.Generator) -> DayPlan:
+    """Draw today's integer action counts from the strategy's daily rates.
+
+    Posts: N ~ stochastic rounding of ``posts_per_day``; types ~ Multinomial(N, content mix);
+    slot: all busy, all idle, or ``mixed`` = spread over the clock, landing in the idle slot
+    with probability ``feed.idle_hours_share`` (seed 003 L81: busy = workdays 08-18).
+    """
+    mix = strategy.content
+    n_posts = stochastic_round(strategy.posts_per_day, rng)
+    if strategy.posting_slot == "busy":
+        slot = (1.0, 0.0)
+    elif strategy.posting_slot == "idle":
+        slot = (0.0, 1.0)
+    else:
+        slot = (1.0 - feed.idle_hours_share, feed.idle_hours_share)
+    # Type ~ Multinomial(mix) then slot ~ Binomial(share) per type is one multinomial over the
+    # 4 x 2 (type, slot) cells with probabilities mix_c x slot_k: one draw instead of two.
+    cells = [m * k for m in (mix.ad, mix.value, mix.life, mix.prize) for k in slot]
+    total = sum(cells)
+    if abs(total - 1.0) > 1e-12:
+        # The schema accepts shares summing to 1 within 1e-6; NumPy raises when the cells sum to
+        # more than 1 + 1e-12 and hands any deficit to the last cell (idle prize posts), so such
+        # a mix is rescaled. Sums within rounding of 1 are left alone (same draws as ever).
+        cells = [c / total for c in cells]
+    posts = rng.multinomial(n_posts, cells).reshape(4, 2)
+    groups = strategy.groups
+    return DayPlan(
+        index=index,
+        strategy=strategy,
+        product=product,
+        posts=posts,
+        folded=is_folded(strategy, platform),
+        fold_view_prob=platform.fold_view_prob,
+        strangers=stochastic_round(strategy.strangers_per_day, rng),
+        messages=stochastic_round(strategy.messages_per_day, rng),
+        group_posts=stochastic_round(groups.posts_per_day, rng) if groups.enabled else 0,
+        invites=stochastic_round(groups.invites_per_day, rng) if groups.enabled else 0,
+        reseller_posts=strategy.reseller_posts_per_day,
+    )
+
 
 SLOTS = (BUSY, IDLE)
 CONTENT_TYPES = (AD, VALUE, LIFE, PRIZE)
@@ -791,20 +870,42 @@ def _pick_proportional(weights: list[float], u: float) -> int:
     return max(i for i, w in enumerate(weights) if w > 0)
 
 
-class _Columns:
-    """Array view of the agents' relations, shaped like ``State``, for ``metrics`` to read."""
+def _stocks(model: ReferenceModel, seller: SellerAgent) -> dict:
+    """The seller's end-of-day stocks (``STOCK_COLUMNS``, docs/model.md §4), agent by agent."""
+    threshold = model.config.purchase.interest_threshold
+    rels = [c.relations[seller.index] for c in model.consumer_list]
+    tied = [r for r in rels if r.tie > NO_TIE]
+    out = {
+        "aware": sum(r.aware for r in rels),
+        "interested": sum(r.aware and not r.blocked and r.trust >= threshold for r in rels),
+        "customers": sum(r.purchases > 0 for r in rels),
+        "repeat_customers": sum(r.purchases > 1 for r in rels),
+        "mean_trust": math.fsum(r.trust for r in tied) / len(tied) if tied else float("nan"),
+        "mean_annoyance": math.fsum(r.annoyance for r in tied) / len(tied) if tied else float("nan"),
+        "followers": sum(not r.blocked for r in tied),
+        "contacts": len(tied),
+        "muted": sum(r.muted and not r.blocked for r in tied),
+        "blocked": sum(r.blocked for r in tied),
+        "group_members": sum(r.in_group for r in rels),
+        "resellers": sum(r.reseller for r in rels),
+    }
+    assert tuple(out) == STOCK_COLUMNS
+    return {k: int(v) if k in COUNT_COLUMNS else float(v) for k, v in out.items()}
 
-    def __init__(self, model: ReferenceModel) -> None:
-        n, n_s = model.topology.n, len(model.seller_agents)
-        fields = {"tie": np.int8, "trust": float, "annoyance": float, "aware": bool, "purchases": np.int64,
-                  "muted": bool, "blocked": bool, "in_group": bool, "reseller": bool, "root": np.int64}
-        for name, dtype in fields.items():
-            setattr(self, name, np.zeros((n_s, n), dtype=dtype))
-        self.root -= 1
+
+def _cascade_sizes(model: ReferenceModel, names: list[str]) -> pd.DataFrame:
+    """Buyers per referral tree: one row per (seller, root) with at least one buyer."""
+    rows = []
+    for seller, name in zip(model.seller_agents, names):
+        sizes: dict[int, int] = {}
         for c in model.consumer_list:
-            for s, rel in c.relations.items():
-                for name in fields:
-                    getattr(self, name)[s, c.node] = getattr(rel, name)
+            r = c.relations[seller.index]
+            if r.purchases > 0 and r.root >= 0:
+                sizes[r.root] = sizes.get(r.root, 0) + 1
+        rows += [(name, root, size) for root, size in sorted(sizes.items())]
+    return pd.DataFrame({"seller": pd.Series([r[0] for r in rows], dtype=object),
+                         "root": np.array([r[1] for r in rows], dtype=np.int64),
+                         "size": np.array([r[2] for r in rows], dtype=np.int64)})
 
 
 class ReferenceModel(mesa.Model):
@@ -891,13 +992,14 @@ class ReferenceModel(mesa.Model):
         """
         if [s.node for s in self.seller_agents] != [int(x) for x in state.seller_nodes]:
             raise ValueError("load_state: the state's sellers sit on other nodes than this model's")
+        columns = {name: state.dense(name) for name in Relation.__annotations__}
         for c in self.consumer_list:
             i = c.node
             c.need, c.tolerant = bool(state.need[i]), bool(state.tolerant[i])
             c.activity, c.commercial_share = float(state.activity[i]), float(state.commercial_share[i])
             for s, rel in c.relations.items():
                 for name, kind in Relation.__annotations__.items():
-                    value = getattr(state, name)[s, i]
+                    value = columns[name][s, i]
                     setattr(rel, name, {"int": int, "float": float, "bool": bool}[kind](value))
         for seller in self.seller_agents:
             seller.group_activity = float(state.group_activity[seller.index])
@@ -944,11 +1046,9 @@ class ReferenceModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _record(self) -> None:
-        cols = _Columns(self)
-        stocks = seller_stocks(cols, self.config.purchase.interest_threshold)
         for seller in self.seller_agents:
             row = {"day": self.day, "seller": seller.name}
-            row.update(stocks[seller.index])
+            row.update(_stocks(self, seller))
             for k in FLOWS:
                 if k in DAILY_COLUMNS:
                     row[k] = float(seller.flows[k])
@@ -972,7 +1072,7 @@ class ReferenceModel(mesa.Model):
         daily = pd.DataFrame(self._rows, columns=["day", "seller", *DAILY_COLUMNS])
         market = pd.DataFrame(self._market, columns=["day", *MARKET_COLUMNS])
         names = [s.name for s in self.seller_agents]
-        sizes = cascade_sizes(_Columns(self), names)
+        sizes = _cascade_sizes(self, names)
         strategies = {s.name: s.spec.strategy for s in self.seller_agents}
         summary = summarize(daily, sizes, self._totals, strategies)
         log = np.array(self.cascade_log, dtype=np.int64).reshape(-1, 4)

@@ -2,149 +2,155 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from viralsim._jit import below, kernel, seeded, stream, uniform
-from viralsim._rng import stochastic_round
-from viralsim.config.schema import PurchaseParams, TrustParams
-from viralsim.model.plan import DayPlan
-from viralsim.model.state import NO_TIE, STRANGER, Day, State
+from viralsim._jit import below, kernel, seller_streams, uniform
+from viralsim.model.relations import NO_TIE, STRANGER, add, find, reserve
+from viralsim.model.rules._util import shuffle_prefix, trust_gate
+
+STREAM_STRANGERS = 4
+STREAM_MESSAGES = 5
+STREAM_ENQUIRIES = 6
 
 
-def add_strangers(state: State, plan: DayPlan, *, rng: np.random.Generator) -> int:
-    """The seller adds ``plan.strangers`` random non-contacts as stranger contacts (海量添加好友).
+class Params(NamedTuple):
+    enquiry_prob: float
+    gated: bool
+    steepness: float
+    half_h: float
+    trust_on: bool
+    gain_reply: float
+    loss_unanswered: float
 
-    New contacts get the stranger tie: their trust baseline is the stranger prior (seed 000 L113:
-    friends are trusted far more than strangers) and they now see the seller's Moments. Mass
-    adding inflates followers without buyers (seed 000 L137, L245). Candidates are drawn by
-    rejection sampling, so the cost does not grow with the population.
 
-    Returns the number added. Modifies: ``state.tie``, ``state.aware``.
-    """
-    if plan.strangers <= 0:
-        return 0
-    return _add_strangers_kernel(state.tie, state.aware, state.is_consumer, plan.index,
-                                 plan.strangers, stream(rng))
+def prepare(config) -> Params:
+    p, t = config.purchase, config.trust
+    h = p.trust_steepness
+    return Params(float(p.enquiry_prob), bool(t.enabled and p.trust_gating), float(h), float(p.trust_half ** h),
+                  bool(t.enabled), float(t.gain_reply), float(t.loss_unanswered))
 
 
 @kernel
-def _add_strangers_kernel(tie, aware, is_consumer, s, k, words):
-    """Up to 20 rounds of uniform draws; an untied consumer drawn becomes a stranger contact."""
-    rs = seeded(words)
-    n = tie.shape[1]
-    added = 0
-    # The first k distinct eligible draws are a uniform k-subset of the eligible consumers. A
-    # draw is tied as soon as it is accepted, so a repeat is rejected like any other contact.
-    for _ in range(20):
-        for _ in range(2 * (k - added) + 8):
-            i = below(n, rs)
-            if is_consumer[i] and tie[s, i] == NO_TIE:
-                tie[s, i] = STRANGER
-                aware[s, i] = True
+def add_strangers(key, today, people, sellers, plans, rel, flows_row):
+    """Each seller adds ``plans.strangers`` random non-contacts as stranger contacts (海量添加好友).
+
+    New contacts get the stranger tie: their trust baseline is the stranger prior (seed 000
+    L113: friends are trusted far more than strangers) and they now see the seller's Moments.
+    Mass adding inflates followers without buyers (seed 000 L137, L245). Candidates are drawn by
+    rejection sampling (up to 20 rounds), so the cost does not grow with the population; the
+    first k distinct eligible draws are a uniform k-subset of the eligible consumers.
+    Returns the table (grown if needed); ``flows_row[s]`` gets the number added.
+    """
+    n_s = sellers.node.shape[0]
+    n = people.is_consumer.shape[0]
+    streams = seller_streams(key, today, STREAM_STRANGERS, n_s)
+    for s in range(n_s):
+        k = plans.strangers[s]
+        if k <= 0:
+            continue
+        rs = streams[s]
+        rel = reserve(rel, k)
+        added = 0
+        for _ in range(20):
+            for _ in range(2 * (k - added) + 8):
+                i = below(n, rs)
+                if not people.is_consumer[i] or i == sellers.node[s]:
+                    continue
+                r = find(rel, s, i)
+                if r >= 0 and rel.tie[r] != NO_TIE:
+                    continue
+                r = add(rel, s, i)
+                rel.tie[r] = STRANGER
+                rel.aware[r] = True
                 added += 1
                 if added == k:
-                    return added
-    return added
+                    break
+            if added == k:
+                break
+        flows_row[s] = added
+    return rel
 
 
-def send_messages(state: State, day: Day, plan: DayPlan, *, rng: np.random.Generator) -> int:
+@kernel
+def send_messages(key, today, people, sellers, plans, rel, flows_row):
     """Direct sales messages to contacts: to anyone (push) or only to those with a need.
 
     Push-to-all treats the contact list as a broadcast list (seed 001 L23, L54); need-triggered
     contact answers a need the consumer has shown (seed 001 L23, L30; seed 003 L187). Messages
     arrive even when the Moments are muted (muting hides posts, not chats). Need-triggered
-    messages are marked ``solicited``: they annoy less (rules.annoyance).
-
-    Returns messages sent. Modifies: ``day.messages``, ``day.solicited``, ``day.touched``,
-    ``state.aware``.
+    messages are marked ``solicited``: they annoy less (rules.annoyance). The k recipients are
+    a uniform subset of the pool (partial Fisher-Yates).
     """
-    if plan.messages <= 0:
-        return 0
-    return _send_messages_kernel(state.tie, state.blocked, state.need, plan.index, plan.messages,
-                                 plan.strategy.contact == "need", day.messages, day.solicited,
-                                 day.touched, state.aware, stream(rng))
+    n_s = sellers.node.shape[0]
+    streams = seller_streams(key, today, STREAM_MESSAGES, n_s)
+    ptr, rows = rel.seller_ptr, rel.seller_rows
+    pool = np.empty(0, np.int64)
+    for s in range(n_s):
+        k = plans.messages[s]
+        if k <= 0:
+            continue
+        need_triggered = sellers.need_triggered[s]
+        if pool.shape[0] < ptr[s + 1] - ptr[s]:
+            pool = np.empty(ptr[s + 1] - ptr[s], np.int64)
+        m = 0
+        for j in range(ptr[s], ptr[s + 1]):
+            r = rows[j]
+            if rel.tie[r] > NO_TIE and not rel.blocked[r] and (people.need[rel.node[r]] or not need_triggered):
+                pool[m] = r
+                m += 1
+        k = min(k, m)
+        shuffle_prefix(pool, m, k, streams[s])
+        for j in range(k):
+            r = pool[j]
+            rel.messages[r] += 1
+            rel.solicited[r] = need_triggered
+            rel.touched[r] = True
+            rel.aware[r] = True
+        flows_row[s] = k
 
 
 @kernel
-def _send_messages_kernel(tie, blocked, need, s, k, need_triggered, messages, solicited, touched,
-                          aware, words):
-    """Collect the pool of contacts, then message k of them drawn without replacement."""
-    rs = seeded(words)
-    n = tie.shape[1]
-    pool = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if tie[s, i] > NO_TIE and not blocked[s, i] and (need[i] or not need_triggered):
-            pool[m] = i
-            m += 1
-    k = min(k, m)
-    for j in range(k):
-        r = j + below(m - j, rs)        # partial Fisher-Yates: pool[:k] is a uniform k-subset
-        pool[j], pool[r] = pool[r], pool[j]
-        i = pool[j]
-        messages[s, i] += 1
-        solicited[s, i] = need_triggered
-        touched[s, i] = True
-        aware[s, i] = True
-    return k
-
-
-def answer_enquiries(state: State, day: Day, plan: DayPlan, purchase: PurchaseParams,
-                     trust: TrustParams, *, rng: np.random.Generator) -> tuple[int, int]:
+def answer_enquiries(key, today, par, people, sellers, plans, rel, asked_row, answered_row):
     """Consumers with a need who saw the seller's content today ask; the seller answers some.
 
     P(enquire) = enquiry_prob x G_T(T) (trust gates engagement, seed 004 L17; G_T as for
-    purchases, rules.purchase.trust_gate). The seller answers up
-    to ``service_capacity`` enquiries a day (seed 001 L32: one-to-one replies; seed 002 L283:
-    service that cannot keep up). Answered: T + g_reply (1 - T), and the answer is a strong
-    purchase stimulus (seed 001 L30). Unanswered: T (1 - l_unanswered).
-
-    Returns (enquiries, replies). Modifies: ``day.replied``, ``state.trust``.
+    purchases, rules.purchase). The seller answers up to her capacity of the day, a uniform
+    subset of the askers (seed 001 L32: one-to-one replies; seed 002 L283: service that cannot
+    keep up). Answered: T + g_reply (1 - T), and the answer is a strong purchase stimulus (seed
+    001 L30). Unanswered: T (1 - l_unanswered). An unsolicited pitch is mostly discarded unread
+    (seed 001 L24) and a personal-life post is not about the product, so neither prompts a
+    question; product posts, group posts and a solicited message do.
     """
-    gated = trust.enabled and purchase.trust_gating
-    h = purchase.trust_steepness
-    capacity = stochastic_round(plan.strategy.service_capacity, rng)
-    # An unsolicited pitch is mostly discarded unread (seed 001 L24) and a personal-life post is
-    # not about the product, so neither prompts a question; product posts, group posts and a
-    # solicited message do (the kernel's candidates).
-    asked, answered = _answer_enquiries_kernel(
-        day.saw_posts, day.solicited, state.need, state.blocked, state.trust, plan.index,
-        purchase.enquiry_prob, gated, h, purchase.trust_half ** h, capacity, trust.enabled,
-        trust.gain_reply, trust.loss_unanswered, day.replied, stream(rng))
-    return int(asked), int(answered)
-
-
-@kernel
-def _answer_enquiries_kernel(saw_posts, solicited, need, blocked, trust, s, enquiry_prob, gated,
-                             h, half_h, capacity, trust_on, gain_reply, loss_unanswered, replied,
-                             words):
-    """Prompted consumers with a need ask; a random subset up to capacity is answered."""
-    rs = seeded(words)
-    n = need.shape[0]
-    asking = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if need[i] and (saw_posts[s, i] or solicited[s, i]) and not blocked[s, i]:
-            p = enquiry_prob
-            if gated:
-                # G_T(T) = T^h / (T^h + T_half^h), as rules.purchase.trust_gate; 0/0 (T = T_half
-                # = 0) is NaN there, which never passes the draw.
-                th = trust[s, i] ** h
-                p = p * (th / (th + half_h)) if th + half_h > 0.0 else 0.0
-            if uniform(rs) < p:
-                asking[m] = i
-                m += 1
-    answered = min(capacity, m)
-    for j in range(answered):
-        r = j + below(m - j, rs)        # partial Fisher-Yates: a uniform subset is answered
-        asking[j], asking[r] = asking[r], asking[j]
-        replied[s, asking[j]] = True
-    if trust_on:
+    n_s = sellers.node.shape[0]
+    streams = seller_streams(key, today, STREAM_ENQUIRIES, n_s)
+    ptr, rows = rel.seller_ptr, rel.seller_rows
+    asking = np.empty(0, np.int64)
+    for s in range(n_s):
+        rs = streams[s]
+        if asking.shape[0] < ptr[s + 1] - ptr[s]:
+            asking = np.empty(ptr[s + 1] - ptr[s], np.int64)
+        m = 0
+        for j in range(ptr[s], ptr[s + 1]):
+            r = rows[j]
+            if people.need[rel.node[r]] and (rel.saw_posts[r] or rel.solicited[r]) and not rel.blocked[r]:
+                p = par.enquiry_prob
+                if par.gated:
+                    p *= trust_gate(rel.trust[r], par.steepness, par.half_h)
+                if uniform(rs) < p:
+                    asking[m] = r
+                    m += 1
+        answered = min(plans.capacity[s], m)
+        shuffle_prefix(asking, m, answered, rs)
         for j in range(answered):
-            i = asking[j]
-            trust[s, i] = 1.0 - (1.0 - trust[s, i]) * (1.0 - gain_reply)
-        for j in range(answered, m):
-            i = asking[j]
-            trust[s, i] = trust[s, i] * (1.0 - loss_unanswered)
-    return m, answered
-
+            rel.replied[asking[j]] = True
+        if par.trust_on:
+            for j in range(answered):
+                r = asking[j]
+                rel.trust[r] = 1.0 - (1.0 - rel.trust[r]) * (1.0 - par.gain_reply)
+            for j in range(answered, m):
+                r = asking[j]
+                rel.trust[r] = rel.trust[r] * (1.0 - par.loss_unanswered)
+        asked_row[s] = m
+        answered_row[s] = answered

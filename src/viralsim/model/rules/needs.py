@@ -1,78 +1,86 @@
-"""Category needs arrive and lapse (seed 001 L88: sell on trust *and* need)."""
+"""Category needs arrive and lapse (seed 001 L88: sell on trust *and* need); ads create wants."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from viralsim._jit import geometric_skip, kernel, seeded, stream, uniform
-from viralsim.config.schema import AnnoyanceParams, PurchaseParams
+from viralsim._jit import geometric_skip, kernel, market_stream, seller_streams, uniform
 from viralsim.model.rules.annoyance import wear_out
-from viralsim.model.state import Day, State
+
+STREAM_ARRIVE = 2
+STREAM_IMPULSE = 3
 
 
-def arrive_needs(state: State, params: PurchaseParams, *, rng: np.random.Generator) -> None:
+class Params(NamedTuple):
+    always_need: bool
+    p_lapse: float
+    p_arise: float
+    impulse_per_ad: float
+    worn: bool
+    wearout: float
+
+
+def prepare(config) -> Params:
+    p, a = config.purchase, config.annoyance
+    return Params(bool(p.always_need), min(1.0, 1.0 / p.need_duration), float(p.need_rate),
+                  float(p.impulse_per_ad), bool(a.enabled), float(a.wearout_exposures))
+
+
+def initial_needs(is_consumer: np.ndarray, purchase, *, rng: np.random.Generator) -> np.ndarray:
+    """Needs drawn at the stationary share r / (r + 1/d) of the arrive/lapse chain."""
+    if purchase.always_need:
+        return is_consumer.copy()
+    share = purchase.need_rate / (purchase.need_rate + 1.0 / purchase.need_duration)
+    return is_consumer & (rng.random(len(is_consumer)) < share)
+
+
+@kernel
+def arrive_needs(key, today, par, people):
     """Needs arise with daily probability ``need_rate`` and lapse after ~``need_duration`` days.
 
     For a consumer without a need: P(need tomorrow) = need_rate. An unmet need lapses with daily
     probability 1 / need_duration (geometric duration with that mean). A purchase clears the
     need (rules.purchase). With ``always_need`` every consumer always has a need (Bass docking).
-
-    Modifies: ``state.need``.
+    Draws by geometric skipping (Batagelj & Brandes 2005): O(events), not O(n).
     """
-    if params.always_need:
-        state.need[:] = state.is_consumer
-        return
-    _arrive_needs_kernel(state.need, state.is_consumer, state.seller_nodes,
-                         min(1.0, 1.0 / params.need_duration), params.need_rate, stream(rng))
-
-
-@kernel
-def _arrive_needs_kernel(need, is_consumer, seller_nodes, p_lapse, p_arise, words):
-    """Lapses among today's needy and arrivals among the rest, by geometric skipping."""
-    rs = seeded(words)
-    # Skipping to the next event (Batagelj & Brandes 2005) makes the draws cost O(events), not O(n).
+    need, is_consumer = people.need, people.is_consumer
     n = need.shape[0]
+    if par.always_need:
+        need[:] = is_consumer
+        return
+    rs = market_stream(key, today, STREAM_ARRIVE)
     needy = np.empty(n, dtype=np.int64)
     m = 0
     for i in range(n):
         needy[m] = i                    # branch-free compaction
         m += need[i]
-    if p_arise > 0.0:
-        log_q = np.log1p(-p_arise)      # _jit.geometric, with its logarithm of 1 - p hoisted
-        i = _skip(p_arise, log_q, rs) - 1
+    if par.p_arise > 0.0:
+        log_q = np.log1p(-par.p_arise)
+        i = _skip(par.p_arise, log_q, rs) - 1
         while i < n:
             if not need[i] and is_consumer[i]:
                 need[i] = True          # not in ``needy``: arrivals never lapse the same day
-            i += _skip(p_arise, log_q, rs)
-    if p_lapse > 0.0:
-        log_q = np.log1p(-p_lapse)
-        j = _skip(p_lapse, log_q, rs) - 1
+            i += _skip(par.p_arise, log_q, rs)
+    if par.p_lapse > 0.0:
+        log_q = np.log1p(-par.p_lapse)
+        j = _skip(par.p_lapse, log_q, rs) - 1
         while j < m:
             need[needy[j]] = False
-            j += _skip(p_lapse, log_q, rs)
-    for v in seller_nodes:
-        need[v] = False                 # sellers never shop (keeps the invariant even if perturbed)
+            j += _skip(par.p_lapse, log_q, rs)
 
 
 @kernel
 def _skip(p, log_q, rs):
-    """geometric(p, rs) given log_q = log1p(-p): the same draw, without a logarithm per call
-    (saturated at ``SKIP_MAX``, past the end of the array, for a tiny p)."""
+    """A geometric draw given log(1 - p) (saturated past the end of any array for a tiny p)."""
     if p >= 1.0:
         return 1
     return geometric_skip(log_q, rs)
 
 
-def initial_needs(is_consumer: np.ndarray, params: PurchaseParams, *, rng: np.random.Generator) -> np.ndarray:
-    """Needs drawn at the stationary share r / (r + 1/d) of the arrive/lapse chain."""
-    if params.always_need:
-        return is_consumer.copy()
-    share = params.need_rate / (params.need_rate + 1.0 / params.need_duration)
-    return is_consumer & (rng.random(len(is_consumer)) < share)
-
-
-def impulse_needs(state: State, day: Day, params: PurchaseParams, annoyance: AnnoyanceParams,
-                  *, rng: np.random.Generator) -> int:
+@kernel
+def impulse_needs(key, today, par, people, rel):
     """Ads seen today can create a want for the advertised product, for today only.
 
     P(impulse toward seller s) = 1 - exp(-k x effective ads of s seen today), for consumers
@@ -81,57 +89,37 @@ def impulse_needs(state: State, day: Day, params: PurchaseParams, annoyance: Ann
     (an impulse purchase), so one seller's ads never create demand for a rival. Worn-out ads
     create fewer wants (rules.annoyance wear-out). k = ``impulse_per_ad``.
 
-    Returns the number of impulses. Modifies: ``day.impulse``.
+    Draws: per seller, a unit-rate Poisson process walked by exponential gaps over envelope
+    intervals of length k V >= k W laid end to end (V = E_w X / (E_w + E) since ln(1 + y) <= y);
+    a relation whose envelope holds no point has no impulse and costs no draw. O(impulses).
+    Returns the number of impulses.
     """
-    if params.impulse_per_ad <= 0 or params.always_need:
+    if par.impulse_per_ad <= 0.0 or par.always_need:
         return 0
-    return int(_impulse_needs_kernel(
-        day.touched, state.need, day.seen_ad, day.seen_prize, day.seen_reseller, state.memory,
-        day.impulse, params.impulse_per_ad, annoyance.enabled, annoyance.wearout_exposures, stream(rng)))
-
-
-@kernel
-def _impulse_needs_kernel(touched, need, seen_ad, seen_prize, seen_reseller, memory, impulse,
-                          per_ad, worn, wearout, words):
-    """Per seller, the impulses of consumers without a need who saw the seller's ads today.
-
-    P = 1 - exp(-k W) is the chance that a unit-rate Poisson process puts a point in an interval
-    of length k W. Each consumer gets an envelope interval of length k V >= k W, V = E_w X / (E_w + E)
-    (ln(1 + y) <= y; V = X without wear-out), laid end to end, and the process is walked by
-    exponential gaps: a consumer whose envelope holds no point has no impulse, with no draw, log
-    or exp; where one falls, she has an impulse if it falls in the first k W, and the process
-    restarts at the envelope's end (disjoint intervals are independent). The draws cost
-    O(impulses), not O(consumers).
-    """
-    rs = seeded(words)
-    n_s, n = touched.shape
-    idx = np.empty(n, dtype=np.int64)
-    mask = np.empty(n, dtype=np.bool_)
-    total = 0
-    gap = -np.log(1.0 - uniform(rs))            # to the next point of the process
+    n_s = rel.seller_ptr.shape[0] - 1
+    streams = seller_streams(key, today, STREAM_IMPULSE, n_s)
+    gap = np.empty(n_s)
     for s in range(n_s):
-        # Touched consumers without a need, by a vectorised row pass and a branch-free compaction.
-        for i in range(n):
-            mask[i] = touched[s, i] & (need[i] ^ True)
-        m = 0
-        for i in range(n):
-            idx[m] = i
-            m += mask[i]
-        for j in range(m):
-            i = idx[j]
-            x = seen_ad[s, i] + seen_prize[s, i] + seen_reseller[s, i]
-            if worn:
-                # W = E_w ln(1 + y) <= E_w y, y = X / (E_w + E) (wear_out), also in floating point
-                y = x / (wearout + memory[s, i])
-                envelope = per_ad * (wearout * y)
-            else:
-                envelope = per_ad * x            # W = X
-            if gap >= envelope:                  # (0 without ads: P = 0)
-                gap -= envelope
-                continue
-            dose = wear_out(x, memory[s, i], wearout) if worn else float(x)
-            if gap < per_ad * dose:
-                impulse[s, i] = True
-                total += 1
-            gap = -np.log(1.0 - uniform(rs))
+        gap[s] = -np.log(1.0 - uniform(streams[s]))
+    per_ad, wearout = par.impulse_per_ad, par.wearout
+    total = 0
+    for r in range(rel.meta[0]):
+        if not rel.touched[r] or people.need[rel.node[r]]:
+            continue
+        x = rel.seen_ad[r] + rel.seen_prize[r] + rel.seen_reseller[r]
+        if x == 0:
+            continue
+        s = rel.seller[r]
+        if par.worn:
+            envelope = per_ad * (wearout * (x / (wearout + rel.memory[r])))
+        else:
+            envelope = per_ad * x
+        if gap[s] >= envelope:
+            gap[s] -= envelope
+            continue
+        dose = wear_out(x, rel.memory[r], wearout) if par.worn else float(x)
+        if gap[s] < per_ad * dose:
+            rel.impulse[r] = True
+            total += 1
+        gap[s] = -np.log(1.0 - uniform(streams[s]))
     return total

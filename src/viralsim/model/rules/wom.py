@@ -2,157 +2,37 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from viralsim._jit import kernel, seeded, stream, uniform
-from viralsim.config.schema import TrustParams, WomParams
-from viralsim.model.state import State
+from viralsim._jit import below, geometric, kernel, uniform
+from viralsim.model.relations import add, find, reserve
+
+STREAM = 11
+STREAM_KOL = 12
 
 
-def _tell(state: State, senders: np.ndarray, prob: float, *, rng: np.random.Generator):
-    """The ties along which each sender tells each friend independently with probability ``prob``.
-
-    One chance per tie and sender (independent cascade). Returns the CSR blocks a rule kernel
-    walks, ``(indptr, indices, strong, rows, senders, prob)``: sender ``senders[k]`` owns the ties
-    ``indptr[rows[k]]:indptr[rows[k] + 1]`` of ``indices``/``strong``, and the kernel keeps each
-    with probability ``prob``; the kernels skip seller nodes. On a sparse topology these are the
-    graph's own CSR arrays (rows = senders). The implicit complete graph has none, so its ties are
-    drawn here (``Topology.sample_neighbors``) and handed on as one-tie rows kept with
-    probability 1.
-    """
-    senders = np.asarray(senders, dtype=np.int64)
-    topo = state.topo
-    if not topo.complete:
-        if not 0.0 <= prob <= 1.0:
-            raise ValueError(f"word of mouth: prob must be a probability in [0, 1], got {prob!r}")
-        return topo.indptr, topo.indices, topo.strong, senders, senders, prob
-    src, dst, strong = topo.sample_neighbors(senders, prob, prob, rng=rng)
-    rows = np.arange(len(dst), dtype=np.int64)
-    return np.arange(len(dst) + 1, dtype=np.int64), dst, strong, rows, src.astype(np.int64), 1.0
+class Params(NamedTuple):
+    beta_strong: float
+    beta_weak: float
+    transfer: bool
+    gain_rec: float
+    weak_weight: float
+    warn_prob: float
+    block_warn_prob: float
+    lower: bool
+    loss_warning: float
 
 
-def recommend(state: State, s: int, senders: np.ndarray, prob: float, wom: WomParams,
-              trust: TrustParams, *, rng: np.random.Generator) -> tuple[int, int]:
-    """Satisfied buyers (or seeded KOLs) recommend seller ``s`` to friends.
-
-    Each sender tells each friend with probability ``prob`` (independent cascade: one chance per
-    tie and purchase, Kempe et al. 2003). A recommendation over a strong / weak tie adds
-    beta_s / beta_w to the receiver's referral pull R (Goldenberg, Libai & Muller 2001:
-    beta_s > beta_w; strong ties are more persuasive), makes her aware, transfers trust
-    T <- T + g_rec x w_tie x max(0, T_sender - T) (seed 002 L239: sharers' trust endorsement;
-    seed 003 L19: you trust your friend, not a stranger; the most persuasive recommendation of
-    the day counts), and records the sender as her referrer for cascade tracing (the latest
-    recommendation wins).
-
-    "Latest" is processing order: senders are processed in the order given, so of two senders
-    who reach the same friend the later one in ``senders`` is her referrer, and a later call (the engine's batches: non-member buyers in settlement
-    order, then group members, then KOL seeds) overwrites an earlier one. The trust transfer
-    takes the maximum over this call's messages, all computed from the trust before the call.
-
-    Returns (strong, weak) messages sent. Modifies: ``state.referral``, ``aware``, ``engaged``,
-    ``trust``, ``referrer``, ``referrer_strong``.
-    """
-    if len(senders) == 0 or prob <= 0:
-        return 0, 0
-    indptr, indices, strong, rows, senders, prob = _tell(state, senders, prob, rng=rng)
-    transfer = trust.enabled and trust.gain_recommendation > 0
-    n_strong, n_weak = _recommend_kernel(
-        indptr, indices, strong, rows, senders, prob, state.is_consumer, s, wom.strong_persuasion,
-        wom.weak_persuasion, transfer, trust.gain_recommendation, wom.weak_tie_weight,
-        state.referral, state.aware, state.engaged, state.referrer, state.referrer_strong,
-        state.trust, stream(rng))
-    return int(n_strong), int(n_weak)
+def prepare(config) -> Params:
+    w, t = config.wom, config.trust
+    return Params(w.strong_persuasion, w.weak_persuasion, bool(t.enabled and t.gain_recommendation > 0),
+                  t.gain_recommendation, w.weak_tie_weight, w.warn_prob, w.block_warn_prob,
+                  bool(t.enabled and t.loss_warning > 0), t.loss_warning)
 
 
-@kernel
-def _recommend_kernel(indptr, indices, strong, rows, senders, prob, is_consumer, s, beta_strong,
-                      beta_weak, transfer, gain, weak_weight, referral, aware, engaged, referrer,
-                      referrer_strong, trust, words):
-    """Walk the senders' ties: pull, awareness and referrer per message, then the best transfer."""
-    rs = seeded(words)
-    n = is_consumer.shape[0]
-    n_ties = 0
-    for k in range(rows.shape[0]):
-        r = rows[k]
-        if r < 0 or r + 1 >= indptr.shape[0] or senders[k] < 0 or senders[k] >= n:
-            raise ValueError("recommend: senders must be node ids")
-        n_ties += indptr[r + 1] - indptr[r]
-    # Trust targets T_j + pull are applied after the walk, so every pull uses the trust of before
-    # the call even when a receiver is also a sender.
-    hit = np.empty(n_ties if transfer else 0, np.int64)
-    target = np.empty(n_ties if transfer else 0)
-    n_hit = n_strong = n_weak = 0
-    for k in range(rows.shape[0]):
-        r = rows[k]
-        u = senders[k]
-        for e in range(indptr[r], indptr[r + 1]):
-            if prob < 1.0 and not uniform(rs) < prob:
-                continue
-            v = indices[e]
-            if not is_consumer[v]:
-                continue
-            if strong[e]:
-                referral[s, v] += beta_strong
-                n_strong += 1
-            else:
-                referral[s, v] += beta_weak
-                n_weak += 1
-            aware[s, v] = True
-            engaged[s, v] = True
-            referrer[s, v] = u
-            referrer_strong[s, v] = strong[e]
-            if transfer:
-                w = 1.0 if strong[e] else weak_weight
-                hit[n_hit] = v
-                target[n_hit] = trust[s, v] + gain * w * (trust[s, u] - trust[s, v])
-                n_hit += 1
-    for j in range(n_hit):
-        # max(T, max targets) = T + max(0, max pulls): a recommendation never lowers trust.
-        trust[s, hit[j]] = max(trust[s, hit[j]], target[j])
-    return n_strong, n_weak
-
-
-def warn(state: State, s: int, senders: np.ndarray, prob: float, wom: WomParams,
-         trust: TrustParams, *, rng: np.random.Generator) -> int:
-    """Dissatisfied buyers and blockers warn friends: T <- T (1 - l_warn x w_tie) per warning.
-
-    Disgust is passed on to relatives and friends (seed 000 L327); small incidents are amplified
-    (seed 004 L119), hence a warning probability above the recommendation probability.
-
-    Returns warnings sent. Modifies: ``state.trust``, ``state.aware``.
-    """
-    if len(senders) == 0 or prob <= 0:
-        return 0
-    indptr, indices, strong, rows, _, prob = _tell(state, senders, prob, rng=rng)
-    lower = trust.enabled and trust.loss_warning > 0
-    return int(_warn_kernel(indptr, indices, strong, rows, prob, state.is_consumer, s, lower,
-                            trust.loss_warning, wom.weak_tie_weight, state.aware, state.trust, stream(rng)))
-
-
-@kernel
-def _warn_kernel(indptr, indices, strong, rows, prob, is_consumer, s, lower, loss, weak_weight,
-                 aware, trust, words):
-    """Walk the senders' ties: each warning that reaches a consumer multiplies her trust."""
-    rs = seeded(words)
-    sent = 0
-    for k in range(rows.shape[0]):
-        r = rows[k]
-        if r < 0 or r + 1 >= indptr.shape[0]:
-            raise ValueError("warn: senders must be node ids")
-        for e in range(indptr[r], indptr[r + 1]):
-            if prob < 1.0 and not uniform(rs) < prob:
-                continue
-            v = indices[e]
-            if not is_consumer[v]:
-                continue
-            aware[s, v] = True
-            sent += 1
-            if lower:
-                trust[s, v] *= 1.0 - loss * (1.0 if strong[e] else weak_weight)
-    return sent
-
-
-def recommendation_prob(wom: WomParams, referral_reward: float) -> float:
+def recommendation_prob(wom, referral_reward: float) -> float:
     """P(recommend to a friend) = 1 - (1 - p_rec)(1 - reward): rewards make buyers recruit.
 
     Group-buy and referral rewards turn each buyer into a recruiter (seed 002 L261-265, L277).
@@ -160,15 +40,165 @@ def recommendation_prob(wom: WomParams, referral_reward: float) -> float:
     return 1.0 - (1.0 - wom.recommend_prob) * (1.0 - referral_reward)
 
 
-def seed_kols(state: State, s: int, k: int, *, rng: np.random.Generator) -> np.ndarray:
-    """Pick the ``k`` best-connected consumers as KOL seeds for seller ``s`` (seed 004 L225, L399).
+@kernel
+def _told(graph, u, prob, rs, friends, strong):
+    """The friends ``u`` tells, each independently with probability ``prob`` (independent
+    cascade: one chance per tie and sender, Kempe et al. 2003), into ``friends``/``strong``;
+    returns how many. On the implicit complete graph every other node is a strong-tie friend
+    and the told ones are found by geometric skipping, O(told)."""
+    k = 0
+    if graph.complete:
+        if prob <= 0.0:
+            return 0
+        j = geometric(prob, rs) - 1
+        while j < graph.n - 1:
+            friends[k] = j if j < u else j + 1
+            strong[k] = True
+            k += 1
+            j += geometric(prob, rs)
+        return k
+    for e in range(graph.indptr[u], graph.indptr[u + 1]):
+        if prob < 1.0 and not uniform(rs) < prob:
+            continue
+        friends[k] = graph.indices[e]
+        strong[k] = graph.strong[e]
+        k += 1
+    return k
 
-    Degree ties are broken at random. Seeds become aware and roots of their own referral trees.
-    Returns the seed node ids.
+
+@kernel
+def _buffers(graph, senders):
+    """Room for the friends one sender can tell."""
+    most = graph.n if graph.complete else 0
+    if not graph.complete:
+        for u in senders:
+            most = max(most, graph.indptr[u + 1] - graph.indptr[u])
+    return np.empty(most, np.int64), np.empty(most, np.bool_)
+
+
+@kernel
+def recommend(s, own, senders, prob, par, graph, people, rel, rs):
+    """Satisfied buyers (or seeded KOLs) recommend seller ``s`` to friends.
+
+    Each sender tells each friend with probability ``prob``. A recommendation over a strong /
+    weak tie adds beta_s / beta_w to the receiver's referral pull R (Goldenberg, Libai & Muller
+    2001: strong ties are more persuasive), makes her aware, transfers trust T <- T + g_rec x
+    w_tie x max(0, T_sender - T) (seed 002 L239: sharers' trust endorsement; seed 003 L19: you
+    trust your friend, not a stranger; the most persuasive recommendation of the call counts,
+    all computed from the trust before the call), and records the sender as her referrer for
+    cascade tracing (the latest recommendation wins: senders in the order given).
+    ``own`` is the seller's node (she is not told about herself). Returns (table, strong
+    messages, weak messages).
     """
-    cand = np.flatnonzero(state.is_consumer)
-    order = np.lexsort((rng.random(len(cand)), -state.degree[cand]))
-    seeds = cand[order[:k]]
-    state.aware[s, seeds] = True
-    state.root[s, seeds] = seeds
-    return seeds
+    if senders.shape[0] == 0 or prob <= 0.0:
+        return rel, 0, 0
+    friends, strong = _buffers(graph, senders)
+    hits = np.empty(0, np.int64)
+    targets = np.empty(0)
+    n_hit = n_strong = n_weak = 0
+    for u in senders:
+        k = _told(graph, u, prob, rs, friends, strong)
+        rel = reserve(rel, k)
+        ru = find(rel, s, u)
+        t_sender = rel.trust[ru] if ru >= 0 else rel.prior[0]
+        if par.transfer and hits.shape[0] < n_hit + k:
+            hits = _grown_int(hits, 2 * hits.shape[0] + k)
+            targets = _grown_float(targets, hits.shape[0])
+        for j in range(k):
+            v = friends[j]
+            if not people.is_consumer[v] or v == own:
+                continue
+            r = add(rel, s, v)
+            if strong[j]:
+                rel.referral[r] += par.beta_strong
+                n_strong += 1
+            else:
+                rel.referral[r] += par.beta_weak
+                n_weak += 1
+            rel.aware[r] = True
+            rel.engaged[r] = True
+            rel.referrer[r] = u
+            rel.referrer_strong[r] = strong[j]
+            if par.transfer:
+                w = 1.0 if strong[j] else par.weak_weight
+                hits[n_hit] = r
+                targets[n_hit] = rel.trust[r] + par.gain_rec * w * (t_sender - rel.trust[r])
+                n_hit += 1
+    for j in range(n_hit):
+        # max(T, max targets) = T + max(0, max pulls): a recommendation never lowers trust.
+        rel.trust[hits[j]] = max(rel.trust[hits[j]], targets[j])
+    return rel, n_strong, n_weak
+
+
+@kernel
+def warn(s, own, senders, prob, par, graph, people, rel, rs):
+    """Dissatisfied buyers and blockers warn friends: T <- T (1 - l_warn x w_tie) per warning.
+
+    Disgust is passed on to relatives and friends (seed 000 L327); small incidents are amplified
+    (seed 004 L119), hence a warning probability above the recommendation probability.
+    Returns (table, warnings sent).
+    """
+    if senders.shape[0] == 0 or prob <= 0.0:
+        return rel, 0
+    friends, strong = _buffers(graph, senders)
+    sent = 0
+    for u in senders:
+        k = _told(graph, u, prob, rs, friends, strong)
+        rel = reserve(rel, k)
+        for j in range(k):
+            v = friends[j]
+            if not people.is_consumer[v] or v == own:
+                continue
+            r = add(rel, s, v)
+            rel.aware[r] = True
+            sent += 1
+            if par.lower:
+                rel.trust[r] *= 1.0 - par.loss_warning * (1.0 if strong[j] else par.weak_weight)
+    return rel, sent
+
+
+@kernel
+def _grown_int(a, cap):
+    out = np.empty(cap, np.int64)
+    out[:a.shape[0]] = a
+    return out
+
+
+@kernel
+def _grown_float(a, cap):
+    out = np.empty(cap)
+    out[:a.shape[0]] = a
+    return out
+
+
+@kernel
+def seed_kols(s, own, k, degree_order, degree, rel, rs):
+    """The ``k`` best-connected consumers become seller ``s``'s KOL seeds (seed 004 L225, L399).
+
+    ``degree_order`` lists the consumers by decreasing degree; ties at the cut are broken at
+    random (a uniform subset of the consumers of the boundary degree). Seeds become aware and
+    roots of their own referral trees. Returns (table, seed node ids).
+    """
+    if k <= 0:
+        return rel, np.empty(0, np.int64)
+    degree_order = degree_order[degree_order != own]      # (not the seller herself)
+    k = min(k, degree_order.shape[0])
+    cut = degree[degree_order[k - 1]]
+    lo = k - 1
+    while lo > 0 and degree[degree_order[lo - 1]] == cut:
+        lo -= 1
+    hi = k
+    while hi < degree_order.shape[0] and degree[degree_order[hi]] == cut:
+        hi += 1
+    seeds = degree_order[:k].copy()
+    bucket = degree_order[lo:hi].copy()
+    for j in range(k - lo):                    # partial Fisher-Yates over the boundary degree
+        r = j + below(hi - lo - j, rs)
+        bucket[j], bucket[r] = bucket[r], bucket[j]
+        seeds[lo + j] = bucket[j]
+    rel = reserve(rel, k)
+    for v in seeds:
+        r = add(rel, s, v)
+        rel.aware[r] = True
+        rel.root[r] = v
+    return rel, seeds

@@ -1,0 +1,235 @@
+"""The day: the only place the order of the rules is written (docs/model.md, "Process overview").
+
+:func:`run_day` is one compiled call; each line below is one mechanism, whose equation, source
+and code live in its own module of ``viralsim.model.rules``. Every rule draws from its own
+stream per seller (``viralsim._jit.rule_stream``), seeded by the run's key, the day, the rule
+and the seller, so the order of the lines fixes the model but not the random numbers.
+
+Order:
+   1 plan          sellers draw today's integer actions from their strategies
+   2 needs         needs arrive and lapse
+   3 relax         trust relaxes, annoyance, ad memory and referral pull decay
+   4 strangers     sellers add strangers as contacts
+   5 kol seeding   KOL campaigns pick their seeds (first day only)
+   6 feed          posts reach feeds; each consumer reads a limited number
+   7 fold warning  opening a folded block shows the platform's warning
+   8 messages      direct messages
+   9 groups        group invitations, activity and posts
+  10 impulses      ads create wants for today
+  11 content trust value content raises trust
+  12 enquiries     consumers ask, sellers answer
+  13 purchases     each consumer buys from at most one seller
+  14 annoyance     exposures annoy, annoyance erodes trust, ad memory grows
+  15 settlement    money, satisfaction, cascades, resellers; then recommendations (plain
+                   buyers, group members, KOL seeds) and warnings by dissatisfied buyers
+  16 mute/block    annoyed contacts mute or block, blockers warn friends
+  17 activity      platform activity follows the feed's commercial share
+  18 record        reach, action costs and end-of-day stocks
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from viralsim._jit import kernel, seller_streams, uniform
+from viralsim.model import relations
+from viralsim.model.outputs import BREAKDOWN, FLOW
+from viralsim.model.rules import (annoyance, contacts, feed, groups, needs, plan, purchase, relax, settle, ties,
+                                  trust, wom)
+from viralsim.model.rules.annoyance import add_annoyance
+from viralsim.model.rules.contacts import add_strangers, answer_enquiries, send_messages
+from viralsim.model.rules.feed import deliver_posts, update_activity
+from viralsim.model.rules.groups import run_groups
+from viralsim.model.rules.needs import arrive_needs, impulse_needs
+from viralsim.model.rules.plan import plan_day
+from viralsim.model.rules.purchase import make_purchases
+from viralsim.model.rules.relax import relax as relax_stocks
+from viralsim.model.rules.settle import settle as settle_purchases
+from viralsim.model.rules.ties import mute_and_block
+from viralsim.model.rules.trust import gain_from_content, platform_warning, purchase_outcome
+from viralsim.model.rules.wom import recommend, seed_kols, warn
+from viralsim.model.stocks import stock_table
+
+
+class Params(NamedTuple):
+    """Every rule's run constants (each rule's ``prepare(config)``)."""
+
+    needs: needs.Params
+    relax: relax.Params
+    contacts: contacts.Params
+    feed: feed.Params
+    trust: trust.Params
+    purchase: purchase.Params
+    annoyance: annoyance.Params
+    wom: wom.Params
+    ties: ties.Params
+    interest_threshold: float
+
+
+def prepare(config) -> Params:
+    """The run constants of every rule, from a validated config."""
+    return Params(needs.prepare(config), relax.prepare(config), contacts.prepare(config), feed.prepare(config),
+                  trust.prepare(config), purchase.prepare(config), annoyance.prepare(config), wom.prepare(config),
+                  ties.prepare(config), float(config.purchase.interest_threshold))
+
+
+_F = FLOW
+_B_WOM_SENT = BREAKDOWN.wom_sent_by_tie
+_STREAM_WOM, _STREAM_SETTLE, _STREAM_TIES, _STREAM_KOL = wom.STREAM, settle.STREAM, 13, wom.STREAM_KOL
+
+
+@kernel
+def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, rel, degree_order, flows, breakdowns,
+            stocks):
+    """One day of the market (the order above). Returns (table, cascade links of the day).
+
+    ``draw_plans`` False keeps the sellers' actions given in ``plans`` (verification).
+    """
+    n_s = sellers.node.shape[0]
+    n = people.need.shape[0]
+    relations.clear_day(rel)
+    plan_day(key, today, sellers, plans, draw_plans)                                           # 1
+    for s in range(n_s):
+        flows[_F.posts, s] = plans.posts[s].sum()
+    arrive_needs(key, today, par.needs, people)                                      # 2
+    relax_stocks(par.relax, rel)                                                     # 3
+    rel = add_strangers(key, today, people, sellers, plans, rel, flows[_F.strangers_added])   # 4
+    kol_streams = seller_streams(key, today, _STREAM_KOL, n_s)
+    kol_ptr = np.zeros(n_s + 1, np.int64)
+    kol_nodes = np.empty(0, np.int64)
+    if today == 0:                                                                   # 5
+        for s in range(n_s):
+            k = sellers.kol_seeds[s]
+            rel, seeds = seed_kols(s, sellers.node[s], k, degree_order, people.degree, rel, kol_streams[s])
+            kol_nodes = np.concatenate((kol_nodes, seeds))
+            kol_ptr[s + 1] = kol_nodes.shape[0]
+    rel = relations.with_views(rel)      # (no relation is made between here and the purchases)
+    totals = np.zeros((n_s, 5))
+    deliver_posts(key, today, par.feed, people, sellers, plans, rel, totals, breakdowns)   # 6
+    platform_warning(par.trust, rel)                                                 # 7
+    send_messages(key, today, people, sellers, plans, rel, flows[_F.messages_sent])  # 8
+    group_read = run_groups(key, today, par.interest_threshold, people, sellers, plans, rel)   # 9
+    impulse_needs(key, today, par.needs, people, rel)                                # 10
+    gain_from_content(par.trust, rel)                                                # 11
+    answer_enquiries(key, today, par.contacts, people, sellers, plans, rel,          # 12
+                     flows[_F.enquiries], flows[_F.replies])
+    buyer_rows = np.empty(n, np.int64)
+    buyer_channels = np.empty(n, np.int64)
+    k = make_purchases(key, today, par.purchase, people, sellers, rel, buyer_rows, buyer_channels)   # 13
+    add_annoyance(par.annoyance, people, rel)                                        # 14
+    # 15 settlement and word of mouth, seller by seller (buyers in consumer order)
+    by_seller = np.empty(k, np.int64)
+    for j in range(k):
+        by_seller[j] = rel.seller[buyer_rows[j]]
+    ptr, order = relations.counting_view(by_seller, n_s, k)
+    settle_streams = seller_streams(key, today, _STREAM_SETTLE, n_s)
+    wom_streams = seller_streams(key, today, _STREAM_WOM, n_s)
+    links = np.empty((4, k if trace else 0), np.int64)
+    n_links = 0
+    for s in range(n_s):
+        m = ptr[s + 1] - ptr[s]
+        rows = np.empty(m, np.int64)
+        channels = np.empty(m, np.int64)
+        for j in range(m):
+            rows[j] = buyer_rows[order[ptr[s] + j]]
+            channels[j] = buyer_channels[order[ptr[s] + j]]
+        satisfied = np.zeros(m, np.bool_)
+        if m > 0:
+            rel, links, n_links = settle_purchases(
+                s, rows, channels, satisfied, par.trust, today, graph, people, sellers, rel, settle_streams[s],
+                flows, breakdowns, links if trace else np.empty((4, m), np.int64), n_links if trace else 0)
+            if not trace:
+                links, n_links = np.empty((4, 0), np.int64), 0
+        rel = word_of_mouth(s, rows, satisfied, kol_nodes[kol_ptr[s]:kol_ptr[s + 1]], par, graph, people,
+                            sellers, rel, wom_streams[s], kol_streams[s], flows, breakdowns)
+    # 16 mute and block, warnings by blockers
+    tie_streams = seller_streams(key, today, _STREAM_TIES, n_s)
+    new_blocked = np.empty(0, np.int64)
+    for s in range(n_s):
+        size = rel.seller_ptr[s + 1] - rel.seller_ptr[s]
+        if new_blocked.shape[0] < size:
+            new_blocked = np.empty(size, np.int64)
+        nb = mute_and_block(s, par.ties, people, rel, tie_streams[s], new_blocked)
+        if nb > 0:
+            rel, sent = warn(s, sellers.node[s], new_blocked[:nb], par.wom.block_warn_prob, par.wom, graph, people, rel,
+                             tie_streams[s])
+            flows[_F.wom_negative, s] += sent
+    update_activity(par.feed, people)                                                # 17
+    record(sellers, rel, totals, group_read, flows, par.interest_threshold, stocks)  # 18
+    return rel, links[:, :n_links]
+
+
+@kernel
+def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, rel, rs, kol_rs, flows,
+                  breakdowns):
+    """Recommendations by satisfied buyers (group members with the advocacy factor) and by the
+    seller's KOL seeds on their first day, warnings by dissatisfied buyers (rules.wom)."""
+    m = rows.shape[0]
+    plain = np.empty(m, np.int64)
+    fans = np.empty(m, np.int64)
+    unhappy = np.empty(m, np.int64)
+    n_plain = n_fans = n_unhappy = 0
+    for j in range(m):
+        i = rel.node[rows[j]]
+        if not satisfied[j]:
+            unhappy[n_unhappy] = i
+            n_unhappy += 1
+        elif rel.in_group[rows[j]]:
+            fans[n_fans] = i
+            n_fans += 1
+        else:
+            plain[n_plain] = i
+            n_plain += 1
+    rel, n_strong, n_weak = recommend(s, sellers.node[s], plain[:n_plain], sellers.p_rec[s], par.wom, graph, people, rel, rs)
+    rel, fs, fw = recommend(s, sellers.node[s], fans[:n_fans], sellers.p_fan[s], par.wom, graph, people, rel, rs)
+    n_strong += fs
+    n_weak += fw
+    if kol_seeds.shape[0] > 0:
+        # The seeds were given the product: their trust moves as after a purchase, and the happy
+        # ones tell each friend with probability kol_reach.
+        happy = np.empty(kol_seeds.shape[0], np.int64)
+        n_happy = 0
+        for v in kol_seeds:
+            good = uniform(kol_rs) < sellers.quality[s]
+            r = relations.find(rel, s, v)
+            rel.trust[r] = purchase_outcome(par.trust, rel.trust[r], good)
+            if good:
+                happy[n_happy] = v
+                n_happy += 1
+        rel, ks, kw = recommend(s, sellers.node[s], happy[:n_happy], sellers.kol_reach[s], par.wom, graph, people, rel, kol_rs)
+        n_strong += ks
+        n_weak += kw
+        flows[_F.cost, s] += kol_seeds.shape[0] * (sellers.cost_kol[s] + sellers.unit_cost[s])
+    breakdowns[s, _B_WOM_SENT] += n_weak
+    breakdowns[s, _B_WOM_SENT + 1] += n_strong
+    flows[_F.wom_positive, s] += n_strong + n_weak
+    rel, sent = warn(s, sellers.node[s], unhappy[:n_unhappy], par.wom.warn_prob, par.wom, graph, people, rel, rs)
+    flows[_F.wom_negative, s] += sent
+    return rel
+
+
+@kernel
+def record(sellers, rel, totals, group_read, flows, threshold, stocks):
+    """The day's exposures, reach and action costs per seller, and the end-of-day stocks."""
+    n_s = sellers.node.shape[0]
+    reach = np.zeros(n_s)
+    members = np.zeros(n_s)
+    for r in range(rel.meta[0]):
+        reach[rel.seller[r]] += rel.touched[r]
+        members[rel.seller[r]] += rel.in_group[r]
+    for s in range(n_s):
+        flows[_F.exposures_ad, s] = totals[s, 0]
+        flows[_F.exposures_value, s] = totals[s, 1] + group_read[s]
+        flows[_F.exposures_life, s] = totals[s, 2]
+        flows[_F.exposures_prize, s] = totals[s, 3]
+        flows[_F.exposures_reseller, s] = totals[s, 4]
+        flows[_F.reach, s] = reach[s]
+        n_groups = np.ceil(members[s] / sellers.group_size[s]) if sellers.groups_on[s] else 0.0
+        flows[_F.cost, s] += (flows[_F.posts, s] * sellers.cost_post[s]
+                              + flows[_F.messages_sent, s] * sellers.cost_message[s]
+                              + flows[_F.strangers_added, s] * sellers.cost_stranger[s]
+                              + flows[_F.replies, s] * sellers.cost_reply[s]
+                              + n_groups * sellers.cost_group_day[s])
+    stock_table(rel, n_s, threshold, stocks)

@@ -1,0 +1,330 @@
+"""Sparse seller–consumer relations: one row per pair that has anything to remember.
+
+A relation exists once a seller and a consumer have met: a contact of any tie type, a stranger
+the seller added, a friend reached by a recommendation or a warning, a friend of a buyer or of a
+reseller, a group member, a buyer, a KOL seed. A pair without a relation has the values every
+new relation starts with (no tie, trust at the stranger prior and equal to its baseline, nothing
+else), which are fixed points of the daily dynamics: trust relaxes toward its baseline and the
+stocks decay toward 0. So the sparse table holds exactly what the dense seller × consumer
+matrices held, and a day costs O(consumers + relations + posts delivered), never
+O(sellers × consumers).
+
+Layout: every column is a NumPy array of the table's capacity; the first ``size`` rows are in
+use, in the order the relations were made (never reordered, never removed: a blocked contact
+keeps her row with ``blocked`` set). An open-addressing hash table maps the key
+``seller × n + node`` to the row. Per-seller and per-consumer views (CSR: ``*_ptr`` and
+``*_rows``) are rebuilt by a counting sort on the days they are needed; a stable sort keeps
+each seller's rows in the order they were made, which is the order her random stream meets
+them (so a seller's draws do not depend on other sellers' relations).
+
+The table is a NamedTuple of arrays, which compiled code takes and returns as a value: when a
+rule has to add more rows than the capacity holds, :func:`reserve` returns a grown copy and the
+caller carries on with it (row numbers never change).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from viralsim._jit import kernel
+
+#: tie codes of ``Relations.tie``: how a consumer is connected to a seller
+NO_TIE, STRANGER, WEAK, STRONG = 0, 1, 2, 3
+TIE_NAMES = {NO_TIE: "none", STRANGER: "stranger", WEAK: "weak", STRONG: "strong"}
+
+#: the lasting columns of a relation: name, dtype, value of a new relation (None: the stranger
+#: prior of trust, a run constant; see :func:`empty`)
+STATE_COLUMNS = (
+    ("seller", np.int32, -1),           # seller index
+    ("node", np.int32, -1),             # consumer node id
+    ("tie", np.int8, NO_TIE),           # NO_TIE/STRANGER/WEAK/STRONG
+    ("trust", np.float64, None),        # in [0, 1]
+    ("baseline", np.float64, None),     # trust relaxes toward it (the tie's prior)
+    ("annoyance", np.float64, 0.0),     # >= 0
+    ("memory", np.float64, 0.0),        # recent ad exposures (wear-out)
+    ("referral", np.float64, 0.0),      # pull of recent recommendations
+    ("referrer", np.int32, -1),         # last recommender (-1 none)
+    ("referrer_strong", np.bool_, False),   # tie type of that recommendation
+    ("root", np.int32, -1),             # cascade root of the first purchase (-1)
+    ("purchases", np.int32, 0),
+    ("bought_friends", np.int32, 0),    # friends who bought from the seller
+    ("reseller_friends", np.int32, 0),  # friends who resell for the seller
+    ("aware", np.bool_, False),
+    ("muted", np.bool_, False),         # hides the seller's Moments (tie kept)
+    ("blocked", np.bool_, False),       # blocked/unfriended (acts as a removed tie)
+    ("in_group", np.bool_, False),
+    ("engaged", np.bool_, False),       # may feel a pull beyond today's contacts
+    ("reseller", np.bool_, False),
+)
+#: the day's counters of a relation, zeroed every morning (int16 suffices for one day's counts:
+#: posts per day are at most 1000 and a contact gets at most one message a day; reseller ads can
+#: exceed it)
+DAY_COLUMNS = (
+    ("seen_ad", np.int16), ("seen_prize", np.int16), ("seen_value", np.int16), ("seen_life", np.int16),
+    ("seen_ad_idle", np.int16), ("seen_prize_idle", np.int16), ("messages", np.int16),
+    ("group_seen", np.int16), ("seen_reseller", np.int32), ("solicited", np.bool_),
+    ("replied", np.bool_), ("touched", np.bool_), ("saw_posts", np.bool_), ("impulse", np.bool_),
+    ("opened", np.bool_),
+)
+
+
+class Relations(NamedTuple):
+    """The relation table (see the module docstring). ``meta`` holds ``size, n, views_size``;
+    ``prior`` the trust a new relation starts with."""
+
+    seller: np.ndarray
+    node: np.ndarray
+    tie: np.ndarray
+    trust: np.ndarray
+    baseline: np.ndarray
+    annoyance: np.ndarray
+    memory: np.ndarray
+    referral: np.ndarray
+    referrer: np.ndarray
+    referrer_strong: np.ndarray
+    root: np.ndarray
+    purchases: np.ndarray
+    bought_friends: np.ndarray
+    reseller_friends: np.ndarray
+    aware: np.ndarray
+    muted: np.ndarray
+    blocked: np.ndarray
+    in_group: np.ndarray
+    engaged: np.ndarray
+    reseller: np.ndarray
+    seen_ad: np.ndarray
+    seen_prize: np.ndarray
+    seen_value: np.ndarray
+    seen_life: np.ndarray
+    seen_ad_idle: np.ndarray
+    seen_prize_idle: np.ndarray
+    messages: np.ndarray
+    group_seen: np.ndarray
+    seen_reseller: np.ndarray
+    solicited: np.ndarray
+    replied: np.ndarray
+    touched: np.ndarray
+    saw_posts: np.ndarray
+    impulse: np.ndarray
+    opened: np.ndarray
+    keys: np.ndarray            # hash slots: seller * n + node, -1 empty
+    slots: np.ndarray           # hash slots: the row of the key
+    seller_ptr: np.ndarray      # (S + 1,) view by seller: rows of seller s are
+    seller_rows: np.ndarray     #   seller_rows[seller_ptr[s]:seller_ptr[s + 1]]
+    node_ptr: np.ndarray        # (n + 1,) view by consumer, the same way
+    node_rows: np.ndarray
+    meta: np.ndarray            # int64: size, n, rows covered by the views
+    prior: np.ndarray           # float64: (trust of a new relation,)
+
+
+_SIZE, _N, _VIEWS = 0, 1, 2
+assert tuple(Relations._fields[:len(STATE_COLUMNS) + len(DAY_COLUMNS)]) == (
+    tuple(c[0] for c in STATE_COLUMNS) + tuple(c[0] for c in DAY_COLUMNS))
+
+
+def empty(n: int, n_sellers: int, capacity: int, prior: float) -> Relations:
+    """A table for ``n`` nodes and ``n_sellers`` sellers with room for ``capacity`` relations."""
+    capacity = max(int(capacity), 16)
+    cols = {}
+    for name, dt, value in STATE_COLUMNS:
+        cols[name] = np.full(capacity, prior if value is None else value, dtype=dt)
+    for name, dt in DAY_COLUMNS:
+        cols[name] = np.zeros(capacity, dtype=dt)
+    keys, slots = _new_hash(capacity)
+    return Relations(**cols, keys=keys, slots=slots, seller_ptr=np.zeros(n_sellers + 1, np.int64),
+                     seller_rows=np.zeros(0, np.int64), node_ptr=np.zeros(n + 1, np.int64),
+                     node_rows=np.zeros(0, np.int64), meta=np.array([0, n, 0], dtype=np.int64),
+                     prior=np.array([prior]))
+
+
+def _new_hash(capacity: int):
+    size = 1 << max(5, int(2 * capacity - 1).bit_length())     # load factor <= 1/2
+    return np.full(size, -1, dtype=np.int64), np.zeros(size, dtype=np.int64)
+
+
+@kernel
+def size(rel):
+    """Rows in use."""
+    return rel.meta[_SIZE]
+
+
+@kernel
+def _slot(key, mask):
+    """Home slot of a key (Fibonacci hashing; the multiply spreads consecutive keys)."""
+    return np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20)) & mask
+
+
+@kernel
+def find(rel, s, node):
+    """Row of the relation between seller ``s`` and ``node``, or -1."""
+    key = np.int64(s) * rel.meta[_N] + node
+    mask = rel.keys.shape[0] - 1
+    j = _slot(key, mask)
+    while True:
+        k = rel.keys[j]
+        if k == key:
+            return rel.slots[j]
+        if k < 0:
+            return -1
+        j = (j + 1) & mask
+
+
+@kernel
+def _insert_key(keys, slots, key, row):
+    mask = keys.shape[0] - 1
+    j = _slot(key, mask)
+    while keys[j] >= 0:
+        j = (j + 1) & mask
+    keys[j] = key
+    slots[j] = row
+
+
+@kernel
+def add(rel, s, node):
+    """Row of the (s, node) relation, made with the new-relation values if it did not exist.
+
+    The caller has reserved room (:func:`reserve`); a full table raises instead of writing past
+    its end."""
+    row = find(rel, s, node)
+    if row >= 0:
+        return row
+    row = rel.meta[_SIZE]
+    if row >= rel.seller.shape[0]:
+        raise ValueError("relations: the table is full (reserve room before adding)")
+    rel.seller[row] = s
+    rel.node[row] = node
+    rel.meta[_SIZE] = row + 1
+    _insert_key(rel.keys, rel.slots, np.int64(s) * rel.meta[_N] + node, row)
+    return row
+
+
+@kernel
+def _grown(a, capacity):
+    out = np.empty(capacity, a.dtype)
+    out[:a.shape[0]] = a
+    return out
+
+
+@kernel
+def _grown_fill(a, capacity, value):
+    out = np.empty(capacity, a.dtype)
+    out[:a.shape[0]] = a
+    out[a.shape[0]:] = value
+    return out
+
+
+@kernel
+def reserve(rel, extra):
+    """The table with room for ``extra`` more relations: ``rel`` itself, or a copy with at least
+    twice the capacity (rows keep their numbers; new rows hold the new-relation values)."""
+    used = rel.meta[_SIZE]
+    capacity = rel.seller.shape[0]
+    if used + extra <= capacity:
+        return rel
+    cap = max(2 * capacity, used + extra)
+    p = rel.prior[0]
+    keys = np.full(1 << max(5, _bit_length(2 * cap - 1)), -1, dtype=np.int64)
+    slots = np.zeros(keys.shape[0], dtype=np.int64)
+    n = rel.meta[_N]
+    for row in range(used):
+        _insert_key(keys, slots, np.int64(rel.seller[row]) * n + rel.node[row], row)
+    return Relations(
+        _grown_fill(rel.seller, cap, -1), _grown_fill(rel.node, cap, -1), _grown_fill(rel.tie, cap, NO_TIE),
+        _grown_fill(rel.trust, cap, p), _grown_fill(rel.baseline, cap, p), _grown_fill(rel.annoyance, cap, 0.0),
+        _grown_fill(rel.memory, cap, 0.0), _grown_fill(rel.referral, cap, 0.0), _grown_fill(rel.referrer, cap, -1),
+        _grown_fill(rel.referrer_strong, cap, False), _grown_fill(rel.root, cap, -1),
+        _grown_fill(rel.purchases, cap, 0), _grown_fill(rel.bought_friends, cap, 0),
+        _grown_fill(rel.reseller_friends, cap, 0), _grown_fill(rel.aware, cap, False),
+        _grown_fill(rel.muted, cap, False), _grown_fill(rel.blocked, cap, False),
+        _grown_fill(rel.in_group, cap, False), _grown_fill(rel.engaged, cap, False),
+        _grown_fill(rel.reseller, cap, False),
+        _grown_fill(rel.seen_ad, cap, 0), _grown_fill(rel.seen_prize, cap, 0), _grown_fill(rel.seen_value, cap, 0),
+        _grown_fill(rel.seen_life, cap, 0), _grown_fill(rel.seen_ad_idle, cap, 0),
+        _grown_fill(rel.seen_prize_idle, cap, 0), _grown_fill(rel.messages, cap, 0),
+        _grown_fill(rel.group_seen, cap, 0), _grown_fill(rel.seen_reseller, cap, 0),
+        _grown_fill(rel.solicited, cap, False), _grown_fill(rel.replied, cap, False),
+        _grown_fill(rel.touched, cap, False), _grown_fill(rel.saw_posts, cap, False),
+        _grown_fill(rel.impulse, cap, False), _grown_fill(rel.opened, cap, False),
+        keys, slots, rel.seller_ptr, rel.seller_rows, rel.node_ptr, rel.node_rows, rel.meta, rel.prior)
+
+
+@kernel
+def _bit_length(x):
+    b = 0
+    while x > 0:
+        x >>= 1
+        b += 1
+    return b
+
+
+@kernel
+def clear_day(rel):
+    """Zero the day's counters of every row in use."""
+    m = rel.meta[_SIZE]
+    rel.seen_ad[:m] = 0
+    rel.seen_prize[:m] = 0
+    rel.seen_value[:m] = 0
+    rel.seen_life[:m] = 0
+    rel.seen_ad_idle[:m] = 0
+    rel.seen_prize_idle[:m] = 0
+    rel.messages[:m] = 0
+    rel.group_seen[:m] = 0
+    rel.seen_reseller[:m] = 0
+    rel.solicited[:m] = False
+    rel.replied[:m] = False
+    rel.touched[:m] = False
+    rel.saw_posts[:m] = False
+    rel.impulse[:m] = False
+    rel.opened[:m] = False
+
+
+@kernel
+def counting_view(keys, n_keys, m):
+    """(ptr, rows): rows 0..m-1 grouped by ``keys[row]`` in [0, n_keys), stably (a counting sort)."""
+    ptr = np.zeros(n_keys + 1, np.int64)
+    for row in range(m):
+        ptr[keys[row] + 1] += 1
+    for k in range(n_keys):
+        ptr[k + 1] += ptr[k]
+    at = ptr[:n_keys].copy()
+    rows = np.empty(m, np.int64)
+    for row in range(m):
+        k = keys[row]
+        rows[at[k]] = row
+        at[k] += 1
+    return ptr, rows
+
+
+@kernel
+def with_views(rel):
+    """The table with its by-seller and by-consumer views covering every row in use."""
+    m = rel.meta[_SIZE]
+    if rel.meta[_VIEWS] == m and rel.seller_rows.shape[0] == m:
+        return rel
+    s_ptr, s_rows = counting_view(rel.seller, rel.seller_ptr.shape[0] - 1, m)
+    n_ptr, n_rows = counting_view(rel.node, rel.node_ptr.shape[0] - 1, m)
+    rel.meta[_VIEWS] = m
+    return Relations(
+        rel.seller, rel.node, rel.tie, rel.trust, rel.baseline, rel.annoyance, rel.memory, rel.referral,
+        rel.referrer, rel.referrer_strong, rel.root, rel.purchases, rel.bought_friends, rel.reseller_friends,
+        rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.seen_ad, rel.seen_prize,
+        rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle, rel.messages, rel.group_seen,
+        rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts, rel.impulse, rel.opened,
+        rel.keys, rel.slots, s_ptr, s_rows, n_ptr, n_rows, rel.meta, rel.prior)
+
+
+def dense(rel: Relations, name: str, n_sellers: int) -> np.ndarray:
+    """Column ``name`` as a (sellers, n) matrix, absent pairs at the new-relation value.
+
+    For inspection, tests and small teaching markets only: it costs sellers × n memory."""
+    n = int(rel.meta[_N])
+    m = int(rel.meta[_SIZE])
+    col = getattr(rel, name)
+    value = dict((c[0], c[2]) for c in STATE_COLUMNS).get(name, 0)
+    if value is None:
+        value = float(rel.prior[0])
+    out = np.full((n_sellers, n), value, dtype=col.dtype)
+    out[rel.seller[:m], rel.node[:m]] = col[:m]
+    return out

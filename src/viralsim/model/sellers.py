@@ -1,0 +1,233 @@
+"""Sellers in the graph, their table of strategy values, and the initial state of a market."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from viralsim._jit import kernel
+from viralsim.config.schema import FeedParams, PlatformParams, Product, RunConfig, SellerSpec, Strategy
+from viralsim.model import relations
+from viralsim.model.relations import NO_TIE, STRONG, WEAK
+from viralsim.model.rules import feed
+from viralsim.model.rules._util import half_life_factor
+from viralsim.model.rules.purchase import price_factor
+from viralsim.model.rules.wom import recommendation_prob
+from viralsim.model.state import Graph, People, Sellers, State
+from viralsim.network import Topology
+
+
+def place_sellers(topo: Topology, specs: Sequence[SellerSpec], *, rng: np.random.Generator) -> np.ndarray:
+    """Node id of each seller: a random person, the best-connected one, or a typical one.
+
+    ``median`` picks a person of median degree (an ordinary 微商 selling to her own circle,
+    seed 001 L82); ``hub`` the highest-degree person (a big-V, seed 000 L467). Sellers are
+    distinct and placed in order, each taking the best free person; ties are broken at random.
+    A seller's place depends only on the sellers before her, so appending a seller moves nobody.
+    Cost O(n log n + sellers).
+    """
+    n = topo.n
+    if len(specs) >= n:
+        # A market without consumers has no means to report (mean activity over nobody).
+        raise ValueError(f"network: {n} node(s) cannot hold {len(specs)} seller(s) and a consumer; "
+                         f"at least {len(specs) + 1} are needed")
+    deg = topo.degree.astype(float)
+    jitter = rng.random(n)
+    orders = {"hub": np.lexsort((jitter, -deg)), "median": np.lexsort((jitter, np.abs(deg - np.median(deg))))}
+    at = {"hub": 0, "median": 0}
+    taken = np.zeros(n, dtype=bool)
+    nodes = np.empty(len(specs), dtype=np.int64)
+    for k, spec in enumerate(specs):
+        if spec.placement == "random":
+            while True:
+                node = int(rng.integers(n))
+                if not taken[node]:
+                    break
+        else:
+            order, j = orders[spec.placement], at[spec.placement]
+            while taken[order[j]]:
+                j += 1
+            node = int(order[j])
+            at[spec.placement] = j + 1
+        taken[node] = True
+        nodes[k] = node
+    return nodes
+
+
+def _cells(strategy: Strategy, feed_params: FeedParams) -> list[float]:
+    """P(content type c, slot k) of one post, cells in (type, slot) order (rules.plan)."""
+    mix = strategy.content
+    if strategy.posting_slot == "busy":
+        slot = (1.0, 0.0)
+    elif strategy.posting_slot == "idle":
+        slot = (0.0, 1.0)
+    else:
+        slot = (1.0 - feed_params.idle_hours_share, feed_params.idle_hours_share)
+    cells = [m * k for m in (mix.ad, mix.value, mix.life, mix.prize) for k in slot]
+    total = sum(cells)
+    # The schema accepts shares summing to 1 within 1e-6: rescale.
+    return [c / total for c in cells] if total > 0 else cells
+
+
+def is_folded(strategy: Strategy, platform: PlatformParams) -> bool:
+    """Harassment prompt: marketing posts of accounts above the frequency threshold are folded.
+
+    Rule (seed 002 L345-351): under ``harassment_prompt`` the platform hides marketing posts
+    (ads, promotions) of an account posting more than ``fold_threshold`` posts a day behind a
+    warning ("疑似骚扰"); a viewer sees them only on days she opts in (``fold_view_prob``).
+    """
+    return platform.moderation == "harassment_prompt" and strategy.posts_per_day > platform.fold_threshold
+
+
+def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Sequence[Product],
+                 nodes: np.ndarray, group_activity: np.ndarray | None = None) -> Sellers:
+    """The per-seller values the rules read, from resolved strategies and products.
+
+    ``group_activity`` carries the one seller stock over when a strategy changes mid-run; new
+    groups start hot (热火朝天) and cool unless fed with value content (seed 002 L371).
+    """
+    p, w = config.purchase, config.wom
+    cols: dict[str, list] = {name: [] for name in Sellers._fields}
+    for st, pr in zip(strategies, products):
+        g = st.groups
+        p_rec = recommendation_prob(w, st.referral_reward)
+        row = {
+            "posts_per_day": st.posts_per_day, "cells": _cells(st, config.feed),
+            "strangers_per_day": st.strangers_per_day, "messages_per_day": st.messages_per_day,
+            "need_triggered": st.contact == "need", "service_capacity": st.service_capacity,
+            "groups_on": g.enabled, "group_posts_per_day": g.posts_per_day, "invites_per_day": g.invites_per_day,
+            "group_target": min(1.0, g.posts_per_day / g.sustain_posts_per_day) if g.enabled else 0.0,
+            "group_factor": half_life_factor(g.half_life) if g.enabled else 0.0, "group_size": g.size,
+            "p_rec": p_rec, "p_fan": min(1.0, p_rec * g.advocacy), "pf": price_factor(pr.price, p),
+            "pf_ref": price_factor(pr.price * (1.0 - st.referral_reward), p), "price": pr.price,
+            "reward": st.referral_reward, "unit_cost": pr.unit_cost, "commission": st.reseller_commission,
+            "quality": pr.quality, "reseller_prob": st.reseller_prob, "reseller_posts": st.reseller_posts_per_day,
+            "kol_seeds": st.kol_seeds, "kol_reach": st.kol_reach, "folded": is_folded(st, config.platform),
+            "cost_post": st.cost_per_post, "cost_message": st.cost_per_message,
+            "cost_stranger": st.cost_per_stranger, "cost_reply": st.cost_per_reply, "cost_kol": st.cost_per_kol,
+            "cost_group_day": st.cost_group_per_day, "group_activity": 1.0 if g.enabled else 0.0,
+        }
+        for k, v in row.items():
+            cols[k].append(v)
+    ints = {"kol_seeds"}
+    bools = {"need_triggered", "groups_on", "folded"}
+    arrays = {}
+    for name in Sellers._fields:
+        if name == "node":
+            arrays[name] = np.asarray(nodes, dtype=np.int64)
+        elif name == "cells":
+            arrays[name] = np.array(cols[name], dtype=np.float64).reshape(len(strategies), 8)
+        else:
+            dt = np.int64 if name in ints else np.bool_ if name in bools else np.float64
+            arrays[name] = np.array(cols[name], dtype=dt)
+    if group_activity is not None:
+        arrays["group_activity"] = np.asarray(group_activity, dtype=np.float64).copy()
+    return Sellers(**arrays)
+
+
+def init_state(config: RunConfig, topo: Topology, strategies: Sequence[Strategy], *, rng: np.random.Generator,
+               key_rng: np.random.Generator) -> State:
+    """Sellers placed, consumers with full activity, each seller tied to her own circle.
+
+    A seller's contacts are her graph friends (strong or weak by the edge's tie type) topped up
+    to ``circle_size`` with random acquaintances as weak ties (WeChat contacts are mostly people
+    met offline, seed 000 L113). Initial trust is the tie prior, which is also the baseline
+    trust relaxes to (strong > weak > stranger, seed 000 L113, L209; seed 003 L19). Needs start
+    at their stationary share, so day 1 is an ordinary day, not a cold start.
+
+    Draws: the sellers' places first (:func:`place_sellers`), then the consumers' needs and
+    tolerance and each seller's circle from generators spawned off ``rng`` (spawning draws
+    nothing), one for the consumers and one per seller: so adding a seller at the end changes
+    nobody else's start.
+    """
+    n = topo.n
+    specs = list(config.sellers.values())
+    nodes = place_sellers(topo, specs, rng=rng)
+    consumer_rng, *circle_rngs = rng.spawn(1 + len(specs))
+    need_u = consumer_rng.random(n)
+    tolerant_u = consumer_rng.random(n)
+    is_consumer = np.ones(n, dtype=bool)
+    is_consumer[nodes] = False
+    degree = topo.degree.astype(float)
+    t = config.trust
+    prior = np.array([t.prior_stranger, t.prior_stranger, t.prior_weak, t.prior_strong])
+    circle = [spec.circle_size for spec in specs]
+    capacity = int(sum(max(c, int(topo.degree[v])) for c, v in zip(circle, nodes)) * 2 + 1024)
+    rel = relations.empty(n, len(specs), capacity, float(t.prior_stranger))
+    rows, ties = [], []
+    for s, node in enumerate(nodes):
+        if topo.complete:
+            friends = np.flatnonzero(is_consumer)
+            tie = np.full(len(friends), STRONG, dtype=np.int8)
+        else:
+            lo, hi = topo.indptr[node], topo.indptr[node + 1]
+            friends = topo.indices[lo:hi].astype(np.int64)
+            tie = np.where(topo.strong[lo:hi], STRONG, WEAK).astype(np.int8)
+            keep = is_consumer[friends]
+            friends, tie = friends[keep], tie[keep]
+        missing = circle[s] - len(friends)
+        if missing > 0:
+            extra = _acquaintances(is_consumer, friends, missing, circle_rngs[s])
+            friends = np.concatenate([friends, extra])
+            tie = np.concatenate([tie, np.full(len(extra), WEAK, dtype=np.int8)])
+        rows.append(np.full(len(friends), s, dtype=np.int64))
+        ties.append((friends, tie))
+    _add_circles(rel, rows, ties)
+    m = int(relations.size(rel))
+    rel.baseline[:m] = prior[rel.tie[:m]]
+    rel.trust[:m] = rel.baseline[:m]
+    rel.aware[:m] = rel.tie[:m] > NO_TIE
+    purchase = config.purchase
+    if purchase.always_need:
+        need = is_consumer.copy()
+    else:
+        share = purchase.need_rate / (purchase.need_rate + 1.0 / purchase.need_duration)
+        need = is_consumer & (need_u < share)
+    organic0, organic1 = feed.organic_load(degree, config.feed)
+    people = People(is_consumer=is_consumer, degree=degree, organic0=organic0, organic1=organic1, need=need,
+                    tolerant=is_consumer & (tolerant_u < config.ties.tolerant_share),
+                    activity=is_consumer.astype(float), commercial_share=np.zeros(n), commercial_load=np.zeros(n))
+    graph = Graph(topo.indptr, topo.indices, topo.strong, bool(topo.complete), int(n))
+    consumers = np.flatnonzero(is_consumer)
+    degree_order = consumers[np.argsort(-degree[consumers], kind="stable")]
+    return State(topo=topo, graph=graph, people=people,
+                 sellers=seller_table(config, strategies, [spec.product for spec in specs], nodes), rel=rel,
+                 key=key_rng.bit_generator.random_raw(4).astype(np.uint64), degree_order=degree_order,
+                 trace_cascades=config.trace_cascades)
+
+
+def _acquaintances(is_consumer: np.ndarray, friends: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``k`` distinct consumers who are not ``friends``, uniformly (rejection when the pool is large)."""
+    free = int(np.count_nonzero(is_consumer)) - len(friends)
+    k = min(k, max(free, 0))
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    if k * 4 < free:
+        chosen: dict[int, None] = {}
+        exclude = set(friends.tolist())
+        n = len(is_consumer)
+        while len(chosen) < k:
+            for v in rng.integers(n, size=2 * (k - len(chosen)) + 8).tolist():
+                if is_consumer[v] and v not in exclude and v not in chosen:
+                    chosen[v] = None
+                    if len(chosen) == k:
+                        break
+        return np.fromiter(chosen, dtype=np.int64, count=k)
+    pool = is_consumer.copy()
+    pool[friends] = False
+    return rng.choice(np.flatnonzero(pool), size=k, replace=False)
+
+
+def _add_circles(rel, rows, ties) -> None:
+    for s_rows, (friends, tie) in zip(rows, ties):
+        if len(friends):
+            _add_rows(rel, s_rows, friends, tie)
+
+
+
+@kernel
+def _add_rows(rel, sellers, nodes, tie):
+    for j in range(nodes.shape[0]):
+        r = relations.add(rel, sellers[j], nodes[j])
+        rel.tie[r] = tie[j]

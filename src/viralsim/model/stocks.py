@@ -1,0 +1,54 @@
+"""End-of-day stocks of every seller, read off the relations (names: ``outputs.STOCK_COLUMNS``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viralsim._jit import kernel
+from viralsim.model.outputs import STOCK
+
+
+@kernel
+def stock_table(rel, n_sellers, threshold, out):
+    """Fill ``out[s]`` with the stocks of seller s.
+
+    Contacts are the consumers tied to the seller (blocked ones included); followers are the
+    contacts who have not blocked her; mean trust and annoyance are over contacts (NaN without
+    contacts); interested consumers are aware, not blocking, with trust at least ``threshold``.
+    One pass over the relations; the sums follow the order the relations were made, so their
+    rounding is the same on every machine.
+    """
+    counts = np.zeros((n_sellers, 9), np.int64)     # tied, blocked, muted, aware, interested,
+    sums = np.zeros((n_sellers, 2))                  # customers, repeat, members, resellers
+    for r in range(rel.meta[0]):
+        s = rel.seller[r]
+        t = rel.tie[r] > 0
+        b = rel.blocked[r]
+        c = counts[s]
+        c[0] += t
+        c[1] += t and b
+        c[2] += t and (not b) and rel.muted[r]
+        c[3] += rel.aware[r]
+        c[4] += rel.aware[r] and (not b) and rel.trust[r] >= threshold
+        c[5] += rel.purchases[r] > 0
+        c[6] += rel.purchases[r] > 1
+        c[7] += rel.in_group[r]
+        c[8] += rel.reseller[r]
+        if t:
+            sums[s, 0] += rel.trust[r]
+            sums[s, 1] += rel.annoyance[r]
+    for s in range(n_sellers):
+        c = counts[s]
+        tied = c[0]
+        out[s, STOCK.aware] = c[3]
+        out[s, STOCK.interested] = c[4]
+        out[s, STOCK.customers] = c[5]
+        out[s, STOCK.repeat_customers] = c[6]
+        out[s, STOCK.mean_trust] = sums[s, 0] / tied if tied > 0 else np.nan
+        out[s, STOCK.mean_annoyance] = sums[s, 1] / tied if tied > 0 else np.nan
+        out[s, STOCK.followers] = tied - c[1]
+        out[s, STOCK.contacts] = tied
+        out[s, STOCK.muted] = c[2]
+        out[s, STOCK.blocked] = c[1]
+        out[s, STOCK.group_members] = c[7]
+        out[s, STOCK.resellers] = c[8]
