@@ -68,6 +68,9 @@ def first_run() -> bool:
 #: that can meet a zero themselves); a large binomial draw, a chain of divisions, costs about
 #: half as much with it and the log-factorial table below.
 kernel = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
+#: for the small per-relation helpers that take whole tables (NamedTuples of dozens of arrays):
+#: inlined where they are called, since a call passes every array of the tables by value
+inline_kernel = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy", inline="always")
 
 
 # -- random draws inside kernels -----------------------------------------------------------------

@@ -35,6 +35,7 @@ import numpy as np
 
 from viralsim._jit import kernel, seller_streams, uniform
 from viralsim.model import relations
+from viralsim.model.relations import find_row
 from viralsim.model.outputs import BREAKDOWN, FLOW
 from viralsim.model.rules import (annoyance, contacts, feed, groups, needs, plan, purchase, relax, settle, ties,
                                   trust, wom)
@@ -193,7 +194,7 @@ def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, re
         n_happy = 0
         for v in kol_seeds:
             good = uniform(kol_rs) < sellers.quality[s]
-            r = relations.find(rel, s, v)
+            r = find_row(rel.keys, rel.slots, rel.meta, s, v)
             rel.trust[r] = purchase_outcome(par.trust, rel.trust[r], good)
             if good:
                 happy[n_happy] = v

@@ -615,7 +615,7 @@ class SellerAgent(FixedAgent):
         k = self.plan.strangers
         if k <= 0:
             return
-        pool = [c for c in self.model.consumer_list if self.relation(c).tie == NO_TIE]
+        pool = [c for c in self.model.consumer_list if self.relation(c).tie == NO_TIE and c.node != self.node]
         if not pool:
             return
         chosen = self.model.rng.choice(len(pool), size=min(k, len(pool)), replace=False)
@@ -632,7 +632,7 @@ class SellerAgent(FixedAgent):
         if k <= 0:
             return
         jitter = {c: self.model.rng.random() for c in self.model.consumer_list}
-        ranked = sorted(self.model.consumer_list, key=lambda c: (-c.degree, jitter[c]))
+        ranked = sorted((c for c in self.model.consumer_list if c.node != self.node), key=lambda c: (-c.degree, jitter[c]))
         self.kol_seeds = ranked[:k]
         for c in self.kol_seeds:
             rel = self.relation(c)
@@ -667,8 +667,8 @@ class SellerAgent(FixedAgent):
         self.group_activity = target + (self.group_activity - target) * half_life_factor(g.half_life)
         rng = self.model.rng
         if self.plan.invites > 0:
-            free = [c for c in self.model.consumer_list
-                    if not (self.relation(c).in_group or self.relation(c).blocked or self.relation(c).muted)]
+            free = [c for c in self.model.consumer_list if c.node != self.node
+                    and not (self.relation(c).in_group or self.relation(c).blocked or self.relation(c).muted)]
             customers = [c for c in free if self.relation(c).purchases > 0]
             invited = [customers[i] for i in rng.permutation(len(customers))][: self.plan.invites]
             if len(invited) < self.plan.invites:
@@ -749,11 +749,13 @@ class SellerAgent(FixedAgent):
                 else:
                     rel.root = buyer.node
                 for friend, _ in buyer.friends:
-                    self.relation(friend).bought_friends += 1
+                    if friend.node != self.node:
+                        self.relation(friend).bought_friends += 1
             if st.reseller_prob > 0 and satisfied and not rel.reseller and model.rng.random() < st.reseller_prob:
                 rel.reseller = True
                 for friend, _ in buyer.friends:
-                    self.relation(friend).reseller_friends += 1
+                    if friend.node != self.node:
+                        self.relation(friend).reseller_friends += 1
             outcome.append((buyer, satisfied))
         return outcome
 
@@ -801,6 +803,8 @@ class SellerAgent(FixedAgent):
         for sender in sorted(senders, key=lambda x: x.node):
             t_sender = self.relation(sender).trust
             for friend, strong in sender.tell_friends(prob):
+                if friend.node == self.node:
+                    continue                # (not told about herself)
                 rel = self.relation(friend)
                 rel.referral += c.wom.strong_persuasion if strong else c.wom.weak_persuasion
                 rel.aware = True
@@ -822,6 +826,8 @@ class SellerAgent(FixedAgent):
             return
         for sender in sorted(senders, key=lambda x: x.node):
             for friend, strong in sender.tell_friends(prob):
+                if friend.node == self.node:
+                    continue                # (not told about herself)
                 rel = self.relation(friend)
                 rel.aware = True
                 if c.trust.enabled and c.trust.loss_warning > 0:
@@ -933,9 +939,9 @@ class ReferenceModel(mesa.Model):
         seller_nodes = [int(x) for x in place_sellers(self.topology, specs, rng=st.placement)]
         self.seller_agents = [SellerAgent(self, name, spec, i, node, self.grid[node])
                               for i, ((name, spec), node) in enumerate(zip(config.sellers.items(), seller_nodes))]
-        taken = set(seller_nodes)
-        self.consumer_list = [ConsumerAgent(self, node, self.grid[node]) for node in range(self.topology.n)
-                              if node not in taken]
+        # Every person is a consumer, sellers included: a seller buys from the others (never
+        # from herself; every seller rule below leaves her own node alone).
+        self.consumer_list = [ConsumerAgent(self, node, self.grid[node]) for node in range(self.topology.n)]
         self.consumer_at = {c.node: c for c in self.consumer_list}
         self.consumers = self.agents_by_type[ConsumerAgent]
         self._initialise(graph, rng=st.placement)
@@ -970,7 +976,7 @@ class ReferenceModel(mesa.Model):
             contacts = sum(seller.relation(x).tie > NO_TIE for x in self.consumer_list)
             missing = seller.spec.circle_size - contacts
             if missing > 0:
-                pool = [x for x in self.consumer_list if seller.relation(x).tie == NO_TIE]
+                pool = [x for x in self.consumer_list if seller.relation(x).tie == NO_TIE and x.node != seller.node]
                 for i in rng.choice(len(pool), size=min(missing, len(pool)), replace=False):
                     seller.relation(pool[i]).tie = WEAK
             for x in self.consumer_list:

@@ -159,13 +159,20 @@ def _slot(key, mask):
 @kernel
 def find(rel, s, node):
     """Row of the relation between seller ``s`` and ``node``, or -1."""
-    key = np.int64(s) * rel.meta[_N] + node
-    mask = rel.keys.shape[0] - 1
+    return find_row(rel.keys, rel.slots, rel.meta, s, node)
+
+
+@kernel
+def find_row(keys, slots, meta, s, node):
+    """:func:`find` on the table's arrays (hot loops pass arrays, never the whole table: a
+    NamedTuple of dozens of arrays costs far more to pass than the lookup itself)."""
+    key = np.int64(s) * meta[_N] + node
+    mask = keys.shape[0] - 1
     j = _slot(key, mask)
     while True:
-        k = rel.keys[j]
+        k = keys[j]
         if k == key:
-            return rel.slots[j]
+            return slots[j]
         if k < 0:
             return -1
         j = (j + 1) & mask
@@ -187,16 +194,22 @@ def add(rel, s, node):
 
     The caller has reserved room (:func:`reserve`); a full table raises instead of writing past
     its end."""
-    row = find(rel, s, node)
+    return add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, node)
+
+
+@kernel
+def add_row(keys, slots, meta, seller, node_col, s, node):
+    """:func:`add` on the table's arrays."""
+    row = find_row(keys, slots, meta, s, node)
     if row >= 0:
         return row
-    row = rel.meta[_SIZE]
-    if row >= rel.seller.shape[0]:
+    row = meta[_SIZE]
+    if row >= seller.shape[0]:
         raise ValueError("relations: the table is full (reserve room before adding)")
-    rel.seller[row] = s
-    rel.node[row] = node
-    rel.meta[_SIZE] = row + 1
-    _insert_key(rel.keys, rel.slots, np.int64(s) * rel.meta[_N] + node, row)
+    seller[row] = s
+    node_col[row] = node
+    meta[_SIZE] = row + 1
+    _insert_key(keys, slots, np.int64(s) * meta[_N] + node, row)
     return row
 
 
@@ -247,7 +260,8 @@ def reserve(rel, extra):
         _grown_fill(rel.solicited, cap, False), _grown_fill(rel.replied, cap, False),
         _grown_fill(rel.touched, cap, False), _grown_fill(rel.saw_posts, cap, False),
         _grown_fill(rel.impulse, cap, False), _grown_fill(rel.opened, cap, False),
-        keys, slots, rel.seller_ptr, rel.seller_rows, rel.node_ptr, rel.node_rows, rel.meta, rel.prior)
+        # a meta of its own: the old table keeps the size that fits its arrays
+        keys, slots, rel.seller_ptr, rel.seller_rows, rel.node_ptr, rel.node_rows, rel.meta.copy(), rel.prior)
 
 
 @kernel

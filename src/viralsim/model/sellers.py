@@ -9,7 +9,7 @@ import numpy as np
 from viralsim._jit import kernel
 from viralsim.config.schema import FeedParams, PlatformParams, Product, RunConfig, SellerSpec, Strategy
 from viralsim.model import relations
-from viralsim.model.relations import NO_TIE, STRONG, WEAK
+from viralsim.model.relations import NO_TIE, STRONG, WEAK, add_row
 from viralsim.model.rules import feed
 from viralsim.model.rules._util import half_life_factor
 from viralsim.model.rules.purchase import price_factor
@@ -147,8 +147,9 @@ def init_state(config: RunConfig, topo: Topology, strategies: Sequence[Strategy]
     consumer_rng, *circle_rngs = rng.spawn(1 + len(specs))
     need_u = consumer_rng.random(n)
     tolerant_u = consumer_rng.random(n)
+    # Every person is a consumer, sellers included: many people in every circle sell something
+    # (seed 002 L175) and buy from the others; no seller ever relates to herself.
     is_consumer = np.ones(n, dtype=bool)
-    is_consumer[nodes] = False
     degree = topo.degree.astype(float)
     t = config.trust
     prior = np.array([t.prior_stranger, t.prior_stranger, t.prior_weak, t.prior_strong])
@@ -158,17 +159,15 @@ def init_state(config: RunConfig, topo: Topology, strategies: Sequence[Strategy]
     rows, ties = [], []
     for s, node in enumerate(nodes):
         if topo.complete:
-            friends = np.flatnonzero(is_consumer)
+            friends = np.flatnonzero(is_consumer & (np.arange(n) != node))
             tie = np.full(len(friends), STRONG, dtype=np.int8)
         else:
             lo, hi = topo.indptr[node], topo.indptr[node + 1]
             friends = topo.indices[lo:hi].astype(np.int64)
             tie = np.where(topo.strong[lo:hi], STRONG, WEAK).astype(np.int8)
-            keep = is_consumer[friends]
-            friends, tie = friends[keep], tie[keep]
         missing = circle[s] - len(friends)
         if missing > 0:
-            extra = _acquaintances(is_consumer, friends, missing, circle_rngs[s])
+            extra = _acquaintances(is_consumer, np.append(friends, node), missing, circle_rngs[s])
             friends = np.concatenate([friends, extra])
             tie = np.concatenate([tie, np.full(len(extra), WEAK, dtype=np.int8)])
         rows.append(np.full(len(friends), s, dtype=np.int64))
@@ -229,5 +228,5 @@ def _add_circles(rel, rows, ties) -> None:
 @kernel
 def _add_rows(rel, sellers, nodes, tie):
     for j in range(nodes.shape[0]):
-        r = relations.add(rel, sellers[j], nodes[j])
+        r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, sellers[j], nodes[j])
         rel.tie[r] = tie[j]

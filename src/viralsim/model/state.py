@@ -1,7 +1,7 @@
 """Model state: consumer columns, the sparse relation table and the seller table.
 
 Seller nodes are people of the friendship graph (a seller is a person with a circle of friends,
-seed 001 L82) but never act as consumers: ``is_consumer`` is False there.
+seed 001 L82) and consumers of the other sellers; no seller relates to herself.
 
 Everything a compiled rule reads is a NamedTuple of NumPy arrays (``People``, ``Graph``,
 ``Sellers``, ``relations.Relations``), so the whole day runs as one compiled call; the
@@ -175,7 +175,8 @@ class State:
         assert np.all(r.annoyance[:m] >= 0), "negative annoyance"
         assert np.all((self.activity >= 0) & (self.activity <= 1)), "activity outside [0, 1]"
         assert not np.any(self.need & ~self.is_consumer), "a seller node has a need"
-        assert np.all(self.is_consumer[r.node[:m]]), "a relation with a seller node"
+        assert np.all(self.is_consumer[r.node[:m]]), "a relation with a non-consumer"
+        assert not np.any(self.sellers.node[r.seller[:m]] == r.node[:m]), "a seller related to herself"
         assert not np.any(r.blocked[:m] & (r.tie[:m] == NO_TIE)), "blocked without a tie"
         assert np.all(r.bought_friends[:m] >= 0) and np.all(r.reseller_friends[:m] >= 0)
         assert not np.any((r.bought_friends[:m] > 0) & ~r.engaged[:m]), "a pull not marked engaged"

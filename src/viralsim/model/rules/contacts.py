@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from viralsim._jit import below, kernel, seller_streams, uniform
-from viralsim.model.relations import NO_TIE, STRANGER, add, find, reserve
+from viralsim.model.relations import NO_TIE, STRANGER, add_row, find_row, reserve
 from viralsim.model.rules._util import shuffle_prefix, trust_gate
 
 STREAM_STRANGERS = 4
@@ -58,10 +58,10 @@ def add_strangers(key, today, people, sellers, plans, rel, flows_row):
                 i = below(n, rs)
                 if not people.is_consumer[i] or i == sellers.node[s]:
                     continue
-                r = find(rel, s, i)
+                r = find_row(rel.keys, rel.slots, rel.meta, s, i)
                 if r >= 0 and rel.tie[r] != NO_TIE:
                     continue
-                r = add(rel, s, i)
+                r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, i)
                 rel.tie[r] = STRANGER
                 rel.aware[r] = True
                 added += 1

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from viralsim._jit import binomial, binomial_small, kernel, poisson, seller_streams, uniform
+from viralsim._jit import below, binomial, kernel, poisson, seller_streams, uniform
 from viralsim.model.outputs import BREAKDOWN
 from viralsim.model.rules._util import half_life_factor
 
@@ -42,12 +42,6 @@ def organic_load(degree: np.ndarray, feed) -> tuple[np.ndarray, np.ndarray]:
 
 
 @kernel
-def _visible(rel, people, r):
-    """The relation's consumer sees the seller's Moments: tied, not muted, not blocked."""
-    return rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[rel.node[r]]
-
-
-@kernel
 def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdowns):
     """Seller and reseller posts reach feeds; each consumer reads a limited number.
 
@@ -79,7 +73,8 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
         s = rel.seller[r]
         i = rel.node[r]
         posts = plans.posts[s]
-        if _visible(rel, people, r):
+        # visible: the consumer sees the seller's Moments (tied, not muted, not blocked)
+        if rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[i]:
             ads0 = posts[0, 0] + posts[3, 0]
             ads1 = posts[0, 1] + posts[3, 1]
             if sellers.folded[s]:
@@ -98,48 +93,55 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
         # Feeds without commercial posts have share 0 (and every seller node has comm = 0).
         people.commercial_share[i] = comm[i] / (load0[i] + load1[i]) if comm[i] > 0.0 else 0.0
         people.commercial_load[i] = comm[i]
-    # Pass 2: with every feed's size known, draw what each feed reads of each seller.
+    # Pass 2: with every feed's size known, draw what each feed reads of each seller. Per slot,
+    # the posts read of a seller are X ~ Binomial(N, rho) (N her visible posts of the slot), and
+    # which posts they are is a uniform X-subset of them (each post is read independently with
+    # the same probability): so one draw per slot, and a split by type only when X > 0.
+    rho0 = np.empty(n)
+    rho1 = np.empty(n)
+    lq0 = np.empty(n)                   # log(1 - rho), -inf for a feed read in full
+    lq1 = np.empty(n)
+    for i in range(n):
+        rho0[i] = _read_prob(par.attention0 * people.activity[i], load0[i])
+        rho1[i] = _read_prob(par.attention1 * people.activity[i], load1[i])
+        lq0[i] = np.log1p(-rho0[i]) if rho0[i] < 1.0 else -np.inf
+        lq1[i] = np.log1p(-rho1[i]) if rho1[i] < 1.0 else -np.inf
+    kinds = np.empty((2, 4), np.int64)
     for r in range(m):
         s = rel.seller[r]
         i = rel.node[r]
         rs = streams[s]
         posts = plans.posts[s]
-        rho0 = _read_prob(par.attention0 * people.activity[i], load0[i])
-        rho1 = _read_prob(par.attention1 * people.activity[i], load1[i])
-        if _visible(rel, people, r):
-            lq0 = np.log1p(-rho0) if rho0 < 1.0 else 0.0     # one log per slot serves every type
-            lq1 = np.log1p(-rho1) if rho1 < 1.0 else 0.0
-            seen_any = 0
+        # visible: the consumer sees the seller's Moments (tied, not muted, not blocked)
+        if rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[i]:
+            for k in range(2):
+                for c in range(4):
+                    kinds[k, c] = posts[c, k] if shown[r] or c == 1 or c == 2 else 0
+            n0 = kinds[0, 0] + kinds[0, 1] + kinds[0, 2] + kinds[0, 3]
+            n1 = kinds[1, 0] + kinds[1, 1] + kinds[1, 2] + kinds[1, 3]
+            x0, x1 = _read_counts(n0, n1, rho0[i], rho1[i], lq0[i], lq1[i], rs)
+            seen_any = x0 + x1
             seen_life = 0
-            for c in range(4):
-                if (c == 0 or c == 3) and not shown[r]:
-                    continue            # folded marketing posts, block not opened today
-                for k in range(2):
-                    x_max = posts[c, k]
-                    if x_max == 0:
-                        continue
-                    rho = rho0 if k == 0 else rho1
-                    if x_max * rho <= 20.0 and 0.0 < rho <= 0.9:
-                        x = binomial_small(x_max, rho, lq0 if k == 0 else lq1, rs)
-                    else:
-                        x = binomial(x_max, rho, rs)
-                    if x == 0:
-                        continue
+            for k in range(2):
+                total = n0 if k == 0 else n1
+                for _ in range(x0 if k == 0 else x1):      # which of the slot's posts were read
+                    c = _pick_kind(kinds[k], total, rs)
+                    kinds[k, c] -= 1
+                    total -= 1
+                    totals[s, c] += 1
                     if c == 0:
-                        rel.seen_ad[r] += x
+                        rel.seen_ad[r] += 1
                         if k == 1:
-                            rel.seen_ad_idle[r] += x
+                            rel.seen_ad_idle[r] += 1
                     elif c == 1:
-                        rel.seen_value[r] += x
+                        rel.seen_value[r] += 1
                     elif c == 2:
-                        rel.seen_life[r] += x
-                        seen_life += x
+                        rel.seen_life[r] += 1
+                        seen_life += 1
                     else:
-                        rel.seen_prize[r] += x
+                        rel.seen_prize[r] += 1
                         if k == 1:
-                            rel.seen_prize_idle[r] += x
-                    seen_any += x
-                    totals[s, c] += x
+                            rel.seen_prize_idle[r] += 1
             breakdowns[s, _B_EXPOSURES + rel.tie[r]] += seen_any
             if seen_any > 0:
                 rel.touched[r] = True
@@ -147,13 +149,67 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
                     rel.saw_posts[r] = True
         if sellers.reseller_posts[s] > 0 and rel.reseller_friends[r] > 0 and not rel.blocked[r]:
             ra = rel.reseller_friends[r] * sellers.reseller_posts[s]
-            x = poisson(ra * par.slot0 * rho0, rs) + poisson(ra * par.slot1 * rho1, rs)
+            x = poisson(ra * par.slot0 * rho0[i], rs) + poisson(ra * par.slot1 * rho1[i], rs)
             if x > 0:
                 rel.seen_reseller[r] += x
                 rel.aware[r] = True
                 rel.touched[r] = True
                 rel.saw_posts[r] = True
                 totals[s, 4] += x
+
+
+@kernel
+def _read_counts(n0, n1, rho0, rho1, lq0, lq1, rs):
+    """(X0, X1), independent Binomial(n_k, rho_k) posts read in the two slots.
+
+    Most feeds read nothing of a given seller on a given day: one uniform against
+    P(X0 = X1 = 0) = (1 - rho0)^n0 (1 - rho1)^n1 settles that case. Otherwise the pair is drawn
+    conditional on not both being 0: X0 > 0 with probability (1 - q0) / (1 - q0 q1), then the
+    other count unconditionally, or X0 = 0 and X1 > 0. Exact.
+    """
+    if n0 + n1 == 0:
+        return 0, 0
+    log_q = (n0 * lq0 if n0 > 0 else 0.0) + (n1 * lq1 if n1 > 0 else 0.0)
+    q = np.exp(log_q)
+    u = uniform(rs)
+    if u < q:
+        return 0, 0
+    q0 = np.exp(n0 * lq0) if n0 > 0 else 1.0
+    q1 = np.exp(n1 * lq1) if n1 > 0 else 1.0
+    if uniform(rs) * (1.0 - q0 * q1) < 1.0 - q0:
+        return _positive_binomial(n0, rho0, q0, rs), binomial(n1, rho1, rs)
+    return 0, _positive_binomial(n1, rho1, q1, rs)
+
+
+@kernel
+def _positive_binomial(n, p, q0, rs):
+    """Binomial(n, p) conditional on X >= 1, given q0 = P(X = 0) < 1."""
+    if q0 < 0.5:
+        while True:                          # rejection: fewer than 2 draws on average
+            x = binomial(n, p, rs)
+            if x > 0:
+                return x
+    # inversion from 1 with u uniform on [q0, 1): here n p <= log 2 / (1 - p) is small
+    u = q0 + (1.0 - q0) * uniform(rs)
+    pk = q0
+    ratio = p / (1.0 - p)
+    x = 0
+    while u >= pk and x < n:
+        u -= pk
+        pk *= ratio * (n - x) / (x + 1)
+        x += 1
+    return max(x, 1)
+
+
+@kernel
+def _pick_kind(kinds, total, rs):
+    """A content type drawn in proportion to the posts of each type left (``total`` of them)."""
+    j = below(total, rs)
+    c = 0
+    while j >= kinds[c]:
+        j -= kinds[c]
+        c += 1
+    return c
 
 
 @kernel

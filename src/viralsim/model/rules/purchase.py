@@ -65,8 +65,9 @@ def _worn(seen, memory, wearout, on):
 
 
 @kernel
-def components(par, people, sellers, rel, r, out):
-    """Price-weighted stimulus components of relation ``r``, ``CHANNELS`` order, into ``out``.
+def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree, x_resold,
+               mem, pf, pf_ref, out):
+    """Price-weighted stimulus components of one relation, ``CHANNELS`` order, into ``out``.
 
       ad, prize      a_ad W(X_ad), a_prize W(X_prize)        (W = wear-out, rules.annoyance)
       value          a_value (X_value + X_group)              (content is king, seed 000 L179)
@@ -76,33 +77,23 @@ def components(par, people, sellers, rel, r, out):
       referral       R, the pull of recent recommendations    (rules.wom), at the referral price
       conformity     q x (friends who bought) / degree        (從眾, seed 000 L117; network Bass)
       reseller       a_ad W(X_resold)                         (friends' reseller ads, seed 002 L171)
-    each times the price factor. Returns their sum.
+    each times the price factor. Takes scalars (a call with the relation table would pass all of
+    its arrays). Returns their sum.
     """
-    s = rel.seller[r]
-    pf = sellers.pf[s]
-    mem = rel.memory[r]
     on, ew = par.annoyance_on, par.wearout
-    out[0] = pf * (par.a_ad * _worn(rel.seen_ad[r], mem, ew, on))
-    out[1] = pf * (par.a_prize * _worn(rel.seen_prize[r], mem, ew, on))
-    out[2] = pf * (par.a_value * (rel.seen_value[r] + rel.group_seen[r]))
-    out[3] = pf * (par.a_msg * rel.messages[r])
-    out[4] = pf * (par.a_reply if rel.replied[r] else 0.0)
-    out[5] = pf * (par.a_group * sellers.group_activity[s] if rel.in_group[r] else 0.0)
-    out[6] = pf * rel.referral[r] * (sellers.pf_ref[s] / pf)
-    out[7] = pf * (par.q * rel.bought_friends[r] / max(people.degree[rel.node[r]], 1.0))
-    out[8] = pf * (par.a_ad * _worn(rel.seen_reseller[r], mem, ew, on))
+    out[0] = pf * (par.a_ad * _worn(x_ad, mem, ew, on))
+    out[1] = pf * (par.a_prize * _worn(x_prize, mem, ew, on))
+    out[2] = pf * (par.a_value * x_value)
+    out[3] = pf * (par.a_msg * msgs)
+    out[4] = pf * (par.a_reply if replied else 0.0)
+    out[5] = pf * (par.a_group * activity if member else 0.0)
+    out[6] = pf * pull * (pf_ref / pf)
+    out[7] = pf * (par.q * bought / max(degree, 1.0))
+    out[8] = pf * (par.a_ad * _worn(x_resold, mem, ew, on))
     total = 0.0
     for c in range(N_CHANNELS):
         total += out[c]
     return total
-
-
-@kernel
-def _can_buy(people, rel, r):
-    """Only a want toward s (need or impulse), no block, and some stimulus from s can buy: every
-    component comes from a contact today (touched) or a standing pull (engaged)."""
-    i = rel.node[r]
-    return (people.need[i] or rel.impulse[r]) and (rel.engaged[r] or rel.touched[r]) and not rel.blocked[r]
 
 
 @kernel
@@ -119,49 +110,72 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     seller's KOL seeds when ``repurchase`` is off (one-time adoption, for docking).
     Competing sellers share one need: P(buy) = 1 - prod_s (1 - p_s), the seller is drawn in
     proportion to p_s, and the purchase is attributed to one channel in proportion to its
-    weighted stimulus. With trust and annoyance off, ``always_need`` and a complete graph this
-    is the discrete Bass model: p = a_ad + q F (docs/model.md, Verification).
+    weighted stimulus (:func:`components`). With trust and annoyance off, ``always_need`` and a
+    complete graph this is the discrete Bass model: p = a_ad + q F (docs/model.md, Verification).
 
-    Consumers are visited in node order through the by-consumer view, with the market's stream.
-    Writes the buyer relations and channels to ``buyer_rows[:k]``, ``buyer_channels[:k]`` and
-    returns k; clears the buyers' needs unless ``always_need``.
+    Only a want toward s (need or impulse), no block, and some stimulus from s can buy: every
+    component comes from a contact today (touched) or a standing pull (engaged). Consumers are
+    visited in node order, with the market's stream. Writes the buyer relations and channels
+    to ``buyer_rows[:k]``, ``buyer_channels[:k]`` and returns k; clears the buyers' needs
+    unless ``always_need``.
     """
     rs = market_stream(key, today, STREAM)
-    n = people.need.shape[0]
+    need, degree = people.need, people.degree
+    seller, node, impulse, engaged = rel.seller, rel.node, rel.impulse, rel.engaged
+    touched, blocked = rel.touched, rel.blocked
+    seen_ad, seen_prize, seen_value, group_seen = rel.seen_ad, rel.seen_prize, rel.seen_value, rel.group_seen
+    messages, replied, in_group, referral = rel.messages, rel.replied, rel.in_group, rel.referral
+    bought_friends, seen_reseller, memory = rel.bought_friends, rel.seen_reseller, rel.memory
+    trust, annoyance, purchases, root = rel.trust, rel.annoyance, rel.purchases, rel.root
+    pf, pf_ref, group_activity = sellers.pf, sellers.pf_ref, sellers.group_activity
+    n = need.shape[0]
     ptr, rows = rel.node_ptr, rel.node_rows
     comp = np.empty(N_CHANNELS)
     p = np.empty(0)
     k = 0
+    # Thinning: the buy draw "u < 1 - prod_s (1 - p_s)" is decided by the same u against an upper
+    # bound first, sum_s min(1, stimulus bound of s) (gates <= 1, W(X) <= X E_w / (E_w + E),
+    # 1 - prod (1 - p) <= sum p), widened far beyond rounding error. One pass over the relations
+    # in table order adds up the bounds; only consumers with u below theirs need the exact p_s.
+    bound = np.zeros(n)
+    for r in range(rel.meta[0]):
+        i = node[r]
+        if not ((need[i] or impulse[r]) and (engaged[r] or touched[r]) and not blocked[r]):
+            continue
+        s = seller[r]
+        w = par.wearout / (par.wearout + memory[r]) if par.annoyance_on else 1.0
+        ads = w * (par.a_ad * (float(seen_ad[r]) + float(seen_reseller[r])) + par.a_prize * float(seen_prize[r]))
+        rest = (par.a_value * (float(seen_value[r]) + float(group_seen[r])) + par.a_msg * float(messages[r])
+                + (par.a_reply if replied[r] else 0.0) + (par.a_group * group_activity[s] if in_group[r] else 0.0)
+                + par.q * float(bought_friends[r]) / max(degree[i], 1.0))
+        bound[i] += min(1.0, pf[s] * (ads + rest) + pf_ref[s] * referral[r])
     for i in range(n):
-        lo, hi = ptr[i], ptr[i + 1]
-        bound = 0.0
-        for j in range(lo, hi):
-            r = rows[j]
-            if _can_buy(people, rel, r):
-                # Thinning: an upper bound of P(buy) first, sum_s min(1, stimulus bound of s) (gates
-                # <= 1, W(X) <= X E_w / (E_w + E)); only consumers with u below it need exact p_s.
-                bound += min(1.0, _stimulus_bound(par, people, sellers, rel, r))
-        if bound <= 0.0:
+        if bound[i] <= 0.0:
             continue
         u = uniform(rs)
-        if not u < bound * (1.0 + 1e-9) + 1e-12:
+        if not u < bound[i] * (1.0 + 1e-9) + 1e-12:
             continue
+        lo, hi = ptr[i], ptr[i + 1]
         if p.shape[0] < hi - lo:
             p = np.empty(hi - lo)
         none = 1.0                      # prod_s (1 - p_s)
         total_p = 0.0
         for j in range(lo, hi):
             r = rows[j]
+            s = seller[r]
             pk = 0.0
-            if _can_buy(people, rel, r) and (par.repurchase or (rel.purchases[r] == 0 and rel.root[r] != i)):
+            if ((need[i] or impulse[r]) and (engaged[r] or touched[r]) and not blocked[r]
+                    and (par.repurchase or (purchases[r] == 0 and root[r] != i))):
                 # (one-time adoption: former customers and KOL seeds, roots of their own trees, never rebuy)
-                stim = components(par, people, sellers, rel, r, comp)
+                stim = components(par, seen_ad[r], seen_prize[r], seen_value[r] + group_seen[r], messages[r],
+                                  replied[r], in_group[r], group_activity[s], referral[r], bought_friends[r],
+                                  degree[i], seen_reseller[r], memory[r], pf[s], pf_ref[s], comp)
                 if stim > 0.0:          # (NaN too: min(1, NaN) would be a certain purchase)
                     pk = min(1.0, stim)
                     if par.gated:
-                        pk *= trust_gate(rel.trust[r], par.steepness, par.half_h)
+                        pk *= trust_gate(trust[r], par.steepness, par.half_h)
                     if par.annoyance_on:
-                        pk /= 1.0 + rel.annoyance[r] / par.a_half
+                        pk /= 1.0 + annoyance[r] / par.a_half
             p[j - lo] = pk
             none *= 1.0 - pk
             total_p += pk
@@ -169,7 +183,10 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
             continue
         pick = _pick(p, hi - lo, uniform(rs) * total_p)
         r = rows[lo + pick]
-        stim = components(par, people, sellers, rel, r, comp)
+        s = seller[r]
+        stim = components(par, seen_ad[r], seen_prize[r], seen_value[r] + group_seen[r], messages[r], replied[r],
+                          in_group[r], group_activity[s], referral[r], bought_friends[r], degree[i],
+                          seen_reseller[r], memory[r], pf[s], pf_ref[s], comp)
         chan = AD           # all-zero stimulus cannot buy, but keep the attribution defined
         if stim > 0.0:
             chan = _pick(comp, N_CHANNELS, uniform(rs) * stim)
@@ -177,21 +194,8 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         buyer_channels[k] = chan
         k += 1
         if not par.always_need:
-            people.need[i] = False      # an impulse purchase had no category need to clear
+            need[i] = False             # an impulse purchase had no category need to clear
     return k
-
-
-@kernel
-def _stimulus_bound(par, people, sellers, rel, r):
-    """An upper bound of the stimulus of relation r (wear-out by its linear bound)."""
-    s = rel.seller[r]
-    w = par.wearout / (par.wearout + rel.memory[r]) if par.annoyance_on else 1.0
-    ads = w * (par.a_ad * (float(rel.seen_ad[r]) + float(rel.seen_reseller[r])) + par.a_prize * float(rel.seen_prize[r]))
-    rest = (par.a_value * (float(rel.seen_value[r]) + float(rel.group_seen[r])) + par.a_msg * float(rel.messages[r])
-            + (par.a_reply if rel.replied[r] else 0.0)
-            + (par.a_group * sellers.group_activity[s] if rel.in_group[r] else 0.0)
-            + par.q * float(rel.bought_friends[r]) / max(people.degree[rel.node[r]], 1.0))
-    return sellers.pf[s] * (ads + rest) + sellers.pf_ref[s] * rel.referral[r]
 
 
 @kernel

@@ -6,7 +6,7 @@ import numpy as np
 
 from viralsim._jit import kernel, uniform
 from viralsim.model.outputs import BREAKDOWN, CHANNEL, FLOW
-from viralsim.model.relations import add, find, reserve
+from viralsim.model.relations import add_row, find_row, reserve
 from viralsim.model.rules.trust import purchase_outcome
 
 STREAM = 10
@@ -65,7 +65,7 @@ def settle(s, rows, channels, satisfied, tpar, today, graph, people, sellers, re
             parent = rel.referrer[r] if referral else -1
             if parent >= 0:
                 # Roots are read before any is written, so a parent buying today counts as before.
-                pr = find(rel, s, parent)
+                pr = find_row(rel.keys, rel.slots, rel.meta, s, parent)
                 root = rel.root[pr] if pr >= 0 else -1
                 new_roots[n_new] = root if root >= 0 else parent
                 if links.shape[1] <= n_links:
@@ -82,7 +82,7 @@ def settle(s, rows, channels, satisfied, tpar, today, graph, people, sellers, re
             recruits[n_recruits] = i
             n_recruits += 1
     for j in range(n_new):
-        rel.root[find(rel, s, new[j])] = new_roots[j]
+        rel.root[find_row(rel.keys, rel.slots, rel.meta, s, new[j])] = new_roots[j]
     rel = count_friends(graph, people, rel, s, sellers.node[s], new[:n_new], True)
     rel = count_friends(graph, people, rel, s, sellers.node[s], recruits[:n_recruits], False)
     flows[_F_PURCHASES, s] += m
@@ -116,7 +116,7 @@ def count_friends(graph, people, rel, s, own, nodes, bought):
             k = nodes.shape[0] - among[v]
             if k > 0:
                 rel = reserve(rel, 1)
-                r = add(rel, s, v)
+                r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
                 if bought:
                     rel.bought_friends[r] += k
                     rel.engaged[r] = True
@@ -129,7 +129,7 @@ def count_friends(graph, people, rel, s, own, nodes, bought):
             v = graph.indices[e]
             if not people.is_consumer[v] or v == own:
                 continue
-            r = add(rel, s, v)
+            r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
             if bought:
                 rel.bought_friends[r] += 1
                 rel.engaged[r] = True

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from viralsim._jit import below, geometric, kernel, uniform
-from viralsim.model.relations import add, find, reserve
+from viralsim.model.relations import add_row, find_row, reserve
 
 STREAM = 11
 STREAM_KOL = 12
@@ -99,7 +99,7 @@ def recommend(s, own, senders, prob, par, graph, people, rel, rs):
     for u in senders:
         k = _told(graph, u, prob, rs, friends, strong)
         rel = reserve(rel, k)
-        ru = find(rel, s, u)
+        ru = find_row(rel.keys, rel.slots, rel.meta, s, u)
         t_sender = rel.trust[ru] if ru >= 0 else rel.prior[0]
         if par.transfer and hits.shape[0] < n_hit + k:
             hits = _grown_int(hits, 2 * hits.shape[0] + k)
@@ -108,7 +108,7 @@ def recommend(s, own, senders, prob, par, graph, people, rel, rs):
             v = friends[j]
             if not people.is_consumer[v] or v == own:
                 continue
-            r = add(rel, s, v)
+            r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
             if strong[j]:
                 rel.referral[r] += par.beta_strong
                 n_strong += 1
@@ -149,7 +149,7 @@ def warn(s, own, senders, prob, par, graph, people, rel, rs):
             v = friends[j]
             if not people.is_consumer[v] or v == own:
                 continue
-            r = add(rel, s, v)
+            r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
             rel.aware[r] = True
             sent += 1
             if par.lower:
@@ -198,7 +198,7 @@ def seed_kols(s, own, k, degree_order, degree, rel, rs):
         seeds[lo + j] = bucket[j]
     rel = reserve(rel, k)
     for v in seeds:
-        r = add(rel, s, v)
+        r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
         rel.aware[r] = True
         rel.root[r] = v
     return rel, seeds
