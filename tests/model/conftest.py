@@ -1,8 +1,8 @@
 """Shared builders for the mechanism tests: tiny hand-made graphs, states, days and plans.
 
-Every test builds its own state from these helpers (``kit`` fixture), then overwrites the
+Every test builds its own small market from these helpers (``kit.world``), then overwrites the
 columns it cares about (need, trust, tolerant, ...) so that the rule under test sees exactly
-the situation described in its docstring.
+the situation described in its docstring, and calls the rule's kernel as the day does.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from viralsim.config.schema import Product, RunConfig, Strategy
-from viralsim.model import engine
-from viralsim.model.plan import DayPlan
-from viralsim.model.state import Day
+from viralsim.model import pipeline, relations
+from viralsim.model.outputs import BREAKDOWN_WIDTH, FLOW_KEYS
+from viralsim.model.rules.plan import empty_plans
+from viralsim.model.sellers import init_state, seller_table
 from viralsim.network import Topology
 
 
@@ -63,38 +64,120 @@ def empty(n: int) -> Topology:
     return Topology.from_edges(n, np.empty(0, np.int64), np.empty(0, np.int64), True)
 
 
-def state(cfg: RunConfig, topo: Topology, sellers=(0,), seed: int = 0, *, need=False, tolerant=False):
-    """engine.init_state, then needs and tolerance set deterministically (None keeps the draw)."""
-    st = engine.init_state(cfg, topo, np.asarray(sellers, dtype=np.int64), rng=np.random.default_rng(seed))
-    if need is not None:
-        st.need[:] = bool(need) & st.is_consumer
-    if tolerant is not None:
-        st.tolerant[:] = bool(tolerant) & st.is_consumer
-    return st
+class World:
+    """A small market for one rule at a time: the state, the run constants and today's plans.
+
+    ``get(name)`` reads a relation column as a dense (sellers, n) matrix (absent pairs at their
+    new-relation value); ``set(name, s, nodes, value)`` writes it, making the relations first.
+    Rules are called as the day calls them (``viralsim.model.pipeline.run_day``), with the
+    world's key and day; a rule that can grow the table returns it and :meth:`keep` stores it.
+    """
+
+    def __init__(self, cfg: RunConfig, topo: Topology, sellers=(0,), seed: int = 0, *, need=False,
+                 tolerant=False):
+        strategies = [spec.resolved for spec in cfg.sellers.values()]
+        rng = np.random.default_rng(seed)
+        self.config = cfg
+        self.state = init_state(cfg, topo, strategies, rng=rng, key_rng=np.random.default_rng([seed, 1]),
+                                nodes=np.asarray(sellers, dtype=np.int64))
+        self.params = pipeline.prepare(cfg)
+        self.plans = empty_plans(self.state.n_sellers)
+        st = self.state
+        if need is not None:
+            st.need[:] = bool(need) & st.is_consumer
+        if tolerant is not None:
+            st.tolerant[:] = bool(tolerant) & st.is_consumer
+        self.flows = np.zeros((len(FLOW_KEYS), st.n_sellers))
+        self.breakdowns = np.zeros((st.n_sellers, BREAKDOWN_WIDTH))
+        self.totals = np.zeros((st.n_sellers, 5))
+
+    # -- the parts every rule takes --------------------------------------------------------------
+    @property
+    def rel(self):
+        return self.state.rel
+
+    @property
+    def people(self):
+        return self.state.people
+
+    @property
+    def sellers(self):
+        return self.state.sellers
+
+    @property
+    def key(self):
+        return self.state.key
+
+    @property
+    def today(self) -> int:
+        return self.state.day
+
+    def keep(self, rel):
+        """Store a table a rule returned (it may have grown) and return it."""
+        self.state.rel = rel
+        return rel
+
+    def views(self):
+        """Rebuild the by-seller and by-consumer views (the day does it before the feed)."""
+        return self.keep(relations.with_views(self.state.rel))
+
+    def clear_day(self) -> None:
+        relations.clear_day(self.state.rel)
+
+    # -- reading and writing relations ------------------------------------------------------------
+    def get(self, name: str) -> np.ndarray:
+        return self.state.dense(name)
+
+    def row(self, s: int, node: int) -> int:
+        """Row of the (s, node) relation (made if missing)."""
+        rel = self.keep(relations.reserve(self.state.rel, 1))
+        return int(relations.add(rel, s, node))
+
+    def set(self, name: str, s: int, nodes, value) -> None:
+        """Relation column ``name`` of seller ``s`` and ``nodes`` := ``value`` (scalar or per node)."""
+        nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
+        values = np.broadcast_to(np.asarray(value), nodes.shape)
+        for v, x in zip(nodes.tolist(), values.tolist()):
+            getattr(self.state.rel, name)[self.row(s, v)] = x
+
+    def set_plan(self, s: int = 0, posts=None, *, strangers: int = 0, messages: int = 0, group_posts: int = 0,
+                 invites: int = 0, capacity: int = 0) -> None:
+        """Seller ``s``'s actions today. ``posts`` maps (content, slot) -> count, or a (4, 2) array."""
+        p = self.plans
+        p.posts[s] = 0
+        if isinstance(posts, dict):
+            for (c, k), x in posts.items():
+                p.posts[s, c, k] = x
+        elif posts is not None:
+            p.posts[s] = np.asarray(posts)
+        p.strangers[s], p.messages[s], p.group_posts[s] = strangers, messages, group_posts
+        p.invites[s], p.capacity[s] = invites, capacity
+
+    def set_strategy(self, s: int = 0, product: dict | None = None, **fields) -> None:
+        """Replace seller ``s``'s strategy (and product) in the seller table."""
+        specs = list(self.config.sellers.values())
+        strategies = [spec.resolved for spec in specs]
+        products = [spec.product for spec in specs]
+        strategies[s] = Strategy.model_validate(fields)
+        if product is not None:
+            products[s] = Product.model_validate(product)
+        st = self.state
+        st.sellers = seller_table(self.config, strategies, products, st.sellers.node,
+                                  group_activity=st.sellers.group_activity)
 
 
-def day(st) -> Day:
-    return Day.empty(st.n_sellers, st.n)
+def world(cfg: RunConfig, topo: Topology, sellers=(0,), seed: int = 0, *, need=False, tolerant=False) -> World:
+    """A :class:`World` with the sellers on ``sellers`` and needs and tolerance set (None keeps the draw)."""
+    return World(cfg, topo, sellers, seed, need=need, tolerant=tolerant)
 
 
 def strategy(**fields) -> Strategy:
     return Strategy.model_validate(fields)
 
 
-def plan(index: int = 0, posts=None, *, strategy_fields: dict | None = None, product: dict | None = None,
-         folded: bool = False, fold_view_prob: float = 0.0, strangers: int = 0, messages: int = 0,
-         group_posts: int = 0, invites: int = 0, reseller_posts: float = 0.0) -> DayPlan:
-    """A DayPlan with exact counts. ``posts`` maps (content, slot) -> count, or a (4, 2) array."""
-    p = np.zeros((4, 2), dtype=np.int64)
-    if isinstance(posts, dict):
-        for (c, k), x in posts.items():
-            p[c, k] = x
-    elif posts is not None:
-        p[:] = np.asarray(posts)
-    return DayPlan(index=index, strategy=strategy(**(strategy_fields or {})),
-                   product=Product.model_validate(product or {}), posts=p, folded=folded,
-                   fold_view_prob=fold_view_prob, strangers=strangers, messages=messages,
-                   group_posts=group_posts, invites=invites, reseller_posts=reseller_posts)
+#: content types and slots of ``Plans.posts``
+AD, VALUE, LIFE, PRIZE = range(4)
+BUSY, IDLE = 0, 1
 
 
 def within(observed: float, expected: float, sd: float, k: float = 5.0) -> None:
@@ -109,8 +192,7 @@ def binom_sd(p: float, n: int) -> float:
 
 
 KIT = SimpleNamespace(config=config, edges=edges, path=path, star=star, clique=clique, empty=empty,
-                      state=state, day=day, plan=plan, strategy=strategy, within=within,
-                      binom_sd=binom_sd)
+                      world=world, strategy=strategy, within=within, binom_sd=binom_sd)
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
 
 
 def init_state(config: RunConfig, topo: Topology, strategies: Sequence[Strategy], *, rng: np.random.Generator,
-               key_rng: np.random.Generator) -> State:
+               key_rng: np.random.Generator, nodes: np.ndarray | None = None) -> State:
     """Sellers placed, consumers with full activity, each seller tied to her own circle.
 
     A seller's contacts are her graph friends (strong or weak by the edge's tie type) topped up
@@ -139,11 +139,11 @@ def init_state(config: RunConfig, topo: Topology, strategies: Sequence[Strategy]
     Draws: the sellers' places first (:func:`place_sellers`), then the consumers' needs and
     tolerance and each seller's circle from generators spawned off ``rng`` (spawning draws
     nothing), one for the consumers and one per seller: so adding a seller at the end changes
-    nobody else's start.
+    nobody else's start. ``nodes`` puts the sellers on given nodes instead (tests).
     """
     n = topo.n
     specs = list(config.sellers.values())
-    nodes = place_sellers(topo, specs, rng=rng)
+    nodes = place_sellers(topo, specs, rng=rng) if nodes is None else np.asarray(nodes, dtype=np.int64)
     consumer_rng, *circle_rngs = rng.spawn(1 + len(specs))
     need_u = consumer_rng.random(n)
     tolerant_u = consumer_rng.random(n)
