@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from viralsim.config.presets import preset, preset_names, resolve_strategy
+from viralsim.config.presets import preset, preset_names
 from viralsim.config.schema import ContentMix, RunConfig, SellerSpec
 from viralsim.model import ViralModel
 
@@ -150,7 +150,7 @@ def default_levers(config: RunConfig, focus: str | None = None) -> Levers:
     """
     sellers = {}
     for name, spec in config.sellers.items():
-        strategy = resolve_strategy(spec)
+        strategy = spec.resolved
         sellers[name] = SellerLevers(
             preset=spec.strategy,
             posts_per_day=float(strategy.posts_per_day),
@@ -198,7 +198,7 @@ def seller_spec(spec: SellerSpec, levers: SellerLevers) -> SellerSpec:
     if levers.preset not in preset_names():
         raise ValueError(f"unknown strategy preset {levers.preset!r}; allowed: {', '.join(preset_names())}")
     under_preset = spec.model_copy(update={"strategy": levers.preset})
-    base_content = resolve_strategy(under_preset).content
+    base_content = under_preset.resolved.content
     return spec.model_copy(update={
         "strategy": levers.preset,
         "posts_per_day": float(levers.posts_per_day),
@@ -309,7 +309,7 @@ class AppModel(ViralModel):
         seller = self.sellers[self.seller_index(name)]
         spec = seller_spec(self.config.sellers[name], levers)
         seller.spec = spec
-        seller.strategy = resolve_strategy(spec)
+        seller.strategy = spec.resolved
         seller.product = spec.product
         self.levers = self.levers.with_seller(name, **vars(levers))
 

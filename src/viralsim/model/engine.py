@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec, Strategy
 from viralsim.model.plan import DayPlan
 from viralsim.model.rules import annoyance, contacts, feed, groups, needs, purchase, relax, settle, ties, trust, wom
@@ -107,7 +106,7 @@ def init_state(config: RunConfig, topo: Topology, seller_nodes: np.ndarray,
 
 def spec_groups_enabled(spec: SellerSpec) -> bool:
     """Whether the seller's resolved strategy runs groups."""
-    return resolve_strategy(spec).groups.enabled
+    return spec.resolved.groups.enabled
 
 
 def step(state: State, plans: Sequence[DayPlan], config: RunConfig, *, rng: np.random.Generator) -> dict:

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from viralsim._rng import streams
-from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec
 from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, cascade_sizes,
                               stock_table, summarize)
@@ -66,7 +65,7 @@ class Seller(mesa.Agent):
         super().__init__(model)
         self.name = name
         self.spec = spec
-        self.strategy = resolve_strategy(spec)
+        self.strategy = spec.resolved
         self.product = spec.product
         self.index = index
         self.node = node

@@ -35,7 +35,6 @@ from mesa.discrete_space import FixedAgent, Network
 
 from viralsim.model.mesa_model import run_days
 from viralsim._rng import stochastic_round, streams
-from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec
 from viralsim.metrics import (
     DAILY_COLUMNS,
@@ -506,7 +505,7 @@ class SellerAgent(FixedAgent):
         super().__init__(model)
         self.name = name
         self.spec = spec
-        self.strategy = resolve_strategy(spec)
+        self.strategy = spec.resolved
         self.product = spec.product
         self.index = index
         self.node = node
