@@ -204,9 +204,10 @@ def _check_m(value: int, info: ValidationInfo) -> int:
     return value
 
 
-#: at most n - 1, and n x m at most MAX_EDGES
-_LINKS_PER_NEWCOMER = Param(label="Links per newcomer", unit="friends", meaning="links each newcomer makes",
-                            ui=(1, 20, 1), allowed="≤ n − 1, n m ≤ 10^9")
+def _links_per_newcomer(source: str) -> Param:
+    # at most n - 1, and n x m at most MAX_EDGES (_check_m)
+    return Param(label="Links per newcomer", unit="friends", meaning="links each newcomer makes", source=source,
+                 ui=(1, 20, 1), allowed="≤ n − 1, n m ≤ 10^9")
 
 
 class HolmeKimNet(Frozen):
@@ -214,7 +215,7 @@ class HolmeKimNet(Frozen):
 
     kind: Annotated[Literal["holme_kim"], _KIND]
     n: Annotated[int, Field(ge=10, le=5_000_000), _PEOPLE] = 2000
-    m: Annotated[int, Field(ge=1, le=100_000), _LINKS_PER_NEWCOMER] = 5
+    m: Annotated[int, Field(ge=1, le=100_000), _links_per_newcomer("Holme & Kim 2002")] = 5
     p: Annotated[Prob, Param(label="Triad formation", unit="prob", meaning="probability a link closes a triangle",
                              source="Holme & Kim 2002")] = 0.3
     strong_share: Annotated[Prob, _STRONG_SHARE] = STRONG_SHARE
@@ -227,7 +228,7 @@ class BarabasiAlbertNet(Frozen):
 
     kind: Annotated[Literal["barabasi_albert"], _KIND]
     n: Annotated[int, Field(ge=10, le=5_000_000), _PEOPLE] = 2000
-    m: Annotated[int, Field(ge=1, le=100_000), _LINKS_PER_NEWCOMER] = 5
+    m: Annotated[int, Field(ge=1, le=100_000), _links_per_newcomer("Barabási & Albert 1999")] = 5
     strong_share: Annotated[Prob, _STRONG_SHARE] = STRONG_SHARE
 
     _m_fits = field_validator("m")(_check_m)
@@ -644,7 +645,7 @@ class ContentMix(Frozen):
     """Shares of a seller's posts by content type; must sum to 1."""
 
     ad: Annotated[Prob, Param(
-        label="Ad share", unit="share", ui=(0, 1, 0.05), meaning="share of posts that are hard ads",
+        label="Ad share of posts", unit="share", ui=(0, 1, 0.05), meaning="share of posts that are hard ads",
         source="seed 000 L239–241", allowed=_SHARES_SUM)] = 0.5
     value: Annotated[Prob, Param(
         label="Value share", unit="share", ui=(0, 1, 0.05), meaning="share of posts that are value content",
@@ -861,16 +862,20 @@ class RunConfig(Frozen):
     network: Annotated[NetworkSpec, Param(
         label="Network kind", unit="—", meaning="friendship graph: the generator or edge list", source="§3.2")] = (
         FriendCirclesNet())
-    feed: FeedParams = FeedParams()
-    trust: TrustParams = TrustParams()
-    annoyance: AnnoyanceParams = AnnoyanceParams()
-    ties: TieParams = TieParams()
-    purchase: PurchaseParams = PurchaseParams()
-    wom: WomParams = WomParams()
-    platform: PlatformParams = PlatformParams()
+    feed: Annotated[FeedParams, Param(label="Feed", unit="—", meaning="feed and attention (§3.3.7)")] = FeedParams()
+    trust: Annotated[TrustParams, Param(label="Trust", unit="—", meaning="trust rules")] = TrustParams()
+    annoyance: Annotated[AnnoyanceParams, Param(
+        label="Annoyance", unit="—", meaning="annoyance, wear-out and trust erosion (§3.3.15)")] = AnnoyanceParams()
+    ties: Annotated[TieParams, Param(label="Ties", unit="—", meaning="mute and block hazards (§3.3.18)")] = TieParams()
+    purchase: Annotated[PurchaseParams, Param(
+        label="Purchase", unit="—", meaning="needs, purchase and repurchase")] = PurchaseParams()
+    wom: Annotated[WomParams, Param(label="Word of mouth", unit="—", meaning="word of mouth after purchase")] = (
+        WomParams())
+    platform: Annotated[PlatformParams, Param(
+        label="Platform", unit="—", meaning="platform moderation (§3.3.21)")] = PlatformParams()
     #: (each seller adds state arrays the size of the population)
     sellers: Annotated[dict[str, SellerSpec], Field(min_length=1, max_length=1000), Param(
-        label="Sellers", unit="—", meaning="the sellers, by name (§3.4.10)",
+        label="Sellers", unit="—", meaning="the sellers, by name",
         allowed="fewer than the network's people")] = {"seller": SellerSpec()}
     trace_cascades: Annotated[bool, Param(
         label="Trace cascades", unit="—",
