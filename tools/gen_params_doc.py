@@ -31,7 +31,7 @@ from viralsim.config.registry import SECTIONS, markdown_table  # noqa: E402
 
 DOC = ROOT / "docs" / "model.md"
 COMMAND = "python tools/gen_params_doc.py"
-_BLOCK = re.compile(r"(<!-- params:begin (?P<section>[\w-]+) -->\n)(?P<body>.*?)(<!-- params:end -->)", re.S)
+_BLOCK = re.compile(r"(<!-- params:begin (?P<section>[\w-]+) -->\n)(?P<body>.*?)(<!-- params:end -->)", re.DOTALL)
 
 
 class MarkerError(ValueError):

@@ -94,4 +94,4 @@ def test_a_copy_with_changes_resolves_again(loaded):
 def test_an_unknown_preset_still_validates_and_fails_where_the_strategy_is_read():
     config = RunConfig(sellers={"x": SellerSpec(strategy="nope")})
     with pytest.raises(ValueError, match="unknown strategy preset 'nope'; allowed: "):
-        config.sellers["x"].resolved
+        _ = config.sellers["x"].resolved

@@ -73,7 +73,7 @@ class Slider:
     step: float
 
     @classmethod
-    def of(cls, model: type, name: str, *, step: float = 1.0) -> "Slider":
+    def of(cls, model: type, name: str, *, step: float = 1.0) -> Slider:
         """The slider of field ``name`` of schema class ``model`` (``step`` where the registry
         gives none)."""
         meta = param_of(model, name)

@@ -29,7 +29,8 @@ from pydantic import BaseModel
 
 from viralsim.config.schema import STRATEGY_FIELDS, RunConfig, SellerSpec, Strategy, param_of
 
-__all__ = ["Row", "UiRange", "SECTIONS", "UnknownPrefix", "rows", "select", "ui_range", "markdown_table", "render"]
+__all__ = ["FORMATS", "SECTIONS", "Row", "UiRange", "UnknownPrefix", "markdown_table", "number", "render", "rows", "select",
+           "ui_range"]
 
 #: the sections of the parameter tables, in the order of docs/model.md §3.4
 SECTIONS = ("run", "feed", "trust", "annoyance", "ties", "purchase", "wom", "platform", "network", "sellers",
@@ -210,7 +211,7 @@ def _allowed(ann: Any, metadata: Sequence[Any]) -> str:
     raise TypeError(f"no range rendering for {ann!r}")
 
 
-def number(value: float | int | None) -> str:
+def number(value: float | None) -> str:
     """A bound as the tables write it: 1000, 0.01, 10^5, 5·10^7, 2^63 − 1, 10^−15."""
     if value is None:
         return "∞"

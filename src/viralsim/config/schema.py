@@ -832,7 +832,7 @@ class SellerSpec(Frozen):
             self._resolved = resolve_strategy(self)
         return self._resolved
 
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "SellerSpec":
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> SellerSpec:
         """A copy; with ``update`` its strategy is resolved again, from the changed fields."""
         copy = super().model_copy(update=update, deep=deep)
         if update:
@@ -897,13 +897,13 @@ class RunConfig(Frozen):
         return value
 
     @model_validator(mode="after")
-    def _resolve_strategies(self) -> "RunConfig":
+    def _resolve_strategies(self) -> RunConfig:
         # Each seller's strategy is resolved once, here. A preset that cannot be used (unknown
         # name, broken file) is left to whoever reads the strategy: the loader reports it with
         # the field's path and the allowed names.
         for spec in self.sellers.values():
             with contextlib.suppress(ValueError):
-                spec.resolved
+                _ = spec.resolved
         return self
 
 
