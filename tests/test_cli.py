@@ -385,7 +385,7 @@ def test_force_overrides_the_resource_estimate(cfg, tmp_path, fake_engine, monke
 def test_help_is_informative(tmp_path):
     top = cli("--help", cwd=tmp_path)
     assert top.returncode == 0
-    for word in ("run", "validate", "presets", "--set"):
+    for word in ("run", "validate", "presets", "params", "--set"):
         assert word in top.stdout
     run = cli("run", "--help", cwd=tmp_path)
     assert run.returncode == 0
@@ -419,6 +419,39 @@ def test_presets_lists_every_preset(tmp_path):
         assert len(line.split()) > 3  # has a description
 
 
+def test_params_lists_every_parameter(tmp_path):
+    from viralsim.config.registry import rows
+
+    done = cli("params", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["path", "default", "unit", "range", "meaning"]
+    assert len(lines) == len(rows()) + 1
+    half = next(line for line in lines if line.startswith("trust.half_life "))
+    assert half.split()[:4] == ["trust.half_life", "60.0", "days", "[0.01,"]
+    assert any(line.startswith("network.k [watts_strogatz] ") for line in lines)
+
+
+def test_params_filters_by_prefix_in_every_format(tmp_path):
+    from viralsim.config.schema import TrustParams
+
+    text = cli("params", "trust", cwd=tmp_path)
+    assert text.returncode == 0
+    assert [line.split()[0] for line in text.stdout.splitlines()[1:]] == [f"trust.{f}" for f in TrustParams.model_fields]
+    data = json.loads(cli("params", "sellers.spam.groups", "--format", "json", cwd=tmp_path).stdout)
+    assert [d["path"] for d in data][:2] == ["sellers.<name>.groups.enabled", "sellers.<name>.groups.invites_per_day"]
+    assert all(d["path"].startswith("sellers.<name>.groups.") for d in data)
+    import csv
+    import io
+
+    table = list(csv.DictReader(io.StringIO(cli("params", "network.k", "--format", "csv", cwd=tmp_path).stdout)))
+    assert [(t["path"], t["kind"], t["default"], t["ui_high"]) for t in table] == [
+        ("network.k", "watts_strogatz", "10", "40")]
+    md = cli("params", "days", "--format", "markdown", cwd=tmp_path).stdout.splitlines()
+    assert md == ["| path | default | unit | range | meaning |", "|---|---|---|---|---|",
+                  "| days | 180 | days | int in [1, 10^5] | horizon |"]
+
+
 BAD_INPUT = {
     "config error": (["run", "demo.yaml", "--set", "sellers.spam.post_per_day=3"], "did you mean 'posts_per_day'?"),
     "out of range": (["run", "demo.yaml", "--set", "days=-5"], "days = -5 is not allowed"),
@@ -433,6 +466,8 @@ BAD_INPUT = {
     "unknown command": (["frobnicate"], "invalid choice: 'frobnicate'"),
     "missing config": (["run"], "required: CONFIG"),
     "out is not a results folder": (["run", "demo.yaml", "--out", "."], "not a viralsim results folder"),
+    "unknown params prefix": (["params", "trsut"], "PREFIX = 'trsut' matches no parameter"),
+    "unknown params format": (["params", "--format", "yaml"], "argument --format: invalid choice: 'yaml'"),
 }
 
 

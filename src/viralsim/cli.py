@@ -1,4 +1,4 @@
-"""Command line: ``viralsim run | validate | presets | sweep | merge | report``.
+"""Command line: ``viralsim run | validate | presets | params | sweep | merge | report``.
 
 The CLI only parses arguments, loads the configuration and calls one library function per
 verb. Input the user must fix (a bad config, option or path) ends in one line on stderr,
@@ -51,6 +51,7 @@ strategies, days, seed). Every setting can be changed from the command line with
 EPILOG = """\
 examples:
   viralsim presets                          list the seller strategy presets
+  viralsim params trust                     the trust parameters: default, unit, range, meaning
   viralsim validate configs/spam_vs_community.yaml
                                             check a config without running it
   viralsim run configs/spam_vs_community.yaml --seed 3
@@ -95,6 +96,18 @@ Load CONFIG, apply --set overrides and check every setting, without running anyt
 Prints 'ok: <name>, <n> sellers' or the first problem found."""
 
 PRESETS_DESCRIPTION = "List the seller strategy presets a config can name in sellers.<name>.strategy."
+
+PARAMS_DESCRIPTION = """\
+List the model's parameters: config path, default, unit, allowed range and meaning, read from
+the schema (the tables of docs/model.md section 3.4 are made from the same registry).
+
+PREFIX keeps the parameters whose config path starts with it: a section (run, feed, trust,
+annoyance, ties, purchase, wom, platform, network, sellers, strategy) or the beginning of a
+dotted path (trust.half_life, network.k, sellers.spam.content). A seller's name stands for any
+seller: sellers.<name>.posts_per_day. Network settings show their network kind in brackets.
+
+--format csv and json also give each parameter's label, source and the range sliders and
+sweeps offer (ui_low, ui_high, ui_step)."""
 
 SWEEP_DESCRIPTION = """\
 Run an experiment: every scenario x design point x replicate of EXPERIMENT (a YAML spec,
@@ -219,6 +232,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("presets", help="list seller strategy presets", description=PRESETS_DESCRIPTION)
 
+    params = commands.add_parser("params", help="list the model's parameters (default, unit, range, meaning)",
+                                 description=PARAMS_DESCRIPTION, formatter_class=formatter)
+    params.add_argument("prefix", nargs="?", metavar="PREFIX",
+                        help="only paths starting with PREFIX, e.g. trust or sellers.<name>.groups")
+    params.add_argument("--format", choices=("text", "markdown", "csv", "json"), default="text",
+                        help="output format (default: text, aligned columns)")
+
     sweep = commands.add_parser(
         "sweep",
         help="run an experiment (scenarios, designs, replicates) into a results folder",
@@ -320,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     try:
         if args.command is None:
-            raise _UsageError("missing command: choose run, validate, presets, sweep, merge or report "
+            raise _UsageError("missing command: choose run, validate, presets, params, sweep, merge or report "
                               "(see 'viralsim --help')")
         if extras:
             # parse_args would blame the top-level parser; point at the command's own help.
@@ -427,6 +447,17 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     for name, posts, text in rows:
         print(f"{name.ljust(width)}  {posts.rjust(9)}  {text}")
     print(f"(preset files: {folder})")
+    return 0
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from viralsim.config.registry import UnknownPrefix, render, select
+
+    try:
+        selected = select(args.prefix)
+    except UnknownPrefix as exc:
+        raise _UsageError(str(exc)) from None
+    sys.stdout.write(render(selected, args.format))
     return 0
 
 
@@ -561,8 +592,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "presets": _cmd_presets, "sweep": _cmd_sweep,
-             "merge": _cmd_merge, "report": _cmd_report}
+_COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "presets": _cmd_presets, "params": _cmd_params,
+             "sweep": _cmd_sweep, "merge": _cmd_merge, "report": _cmd_report}
 
 
 # --- teaching and strategy commands: app, demo, whatif ---------------------------------------

@@ -255,9 +255,7 @@ def _phase_shading(ax, tr: CircleTrace) -> None:
 
 
 def _strategy_words(tr: CircleTrace) -> str:
-    from viralsim.config.presets import resolve_strategy
-
-    s = resolve_strategy(tr.config.sellers["seller"])
+    s = tr.config.sellers["seller"].resolved
     template = STRATEGY_WORDS.get(tr.strategy, "follows the {name} strategy ({posts:g} posts a day)")
     return template.format(posts=s.posts_per_day, ad=s.content.ad, value=s.content.value,
                            messages=s.messages_per_day, name=tr.strategy)

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from viralsim.config.presets import preset, preset_names, resolve_strategy
-from viralsim.config.schema import ContentMix, RunConfig, SellerSpec
+from viralsim.config.presets import preset, preset_names
+from viralsim.config.registry import UiRange, ui_range
+from viralsim.config.schema import ContentMix, Product, RunConfig, SellerSpec, Strategy, TrustParams, param_of
 from viralsim.model import ViralModel
 
 __all__ = [
@@ -37,9 +38,12 @@ __all__ = [
     "default_levers",
     "rescale_content",
     "seller_spec",
+    "Slider",
+    "sliders",
 ]
 
-#: largest network the app draws (the network-size slider's maximum)
+#: largest network the app draws: the network-size slider stops here even where the
+#: parameter's own range goes further
 MAX_NETWORK_SIZE = 1000
 #: size the app starts with when the config's network is larger than MAX_NETWORK_SIZE
 START_NETWORK_SIZE = 300
@@ -56,6 +60,42 @@ DEFAULT_APP_CONFIG: dict[str, Any] = {
         "community": {"strategy": "community"},
     },
 }
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A lever's slider, read from the parameter registry: label, unit and range."""
+
+    label: str
+    unit: str
+    low: float
+    high: float
+    step: float
+
+    @classmethod
+    def of(cls, model: type, name: str, *, step: float = 1.0) -> Slider:
+        """The slider of field ``name`` of schema class ``model`` (``step`` where the registry
+        gives none)."""
+        meta = param_of(model, name)
+        rng: UiRange = ui_range(model, name)
+        return cls(meta.label, meta.unit, rng.low, rng.high, rng.step if rng.step is not None else step)
+
+
+def sliders(config: RunConfig) -> dict[str, Slider]:
+    """The sliders of the app's levers for ``config``: the market levers ``trust_half_life`` and
+    ``network_size`` (None when the network kind has no size setting) and the seller levers
+    ``posts_per_day``, ``ad_share`` and ``quality``."""
+    out = {
+        "trust_half_life": Slider.of(TrustParams, "half_life"),
+        "posts_per_day": Slider.of(Strategy, "posts_per_day"),
+        "ad_share": Slider.of(ContentMix, "ad"),
+        "quality": Slider.of(Product, "quality"),
+    }
+    kind = type(config.network)
+    if "n" in kind.model_fields:
+        size = Slider.of(kind, "n")
+        out["network_size"] = replace(size, high=min(size.high, MAX_NETWORK_SIZE))
+    return out
 
 
 def app_config(path: str | Path | None = None, overrides: tuple[str, ...] = ()) -> RunConfig:
@@ -150,7 +190,7 @@ def default_levers(config: RunConfig, focus: str | None = None) -> Levers:
     """
     sellers = {}
     for name, spec in config.sellers.items():
-        strategy = resolve_strategy(spec)
+        strategy = spec.resolved
         sellers[name] = SellerLevers(
             preset=spec.strategy,
             posts_per_day=float(strategy.posts_per_day),
@@ -198,7 +238,7 @@ def seller_spec(spec: SellerSpec, levers: SellerLevers) -> SellerSpec:
     if levers.preset not in preset_names():
         raise ValueError(f"unknown strategy preset {levers.preset!r}; allowed: {', '.join(preset_names())}")
     under_preset = spec.model_copy(update={"strategy": levers.preset})
-    base_content = resolve_strategy(under_preset).content
+    base_content = under_preset.resolved.content
     return spec.model_copy(update={
         "strategy": levers.preset,
         "posts_per_day": float(levers.posts_per_day),
@@ -309,7 +349,7 @@ class AppModel(ViralModel):
         seller = self.sellers[self.seller_index(name)]
         spec = seller_spec(self.config.sellers[name], levers)
         seller.spec = spec
-        seller.strategy = resolve_strategy(spec)
+        seller.strategy = spec.resolved
         seller.product = spec.product
         self.levers = self.levers.with_seller(name, **vars(levers))
 

@@ -40,11 +40,10 @@ from viralsim.app.model import (
     default_levers,
     describe_market,
     preset_defaults,
+    sliders,
 )
 from viralsim.config.presets import preset_names
 
-#: posts-per-day slider maximum (raised to a seller's value when that is higher)
-POSTS_MAX = 150.0
 #: largest run number on the "Run number" slider (seed = config seed + run number)
 RUNS = 50
 
@@ -66,20 +65,24 @@ def base_config():
 
 def market_params(base, levers: Levers) -> dict:
     """Mesa ``model_params`` for the market levers (user inputs of the Model Parameters card)."""
+    ranges = sliders(base)
+    half_life = ranges["trust_half_life"]
     params = {
         "trust_half_life": {
-            "type": "SliderInt", "label": "Trust half-life (days)",
-            "value": int(round(levers.trust_half_life)), "min": 5, "max": 180, "step": 5,
+            "type": "SliderInt", "label": f"{half_life.label} ({half_life.unit})",
+            "value": int(round(levers.trust_half_life)),
+            "min": int(half_life.low), "max": int(half_life.high), "step": int(half_life.step),
         },
         "moderation": {
             "type": "Checkbox", "label": "Platform moderation (harassment prompt)", "value": levers.moderation,
         },
         "run": {"type": "SliderInt", "label": "Run number (seed)", "value": 0, "min": 0, "max": RUNS, "step": 1},
     }
-    if levers.network_size is not None:
+    if levers.network_size is not None and "network_size" in ranges:
+        size = ranges["network_size"]
         params["network_size"] = {
-            "type": "SliderInt", "label": "Network size (people)",
-            "value": int(levers.network_size), "min": 50, "max": MAX_NETWORK_SIZE, "step": 50,
+            "type": "SliderInt", "label": f"{size.label} ({size.unit})",
+            "value": int(levers.network_size), "min": int(size.low), "max": int(size.high), "step": int(size.step),
         }
     return params
 
@@ -146,14 +149,19 @@ def SellerBar(model: solara.Reactive[AppModel], levers: solara.Reactive[Levers])
                 if len(m.seller_names) > 1:
                     solara.Select("Seller shown", values=m.seller_names, value=lv.focus, on_value=on_focus)
                 solara.Select("Her strategy preset", values=preset_names(), value=sl.preset, on_value=on_preset)
+            ranges = sliders(m.base_config)
+            posts, ad, quality = ranges["posts_per_day"], ranges["ad_share"], ranges["quality"]
             with solara.Column(gap="0px", classes=["viralsim-seller-sliders"]):
-                solara.SliderFloat(f"Posts per day: {sl.posts_per_day:g}", value=sl.posts_per_day, min=0.0,
-                                   max=max(POSTS_MAX, sl.posts_per_day), step=1.0,
-                                   on_value=lambda v: set_seller(posts_per_day=float(v)))
-                solara.SliderFloat(f"Ad share of posts: {sl.ad_share:.0%}", value=sl.ad_share, min=0.0, max=1.0,
-                                   step=0.05, on_value=lambda v: set_seller(ad_share=float(v)))
-                solara.SliderFloat(f"Product quality: {sl.quality:.0%}", value=sl.quality, min=0.0, max=1.0,
-                                   step=0.05, on_value=lambda v: set_seller(quality=float(v)))
+                # the posts slider reaches a seller's own rate where that is above the usual range
+                solara.SliderFloat(f"{posts.label}: {sl.posts_per_day:g}", value=sl.posts_per_day,
+                                   min=float(posts.low), max=float(max(posts.high, sl.posts_per_day)),
+                                   step=float(posts.step), on_value=lambda v: set_seller(posts_per_day=float(v)))
+                solara.SliderFloat(f"{ad.label}: {sl.ad_share:.0%}", value=sl.ad_share, min=float(ad.low),
+                                   max=float(ad.high), step=float(ad.step),
+                                   on_value=lambda v: set_seller(ad_share=float(v)))
+                solara.SliderFloat(f"{quality.label}: {sl.quality:.0%}", value=sl.quality, min=float(quality.low),
+                                   max=float(quality.high), step=float(quality.step),
+                                   on_value=lambda v: set_seller(quality=float(v)))
         solara.Text(HOW_TO_READ, style={"color": "#555", "font-size": "0.85em"})
 
 

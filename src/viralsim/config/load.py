@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from viralsim.config.edgelists import EdgeListProblem, check_edgelist
-from viralsim.config.presets import PresetError, preset_names, preset_path, resolve_strategy
+from viralsim.config.presets import PresetError, preset_names, preset_path
 from viralsim.config.schema import EdgeListNet, RunConfig, Strategy, too_many_sellers
 from viralsim.config.yamlio import MAX_CHARS, YamlProblem, load_yaml
 from viralsim.edgelist_format import edgelist_file
@@ -137,7 +137,7 @@ def dump_config(config: RunConfig) -> str:
     """
     data = config.model_dump(mode="json")
     data[RESOLVED_KEY] = {
-        name: resolve_strategy(spec).model_dump(mode="json") for name, spec in config.sellers.items()
+        name: spec.resolved.model_dump(mode="json") for name, spec in config.sellers.items()
     }
     header = (
         "# Resolved viralsim configuration: every setting of the run, defaults included.\n"
@@ -507,7 +507,7 @@ def _resolve_all(config: RunConfig, source: str, cli_keys: Sequence[str]) -> dic
                 f"{', '.join(repr(n) for n in names)}{_did_you_mean(spec.strategy, names)}{from_cli}"
             )
         try:
-            resolved[seller] = resolve_strategy(spec)
+            resolved[seller] = spec.resolved
         except PresetError as exc:
             raise ConfigError(f"{source}: {path} = {spec.strategy!r} cannot be used: {exc}{from_cli}") from None
         except ValidationError as exc:

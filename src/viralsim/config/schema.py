@@ -1,9 +1,13 @@
-"""Validated configuration of one viralsim run.
+"""Validated configuration of one viralsim run, and the registry of its parameters.
 
-Every parameter of the model is declared here once, with its default, unit, allowed range and
-source; ``docs/model.md`` (ODD protocol, section "Details / Parameters") mirrors this file.
-The models are frozen and reject unknown keys, so a typo in a YAML file is an error that names
-the dotted path of the bad field, never a silently ignored setting.
+Every parameter of the model is declared here once: its type, default and validation bounds
+(pydantic), and, as a :class:`Param` in the field's ``Annotated`` metadata, what it means for
+people: a short label, the unit, the meaning, the source, and the sensible range for sliders
+and sweeps. :mod:`viralsim.config.registry` walks these declarations; the parameter tables of
+``docs/model.md`` (ODD protocol, section "Details / Parameters"), ``viralsim params``, the web
+app's sliders and the network generators' defaults are read from them. The models are frozen and
+reject unknown keys, so a typo in a YAML file is an error that names the dotted path of the bad
+field, never a silently ignored setting.
 
 Every number is finite and bounded. Bounds are pydantic ``Field(ge=.., le=..)`` metadata (read
 them off ``model_fields``), chosen generous for real use but so that the products the model
@@ -12,13 +16,69 @@ from float overflow. Types are strict: ``true`` is not a number, ``1`` is not a 
 and ``"3"`` are not whole numbers (a whole number is accepted where a real number is expected).
 Settings that only make sense together (a lattice degree and the population, block sizes and
 link probabilities) are checked together, with the message on the field to change.
+
+A seller's strategy (her preset with the spec's overrides on top) is resolved once, when the
+:class:`RunConfig` holding her is validated, and read with :attr:`SellerSpec.resolved`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator,
+)
+
+
+@dataclass(frozen=True)
+class Param:
+    """What a parameter is, for people: the registry entry carried by every schema field.
+
+    Attributes
+    ----------
+    label : short name for a user interface ("Trust half-life")
+    unit : unit of the value ("days", "posts/day", "yuan", "prob", "share", "—" for none)
+    meaning : what the parameter does, in one phrase (the "Meaning" column of docs/model.md)
+    source : where the value or the mechanism comes from ("seed 003 L79; value by judgement")
+    ui : the sensible range ``(low, high)`` or ``(low, high, step)`` for sliders and sweeps,
+        where it is narrower than the validation bounds (which are generous on purpose)
+    allowed : constraints beyond the field's own bounds, in words ("≤ n − 1")
+    """
+
+    label: str
+    unit: str
+    meaning: str
+    source: str = "—"
+    ui: tuple[float, float] | tuple[float, float, float] | None = None
+    allowed: str | None = None
+
+
+def param_of(model: type[BaseModel], name: str) -> Param:
+    """The :class:`Param` of field ``name`` of ``model`` (KeyError naming the field without one)."""
+    info = model.model_fields[name]
+    found = [m for m in info.metadata if isinstance(m, Param)] + _params_in(info.annotation)
+    if not found:
+        raise KeyError(f"{model.__name__}.{name} carries no Param")
+    return found[0]
+
+
+def _params_in(annotation: Any) -> list[Param]:
+    # Optional fields (the seller's strategy overrides) keep their Param inside ``X | None``.
+    out: list[Param] = []
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is Annotated:
+            out += [m for m in arg.__metadata__ if isinstance(m, Param)]
+    return out
+
+
+def default_of(model: type[BaseModel], name: str) -> Any:
+    """The schema default of field ``name`` of ``model``, for code that must use the same value."""
+    return model.model_fields[name].get_default(call_default_factory=True)
+
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 #: half-lives and mean durations in days: the model steps one day, so a hundredth of a day
@@ -51,6 +111,9 @@ MAX_EDGES = 1_000_000_000
 #: by geometric skipping in 64-bit positions, and over the largest allowed network
 #: (5 x 10^7 people, about 10^15 pairs) they give no link at all on average
 MIN_SBM_PROB = 1e-15
+#: default share of strong ties among friendships: seed 000 L209, "微信联系人中大约70%是家人、
+#: 朋友等熟人群体" (about 70 % of WeChat contacts are family, friends and other acquaintances)
+STRONG_SHARE = 0.7
 
 
 class Frozen(BaseModel):
@@ -68,15 +131,25 @@ def _known(info: ValidationInfo, *names: str) -> bool:
 # Network
 # ---------------------------------------------------------------------------------------------
 
+#: the ``kind`` tag of every network model (the registry lists it once, as ``network.kind``)
+_KIND = Param(label="Network kind", unit="—", meaning="which generator builds the friendship graph", source="§3.2")
+#: population of the generated networks
+_PEOPLE = Param(label="Network size", unit="people", meaning="population", ui=(50, 10_000, 50))
+_STRONG_SHARE = Param(label="Strong-tie share", unit="share", meaning="share of friendships that are strong ties",
+                      source="seed 000 L209 (about 70 % of WeChat contacts are family and friends)")
+
 
 class FriendCirclesNet(Frozen):
     """Overlapping friend circles (family, classmates, colleagues, interest groups)."""
 
-    kind: Literal["friend_circles"] = "friend_circles"
-    n: Annotated[int, Field(ge=10, le=MAX_PEOPLE)] = 2000
+    kind: Annotated[Literal["friend_circles"], _KIND] = "friend_circles"
+    n: Annotated[int, Field(ge=10, le=MAX_PEOPLE), _PEOPLE] = 2000
     #: the generator's limit is 1000; fewer than n - 1 (there is nobody else to know), and
     #: n x weak ties / 2 at most MAX_EDGES
-    weak_ties_per_person: Annotated[float, Field(ge=0.0, le=1000.0)] = 6.0
+    weak_ties_per_person: Annotated[float, Field(ge=0.0, le=1000.0), Param(
+        label="Weak ties per person", unit="ties", meaning="mean weak ties (acquaintances) per person",
+        source="tuned to a 0.70 strong share (seed 000 L209)", ui=(0, 30, 1),
+        allowed="≤ n − 1, n × ties / 2 ≤ 10^9")] = 6.0
 
     @field_validator("weak_ties_per_person")
     @classmethod
@@ -93,12 +166,17 @@ class FriendCirclesNet(Frozen):
 
 
 class WattsStrogatzNet(Frozen):
-    kind: Literal["watts_strogatz"]
-    n: Annotated[int, Field(ge=10, le=MAX_PEOPLE)] = 2000
+    """Small-world ring lattice with random rewiring (Watts & Strogatz 1998)."""
+
+    kind: Annotated[Literal["watts_strogatz"], _KIND]
+    n: Annotated[int, Field(ge=10, le=MAX_PEOPLE), _PEOPLE] = 2000
     #: even, at most n - 1 (the ring has n - 1 others), n x k / 2 at most MAX_EDGES
-    k: Annotated[int, Field(ge=2, le=1_000_000)] = 10
-    p: Prob = 0.1
-    strong_share: Prob = 0.7
+    k: Annotated[int, Field(ge=2, le=1_000_000), Param(
+        label="Lattice degree", unit="friends", meaning="friends per person on the ring lattice (k/2 each side)",
+        source="Watts & Strogatz 1998", ui=(2, 40, 2), allowed="even, ≤ n − 1, n k / 2 ≤ 10^9")] = 10
+    p: Annotated[Prob, Param(label="Rewiring probability", unit="prob", meaning="probability each lattice edge is rewired",
+                             source="Watts & Strogatz 1998")] = 0.1
+    strong_share: Annotated[Prob, _STRONG_SHARE] = STRONG_SHARE
 
     @field_validator("k")
     @classmethod
@@ -126,23 +204,32 @@ def _check_m(value: int, info: ValidationInfo) -> int:
     return value
 
 
+def _links_per_newcomer(source: str) -> Param:
+    # at most n - 1, and n x m at most MAX_EDGES (_check_m)
+    return Param(label="Links per newcomer", unit="friends", meaning="links each newcomer makes", source=source,
+                 ui=(1, 20, 1), allowed="≤ n − 1, n m ≤ 10^9")
+
+
 class HolmeKimNet(Frozen):
-    kind: Literal["holme_kim"]
-    n: Annotated[int, Field(ge=10, le=5_000_000)] = 2000
-    #: at most n - 1, and n x m at most MAX_EDGES
-    m: Annotated[int, Field(ge=1, le=100_000)] = 5
-    p: Prob = 0.3
-    strong_share: Prob = 0.7
+    """Preferential attachment with triad formation (Holme & Kim 2002)."""
+
+    kind: Annotated[Literal["holme_kim"], _KIND]
+    n: Annotated[int, Field(ge=10, le=5_000_000), _PEOPLE] = 2000
+    m: Annotated[int, Field(ge=1, le=100_000), _links_per_newcomer("Holme & Kim 2002")] = 5
+    p: Annotated[Prob, Param(label="Triad formation", unit="prob", meaning="probability a link closes a triangle",
+                             source="Holme & Kim 2002")] = 0.3
+    strong_share: Annotated[Prob, _STRONG_SHARE] = STRONG_SHARE
 
     _m_fits = field_validator("m")(_check_m)
 
 
 class BarabasiAlbertNet(Frozen):
-    kind: Literal["barabasi_albert"]
-    n: Annotated[int, Field(ge=10, le=5_000_000)] = 2000
-    #: at most n - 1, and n x m at most MAX_EDGES
-    m: Annotated[int, Field(ge=1, le=100_000)] = 5
-    strong_share: Prob = 0.7
+    """Preferential attachment (Barabási & Albert 1999)."""
+
+    kind: Annotated[Literal["barabasi_albert"], _KIND]
+    n: Annotated[int, Field(ge=10, le=5_000_000), _PEOPLE] = 2000
+    m: Annotated[int, Field(ge=1, le=100_000), _links_per_newcomer("Barabási & Albert 1999")] = 5
+    strong_share: Annotated[Prob, _STRONG_SHARE] = STRONG_SHARE
 
     _m_fits = field_validator("m")(_check_m)
 
@@ -152,12 +239,20 @@ class StochasticBlockNet(Frozen):
     probabilities are 0 or at least MIN_SBM_PROB, and the expected number of links at most
     MAX_EDGES (checked on ``p_in`` for links within blocks, on ``p_out`` for all)."""
 
-    kind: Literal["sbm"]
+    kind: Annotated[Literal["sbm"], _KIND]
     sizes: Annotated[
-        list[Annotated[int, Field(ge=1, le=MAX_PEOPLE)]], Field(min_length=1, max_length=1_000_000)
+        list[Annotated[int, Field(ge=1, le=MAX_PEOPLE)]], Field(min_length=1, max_length=1_000_000),
+        Param(label="Block sizes", unit="people", meaning="people in each block (community)",
+              source="Holland et al. 1983", allowed="2 to 5·10^7 people in all"),
     ] = [500, 500, 500, 500]
-    p_in: Prob = 0.03
-    p_out: Prob = 0.001
+    p_in: Annotated[Prob, Param(label="Link probability within blocks", unit="prob",
+                                meaning="probability two people of the same block are friends",
+                                source="Holland et al. 1983",
+                                allowed="0 or ≥ 10^−15; expected links within blocks ≤ 10^9")] = 0.03
+    p_out: Annotated[Prob, Param(label="Link probability between blocks", unit="prob",
+                                 meaning="probability two people of different blocks are friends",
+                                 source="Holland et al. 1983",
+                                 allowed="0 or ≥ 10^−15; expected links in all ≤ 10^9")] = 0.001
 
     @field_validator("sizes")
     @classmethod
@@ -207,8 +302,10 @@ def _within_pairs(sizes: list[int]) -> int:
 class CompleteNet(Frozen):
     """Complete graph: the mean-field limit used to dock the model with the Bass (1969) model."""
 
-    kind: Literal["complete"]
-    n: Annotated[int, Field(ge=2, le=MAX_PEOPLE)] = 10_000
+    kind: Annotated[Literal["complete"], _KIND]
+    n: Annotated[int, Field(ge=2, le=MAX_PEOPLE), Param(
+        label="Network size", unit="people", meaning="population; everybody knows everybody (Bass docking)",
+        source="Bass 1969", ui=(50, 10_000, 50))] = 10_000
 
 
 class EdgeListNet(Frozen):
@@ -218,10 +315,15 @@ class EdgeListNet(Frozen):
     parses, has an edge) is checked when the config is loaded (``viralsim.config.load``).
     """
 
-    kind: Literal["edgelist"]
-    path: Annotated[str, Field(min_length=1, max_length=4096)] = "facebook"
-    strength_method: Literal["embeddedness", "random"] = "embeddedness"
-    strong_share: Prob = 0.7
+    kind: Annotated[Literal["edgelist"], _KIND]
+    path: Annotated[str, Field(min_length=1, max_length=4096), Param(
+        label="Edge-list file", unit="—", meaning="edge-list file, or `facebook` for the bundled ego-Facebook network",
+        source="McAuley & Leskovec 2012",
+        allowed="a readable SNAP edge list, relative to the working directory (checked when the config loads)")] = "facebook"
+    strength_method: Annotated[Literal["embeddedness", "random"], Param(
+        label="Tie typing", unit="—",
+        meaning="how ties are typed strong or weak: by embeddedness (shared friends) or at random")] = "embeddedness"
+    strong_share: Annotated[Prob, _STRONG_SHARE] = STRONG_SHARE
 
 
 NetworkSpec = Annotated[
@@ -246,189 +348,314 @@ NetworkSpec = Annotated[
 class FeedParams(Frozen):
     """Feed and attention (seed 003 L79: attention is a limited budget; seed 000 L461, seed 002 L349)."""
 
-    #: posts a fully active consumer reads per day, summed over both slots
     #: (up to 10^7: docking setups read "every post", with 10^6)
-    attention_per_day: Annotated[float, Field(gt=0.0, le=1e7)] = 60.0
-    #: personal-life posts each friend contributes to the feed per day
-    friend_posts_per_day: PostsPerDay = 1.0
-    #: share of reading (and of organic posts) in the idle slot (evenings/weekends; seed 003 L79)
-    idle_share: Prob = 0.6
-    #: share of clock hours that are idle (outside workdays 08-18), where "mixed" posting lands
-    #: (seed 003 L81, L115; 27-30 % of hours are busy)
-    idle_hours_share: Prob = 0.7
-    #: how strongly commercial share of the feed lowers platform activity (seed 000 L461)
-    activity_sensitivity: Prob = 0.6
-    #: half-life (days) of the adjustment of platform activity to the feed's commercial share
-    activity_half_life: HalfLife = 7.0
+    attention_per_day: Annotated[float, Field(gt=0.0, le=1e7), Param(
+        label="Attention", unit="posts/day", ui=(10, 200, 10),
+        meaning="posts a fully active consumer reads per day, summed over both slots",
+        source="seed 003 L79 (attention is limited); value by judgement")] = 60.0
+    friend_posts_per_day: Annotated[PostsPerDay, Param(
+        label="Friends' posts", unit="posts/friend/day", ui=(0, 5, 0.1),
+        meaning="personal-life posts each friend adds to the feed per day", source="judgement")] = 1.0
+    idle_share: Annotated[Prob, Param(
+        label="Idle-slot reading share", unit="share",
+        meaning="share of reading (and of friends' posts) in the idle slot (evenings, weekends)",
+        source="seed 003 L79 (users peak 22–24 h)")] = 0.6
+    idle_hours_share: Annotated[Prob, Param(
+        label="Idle share of hours", unit="share",
+        meaning="share of clock hours that are idle (outside workdays 08–18); where `mixed` posts land",
+        source="seed 003 L81, L115 (27–30 % of hours busy)")] = 0.7
+    activity_sensitivity: Annotated[Prob, Param(
+        label="Activity sensitivity", unit="—",
+        meaning="κ: drop of equilibrium platform activity per unit commercial share of the feed",
+        source="seed 000 L461; seed 002 L349; value by judgement")] = 0.6
+    activity_half_life: Annotated[HalfLife, Param(
+        label="Activity half-life", unit="days", ui=(1, 60, 1),
+        meaning="half-life of the adjustment of platform activity to the feed's commercial share",
+        source="judgement")] = 7.0
 
 
 class TrustParams(Frozen):
     """Trust per consumer x seller in [0, 1] (seed 000 L113, L137, L209; seed 003 L65)."""
 
-    enabled: bool = True
-    #: initial trust (and relaxation baseline) by tie to the seller: strong friend > weak > stranger
-    prior_strong: Prob = 0.6
-    prior_weak: Prob = 0.35
-    prior_stranger: Prob = 0.2
-    #: half-life (days) of relaxation toward the baseline when nothing happens
-    half_life: HalfLife = 60.0
-    #: fractional gain toward 1 per seen value-content post (seed 003 L65: non-ad content moves attitudes)
-    gain_value: Prob = 0.02
-    #: fractional gain toward 1 for an answered enquiry (seed 001 L32, L41)
-    gain_reply: Prob = 0.10
-    #: fractional gain toward 1 after a satisfying purchase
-    gain_good_purchase: Prob = 0.15
-    #: trust transfer: a recommendation moves the receiver's trust this share of the way toward the
-    #: recommender's trust, x tie weight (seed 002 L239: sharers' trust endorsement; seed 003 L19)
-    gain_recommendation: Prob = 0.5
-    #: multiplier on value-content gains inside a small group (seed 002 L359-361)
-    group_gain_multiplier: Annotated[float, Field(ge=1.0, le=10.0)] = 1.5
-    #: fractional loss toward 0 after a bad purchase (lost faster than gained; seed 000 L137)
-    loss_bad_purchase: Prob = 0.40
-    #: fractional loss per warning (negative word of mouth) from a friend, x tie weight (seed 004 L119)
-    loss_warning: Prob = 0.15
-    #: maximal fractional loss per unwanted contact (ad, unsolicited message) when annoyed:
-    #: T (1 - l A/(A + A_half)) per contact (selling before trust backfires; seed 001 L34)
-    loss_per_unwanted: Prob = 0.002
-    #: fractional loss for an enquiry the seller does not answer (seed 002 L283)
-    loss_unanswered: Prob = 0.03
+    enabled: Annotated[bool, Param(
+        label="Trust rules", unit="—",
+        meaning="trust rules on; off means no relaxation, no trust events, gates = 1")] = True
+    prior_strong: Annotated[Prob, Param(
+        label="Trust prior, strong tie", unit="trust",
+        meaning="initial trust and relaxation baseline toward a seller who is a strong friend",
+        source="seed 000 L113, L209; seed 003 L19 (ordering strong > weak > stranger); values by judgement")] = 0.6
+    prior_weak: Annotated[Prob, Param(
+        label="Trust prior, weak tie", unit="trust", meaning="same, weak tie", source="as `trust.prior_strong`")] = 0.35
+    prior_stranger: Annotated[Prob, Param(
+        label="Trust prior, stranger", unit="trust", meaning="same, stranger or no tie",
+        source="as `trust.prior_strong`")] = 0.2
+    half_life: Annotated[HalfLife, Param(
+        label="Trust half-life", unit="days", ui=(5, 180, 5),
+        meaning="half-life of relaxation toward the baseline when nothing happens",
+        source="Kronrod & Huber 2019 (slow vs fast); Jøsang & Ismail 2002; value by judgement")] = 60.0
+    gain_value: Annotated[Prob, Param(
+        label="Trust gain per value post", unit="fraction", meaning="gain toward 1 per value-content post read",
+        source="seed 003 L65 (non-ad content moves attitudes)")] = 0.02
+    gain_reply: Annotated[Prob, Param(
+        label="Trust gain per reply", unit="fraction", meaning="gain toward 1 per answered enquiry",
+        source="seed 001 L32, L41")] = 0.10
+    gain_good_purchase: Annotated[Prob, Param(
+        label="Trust gain per good purchase", unit="fraction", meaning="gain toward 1 after a satisfying purchase",
+        source="seed 000 L137, L209")] = 0.15
+    gain_recommendation: Annotated[Prob, Param(
+        label="Trust transfer", unit="fraction",
+        meaning="share of the gap to the recommender's trust a recommendation closes (× tie weight)",
+        source="seed 002 L239 (sharers' trust endorsement); seed 003 L19")] = 0.5
+    group_gain_multiplier: Annotated[float, Field(ge=1.0, le=10.0), Param(
+        label="Group trust multiplier", unit="×", meaning="factor on value-content gains inside a small group",
+        source="seed 002 L359–361")] = 1.5
+    loss_bad_purchase: Annotated[Prob, Param(
+        label="Trust loss per bad purchase", unit="fraction",
+        meaning="loss toward 0 after a bad purchase (lost faster than gained)",
+        source="seed 000 L137; Slovic 1993")] = 0.40
+    loss_warning: Annotated[Prob, Param(
+        label="Trust loss per warning", unit="fraction",
+        meaning="loss per warning (negative word of mouth) from a friend, × tie weight; also the platform warning",
+        source="seed 004 L119; seed 002 L345")] = 0.15
+    loss_per_unwanted: Annotated[Prob, Param(
+        label="Trust loss per unwanted contact", unit="fraction",
+        meaning="maximal loss per unwanted contact (ad, unsolicited message) when annoyed: "
+                "T (1 − l A/(A + A_half)) per contact (selling before trust backfires)",
+        source="seed 001 L34; calibrated (§5)")] = 0.002
+    loss_unanswered: Annotated[Prob, Param(
+        label="Trust loss per unanswered enquiry", unit="fraction",
+        meaning="loss for an enquiry the seller does not answer", source="seed 002 L283")] = 0.03
 
 
 class AnnoyanceParams(Frozen):
     """Annoyance: a fast-decaying stock fed by commercial exposures (Kronrod & Huber 2019)."""
 
-    enabled: bool = True
-    #: half-life (days) of annoyance; fast compared with trust (Kronrod & Huber 2019)
-    half_life: HalfLife = 3.0
-    #: annoyance per seen post by content type (seed 000 L239-241: hard ads and promotions annoy)
-    weight_ad: Weight = 1.0
-    weight_prize: Weight = 0.5
-    weight_value: Weight = 0.05
-    weight_life: Weight = 0.0
-    #: annoyance per unsolicited direct message (seed 001 L23: accosting is harassment)
-    weight_message: Weight = 2.0
-    #: factor on the message weight when it answers a need the consumer has (seed 001 L23, L30)
-    solicited_factor: Prob = 0.2
-    #: extra annoyance when trust is low: weight x (1 + low_trust_factor x (1 - trust)) (seed 001 L34)
-    low_trust_factor: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
-    #: factor on ads seen in the idle slot (seed 003 L133)
-    idle_ad_factor: Annotated[float, Field(ge=1.0, le=10.0)] = 1.5
-    #: wear-out scale E_w: the k-th recent ad persuades 1/(1+k/E_w) as much as the first, and
-    #: irritates (1 + k/(k+E_w)) times as much (Batra & Ray 1986: wear-out after 3-10 exposures)
+    enabled: Annotated[bool, Param(
+        label="Annoyance rules", unit="—",
+        meaning="annoyance rules on; off means no annoyance, no wear-out, no erosion")] = True
+    half_life: Annotated[HalfLife, Param(
+        label="Annoyance half-life", unit="days", ui=(0.5, 30, 0.5),
+        meaning="half-life of annoyance (fast compared with trust)", source="Kronrod & Huber 2019")] = 3.0
+    weight_ad: Annotated[Weight, Param(
+        label="Annoyance per ad", unit="annoyance/post", ui=(0, 10, 0.1),
+        meaning="annoyance per ad read (also resellers' ads and spillover)",
+        source="seed 000 L239–241 (hard ads and promotions annoy)")] = 1.0
+    weight_prize: Annotated[Weight, Param(
+        label="Annoyance per prize post", unit="annoyance/post", ui=(0, 10, 0.1),
+        meaning="annoyance per prize or flash-sale post read", source="seed 000 L241")] = 0.5
+    weight_value: Annotated[Weight, Param(
+        label="Annoyance per value post", unit="annoyance/post", ui=(0, 10, 0.05),
+        meaning="annoyance per value post read (feed or group)",
+        source="seed 002 L175 (selling itself is not the harm)")] = 0.05
+    weight_life: Annotated[Weight, Param(
+        label="Annoyance per life post", unit="annoyance/post", ui=(0, 10, 0.05),
+        meaning="annoyance per personal-life post read")] = 0.0
+    weight_message: Annotated[Weight, Param(
+        label="Annoyance per message", unit="annoyance/message", ui=(0, 20, 0.5),
+        meaning="annoyance per unsolicited direct message", source="seed 001 L23 (accosting is harassment)")] = 2.0
+    solicited_factor: Annotated[Prob, Param(
+        label="Solicited-message factor", unit="×",
+        meaning="factor on the message weight when the message answers a need the consumer has",
+        source="seed 001 L23, L30")] = 0.2
+    low_trust_factor: Annotated[float, Field(ge=0.0, le=100.0), Param(
+        label="Low-trust annoyance factor", unit="—", ui=(0, 5, 0.1),
+        meaning="extra annoyance at low trust: weight × (1 + f (1 − T))", source="seed 001 L34")] = 1.0
+    idle_ad_factor: Annotated[float, Field(ge=1.0, le=10.0), Param(
+        label="Idle-slot ad factor", unit="×", meaning="factor on ads and prize posts read in the idle slot",
+        source="seed 003 L133")] = 1.5
     #: (at least a hundredth of an exposure: below that every ad after the first is worthless)
-    wearout_exposures: Annotated[float, Field(ge=0.01, le=1e6)] = 10.0
-    #: half-life (days) of the recent-exposure memory E
-    exposure_memory_half_life: HalfLife = 7.0
-    #: share of ads seen from *other* sellers that adds to annoyance toward every seller
-    #: (total commercial load irritates; seed 003 L321)
-    load_spillover: Prob = 0.2
-    #: annoyance at which the purchase probability is halved and at which trust erosion per unwanted
-    #: contact reaches half its maximum (same scale as the mute threshold)
-    half_effect: AnnoyanceScale = 50.0
+    wearout_exposures: Annotated[float, Field(ge=0.01, le=1e6), Param(
+        label="Wear-out scale", unit="exposures", ui=(1, 50, 1),
+        meaning="wear-out scale E_w: the k-th recent ad persuades 1/(1 + k/E_w) as much as the first "
+                "and irritates (1 + k/(k + E_w)) times as much",
+        source="Batra & Ray 1986 (wear-out after 3–10 exposures)")] = 10.0
+    exposure_memory_half_life: Annotated[HalfLife, Param(
+        label="Ad memory half-life", unit="days", ui=(1, 60, 1),
+        meaning="half-life of the recent-ad memory E", source="judgement")] = 7.0
+    load_spillover: Annotated[Prob, Param(
+        label="Load spillover", unit="share",
+        meaning="share of other sellers' ads read that adds to annoyance toward every seller "
+                "(total commercial load irritates)",
+        source="seed 003 L321")] = 0.2
+    half_effect: Annotated[AnnoyanceScale, Param(
+        label="Annoyance half-effect", unit="annoyance", ui=(5, 500, 5),
+        meaning="annoyance at which the purchase probability halves and trust erosion per unwanted contact "
+                "reaches half its maximum (same scale as the mute threshold)",
+        source="judgement")] = 50.0
 
 
 class TieParams(Frozen):
     """Mute (屏蔽, hide their Moments) and block/unfriend (拉黑) hazards (seed 000 L467)."""
 
-    #: annoyance at which the daily mute hazard reaches half its maximum
-    mute_threshold: AnnoyanceScale = 300.0
-    #: annoyance at which the daily block hazard reaches half its maximum
-    block_threshold: AnnoyanceScale = 600.0
-    #: maximal daily hazards
-    mute_max: Prob = 0.25
-    block_max: Prob = 0.10
-    #: Hill exponent of both hazards: hazard = max * A^h / (A^h + threshold^h), zero at A = 0
-    steepness: Annotated[float, Field(ge=0.5, le=20.0)] = 1.5
-    #: factor on the block hazard for strong ties (they still block; seed 000 L467)
-    strong_block_factor: Prob = 0.5
-    #: share of consumers who never mute or block a seller, however annoyed: 53.7 % of surveyed
-    #: WeChat users say they block friends who post ads (China Youth Daily 2015), so 46.3 % do not
-    tolerant_share: Prob = 0.463
+    mute_threshold: Annotated[AnnoyanceScale, Param(
+        label="Mute threshold", unit="annoyance", ui=(10, 2000, 10),
+        meaning="annoyance at which the daily mute hazard reaches half its maximum",
+        source="calibrated (§5); Kwak et al. 2011")] = 300.0
+    block_threshold: Annotated[AnnoyanceScale, Param(
+        label="Block threshold", unit="annoyance", ui=(10, 4000, 10),
+        meaning="annoyance at which the daily block hazard reaches half its maximum",
+        source="calibrated (§5)")] = 600.0
+    mute_max: Annotated[Prob, Param(
+        label="Maximal mute hazard", unit="1/day", meaning="maximal daily mute hazard", source="judgement")] = 0.25
+    block_max: Annotated[Prob, Param(
+        label="Maximal block hazard", unit="1/day", meaning="maximal daily block hazard", source="judgement")] = 0.10
+    steepness: Annotated[float, Field(ge=0.5, le=20.0), Param(
+        label="Hazard steepness", unit="—", ui=(0.5, 5, 0.1),
+        meaning="Hill exponent h of both hazards: hazard = max × A^h / (A^h + threshold^h), zero at A = 0",
+        source="calibrated (§5)")] = 1.5
+    strong_block_factor: Annotated[Prob, Param(
+        label="Strong-tie block factor", unit="×",
+        meaning="factor on the block hazard for strong ties (they still block)", source="seed 000 L467")] = 0.5
+    tolerant_share: Annotated[Prob, Param(
+        label="Tolerant share", unit="share",
+        meaning="share of consumers who never mute or block a seller, however annoyed",
+        source="China Youth Daily 2015 (53.7 % of WeChat users block friends who post ads: 1 − 0.537)")] = 0.463
 
 
 class PurchaseParams(Frozen):
     """Needs, purchase, repurchase (seed 000 L107, L117, L155; seed 001 L88; seed 002 L367)."""
 
-    #: daily probability that a consumer without a need develops one (category demand)
-    need_rate: Prob = 0.02
-    #: mean duration (days) of an unmet need before it lapses
-    need_duration: HalfLife = 14.0
-    #: needs created per effective ad seen (advertising taps latent needs; seed 004 L133)
-    impulse_per_ad: Prob = 0.01
-    #: purchase stimulus per (worn-in) ad seen / value post seen / direct message / answered enquiry
-    ad_conversion: Prob = 0.02
-    #: stimulus per prize/flash-sale post seen (seed 002 L263; seed 003 L127: prize posts pull most)
-    prize_conversion: Prob = 0.04
-    value_conversion: Prob = 0.005
-    message_conversion: Prob = 0.05
-    reply_conversion: Prob = 0.25
-    #: stimulus per active group day for a group member
-    group_conversion: Prob = 0.02
-    #: conformity: stimulus x share of friends who bought from the seller (seed 000 L117; network Bass q)
+    need_rate: Annotated[Prob, Param(
+        label="Need rate", unit="1/day", ui=(0, 0.1, 0.005),
+        meaning="daily probability that a consumer without a need develops one (category demand)",
+        source="seed 001 L88; value by judgement")] = 0.02
+    need_duration: Annotated[HalfLife, Param(
+        label="Need duration", unit="days", ui=(1, 60, 1),
+        meaning="mean duration of an unmet need before it lapses", source="judgement")] = 14.0
+    impulse_per_ad: Annotated[Prob, Param(
+        label="Impulse wants per ad", unit="wants per effective ad",
+        meaning="k: one-day wants created per effective ad read, 1 − exp(−k W) (advertising taps latent needs)",
+        source="seed 004 L133; value by judgement")] = 0.01
+    ad_conversion: Annotated[Prob, Param(
+        label="Ad conversion", unit="prob/ad", meaning="purchase stimulus per worn-in ad read (also resellers' ads)",
+        source="seed 000 L107; judgement")] = 0.02
+    prize_conversion: Annotated[Prob, Param(
+        label="Prize-post conversion", unit="prob/post",
+        meaning="purchase stimulus per prize or flash-sale post read",
+        source="seed 002 L263; seed 003 L127 (prize posts pull most)")] = 0.04
+    value_conversion: Annotated[Prob, Param(
+        label="Value-post conversion", unit="prob/post", meaning="purchase stimulus per value post read (feed or group)",
+        source="seed 000 L179; calibrated (§5)")] = 0.005
+    message_conversion: Annotated[Prob, Param(
+        label="Message conversion", unit="prob/message", meaning="purchase stimulus per direct message",
+        source="seed 001 L23; judgement")] = 0.05
+    reply_conversion: Annotated[Prob, Param(
+        label="Reply conversion", unit="prob", meaning="purchase stimulus on the day an enquiry is answered",
+        source="seed 001 L30, L32")] = 0.25
+    group_conversion: Annotated[Prob, Param(
+        label="Group conversion", unit="prob/day",
+        meaning="purchase stimulus per active group day for a member (× group activity)",
+        source="seed 002 L357–369")] = 0.02
     #: (the stimulus is capped at 1 a day, so q beyond 100 changes nothing)
-    conformity: Annotated[float, Field(ge=0.0, le=100.0)] = 0.1
-    #: probability that a consumer with a need who saw the seller's content asks a question, x trust gate
-    enquiry_prob: Prob = 0.2
-    #: trust at which an aware consumer counts as "interested" (funnel metric; group invitations)
-    interest_threshold: Prob = 0.5
-    #: price response: purchase probability x (reference_price / price) ** price_elasticity
-    reference_price: Price = 100.0
+    conformity: Annotated[float, Field(ge=0.0, le=100.0), Param(
+        label="Conformity", unit="prob", ui=(0, 1, 0.05),
+        meaning="q: purchase stimulus × share of friends who bought from the seller",
+        source="seed 000 L117; network Bass q")] = 0.1
+    enquiry_prob: Annotated[Prob, Param(
+        label="Enquiry probability", unit="prob",
+        meaning="probability a consumer with a need who saw the seller's content asks a question (× trust gate)",
+        source="seed 000 L205; seed 004 L17")] = 0.2
+    interest_threshold: Annotated[Prob, Param(
+        label="Interest threshold", unit="trust",
+        meaning="trust at which a contact counts as interested (funnel metric; group invitations)",
+        source="judgement")] = 0.5
+    reference_price: Annotated[Price, Param(
+        label="Reference price", unit="yuan", ui=(1, 1000, 1),
+        meaning="price at which the price factor (reference_price / price)^elasticity is 1")] = 100.0
     #: (price ratios span at most 10^9, so the factor stays below 10^90)
-    price_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
-    #: trust gates conversion: purchase probability x T^h / (T^h + T_half^h) (seed 001 L34,
-    #: seed 004 L17; seed 002 L367: deals need accumulated trust); off => x 1
-    trust_gating: bool = True
-    trust_half: Prob = 0.5
-    trust_steepness: Annotated[float, Field(ge=0.5, le=20.0)] = 2.0
-    #: needs always present and never cleared by purchase (for docking with the Bass model)
-    always_need: bool = False
-    #: customers may buy again from the same seller; off turns purchase into one-time adoption
-    #: (for docking with the independent cascade and SI models)
-    repurchase: bool = True
+    price_elasticity: Annotated[float, Field(ge=0.0, le=10.0), Param(
+        label="Price elasticity", unit="—", ui=(0, 3, 0.1),
+        meaning="exponent of the price factor on the purchase probability", source="judgement")] = 1.0
+    trust_gating: Annotated[bool, Param(
+        label="Trust gating", unit="—",
+        meaning="trust gates purchases: probability × T^h / (T^h + T_half^h); off means × 1",
+        source="seed 001 L34; seed 004 L17")] = True
+    trust_half: Annotated[Prob, Param(
+        label="Trust gate half point", unit="trust", meaning="T_half: trust at which the gate is 1/2",
+        source="seed 002 L367 (deals need accumulated trust); calibrated (§5)")] = 0.5
+    trust_steepness: Annotated[float, Field(ge=0.5, le=20.0), Param(
+        label="Trust gate steepness", unit="—", ui=(0.5, 5, 0.1), meaning="Hill exponent h of the trust gate",
+        source="calibrated (§5)")] = 2.0
+    always_need: Annotated[bool, Param(
+        label="Always need", unit="—", meaning="needs always present and never cleared by purchase (Bass docking)",
+        source="§6.1")] = False
+    repurchase: Annotated[bool, Param(
+        label="Repurchase", unit="—",
+        meaning="customers may buy again from the same seller; off makes a purchase a one-time adoption "
+                "(independent-cascade and SI docking)",
+        source="§6")] = True
 
 
 class WomParams(Frozen):
     """Word of mouth after purchase (Goldenberg, Libai & Muller 2001: beta_s > beta_w)."""
 
-    #: probability a satisfied buyer recommends the seller to each friend
-    recommend_prob: Prob = 0.25
-    #: purchase stimulus per recommendation over a strong / weak tie (Goldenberg et al. 2001 ranges)
-    strong_persuasion: Prob = 0.06
-    weak_persuasion: Prob = 0.01
-    #: half-life (days) of a recommendation's pull (Goldenberg et al.'s informed ties keep talking)
-    referral_half_life: HalfLife = 14.0
-    #: probability a dissatisfied buyer warns each friend (negative WOM; seed 000 L327, seed 004 L119)
-    warn_prob: Prob = 0.3
-    #: probability a consumer who blocks the seller warns each friend
-    block_warn_prob: Prob = 0.05
-    #: weight of weak ties relative to strong ones for trust transfer and warnings
-    weak_tie_weight: Prob = 0.5
+    recommend_prob: Annotated[Prob, Param(
+        label="Recommendation probability", unit="prob/friend",
+        meaning="probability a satisfied buyer recommends the seller to each friend",
+        source="seed 004 L121; judgement")] = 0.25
+    strong_persuasion: Annotated[Prob, Param(
+        label="Strong-tie persuasion", unit="prob/day",
+        meaning="beta_s: purchase pull added per recommendation over a strong tie",
+        source="Goldenberg et al. 2001 (0.01–0.07); §5")] = 0.06
+    weak_persuasion: Annotated[Prob, Param(
+        label="Weak-tie persuasion", unit="prob/day",
+        meaning="beta_w: purchase pull added per recommendation over a weak tie",
+        source="Goldenberg et al. 2001 (0.005–0.015)")] = 0.01
+    referral_half_life: Annotated[HalfLife, Param(
+        label="Referral half-life", unit="days", ui=(1, 60, 1),
+        meaning="half-life of a recommendation's pull", source="simplification (§5)")] = 14.0
+    warn_prob: Annotated[Prob, Param(
+        label="Warning probability", unit="prob/friend",
+        meaning="probability a dissatisfied buyer warns each friend (negative word of mouth)",
+        source="seed 000 L327; seed 004 L119")] = 0.3
+    block_warn_prob: Annotated[Prob, Param(
+        label="Blocker warning probability", unit="prob/friend",
+        meaning="probability a consumer who blocks the seller warns each friend", source="judgement")] = 0.05
+    weak_tie_weight: Annotated[Prob, Param(
+        label="Weak-tie weight", unit="×",
+        meaning="weight of weak ties relative to strong ones in trust transfer and warnings",
+        source="Granovetter 1973; judgement")] = 0.5
 
 
 class PlatformParams(Frozen):
     """Platform moderation (seed 002 L341-355: 骚扰提示)."""
 
-    moderation: Literal["none", "harassment_prompt"] = "none"
-    #: accounts posting more than this many posts per day get their marketing posts folded (seed 002 L347)
+    moderation: Annotated[Literal["none", "harassment_prompt"], Param(
+        label="Platform moderation", unit="—",
+        meaning="moderation rule: `harassment_prompt` folds the marketing posts of accounts above the threshold",
+        source="seed 002 L341–355")] = "none"
     #: (sellers post at most 1000 a day, so a threshold of 1000 or more never folds)
-    fold_threshold: Annotated[float, Field(ge=0.0, le=10_000.0)] = 100.0
-    #: daily probability that a viewer opens a folded account's posts (seed 002 L345: "同意或者
-    #: 不同意"; L351: "用户看不到你的信息" — mostly unseen): about once a year
-    fold_view_prob: Prob = 0.0027
+    fold_threshold: Annotated[float, Field(ge=0.0, le=10_000.0), Param(
+        label="Fold threshold", unit="posts/day", ui=(0, 200, 5),
+        meaning="posts per day above which an account's marketing posts are folded", source="seed 002 L347")] = 100.0
+    fold_view_prob: Annotated[Prob, Param(
+        label="Folded-block view probability", unit="1/day",
+        meaning="daily probability a viewer opens a folded account's posts (about once a year)",
+        source="seed 002 L345 (\"同意或者不同意\"), L351 (\"用户看不到你的信息\": mostly unseen); free choice (§5)")] = 0.0027
 
 
 # ---------------------------------------------------------------------------------------------
 # Sellers
 # ---------------------------------------------------------------------------------------------
 
+_SHARES_SUM = "ad + value + life + prize = 1 (± 10^−6)"
+
 
 class ContentMix(Frozen):
     """Shares of a seller's posts by content type; must sum to 1."""
 
-    ad: Prob = 0.5
-    value: Prob = 0.2
-    life: Prob = 0.3
-    prize: Prob = 0.0
+    ad: Annotated[Prob, Param(
+        label="Ad share of posts", unit="share", ui=(0, 1, 0.05), meaning="share of posts that are hard ads",
+        source="seed 000 L239–241", allowed=_SHARES_SUM)] = 0.5
+    value: Annotated[Prob, Param(
+        label="Value share", unit="share", ui=(0, 1, 0.05), meaning="share of posts that are value content",
+        source="seed 003 L65", allowed=_SHARES_SUM)] = 0.2
+    life: Annotated[Prob, Param(
+        label="Life share", unit="share", ui=(0, 1, 0.05), meaning="share of posts about personal life",
+        allowed=_SHARES_SUM)] = 0.3
+    prize: Annotated[Prob, Param(
+        label="Prize share", unit="share", ui=(0, 1, 0.05), meaning="share of posts that are prizes or flash sales",
+        source="seed 002 L263", allowed=_SHARES_SUM)] = 0.0
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> "ContentMix":
@@ -441,97 +668,183 @@ class ContentMix(Frozen):
 class GroupParams(Frozen):
     """社群: small WeChat groups of ~100 (seed 002 L357-371)."""
 
-    enabled: bool = False
-    #: members a seller invites per day (customers first, then interested friends)
-    invites_per_day: Annotated[float, Field(ge=0.0, le=100_000.0)] = 0.0
-    #: value posts per day inside the groups
-    posts_per_day: PostsPerDay = 2.0
-    #: members per group (seed 002 L371: "百人群")
-    size: Annotated[int, Field(ge=2, le=500)] = 100
-    #: half-life (days) of group activity without value content (seed 002 L371)
-    half_life: HalfLife = 10.0
-    #: value posts per day that keep a group fully active; fewer posts => lower equilibrium activity
-    sustain_posts_per_day: Annotated[float, Field(gt=0.0, le=1000.0)] = 2.0
-    #: factor on the recommendation probability of group members (customers become fans and
-    #: endorsers in post-purchase communities, seed 002 L369; seed 004 L393), capped at 1
-    advocacy: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
+    enabled: Annotated[bool, Param(
+        label="Groups", unit="—", meaning="the seller runs small groups", source="seed 002 L357–371")] = False
+    invites_per_day: Annotated[float, Field(ge=0.0, le=100_000.0), Param(
+        label="Group invitations", unit="people/day", ui=(0, 20, 1),
+        meaning="members a seller invites per day (customers first, then interested contacts)",
+        source="seed 002 L369")] = 0.0
+    posts_per_day: Annotated[PostsPerDay, Param(
+        label="Group posts", unit="posts/day", ui=(0, 10, 0.5), meaning="value posts per day inside the groups",
+        source="seed 002 L371")] = 2.0
+    size: Annotated[int, Field(ge=2, le=500), Param(
+        label="Group size", unit="members", meaning="members per group (sets the number of groups, so the cost only)",
+        source="seed 002 L371 (\"百人群\")")] = 100
+    half_life: Annotated[HalfLife, Param(
+        label="Group activity half-life", unit="days", ui=(1, 60, 1),
+        meaning="half-life of group activity without value content", source="seed 002 L371; judgement")] = 10.0
+    sustain_posts_per_day: Annotated[float, Field(gt=0.0, le=1000.0), Param(
+        label="Posts that sustain a group", unit="posts/day", ui=(0.5, 10, 0.5),
+        meaning="value posts per day that keep a group fully active; fewer give a lower equilibrium activity",
+        source="judgement")] = 2.0
+    advocacy: Annotated[float, Field(ge=1.0, le=10.0), Param(
+        label="Group advocacy", unit="×",
+        meaning="factor on members' recommendation probability, capped at 1 (customers become fans and "
+                "endorsers in post-purchase communities)",
+        source="seed 002 L369; seed 004 L393")] = 2.0
 
 
 class Strategy(Frozen):
     """What a seller does each day; presets live in ``configs/presets``."""
 
-    posts_per_day: PostsPerDay = 3.0
-    content: ContentMix = ContentMix()
-    posting_slot: Literal["busy", "idle", "mixed"] = "mixed"
-    #: strangers added as contacts per day (海量添加好友; seed 000 L137, L245)
-    strangers_per_day: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
-    #: direct (private-chat) sales messages per day, and whom they go to (seed 001 L23)
-    messages_per_day: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
-    contact: Literal["push", "need"] = "push"
-    #: enquiries answered per day (seed 001 L32; seed 002 L283)
-    service_capacity: Annotated[float, Field(ge=0.0, le=1e6)] = 10.0
-    groups: GroupParams = GroupParams()
-    #: referral / group-buy discount as a share of price (裂变; seed 002 L261-265)
-    referral_reward: Annotated[float, Field(ge=0.0, le=0.9)] = 0.0
-    #: probability a satisfied buyer becomes a reseller (全员分销; seed 002 L235)
-    reseller_prob: Prob = 0.0
-    #: ads a reseller posts per day to her own friends
-    reseller_posts_per_day: PostsPerDay = 0.0
-    #: commission per reseller sale as a share of price
-    reseller_commission: Prob = 0.2
-    #: high-degree consumers given the product free on day 0 to seed word of mouth (seed 004 L225, L399)
-    kol_seeds: Annotated[int, Field(ge=0, le=100_000)] = 0
-    #: probability a seeded KOL recommends the product to each of her friends
-    kol_reach: Prob = 0.5
-    #: cost per action (yuan)
-    cost_per_post: Money = 0.0
-    cost_per_message: Money = 0.0
-    cost_per_stranger: Money = 0.0
-    cost_per_reply: Money = 0.0
-    cost_per_kol: Money = 0.0
-    cost_group_per_day: Money = 0.0
+    posts_per_day: Annotated[PostsPerDay, Param(
+        label="Posts per day", unit="posts/day", ui=(0, 150, 1), meaning="Moments posts per day")] = 3.0
+    content: Annotated[ContentMix, Param(
+        label="Content mix", unit="share", meaning="shares of the posts by content type")] = ContentMix()
+    posting_slot: Annotated[Literal["busy", "idle", "mixed"], Param(
+        label="Posting slot", unit="—", meaning="when posts are published", source="seed 003 L79")] = "mixed"
+    strangers_per_day: Annotated[float, Field(ge=0.0, le=10_000.0), Param(
+        label="Strangers added", unit="people/day", ui=(0, 50, 1),
+        meaning="strangers added as contacts per day (海量添加好友)", source="seed 000 L137, L245")] = 0.0
+    messages_per_day: Annotated[float, Field(ge=0.0, le=10_000.0), Param(
+        label="Direct messages", unit="messages/day", ui=(0, 50, 1),
+        meaning="direct (private-chat) sales messages per day", source="seed 001 L23")] = 0.0
+    contact: Annotated[Literal["push", "need"], Param(
+        label="Message targeting", unit="—",
+        meaning="whom messages go to: every contact (`push`) or contacts with a need (`need`)",
+        source="seed 001 L23, L30")] = "push"
+    service_capacity: Annotated[float, Field(ge=0.0, le=1e6), Param(
+        label="Service capacity", unit="replies/day", ui=(0, 200, 5), meaning="enquiries answered per day",
+        source="seed 001 L32; seed 002 L283")] = 10.0
+    groups: Annotated[GroupParams, Param(
+        label="Groups", unit="—", meaning="small WeChat groups the seller runs")] = GroupParams()
+    referral_reward: Annotated[float, Field(ge=0.0, le=0.9), Param(
+        label="Referral reward", unit="share of price", ui=(0, 0.5, 0.05),
+        meaning="referral / group-buy discount (裂变)", source="seed 002 L261–265")] = 0.0
+    reseller_prob: Annotated[Prob, Param(
+        label="Reseller probability", unit="prob",
+        meaning="probability a satisfied buyer becomes a reseller (全员分销)", source="seed 002 L235")] = 0.0
+    reseller_posts_per_day: Annotated[PostsPerDay, Param(
+        label="Reseller posts", unit="ads/day", ui=(0, 20, 1), meaning="ads a reseller posts per day to her friends",
+        source="seed 002 L171")] = 0.0
+    reseller_commission: Annotated[Prob, Param(
+        label="Reseller commission", unit="share of price", meaning="commission per reseller sale",
+        source="seed 002 L235")] = 0.2
+    kol_seeds: Annotated[int, Field(ge=0, le=100_000), Param(
+        label="KOL seeds", unit="people", ui=(0, 50, 1),
+        meaning="highest-degree consumers given the product free on day 0 to seed word of mouth",
+        source="seed 004 L225, L399")] = 0
+    kol_reach: Annotated[Prob, Param(
+        label="KOL reach", unit="prob/friend", meaning="probability a satisfied seed recommends to each friend",
+        source="judgement")] = 0.5
+    cost_per_post: Annotated[Money, Param(
+        label="Cost per post", unit="yuan", ui=(0, 100, 1), meaning="cost per post")] = 0.0
+    cost_per_message: Annotated[Money, Param(
+        label="Cost per message", unit="yuan", ui=(0, 100, 1), meaning="cost per direct message")] = 0.0
+    cost_per_stranger: Annotated[Money, Param(
+        label="Cost per stranger", unit="yuan", ui=(0, 100, 1), meaning="cost per stranger added")] = 0.0
+    cost_per_reply: Annotated[Money, Param(
+        label="Cost per reply", unit="yuan", ui=(0, 100, 1), meaning="cost per answered enquiry")] = 0.0
+    cost_per_kol: Annotated[Money, Param(
+        label="Cost per KOL", unit="yuan", ui=(0, 1000, 10), meaning="fee per KOL seed (plus the unit cost)")] = 0.0
+    cost_group_per_day: Annotated[Money, Param(
+        label="Cost per group-day", unit="yuan/day", ui=(0, 100, 1), meaning="cost per group per day")] = 0.0
 
 
 class Product(Frozen):
-    #: probability a purchase satisfies (seed 002 L369, L373: quality is the basis of WOM)
-    quality: Prob = 0.85
-    price: Price = 100.0
-    unit_cost: Money = 50.0
+    """What a seller sells."""
+
+    quality: Annotated[Prob, Param(
+        label="Product quality", unit="prob", ui=(0, 1, 0.05), meaning="probability a purchase satisfies",
+        source="seed 002 L369, L373 (quality is the basis of word of mouth); judgement")] = 0.85
+    price: Annotated[Price, Param(label="Price", unit="yuan", ui=(1, 1000, 1), meaning="price per unit")] = 100.0
+    unit_cost: Annotated[Money, Param(
+        label="Unit cost", unit="yuan", ui=(0, 1000, 1), meaning="cost per unit sold or given away")] = 50.0
 
 
 STRATEGY_FIELDS = tuple(Strategy.model_fields)
 
 
-class SellerSpec(Frozen):
-    """One seller: a preset strategy, optional overrides of any strategy field, a product."""
+def _override(name: str) -> Any:
+    """The type of an optional override of strategy field ``name``: the strategy field's own type,
+    bounds and :class:`Param`, or None ("take the preset's value")."""
+    info = Strategy.model_fields[name]
+    if info.metadata:
+        return Annotated[(info.annotation, *info.metadata)] | None
+    return info.annotation | None
 
-    strategy: str = "community"
-    placement: Literal["random", "hub", "median"] = "median"
-    #: contacts the seller starts with; tops up the graph neighbourhood with weak acquaintances
-    #: (seed 001 L82: ~77 fans per micro-store)
-    circle_size: Annotated[int, Field(ge=0, le=100_000)] = 80
-    product: Product = Product()
+
+class SellerSpec(Frozen):
+    """One seller: a preset strategy, optional overrides of any strategy field, a product.
+
+    The resolved strategy (:attr:`resolved`) is not one of the spec's fields: dumps and hashes of
+    configs see only what the user wrote.
+    """
+
+    strategy: Annotated[str, Param(
+        label="Strategy preset", unit="—", meaning="the strategy preset", source="`configs/presets`",
+        allowed="a preset name (`viralsim presets`)")] = "community"
+    placement: Annotated[Literal["random", "hub", "median"], Param(
+        label="Placement", unit="—", meaning="node of the network the seller takes",
+        source="seed 001 L82; seed 000 L467")] = "median"
+    circle_size: Annotated[int, Field(ge=0, le=100_000), Param(
+        label="Circle size", unit="contacts", ui=(0, 500, 10),
+        meaning="contacts the seller starts with; tops up her graph neighbourhood with weak acquaintances",
+        source="seed 001 L82 (~77 fans per micro-store)")] = 80
+    product: Annotated[Product, Param(label="Product", unit="—", meaning="what the seller sells")] = Product()
     # Optional overrides: any field of Strategy; None means "take the preset's value".
-    posts_per_day: PostsPerDay | None = None
-    content: ContentMix | None = None
-    posting_slot: Literal["busy", "idle", "mixed"] | None = None
-    strangers_per_day: Annotated[float, Field(ge=0.0, le=10_000.0)] | None = None
-    messages_per_day: Annotated[float, Field(ge=0.0, le=10_000.0)] | None = None
-    contact: Literal["push", "need"] | None = None
-    service_capacity: Annotated[float, Field(ge=0.0, le=1e6)] | None = None
-    groups: GroupParams | None = None
-    referral_reward: Annotated[float, Field(ge=0.0, le=0.9)] | None = None
-    reseller_prob: Prob | None = None
-    reseller_posts_per_day: PostsPerDay | None = None
-    reseller_commission: Prob | None = None
-    kol_seeds: Annotated[int, Field(ge=0, le=100_000)] | None = None
-    kol_reach: Prob | None = None
-    cost_per_post: Money | None = None
-    cost_per_message: Money | None = None
-    cost_per_stranger: Money | None = None
-    cost_per_reply: Money | None = None
-    cost_per_kol: Money | None = None
-    cost_group_per_day: Money | None = None
+    posts_per_day: _override("posts_per_day") = None
+    content: _override("content") = None
+    posting_slot: _override("posting_slot") = None
+    strangers_per_day: _override("strangers_per_day") = None
+    messages_per_day: _override("messages_per_day") = None
+    contact: _override("contact") = None
+    service_capacity: _override("service_capacity") = None
+    groups: _override("groups") = None
+    referral_reward: _override("referral_reward") = None
+    reseller_prob: _override("reseller_prob") = None
+    reseller_posts_per_day: _override("reseller_posts_per_day") = None
+    reseller_commission: _override("reseller_commission") = None
+    kol_seeds: _override("kol_seeds") = None
+    kol_reach: _override("kol_reach") = None
+    cost_per_post: _override("cost_per_post") = None
+    cost_per_message: _override("cost_per_message") = None
+    cost_per_stranger: _override("cost_per_stranger") = None
+    cost_per_reply: _override("cost_per_reply") = None
+    cost_per_kol: _override("cost_per_kol") = None
+    cost_group_per_day: _override("cost_group_per_day") = None
+
+    # The resolved strategy, filled on first use: when the config holding the spec is validated
+    # (RunConfig), or loaded (viralsim.config.load), or else where the strategy is first read.
+    _resolved: Strategy | None = PrivateAttr(default=None)
+
+    @property
+    def resolved(self) -> Strategy:
+        """The seller's full strategy: her preset with this spec's overrides on top.
+
+        Raises ValueError for an unknown preset, :class:`~viralsim.config.presets.PresetError`
+        for a broken preset file and pydantic's ValidationError for an invalid one (the loader,
+        :func:`viralsim.config.load.load_config`, reports each as a one-line ConfigError).
+        """
+        if self._resolved is None:
+            from viralsim.config.presets import resolve_strategy
+
+            self._resolved = resolve_strategy(self)
+        return self._resolved
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> SellerSpec:
+        """A copy; with ``update`` its strategy is resolved again, from the changed fields."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._resolved = None
+        return copy
+
+    def __eq__(self, other: object) -> bool:
+        # The cached strategy follows from the fields: specs with equal fields are equal,
+        # whether or not either has resolved its strategy yet.
+        if isinstance(other, SellerSpec):
+            return type(self) is type(other) and self.__dict__ == other.__dict__
+        return NotImplemented
 
     def overrides(self) -> dict:
         """Strategy fields set explicitly in this spec (not None)."""
@@ -541,24 +854,38 @@ class SellerSpec(Frozen):
 class RunConfig(Frozen):
     """A complete, validated run: network, behaviour, platform, sellers, horizon and seed."""
 
-    name: str = "run"
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
-    days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 180
-    network: NetworkSpec = FriendCirclesNet()
-    feed: FeedParams = FeedParams()
-    trust: TrustParams = TrustParams()
-    annoyance: AnnoyanceParams = AnnoyanceParams()
-    ties: TieParams = TieParams()
-    purchase: PurchaseParams = PurchaseParams()
-    wom: WomParams = WomParams()
-    platform: PlatformParams = PlatformParams()
+    name: Annotated[str, Param(label="Run name", unit="—", meaning="run name (names the results folder)")] = "run"
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1), Param(
+        label="Seed", unit="—", meaning="seed of the run's SeedSequence (§3.1)")] = 0
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS), Param(
+        label="Days", unit="days", ui=(30, 730, 30), meaning="horizon")] = 180
+    network: Annotated[NetworkSpec, Param(
+        label="Network kind", unit="—", meaning="friendship graph: the generator or edge list", source="§3.2")] = (
+        FriendCirclesNet())
+    feed: Annotated[FeedParams, Param(label="Feed", unit="—", meaning="feed and attention (§3.3.7)")] = FeedParams()
+    trust: Annotated[TrustParams, Param(label="Trust", unit="—", meaning="trust rules")] = TrustParams()
+    annoyance: Annotated[AnnoyanceParams, Param(
+        label="Annoyance", unit="—", meaning="annoyance, wear-out and trust erosion (§3.3.15)")] = AnnoyanceParams()
+    ties: Annotated[TieParams, Param(label="Ties", unit="—", meaning="mute and block hazards (§3.3.18)")] = TieParams()
+    purchase: Annotated[PurchaseParams, Param(
+        label="Purchase", unit="—", meaning="needs, purchase and repurchase")] = PurchaseParams()
+    wom: Annotated[WomParams, Param(label="Word of mouth", unit="—", meaning="word of mouth after purchase")] = (
+        WomParams())
+    platform: Annotated[PlatformParams, Param(
+        label="Platform", unit="—", meaning="platform moderation (§3.3.21)")] = PlatformParams()
     #: (each seller adds state arrays the size of the population)
-    sellers: Annotated[dict[str, SellerSpec], Field(min_length=1, max_length=1000)] = {"seller": SellerSpec()}
-    #: record per-consumer cascade edges (who converted whom)
-    trace_cascades: bool = True
-    #: ``fast``: the vectorised engine; ``reference``: one Mesa agent per consumer (slow, readable;
-    #: for verification and teaching, up to a few thousand consumers)
-    engine: Literal["fast", "reference"] = "fast"
+    sellers: Annotated[dict[str, SellerSpec], Field(min_length=1, max_length=1000), Param(
+        label="Sellers", unit="—", meaning="the sellers, by name",
+        allowed="fewer than the network's people")] = {"seller": SellerSpec()}
+    trace_cascades: Annotated[bool, Param(
+        label="Trace cascades", unit="—",
+        meaning="record cascade edges (who converted whom); off saves memory in large sweeps. Cascade roots, "
+                "and so cascade sizes, are kept either way")] = True
+    engine: Annotated[Literal["fast", "reference"], Param(
+        label="Engine", unit="—",
+        meaning="`fast`: the array engine (compiled loops over NumPy columns); `reference`: one Mesa agent per "
+                "consumer, slow and readable, for verification and teaching (up to a few thousand consumers)",
+        source="§6")] = "fast"
 
     @field_validator("sellers")
     @classmethod
@@ -568,6 +895,16 @@ class RunConfig(Frozen):
         if n is not None and len(value) >= n:
             raise ValueError(too_many_sellers(len(value), n, "the network"))
         return value
+
+    @model_validator(mode="after")
+    def _resolve_strategies(self) -> RunConfig:
+        # Each seller's strategy is resolved once, here. A preset that cannot be used (unknown
+        # name, broken file) is left to whoever reads the strategy: the loader reports it with
+        # the field's path and the allowed names.
+        for spec in self.sellers.values():
+            with contextlib.suppress(ValueError):
+                _ = spec.resolved
+        return self
 
 
 def too_many_sellers(sellers: int, n: int, network: str) -> str:

@@ -788,10 +788,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _config_record(config: RunConfig) -> dict:
-    from viralsim.config.presets import resolve_strategy
-
     data = config.model_dump(mode="json")
-    data[RESOLVED_KEY] = {n: resolve_strategy(s).model_dump(mode="json") for n, s in config.sellers.items()}
+    data[RESOLVED_KEY] = {n: s.resolved.model_dump(mode="json") for n, s in config.sellers.items()}
     return data
 
 

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from viralsim._rng import streams
-from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec, Strategy
 from viralsim.metrics import COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, RunResult, cascade_sizes, summarize
 from viralsim.model import pipeline, relations
@@ -67,7 +66,7 @@ class Seller(mesa.Agent):
         super().__init__(model)
         self.name = name
         self.spec = spec
-        self.strategy = resolve_strategy(spec)
+        self.strategy = spec.resolved
         self.product = spec.product
         self.index = index
         self.node = node
@@ -103,7 +102,7 @@ class ViralModel(mesa.Model):
         super().__init__(rng=st.dynamics)
         self.config = config
         self.topology = topology if topology is not None else build_network(config.network, rng=st.network)
-        strategies = [resolve_strategy(spec) for spec in config.sellers.values()]
+        strategies = [spec.resolved for spec in config.sellers.values()]
         self.state = init_state(config, self.topology, strategies, rng=st.placement, key_rng=st.dynamics)
         self.params = pipeline.prepare(config)
         self._plans = empty_plans(self.state.n_sellers)

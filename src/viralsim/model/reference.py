@@ -35,7 +35,6 @@ from mesa.discrete_space import FixedAgent, Network
 
 from viralsim.model.mesa_model import run_days
 from viralsim._rng import stochastic_round, streams
-from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import RunConfig, SellerSpec
 from viralsim.config.schema import FeedParams, PlatformParams, Product, Strategy
 from viralsim.metrics import COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, summarize
@@ -585,7 +584,7 @@ class SellerAgent(FixedAgent):
         super().__init__(model)
         self.name = name
         self.spec = spec
-        self.strategy = resolve_strategy(spec)
+        self.strategy = spec.resolved
         self.product = spec.product
         self.index = index
         self.node = node

@@ -31,7 +31,7 @@ def load_facebook(
     strength_method : {"embeddedness", "random"}, optional
         How strong ties are chosen; default: the most embedded edges.
     strong_share : float, optional
-        Share of strong ties, default 0.7 (seed 000 L209).
+        Share of strong ties, default :data:`DEFAULT_STRONG_SHARE` (seed 000 L209).
     rng : numpy.random.Generator
         Source of randomness (tie breaking / random assignment).
 

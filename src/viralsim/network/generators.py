@@ -8,9 +8,11 @@ build a million-person network in seconds; the two that delegate to networkx
 (:func:`holme_kim`, :func:`barabasi_albert`) are pure Python and take tens of
 seconds per 100,000 nodes.
 
-The default share of strong ties, 0.7, comes from seed 000 L209: "微信联系人中
-大约70%是家人、朋友等熟人群体" (about 70 % of WeChat contacts are family,
-friends and other acquaintances).
+Where a generator's parameter is also a config setting (``network.k``,
+``network.weak_ties_per_person``, ...), its default is the config's default, read
+from :mod:`viralsim.config.schema`. The default share of strong ties comes from
+seed 000 L209: "微信联系人中大约70%是家人、朋友等熟人群体" (about 70 % of WeChat
+contacts are family, friends and other acquaintances).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import networkx as nx
 import numpy as np
 
 from viralsim._rng import bernoulli_positions
+from viralsim.config.schema import BarabasiAlbertNet, FriendCirclesNet, HolmeKimNet, WattsStrogatzNet, default_of
 
 from .topology import _MAX_NODES, DEFAULT_STRONG_SHARE, Topology
 
@@ -260,7 +263,7 @@ def friend_circles(
     *,
     family_size: tuple[int, int] = (3, 6),
     circle_types: Sequence[CircleType] = DEFAULT_CIRCLE_TYPES,
-    weak_ties_per_person: float = 6.0,
+    weak_ties_per_person: float = default_of(FriendCirclesNet, "weak_ties_per_person"),
     closure_share: float = 0.5,
     rng: np.random.Generator,
 ) -> Topology:
@@ -291,7 +294,8 @@ def friend_circles(
     circle_types : sequence of CircleType, optional
         Circles besides the family; default :data:`DEFAULT_CIRCLE_TYPES`.
     weak_ties_per_person : float, optional
-        Mean number of weak contacts per person, default 6.
+        Mean number of weak contacts per person; default: the config default of
+        ``network.weak_ties_per_person``.
     closure_share : float, optional
         Share of weak ties formed by friend-of-friend closure, default 0.5.
     rng : numpy.random.Generator
@@ -398,8 +402,8 @@ def friend_circles(
 
 def watts_strogatz(
     n: int,
-    k: int = 10,
-    p: float = 0.1,
+    k: int = default_of(WattsStrogatzNet, "k"),
+    p: float = default_of(WattsStrogatzNet, "p"),
     *,
     strong_share: float = DEFAULT_STRONG_SHARE,
     rng: np.random.Generator,
@@ -416,11 +420,11 @@ def watts_strogatz(
     n : int
         Number of people, at least 3.
     k : int, optional
-        Even number of lattice neighbours, in ``[2, n-1]``; default 10.
+        Even number of lattice neighbours, in ``[2, n-1]``; default: the config default.
     p : float, optional
-        Rewiring probability, default 0.1.
+        Rewiring probability; default: the config default.
     strong_share : float, optional
-        Expected share of strong ties, default 0.7 (seed 000 L209).
+        Expected share of strong ties, default :data:`DEFAULT_STRONG_SHARE` (seed 000 L209).
     rng : numpy.random.Generator
         Source of all randomness.
 
@@ -532,8 +536,8 @@ def watts_strogatz(
 
 def holme_kim(
     n: int,
-    m: int = 5,
-    p: float = 0.3,
+    m: int = default_of(HolmeKimNet, "m"),
+    p: float = default_of(HolmeKimNet, "p"),
     *,
     strong_share: float = DEFAULT_STRONG_SHARE,
     rng: np.random.Generator,
@@ -551,11 +555,11 @@ def holme_kim(
     n : int
         Number of people, greater than ``m``.
     m : int, optional
-        Links per newcomer, in ``[1, n-1]``; default 5.
+        Links per newcomer, in ``[1, n-1]``; default: the config default.
     p : float, optional
-        Triad-formation probability, default 0.3.
+        Triad-formation probability; default: the config default.
     strong_share : float, optional
-        Share of strong ties, default 0.7 (seed 000 L209).
+        Share of strong ties, default :data:`DEFAULT_STRONG_SHARE` (seed 000 L209).
     rng : numpy.random.Generator
         Source of all randomness.
 
@@ -604,7 +608,7 @@ def holme_kim(
 
 def barabasi_albert(
     n: int,
-    m: int = 5,
+    m: int = default_of(BarabasiAlbertNet, "m"),
     *,
     strong_share: float = DEFAULT_STRONG_SHARE,
     rng: np.random.Generator,
@@ -620,9 +624,9 @@ def barabasi_albert(
     n : int
         Number of people, greater than ``m``.
     m : int, optional
-        Links per newcomer, in ``[1, n-1]``; default 5.
+        Links per newcomer, in ``[1, n-1]``; default: the config default.
     strong_share : float, optional
-        Probability that a tie is strong, default 0.7 (seed 000 L209).
+        Probability that a tie is strong, default :data:`DEFAULT_STRONG_SHARE` (seed 000 L209).
     rng : numpy.random.Generator
         Source of all randomness.
 

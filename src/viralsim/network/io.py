@@ -78,7 +78,7 @@ def read_edgelist(
         ``"column"`` reads them from a third 0/1 column, as written by
         :func:`write_edgelist`.
     strong_share : float, optional
-        Share of strong ties to assign, default 0.7 (seed 000 L209: about 70 %
+        Share of strong ties to assign, default :data:`DEFAULT_STRONG_SHARE` (seed 000 L209: about 70 %
         of WeChat contacts are family and friends). Unused with ``"column"``.
     rng : numpy.random.Generator
         Source of randomness; required unless ``strength_method="column"``.

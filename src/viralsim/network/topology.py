@@ -22,13 +22,14 @@ import networkx as nx
 import numpy as np
 
 from viralsim._jit import csr_from_sorted_keys
+from viralsim.config.schema import STRONG_SHARE
 
 __all__ = ["Topology", "assign_strength"]
 
-#: Share of contacts that are strong ties (family and friends). Seed 000 L209:
-#: "微信联系人中大约70%是家人、朋友等熟人群体" (about 70 % of WeChat contacts are
-#: family, friends and other acquaintances).
-DEFAULT_STRONG_SHARE = 0.7
+#: Share of contacts that are strong ties (family and friends): the config default
+#: ``network.strong_share`` (seed 000 L209, about 70 % of WeChat contacts are family,
+#: friends and other acquaintances).
+DEFAULT_STRONG_SHARE = STRONG_SHARE
 
 # Node ids are stored as int32 to halve the memory of the largest array.
 _MAX_NODES = np.iinfo(np.int32).max
@@ -551,7 +552,7 @@ class Topology:
             ``"strong"`` / ``"weak"``.
         default_strong_share : float, optional
             Share of strong ties to assign when **no** edge carries
-            ``strength_attr``; default 0.7 (seed 000 L209).
+            ``strength_attr``; default :data:`DEFAULT_STRONG_SHARE`.
         strength_method : {"embeddedness", "random"}, optional
             How to assign tie types in that case, see :func:`assign_strength`.
         rng : numpy.random.Generator, optional
@@ -676,7 +677,7 @@ def assign_strength(
         fraction of edges whose end points share the most common neighbours are
         strong; ties in the count are broken at random with ``rng``.
     strong_share : float, optional
-        Target share of strong ties, default 0.7 (seed 000 L209: about 70 % of
+        Target share of strong ties, default :data:`DEFAULT_STRONG_SHARE` (seed 000 L209: about 70 % of
         WeChat contacts are family and friends).
     rng : numpy.random.Generator
         Source of all randomness.

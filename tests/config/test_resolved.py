@@ -1,0 +1,97 @@
+"""A seller's strategy is resolved once, when the config is validated, and read from
+``SellerSpec.resolved``; dumps, hashes and equality see only the spec's own fields."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from viralsim.config import presets
+from viralsim.config.load import RESOLVED_KEY, dump_config, load_config
+from viralsim.config.presets import resolve_strategy
+from viralsim.config.schema import ContentMix, RunConfig, SellerSpec
+
+BASE = """\
+name: demo
+seed: 4
+days: 30
+network: {kind: friend_circles, n: 200}
+sellers:
+  spam: {strategy: spam}
+  me: {strategy: community, posts_per_day: 2, content: {ad: 0.1, value: 0.6, life: 0.3}}
+"""
+
+
+@pytest.fixture
+def loaded(write):
+    return load_config(write(BASE))
+
+
+@pytest.fixture
+def count_resolutions(monkeypatch):
+    """The number of times a strategy is resolved from its preset from now on."""
+    calls = []
+    real = presets.resolve_strategy
+
+    def counting(spec):
+        calls.append(spec.strategy)
+        return real(spec)
+
+    monkeypatch.setattr(presets, "resolve_strategy", counting)
+    return calls
+
+
+def test_a_loaded_config_holds_each_sellers_resolved_strategy(loaded, count_resolutions):
+    for spec in loaded.sellers.values():
+        assert spec._resolved is not None
+        assert spec.resolved == resolve_strategy(spec)
+    count_resolutions.clear()
+    me = loaded.sellers["me"].resolved
+    assert (me.posts_per_day, me.content.ad, me.service_capacity) == (2, 0.1, presets.preset("community").service_capacity)
+    dump_config(loaded)
+    assert count_resolutions == []  # read, never resolved again
+
+
+def test_validating_a_config_resolves_its_sellers_once(count_resolutions):
+    config = RunConfig.model_validate(yaml.safe_load(BASE))
+    assert sorted(count_resolutions) == ["community", "spam"]
+    for spec in config.sellers.values():
+        assert spec.resolved is spec.resolved
+    assert sorted(count_resolutions) == ["community", "spam"]
+
+
+def test_the_resolved_strategy_is_not_part_of_dumps_or_equality(loaded):
+    dumped = loaded.model_dump()
+    assert set(dumped["sellers"]["spam"]) == set(SellerSpec.model_fields)
+    fresh = SellerSpec(strategy="spam")
+    assert fresh._resolved is None and loaded.sellers["spam"] == fresh and hash(loaded.sellers["spam"]) == hash(fresh)
+    again = load_config_text(dump_config(loaded))
+    assert again == loaded and dump_config(again) == dump_config(loaded)
+    assert yaml.safe_load(dump_config(loaded))[RESOLVED_KEY]["me"]["posts_per_day"] == 2
+
+
+def load_config_text(text: str) -> RunConfig:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "config.yaml"
+        path.write_text(text, encoding="utf-8")
+        return load_config(path)
+
+
+def test_a_copy_with_changes_resolves_again(loaded):
+    spec = loaded.sellers["me"]
+    assert spec.resolved.posts_per_day == 2
+    changed = spec.model_copy(update={"posts_per_day": 7.0, "content": ContentMix(ad=1.0, value=0.0, life=0.0)})
+    assert (changed.resolved.posts_per_day, changed.resolved.content.ad) == (7.0, 1.0)
+    other = spec.model_copy(update={"strategy": "spam"})
+    assert other.resolved.strangers_per_day == presets.preset("spam").strangers_per_day
+    assert spec.model_copy().resolved is spec.resolved
+    assert spec.resolved.posts_per_day == 2
+
+
+def test_an_unknown_preset_still_validates_and_fails_where_the_strategy_is_read():
+    config = RunConfig(sellers={"x": SellerSpec(strategy="nope")})
+    with pytest.raises(ValueError, match="unknown strategy preset 'nope'; allowed: "):
+        _ = config.sellers["x"].resolved
