@@ -29,11 +29,13 @@ from viralsim._jit import SKIP_MAX, binomial, geometric, poisson, seeded, stream
 from viralsim._rng import bernoulli_positions
 from viralsim.config.schema import AnnoyanceParams, PurchaseParams, RunConfig
 from viralsim.model import reference
-from viralsim.model.engine import place_sellers
-from viralsim.model.plan import plan_day
+from viralsim.model.rules import needs
 from viralsim.model.rules._util import saturating_pow
-from viralsim.model.rules.annoyance import effective_ads, wear_out
-from viralsim.model.rules.needs import _arrive_needs_kernel, _skip
+from viralsim.model.rules.annoyance import wear_out
+from viralsim.model.rules.needs import _skip
+from viralsim.model.rules.plan import empty_plans, plan_day
+from viralsim.model.sellers import place_sellers, seller_table
+from viralsim.model.state import People
 from viralsim.model.rules.purchase import PF_MAX, price_factor
 from viralsim.network import generators
 
@@ -105,13 +107,14 @@ def test_needs_kernel_with_tiny_rates(p_arise, p_lapse):
     n = 500
     need = np.zeros(n, dtype=np.bool_)
     need[::3] = True
-    is_consumer = np.ones(n, dtype=np.bool_)
+    z = np.zeros(n)
+    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, np.zeros(n, dtype=np.bool_), z, z, z)
     before = need.copy()
-    _arrive_needs_kernel(need, is_consumer, np.array([0], dtype=np.int64), p_lapse, p_arise, words(3))
+    needs.arrive_needs(words(3), 0, needs.Params(False, p_lapse, p_arise, 0.0, True, 10.0), people)
     arrived = need & ~before
     assert arrived.sum() == 0               # 500 chances at p <= 1e-20
     lapsed = before & ~need
-    assert lapsed[1:].sum() == (before[1:].sum() if p_lapse == 1.0 else 0)
+    assert lapsed.sum() == (before.sum() if p_lapse == 1.0 else 0)
 
 
 def _old_bernoulli_positions(total, p, rng):
@@ -191,8 +194,7 @@ def test_wear_out_tends_to_zero_for_a_vanishing_scale():
     for seen, memory, ew in [(3, 5.0, 10.0), (1, 0.0, 1e-300), (7, 1e-3, 3.0), (10**6, 0.0, 1e6)]:
         assert wear_out(seen, memory, ew) == _plain_wear_out(seen, memory, ew)   # same bits as before
     # below the schema's floor (0.01): the kernels stay finite even for a value no config can give
-    x = effective_ads(np.array([0, 3]), np.array([0.0, 0.0]), AnnoyanceParams.model_construct(wearout_exposures=5e-324))
-    assert np.isfinite(x).all() and x[0] == 0.0
+    assert wear_out(0, 0.0, 5e-324) == 0.0 and np.isfinite(wear_out(3, 0.0, 5e-324))
 
 
 def test_saturating_pow():
@@ -227,10 +229,11 @@ def test_content_mix_summing_to_one_within_the_schema_tolerance():
                                                       "content": {"ad": 0.5000005, "value": 0.5,
                                                                   "life": 0.0, "prize": 0.0}}}})
     spec = cfg.sellers["a"]
-    from viralsim.config.presets import resolve_strategy
-    plan = plan_day(0, resolve_strategy(spec), spec.product, cfg.feed, cfg.platform,
-                    rng=np.random.default_rng(15))
-    assert plan.posts.sum() == 50 and plan.posts[2:].sum() == 0
+    sellers = seller_table(cfg, [spec.resolved], [spec.product], np.array([0]))
+    for day in range(20):
+        plans = empty_plans(1)
+        plan_day(words(15), day, sellers, plans, True)
+        assert plans.posts.sum() == 50 and plans.posts[0, 2:].sum() == 0
 
 
 def test_a_network_without_room_for_a_consumer_is_refused():

@@ -23,22 +23,24 @@ import numpy as np
 
 
 def _kernel_sources() -> list[Path]:
-    """The modules that define kernels (their text keys the on-disk cache, see below)."""
+    """The modules that define kernels (their text keys the on-disk cache, see below): this one
+    and every model module that compiles a function."""
     pkg = Path(__file__).resolve().parent
-    return sorted([pkg / "_jit.py", *(pkg / "model").glob("*.py"), *(pkg / "model" / "rules").glob("*.py")])
+    model = [p for p in sorted((pkg / "model").rglob("*.py")) if "@kernel" in p.read_text(encoding="utf-8")]
+    return [pkg / "_jit.py", *model]
 
 
 def _use_versioned_cache() -> None:
-    """Keep compiled kernels in a per-user folder named after a hash of the kernel sources.
+    """Keep compiled kernels in a folder named after a hash of the kernel sources.
 
     Numba invalidates a cached kernel only when its own file changes, not when a kernel it calls
-    in another file does (every rule calls the draws below), so an upgrade could silently run
-    stale machine code. Keying the folder by the text of every kernel module rules that out, and
-    keeps the package folder free of cache files. A user's own ``NUMBA_CACHE_DIR`` wins.
+    in another file does (the day's pipeline calls every rule, and every rule calls the draws
+    below), so an upgrade could silently run stale machine code. Keying the folder by the text of
+    every kernel module rules that out, and keeps the package folder free of cache files. The
+    folder sits in ``NUMBA_CACHE_DIR`` when the user sets one, else in the per-user cache.
     """
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "viralsim"
+    user = os.environ.get("NUMBA_CACHE_DIR")
+    root = Path(user) if user else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "viralsim"
     numba.config.CACHE_DIR = str(cache_folder(_kernel_sources(), root))
 
 
@@ -68,9 +70,6 @@ def first_run() -> bool:
 #: that can meet a zero themselves); a large binomial draw, a chain of divisions, costs about
 #: half as much with it and the log-factorial table below.
 kernel = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
-#: for the small per-relation helpers that take whole tables (NamedTuples of dozens of arrays):
-#: inlined where they are called, since a call passes every array of the tables by value
-inline_kernel = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy", inline="always")
 
 
 # -- random draws inside kernels -----------------------------------------------------------------

@@ -134,7 +134,7 @@ def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
     """Run ``config``; the seller acts for ``active_days`` days, then is silenced (no posts,
     messages, strangers) until ``config.days``. Records her graph friends every day."""
     from viralsim.model import ViralModel
-    from viralsim.model.state import STRONG
+    from viralsim.model.relations import STRONG
 
     model = ViralModel(config)
     st = model.state
@@ -145,11 +145,8 @@ def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
     record = {k: [] for k in ("trust", "annoyance", "muted", "blocked", "purchases")}
 
     def snap():
-        record["trust"].append(st.trust[0, friends].copy())
-        record["annoyance"].append(st.annoyance[0, friends].copy())
-        record["muted"].append(st.muted[0, friends].copy())
-        record["blocked"].append(st.blocked[0, friends].copy())
-        record["purchases"].append(st.purchases[0, friends].copy())
+        for name in record:
+            record[name].append(st.column(name, 0)[friends])
 
     snap()
     for day in range(1, config.days + 1):
@@ -171,9 +168,9 @@ def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
         strategy=model.sellers[0].spec.strategy,
         friends=friends,
         names=names,
-        strong=st.tie[0, friends] == STRONG,
+        strong=st.column("tie", 0)[friends] == STRONG,
         tolerant=st.tolerant[friends].copy(),
-        baseline=st.baseline[0, friends].copy(),
+        baseline=st.column("baseline", 0)[friends],
         quiet_from=active_days,
         half_life=config.trust.half_life,
         edges=edges,

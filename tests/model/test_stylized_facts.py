@@ -136,13 +136,15 @@ def test_trust_decays_to_baseline_in_closed_form():
                  purchase={"need_rate": 0.0}, trust={"half_life": 17.0})
     model = ViralModel(cfg)
     rng = np.random.default_rng(0)
-    model.state.trust[:] = rng.random(model.state.trust.shape)
-    start = model.state.trust.copy()
-    base = model.state.baseline
+    m = model.state.n_relations
+    assert m > 0
+    model.state.rel.trust[:m] = rng.random(m)
+    start = model.state.rel.trust[:m].copy()
+    base = model.state.rel.baseline[:m]
     for t in range(1, 121):
         model.step()
         expected = base + (start - base) * 2.0 ** (-t / 17.0)
-        assert np.max(np.abs(model.state.trust - expected)) <= 1e-9
+        assert np.max(np.abs(model.state.rel.trust[:m] - expected)) <= 1e-9
 
 
 def test_trust_decay_after_real_interaction_follows_closed_form():
@@ -155,12 +157,14 @@ def test_trust_decay_after_real_interaction_follows_closed_form():
     seller.strategy = seller.strategy.model_copy(update={"posts_per_day": 0.0, "messages_per_day": 0.0})
     model.config = model.config.model_copy(update={"purchase": model.config.purchase.model_copy(update={"need_rate": 0.0})})
     model.state.need[:] = False
-    start, base, h = model.state.trust.copy(), model.state.baseline, cfg.trust.half_life
+    m = model.state.n_relations
+    start, base, h = model.state.rel.trust[:m].copy(), model.state.rel.baseline[:m], cfg.trust.half_life
     assert np.max(np.abs(start - base)) > 0.2   # the campaign moved trust
     for t in range(1, 91):
         model.step()
+    assert model.state.n_relations == m         # nobody new met the quiet seller
     expected = base + (start - base) * 2.0 ** (-90 / h)
-    assert np.max(np.abs(model.state.trust - expected)) <= 1e-9
+    assert np.max(np.abs(model.state.rel.trust[:m] - expected)) <= 1e-9
 
 
 # 7 -------------------------------------------------------------------------------------------

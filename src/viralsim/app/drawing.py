@@ -145,15 +145,15 @@ class NetworkPicture:
         st = model.state
         s = model.focus
         nodes = self.nodes
-        tie = st.tie[s, nodes]
+        tie = st.column("tie", s)[nodes]
         contact = (tie > 0) & ~self.is_seller
-        colours = self.cmap(np.clip(st.trust[s, nodes], 0.0, 1.0))
+        colours = self.cmap(np.clip(st.column("trust", s)[nodes], 0.0, 1.0))
         colours[~contact] = NO_CONTACT
         colours[self.is_seller, 3] = 0.0
         self.people.set_facecolors(colours)
         self.people.set_sizes(np.where(contact, 26.0, 9.0))
-        blocked = st.blocked[s, nodes] & contact
-        muted = st.muted[s, nodes] & contact & ~blocked
+        blocked = st.column("blocked", s)[nodes] & contact
+        muted = st.column("muted", s)[nodes] & contact & ~blocked
         self.muted.set_offsets(self.xy[muted] if muted.any() else np.empty((0, 2)))
         self.blocked.set_offsets(self.xy[blocked] if blocked.any() else np.empty((0, 2)))
         sizes = np.full(len(model.sellers), 320.0)

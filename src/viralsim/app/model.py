@@ -399,7 +399,7 @@ class AppModel(ViralModel):
 def describe_market(model: AppModel) -> str:
     """The market levers the model runs with, in words (shown under the day counter)."""
     c = model.config
-    size = f"{model.state.n - model.state.n_sellers:,} people" if model.state is not None else ""
+    size = f"{model.state.n:,} people" if model.state is not None else ""
     moderation = "on" if c.platform.moderation != "none" else "off"
     return f"{size}, trust half-life {c.trust.half_life:g} days, moderation {moderation}, seed {c.seed}"
 

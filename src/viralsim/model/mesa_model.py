@@ -104,7 +104,6 @@ class ViralModel(mesa.Model):
         self.topology = topology if topology is not None else build_network(config.network, rng=st.network)
         strategies = [spec.resolved for spec in config.sellers.values()]
         self.state = init_state(config, self.topology, strategies, rng=st.placement, key_rng=st.dynamics)
-        self.params = pipeline.prepare(config)
         self._plans = empty_plans(self.state.n_sellers)
         nodes = self.state.seller_nodes
         self.sellers = [Seller(self, name, spec, i, int(node))
@@ -121,6 +120,17 @@ class ViralModel(mesa.Model):
                              for j, k in enumerate(MARKET_COLUMNS, start=1)},
             agent_reporters={k: _reporter(k) for k in _AGENT_REPORTS},
         )
+
+    @property
+    def config(self) -> RunConfig:
+        """The run's configuration; replacing it between days changes the rules' constants from
+        the next day on (what-if and teaching use; the network and the sellers stay)."""
+        return self._config
+
+    @config.setter
+    def config(self, value: RunConfig) -> None:
+        self._config = value
+        self.params = pipeline.prepare(value)
 
     @property
     def day(self) -> int:
@@ -224,23 +234,13 @@ class ViralModel(mesa.Model):
         ids = np.flatnonzero(st.is_consumer)
         frame = {"node": ids}
         for name in ("tie", "trust", "annoyance", "aware", "muted", "blocked", "purchases", "in_group", "reseller"):
-            frame[name] = _row(st, name, s)[ids]
+            frame[name] = st.column(name, s)[ids]
         frame["tie"] = pd.Categorical.from_codes(frame["tie"], [TIE_NAMES[i] for i in range(4)])
         frame["need"] = st.need[ids]
         frame["activity"] = st.activity[ids]
         return pd.DataFrame({k: frame[k] for k in ("node", "tie", "trust", "annoyance", "aware", "muted", "blocked",
                                                    "purchases", "need", "activity", "in_group", "reseller")})
 
-
-def _row(state, name: str, s: int) -> np.ndarray:
-    """Relation column ``name`` of seller ``s`` over all nodes (absent pairs at the new-relation value)."""
-    rel, m = state.rel, state.n_relations
-    mine = np.flatnonzero(rel.seller[:m] == s)
-    col = getattr(rel, name)
-    default = dict((c[0], c[2]) for c in relations.STATE_COLUMNS)[name]
-    out = np.full(state.n, float(rel.prior[0]) if default is None else default, dtype=col.dtype)
-    out[rel.node[mine]] = col[mine]
-    return out
 
 
 def simulate(config: RunConfig, *, progress: bool = False, topology: Topology | None = None) -> RunResult:

@@ -163,6 +163,17 @@ class State:
     def group_activity(self) -> np.ndarray:
         return self.sellers.group_activity
 
+    def column(self, name: str, s: int) -> np.ndarray:
+        """Relation column ``name`` between seller ``s`` and every node, length n (absent pairs at
+        their new-relation value): what the app, the demo and per-consumer views read."""
+        rel, m = self.rel, self.n_relations
+        mine = np.flatnonzero(rel.seller[:m] == s)
+        col = getattr(rel, name)
+        default = dict((c[0], c[2]) for c in relations.STATE_COLUMNS)[name]
+        out = np.full(self.n, float(rel.prior[0]) if default is None else default, dtype=col.dtype)
+        out[rel.node[mine]] = col[mine]
+        return out
+
     def dense(self, name: str) -> np.ndarray:
         """Relation column ``name`` as a (sellers, n) matrix (inspection and small markets only)."""
         return relations.dense(self.rel, name, self.n_sellers)
