@@ -78,6 +78,8 @@ class World:
         strategies = [spec.resolved for spec in cfg.sellers.values()]
         rng = np.random.default_rng(seed)
         self.config = cfg
+        self.strategies = strategies
+        self.products = [spec.product for spec in cfg.sellers.values()]
         self.state = init_state(cfg, topo, strategies, rng=rng, key_rng=np.random.default_rng([seed, 1]),
                                 nodes=np.asarray(sellers, dtype=np.int64))
         self.params = pipeline.prepare(cfg)
@@ -154,15 +156,13 @@ class World:
         p.invites[s], p.capacity[s] = invites, capacity
 
     def set_strategy(self, s: int = 0, product: dict | None = None, **fields) -> None:
-        """Replace seller ``s``'s strategy (and product) in the seller table."""
-        specs = list(self.config.sellers.values())
-        strategies = [spec.resolved for spec in specs]
-        products = [spec.product for spec in specs]
-        strategies[s] = Strategy.model_validate(fields)
+        """Replace seller ``s``'s strategy by the schema defaults with ``fields`` (and her product)
+        in the seller table; the other sellers keep theirs, earlier replacements included."""
+        self.strategies[s] = Strategy.model_validate(fields)
         if product is not None:
-            products[s] = Product.model_validate(product)
+            self.products[s] = Product.model_validate(product)
         st = self.state
-        st.sellers = seller_table(self.config, strategies, products, st.sellers.node,
+        st.sellers = seller_table(self.config, self.strategies, self.products, st.sellers.node,
                                   group_activity=st.sellers.group_activity)
 
 
