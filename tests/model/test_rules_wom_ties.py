@@ -1,4 +1,4 @@
-"""rules.wom (recommend, warn, recommendation_prob, seed_kols) and rules.ties (hill, mute_and_block)."""
+"""rules.wom (recommend, warn, recommendation_prob, seed_kols) and rules.ties (mute_and_block)."""
 
 from __future__ import annotations
 
@@ -7,76 +7,124 @@ import math
 import numpy as np
 import pytest
 
+from viralsim._jit import seller_streams, uniform
+from viralsim.model import pipeline, relations
+from viralsim.model.relations import NO_TIE, STRONG, WEAK
 from viralsim.model.rules import ties, wom
-from viralsim.model.state import NO_TIE, STRONG, WEAK
 from viralsim.network import Topology
 
 # node 0 = seller; sender 1 with strong friends 2, 3 and weak friends 4, 5; the seller is also
 # the sender's (strong) friend.
 SENDER_EDGES = ([1, 1, 1, 1, 0], [2, 3, 4, 5, 1], [True, True, False, False, True])
 WOM = {"strong_persuasion": 0.06, "weak_persuasion": 0.01, "weak_tie_weight": 0.5}
+#: the stream the day gives mute_and_block (pipeline: one per seller and day)
+TIES_STREAM = pipeline._STREAM_TIES
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+def _stream(w, rule, s=0, day=None) -> np.ndarray:
+    """Seller ``s``'s stream of ``rule`` on ``day`` (today by default), as the day seeds it."""
+    return seller_streams(w.key, w.today if day is None else day, rule, w.state.n_sellers)[s].copy()
+
+
+def _recommend(w, senders, prob, s=0, day=None):
+    """wom.recommend as the day calls it; returns (strong, weak) messages."""
+    rel, strong, weak = wom.recommend(s, w.sellers.node[s], np.asarray(senders, dtype=np.int64), prob,
+                                      w.params.wom, w.state.graph, w.people, w.rel, _stream(w, wom.STREAM, s, day))
+    w.keep(rel)
+    return strong, weak
+
+
+def _warn(w, senders, prob, s=0):
+    """wom.warn as the day calls it; returns the warnings sent."""
+    rel, sent = wom.warn(s, w.sellers.node[s], np.asarray(senders, dtype=np.int64), prob, w.params.wom,
+                         w.state.graph, w.people, w.rel, _stream(w, wom.STREAM, s))
+    w.keep(rel)
+    return sent
+
+
+def _related(w, s, node) -> bool:
+    return relations.find(w.rel, s, node) >= 0
 
 
 def _sender_world(kit, **trust):
     u, v, s = SENDER_EDGES
     topo = Topology.from_edges(6, np.array(u), np.array(v), np.array(s))
     cfg = kit.config(wom=WOM, trust={"gain_recommendation": 0.5, "loss_warning": 0.15, **trust})
-    return cfg, kit.state(cfg, topo)
+    return cfg, kit.world(cfg, topo)
+
+
+# ---------------------------------------------------------------------------------------- wom
 
 
 def test_recommend_pull_trust_transfer_and_referrer(kit):
     """prob 1: strong friends get R += beta_s, weak R += beta_w; T += g w (T_sender - T) only when
-    positive; referrer = sender; seller node receives nothing."""
-    cfg, st = _sender_world(kit)
-    st.trust[0] = [0.5, 0.8, 0.2, 0.9, 0.2, 0.9]
-    aware0 = st.aware[0, 0]
-    strong, weak = wom.recommend(st, 0, np.array([1]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
+    positive; referrer = sender; seller node receives nothing (no relation with herself)."""
+    _, w = _sender_world(kit)
+    w.set("trust", 0, [1, 2, 3, 4, 5], [0.8, 0.2, 0.9, 0.2, 0.9])
+    strong, weak = _recommend(w, [1], 1.0)
     assert (strong, weak) == (2, 2)
-    np.testing.assert_allclose(st.referral[0], [0, 0, 0.06, 0.06, 0.01, 0.01], rtol=1e-15)
-    np.testing.assert_allclose(st.trust[0], [0.5, 0.8, 0.2 + 0.5 * 1.0 * 0.6, 0.9, 0.2 + 0.5 * 0.5 * 0.6, 0.9],
+    np.testing.assert_allclose(w.get("referral")[0], [0, 0, 0.06, 0.06, 0.01, 0.01], rtol=1e-15)
+    np.testing.assert_allclose(w.get("trust")[0, 1:], [0.8, 0.2 + 0.5 * 1.0 * 0.6, 0.9, 0.2 + 0.5 * 0.5 * 0.6, 0.9],
                                rtol=1e-12)
-    np.testing.assert_array_equal(st.referrer[0], [-1, -1, 1, 1, 1, 1])
-    np.testing.assert_array_equal(st.referrer_strong[0, 2:], [True, True, False, False])
-    assert st.aware[0, 2:].all() and st.engaged[0, 2:].all()
-    assert st.aware[0, 0] == aware0 and st.referrer[0, 0] == -1, "the seller node received a recommendation"
+    np.testing.assert_array_equal(w.get("referrer")[0], [-1, -1, 1, 1, 1, 1])
+    np.testing.assert_array_equal(w.get("referrer_strong")[0, 2:], [True, True, False, False])
+    assert w.get("aware")[0, 2:].all() and w.get("engaged")[0, 2:].all()
+    assert not _related(w, 0, 0), "the seller node received a recommendation"
+    w.state.check_invariants()
+
+
+def test_recommend_makes_the_relations_of_new_friends(kit):
+    """Friends without a relation get one, at the new-relation values: trust from the stranger
+    prior, then the transfer from the sender."""
+    cfg, w = _sender_world(kit)
+    assert not any(_related(w, 0, v) for v in (2, 3, 4, 5))
+    prior = cfg.trust.prior_stranger
+    w.set("trust", 0, [1], 0.8)
+    _recommend(w, [1], 1.0)
+    assert all(_related(w, 0, v) for v in (2, 3, 4, 5))
+    np.testing.assert_allclose(w.get("trust")[0, 2:], prior + 0.5 * np.array([1.0, 1.0, 0.5, 0.5]) * (0.8 - prior),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(w.get("tie")[0, 2:], NO_TIE)
 
 
 def test_recommend_never_lowers_trust(kit):
     """A sender who trusts less than the receiver leaves the receiver's trust as it was."""
-    cfg, st = _sender_world(kit)
-    st.trust[0] = 0.7
-    st.trust[0, 1] = 0.05
-    before = st.trust.copy()
-    wom.recommend(st, 0, np.array([1]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
-    np.testing.assert_array_equal(st.trust, before)
+    _, w = _sender_world(kit)
+    w.set("trust", 0, [1, 2, 3, 4, 5], [0.05, 0.7, 0.7, 0.7, 0.7])
+    before = w.get("trust").copy()
+    _recommend(w, [1], 1.0)
+    np.testing.assert_array_equal(w.get("trust"), before)
 
 
 def test_recommend_most_persuasive_recommendation_counts(kit):
     """Two recommenders: pulls add, trust moves by the largest transfer only."""
     topo = Topology.from_edges(5, np.array([1, 2]), np.array([3, 3]), np.array([True, False]))
     cfg = kit.config(wom=WOM, trust={"gain_recommendation": 0.5})
-    st = kit.state(cfg, topo)
-    st.trust[0, [1, 2, 3]] = [0.9, 0.7, 0.1]
-    wom.recommend(st, 0, np.array([1, 2]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
-    assert st.referral[0, 3] == pytest.approx(0.07, rel=1e-12)
-    assert st.trust[0, 3] == pytest.approx(0.1 + max(0.5 * 0.8, 0.5 * 0.5 * 0.6), rel=1e-12)
-    assert st.referrer[0, 3] in (1, 2)
+    w = kit.world(cfg, topo)
+    w.set("trust", 0, [1, 2, 3], [0.9, 0.7, 0.1])
+    _recommend(w, [1, 2], 1.0)
+    assert w.get("referral")[0, 3] == pytest.approx(0.07, rel=1e-12)
+    assert w.get("trust")[0, 3] == pytest.approx(0.1 + max(0.5 * 0.8, 0.5 * 0.5 * 0.6), rel=1e-12)
+    assert w.get("referrer")[0, 3] == 2, "the latest recommendation names the referrer"
 
 
 def test_recommend_with_trust_disabled_moves_only_pull(kit):
-    cfg, st = _sender_world(kit, enabled=False)
-    st.trust[0] = [0.5, 0.9, 0.1, 0.1, 0.1, 0.1]
-    wom.recommend(st, 0, np.array([1]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
-    np.testing.assert_array_equal(st.trust[0], [0.5, 0.9, 0.1, 0.1, 0.1, 0.1])
-    assert st.referral[0, 2] == 0.06
+    _, w = _sender_world(kit, enabled=False)
+    w.set("trust", 0, [1, 2, 3, 4, 5], [0.9, 0.1, 0.1, 0.1, 0.1])
+    _recommend(w, [1], 1.0)
+    np.testing.assert_array_equal(w.get("trust")[0, 1:], [0.9, 0.1, 0.1, 0.1, 0.1])
+    assert w.get("referral")[0, 2] == 0.06
 
 
 def test_recommend_probability_zero_and_no_senders(kit):
-    cfg, st = _sender_world(kit)
-    assert wom.recommend(st, 0, np.array([1]), 0.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0)) == (0, 0)
-    assert wom.recommend(st, 0, np.array([], dtype=np.int64), 1.0, cfg.wom, cfg.trust,
-                         rng=np.random.default_rng(0)) == (0, 0)
-    assert not st.referral.any()
+    _, w = _sender_world(kit)
+    size = w.state.n_relations
+    assert _recommend(w, [1], 0.0) == (0, 0)
+    assert _recommend(w, np.array([], dtype=np.int64), 1.0) == (0, 0)
+    assert not w.get("referral").any() and w.state.n_relations == size
 
 
 def test_recommend_reaches_each_friend_with_prob(kit):
@@ -84,11 +132,11 @@ def test_recommend_reaches_each_friend_with_prob(kit):
     n = 20_002
     topo = Topology.from_edges(n, np.ones(n - 2, np.int64), np.arange(2, n), True)
     cfg = kit.config(wom=WOM)
-    st = kit.state(cfg, topo)
-    s, w = wom.recommend(st, 0, np.array([1]), 0.3, cfg.wom, cfg.trust, rng=np.random.default_rng(4))
-    assert w == 0
+    w = kit.world(cfg, topo, seed=4)
+    s, wk = _recommend(w, [1], 0.3)
+    assert wk == 0
     kit.within(s / (n - 2), 0.3, kit.binom_sd(0.3, n - 2))
-    assert np.count_nonzero(st.referral[0]) == s
+    assert np.count_nonzero(w.get("referral")[0]) == s == w.state.n_relations
 
 
 def test_recommend_latest_sender_is_the_referrer_and_transfers_use_trust_before_the_call(kit):
@@ -96,79 +144,82 @@ def test_recommend_latest_sender_is_the_referrer_and_transfers_use_trust_before_
     (later in ``senders``) is her referrer; node 3 hears 2, with 2's trust from before the call."""
     topo = Topology.from_edges(5, np.array([1, 2]), np.array([2, 3]), np.array([True, False]))
     cfg = kit.config(wom=WOM, trust={"gain_recommendation": 0.5})
-    st = kit.state(cfg, topo)
-    st.trust[0, [1, 2, 3]] = [0.9, 0.1, 0.3]
-    strong, weak = wom.recommend(st, 0, np.array([1, 3, 2]), 1.0, cfg.wom, cfg.trust,
-                                 rng=np.random.default_rng(0))
+    w = kit.world(cfg, topo)
+    w.set("trust", 0, [1, 2, 3], [0.9, 0.1, 0.3])
+    strong, weak = _recommend(w, [1, 3, 2], 1.0)
     assert (strong, weak) == (2, 2)              # 1->2 strong, 2->1 strong, 3->2 weak, 2->3 weak
-    assert st.referrer[0, 2] == 3 and not st.referrer_strong[0, 2]
-    assert st.referrer[0, 1] == 2 and st.referrer[0, 3] == 2
-    np.testing.assert_allclose(st.referral[0, 1:4], [0.06, 0.07, 0.01], rtol=1e-12)
+    referrer, referrer_strong = w.get("referrer")[0], w.get("referrer_strong")[0]
+    assert referrer[2] == 3 and not referrer_strong[2]
+    assert referrer[1] == 2 and referrer[3] == 2
+    np.testing.assert_allclose(w.get("referral")[0, 1:4], [0.06, 0.07, 0.01], rtol=1e-12)
     # node 2: max(0.5 x 0.8, 0.5 x 0.5 x 0.2) = 0.4; node 3: 0.5 x 0.5 x (0.1 - 0.3) < 0, unchanged
     # (with node 2's new trust 0.5 it would have risen)
-    assert st.trust[0, 2] == pytest.approx(0.1 + 0.4, rel=1e-12)
-    assert st.trust[0, 3] == 0.3 and st.trust[0, 1] == 0.9
-    wom.recommend(st, 0, np.array([1]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
-    assert st.referrer[0, 2] == 1 and st.referrer_strong[0, 2], "a later call overwrites the referrer"
+    trust = w.get("trust")[0]
+    assert trust[2] == pytest.approx(0.1 + 0.4, rel=1e-12)
+    assert trust[3] == 0.3 and trust[1] == 0.9
+    _recommend(w, [1], 1.0, day=1)
+    assert w.get("referrer")[0, 2] == 1 and w.get("referrer_strong")[0, 2], "a later call overwrites the referrer"
 
 
 def test_word_of_mouth_on_the_implicit_complete_graph(kit):
     """Complete topology (no CSR arrays, all ties strong): prob 1 reaches every other consumer once,
     never the seller node; a warning multiplies trust by 1 - l_warn."""
     cfg = kit.config(wom=WOM, trust={"gain_recommendation": 0.5, "loss_warning": 0.15})
-    st = kit.state(cfg, Topology.complete_graph(8))
-    st.trust[0] = 0.2
-    st.trust[0, 1] = 0.8
-    strong, weak = wom.recommend(st, 0, np.array([1]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
+    w = kit.world(cfg, Topology.complete_graph(8))
+    w.set("trust", 0, range(1, 8), [0.8] + [0.2] * 6)
+    strong, weak = _recommend(w, [1], 1.0)
     assert (strong, weak) == (6, 0)
-    np.testing.assert_allclose(st.referral[0], [0, 0] + [0.06] * 6, rtol=1e-15)
-    np.testing.assert_array_equal(st.referrer[0], [-1, -1] + [1] * 6)
-    np.testing.assert_allclose(st.trust[0, 2:], 0.2 + 0.5 * 0.6, rtol=1e-12)
-    assert st.trust[0, 0] == 0.2 and st.trust[0, 1] == 0.8
-    before = st.trust.copy()
-    assert wom.warn(st, 0, np.array([1, 2]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0)) == 12
-    np.testing.assert_allclose(st.trust[0, 3:], before[0, 3:] * 0.85 ** 2, rtol=1e-12)
-    assert st.trust[0, 1] == pytest.approx(before[0, 1] * 0.85) and st.trust[0, 0] == 0.2
+    np.testing.assert_allclose(w.get("referral")[0], [0, 0] + [0.06] * 6, rtol=1e-15)
+    np.testing.assert_array_equal(w.get("referrer")[0], [-1, -1] + [1] * 6)
+    np.testing.assert_allclose(w.get("trust")[0, 2:], 0.2 + 0.5 * 0.6, rtol=1e-12)
+    assert w.get("trust")[0, 1] == 0.8 and not _related(w, 0, 0)
+    before = w.get("trust").copy()
+    assert _warn(w, [1, 2], 1.0) == 12
+    np.testing.assert_allclose(w.get("trust")[0, 3:], before[0, 3:] * 0.85 ** 2, rtol=1e-12)
+    assert w.get("trust")[0, 1] == pytest.approx(before[0, 1] * 0.85) and not _related(w, 0, 0)
     # statistical: each of the 6 other consumers is told with prob 0.3, over 4000 senders' draws
-    n_told = [sum(wom.recommend(st, 0, np.array([1]), 0.3, cfg.wom, cfg.trust, rng=np.random.default_rng(i)))
-              for i in range(4000)]
+    n_told = [sum(_recommend(w, [1], 0.3, day=i)) for i in range(4000)]
     kit.within(np.mean(n_told) / 6, 0.3, kit.binom_sd(0.3, 6 * 4000))
-
-
-def test_word_of_mouth_rejects_bad_input(kit):
-    cfg, st = _sender_world(kit)
-    with pytest.raises(ValueError):
-        wom.recommend(st, 0, np.array([1]), 1.5, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError):
-        wom.recommend(st, 0, np.array([6]), 0.5, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError):
-        wom.warn(st, 0, np.array([-1]), 0.5, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
 
 
 def test_warn_lowers_trust_per_warning_by_tie_weight(kit):
     """T <- T prod over warnings (1 - l_warn w_tie): strong w = 1, weak w = weak_tie_weight."""
-    topo = Topology.from_edges(6, np.array([1, 2, 1, 2]), np.array([3, 3, 4, 5]), np.array([True, False, False, True]))
+    topo = Topology.from_edges(6, np.array([1, 2, 1, 2]), np.array([3, 3, 4, 5]),
+                               np.array([True, False, False, True]))
     cfg = kit.config(wom=WOM, trust={"loss_warning": 0.15})
-    st = kit.state(cfg, topo)
-    st.trust[0] = 0.8
-    sent = wom.warn(st, 0, np.array([1, 2]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
+    w = kit.world(cfg, topo)
+    w.set("trust", 0, [1, 2, 3, 4, 5], 0.8)
+    sent = _warn(w, [1, 2], 1.0)
     assert sent == 4
-    assert st.trust[0, 3] == pytest.approx(0.8 * 0.85 * (1 - 0.15 * 0.5), rel=1e-12)
-    assert st.trust[0, 4] == pytest.approx(0.8 * (1 - 0.15 * 0.5), rel=1e-12)
-    assert st.trust[0, 5] == pytest.approx(0.8 * 0.85, rel=1e-12)
-    assert st.trust[0, 1] == st.trust[0, 2] == 0.8
-    assert st.aware[0, [3, 4, 5]].all()
+    trust = w.get("trust")[0]
+    assert trust[3] == pytest.approx(0.8 * 0.85 * (1 - 0.15 * 0.5), rel=1e-12)
+    assert trust[4] == pytest.approx(0.8 * (1 - 0.15 * 0.5), rel=1e-12)
+    assert trust[5] == pytest.approx(0.8 * 0.85, rel=1e-12)
+    assert trust[1] == trust[2] == 0.8
+    assert w.get("aware")[0, [3, 4, 5]].all()
+
+
+def test_warn_makes_the_relations_of_warned_friends(kit):
+    """A warned friend without a relation gets one (aware), her trust from the stranger prior."""
+    cfg, w = _sender_world(kit)
+    prior = cfg.trust.prior_stranger
+    assert _warn(w, [1], 1.0) == 4
+    assert all(_related(w, 0, v) for v in (2, 3, 4, 5)) and not _related(w, 0, 0)
+    np.testing.assert_allclose(w.get("trust")[0, 2:], prior * (1 - 0.15 * np.array([1.0, 1.0, 0.5, 0.5])),
+                               rtol=1e-12)
+    assert w.get("aware")[0, 2:].all()
+    w.state.check_invariants()
 
 
 def test_warn_skips_seller_nodes_and_respects_disabled_trust(kit):
-    cfg, st = _sender_world(kit)
-    st.trust[0] = 0.6
-    wom.warn(st, 0, np.array([1]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0))
-    assert st.trust[0, 0] == 0.6 and st.trust[0, 2] == pytest.approx(0.6 * 0.85)
-    cfg, st = _sender_world(kit, enabled=False)
-    st.trust[0] = 0.6
-    assert wom.warn(st, 0, np.array([1]), 1.0, cfg.wom, cfg.trust, rng=np.random.default_rng(0)) == 4
-    assert np.all(st.trust[0] == 0.6)
+    _, w = _sender_world(kit)
+    w.set("trust", 0, [1, 2, 3, 4, 5], 0.6)
+    _warn(w, [1], 1.0)
+    assert not _related(w, 0, 0) and w.get("trust")[0, 2] == pytest.approx(0.6 * 0.85)
+    _, w = _sender_world(kit, enabled=False)
+    w.set("trust", 0, [1, 2, 3, 4, 5], 0.6)
+    assert _warn(w, [1], 1.0) == 4
+    assert np.all(w.get("trust")[0, 1:] == 0.6)
 
 
 def test_recommendation_prob_formula(kit):
@@ -180,7 +231,8 @@ def test_recommendation_prob_formula(kit):
 
 
 def test_seed_kols_picks_the_top_degree_consumers(kit):
-    """k seeds = the k highest-degree consumers (seller nodes excluded); aware, roots of themselves."""
+    """k seeds = the k highest-degree consumers (the seller's own node excluded); aware, roots of
+    themselves."""
     rng = np.random.default_rng(12)
     n = 300
     u = rng.integers(0, n, 900)
@@ -188,124 +240,192 @@ def test_seed_kols_picks_the_top_degree_consumers(kit):
     hub = np.arange(1, n)
     topo = Topology.from_edges(n, np.concatenate([u, np.zeros(n - 1, np.int64)]), np.concatenate([v, hub]), True)
     cfg = kit.config()
-    st = kit.state(cfg, topo)
+    w = kit.world(cfg, topo)
+    st = w.state
     k = 12
-    for seed in range(3):
-        seeds = wom.seed_kols(st, 0, k, rng=np.random.default_rng(seed))
+    deg = st.degree[np.arange(n) != 0]
+    for day in range(3):
+        rel, seeds = wom.seed_kols(0, 0, k, st.degree_order, st.degree, w.rel, _stream(w, wom.STREAM_KOL, 0, day))
+        w.keep(rel)
         assert len(seeds) == k and len(np.unique(seeds)) == k
         assert 0 not in seeds, "the seller node (the top hub) was seeded"
-        deg = st.degree[np.flatnonzero(st.is_consumer)]
         np.testing.assert_array_equal(np.sort(st.degree[seeds])[::-1], np.sort(deg)[::-1][:k])
-        np.testing.assert_array_equal(st.root[0, seeds], seeds)
-        assert st.aware[0, seeds].all()
+        np.testing.assert_array_equal(w.get("root")[0, seeds], seeds)
+        assert w.get("aware")[0, seeds].all()
 
 
 # ------------------------------------------------------------------------------------- ties
-
-
-def test_hill_function(kit):
-    """H(x) = x^h / (x^h + theta^h): 0 at 0, 1/2 at theta, increasing toward 1."""
-    x = np.array([0.0, 50.0, 100.0, 200.0, 1e6])
-    for h in (0.5, 1.5, 4.0):
-        got = ties.hill(x, 100.0, h)
-        assert got[0] == 0.0 and got[2] == pytest.approx(0.5, rel=1e-15)
-        assert np.all(np.diff(got) > 0) and got[-1] < 1.0 and got[-1] > 0.99
-        np.testing.assert_allclose(got, x ** h / (x ** h + 100.0 ** h), rtol=1e-12)
 
 
 TIES = {"mute_threshold": 300.0, "block_threshold": 600.0, "mute_max": 0.25, "block_max": 0.10,
         "steepness": 1.5, "strong_block_factor": 0.5}
 
 
-def _tie_world(kit, n, **tie):
+def _tie_world(kit, n, seed=0, **tie):
+    """Seller 0 with every other node of n isolated ones as a weak contact; nobody tolerant."""
     cfg = kit.config(circle_size=n - 1, ties={**TIES, **tie})
-    return cfg, kit.state(cfg, kit.empty(n), tolerant=False)
+    return cfg, kit.world(cfg, kit.empty(n), seed=seed, tolerant=False)
+
+
+def _index(w, s=0) -> np.ndarray:
+    """Row of seller ``s``'s relation with each node (-1 none)."""
+    rel, m = w.rel, w.state.n_relations
+    idx = np.full(w.state.n, -1, dtype=np.int64)
+    mine = rel.seller[:m] == s
+    idx[rel.node[:m][mine]] = np.flatnonzero(mine)
+    return idx
+
+
+def _put(w, name, nodes, value, s=0) -> None:
+    """Column ``name`` of seller ``s``'s existing relations with ``nodes`` := ``value``."""
+    rows = _index(w, s)[np.asarray(nodes)]
+    assert np.all(rows >= 0)
+    getattr(w.rel, name)[rows] = value
+
+
+def _mute_and_block(w, s=0, rs=None):
+    """ties.mute_and_block as the day calls it; returns (newly muted, newly blocked) nodes, the
+    blocked ones in the order of the seller's rows."""
+    w.views()
+    muted0 = w.get("muted")[s].copy()
+    buf = np.empty(max(1, w.state.n_relations), dtype=np.int64)
+    k = ties.mute_and_block(s, w.params.ties, w.people, w.rel, _stream(w, TIES_STREAM, s) if rs is None else rs,
+                            buf)
+    return np.flatnonzero(w.get("muted")[s] & ~muted0), buf[:k].copy()
+
+
+def _uniforms(rs, k) -> np.ndarray:
+    """The first k uniforms of a copy of stream ``rs``."""
+    rs = rs.copy()
+    return np.array([uniform(rs) for _ in range(k)])
+
+
+def _candidate_rows(w, s=0) -> np.ndarray:
+    """Seller ``s``'s rows in her stream's order (by-seller view)."""
+    w.views()
+    return w.rel.seller_rows[w.rel.seller_ptr[s]:w.rel.seller_ptr[s + 1]]
+
+
+@pytest.mark.parametrize("h", [0.5, 1.5, 4.0])
+def test_hill_function(kit, h):
+    """H(x) = x^h / (x^h + theta^h): 0 at 0, 1/2 at theta, increasing toward 1. With m_max = 1 and
+    no blocking a contact mutes iff her draw is below H(A): the outcome for 2000 contacts at each
+    of A = 0, theta/2, theta, 2 theta, 1e6 equals [u < H(A)] for the same draws, and about half
+    mute at A = theta."""
+    levels = np.array([0.0, 50.0, 100.0, 200.0, 1e6])
+    per = 2000
+    n = len(levels) * per + 1
+    _, w = _tie_world(kit, n, steepness=h, mute_threshold=100.0, mute_max=1.0, block_max=0.0)
+    a = np.zeros(n)
+    a[1:] = np.repeat(levels, per)
+    _put(w, "annoyance", np.arange(1, n), a[1:])
+    hill = a ** h / (a ** h + 100.0 ** h)
+    assert hill[1] == 0.0 and hill[1 + 2 * per] == pytest.approx(0.5, rel=1e-15)
+    assert np.all(np.diff(hill[1::per]) > 0) and 0.99 < hill[-1] < 1.0
+    rows = _candidate_rows(w)
+    nodes = w.rel.node[rows]
+    cand = nodes[a[nodes] > 1e-9]              # one draw per annoyed contact, in row order
+    rs = _stream(w, TIES_STREAM)
+    u = _uniforms(rs, len(cand))
+    muted, blocked = _mute_and_block(w, rs=rs)
+    assert len(blocked) == 0
+    np.testing.assert_array_equal(muted, np.sort(cand[u < hill[cand]]))
+    at_theta = np.isin(np.arange(1 + 2 * per, 1 + 3 * per), muted).mean()
+    kit.within(at_theta, 0.5, kit.binom_sd(0.5, per))
+    assert not np.isin(np.arange(1, 1 + per), muted).any(), "a contact without annoyance muted"
 
 
 def test_no_annoyance_nobody_mutes_or_blocks(kit):
-    cfg, st = _tie_world(kit, 500, mute_max=1.0, block_max=1.0)
-    muted, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(0))
-    assert len(muted) == len(blocked) == 0 and not st.muted.any() and not st.blocked.any()
+    _, w = _tie_world(kit, 500, mute_max=1.0, block_max=1.0)
+    muted, blocked = _mute_and_block(w)
+    assert len(muted) == len(blocked) == 0 and not w.get("muted").any() and not w.get("blocked").any()
 
 
 def test_tolerant_consumers_never_mute_or_block(kit):
     """Huge annoyance with block_max = 1: every non-tolerant contact blocks, no tolerant one does."""
-    cfg, st = _tie_world(kit, 200, block_max=1.0)
-    st.tolerant[1:100] = True
-    st.annoyance[0] = 1e12
-    muted, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(0))
+    _, w = _tie_world(kit, 200, block_max=1.0)
+    w.state.tolerant[1:100] = True
+    _put(w, "annoyance", np.arange(1, 200), 1e12)
+    muted, blocked = _mute_and_block(w)
     np.testing.assert_array_equal(np.sort(blocked), np.arange(100, 200))
     assert len(muted) == 0
-    assert not st.blocked[0, :100].any() and not st.muted[0].any()
+    assert not w.get("blocked")[0, :100].any() and not w.get("muted")[0].any()
 
 
 def test_non_contacts_and_blocked_are_not_candidates(kit):
-    cfg, st = _tie_world(kit, 10, block_max=1.0)
-    st.annoyance[0] = 1e12
-    st.tie[0, 3] = NO_TIE
-    st.blocked[0, 4] = True
-    _muted, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(0))
-    assert 3 not in blocked and 4 not in blocked and not st.blocked[0, 3]
+    _, w = _tie_world(kit, 10, block_max=1.0)
+    _put(w, "annoyance", np.arange(1, 10), 1e12)
+    _put(w, "tie", [3], NO_TIE)
+    _put(w, "blocked", [4], True)
+    _muted, blocked = _mute_and_block(w)
+    assert 3 not in blocked and 4 not in blocked and not w.get("blocked")[0, 3]
     assert len(blocked) == 7
 
 
 def test_strong_ties_block_at_the_strong_factor(kit):
     """At equal annoyance (A = theta_b, H = 1/2): P(block) = b_max/2 for weak, x f_strong for strong."""
     n = 40_001
-    cfg, st = _tie_world(kit, n, block_max=0.5, mute_max=0.0, strong_block_factor=0.4)
+    _, w = _tie_world(kit, n, seed=8, block_max=0.5, mute_max=0.0, strong_block_factor=0.4)
     strong = np.arange(n) % 2 == 0
-    st.tie[0, strong & st.is_consumer] = STRONG
+    strong[0] = False                            # (the seller's own node)
     weak = ~strong
-    st.annoyance[0] = 600.0
-    _, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(8))
+    weak[0] = False
+    _put(w, "tie", np.flatnonzero(strong), STRONG)
+    _put(w, "annoyance", np.arange(1, n), 600.0)
+    _, blocked = _mute_and_block(w)
     is_b = np.zeros(n, bool)
     is_b[blocked] = True
-    ns, nw = (strong & st.is_consumer).sum(), weak.sum()
-    kit.within(is_b[weak].mean(), 0.25, kit.binom_sd(0.25, nw))
-    kit.within(is_b[strong & st.is_consumer].mean(), 0.1, kit.binom_sd(0.1, ns))
+    kit.within(is_b[weak].mean(), 0.25, kit.binom_sd(0.25, weak.sum()))
+    kit.within(is_b[strong].mean(), 0.1, kit.binom_sd(0.1, strong.sum()))
 
 
 def test_mute_hazard_statistical(kit):
     """P(mute) = m_max H(A; theta_m, h) when not blocking (block_max 0): A = theta_m gives m_max/2;
-    already-muted contacts are not muted again."""
+    already-muted contacts are not muted again (they would leave the groups)."""
     n = 20_001
-    cfg, st = _tie_world(kit, n, block_max=0.0, mute_max=0.6)
-    st.annoyance[0] = 300.0
-    st.muted[0, 1:1001] = True
-    st.in_group[0, 1:] = True
-    muted, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(1))
+    _, w = _tie_world(kit, n, seed=1, block_max=0.0, mute_max=0.6)
+    _put(w, "annoyance", np.arange(1, n), 300.0)
+    _put(w, "muted", np.arange(1, 1001), True)
+    _put(w, "in_group", np.arange(1, n), True)
+    _put(w, "engaged", np.arange(1, n), True)    # (group members are engaged)
+    muted, blocked = _mute_and_block(w)
     assert len(blocked) == 0
-    assert not np.isin(muted, np.arange(1, 1001)).any(), "an already-muted contact was muted again"
+    assert not np.isin(muted, np.arange(1, 1001)).any()
+    assert w.get("in_group")[0, 1:1001].all(), "an already-muted contact was muted again"
     m = n - 1001
     kit.within(len(muted) / m, 0.3, kit.binom_sd(0.3, m))
-    assert not st.in_group[0, muted].any(), "muted consumers leave the groups"
-    assert st.in_group[0, np.setdiff1d(np.arange(1001, n), muted)].all()
+    assert not w.get("in_group")[0, muted].any(), "muted consumers leave the groups"
+    assert w.get("in_group")[0, np.setdiff1d(np.arange(1001, n), muted)].all()
+    w.state.check_invariants()
 
 
 def test_muted_contacts_can_still_block(kit):
-    cfg, st = _tie_world(kit, 50, block_max=1.0)
-    st.annoyance[0] = 1e12
-    st.muted[0, 1:] = True
-    muted, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(0))
+    _, w = _tie_world(kit, 50, block_max=1.0)
+    _put(w, "annoyance", np.arange(1, 50), 1e12)
+    _put(w, "muted", np.arange(1, 50), True)
+    muted, blocked = _mute_and_block(w)
     assert len(blocked) == 49 and len(muted) == 0
 
 
 def test_blocked_leave_groups(kit):
-    cfg, st = _tie_world(kit, 30, block_max=1.0)
-    st.annoyance[0, 1:20] = 1e12
-    st.in_group[0, 1:] = True
-    _, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(0))
+    _, w = _tie_world(kit, 30, block_max=1.0)
+    _put(w, "annoyance", np.arange(1, 20), 1e12)
+    _put(w, "in_group", np.arange(1, 30), True)
+    _put(w, "engaged", np.arange(1, 30), True)
+    _, blocked = _mute_and_block(w)
     np.testing.assert_array_equal(np.sort(blocked), np.arange(1, 20))
-    assert not st.in_group[0, 1:20].any() and st.in_group[0, 20:].all()
-    assert st.blocked[0, 1:20].all() and np.all(st.tie[0, 1:20] == WEAK), "blocking keeps the tie code"
+    in_group = w.get("in_group")[0]
+    assert not in_group[1:20].any() and in_group[20:].all()
+    assert w.get("blocked")[0, 1:20].all() and np.all(w.get("tie")[0, 1:20] == WEAK), "blocking keeps the tie code"
+    w.state.check_invariants()
 
 
 def test_block_and_mute_partition_one_draw(kit):
     """Block with p_b, else mute with p_m: P(mute) = p_m, P(block) = p_b, never both (statistical)."""
     n = 20_001
-    cfg, st = _tie_world(kit, n, block_max=0.2, mute_max=0.4, block_threshold=100.0, mute_threshold=100.0)
-    st.annoyance[0] = 100.0         # H = 1/2 for both: p_b = 0.1, p_m = 0.2
-    muted, blocked = ties.mute_and_block(st, 0, cfg.ties, rng=np.random.default_rng(3))
+    _, w = _tie_world(kit, n, seed=3, block_max=0.2, mute_max=0.4, block_threshold=100.0, mute_threshold=100.0)
+    _put(w, "annoyance", np.arange(1, n), 100.0)         # H = 1/2 for both: p_b = 0.1, p_m = 0.2
+    muted, blocked = _mute_and_block(w)
     assert len(np.intersect1d(muted, blocked)) == 0
     kit.within(len(blocked) / (n - 1), 0.1, kit.binom_sd(0.1, n - 1))
     kit.within(len(muted) / (n - 1), 0.2, kit.binom_sd(0.2, n - 1))
@@ -314,35 +434,32 @@ def test_block_and_mute_partition_one_draw(kit):
 def test_hazard_bounds_never_change_an_outcome(kit):
     """The kernel evaluates the Hill hazards only for draws below a bound of P(block) + P(mute):
     the outcome equals that of evaluating them for every candidate with the same draws (one
-    uniform per annoyed, non-tolerant contact, in index order), over annoyances from 1e-9 to 1e6,
-    weak and strong ties, muted contacts and steep or flat Hill functions."""
-    from numba import njit
-
-    from viralsim._jit import seeded, stream, uniform
-
-    @njit
-    def uniforms(words, k):
-        s = seeded(words)
-        return np.array([uniform(s) for _ in range(k)])
-
+    uniform per annoyed, non-tolerant contact, in the seller's row order), over annoyances from
+    1e-9 to 1e6, weak and strong ties, muted contacts and steep or flat Hill functions."""
     for seed, h, strong_factor in [(0, 1.5, 0.5), (1, 0.5, 1.0), (2, 8.0, 0.2)]:
         n = 20_001
-        cfg, st = _tie_world(kit, n, steepness=h, strong_block_factor=strong_factor,
-                             block_max=0.3, mute_max=0.4, block_threshold=50.0, mute_threshold=20.0)
+        cfg, w = _tie_world(kit, n, seed=seed, steepness=h, strong_block_factor=strong_factor,
+                            block_max=0.3, mute_max=0.4, block_threshold=50.0, mute_threshold=20.0)
         rng = np.random.default_rng(seed)
-        st.annoyance[0] = 10.0 ** rng.uniform(-10, 6, n)
-        st.annoyance[0, rng.random(n) < 0.1] = 0.0
-        st.tie[0, st.is_consumer & (rng.random(n) < 0.3)] = STRONG
-        st.tie[0, st.is_consumer & (rng.random(n) < 0.1)] = NO_TIE
-        st.blocked[0] = (st.tie[0] > NO_TIE) & (rng.random(n) < 0.05)
-        st.muted[0] = rng.random(n) < 0.2
-        st.tolerant[:] = st.is_consumer & (rng.random(n) < 0.3)
-        a, tie, muted0 = st.annoyance[0].copy(), st.tie[0].copy(), st.muted[0].copy()
-        cand = np.flatnonzero((a > 1e-9) & (tie > NO_TIE) & ~st.blocked[0] & ~st.tolerant)
-        u = uniforms(stream(np.random.default_rng(seed)), len(cand))
+        others = np.arange(1, n)
+        a = 10.0 ** rng.uniform(-10, 6, n)
+        a[rng.random(n) < 0.1] = 0.0
+        tie = np.full(n, WEAK, dtype=np.int8)
+        tie[rng.random(n) < 0.3] = STRONG
+        tie[rng.random(n) < 0.1] = NO_TIE
+        blocked0 = (tie > NO_TIE) & (rng.random(n) < 0.05)
+        muted0 = rng.random(n) < 0.2
+        w.state.tolerant[:] = rng.random(n) < 0.3
+        for name, values in (("annoyance", a), ("tie", tie), ("blocked", blocked0), ("muted", muted0)):
+            _put(w, name, others, values[others])
+        rows = _candidate_rows(w)
+        nodes = w.rel.node[rows]
+        cand = nodes[(a[nodes] > 1e-9) & (tie[nodes] > NO_TIE) & ~blocked0[nodes] & ~w.state.tolerant[nodes]]
+        rs = _stream(w, TIES_STREAM)
+        u = _uniforms(rs, len(cand))
         p = cfg.ties
         want_b, want_m = [], []
-        for i, ui in zip(cand, u):
+        for i, ui in zip(cand.tolist(), u):
             ah = math.pow(a[i], h)
             p_block = p.block_max * (ah / (ah + math.pow(p.block_threshold, h)))
             if tie[i] == STRONG:
@@ -352,7 +469,7 @@ def test_hazard_bounds_never_change_an_outcome(kit):
                 want_b.append(i)
             elif ui < p_block + p_mute:
                 want_m.append(i)
-        muted, blocked = ties.mute_and_block(st, 0, p, rng=np.random.default_rng(seed))
+        muted, blocked = _mute_and_block(w, rs=rs)
         np.testing.assert_array_equal(blocked, want_b)
-        np.testing.assert_array_equal(muted, want_m)
+        np.testing.assert_array_equal(muted, np.sort(want_m))
         assert len(want_b) > 100 and len(want_m) > 100
