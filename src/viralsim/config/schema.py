@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator,
+    BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, ValidationInfo, field_validator,
+    model_validator,
 )
 
 
@@ -851,6 +852,80 @@ class SellerSpec(Frozen):
         return {k: getattr(self, k) for k in STRATEGY_FIELDS if getattr(self, k) is not None}
 
 
+#: most sellers of one run, named and in populations together
+MAX_SELLERS = 100_000
+#: strategy fields a population can draw per member (numbers; ``groups`` and ``content`` are not)
+VARIABLE_FIELDS = tuple(name for name, info in Strategy.model_fields.items() if info.annotation in (float, int))
+
+
+class PopulationSpec(Frozen):
+    """Many sellers at once: how many, which strategies, who they are (seed 002 L175: many people
+    in every circle sell something). Members are named ``<population>#<k>``; their strategies,
+    places and circles are drawn from the run's seed when the market is built."""
+
+    count: Annotated[int | None, Field(ge=0, le=MAX_SELLERS), Param(
+        label="Sellers", unit="sellers", ui=(0, 1000, 10), meaning="number of sellers in the population",
+        allowed="give `count` or `share`, not both")] = None
+    share: Annotated[float | None, Field(ge=0.0, le=1.0), Param(
+        label="Share of people", unit="share", ui=(0.0, 0.2, 0.005),
+        meaning="sellers as a share of the network's people (rounded)", allowed="give `count` or `share`, not both")] = None
+    mix: Annotated[dict[str, Annotated[float, Field(gt=0.0, le=1e6)]], Field(min_length=1, max_length=100), Param(
+        label="Preset mix", unit="weights", meaning="strategy presets and their weights; each member draws one",
+        source="`configs/presets`", allowed="preset names (`viralsim presets`), positive weights")] = {"community": 1.0}
+    vary: Annotated[dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]], Field(max_length=50), Param(
+        label="Varied fields", unit="—",
+        meaning="strategy fields drawn per member, uniformly in [low, high] (whole numbers rounded), "
+                "over the preset's value", allowed="numeric strategy fields, low <= high within the field's bounds")] = {}
+    placement: Annotated[Literal["random", "hub", "median", "circle"], Param(
+        label="Who sells", unit="—",
+        meaning="random people; the best-connected (`hub`); typical ones (`median`); or whole friend circles "
+                "(`circle`: a random person, then her friends, and so on)",
+        source="seed 001 L82; seed 000 L467")] = "random"
+    circle_size: Annotated[int, Field(ge=0, le=100_000), Param(
+        label="Circle size", unit="contacts", ui=(0, 500, 10),
+        meaning="contacts each member starts with (her graph friends topped up with acquaintances)",
+        source="seed 001 L82 (~77 fans per micro-store)")] = 80
+    product: Annotated[Product, Param(label="Product", unit="—", meaning="the members' product")] = Product()
+
+    @model_validator(mode="after")
+    def _one_size(self) -> PopulationSpec:
+        if (self.count is None) == (self.share is None):
+            raise ValueError("give exactly one of count (a number of sellers) and share (a share of people)")
+        return self
+
+    @field_validator("mix")
+    @classmethod
+    def _known_presets(cls, value: dict) -> dict:
+        from viralsim.config.presets import preset_names
+
+        known = preset_names()
+        for name in value:
+            if name not in known:
+                raise ValueError(f"unknown strategy preset {name!r}; known: {', '.join(known)}")
+        return value
+
+    @field_validator("vary")
+    @classmethod
+    def _varied_fields(cls, value: dict) -> dict:
+        for name, (low, high) in value.items():
+            if name not in VARIABLE_FIELDS:
+                raise ValueError(f"{name!r} cannot vary; numeric strategy fields: {', '.join(VARIABLE_FIELDS)}")
+            if not low <= high:
+                raise ValueError(f"{name}: low {low!r} is above high {high!r}")
+            info = Strategy.model_fields[name]
+            for bound in (low, high):
+                try:
+                    TypeAdapter(Annotated[(float, *info.metadata)]).validate_python(bound)
+                except ValidationError as exc:
+                    raise ValueError(f"{name}: {bound!r} is outside the field's bounds "
+                                     f"({exc.errors()[0]['msg']})") from None
+        return value
+
+    def size(self, n: int) -> int:
+        """Members in a network of ``n`` people."""
+        return int(self.count) if self.count is not None else int(round(self.share * n))
+
+
 class RunConfig(Frozen):
     """A complete, validated run: network, behaviour, platform, sellers, horizon and seed."""
 
@@ -874,9 +949,14 @@ class RunConfig(Frozen):
     platform: Annotated[PlatformParams, Param(
         label="Platform", unit="—", meaning="platform moderation (§3.3.21)")] = PlatformParams()
     #: (each seller adds state arrays the size of the population)
-    sellers: Annotated[dict[str, SellerSpec], Field(min_length=1, max_length=1000), Param(
-        label="Sellers", unit="—", meaning="the sellers, by name",
-        allowed="fewer than the network's people")] = {"seller": SellerSpec()}
+    sellers: Annotated[dict[str, SellerSpec], Field(max_length=1000), Param(
+        label="Sellers", unit="—", meaning="the named sellers (reported day by day)",
+        allowed="at most 1000; with the populations at least one seller, at most the network's people")] = {
+        "seller": SellerSpec()}
+    populations: Annotated[dict[str, PopulationSpec], Field(max_length=100), Param(
+        label="Seller populations", unit="—",
+        meaning="many sellers at once, reported by population and by strategy (day by day) and one by one "
+                "(run summary)", source="seed 002 L175; seed 003 L321")] = {}
     trace_cascades: Annotated[bool, Param(
         label="Trace cascades", unit="—",
         meaning="record cascade edges (who converted whom); off saves memory in large sweeps. Cascade roots, "
@@ -890,10 +970,27 @@ class RunConfig(Frozen):
     @field_validator("sellers")
     @classmethod
     def _room_for_sellers(cls, value: dict, info: ValidationInfo) -> dict:
-        # Sellers are people of the network; at least one consumer must remain.
+        # Sellers are people of the network, each on a node of her own.
         n = network_size(info.data["network"]) if _known(info, "network") else None
-        if n is not None and len(value) >= n:
+        if n is not None and len(value) > n:
             raise ValueError(too_many_sellers(len(value), n, "the network"))
+        return value
+
+    @field_validator("populations")
+    @classmethod
+    def _room_for_populations(cls, value: dict, info: ValidationInfo) -> dict:
+        n = network_size(info.data["network"]) if _known(info, "network") else None
+        named = len(info.data["sellers"]) if _known(info, "sellers") else 0
+        for name in value:
+            if "#" in name:
+                raise ValueError(f"population name {name!r}: '#' is reserved for member names")
+        total = named + sum(p.size(n) if n is not None else (p.count or 0) for p in value.values())
+        if total > MAX_SELLERS:
+            raise ValueError(f"{total} sellers in all; at most {MAX_SELLERS} are allowed")
+        if n is not None and total > n:
+            raise ValueError(too_many_sellers(total, n, "the network"))
+        if not named and total == 0:
+            raise ValueError("no seller: name one under `sellers` or give a population a count or share above 0")
         return value
 
     @model_validator(mode="after")
@@ -909,8 +1006,8 @@ class RunConfig(Frozen):
 
 def too_many_sellers(sellers: int, n: int, network: str) -> str:
     """The refusal of ``sellers`` sellers in a ``network`` of ``n`` people (sellers are people
-    of the network, and at least one consumer must remain)."""
-    return f"{sellers} sellers need a network of more than {sellers} people; {network} has {n}"
+    of the network, each on a node of her own)."""
+    return f"{sellers} sellers need a network of at least {sellers} people; {network} has {n}"
 
 
 def network_size(spec: Any) -> int | None:
