@@ -236,13 +236,13 @@ def test_content_mix_summing_to_one_within_the_schema_tolerance():
         assert plans.posts.sum() == 50 and plans.posts[0, 2:].sum() == 0
 
 
-def test_a_network_without_room_for_a_consumer_is_refused():
-    cfg = RunConfig.model_validate({"sellers": {"a": {}, "b": {}}})
+def test_a_network_without_a_node_for_every_seller_is_refused():
+    cfg = RunConfig.model_validate({"sellers": {"a": {}, "b": {}, "c": {}}})
     topo = generators.complete(2)
-    with pytest.raises(ValueError, match="2 node.*2 seller.*at least 3"):
+    with pytest.raises(ValueError, match="2 node.*3 seller.*at least 3"):
         place_sellers(topo, list(cfg.sellers.values()), rng=np.random.default_rng(0))
     assert len(place_sellers(generators.complete(3), list(cfg.sellers.values()),
-                             rng=np.random.default_rng(0))) == 2
+                             rng=np.random.default_rng(0))) == 3
 
 
 # -- whole runs in a child process ---------------------------------------------------------------

@@ -61,6 +61,10 @@ class RunResult:
     cascades : DataFrame with columns ``seller, parent, child, day`` (empty unless traced):
         each row is a purchase caused by a friend's recommendation (who converted whom)
     cascade_sizes : DataFrame with columns ``seller, root, size``: buyers per referral tree
+    groups : DataFrame, one row per (day, grouping, group), columns ``day, by, group, sellers`` +
+        DAILY_COLUMNS: the sellers of each population (``by`` = "population") and of each strategy
+        preset (``by`` = "strategy") together: counts and flows summed, mean trust and annoyance
+        over all their contacts (see :func:`group_block`)
     """
 
     config: RunConfig
@@ -69,6 +73,7 @@ class RunResult:
     summary: pd.DataFrame
     cascades: pd.DataFrame
     cascade_sizes: pd.DataFrame
+    groups: pd.DataFrame
 
 
 #: daily columns holding counts of consumers (integers; every other column is a float)
@@ -92,6 +97,91 @@ def _first_day_reaching(cum: np.ndarray, level: float) -> float:
     return float(hit[0] + 1) if len(hit) and level > 0 else float("nan")
 
 
+_MEANS = [DAILY_COLUMNS.index(c) for c in ("mean_trust", "mean_annoyance")]
+_CONTACTS = DAILY_COLUMNS.index("contacts")
+
+
+def group_block(block: np.ndarray, ids: np.ndarray, n_groups: int) -> np.ndarray:
+    """One day's (sellers, DAILY_COLUMNS) block summed by group: ``ids[s]`` is seller s's group
+    (-1: none). Mean trust and annoyance become means over all the group's contacts (each
+    seller's mean weighted by her contacts); NaN for a group without contacts."""
+    out = np.zeros((n_groups, block.shape[1]))
+    keep = ids >= 0
+    g, b = ids[keep], block[keep]
+    contacts = b[:, _CONTACTS]
+    for j in range(block.shape[1]):
+        if j in _MEANS:
+            sums = np.bincount(g, np.nan_to_num(b[:, j]) * contacts, n_groups)
+            weight = np.bincount(g, contacts, n_groups)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[:, j] = np.where(weight > 0, sums / np.where(weight > 0, weight, 1.0), np.nan)
+        else:
+            out[:, j] = np.bincount(g, b[:, j], n_groups)
+    return out
+
+
+def grouped(block: np.ndarray, groups) -> np.ndarray:
+    """One day's block by the groupings of ``groups`` (a ``model.sellers.SellerGroups``): a
+    seller counts in her population (if any) and in her strategy preset."""
+    ids = np.concatenate([groups.by_population, groups.by_preset])
+    return group_block(np.concatenate([block, block]), ids, len(groups.labels))
+
+
+def group_frame(days: list, blocks: list, labels: list, sizes: np.ndarray) -> pd.DataFrame:
+    """The ``groups`` table of a RunResult from per-day group blocks; ``labels[g]`` is (by, group)."""
+    n_groups = len(labels)
+    data = {"day": np.repeat(np.array(days, dtype=np.int64), n_groups),
+            "by": np.tile(np.array([b for b, _ in labels], dtype=object), len(days)),
+            "group": np.tile(np.array([x for _, x in labels], dtype=object), len(days)),
+            "sellers": np.tile(np.asarray(sizes, dtype=np.int64), len(days))}
+    stacked = np.concatenate(blocks) if blocks else np.zeros((0, len(DAILY_COLUMNS)))
+    for j, c in enumerate(DAILY_COLUMNS):
+        data[c] = stacked[:, j].astype(np.int64 if c in COUNT_COLUMNS else np.float64)
+    return pd.DataFrame(data)
+
+
+#: the daily columns a run summary sums over the days, and those it reads on the last day
+SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative")
+LAST_COLUMNS = ("customers", "repeat_customers", "followers", "contacts", "muted", "blocked", "mean_trust",
+                "mean_annoyance")
+
+
+@dataclass(frozen=True, eq=False)
+class SellerSeries:
+    """What a run summary needs of the sellers' days: daily purchases (days, sellers), the sums
+    of ``SUM_COLUMNS``, the last day's ``LAST_COLUMNS`` and the most followers, per seller."""
+
+    days: np.ndarray
+    purchases: np.ndarray
+    sums: dict
+    last: dict
+    followers_max: np.ndarray
+
+    @classmethod
+    def from_daily(cls, daily: pd.DataFrame, names: list) -> SellerSeries:
+        """The series of the sellers ``names`` from a daily frame (rows ``day, seller, ...``)."""
+        sellers = daily["seller"].to_numpy()
+        day = daily["day"].to_numpy()
+        days = np.unique(day)
+        col = {name: j for j, name in enumerate(names)}
+        at = np.searchsorted(days, day)
+        who = np.array([col[x] for x in sellers], dtype=np.int64)
+        purchases = np.zeros((len(days), len(names)))
+        purchases[at, who] = daily["purchases"].to_numpy(dtype=float)
+        sums = {c: np.bincount(who, daily[c].to_numpy(dtype=float), len(names)) for c in SUM_COLUMNS}
+        last_day = np.full(len(names), -1)
+        np.maximum.at(last_day, who, day)
+        is_last = day == last_day[who]
+        last = {}
+        for c in LAST_COLUMNS:
+            v = np.full(len(names), np.nan)
+            v[who[is_last]] = daily[c].to_numpy(dtype=float)[is_last]
+            last[c] = v
+        followers_max = np.full(len(names), -np.inf)
+        np.maximum.at(followers_max, who, daily["followers"].to_numpy(dtype=float))
+        return cls(days, purchases, sums, last, followers_max)
+
+
 def summarize(daily: pd.DataFrame, sizes: pd.DataFrame, totals: dict, strategies: dict,
               late_window: int = 30) -> pd.DataFrame:
     """Per-seller run KPIs from the daily series, the cascade sizes and breakdown totals.
@@ -99,35 +189,37 @@ def summarize(daily: pd.DataFrame, sizes: pd.DataFrame, totals: dict, strategies
     ``totals[seller]`` holds summed breakdown arrays from the engine (exposures and
     conversions by tie, WOM messages by tie, purchases by channel).
     """
+    names = list(pd.unique(daily["seller"].to_numpy()))
+    return summarize_series(names, [strategies[x] for x in names], SellerSeries.from_daily(daily, names),
+                            [totals[x] for x in names], sizes, late_window)
+
+
+def summarize_series(names: list, strategies: list, series: SellerSeries, totals: list, sizes: pd.DataFrame,
+                     late_window: int = 30) -> pd.DataFrame:
+    """:func:`summarize` from a :class:`SellerSeries` (one row per seller, in ``names`` order):
+    the engines keep these few arrays per seller instead of every daily column."""
     rows = []
-    sellers = daily["seller"].to_numpy()
-    days = daily["day"].to_numpy()
-    needed = ("purchases", "revenue", "cost", "customers", "repeat_customers", "followers", "contacts",
-              "muted", "blocked", "mean_trust", "mean_annoyance", "purchases_wom", "wom_positive", "wom_negative")
-    # Plain arrays per seller (sorted by day): pandas per-column calls would cost more than the sums.
-    columns = {c: daily[c].to_numpy() for c in needed}
     size_sellers, size_values = sizes["seller"].to_numpy(), sizes["size"].to_numpy()
-    for name in pd.unique(sellers):
-        mine = np.flatnonzero(sellers == name)
-        mine = mine[np.argsort(days[mine], kind="stable")]
-        g = {c: v[mine] for c, v in columns.items()}
-        g_day = days[mine]
-        sales = g["purchases"].astype(float)
+    ratio = lambda a, b: float(a / b) if b > 0 else float("nan")  # noqa: E731
+    by_name = {}
+    for j, x in enumerate(size_sellers):
+        by_name.setdefault(x, []).append(j)
+    for k, name in enumerate(names):
+        sales = series.purchases[:, k]
         cum = np.cumsum(sales)
         total = cum[-1] if len(cum) else 0.0
         smooth = pd.Series(sales).rolling(7, min_periods=1).mean().to_numpy()
         peak_i = int(np.argmax(smooth)) if len(smooth) else 0
         late = sales[-late_window:].mean() if len(sales) else 0.0
-        last = {c: v[-1] for c, v in g.items()}
-        t = totals[name]
+        last = {c: v[k] for c, v in series.last.items()}
+        t = totals[k]
         exp_tie, conv_tie = t["exposures_by_tie"], t["seller_conversions_by_tie"]
         wom_sent, wom_conv = t["wom_sent_by_tie"], t["wom_conversions_by_tie"]
-        ratio = lambda a, b: float(a / b) if b > 0 else float("nan")
-        sz = size_values[size_sellers == name]
-        revenue, cost = g["revenue"].sum(), g["cost"].sum()
+        sz = size_values[by_name.get(name, [])]
+        revenue, cost = series.sums["revenue"][k], series.sums["cost"][k]
         rows.append({
             "seller": name,
-            "strategy": strategies[name],
+            "strategy": strategies[k],
             "purchases": int(total),
             "revenue": float(revenue),
             "cost": float(cost),
@@ -135,21 +227,21 @@ def summarize(daily: pd.DataFrame, sizes: pd.DataFrame, totals: dict, strategies
             "customers": int(last["customers"]),
             "repeat_customers": int(last["repeat_customers"]),
             "followers_end": int(last["followers"]),
-            "followers_max": int(g["followers"].max()),
+            "followers_max": int(series.followers_max[k]),
             "contacts": int(last["contacts"]),
-            "buyers_per_follower": ratio(last["customers"], g["followers"].max()),
+            "buyers_per_follower": ratio(last["customers"], series.followers_max[k]),
             "muted": int(last["muted"]),
             "blocked": int(last["blocked"]),
             "muted_blocked_share": ratio(last["muted"] + last["blocked"], last["contacts"]),
             "mean_trust_end": float(last["mean_trust"]),
             "mean_annoyance_end": float(last["mean_annoyance"]),
             "time_to_half_sales": _first_day_reaching(cum, total / 2.0),
-            "peak_day": int(g_day[peak_i]) if len(g_day) else 0,
+            "peak_day": int(series.days[peak_i]) if len(series.days) else 0,
             "peak_sales": float(smooth[peak_i]) if len(smooth) else 0.0,
             "late_vs_peak": ratio(late, smooth[peak_i]) if len(smooth) else float("nan"),
-            "purchases_wom": int(g["purchases_wom"].sum()),
-            "wom_positive": int(g["wom_positive"].sum()),
-            "wom_negative": int(g["wom_negative"].sum()),
+            "purchases_wom": int(series.sums["purchases_wom"][k]),
+            "wom_positive": int(series.sums["wom_positive"][k]),
+            "wom_negative": int(series.sums["wom_negative"][k]),
             "conv_per_exposure_strong": ratio(conv_tie[3], exp_tie[3]),
             "conv_per_exposure_weak": ratio(conv_tie[2], exp_tie[2]),
             "conv_per_exposure_stranger": ratio(conv_tie[1], exp_tie[1]),

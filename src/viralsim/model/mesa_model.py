@@ -14,12 +14,13 @@ import pandas as pd
 
 from viralsim._rng import streams
 from viralsim.config.schema import RunConfig, SellerSpec, Strategy
-from viralsim.metrics import COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, RunResult, cascade_sizes, summarize
+from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, LAST_COLUMNS, MARKET_COLUMNS, SUM_COLUMNS, RunResult,
+                              SellerSeries, cascade_sizes, group_frame, grouped, summarize, summarize_series)
 from viralsim.model import pipeline, relations
 from viralsim.model.outputs import BREAKDOWN_WIDTH, BREAKDOWNS, FLOW_KEYS, STOCK_COLUMNS
 from viralsim.model.relations import TIE_NAMES
 from viralsim.model.rules.plan import empty_plans
-from viralsim.model.sellers import init_state, seller_table
+from viralsim.model.sellers import SellerGroups, init_state, seller_table, sellers_of
 from viralsim.network import Topology
 from viralsim.network.build import build_network
 
@@ -28,6 +29,7 @@ _BREAKDOWNS = tuple(name for name, _ in BREAKDOWNS)
 _STOCK_AT = np.array([DAILY_COLUMNS.index(c) for c in STOCK_COLUMNS])
 _FLOW_ROWS = np.array([j for j, k in enumerate(FLOW_KEYS) if k in DAILY_COLUMNS])
 _FLOW_AT = np.array([DAILY_COLUMNS.index(FLOW_KEYS[j]) for j in _FLOW_ROWS])
+_PURCHASES, _FOLLOWERS = DAILY_COLUMNS.index("purchases"), DAILY_COLUMNS.index("followers")
 #: Mesa DataCollector's per-seller values (docs/model.md §4)
 _AGENT_REPORTS = ("purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers", "revenue")
 
@@ -102,18 +104,27 @@ class ViralModel(mesa.Model):
         super().__init__(rng=st.dynamics)
         self.config = config
         self.topology = topology if topology is not None else build_network(config.network, rng=st.network)
-        strategies = [spec.resolved for spec in config.sellers.values()]
-        self.state = init_state(config, self.topology, strategies, rng=st.placement, key_rng=st.dynamics)
+        #: every seller, the named ones first, then the populations' members (``<population>#<k>``)
+        self.setups = sellers_of(config, self.topology.n, st.placement)
+        self.state = init_state(config, self.topology, self.setups, rng=st.placement, key_rng=st.dynamics)
         self._plans = empty_plans(self.state.n_sellers)
         nodes = self.state.seller_nodes
-        self.sellers = [Seller(self, name, spec, i, int(node))
-                        for i, ((name, spec), node) in enumerate(zip(config.sellers.items(), nodes))]
+        #: the named sellers as Mesa agents (members of populations are rows of the seller table)
+        self.sellers = [Seller(self, name, spec, i, int(nodes[i])) for i, (name, spec) in enumerate(config.sellers.items())]
         self._strategies: list[Strategy] = [s.strategy for s in self.sellers]
-        # Recorded days live in arrays (a (S, len(DAILY_COLUMNS)) block per day); result() builds frames.
+        self._groups = SellerGroups(self.setups)
+        n_s = self.state.n_sellers
+        # Recorded days live in arrays; result() builds frames. Named sellers: their whole
+        # (S, len(DAILY_COLUMNS)) block per day; every seller: what the run summary needs.
         self._days: list[int] = []
         self._daily: list[np.ndarray] = []
+        self._group_days: list[np.ndarray] = []
         self._market: list[tuple] = []
-        self._totals = np.zeros((self.state.n_sellers, BREAKDOWN_WIDTH))
+        self._totals = np.zeros((n_s, BREAKDOWN_WIDTH))
+        self._purchases: list[np.ndarray] = []
+        self._sums = {c: np.zeros(n_s) for c in SUM_COLUMNS}
+        self._last = np.full((n_s, len(DAILY_COLUMNS)), np.nan)
+        self._followers_max = np.full(n_s, -np.inf)
         self.collect = collect
         self.datacollector = mesa.DataCollector(
             model_reporters={k: (lambda m, j=j: m._market[-1][j] if m._market else np.nan)
@@ -161,13 +172,16 @@ class ViralModel(mesa.Model):
             self.datacollector.collect(self)
 
     def _sync_strategies(self) -> None:
-        """Rebuild the seller table when a seller's strategy was replaced since the last day."""
+        """Rebuild the seller table when a named seller's strategy was replaced since the last day."""
         if all(a.strategy is b for a, b in zip(self.sellers, self._strategies)):
             return
         self._strategies = [s.strategy for s in self.sellers]
+        k = len(self.sellers)
+        strategies = self._strategies + [x.strategy for x in self.setups[k:]]
+        products = [s.product for s in self.sellers] + [x.product for x in self.setups[k:]]
         st = self.state
-        st.sellers = seller_table(self.config, self._strategies, [s.product for s in self.sellers],
-                                  st.sellers.node, group_activity=st.sellers.group_activity)
+        st.sellers = seller_table(self.config, strategies, products, st.sellers.node,
+                                  group_activity=st.sellers.group_activity)
 
     def _record(self, flows: np.ndarray, breakdowns: np.ndarray, stocks: np.ndarray) -> None:
         st = self.state
@@ -175,13 +189,17 @@ class ViralModel(mesa.Model):
         block[:, _STOCK_AT] = stocks
         block[:, _FLOW_AT] = flows[_FLOW_ROWS].T
         self._days.append(st.day)
-        self._daily.append(block)
+        self._daily.append(block[:len(self.sellers)])
+        self._group_days.append(grouped(block, self._groups))
         self._totals += breakdowns
-        # Seller nodes hold activity 0 and never receive commercial posts, so plain sums suffice.
-        n_consumers = int(np.count_nonzero(st.is_consumer))
-        self._market.append((st.day, float(st.activity.sum() / n_consumers),
-                             float(st.commercial_share.sum() / n_consumers), int(np.count_nonzero(st.need)),
-                             float(flows[FLOW_KEYS.index("purchases")].sum())))
+        self._purchases.append(block[:, _PURCHASES].copy())
+        for c in SUM_COLUMNS:
+            self._sums[c] += block[:, DAILY_COLUMNS.index(c)]
+        self._last = block
+        np.maximum(self._followers_max, block[:, _FOLLOWERS], out=self._followers_max)
+        n = st.n
+        self._market.append((st.day, float(st.activity.sum() / n), float(st.commercial_share.sum() / n),
+                             int(np.count_nonzero(st.need)), float(flows[FLOW_KEYS.index("purchases")].sum())))
 
     def daily_row(self, s: int) -> dict:
         """Seller ``s``'s row of the last recorded day as a dict ({} before the first day)."""
@@ -198,21 +216,30 @@ class ViralModel(mesa.Model):
 
     def result(self) -> RunResult:
         """Time series, summary and cascades of the days run so far."""
-        names = np.array([s.name for s in self.sellers], dtype=object)
+        all_names = [x.name for x in self.setups]
+        names = np.array(all_names[:len(self.sellers)], dtype=object)
         daily, market = self._frames(names)
-        sizes = cascade_sizes(self.state, [s.name for s in self.sellers])
-        strategies = {s.name: s.spec.strategy for s in self.sellers}
+        sizes = cascade_sizes(self.state, all_names)
         starts = np.cumsum([0] + [w for _, w in BREAKDOWNS])
-        totals = {name: {k: self._totals[s, starts[j]:starts[j + 1]] for j, k in enumerate(_BREAKDOWNS)}
-                  for s, name in enumerate(names)}
-        summary = summarize(daily, sizes, totals, strategies)
+        totals = [{k: self._totals[s, starts[j]:starts[j + 1]] for j, k in enumerate(_BREAKDOWNS)}
+                  for s in range(len(all_names))]
+        n_days = len(self._days)
+        series = SellerSeries(
+            days=np.array(self._days, dtype=np.int64),
+            purchases=np.stack(self._purchases) if n_days else np.zeros((0, len(all_names))),
+            sums=self._sums, last={c: self._last[:, DAILY_COLUMNS.index(c)] for c in LAST_COLUMNS},
+            followers_max=self._followers_max)
+        summary = summarize_series(all_names, [x.preset for x in self.setups], series, totals, sizes) if n_days \
+            else summarize(daily, sizes, {}, {})
         if self.state.cascade_log:
             log = np.concatenate(self.state.cascade_log, axis=1)
-            cascades = pd.DataFrame({"seller": names[log[0]], "parent": log[1], "child": log[2], "day": log[3]})
+            cascades = pd.DataFrame({"seller": np.array(all_names, dtype=object)[log[0]], "parent": log[1],
+                                     "child": log[2], "day": log[3]})
         else:
             cascades = pd.DataFrame({"seller": pd.Series(dtype=object), "parent": pd.Series(dtype=np.int64),
                                      "child": pd.Series(dtype=np.int64), "day": pd.Series(dtype=np.int64)})
-        return RunResult(self.config, daily, market, summary, cascades, sizes)
+        groups = group_frame(self._days, self._group_days, self._groups.labels, self._groups.sizes)
+        return RunResult(self.config, daily, market, summary, cascades, sizes, groups)
 
     def _frames(self, names: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The recorded days as the ``daily`` and ``market`` frames of a RunResult."""

@@ -37,10 +37,11 @@ from viralsim.model.mesa_model import run_days
 from viralsim._rng import stochastic_round, streams
 from viralsim.config.schema import RunConfig, SellerSpec
 from viralsim.config.schema import FeedParams, PlatformParams, Product, Strategy
-from viralsim.metrics import COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, summarize
+from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, group_frame,
+                              grouped, summarize)
 from viralsim.model.outputs import CHANNELS
 from viralsim.model.relations import NO_TIE, STRANGER, STRONG, TIE_NAMES, WEAK
-from viralsim.model.sellers import place_sellers
+from viralsim.model.sellers import SellerGroups, SellerSetup, place_sellers, sellers_of
 from viralsim.network import Topology
 from viralsim.network.build import build_network
 
@@ -582,10 +583,10 @@ class SellerAgent(FixedAgent):
 
     def __init__(self, model: ReferenceModel, name: str, spec: SellerSpec, index: int, node: int, cell) -> None:
         super().__init__(model)
-        self.name = name
-        self.spec = spec
-        self.strategy = spec.resolved
-        self.product = spec.product
+        self.name = setup.name
+        self.setup = setup
+        self.strategy = setup.strategy
+        self.product = setup.product
         self.index = index
         self.node = node
         self.cell = cell
@@ -934,10 +935,10 @@ class ReferenceModel(mesa.Model):
         self.cascade_log: list[tuple[int, int, int, int]] = []
         graph = self.topology.to_networkx()
         self.grid = Network(graph, random=self.random)
-        specs = list(config.sellers.values())
-        seller_nodes = [int(x) for x in place_sellers(self.topology, specs, rng=st.placement)]
-        self.seller_agents = [SellerAgent(self, name, spec, i, node, self.grid[node])
-                              for i, ((name, spec), node) in enumerate(zip(config.sellers.items(), seller_nodes))]
+        setups = sellers_of(config, self.topology.n, st.placement)
+        seller_nodes = [int(x) for x in place_sellers(self.topology, setups, rng=st.placement)]
+        self.seller_agents = [SellerAgent(self, setup, i, node, self.grid[node])
+                              for i, (setup, node) in enumerate(zip(setups, seller_nodes))]
         # Every person is a consumer, sellers included: a seller buys from the others (never
         # from herself; every seller rule below leaves her own node alone).
         self.consumer_list = [ConsumerAgent(self, node, self.grid[node]) for node in range(self.topology.n)]
@@ -973,7 +974,7 @@ class ReferenceModel(mesa.Model):
                     strong = bool(graph.edges[seller.node, node]["strong"])
                     seller.relation(self.consumer_at[node]).tie = STRONG if strong else WEAK
             contacts = sum(seller.relation(x).tie > NO_TIE for x in self.consumer_list)
-            missing = seller.spec.circle_size - contacts
+            missing = seller.setup.circle_size - contacts
             if missing > 0:
                 pool = [x for x in self.consumer_list if seller.relation(x).tie == NO_TIE and x.node != seller.node]
                 for i in rng.choice(len(pool), size=min(missing, len(pool)), replace=False):
@@ -1074,16 +1075,22 @@ class ReferenceModel(mesa.Model):
 
     def result(self) -> RunResult:
         """The same RunResult (columns, summary, cascades) as ``ViralModel.result``."""
-        daily = pd.DataFrame(self._rows, columns=["day", "seller", *DAILY_COLUMNS])
+        every = pd.DataFrame(self._rows, columns=["day", "seller", *DAILY_COLUMNS])
         market = pd.DataFrame(self._market, columns=["day", *MARKET_COLUMNS])
         names = [s.name for s in self.seller_agents]
         sizes = _cascade_sizes(self, names)
-        strategies = {s.name: s.spec.strategy for s in self.seller_agents}
-        summary = summarize(daily, sizes, self._totals, strategies)
+        strategies = {s.name: s.setup.preset for s in self.seller_agents}
+        summary = summarize(every, sizes, self._totals, strategies)
+        # day by day: the named sellers; the populations only by group
+        daily = every[every["seller"].isin(names[:len(self.config.sellers)])].reset_index(drop=True)
+        grouping = SellerGroups([s.setup for s in self.seller_agents])
+        days = sorted(set(every["day"]))
+        blocks = [grouped(every[every["day"] == d][list(DAILY_COLUMNS)].to_numpy(dtype=float), grouping) for d in days]
+        groups = group_frame(days, blocks, grouping.labels, grouping.sizes)
         log = np.array(self.cascade_log, dtype=np.int64).reshape(-1, 4)
         cascades = pd.DataFrame({"seller": pd.Series(np.array(names, dtype=object)[log[:, 0]], dtype=object),
                                  "parent": log[:, 1], "child": log[:, 2], "day": log[:, 3]})
-        return RunResult(self.config, daily, market, summary, cascades, sizes)
+        return RunResult(self.config, daily, market, summary, cascades, sizes, groups)
 
     def consumers_frame(self, seller: int | str = 0) -> pd.DataFrame:
         """Per-consumer view toward one seller, like ``ViralModel.consumers``."""

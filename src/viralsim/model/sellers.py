@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,32 +19,108 @@ from viralsim.model.state import Graph, People, Sellers, State
 from viralsim.network import Topology
 
 
+@dataclass(frozen=True)
+class SellerSetup:
+    """One seller of the market before it starts: who she is and what she does."""
+
+    name: str
+    strategy: Strategy
+    product: Product
+    placement: str
+    circle_size: int
+    population: str = ""      # "" for a named seller
+    preset: str = ""          # the strategy preset she follows
+
+
+class SellerGroups:
+    """The groupings of a run's ``groups`` table (metrics.RunResult): every population, then every
+    strategy preset; a seller counts in her population (if any) and in her preset."""
+
+    def __init__(self, setups: list[SellerSetup]):
+        populations = list(dict.fromkeys(x.population for x in setups if x.population))
+        presets = list(dict.fromkeys(x.preset for x in setups))
+        self.labels = [("population", p) for p in populations] + [("strategy", p) for p in presets]
+        pop_at = {p: j for j, p in enumerate(populations)}
+        preset_at = {p: len(populations) + j for j, p in enumerate(presets)}
+        self.by_population = np.array([pop_at.get(x.population, -1) for x in setups], dtype=np.int64)
+        self.by_preset = np.array([preset_at[x.preset] for x in setups], dtype=np.int64)
+        self.sizes = (np.bincount(self.by_population[self.by_population >= 0], minlength=len(self.labels))
+                      + np.bincount(self.by_preset, minlength=len(self.labels)))
+
+
+def sellers_of(config: RunConfig, n: int, rng: np.random.Generator) -> list[SellerSetup]:
+    """The named sellers, then every population's members (``<population>#<k>``).
+
+    A member draws her preset from the population's mix (in proportion to the weights) and each
+    ``vary`` field uniformly in its range (whole-number fields rounded), over the preset's
+    value. Each population draws from a generator of its own, derived from ``rng``'s seed and the
+    population's position, so that one population's draws never depend on another's.
+    """
+    from viralsim.config.presets import preset
+
+    out = [SellerSetup(name, spec.resolved, spec.product, spec.placement, spec.circle_size, "", spec.strategy)
+           for name, spec in config.sellers.items()]
+    base = rng.bit_generator.seed_seq
+    for k, (pop_name, pop) in enumerate(config.populations.items()):
+        gen = np.random.default_rng(np.random.SeedSequence(base.entropy, spawn_key=(*base.spawn_key, 10**6 + k)))
+        size = pop.size(n)
+        names = list(pop.mix)
+        weights = np.array([pop.mix[x] for x in names], dtype=float)
+        picks = gen.choice(len(names), size=size, p=weights / weights.sum())
+        draws = {f: gen.uniform(lo, hi, size=size) for f, (lo, hi) in pop.vary.items()}
+        presets = {x: preset(x) for x in names}
+        for j in range(size):
+            update = {}
+            for f, values in draws.items():
+                update[f] = int(round(values[j])) if Strategy.model_fields[f].annotation is int else float(values[j])
+            base_strategy = presets[names[picks[j]]]
+            strategy = base_strategy.model_copy(update=update) if update else base_strategy
+            out.append(SellerSetup(f"{pop_name}#{j}", strategy, pop.product, pop.placement, pop.circle_size,
+                                   pop_name, names[picks[j]]))
+    return out
+
+
 def place_sellers(topo: Topology, specs: Sequence[SellerSpec], *, rng: np.random.Generator) -> np.ndarray:
     """Node id of each seller: a random person, the best-connected one, or a typical one.
 
     ``median`` picks a person of median degree (an ordinary 微商 selling to her own circle,
-    seed 001 L82); ``hub`` the highest-degree person (a big-V, seed 000 L467). Sellers are
-    distinct and placed in order, each taking the best free person; ties are broken at random.
+    seed 001 L82); ``hub`` the highest-degree person (a big-V, seed 000 L467); ``circle`` a
+    friend of the sellers placed before her (breadth first, in random order; a random person
+    when there is none), so that sellers cluster in friend circles. Sellers are distinct and
+    placed in order, each taking the best free person; ties are broken at random.
     A seller's place depends only on the sellers before her, so appending a seller moves nobody.
     Cost O(n log n + sellers).
     """
     n = topo.n
-    if len(specs) >= n:
-        # A market without consumers has no means to report (mean activity over nobody).
-        raise ValueError(f"network: {n} node(s) cannot hold {len(specs)} seller(s) and a consumer; "
-                         f"at least {len(specs) + 1} are needed")
+    if len(specs) > n:
+        raise ValueError(f"network: {n} node(s) cannot hold {len(specs)} seller(s), each on a node of her own; "
+                         f"at least {len(specs)} are needed")
     deg = topo.degree.astype(float)
     jitter = rng.random(n)
     orders = {"hub": np.lexsort((jitter, -deg)), "median": np.lexsort((jitter, np.abs(deg - np.median(deg))))}
     at = {"hub": 0, "median": 0}
     taken = np.zeros(n, dtype=bool)
     nodes = np.empty(len(specs), dtype=np.int64)
+    frontier: list[int] = []            # ``circle``: friends of the sellers placed so far
     for k, spec in enumerate(specs):
         if spec.placement == "random":
             while True:
                 node = int(rng.integers(n))
                 if not taken[node]:
                     break
+        elif spec.placement == "circle":
+            while frontier and taken[frontier[0]]:
+                frontier.pop(0)
+            if not frontier:
+                while True:             # a new circle around a random free person
+                    node = int(rng.integers(n))
+                    if not taken[node]:
+                        break
+            else:
+                node = frontier.pop(0)
+            if not topo.complete:
+                friends = topo.indices[topo.indptr[node]:topo.indptr[node + 1]]
+                frontier.extend(int(v) for v in rng.permutation(friends) if not taken[v])
         else:
             order, j = orders[spec.placement], at[spec.placement]
             while taken[order[j]]:
@@ -126,7 +203,7 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
     return Sellers(**arrays)
 
 
-def init_state(config: RunConfig, topo: Topology, strategies: Sequence[Strategy], *, rng: np.random.Generator,
+def init_state(config: RunConfig, topo: Topology, setups: Sequence[SellerSetup], *, rng: np.random.Generator,
                key_rng: np.random.Generator, nodes: np.ndarray | None = None) -> State:
     """Sellers placed, consumers with full activity, each seller tied to her own circle.
 
@@ -142,7 +219,7 @@ def init_state(config: RunConfig, topo: Topology, strategies: Sequence[Strategy]
     nobody else's start. ``nodes`` puts the sellers on given nodes instead (tests).
     """
     n = topo.n
-    specs = list(config.sellers.values())
+    specs = list(setups)
     nodes = place_sellers(topo, specs, rng=rng) if nodes is None else np.asarray(nodes, dtype=np.int64)
     consumer_rng, *circle_rngs = rng.spawn(1 + len(specs))
     need_u = consumer_rng.random(n)
@@ -191,7 +268,7 @@ def init_state(config: RunConfig, topo: Topology, strategies: Sequence[Strategy]
     consumers = np.flatnonzero(is_consumer)
     degree_order = consumers[np.argsort(-degree[consumers], kind="stable")]
     return State(topo=topo, graph=graph, people=people,
-                 sellers=seller_table(config, strategies, [spec.product for spec in specs], nodes), rel=rel,
+                 sellers=seller_table(config, [x.strategy for x in specs], [x.product for x in specs], nodes), rel=rel,
                  key=key_rng.bit_generator.random_raw(4).astype(np.uint64), degree_order=degree_order,
                  trace_cascades=config.trace_cascades)
 
