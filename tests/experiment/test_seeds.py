@@ -6,7 +6,8 @@ import copy
 
 from experiment_helpers import GRID_SPEC, write_spec
 
-from viralsim.experiment.seeds import MAX_SEED, design_seed, run_seed
+from viralsim.config.schema import MAX_SEED
+from viralsim.experiment.seeds import design_seed, run_seed
 from viralsim.experiment.spec import experiment_from_dict
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from viralsim.config.messages import describe_error
 from viralsim.config.schema import SellerSpec, Strategy
 from viralsim.config.yamlio import YamlProblem, load_yaml
 
@@ -102,9 +103,7 @@ def check_preset(name: str) -> None:
     try:
         Strategy.model_validate(data)
     except ValidationError as exc:
-        from viralsim.config.load import _describe_one
-
-        detail, _ = _describe_one(exc.errors(include_url=False)[0], Strategy, ())
+        detail, _ = describe_error(exc.errors(include_url=False)[0], Strategy, ())
         raise PresetError(f"strategy preset file {preset_path(name)}: {detail}") from None
 
 

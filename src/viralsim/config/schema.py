@@ -103,6 +103,8 @@ AnnoyanceScale = Annotated[float, Field(ge=0.01, le=1e6)]
 MAX_PEOPLE = 50_000_000
 #: longest horizon of a run, in days
 MAX_DAYS = 100_000
+#: largest seed a run accepts (and an experiment's root seed: the largest signed 64-bit integer)
+MAX_SEED = 2**63 - 1
 #: most friendships a generated network may have: a billion edges need tens of GB to build
 #: (about 70 bytes per edge at peak), so anything larger cannot be built on the machines this
 #: runs on; it also keeps n x degree products far from integer overflow
@@ -855,7 +857,7 @@ class RunConfig(Frozen):
     """A complete, validated run: network, behaviour, platform, sellers, horizon and seed."""
 
     name: Annotated[str, Param(label="Run name", unit="—", meaning="run name (names the results folder)")] = "run"
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1), Param(
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED), Param(
         label="Seed", unit="—", meaning="seed of the run's SeedSequence (§3.1)")] = 0
     days: Annotated[int, Field(ge=1, le=MAX_DAYS), Param(
         label="Days", unit="days", ui=(30, 730, 30), meaning="horizon")] = 180

@@ -37,12 +37,30 @@ from pydantic import (
     model_validator,
 )
 
-from viralsim.config import load as _cfg
-from viralsim.config.load import RESOLVED_KEY, ConfigError
-from viralsim.config.schema import MAX_DAYS, RunConfig
+from viralsim.config.load import (
+    RESOLVED_KEY,
+    ConfigError,
+    apply_override,
+    check_resolved_record,
+    load_config,
+    parse_override,
+    read_config_file,
+    resolve_strategies,
+)
+from viralsim.config.messages import (
+    describe_error,
+    describe_validation,
+    did_you_mean,
+    kind_annotation,
+    literal_choices,
+    model_members,
+    show_value,
+    unwrap,
+)
+from viralsim.config.schema import MAX_DAYS, MAX_SEED, RunConfig
 from viralsim.experiment.design import Design, build_design, design_size, level_count
 from viralsim.experiment.runner import RunSettings, RunTask
-from viralsim.experiment.seeds import MAX_SEED, run_seed
+from viralsim.experiment.seeds import run_seed
 
 __all__ = [
     "ExperimentError",
@@ -415,14 +433,14 @@ def load_experiment(
     """
     source = str(path)
     try:
-        data = _cfg._read_yaml(Path(path), source)
+        data = read_config_file(Path(path), source)
     except ConfigError as exc:
         raise ExperimentError(str(exc).replace("config file", "experiment file")) from None
     cli_keys = []
     for item in overrides:
         try:
-            key, value = _cfg._parse_override(item)
-            _cfg._assign(data, key, value, item)
+            key, value = parse_override(item)
+            apply_override(data, key, value, item)
         except ConfigError as exc:
             raise ExperimentError(str(exc)) from None
         cli_keys.append(key)
@@ -491,7 +509,7 @@ def _load_base(spec: ExperimentSpec, source: str, base_dir: Path) -> RunConfig:
             raise ExperimentError(f"{source}: base = {spec.base!r}: no such config file "
                                   f"(relative paths are read from the experiment file's folder, {base_dir})")
         try:
-            return _cfg.load_config(path)
+            return load_config(path)
         except ConfigError as exc:
             raise ExperimentError(f"{source}: base: {exc}") from None
     data = copy.deepcopy(spec.base)
@@ -499,11 +517,11 @@ def _load_base(spec: ExperimentSpec, source: str, base_dir: Path) -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ExperimentError(_cfg._describe(exc, source, RunConfig, ("base",), ())) from None
+        raise ExperimentError(describe_validation(exc, source, RunConfig, ("base",), ())) from None
     try:
-        resolved = _cfg._resolve_all(config, source, ())
+        resolved = resolve_strategies(config, source, ())
         if record is not None:
-            _cfg._check_record(record, resolved, source)
+            check_resolved_record(record, resolved, source)
     except ConfigError as exc:
         raise ExperimentError(str(exc).replace(f"{source}: ", f"{source}: base.", 1)) from None
     return config
@@ -528,9 +546,9 @@ def _validate_config(data: dict, source: str, context: str) -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ExperimentError(f"{_cfg._describe(exc, source, RunConfig, (), ())} (in {context})") from None
+        raise ExperimentError(f"{describe_validation(exc, source, RunConfig, (), ())} (in {context})") from None
     try:
-        _cfg._resolve_all(config, source, ())
+        resolve_strategies(config, source, ())
     except ConfigError as exc:
         raise ExperimentError(f"{exc} (in {context})") from None
     return config
@@ -542,7 +560,7 @@ def _check_stop(spec: ExperimentSpec, scenarios: dict[str, RunConfig], source: s
     for name, config in scenarios.items():
         if spec.stop.seller not in config.sellers:
             sellers = list(config.sellers)
-            hint = _cfg._did_you_mean(spec.stop.seller, sellers)
+            hint = did_you_mean(spec.stop.seller, sellers)
             raise ExperimentError(
                 f"{source}: stop.seller = {spec.stop.seller!r} is not allowed: scenario '{name}' has sellers "
                 f"{', '.join(repr(s) for s in sellers)} (or use 'any' / 'all'){hint}")
@@ -570,12 +588,12 @@ def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         here = ".".join(parts[:depth])
-        ann = _cfg._unwrap(ann)
+        ann = unwrap(ann)
         tag = None
-        members = _cfg._model_members(ann)
+        members = model_members(ann)
         if members:
             kind = node.get("kind") if isinstance(node, dict) else None
-            ann = next((m for m in members if kind in _cfg._literal_choices(_cfg._kind_annotation(m))), members[0])
+            ann = next((m for m in members if kind in literal_choices(kind_annotation(m))), members[0])
             tag = kind
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             fields = list(ann.model_fields)
@@ -591,7 +609,7 @@ def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key
             if part not in keys:
                 if last and allow_new_key:
                     return
-                close = _cfg._did_you_mean(part, keys)
+                close = did_you_mean(part, keys)
                 has = f"{here} has {', '.join(repr(k) for k in keys)}" if keys else f"{here} is empty"
                 raise ExperimentError(f"{source}: {where}: unknown key '{part}' in '{path}' ({has}){close}")
             ann = typing.get_args(ann)[1]
@@ -605,7 +623,7 @@ def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key
             node = node[int(part)]
         else:
             raise ExperimentError(f"{source}: {where}: '{path}': {here} is a single value "
-                                  f"({_cfg._show(node)}), it has no field '{part}'")
+                                  f"({show_value(node)}), it has no field '{part}'")
 
 
 def _set_path(data: dict, parts: list[str], value: Any) -> None:
@@ -652,7 +670,7 @@ def _check_factor_ranges(spec: ExperimentSpec, scenarios: dict[str, RunConfig], 
                     RunConfig.model_validate(data)
                 except ValidationError as exc:
                     first = exc.errors(include_url=False)[0]
-                    detail, _ = _cfg._describe_one(first, RunConfig, ())
+                    detail, _ = describe_error(first, RunConfig, ())
                     where = f" (in scenario '{scenario}')" if spec.scenarios is not None else ""
                     if first["type"] == "int_type" and f.distribution != "integer":
                         # The ends may be in range; the samples between them are not whole numbers.
@@ -675,7 +693,7 @@ def _runs(spec: ExperimentSpec, scenarios: dict[str, RunConfig], design: Design,
         data = config.model_dump(mode="json")
         for point, values in enumerate(design.points):
             if values:
-                shown = ", ".join(f"{k}={_cfg._show(v)}" for k, v in values.items())
+                shown = ", ".join(f"{k}={show_value(v)}" for k, v in values.items())
                 context = (f"design point {point}: {shown}" +
                            (f", scenario '{scenario}'" if spec.scenarios is not None else ""))
                 try:
@@ -807,14 +825,14 @@ def _describe_spec(exc: ValidationError, source: str, cli_keys: typing.Sequence[
         path = _spec_path(loc)
         value = first.get("input")
         if loc and loc[-1] in ("every", "name", "base"):
-            message = f"{path} = {_cfg._show(value)} is not allowed: {reason}"
+            message = f"{path} = {show_value(value)} is not allowed: {reason}"
         elif not path or reason.startswith(path):
             message = reason
         else:
             message = f"{path}: {reason}"
         dotted = ".".join(str(p) for p in loc)
     else:
-        message, dotted = _cfg._describe_one(first, ExperimentSpec, ())
+        message, dotted = describe_error(first, ExperimentSpec, ())
         if len(loc) > 2 and loc[:2] == ("design", "factors"):
             message = message.replace(f"design.factors.{loc[2]}", _spec_path(loc[:3]), 1)
     if any(dotted == k or dotted.startswith(k + ".") or k.startswith(dotted + ".") for k in cli_keys):

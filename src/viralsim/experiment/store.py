@@ -79,8 +79,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Iterable, Iterator, Literal, S
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from viralsim import folders
-from viralsim.config.schema import MAX_DAYS
-from viralsim.experiment.seeds import MAX_SEED
+from viralsim.config.schema import MAX_DAYS, MAX_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
