@@ -72,6 +72,7 @@ __all__ = [
     "write_folder",
     "lock_path",
     "lock_folder",
+    "short_error",
 ]
 
 SIGNATURE = ".viralsim-folder.json"
@@ -148,7 +149,7 @@ def read_signature(folder: str | Path) -> dict | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise FolderError(f"{path} is not a valid viralsim signature ({_short(exc)}); refusing to touch "
+        raise FolderError(f"{path} is not a valid viralsim signature ({short_error(exc)}); refusing to touch "
                           f"{folder}: choose another folder") from None
     problem = None
     if not isinstance(data, dict):
@@ -552,6 +553,7 @@ def _clip(value, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name if it has none), shortened to one line."""
     text = str(exc).strip().splitlines()
     return _clip(text[0] if text else type(exc).__name__, 160)

@@ -383,7 +383,7 @@ def _read_json(path: Path, what: str) -> Any:
             raise ResultsError(f"{path}: {what} is larger than {_MAX_META_BYTES >> 20} MB; refusing to read it")
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: cannot read {what} ({folders._short(exc)})") from None
+        raise ResultsError(f"{path}: cannot read {what} ({folders.short_error(exc)})") from None
 
 
 def _validation_text(exc: ValidationError) -> str:
@@ -705,7 +705,7 @@ def _check_experiment(out: Path) -> None:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise _damaged(path, f"cannot read the experiment ({folders._short(exc)})") from None
+        raise _damaged(path, f"cannot read the experiment ({folders.short_error(exc)})") from None
     if not isinstance(data, dict):
         raise _damaged(path, f"not a mapping but a {type(data).__name__}")
 
@@ -722,7 +722,7 @@ def _check_design(out: Path, plan: Plan) -> None:
     try:
         design = pd.read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise _damaged(path, f"cannot read the design ({folders._short(exc)})") from None
+        raise _damaged(path, f"cannot read the design ({folders.short_error(exc)})") from None
     if "point" not in design.columns:
         raise _damaged(path, "no point column")
     points = plan.design["points"]
@@ -781,7 +781,7 @@ def _check_part(out: Path, plan: Plan, chunk: int) -> None:
         except ResultsError:
             raise
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a damaged file
-            raise _damaged(path, f"cannot read it ({folders._short(exc)})") from None
+            raise _damaged(path, f"cannot read it ({folders.short_error(exc)})") from None
         got = values.column("run").to_pylist()
         if name == "runs.parquet":
             if sorted(got) != runs:
@@ -945,7 +945,7 @@ def _finalize(out: Path) -> pd.DataFrame:
         table = _concat_parts(out, chunks, "table.parquet")
         summary = _concat_parts(out, chunks, "summary.parquet")
     except (pa.ArrowException, ValueError, KeyError) as exc:
-        raise _damaged(out / PARTS, f"cannot read the parts ({folders._short(exc)})") from None
+        raise _damaged(out / PARTS, f"cannot read the parts ({folders.short_error(exc)})") from None
     factors = plan.factor_names()
     _atomic(out / TABLE, lambda p: _write_parquet(table, p))
     _atomic(out / SUMMARY, lambda p: _write_parquet(summary, p))
@@ -1232,7 +1232,7 @@ class Results:
                 df = pd.read_csv(file, keep_default_na=False, na_values=[""],
                                  dtype={"seller": str, "scenario": str, "run_id": str})
         except (pa.ArrowException, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise _damaged(file, f"cannot read it ({folders._short(exc)}); `viralsim merge` rebuilds it") from None
+            raise _damaged(file, f"cannot read it ({folders.short_error(exc)}); `viralsim merge` rebuilds it") from None
         missing = [c for c in _TABLE_COLUMNS.get(name, ()) if c not in df.columns]
         if missing and len(df.columns) > 0:
             raise _damaged(file, f"no {missing[0]} column; `viralsim merge` rebuilds it")
