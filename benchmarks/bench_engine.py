@@ -32,7 +32,7 @@ WORKLOADS = {
 def child(workload: str, n: int, days: int, seed: int) -> None:
     import resource
 
-    from viralsim._jit import warm_up
+    from viralsim.experiment.warmup import warm_up
     from viralsim.config.schema import RunConfig
     from viralsim.model import ViralModel
 

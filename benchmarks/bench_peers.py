@@ -103,7 +103,7 @@ def child(case: str, n: int, days: int, seed: int) -> dict:
 
     load_s = 0.0
     if case.startswith("fast"):
-        from viralsim._jit import warm_up
+        from viralsim.experiment.warmup import warm_up
 
         t = time.perf_counter()
         warm_up()

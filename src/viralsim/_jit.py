@@ -391,22 +391,3 @@ def _key_ends(key, a, n):
     while pair >= (a + 1) * n:
         a += 1
     return a, pair - a * n
-
-
-def warm_up() -> None:
-    """Compile (or load from the on-disk cache) every kernel by running a tiny market for 3 days.
-
-    Call it before timing anything, and before starting worker processes, so that the one-off
-    compilation is neither measured nor repeated per worker. Every strategy family takes part
-    (posts, folding, messages, groups, referral, resellers, KOL seeds), so every kernel runs.
-    """
-    from viralsim.config.schema import RunConfig
-    from viralsim.model.mesa_model import ViralModel
-
-    config = RunConfig.model_validate({
-        "name": "warm_up", "seed": 1, "days": 3,
-        "network": {"kind": "friend_circles", "n": 300},
-        "platform": {"moderation": "harassment_prompt"},
-        "sellers": {name: {"strategy": name} for name in ("spam", "community", "fission", "kol")},
-    })
-    ViralModel(config).run()

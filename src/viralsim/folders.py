@@ -51,6 +51,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import threading
 import time
 import uuid
@@ -141,8 +142,6 @@ def read_signature(folder: str | Path) -> dict | None:
         st = path.lstat()
     except FileNotFoundError:
         return None
-    import stat
-
     if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_SIGNATURE_BYTES:
         raise FolderError(f"{path} is not a viralsim signature (not a small regular file); refusing to "
                           f"touch {folder}: choose another folder")
@@ -464,7 +463,7 @@ def lock_folder(folder: str | Path, command: str, *, shared: bool = False, wait:
 def _acquire(fd: int, shared: bool, wait: float, folder, path: Path) -> bool:
     """Take the flock; False if the filesystem has no locks (then the caller goes on unlocked)."""
     try:
-        import fcntl
+        import fcntl  # POSIX only
     except ImportError:  # pragma: no cover - Windows: no shared locks, no flock
         return _acquire_portable(path, wait, folder)
     mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
@@ -486,7 +485,7 @@ def _acquire(fd: int, shared: bool, wait: float, folder, path: Path) -> bool:
 
 
 def _acquire_portable(path: Path, wait: float, folder) -> bool:  # pragma: no cover - Windows only
-    import filelock
+    import filelock  # only where the OS has no flock (Windows)
 
     lock = filelock.FileLock(str(path) + ".win", timeout=max(0.0, wait))
     try:

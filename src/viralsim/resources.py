@@ -208,7 +208,7 @@ def available_memory() -> int | None:
     limit; None where neither is known."""
     value = None
     try:
-        import psutil
+        import psutil  # optional (not a dependency): used where installed
 
         value = int(psutil.virtual_memory().available)
     except Exception:  # noqa: BLE001 - psutil is optional
@@ -217,7 +217,7 @@ def available_memory() -> int | None:
         except (AttributeError, ValueError, OSError):
             value = None
     try:
-        import resource
+        import resource  # Unix only
 
         limit = resource.getrlimit(resource.RLIMIT_AS)[0]
         if limit != resource.RLIM_INFINITY:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from viralsim.experiment.design import build_design, design_size
-from viralsim.experiment.spec import DesignSpec
+from viralsim.experiment.design import DesignSpec
 
 
 def design(**spec):

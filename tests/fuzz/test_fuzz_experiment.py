@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 from test_fuzz_config import BASE, LEAVES
 
 from viralsim.experiment.runner import run_one
-from viralsim.experiment.spec import DESIGN_KINDS, ExperimentSpec, load_experiment
+from viralsim.experiment.design import DESIGN_KINDS
+from viralsim.experiment.spec import ExperimentSpec, load_experiment
 from viralsim.model import simulate
 
 FACTOR = "sellers.spam.posts_per_day"
