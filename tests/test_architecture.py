@@ -376,7 +376,8 @@ def _found(modules: Mapping[str, Module], *importers: str) -> set[tuple[str, str
 ])
 def test_a_planted_upward_import_is_caught(modules, source):
     planted = _with(modules, "viralsim.network.planted", source)
-    assert ("viralsim.network.planted", "viralsim.experiment.sweep", "upward") in _found(planted, "viralsim.network.planted")
+    found = _found(planted, "viralsim.network.planted")
+    assert ("viralsim.network.planted", "viralsim.experiment.sweep", "upward") in found
     message = "\n".join(str(v) for v in find_violations(planted) if v.importer == "viralsim.network.planted")
     assert "src/viralsim/network/planted.py:" in message and "may not import layer 'experiment'" in message
 
@@ -421,7 +422,8 @@ def test_a_planted_cycle_is_caught(modules):
     planted = _with(_with(modules, "viralsim.results.one", "def f():\n    from viralsim.results import two\n"),
                     "viralsim.results.two", "from viralsim.results.one import f\n")
     assert _found(planted, "viralsim.results.one", "viralsim.results.two") == {
-        ("viralsim.results.one", "viralsim.results.two", "cycle"), ("viralsim.results.two", "viralsim.results.one", "cycle")}
+        ("viralsim.results.one", "viralsim.results.two", "cycle"),
+        ("viralsim.results.two", "viralsim.results.one", "cycle")}
 
 
 def test_a_module_without_a_layer_is_reported():

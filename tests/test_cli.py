@@ -12,18 +12,18 @@ import subprocess
 import sys
 import textwrap
 import types
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from viralsim.results import run_folder, run_overview
 from viralsim.cli import main
 from viralsim.config.load import load_config
 from viralsim.config.schema import RunConfig, SellerSpec
 from viralsim.metrics import DAILY_COLUMNS, MARKET_COLUMNS, RunResult
+from viralsim.results import run_folder, run_overview
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -199,8 +199,8 @@ def test_same_result_gives_identical_bytes(tmp_path, result):
 
 
 def test_manifest(tmp_path, result):
-    start = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
-    end = datetime(2024, 5, 1, 12, 3, 30, tzinfo=timezone.utc)
+    start = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+    end = datetime(2024, 5, 1, 12, 3, 30, tzinfo=UTC)
     out = run_folder.write_run(result, tmp_path / "a", plot=False, started=start, finished=end)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     for key in ("viralsim", "python", "numpy", "networkx", "mesa", "pandas", "git_commit"):
@@ -448,7 +448,8 @@ def test_params_filters_by_prefix_in_every_format(tmp_path):
 
     text = cli("params", "trust", cwd=tmp_path)
     assert text.returncode == 0
-    assert [line.split()[0] for line in text.stdout.splitlines()[1:]] == [f"trust.{f}" for f in TrustParams.model_fields]
+    listed = [line.split()[0] for line in text.stdout.splitlines()[1:]]
+    assert listed == [f"trust.{f}" for f in TrustParams.model_fields]
     data = json.loads(cli("params", "sellers.spam.groups", "--format", "json", cwd=tmp_path).stdout)
     assert [d["path"] for d in data][:2] == ["sellers.<name>.groups.enabled", "sellers.<name>.groups.invites_per_day"]
     assert all(d["path"].startswith("sellers.<name>.groups.") for d in data)

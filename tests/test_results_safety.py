@@ -6,15 +6,14 @@ from __future__ import annotations
 import errno
 import json
 import shutil
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
 from viralsim import folders
-from viralsim.results import run_folder
 from viralsim.cli import EXIT_IO, main
+from viralsim.results import run_folder
 
 CONFIG = "name: tiny\nseed: 3\ndays: 4\nnetwork: {kind: friend_circles, n: 120}\nsellers:\n  a: {strategy: spam}\n"
 sys.path.insert(0, str(Path(__file__).parent / "experiment"))
@@ -235,6 +234,7 @@ def test_a_full_disk_during_a_sweep_ends_in_exit_74_and_the_sweep_resumes(tmp_pa
     monkeypatch.undo()
     assert main(argv) == 0
     from experiment_helpers import assert_same_results
+
     from viralsim.experiment.spec import load_experiment
     from viralsim.experiment.sweep import run_sweep
 

@@ -30,7 +30,7 @@ import shlex
 import socket
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -267,7 +267,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=_nonneg_int, metavar="N", help="root seed (replaces the spec's seed)")
     sweep.add_argument("--replicates", type=_pos_int, metavar="N", help="replicates per scenario and design point")
     sweep.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the horizon)")
-    sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<name>/seed<seed>-<id>)")
+    sweep.add_argument("--out", type=Path, metavar="DIR",
+                       help="results folder (default: results/<name>/seed<seed>-<id>)")
     sweep.add_argument("--executor", choices=("processes", "serial", "dask"), default="processes",
                        help="where runs execute (default: processes, one per core)")
     sweep.add_argument("--workers", type=_pos_int, metavar="N",
@@ -275,7 +276,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="Dask scheduler, e.g. tcp://host:8786 (default: start a local Dask cluster)")
     sweep.add_argument("--shard", metavar="I/N", help="run only shard I of N (0 <= I < N), e.g. for Slurm job arrays")
-    sweep.add_argument("--chunk-size", type=_pos_int, metavar="N", help="runs per part file (default: from the run count)")
+    sweep.add_argument("--chunk-size", type=_pos_int, metavar="N",
+                       help="runs per part file (default: from the run count)")
     sweep.add_argument("--retry-failed", action="store_true", help="run failed runs again")
     sweep.add_argument("--restart", action="store_true", help="discard the results folder's earlier results")
     sweep.add_argument("--allow-code-change", action="store_true",
@@ -416,10 +418,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from viralsim.model import simulate
     from viralsim.results.run_overview import summary_table
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     _announce_compile()
     result = simulate(config, progress=not args.quiet)
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
     path = run_folder.write_run(result, out, plot=not args.no_plot, started=started, finished=finished)
     if not args.quiet:
         print(summary_table(result))
@@ -520,7 +522,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(f"ok: {experiment.name}: {experiment.describe()}")
         print(f"{where}{todo} to run, {sum(len(plan.chunk_runs(c)) for c in mine) - todo} done, "
               f"{plan.n_chunks} chunks of {plan.chunk_size}")
-        print(f"estimated peak memory {resources.format_size(estimate.memory)}, disk {resources.format_size(estimate.disk)}")
+        print(f"estimated peak memory {resources.format_size(estimate.memory)}, "
+              f"disk {resources.format_size(estimate.disk)}")
         print(f"results: {out}")
         return 0
     if not args.quiet:
@@ -675,7 +678,8 @@ def _add_teaching_parsers(commands, formatter) -> None:
                                  description=WHATIF_DESCRIPTION, formatter_class=formatter)
     whatif.add_argument("config", metavar="CONFIG", help="YAML config file")
     whatif.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=A,B,...",
-                        help="a factor and its levels (first = baseline), or one value for all alternatives; repeatable")
+                        help="a factor and its levels (first = baseline), or one value for all alternatives; "
+                             "repeatable")
     whatif.add_argument("--replicates", type=_pos_int, default=10, metavar="N",
                         help="replicate markets per alternative (default: 10)")
     whatif.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the config's days)")

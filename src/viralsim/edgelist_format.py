@@ -46,7 +46,7 @@ def parse_fast(path: Path, ncols: int) -> np.ndarray | None:
             engine="c",
             skip_blank_lines=True,
         )
-    except Exception:  # any failure: the line-by-line scan reports it precisely
+    except Exception:  # noqa: BLE001 - any failure: the line-by-line scan reports it precisely
         return None
     return df.to_numpy(dtype=np.int64)
 

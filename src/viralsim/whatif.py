@@ -561,7 +561,7 @@ def _change(row, name: str, kind: str) -> str:
 def _times(row, name: str) -> str:
     """'4× fewer blocks (12 vs 48)' for counts where a ratio reads better than a percentage."""
     a, b = row["alt"], row["base"]
-    fmt = (lambda x: f"{x:,.0f}") if max(abs(a), abs(b)) >= 10 else (lambda x: f"{x:.1f}")  # noqa: E731
+    fmt = (lambda x: f"{x:,.0f}") if max(abs(a), abs(b)) >= 10 else (lambda x: f"{x:.1f}")
     both = f"{fmt(a)} vs {fmt(b)}"
     if _dist(row) is False:
         if a == b == 0:

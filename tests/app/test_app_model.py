@@ -248,9 +248,10 @@ def test_page_params_fit_the_model_signature(monkeypatch, small):
 
     if missing_dependencies():
         pytest.fail("the viz extra is not installed: pip install -e '.[dev,viz]'")
-    from viralsim.app import page  # first: it quiets a lint warning Mesa's import triggers
+    # page first: it quiets a lint warning that Mesa's import triggers
+    from viralsim.app import page  # noqa: I001
 
-    from mesa.visualization.solara_viz import _check_model_params  # noqa: I001
+    from mesa.visualization.solara_viz import _check_model_params
 
     lv = default_levers(small)
     params = {"config": small, "levers": Holder(lv), **page.market_params(small, lv)}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 import pytest
-from config_helpers import config_error as _error
 import yaml
+from config_helpers import config_error as _error
 
 from viralsim.config.load import RESOLVED_KEY, ConfigError, dump_config, load_config
 from viralsim.config.presets import preset, preset_names

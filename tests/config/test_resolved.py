@@ -47,7 +47,8 @@ def test_a_loaded_config_holds_each_sellers_resolved_strategy(loaded, count_reso
         assert spec.resolved == resolve_strategy(spec)
     count_resolutions.clear()
     me = loaded.sellers["me"].resolved
-    assert (me.posts_per_day, me.content.ad, me.service_capacity) == (2, 0.1, presets.preset("community").service_capacity)
+    community = presets.preset("community")
+    assert (me.posts_per_day, me.content.ad, me.service_capacity) == (2, 0.1, community.service_capacity)
     dump_config(loaded)
     assert count_resolutions == []  # read, never resolved again
 

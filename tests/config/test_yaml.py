@@ -5,14 +5,13 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from config_helpers import config_error as _error
 import yaml
+from config_helpers import config_error as _error
 
 from viralsim.config import presets
 from viralsim.config.load import load_config
 from viralsim.config.yamlio import MAX_DEPTH, HugeInt, YamlProblem, load_yaml
 from viralsim.experiment.spec import ExperimentError, load_experiment
-
 
 # --- merge keys and duplicate keys ---------------------------------------------------------------
 
@@ -169,7 +168,8 @@ def test_preset_with_invalid_field_names_its_file(preset_folder, write):
 
 def test_preset_merge_keys(preset_folder, write):
     (preset_folder / "merged.yaml").write_text(
-        "groups: &g {enabled: true, posts_per_day: 4}\ncontent: {<<: {ad: 0.5, value: 0.5, life: 0.0}, ad: 0.2, life: 0.3}\n",
+        "groups: &g {enabled: true, posts_per_day: 4}\n"
+        "content: {<<: {ad: 0.5, value: 0.5, life: 0.0}, ad: 0.2, life: 0.3}\n",
         encoding="utf-8")
     strategy = presets.preset("merged")
     assert (strategy.content.ad, strategy.content.value, strategy.content.life) == (0.2, 0.5, 0.3)

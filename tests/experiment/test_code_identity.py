@@ -12,9 +12,9 @@ from experiment_helpers import GRID_SPEC, write_spec
 
 from viralsim import __version__
 from viralsim.cli import main
-from viralsim.results import provenance, sweep_folder
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
+from viralsim.results import provenance, sweep_folder
 
 #: two code versions as code_identity() reports them
 OLD = {"viralsim": "0.1.0", "git_commit": "a" * 40, "dirty": False}

@@ -17,9 +17,9 @@ from experiment_helpers import GRID_SPEC, assert_same_results, sweep_in_backgrou
 
 from viralsim import folders
 from viralsim.cli import main
-from viralsim.results import sweep_folder
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
+from viralsim.results import sweep_folder
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 ENV = dict(os.environ, PYTHONPATH=str(SRC))

@@ -18,9 +18,9 @@ import pytest
 from experiment_helpers import GRID_SPEC, write_spec
 
 from viralsim.cli import main
-from viralsim.results import sweep_folder
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
+from viralsim.results import sweep_folder
 
 
 @pytest.fixture(scope="module")

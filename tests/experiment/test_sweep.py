@@ -18,9 +18,9 @@ from experiment_helpers import DETERMINISTIC_FILES, GRID_SPEC, assert_same_resul
 
 from viralsim.cli import main
 from viralsim.experiment import runner
-from viralsim.results import sweep_folder
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
+from viralsim.results import sweep_folder
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

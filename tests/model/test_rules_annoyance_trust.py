@@ -429,7 +429,8 @@ def test_purchase_outcome_exact_and_asymmetric(kit):
     mixed = tr.purchase_outcome(t, np.array([True, False, True, False, True]), p)
     np.testing.assert_allclose(mixed, np.where([True, False, True, False, True], good, bad))
     mid = np.array([0.5])
-    assert (mid - tr.purchase_outcome(mid, np.array([False]), p)) > (tr.purchase_outcome(mid, np.array([True]), p) - mid)
+    loss = mid - tr.purchase_outcome(mid, np.array([False]), p)
+    assert loss > tr.purchase_outcome(mid, np.array([True]), p) - mid
     d = kit.config().trust
     assert d.loss_bad_purchase > d.gain_good_purchase, "defaults: trust is lost faster than gained"
 

@@ -184,7 +184,8 @@ def test_conformity_only_purchase_rate_is_q_times_share(kit):
 def test_gates_halve_the_purchase_probability(kit, gate):
     """G_T = 1/2 at T = T_half; G_A = 1 / (1 + A / A_half) = 1/2 at A = A_half (statistical)."""
     n = 20_001
-    sections = {"trust": {"enabled": gate == "trust"}, "annoyance": {"enabled": gate == "annoyance", "half_effect": 40.0}}
+    sections = {"trust": {"enabled": gate == "trust"},
+                "annoyance": {"enabled": gate == "annoyance", "half_effect": 40.0}}
     cfg, st, d = _market(kit, n, sections=sections, purchase={"message_conversion": 0.6, "trust_half": 0.5})
     st.trust[0] = 0.5
     st.annoyance[0] = 40.0
@@ -196,7 +197,8 @@ def test_gates_halve_the_purchase_probability(kit, gate):
 def test_price_and_referral_discount_scale_the_stimulus(kit):
     """pf = (P_ref/P)^eps on the stimulus, pf_ref at the discounted price on the referral pull."""
     n = 20_001
-    cfg, st, d = _market(kit, n, purchase={"message_conversion": 0.5, "reference_price": 100.0, "price_elasticity": 1.0})
+    cfg, st, d = _market(kit, n,
+                         purchase={"message_conversion": 0.5, "reference_price": 100.0, "price_elasticity": 1.0})
     half = np.arange(n) % 2 == 1
     d.messages[0, half], d.touched[0, half] = 1, True            # p = 0.5 x 100/200 = 0.25
     st.referral[0, ~half & st.is_consumer] = 0.2                 # p = 0.2 x 100/(200 x 0.5) = 0.2
@@ -315,7 +317,8 @@ def test_heterogeneous_market_matches_the_formula(kit):
                      ("seen_reseller", 3)):
         getattr(d, name)[:] = rs.integers(0, hi, shape) * (rs.random(shape) < 0.5) * c
     d.replied[:] = (rs.random(shape) < 0.1) & c
-    d.touched[:] = (d.seen_ad + d.seen_prize + d.seen_value + d.group_seen + d.messages + d.seen_reseller > 0) | d.replied
+    seen = d.seen_ad + d.seen_prize + d.seen_value + d.group_seen + d.messages + d.seen_reseller
+    d.touched[:] = (seen > 0) | d.replied
     st.in_group[:] = (rs.random(shape) < 0.2) & c
     st.group_activity[:] = [0.5, 0.3]
     st.referral[:] = rs.uniform(0, 0.4, shape) * (rs.random(shape) < 0.3) * c

@@ -418,7 +418,7 @@ def _order(values) -> list:
 
 
 def _n_text(sstats: pd.DataFrame) -> str:
-    ns = sorted(set(int(n) for n in sstats["n"])) if len(sstats) else []
+    ns = sorted({int(n) for n in sstats["n"]}) if len(sstats) else []
     if not ns:
         return "no runs"
     return f"n = {ns[0]} runs per bar" if len(ns) == 1 else f"n = {ns[0]}-{ns[-1]} runs per bar"

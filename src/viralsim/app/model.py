@@ -170,7 +170,7 @@ class Levers:
         """Levers of seller ``name`` (default: the focus seller)."""
         return self.sellers[name or self.focus]
 
-    def with_seller(self, name: str, **changes: Any) -> "Levers":
+    def with_seller(self, name: str, **changes: Any) -> Levers:
         """A copy with some levers of seller ``name`` changed."""
         sellers = dict(self.sellers)
         sellers[name] = replace(sellers[name], **changes)

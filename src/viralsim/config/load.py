@@ -247,7 +247,8 @@ def apply_override(data: dict, key: str, value: Any, item: str) -> None:
                 node = node[index]
         else:
             raise ConfigError(
-                f"--set {show_value(item, 80)}: {where} is {show_value(node)}, not a mapping, so it has no field {show_value(part)}"
+                f"--set {show_value(item, 80)}: {where} is {show_value(node)}, not a mapping, so it has no field "
+                f"{show_value(part)}"
             )
 
 
@@ -307,7 +308,8 @@ def _check_network(config: RunConfig, source: str, cli_keys: Sequence[str]) -> N
             f"(expected a SNAP edge list: two whole-number node ids per line){from_cli}"
         ) from None
     if len(config.sellers) >= info.n:
-        raise ConfigError(f"{source}: sellers: {too_many_sellers(len(config.sellers), info.n, f'the edge list {spec.path!r}')}")
+        too_many = too_many_sellers(len(config.sellers), info.n, f"the edge list {spec.path!r}")
+        raise ConfigError(f"{source}: sellers: {too_many}")
 
 
 def check_resolved_record(record: Any, resolved: Mapping[str, Strategy], source: str) -> None:

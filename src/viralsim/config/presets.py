@@ -11,7 +11,7 @@ only a seller that uses it gets an error naming the file.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ def _read_preset(path: Path) -> dict | PresetError:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _preset_table() -> dict[str, dict | PresetError]:
     return {path.stem: _read_preset(path) for path in sorted(presets_dir().glob("*.yaml"))}
 

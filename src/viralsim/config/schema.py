@@ -27,10 +27,16 @@ import contextlib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
 )
 
 
@@ -176,8 +182,8 @@ class WattsStrogatzNet(Frozen):
     k: Annotated[int, Field(ge=2, le=1_000_000), Param(
         label="Lattice degree", unit="friends", meaning="friends per person on the ring lattice (k/2 each side)",
         source="Watts & Strogatz 1998", ui=(2, 40, 2), allowed="even, ≤ n − 1, n k / 2 ≤ 10^9")] = 10
-    p: Annotated[Prob, Param(label="Rewiring probability", unit="prob", meaning="probability each lattice edge is rewired",
-                             source="Watts & Strogatz 1998")] = 0.1
+    p: Annotated[Prob, Param(label="Rewiring probability", unit="prob",
+                             meaning="probability each lattice edge is rewired", source="Watts & Strogatz 1998")] = 0.1
     strong_share: Annotated[Prob, _STRONG_SHARE] = STRONG_SHARE
 
     @field_validator("k")
@@ -321,7 +327,8 @@ class EdgeListNet(Frozen):
     path: Annotated[str, Field(min_length=1, max_length=4096), Param(
         label="Edge-list file", unit="—", meaning="edge-list file, or `facebook` for the bundled ego-Facebook network",
         source="McAuley & Leskovec 2012",
-        allowed="a readable SNAP edge list, relative to the working directory (checked when the config loads)")] = "facebook"
+        allowed="a readable SNAP edge list, relative to the working directory (checked when the config loads)",
+    )] = "facebook"
     strength_method: Annotated[Literal["embeddedness", "random"], Param(
         label="Tie typing", unit="—",
         meaning="how ties are typed strong or weak: by embeddedness (shared friends) or at random")] = "embeddedness"
@@ -329,15 +336,15 @@ class EdgeListNet(Frozen):
 
 
 NetworkSpec = Annotated[
-    Union[
-        FriendCirclesNet,
-        WattsStrogatzNet,
-        HolmeKimNet,
-        BarabasiAlbertNet,
-        StochasticBlockNet,
-        CompleteNet,
-        EdgeListNet,
-    ],
+    (
+        FriendCirclesNet
+        | WattsStrogatzNet
+        | HolmeKimNet
+        | BarabasiAlbertNet
+        | StochasticBlockNet
+        | CompleteNet
+        | EdgeListNet
+    ),
     Field(discriminator="kind"),
 ]
 
@@ -536,7 +543,8 @@ class PurchaseParams(Frozen):
         meaning="purchase stimulus per prize or flash-sale post read",
         source="seed 002 L263; seed 003 L127 (prize posts pull most)")] = 0.04
     value_conversion: Annotated[Prob, Param(
-        label="Value-post conversion", unit="prob/post", meaning="purchase stimulus per value post read (feed or group)",
+        label="Value-post conversion", unit="prob/post",
+        meaning="purchase stimulus per value post read (feed or group)",
         source="seed 000 L179; calibrated (§5)")] = 0.005
     message_conversion: Annotated[Prob, Param(
         label="Message conversion", unit="prob/message", meaning="purchase stimulus per direct message",
@@ -633,7 +641,8 @@ class PlatformParams(Frozen):
     fold_view_prob: Annotated[Prob, Param(
         label="Folded-block view probability", unit="1/day",
         meaning="daily probability a viewer opens a folded account's posts (about once a year)",
-        source="seed 002 L345 (\"同意或者不同意\"), L351 (\"用户看不到你的信息\": mostly unseen); free choice (§5)")] = 0.0027
+        source="seed 002 L345 (\"同意或者不同意\"), L351 (\"用户看不到你的信息\": mostly unseen); "
+               "free choice (§5)")] = 0.0027
 
 
 # ---------------------------------------------------------------------------------------------
@@ -660,7 +669,7 @@ class ContentMix(Frozen):
         source="seed 002 L263", allowed=_SHARES_SUM)] = 0.0
 
     @model_validator(mode="after")
-    def _sums_to_one(self) -> "ContentMix":
+    def _sums_to_one(self) -> ContentMix:
         total = self.ad + self.value + self.life + self.prize
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"content shares must sum to 1 (ad+value+life+prize), got {total:g}")

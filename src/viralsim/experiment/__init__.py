@@ -14,8 +14,8 @@ results folder itself (parts, resume, merge, reading) is :mod:`viralsim.results.
 ``docs/experiments.md`` documents the format and the outputs.
 """
 
-__all__ = sorted(["load_experiment", "experiment_from_dict", "Experiment", "ExperimentError", "run_sweep",
-                  "SweepOutcome", "merge", "read_results", "Results", "ResultsError", "run_one", "RunTask"])
+__all__ = ["Experiment", "ExperimentError", "Results", "ResultsError", "RunTask", "SweepOutcome",
+           "experiment_from_dict", "load_experiment", "merge", "read_results", "run_one", "run_sweep"]
 
 
 def __getattr__(name):

@@ -53,7 +53,6 @@ from viralsim.config.messages import (
     show_value,
     unwrap,
 )
-from viralsim.config.presets import resolve_strategy
 from viralsim.config.schema import MAX_DAYS, MAX_SEED, Frozen, RunConfig
 from viralsim.experiment.design import (
     SAMPLED,
@@ -726,7 +725,7 @@ _SUMMARY_CACHE: list[tuple[str, ...]] = []
 def _summary_columns() -> tuple[str, ...]:
     """The KPI columns of a run summary, read off :func:`viralsim.metrics.summarize` itself."""
     if not _SUMMARY_CACHE:
-        daily = pd.DataFrame([{"day": 1, "seller": "s", **{c: 0 for c in DAILY_COLUMNS}}])
+        daily = pd.DataFrame([{"day": 1, "seller": "s", **dict.fromkeys(DAILY_COLUMNS, 0)}])
         sizes = pd.DataFrame({"seller": pd.Series([], dtype=object), "root": pd.Series([], dtype="int64"),
                               "size": pd.Series([], dtype="int64")})
         zeros = {k: np.zeros(8) for k in ("channels", "exposures_by_tie", "seller_conversions_by_tie",

@@ -359,7 +359,7 @@ def _drive(tasks: Iterator[ChunkTask], executor: Executor, slots: int | None) ->
                 task = pending.pop(future)
                 try:
                     report = future.result()
-                except Exception as exc:  # noqa: BLE001 - re-raised unless its worker died
+                except Exception as exc:  # re-raised unless its worker died
                     if not worker_died(exc):
                         raise
                     if isinstance(exc, BrokenExecutor):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,7 +128,7 @@ def write_run(
     """
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     folders.write_folder(out_dir, KIND, lambda tmp: _write_contents(
         result, tmp, plot=plot, started=started or now, finished=finished or now))
     return out_dir
@@ -183,7 +183,8 @@ def _write_contents(result: RunResult, folder: Path, *, plot: bool, started: dat
     if plot:
         # Looked up on the module at call time (not imported by name) so tests can substitute a failing plot.
         run_overview.plot_run(result, folder / "plot.png")
-    manifest = _manifest(result, started, finished, files=sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")))
+    files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    manifest = _manifest(result, started, finished, files=files)
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="\n")
 
 
@@ -231,5 +232,5 @@ def _manifest(result: RunResult, started: datetime, finished: datetime, files: l
 
 def _utc(moment: datetime) -> str:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -71,7 +71,7 @@ import socket
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -1036,7 +1036,7 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
 def utc_now() -> str:
     """Now in UTC, ISO 8601 to the millisecond: invocation logs are named by their start, and a
     sweep resumed within the second its killed predecessor started must still sort after it."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # ---------------------------------------------------------------------------------------------
