@@ -19,21 +19,22 @@ __all__ = ["Experiment", "ExperimentError", "Results", "ResultsError", "RunTask"
 
 
 def __getattr__(name):
-    # Lazy, so that importing the package (e.g. by a spawned worker) stays cheap.
+    # Lazy imports: importing the package (e.g. a spawned worker unpickling a task) stays cheap,
+    # and the package's own modules can import each other without importing all of it.
     if name in ("load_experiment", "experiment_from_dict", "Experiment", "ExperimentError"):
-        from viralsim.experiment import spec
+        from viralsim.experiment import spec  # lazy: see above
 
         return getattr(spec, name)
     if name in ("run_sweep", "SweepOutcome"):
-        from viralsim.experiment import sweep
+        from viralsim.experiment import sweep  # lazy: see above
 
         return getattr(sweep, name)
     if name in ("merge", "read_results", "Results", "ResultsError"):
-        from viralsim.results import sweep_folder
+        from viralsim.results import sweep_folder  # lazy: see above
 
         return getattr(sweep_folder, name)
     if name in ("run_one", "RunTask"):
-        from viralsim.experiment import runner
+        from viralsim.experiment import runner  # lazy: see above
 
         return getattr(runner, name)
     raise AttributeError(name)

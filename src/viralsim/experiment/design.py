@@ -286,22 +286,21 @@ def build_design(spec: DesignSpec | None, root_seed: int) -> Design:
 
 def _unit_sample(spec: DesignSpec, d: int, seed: int) -> np.ndarray:
     """Points in [0, 1]^d from the design's sampler, seeded."""
-    # lazy, here and in from_unit: scipy.stats and SALib take ~1 s each to import; grid and zip designs need neither
     if spec.kind == "random":
-        from scipy import stats
+        from scipy import stats  # lazy: ~1 s to import; grid and zip designs do not sample
 
         return np.asarray(stats.uniform.rvs(size=(spec.samples, d), random_state=seed), dtype=float)
     if spec.kind == "lhs":
-        from scipy.stats import qmc
+        from scipy.stats import qmc  # lazy: ~1 s to import; grid and zip designs do not sample
 
         return qmc.LatinHypercube(d, rng=seed).random(spec.samples)
     problem = {"num_vars": d, "names": [f"x{j}" for j in range(d)], "bounds": [[0.0, 1.0]] * d}
     if spec.kind == "sobol":
-        from SALib.sample import sobol
+        from SALib.sample import sobol  # lazy: ~1 s to import; only sobol designs need it
 
         return np.asarray(sobol.sample(problem, spec.samples, calc_second_order=spec.second_order, seed=seed))
     if spec.kind == "morris":
-        from SALib.sample import morris
+        from SALib.sample import morris  # lazy: ~1 s to import; only morris designs need it
 
         return np.asarray(morris.sample(problem, spec.samples, num_levels=spec.grid_levels, seed=seed))
     raise ValueError(f"not a sampled design: {spec.kind!r}")
