@@ -6,19 +6,17 @@ never of a later one):
 1. ``base``: the package root (the version only), ``_jit`` (compiled-loop helpers and random
    draws inside kernels; the network's CSR builder uses it too), ``_rng`` (seeded streams),
    ``edgelist_format`` and ``folders`` (output folders: signatures, atomic replacement, locks).
-2. ``schema``: ``config.schema``, the validated run configuration the engine runs on.
+2. ``config``: the run configuration (``config.*``: YAML reading, preset files, the schema,
+   the parameter registry, messages, loading) and ``resources`` (memory and disk estimates).
 3. ``network``: friend networks (generators, CSR topology, edge-list I/O).
 4. ``model``: the engine (state, rules, compiled day, Mesa shell, reference engine).
-5. ``config``: reading configs and resolving them (``config.yamlio``, ``edgelists``,
-   ``messages``, ``presets``, ``load``) and ``resources`` (memory and disk estimates). Above the
-   model: the engine takes a validated config, and does not read files or resolve presets.
-6. ``metrics``: a run's tables and KPIs.
-7. ``results``: results on disk (``results.run_folder``, ``sweep_folder``, ``run_rows``,
+5. ``metrics``: a run's tables and KPIs.
+6. ``results``: results on disk (``results.run_folder``, ``sweep_folder``, ``run_rows``,
    ``stats``, ``provenance``, ``run_overview``).
-8. ``experiment``: specs, designs, seeds, runs, executors, sweeps (``experiment.*``) and
+7. ``experiment``: specs, designs, seeds, runs, executors, sweeps (``experiment.*``) and
    ``whatif``.
-9. ``analysis``: sensitivity indices, figures and the HTML report of an experiment.
-10. ``interface``: ``cli``, ``__main__``, the teaching ``app`` and ``demo``.
+8. ``analysis``: sensitivity indices, figures and the HTML report of an experiment.
+9. ``interface``: ``cli``, ``__main__``, the teaching ``app`` and ``demo``.
 
 Every import counts: module level, inside functions, under ``if TYPE_CHECKING:``, absolute and
 relative (``from . import x``). ``from package import name`` counts as importing the submodule
@@ -54,11 +52,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: matches it (the prefix itself or a dotted name below it)
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("viralsim", "viralsim._jit", "viralsim._rng", "viralsim.edgelist_format", "viralsim.folders")),
-    ("schema", ("viralsim.config", "viralsim.config.schema")),
+    ("config", ("viralsim.config", "viralsim.resources")),
     ("network", ("viralsim.network",)),
     ("model", ("viralsim.model",)),
-    ("config", ("viralsim.config.yamlio", "viralsim.config.edgelists", "viralsim.config.messages",
-                "viralsim.config.presets", "viralsim.config.load", "viralsim.resources")),
     ("metrics", ("viralsim.metrics",)),
     ("results", ("viralsim.results",)),
     ("experiment", ("viralsim.experiment", "viralsim.whatif")),
@@ -77,10 +73,6 @@ KNOWN_MODEL_VIOLATIONS: frozenset[tuple[str, str]] = frozenset({
     (_COMPILED_DAY, "viralsim.metrics"),
     (_MESA_MODEL, "viralsim.metrics"),
     (_REFERENCE, "viralsim.metrics"),
-    # upward: the model resolves sellers' strategy presets itself (config reading is above the model)
-    ("viralsim.model.engine", "viralsim.config.presets"),
-    (_MESA_MODEL, "viralsim.config.presets"),
-    (_REFERENCE, "viralsim.config.presets"),
     # private names of other modules
     (_COMPILED_DAY, "viralsim.metrics._stock_table"),
     (_COMPILED_DAY, "viralsim.model.rules.annoyance._add_annoyance_kernel"),

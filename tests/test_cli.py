@@ -420,13 +420,14 @@ def test_validate_ok(cfg, tmp_path):
 
 
 def test_presets_lists_every_preset(tmp_path):
-    from viralsim.config.presets import preset, preset_names
+    from viralsim.config.presets import preset_names
+    from viralsim.config.schema import Strategy
 
     done = cli("presets", cwd=tmp_path)
     assert done.returncode == 0
     for name in preset_names():
         line = next(line for line in done.stdout.splitlines() if line.startswith(name + " "))
-        assert f"{preset(name).posts_per_day:g}" in line.split()
+        assert f"{Strategy.from_preset(name).posts_per_day:g}" in line.split()
         assert len(line.split()) > 3  # has a description
 
 

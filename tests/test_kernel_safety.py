@@ -227,8 +227,7 @@ def test_content_mix_summing_to_one_within_the_schema_tolerance():
                                                       "content": {"ad": 0.5000005, "value": 0.5,
                                                                   "life": 0.0, "prize": 0.0}}}})
     spec = cfg.sellers["a"]
-    from viralsim.config.presets import resolve_strategy
-    plan = plan_day(0, resolve_strategy(spec), spec.product, cfg.feed, cfg.platform,
+    plan = plan_day(0, spec.resolve(), spec.product, cfg.feed, cfg.platform,
                     rng=np.random.default_rng(15))
     assert plan.posts.sum() == 50 and plan.posts[2:].sum() == 0
 

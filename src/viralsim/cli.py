@@ -440,13 +440,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_presets(args: argparse.Namespace) -> int:
     # lazy: pydantic and YAML, not for --help
     from viralsim.config.load import ConfigError
-    from viralsim.config.presets import PresetError, preset, preset_names, presets_dir
+    from viralsim.config.presets import PresetError, preset_names, presets_dir
+    from viralsim.config.schema import Strategy
 
     folder = presets_dir()
     rows = []
     for name in preset_names():
         try:
-            posts = f"{preset(name).posts_per_day:g}"
+            posts = f"{Strategy.from_preset(name).posts_per_day:g}"
         except (ConfigError, PresetError) as exc:
             # a broken preset file affects only the configs that use it: list it, say why
             rows.append((name, "-", f"(unusable: {' '.join(str(exc).split())})"))
@@ -461,7 +462,7 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from viralsim.config.registry import UnknownPrefix, render, select
+    from viralsim.config.registry import UnknownPrefix, render, select  # lazy: pydantic, not for --help
 
     try:
         selected = select(args.prefix)

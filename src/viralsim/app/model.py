@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from viralsim.config.load import ConfigError, load_config
-from viralsim.config.presets import preset, preset_names
+from viralsim.config.presets import preset_names
 from viralsim.config.registry import UiRange, ui_range
 from viralsim.config.schema import ContentMix, Product, RunConfig, SellerSpec, Strategy, TrustParams, param_of
 from viralsim.model import ViralModel
@@ -403,5 +403,5 @@ def describe_market(model: AppModel) -> str:
 
 def preset_defaults(name: str) -> tuple[float, float]:
     """(posts per day, ad share) of preset ``name``: what the sliders jump to when it is chosen."""
-    strategy = preset(name)
+    strategy = Strategy.from_preset(name)
     return float(strategy.posts_per_day), float(strategy.content.ad)

@@ -16,13 +16,13 @@ from pydantic import ValidationError
 
 from viralsim.config.edgelists import EdgeListProblem, check_edgelist
 from viralsim.config.messages import FROM_CLI, describe_error, describe_validation, did_you_mean, show_value
-from viralsim.config.presets import PresetError, preset_names, preset_path
+from viralsim.config.presets import PresetError, preset_data, preset_names, preset_path
 from viralsim.config.schema import EdgeListNet, RunConfig, Strategy, too_many_sellers
 from viralsim.config.yamlio import MAX_CHARS, YamlProblem, load_yaml
 from viralsim.edgelist_format import edgelist_file
 
 __all__ = ["ConfigError", "load_config", "dump_config", "RESOLVED_KEY", "read_config_file", "parse_override",
-           "apply_override", "resolve_strategies", "check_resolved_record"]
+           "apply_override", "resolve_strategies", "check_resolved_record", "check_preset"]
 
 #: top-level key of a dumped config holding each seller's resolved strategy (a record, not input)
 RESOLVED_KEY = "resolved_strategies"
@@ -287,6 +287,17 @@ def resolve_strategies(config: RunConfig, source: str, cli_keys: Sequence[str]) 
                 f"({preset_path(spec.strategy)}): {detail}"
             ) from None
     return resolved
+
+
+def check_preset(name: str) -> None:
+    """Raise :class:`~viralsim.config.presets.PresetError` naming the file and the first problem
+    unless preset ``name`` reads, parses and validates."""
+    data = preset_data(name)
+    try:
+        Strategy.model_validate(data)
+    except ValidationError as exc:
+        detail, _ = describe_error(exc.errors(include_url=False)[0], Strategy, ())
+        raise PresetError(f"strategy preset file {preset_path(name)}: {detail}") from None
 
 
 def _check_network(config: RunConfig, source: str, cli_keys: Sequence[str]) -> None:

@@ -39,6 +39,8 @@ from pydantic import (
     model_validator,
 )
 
+from viralsim.config.presets import preset_data
+
 
 @dataclass(frozen=True)
 class Param:
@@ -708,6 +710,15 @@ class GroupParams(Frozen):
 class Strategy(Frozen):
     """What a seller does each day; presets live in ``configs/presets``."""
 
+    @classmethod
+    def from_preset(cls, name: str) -> Strategy:
+        """The Strategy of preset ``name``; ValueError naming the allowed presets otherwise.
+
+        Raises :class:`~viralsim.config.presets.PresetError` (a ValueError) if the preset's file
+        is broken, and pydantic's ValidationError if its fields are invalid.
+        """
+        return cls.model_validate(preset_data(name))
+
     posts_per_day: Annotated[PostsPerDay, Param(
         label="Posts per day", unit="posts/day", ui=(0, 150, 1), meaning="Moments posts per day")] = 3.0
     content: Annotated[ContentMix, Param(
@@ -838,10 +849,15 @@ class SellerSpec(Frozen):
         :func:`viralsim.config.load.load_config`, reports each as a one-line ConfigError).
         """
         if self._resolved is None:
-            from viralsim.config.presets import resolve_strategy
-
-            self._resolved = resolve_strategy(self)
+            self._resolved = self.resolve()
         return self._resolved
+
+    def resolve(self) -> Strategy:
+        """The seller's strategy worked out afresh: her preset with this spec's overrides on top
+        (:attr:`resolved` keeps it); raises as :attr:`resolved` does."""
+        base = Strategy.from_preset(self.strategy).model_dump()
+        base.update({k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in self.overrides().items()})
+        return Strategy.model_validate(base)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> SellerSpec:
         """A copy; with ``update`` its strategy is resolved again, from the changed fields."""
