@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: flagship test test-all bench clean
+.PHONY: flagship lint test test-all bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ SWEEP_FLAGS ?=
 flagship: $(STAMP)
 	$(VENV)/bin/viralsim sweep experiments/spam_vs_community.yaml --out $(FLAGSHIP_OUT) $(SWEEP_FLAGS)
 	$(VENV)/bin/viralsim report $(FLAGSHIP_OUT)
+
+## lint: ruff's checks ([tool.ruff] in pyproject.toml) over the code, tests, benchmarks and tools
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks tools
 
 ## test: the default test suite (about 4 minutes on 2 cores; one worker per core); installs the
 ##       system packages the tests need first (Chromium for the browser test) where it can

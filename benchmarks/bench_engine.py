@@ -32,8 +32,8 @@ WORKLOADS = {
 def child(workload: str, n: int, days: int, seed: int) -> None:
     import resource
 
-    from viralsim._jit import warm_up
     from viralsim.config.schema import RunConfig
+    from viralsim.experiment.warmup import warm_up
     from viralsim.model import ViralModel
 
     warm_up()     # load (or, on a machine's first run, compile) the kernels before the clock starts

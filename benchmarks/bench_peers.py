@@ -103,7 +103,7 @@ def child(case: str, n: int, days: int, seed: int) -> dict:
 
     load_s = 0.0
     if case.startswith("fast"):
-        from viralsim._jit import warm_up
+        from viralsim.experiment.warmup import warm_up
 
         t = time.perf_counter()
         warm_up()
@@ -182,7 +182,8 @@ def have_ndlib() -> str | None:
 
 LABELS = {"fast": "viralsim fast engine", "reference": "viralsim reference engine (Mesa, per agent)",
           "ndlib_ic": "NDlib IndependentCascadesModel", "ndlib_sir": "NDlib SIRModel (gamma = 1)",
-          "fast_market": "viralsim fast engine, full market", "reference_market": "viralsim reference engine, full market"}
+          "fast_market": "viralsim fast engine, full market",
+          "reference_market": "viralsim reference engine, full market"}
 
 
 def main() -> int:
@@ -206,8 +207,9 @@ def main() -> int:
     print(f"date: {time.strftime('%Y-%m-%d')}")
     print(f"machine: {machine()}" + (f"; NDlib {ndlib_version}" if ndlib_version else ""))
     print(f"command: python benchmarks/bench_peers.py --n {' '.join(map(str, args.n))} --days {args.days} "
-          f"--repeats {args.repeats}" + (f" --reference-max {args.reference_max}"
-                                         if args.reference_max != 20_000 else "") + (" --market" if args.market else ""))
+          f"--repeats {args.repeats}"
+          + (f" --reference-max {args.reference_max}" if args.reference_max != 20_000 else "")
+          + (" --market" if args.market else ""))
     if not ndlib_version:
         print("NDlib is not installed (pip install ndlib six, or the 'bench' extra): timing the engines only.")
     print(f"workload: independent cascade, p = {P_EDGE}, one root (the best-connected person), "

@@ -26,7 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import _machine  # benchmarks/_machine.py: the shared machine line
@@ -146,7 +146,7 @@ def main() -> int:
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     runs = args.runs
     one_worker = {name: runs / wall for name, workers, wall, _, _ in rows if workers == 1}
-    print(f"Sweep benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {machine()}; "
+    print(f"Sweep benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}; "
           f"load average {load:.2f} at the start, {load_end:.2f} at the end.")
     print(f"Command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`; "
           f"{runs} runs of N = {args.n:,} x {args.days} days (spam + community sellers) per row.")

@@ -9,6 +9,6 @@ import pytest
 def compiled_kernels():
     """Compile (first run on a machine, ~20 s) or load the engine's kernels once per worker, up
     front, so that no single test (a browser test waiting for the app, say) pays for it."""
-    from viralsim._jit import warm_up
+    from viralsim.experiment.warmup import warm_up
 
     warm_up()

@@ -1,4 +1,4 @@
-"""Command line, results folders (store) and report, against a fake RunResult.
+"""Command line, run results folders (results.run_folder) and the run overview, against a fake RunResult.
 
 The engine (``viralsim.model.simulate``) is replaced by a fake in every test but
 ``test_real_run_end_to_end``, which runs the real command on a tiny config.
@@ -12,18 +12,18 @@ import subprocess
 import sys
 import textwrap
 import types
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from viralsim import report, store
 from viralsim.cli import main
 from viralsim.config.load import load_config
 from viralsim.config.schema import RunConfig, SellerSpec
 from viralsim.metrics import DAILY_COLUMNS, MARKET_COLUMNS, RunResult
+from viralsim.results import run_folder, run_overview
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -152,11 +152,11 @@ def listing(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
-# --- store: results folders ---------------------------------------------------------------------
+# --- results.run_folder: one run's results folder ---------------------------------------------
 
 
 def test_write_run_writes_every_file(tmp_path, result):
-    out = store.write_run(result, tmp_path / "runs" / "a")
+    out = run_folder.write_run(result, tmp_path / "runs" / "a")
     assert out == tmp_path / "runs" / "a"
     assert {p.name for p in out.iterdir()} == FILES
     assert load_config(out / "config.yaml") == result.config
@@ -164,7 +164,7 @@ def test_write_run_writes_every_file(tmp_path, result):
 
 
 def test_read_run_returns_the_tables(tmp_path, result):
-    tables = store.read_run(store.write_run(result, tmp_path / "a", plot=False))
+    tables = run_folder.read_run(run_folder.write_run(result, tmp_path / "a", plot=False))
     assert set(tables) == {"daily", "market", "summary", "cascades", "cascade_sizes"}
     pd.testing.assert_frame_equal(tables["daily"], result.daily)
     pd.testing.assert_frame_equal(tables["market"], result.market)
@@ -175,13 +175,13 @@ def test_read_run_returns_the_tables(tmp_path, result):
 
 def test_seller_names_survive_csv(tmp_path):
     config = RunConfig(name="odd", sellers={"001": SellerSpec(), "NA": SellerSpec(strategy="spam")})
-    tables = store.read_run(store.write_run(make_result(config), tmp_path / "a", plot=False))
+    tables = run_folder.read_run(run_folder.write_run(make_result(config), tmp_path / "a", plot=False))
     assert tables["summary"]["seller"].tolist() == ["001", "NA"]
     assert set(tables["daily"]["seller"]) == {"001", "NA"}
 
 
 def test_empty_cascades_keep_their_columns(tmp_path):
-    tables = store.read_run(store.write_run(make_result(traced=False), tmp_path / "a", plot=False))
+    tables = run_folder.read_run(run_folder.write_run(make_result(traced=False), tmp_path / "a", plot=False))
     assert list(tables["cascades"].columns) == ["seller", "parent", "child", "day"]
     assert len(tables["cascades"]) == 0
     assert list(tables["cascade_sizes"].columns) == ["seller", "root", "size"]
@@ -189,8 +189,8 @@ def test_empty_cascades_keep_their_columns(tmp_path):
 
 def test_same_result_gives_identical_bytes(tmp_path, result):
     # plot.png is left out of the comparison, so it is not drawn
-    a = store.write_run(result, tmp_path / "a", plot=False)
-    b = store.write_run(make_result(), tmp_path / "b", plot=False)
+    a = run_folder.write_run(result, tmp_path / "a", plot=False)
+    b = run_folder.write_run(make_result(), tmp_path / "b", plot=False)
     compared = sorted(FILES - VARYING)
     assert {p.name for p in a.iterdir()} == set(compared) | {"manifest.json", ".viralsim-folder.json"}
     for name in compared:
@@ -199,9 +199,9 @@ def test_same_result_gives_identical_bytes(tmp_path, result):
 
 
 def test_manifest(tmp_path, result):
-    start = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
-    end = datetime(2024, 5, 1, 12, 3, 30, tzinfo=timezone.utc)
-    out = store.write_run(result, tmp_path / "a", plot=False, started=start, finished=end)
+    start = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+    end = datetime(2024, 5, 1, 12, 3, 30, tzinfo=UTC)
+    out = run_folder.write_run(result, tmp_path / "a", plot=False, started=start, finished=end)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     for key in ("viralsim", "python", "numpy", "networkx", "mesa", "pandas", "git_commit"):
         assert key in manifest
@@ -219,24 +219,24 @@ def test_failed_write_leaves_nothing(tmp_path, result, monkeypatch):
         Path(path).write_bytes(b"partial")
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(report, "plot_run", broken_plot)
+    monkeypatch.setattr(run_overview, "plot_run", broken_plot)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        store.write_run(result, tmp_path / "a")
+        run_folder.write_run(result, tmp_path / "a")
     assert listing(tmp_path) == set()
 
 
 def test_existing_folder_replaced_only_when_complete(tmp_path, result, monkeypatch):
-    out = store.write_run(result, tmp_path / "a", plot=False)
+    out = run_folder.write_run(result, tmp_path / "a", plot=False)
     before = (out / "daily.csv").read_bytes()
 
-    monkeypatch.setattr(report, "plot_run", lambda result, path: 1 / 0)
+    monkeypatch.setattr(run_overview, "plot_run", lambda result, path: 1 / 0)
     with pytest.raises(ZeroDivisionError):
-        store.write_run(make_result(result.config.model_copy(update={"seed": 8})), out)
+        run_folder.write_run(make_result(result.config.model_copy(update={"seed": 8})), out)
     assert (out / "daily.csv").read_bytes() == before
     assert listing(tmp_path) == {"a", *(f"a/{name}" for name in FILES - {"plot.png"})}
 
     monkeypatch.undo()
-    store.write_run(make_result(result.config.model_copy(update={"seed": 8})), out, plot=False)
+    run_folder.write_run(make_result(result.config.model_copy(update={"seed": 8})), out, plot=False)
     assert (out / "daily.csv").read_bytes() != before
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["seed"] == 8
     assert {p.name for p in tmp_path.iterdir()} == {"a"}
@@ -247,14 +247,14 @@ def test_refuses_to_replace_a_folder_that_is_not_a_results_folder(tmp_path, resu
     precious.mkdir()
     (precious / "thesis.tex").write_text("years of work", encoding="utf-8")
     with pytest.raises(FileExistsError, match="not a viralsim results folder"):
-        store.write_run(result, precious)
+        run_folder.write_run(result, precious)
     assert listing(precious) == {"thesis.tex"}
     assert {p.name for p in tmp_path.iterdir()} == {"docs"}
 
 
 def test_read_run_needs_a_results_folder(tmp_path):
     with pytest.raises(FileNotFoundError):
-        store.read_run(tmp_path)
+        run_folder.read_run(tmp_path)
 
 
 # --- report ----------------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_read_run_needs_a_results_folder(tmp_path):
 def test_plot_is_png_and_leaves_no_pyplot_figures(tmp_path, result):
     import matplotlib.pyplot as plt
 
-    path = report.plot_run(result, tmp_path / "plot.png")
+    path = run_overview.plot_run(result, tmp_path / "plot.png")
     data = path.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 10_000
     assert plt.get_fignums() == []
@@ -276,14 +276,14 @@ def _table_rows(text: str) -> dict[str, dict[str, str]]:
 
 
 def test_summary_table_uses_summary_columns(result):
-    rows = _table_rows(report.summary_table(result))
+    rows = _table_rows(run_overview.summary_table(result))
     assert list(rows) == ["spam", "me"]
     summary = result.summary.set_index("seller")
     for seller, row in rows.items():
         expected = summary.loc[seller]
         assert row["strategy"] == expected["strategy"]
-        assert row["sales"] == report._compact(expected["purchases"])
-        assert row["profit"] == report._compact(expected["profit"])
+        assert row["sales"] == run_overview._compact(expected["purchases"])
+        assert row["profit"] == run_overview._compact(expected["profit"])
         assert row["followers"] == str(expected["followers_end"])
         assert row["lost"] == f"{100 * expected['muted_blocked_share']:.1f}%"
         assert row["trust"] == f"{expected['mean_trust_end']:.2f}"
@@ -299,7 +299,7 @@ def test_summary_table_falls_back_to_daily(result):
         cascades=result.cascades,
         cascade_sizes=result.cascade_sizes,
     )
-    full, fallback = _table_rows(report.summary_table(result)), _table_rows(report.summary_table(bare))
+    full, fallback = _table_rows(run_overview.summary_table(result)), _table_rows(run_overview.summary_table(bare))
     for seller in full:
         for column in ("strategy", "sales", "revenue", "profit", "customers", "followers", "lost", "trust"):
             assert fallback[seller][column] == full[seller][column], (seller, column)
@@ -319,7 +319,7 @@ def test_summary_table_falls_back_to_daily(result):
     ],
 )
 def test_compact_numbers(value, text):
-    assert report._compact(value) == text
+    assert run_overview._compact(value) == text
 
 
 # --- CLI, in process with a fake engine ----------------------------------------------------------
@@ -403,19 +403,31 @@ def test_help_does_not_import_heavy_modules(tmp_path):
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_validate_loads_only_the_config_reader(cfg, tmp_path):
+    """`viralsim validate` answers without the engine, the network code, numba or pandas."""
+    heavy = ("numba", "pandas", "scipy", "matplotlib", "mesa", "viralsim.network", "viralsim.model", "viralsim.metrics",
+             "viralsim.results")
+    code = (f"import sys; from viralsim.cli import main; assert main(['validate', {str(cfg)!r}]) == 0; "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
+
+
 def test_validate_ok(cfg, tmp_path):
     done = cli("validate", str(cfg), "--set", "sellers.new.strategy=kol", cwd=tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (0, "ok: demo, 3 sellers\n", "")
 
 
 def test_presets_lists_every_preset(tmp_path):
-    from viralsim.config.presets import preset, preset_names
+    from viralsim.config.presets import preset_names
+    from viralsim.config.schema import Strategy
 
     done = cli("presets", cwd=tmp_path)
     assert done.returncode == 0
     for name in preset_names():
         line = next(line for line in done.stdout.splitlines() if line.startswith(name + " "))
-        assert f"{preset(name).posts_per_day:g}" in line.split()
+        assert f"{Strategy.from_preset(name).posts_per_day:g}" in line.split()
         assert len(line.split()) > 3  # has a description
 
 
@@ -437,7 +449,8 @@ def test_params_filters_by_prefix_in_every_format(tmp_path):
 
     text = cli("params", "trust", cwd=tmp_path)
     assert text.returncode == 0
-    assert [line.split()[0] for line in text.stdout.splitlines()[1:]] == [f"trust.{f}" for f in TrustParams.model_fields]
+    listed = [line.split()[0] for line in text.stdout.splitlines()[1:]]
+    assert listed == [f"trust.{f}" for f in TrustParams.model_fields]
     data = json.loads(cli("params", "sellers.spam.groups", "--format", "json", cwd=tmp_path).stdout)
     assert [d["path"] for d in data][:2] == ["sellers.<name>.groups.enabled", "sellers.<name>.groups.invites_per_day"]
     assert all(d["path"].startswith("sellers.<name>.groups.") for d in data)
@@ -529,7 +542,7 @@ def test_real_run_end_to_end(tmp_path):
     out = tmp_path / "results" / "tiny-seed1"
     assert done.stdout.strip() == str(Path("results") / "tiny-seed1")
     assert {p.name for p in out.iterdir()} == FILES
-    tables = store.read_run(out)
+    tables = run_folder.read_run(out)
     assert set(tables["daily"]["seller"]) == {"spam", "me"}
     assert len(tables["market"]) == 10
     assert (out / "plot.png").read_bytes().startswith(b"\x89PNG")

@@ -269,7 +269,7 @@ _PROBS = {
 
 
 def _all_probs(v: float) -> dict:
-    return {section: {k: v for k in keys} for section, keys in _PROBS.items()}
+    return {section: dict.fromkeys(keys, v) for section, keys in _PROBS.items()}
 
 
 #: (label, config overrides): tiny, zero and unit values through every path with a draw

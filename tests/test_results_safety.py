@@ -6,14 +6,14 @@ from __future__ import annotations
 import errno
 import json
 import shutil
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
-from viralsim import folders, store
+from viralsim import folders
 from viralsim.cli import EXIT_IO, main
+from viralsim.results import run_folder
 
 CONFIG = "name: tiny\nseed: 3\ndays: 4\nnetwork: {kind: friend_circles, n: 120}\nsellers:\n  a: {strategy: spam}\n"
 sys.path.insert(0, str(Path(__file__).parent / "experiment"))
@@ -137,7 +137,7 @@ def test_a_signature_is_checked_by_content_not_by_name(tmp_path, content):
     (folder / folders.SIGNATURE).write_text(content)
     (folder / "data.csv").write_text("precious")
     with pytest.raises(folders.FolderError, match="not a valid viralsim signature"):
-        store.check_out_dir(folder)
+        run_folder.check_out_dir(folder)
 
 
 def test_an_older_results_folder_is_refused_not_deleted(tmp_path, capsys, cfg):
@@ -201,7 +201,7 @@ def test_a_full_disk_during_run_ends_in_one_line_exit_74_and_keeps_the_old_folde
     assert main(["run", str(cfg), "--out", str(out), "--quiet", "--no-plot"]) == 0
     capsys.readouterr()
     before = tree(out)
-    monkeypatch.setattr(store, "_write_parquet", _no_space)
+    monkeypatch.setattr(run_folder, "_write_parquet", _no_space)
     assert main(["run", str(cfg), "--out", str(out), "--quiet", "--no-plot", "--seed", "9"]) == EXIT_IO == 74
     err = one_error_line(capsys)
     assert f"{out}: No space left on device" in err
@@ -210,12 +210,12 @@ def test_a_full_disk_during_run_ends_in_one_line_exit_74_and_keeps_the_old_folde
 
 
 def test_a_full_disk_during_a_sweep_ends_in_exit_74_and_the_sweep_resumes(tmp_path, capsys, monkeypatch):
-    from viralsim.experiment import store as xstore
+    from viralsim.results import sweep_folder
 
     spec = dict(GRID_SPEC, replicates=1)
     path = write_spec(tmp_path / "exp", spec)
     out = tmp_path / "sweep"
-    real = xstore._write_parquet
+    real = sweep_folder._write_parquet
     calls = []
 
     def fills_up(df, p):
@@ -224,16 +224,17 @@ def test_a_full_disk_during_a_sweep_ends_in_exit_74_and_the_sweep_resumes(tmp_pa
             _no_space()
         real(df, p)
 
-    monkeypatch.setattr(xstore, "_write_parquet", fills_up)
+    monkeypatch.setattr(sweep_folder, "_write_parquet", fills_up)
     argv = ["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet"]
     assert main(argv) == EXIT_IO
     err = one_error_line(capsys)
     assert "No space left on device" in err and str(out) in err
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]  # nothing half-written
-    assert xstore.committed_chunks(out) == {0}
+    assert sweep_folder.committed_chunks(out) == {0}
     monkeypatch.undo()
     assert main(argv) == 0
     from experiment_helpers import assert_same_results
+
     from viralsim.experiment.spec import load_experiment
     from viralsim.experiment.sweep import run_sweep
 

@@ -394,25 +394,6 @@ def _key_ends(key, a, n):
     return a, pair - a * n
 
 
-def warm_up() -> None:
-    """Compile (or load from the on-disk cache) every kernel by running a tiny market for 3 days.
-
-    Call it before timing anything, and before starting worker processes, so that the one-off
-    compilation is neither measured nor repeated per worker. Every strategy family takes part
-    (posts, folding, messages, groups, referral, resellers, KOL seeds), so every kernel runs.
-    """
-    from viralsim.config.schema import RunConfig
-    from viralsim.model.mesa_model import ViralModel
-
-    config = RunConfig.model_validate({
-        "name": "warm_up", "seed": 1, "days": 3,
-        "network": {"kind": "friend_circles", "n": 300},
-        "platform": {"moderation": "harassment_prompt"},
-        "sellers": {name: {"strategy": name} for name in ("spam", "community", "fission", "kol")},
-    })
-    ViralModel(config).run()
-
-
 # -- per-seller, per-rule random streams ---------------------------------------------------------
 # A rule's draws for seller s on day t come from a stream of their own, seeded from the run's key
 # (four words drawn once from the run's generator) and (t, rule, s) by splitmix64 chains. So a

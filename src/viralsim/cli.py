@@ -4,7 +4,8 @@ The CLI only parses arguments, loads the configuration and calls one library fun
 verb. Input the user must fix (a bad config, option or path) ends in one line on stderr,
 ``viralsim: error: ...``, and exit status 2, with nothing written; an exception raised inside
 the engine is a bug and propagates with its traceback. Heavy modules (pandas, matplotlib, the
-engine) are imported inside the commands so that ``viralsim --help`` answers at once.
+engine, pydantic) are imported inside the commands so that ``viralsim --help`` answers at once
+and ``viralsim validate`` loads only the config reader.
 
 Exit statuses (distinct, so that a script or a batch scheduler can tell them apart):
 
@@ -25,9 +26,18 @@ from __future__ import annotations
 import argparse
 import errno
 import re
+import shlex
+import socket
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
+
+import viralsim
+import viralsim.app
+from viralsim import resources
+from viralsim.folders import FolderError
 
 __all__ = ["main", "EXIT_OK", "EXIT_USAGE", "EXIT_FAILED_RUNS", "EXIT_IO", "EXIT_INTERRUPTED"]
 
@@ -257,7 +267,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=_nonneg_int, metavar="N", help="root seed (replaces the spec's seed)")
     sweep.add_argument("--replicates", type=_pos_int, metavar="N", help="replicates per scenario and design point")
     sweep.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the horizon)")
-    sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<name>/seed<seed>-<id>)")
+    sweep.add_argument("--out", type=Path, metavar="DIR",
+                       help="results folder (default: results/<name>/seed<seed>-<id>)")
     sweep.add_argument("--executor", choices=("processes", "serial", "dask"), default="processes",
                        help="where runs execute (default: processes, one per core)")
     sweep.add_argument("--workers", type=_pos_int, metavar="N",
@@ -265,7 +276,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="Dask scheduler, e.g. tcp://host:8786 (default: start a local Dask cluster)")
     sweep.add_argument("--shard", metavar="I/N", help="run only shard I of N (0 <= I < N), e.g. for Slurm job arrays")
-    sweep.add_argument("--chunk-size", type=_pos_int, metavar="N", help="runs per part file (default: from the run count)")
+    sweep.add_argument("--chunk-size", type=_pos_int, metavar="N",
+                       help="runs per part file (default: from the run count)")
     sweep.add_argument("--retry-failed", action="store_true", help="run failed runs again")
     sweep.add_argument("--restart", action="store_true", help="discard the results folder's earlier results")
     sweep.add_argument("--allow-code-change", action="store_true",
@@ -349,8 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         return _fail(str(exc))
     except Exception as exc:
-        from viralsim.experiment.store import ResultsError
-        from viralsim.folders import FolderError
+        # lazy: the results folder module imports pandas, which --help and validate must not load
+        from viralsim.results.sweep_folder import ResultsError
 
         # A folder refused while writing (it changed hands after the check), or a results folder
         # found damaged or busy on a path a command does not catch itself: bad input, one line.
@@ -366,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _announce_compile() -> None:
     """One line on stderr before the first run on a machine, which compiles the engine."""
-    from viralsim._jit import first_run
+    from viralsim._jit import first_run  # lazy: numba (~0.3 s), only for commands that simulate
 
     if first_run():
         print(f"{PROG}: compiling the simulation kernels for this machine (first run only, "
@@ -379,7 +391,7 @@ def _fail(message: str) -> int:
 
 
 def _load(args: argparse.Namespace, *, extra: Sequence[str] = (), seed: int | None = None):
-    from viralsim.config.load import ConfigError, load_config
+    from viralsim.config.load import ConfigError, load_config  # lazy: pydantic and YAML, not for --help
 
     try:
         return load_config(args.config, overrides=[*args.overrides, *extra], seed=seed)
@@ -391,29 +403,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _load(args, extra=[f"days={args.days}"] if args.days is not None else (), seed=args.seed)
     out = args.out if args.out is not None else Path("results") / f"{_safe_name(config.name)}-seed{config.seed}"
 
-    from viralsim import store
+    from viralsim.results import run_folder  # lazy: pandas
 
     try:
-        store.check_out_dir(out)
+        run_folder.check_out_dir(out)
     except OSError as exc:
         raise _UsageError(f"cannot write the results folder: {exc}") from None
     if not args.force:
-        from viralsim import resources
-
         problem = resources.check(resources.estimate_run(config), out)
         if problem:
             raise _UsageError(f"{args.config}: {problem}")
 
-    from datetime import datetime, timezone
-
+    # lazy: the engine (numba, mesa) and pandas load only when a run starts
     from viralsim.model import simulate
-    from viralsim.report import summary_table
+    from viralsim.results.run_overview import summary_table
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     _announce_compile()
     result = simulate(config, progress=not args.quiet)
-    finished = datetime.now(timezone.utc)
-    path = store.write_run(result, out, plot=not args.no_plot, started=started, finished=finished)
+    finished = datetime.now(UTC)
+    path = run_folder.write_run(result, out, plot=not args.no_plot, started=started, finished=finished)
     if not args.quiet:
         print(summary_table(result))
         print()
@@ -429,14 +438,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
+    # lazy: pydantic and YAML, not for --help
     from viralsim.config.load import ConfigError
-    from viralsim.config.presets import PresetError, preset, preset_names, presets_dir
+    from viralsim.config.presets import PresetError, preset_names, presets_dir
+    from viralsim.config.schema import Strategy
 
     folder = presets_dir()
     rows = []
     for name in preset_names():
         try:
-            posts = f"{preset(name).posts_per_day:g}"
+            posts = f"{Strategy.from_preset(name).posts_per_day:g}"
         except (ConfigError, PresetError) as exc:
             # a broken preset file affects only the configs that use it: list it, say why
             rows.append((name, "-", f"(unusable: {' '.join(str(exc).split())})"))
@@ -451,7 +462,7 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from viralsim.config.registry import UnknownPrefix, render, select
+    from viralsim.config.registry import UnknownPrefix, render, select  # lazy: pydantic, not for --help
 
     try:
         selected = select(args.prefix)
@@ -462,8 +473,10 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    # lazy: the experiment modules import the engine and pandas, not for --help
     from viralsim.experiment.spec import ExperimentError, load_experiment
-    from viralsim.experiment.sweep import parse_shard
+    from viralsim.experiment.sweep import parse_shard, plan_in, run_sweep
+    from viralsim.results import provenance, sweep_folder
 
     shard = None
     if args.shard is not None:
@@ -479,44 +492,39 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     except ExperimentError as exc:
         raise _UsageError(str(exc)) from None
 
-    from viralsim.experiment import store
-    from viralsim.experiment.sweep import run_sweep
-
     out = args.out if args.out is not None else experiment.default_out()
-    plan = store.plan_in(out, experiment, args.chunk_size)
+    plan = plan_in(out, experiment, args.chunk_size)
     try:
-        state = store.check_results_dir(out, plan, restart=args.restart, allow_code_change=args.allow_code_change)
-    except store.ResultsError as exc:
+        state = sweep_folder.check_results_dir(out, plan, restart=args.restart,
+                                               allow_code_change=args.allow_code_change)
+    except sweep_folder.ResultsError as exc:
         raise _UsageError(str(exc)) from None
     if state == "resume" and args.allow_code_change:
-        recorded = store.read_plan(out).code
-        if store.code_differs(recorded, plan.code):
-            print(f"{PROG}: warning: {out} holds results of {store.describe_code(recorded)}; adding results of "
-                  f"{store.describe_code(plan.code)} (--allow-code-change)", file=sys.stderr)
+        recorded = sweep_folder.read_plan(out).code
+        if provenance.code_differs(recorded, plan.code):
+            print(f"{PROG}: warning: {out} holds results of {provenance.describe_code(recorded)}; adding results "
+                  f"of {provenance.describe_code(plan.code)} (--allow-code-change)", file=sys.stderr)
     if args.executor == "dask" and not args.dry_run:
         try:
-            import distributed  # noqa: F401
+            import distributed  # noqa: F401 - only whether the optional dask extra is installed
         except ImportError:
             raise _UsageError("--executor dask needs Dask distributed: pip install 'viralsim[dask]'") from None
 
     mine = [c for c in range(plan.n_chunks) if shard is None or c % shard[1] == shard[0]]
-    done = store.committed_chunks(out) if state == "resume" else set()
+    done = sweep_folder.committed_chunks(out) if state == "resume" else set()
     todo = sum(len(plan.chunk_runs(c)) for c in mine if c not in done)
     where = f"shard {shard[0]}/{shard[1]}: " if shard else ""
     estimate = _sweep_estimate(experiment, args, todo_chunks=sum(1 for c in mine if c not in done))
     if not args.force:
-        from viralsim import resources
-
         problem = resources.check(estimate, out)
         if problem:
             raise _UsageError(f"{args.experiment}: {problem}")
     if args.dry_run:
-        from viralsim.resources import format_size
-
         print(f"ok: {experiment.name}: {experiment.describe()}")
         print(f"{where}{todo} to run, {sum(len(plan.chunk_runs(c)) for c in mine) - todo} done, "
               f"{plan.n_chunks} chunks of {plan.chunk_size}")
-        print(f"estimated peak memory {format_size(estimate.memory)}, disk {format_size(estimate.disk)}")
+        print(f"estimated peak memory {resources.format_size(estimate.memory)}, "
+              f"disk {resources.format_size(estimate.disk)}")
         print(f"results: {out}")
         return 0
     if not args.quiet:
@@ -529,13 +537,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                             scheduler=args.scheduler, shard=shard, chunk_size=args.chunk_size,
                             retry_failed=args.retry_failed, restart=args.restart,
                             allow_code_change=args.allow_code_change, progress=not args.quiet)
-    except store.ResultsError as exc:
+    except sweep_folder.ResultsError as exc:
         raise _UsageError(str(exc)) from None
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; finished runs are kept, re-run the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     if outcome.complete and args.report:
-        from viralsim.analysis.report import write_report
+        from viralsim.analysis.report import write_report  # lazy: matplotlib and SALib, only with --report
 
         write_report(outcome.out_dir)
     if args.quiet:
@@ -553,8 +561,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _sweep_estimate(experiment, args: argparse.Namespace, *, todo_chunks: int):
     """Memory and disk estimate of the sweep (viralsim.resources), from the configs alone."""
-    from viralsim import resources
-    from viralsim.experiment.executors import default_workers
+    from viralsim.experiment.executors import default_workers  # lazy: the engine, not for --help
 
     reps = experiment.spec.replicates
     points = ((config, reps) for config in experiment.runs.point_configs())
@@ -568,13 +575,13 @@ def _sweep_estimate(experiment, args: argparse.Namespace, *, todo_chunks: int):
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:
-    from viralsim.experiment import store
+    from viralsim.results import sweep_folder  # lazy: pandas and pyarrow, not for --help
 
     try:
-        out = store.merge(args.dirs, args.out, allow_code_change=args.allow_code_change)
-    except store.ResultsError as exc:
+        out = sweep_folder.merge(args.dirs, args.out, allow_code_change=args.allow_code_change)
+    except sweep_folder.ResultsError as exc:
         raise _UsageError(str(exc)) from None
-    runs = store.read_results(out).runs
+    runs = sweep_folder.read_results(out).runs
     failed = int((runs["status"] != "ok").sum())
     print(f"merged {len(args.dirs)} folder{'s' * (len(args.dirs) != 1)}: {len(runs)} runs"
           f"{f', {failed} failed' if failed else ''}; results: {out}")
@@ -582,7 +589,7 @@ def _cmd_merge(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from viralsim.analysis.report import ReportError, write_report
+    from viralsim.analysis.report import ReportError, write_report  # lazy: pandas, matplotlib, SALib
 
     try:
         path = write_report(args.results, args.out, fmt=args.format, kpis=args.kpi, metrics=args.metric)
@@ -672,7 +679,8 @@ def _add_teaching_parsers(commands, formatter) -> None:
                                  description=WHATIF_DESCRIPTION, formatter_class=formatter)
     whatif.add_argument("config", metavar="CONFIG", help="YAML config file")
     whatif.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=A,B,...",
-                        help="a factor and its levels (first = baseline), or one value for all alternatives; repeatable")
+                        help="a factor and its levels (first = baseline), or one value for all alternatives; "
+                             "repeatable")
     whatif.add_argument("--replicates", type=_pos_int, default=10, metavar="N",
                         help="replicate markets per alternative (default: 10)")
     whatif.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the config's days)")
@@ -684,36 +692,31 @@ def _add_teaching_parsers(commands, formatter) -> None:
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    from viralsim.app import missing_dependencies
+    # lazy: the app's model imports mesa and the engine, not for --help
+    from viralsim.app.model import app_config
     from viralsim.config.load import ConfigError
 
     try:
-        from viralsim.app.model import app_config
-
         app_config(args.config, tuple(args.overrides))
     except ConfigError as exc:
         raise _UsageError(str(exc)) from None
-    missing = missing_dependencies()
+    missing = viralsim.app.missing_dependencies()
     if missing:
         raise _UsageError(f"the app needs the viz extra ({', '.join(missing)} not installed): "
                           "pip install 'viralsim[viz]'")
-    import socket
-
     try:
         with socket.create_server((args.host, args.port)):
             pass
     except OSError as exc:
         raise _UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
                           "choose another --port") from None
-    from viralsim.app import serve
-
     _announce_compile()
-    return serve(args.config, args.overrides, host=args.host, port=args.port)
+    return viralsim.app.serve(args.config, args.overrides, host=args.host, port=args.port)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / f"demo-{args.demo}"
-    from viralsim.demo import check_out, trust_decay
+    from viralsim.demo import check_out, trust_decay  # lazy: the engine and matplotlib, not for --help
 
     try:
         check_out(out)
@@ -729,6 +732,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_whatif(args: argparse.Namespace) -> int:
+    # lazy: the engine, pandas and scipy, not for --help
     from viralsim import whatif as wi
     from viralsim.config.load import ConfigError
 
@@ -749,8 +753,6 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
               f"seller '{spec.seller}'", file=sys.stderr)
     _announce_compile()
     result = wi.run(spec, jobs=args.jobs, progress=not args.quiet)
-    import shlex
-
     command = " ".join(["viralsim whatif", shlex.quote(str(args.config)),
                         *(f"--set {shlex.quote(s)}" for s in args.overrides),
                         f"--replicates {spec.replicates}",
@@ -790,13 +792,9 @@ def _safe_name(name: str) -> str:
 
 def _version() -> str:
     try:
-        import viralsim
-
         version = getattr(viralsim, "__version__", None)
         if version:
             return str(version)
-        from importlib import metadata
-
         return metadata.version("viralsim")
     except Exception:  # noqa: BLE001 - a version string must never break --version
         return "unknown"

@@ -20,6 +20,7 @@ Pillow from rendered frames and kept small (about 1 MB).
 from __future__ import annotations
 
 import string
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ import numpy as np
 
 from viralsim import folders
 from viralsim.config.schema import RunConfig
+from viralsim.model import ViralModel
+from viralsim.model.relations import STRONG
 
 __all__ = ["CircleTrace", "trace_circle", "demo_config", "trust_decay", "closed_form", "figure", "gif",
            "caption", "check_out", "DEMO_SEED"]
@@ -133,9 +136,6 @@ def closed_form(t, t0: float, baseline: float, half_life: float) -> np.ndarray:
 def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
     """Run ``config``; the seller acts for ``active_days`` days, then is silenced (no posts,
     messages, strangers) until ``config.days``. Records her graph friends every day."""
-    from viralsim.model import ViralModel
-    from viralsim.model.relations import STRONG
-
     model = ViralModel(config)
     st = model.state
     seller = model.sellers[0]
@@ -195,6 +195,7 @@ def _circle_layout(k: int) -> np.ndarray:
 
 def _draw_circle(ax, tr: CircleTrace, day: int, *, labels: bool = True) -> None:
     """The seller (star, centre) and her friends (ring), coloured by trust on ``day``."""
+    # lazy: matplotlib takes ~0.5 s to import; tracing a circle (demo_config, trace_circle) does not draw
     from matplotlib import colormaps
     from matplotlib.collections import LineCollection
 
@@ -293,8 +294,7 @@ def caption(tr: CircleTrace) -> str:
 
 def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     """The four-panel demo figure with its caption underneath, as PNG."""
-    import textwrap
-
+    # lazy: matplotlib takes ~0.5 s to import; tracing a circle does not draw
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -382,6 +382,7 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, fra
     The figure is built once; each frame only moves data into its artists, so rendering stays
     fast (a few seconds for 150 days).
     """
+    # lazy: matplotlib and Pillow take ~0.5 s to import; tracing a circle does not draw
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection

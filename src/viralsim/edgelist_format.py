@@ -33,7 +33,7 @@ def open_text(path: Path):
 def parse_fast(path: Path, ncols: int) -> np.ndarray | None:
     """The first ``ncols`` integer columns, parsed by pandas' C reader; None if anything looks
     wrong (a line-by-line scan then reports the first bad line precisely)."""
-    import pandas as pd
+    import pandas as pd  # lazy: only edge-list networks need it; `viralsim validate` of others must not load it
 
     try:
         df = pd.read_csv(
@@ -46,7 +46,7 @@ def parse_fast(path: Path, ncols: int) -> np.ndarray | None:
             engine="c",
             skip_blank_lines=True,
         )
-    except Exception:  # any failure: the line-by-line scan reports it precisely
+    except Exception:  # noqa: BLE001 - any failure: the line-by-line scan reports it precisely
         return None
     return df.to_numpy(dtype=np.int64)
 

@@ -51,13 +51,15 @@ import os
 import re
 import shutil
 import socket
+import stat
 import threading
 import time
 import uuid
 import warnings
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 __all__ = [
     "SIGNATURE",
@@ -72,6 +74,7 @@ __all__ = [
     "write_folder",
     "lock_path",
     "lock_folder",
+    "short_error",
 ]
 
 SIGNATURE = ".viralsim-folder.json"
@@ -112,7 +115,7 @@ def host() -> str:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def write_signature(folder: str | Path, kind: str) -> str:
@@ -140,15 +143,13 @@ def read_signature(folder: str | Path) -> dict | None:
         st = path.lstat()
     except FileNotFoundError:
         return None
-    import stat
-
     if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_SIGNATURE_BYTES:
         raise FolderError(f"{path} is not a viralsim signature (not a small regular file); refusing to "
                           f"touch {folder}: choose another folder")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise FolderError(f"{path} is not a valid viralsim signature ({_short(exc)}); refusing to touch "
+        raise FolderError(f"{path} is not a valid viralsim signature ({short_error(exc)}); refusing to touch "
                           f"{folder}: choose another folder") from None
     problem = None
     if not isinstance(data, dict):
@@ -463,7 +464,7 @@ def lock_folder(folder: str | Path, command: str, *, shared: bool = False, wait:
 def _acquire(fd: int, shared: bool, wait: float, folder, path: Path) -> bool:
     """Take the flock; False if the filesystem has no locks (then the caller goes on unlocked)."""
     try:
-        import fcntl
+        import fcntl  # POSIX only
     except ImportError:  # pragma: no cover - Windows: no shared locks, no flock
         return _acquire_portable(path, wait, folder)
     mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
@@ -485,7 +486,7 @@ def _acquire(fd: int, shared: bool, wait: float, folder, path: Path) -> bool:
 
 
 def _acquire_portable(path: Path, wait: float, folder) -> bool:  # pragma: no cover - Windows only
-    import filelock
+    import filelock  # only where the OS has no flock (Windows)
 
     lock = filelock.FileLock(str(path) + ".win", timeout=max(0.0, wait))
     try:
@@ -552,6 +553,7 @@ def _clip(value, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name if it has none), shortened to one line."""
     text = str(exc).strip().splitlines()
     return _clip(text[0] if text else type(exc).__name__, 160)

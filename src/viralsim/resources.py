@@ -58,9 +58,10 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from viralsim.config.schema import RunConfig
@@ -208,7 +209,7 @@ def available_memory() -> int | None:
     limit; None where neither is known."""
     value = None
     try:
-        import psutil
+        import psutil  # optional (not a dependency): used where installed
 
         value = int(psutil.virtual_memory().available)
     except Exception:  # noqa: BLE001 - psutil is optional
@@ -217,7 +218,7 @@ def available_memory() -> int | None:
         except (AttributeError, ValueError, OSError):
             value = None
     try:
-        import resource
+        import resource  # Unix only
 
         limit = resource.getrlimit(resource.RLIMIT_AS)[0]
         if limit != resource.RLIM_INFINITY:
@@ -244,8 +245,8 @@ def check(estimate: Estimate, out: str | Path, *, memory: int | None = None, dis
     memory = available_memory() if memory is None else memory
     disk = free_disk(out) if disk is None else disk
     if memory is not None and estimate.memory > memory:
-        return (f"this needs an estimated {format_size(estimate.memory)} of memory at its peak, and {format_size(memory)} is "
-                f"available: lower {estimate.memory_field}, or pass --force to run anyway")
+        return (f"this needs an estimated {format_size(estimate.memory)} of memory at its peak, and "
+                f"{format_size(memory)} is available: lower {estimate.memory_field}, or pass --force to run anyway")
     if disk is not None and estimate.disk > disk:
         return (f"this needs an estimated {format_size(estimate.disk)} of disk, and {format_size(disk)} is free at "
                 f"{_existing(out)}: lower {estimate.disk_field}, choose another --out, or pass --force to run anyway")

@@ -30,28 +30,33 @@ report says so.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
 import yaml
+from scipy import stats
 
 from viralsim import folders
 from viralsim.config.load import ConfigError, load_config
 from viralsim.config.yamlio import YamlProblem, load_yaml
+from viralsim.model import simulate
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from viralsim.config.schema import RunConfig
 
 __all__ = [
     "KPIS",
-    "Factor",
+    "WhatIfFactor",
     "Alternative",
     "WhatIf",
     "WhatIfResult",
@@ -92,7 +97,7 @@ _NOT_A_FACTOR = {"seed": "the replicates set the seeds (seed + 0, 1, 2, ...); ch
 
 
 @dataclass(frozen=True)
-class Factor:
+class WhatIfFactor:
     """One ``--set KEY=V1,V2,...``: a dotted path and its levels (raw YAML text and parsed value)."""
 
     key: str
@@ -122,7 +127,7 @@ class WhatIf:
     source: str
     name: str
     seller: str
-    factors: tuple[Factor, ...]
+    factors: tuple[WhatIfFactor, ...]
     alternatives: tuple[Alternative, ...]
     replicates: int
     base_seed: int
@@ -155,8 +160,8 @@ def split_levels(text: str) -> list[str]:
     return [lv.strip() for lv in levels]
 
 
-def parse_factor(item: str) -> Factor:
-    """``KEY=V1,V2,...`` as a :class:`Factor`; :class:`ConfigError` for malformed input."""
+def parse_factor(item: str) -> WhatIfFactor:
+    """``KEY=V1,V2,...`` as a :class:`WhatIfFactor`; :class:`ConfigError` for malformed input."""
     key, sep, rest = item.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -181,7 +186,7 @@ def parse_factor(item: str) -> Factor:
         if marker in seen:
             raise ConfigError(f"--set {item!r}: the level {lv!r} is given twice")
         seen.add(marker)
-    return Factor(key, tuple(raw), tuple(values))
+    return WhatIfFactor(key, tuple(raw), tuple(values))
 
 
 def plan(
@@ -225,8 +230,6 @@ def plan(
     for f in factors:
         parts = f.key.split(".")
         if parts[0] == "sellers" and len(parts) > 1 and parts[1] not in names:
-            import difflib
-
             close = difflib.get_close_matches(parts[1], names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; sellers: {', '.join(names)}"
             raise ConfigError(f"--set {f.key}: {source} has no seller {parts[1]!r}{hint}")
@@ -244,8 +247,6 @@ def plan(
         named = [f.key.split(".")[1] for f in ordered if f.key.startswith("sellers.")]
         seller = named[0] if named else names[0]
     elif seller not in names:
-        import difflib
-
         close = difflib.get_close_matches(seller, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"--seller {seller!r}: {source} has no such seller (sellers: {', '.join(names)}){hint}")
@@ -292,8 +293,6 @@ def _show(value: Any) -> str:
 
 def _run_one(config: RunConfig, seller: str) -> dict[str, float]:
     """KPIs of one seller in one run (top level so that worker processes can import it)."""
-    from viralsim.model import simulate
-
     cfg = config.model_copy(update={"trace_cascades": False})
     summary = simulate(cfg).summary
     row = summary.loc[summary["seller"] == seller].iloc[0]
@@ -316,8 +315,6 @@ class WhatIfResult:
 
     def means(self) -> pd.DataFrame:
         """Mean and 95 % CI per (alternative, KPI): columns ``alternative, label, kpi, mean, lo, hi``."""
-        import pandas as pd
-
         rows = []
         for alt in self.spec.alternatives:
             sub = self.runs[self.runs["alternative"] == alt.index]
@@ -334,9 +331,6 @@ class WhatIfResult:
         distinguishable`` (relative values are NaN when the baseline mean is 0;
         ``distinguishable`` is None with a single replicate).
         """
-        import numpy as np
-        import pandas as pd
-
         base = self.runs[self.runs["alternative"] == 0].sort_values("replicate")
         rows = []
         for alt in self.spec.alternatives[1:]:
@@ -387,9 +381,6 @@ class WhatIfResult:
 
 def t_interval(x) -> tuple[float, float, float]:
     """Mean and 95 % Student-t interval of ``x`` (NaN bounds for fewer than 2 values)."""
-    import numpy as np
-    from scipy import stats
-
     x = np.asarray(x, dtype=float)
     n = len(x)
     m = float(np.mean(x)) if n else float("nan")
@@ -403,8 +394,6 @@ def t_interval(x) -> tuple[float, float, float]:
 def _mp_context():
     """Worker start method: fork where available (works from scripts without a ``__main__``
     guard and from notebooks), spawn elsewhere."""
-    import multiprocessing
-
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
@@ -426,8 +415,6 @@ def run(
     progress : show a progress bar on stderr
     on_result : optional callback ``(done, total)`` after each run
     """
-    import pandas as pd
-
     seeds = spec.seeds()
     tasks = [(alt, r, seed) for alt in spec.alternatives for r, seed in enumerate(seeds)]
     total = len(tasks)
@@ -438,7 +425,7 @@ def run(
     def start_bar():
         nonlocal bar
         if progress:
-            from tqdm import tqdm
+            from tqdm import tqdm  # lazy: only for a progress bar; quiet runs and notebooks do without it
 
             bar = tqdm(total=total, desc=f"what-if {spec.name}", unit="run", leave=False)
 
@@ -455,8 +442,6 @@ def run(
                 results[i] = _run_one(alt.config.model_copy(update={"seed": seed}), spec.seller)
                 tick(i + 1)
         else:
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
             with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
                 # Every worker is started by the first submit, before the progress bar's thread exists.
                 futures = {pool.submit(_run_one, alt.config.model_copy(update={"seed": seed}), spec.seller): i
@@ -576,7 +561,7 @@ def _change(row, name: str, kind: str) -> str:
 def _times(row, name: str) -> str:
     """'4× fewer blocks (12 vs 48)' for counts where a ratio reads better than a percentage."""
     a, b = row["alt"], row["base"]
-    fmt = (lambda x: f"{x:,.0f}") if max(abs(a), abs(b)) >= 10 else (lambda x: f"{x:.1f}")  # noqa: E731
+    fmt = (lambda x: f"{x:,.0f}") if max(abs(a), abs(b)) >= 10 else (lambda x: f"{x:.1f}")
     both = f"{fmt(a)} vs {fmt(b)}"
     if _dist(row) is False:
         if a == b == 0:
@@ -700,7 +685,7 @@ def plot(result: WhatIfResult, path: str | Path) -> Path:
 
     Bars are labelled ``base, 1, 2, ...``; the legend under the panels spells out each alternative.
     """
-    import numpy as np
+    # lazy: matplotlib takes ~0.5 s to import, and only the written report draws
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch

@@ -27,8 +27,7 @@ from viralsim.app.model import (
     rescale_content,
 )
 from viralsim.config.load import ConfigError
-from viralsim.config.presets import preset, resolve_strategy
-from viralsim.config.schema import ContentMix, RunConfig
+from viralsim.config.schema import ContentMix, RunConfig, Strategy
 
 SMALL = {
     "name": "tiny",
@@ -61,7 +60,7 @@ def test_default_levers_reproduce_the_config(small):
     assert lv.network_size == 120 and lv.seed == 5 and lv.trust_half_life == 60.0 and not lv.moderation
     applied = apply_levers(small, lv)
     for name, spec in small.sellers.items():
-        assert resolve_strategy(applied.sellers[name]) == resolve_strategy(spec)
+        assert applied.sellers[name].resolve() == spec.resolve()
         assert applied.sellers[name].product == spec.product
     assert applied.network == small.network and applied.trust == small.trust and applied.platform == small.platform
 
@@ -84,14 +83,14 @@ def test_apply_levers_sets_every_lever(small):
     lv = default_levers(small).with_seller("spam", preset="community", posts_per_day=4.0, ad_share=0.5, quality=0.3)
     lv = replace_levers(lv, trust_half_life=15.0, moderation=True, network_size=200, seed=9)
     cfg = apply_levers(small, lv)
-    spam = resolve_strategy(cfg.sellers["spam"])
+    spam = cfg.sellers["spam"].resolve()
     assert cfg.sellers["spam"].strategy == "community"
     assert spam.posts_per_day == 4.0 and spam.content.ad == pytest.approx(0.5)
-    assert spam.groups == preset("community").groups  # the rest of the preset comes along
+    assert spam.groups == Strategy.from_preset("community").groups  # the rest of the preset comes along
     assert cfg.sellers["spam"].product.quality == 0.3
     assert cfg.trust.half_life == 15.0 and cfg.platform.moderation == "harassment_prompt"
     assert cfg.network.n == 200 and cfg.seed == 9
-    assert resolve_strategy(cfg.sellers["me"]) == resolve_strategy(small.sellers["me"])
+    assert cfg.sellers["me"].resolve() == small.sellers["me"].resolve()
     assert cfg.sellers["me"].product == small.sellers["me"].product
 
 
@@ -248,9 +247,10 @@ def test_page_params_fit_the_model_signature(monkeypatch, small):
 
     if missing_dependencies():
         pytest.fail("the viz extra is not installed: pip install -e '.[dev,viz]'")
-    from viralsim.app import page  # first: it quiets a lint warning Mesa's import triggers
+    # page first: it quiets a lint warning that Mesa's import triggers
+    from viralsim.app import page  # noqa: I001
 
-    from mesa.visualization.solara_viz import _check_model_params  # noqa: I001
+    from mesa.visualization.solara_viz import _check_model_params
 
     lv = default_levers(small)
     params = {"config": small, "levers": Holder(lv), **page.market_params(small, lv)}

@@ -14,5 +14,5 @@ def config_error(path, **kwargs) -> str:
         load_config(path, **kwargs)
     message = str(info.value)
     assert "\n" not in message
-    assert message.startswith(f"{path}: ") or message.startswith("--set "), message
+    assert message.startswith((f"{path}: ", "--set ")), message
     return message

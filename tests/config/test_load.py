@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 import pytest
-from config_helpers import config_error as _error
 import yaml
+from config_helpers import config_error as _error
 
 from viralsim.config.load import RESOLVED_KEY, ConfigError, dump_config, load_config
-from viralsim.config.presets import preset, preset_names
-from viralsim.config.schema import RunConfig
+from viralsim.config.presets import preset_names
+from viralsim.config.schema import RunConfig, Strategy
 
 BASE = """\
 name: demo
@@ -246,10 +245,10 @@ def test_dump_roundtrip(cfg):
     resolved = data.pop(RESOLVED_KEY)
     assert RunConfig.model_validate(data) == config
     assert set(resolved) == {"spam", "me"}
-    assert resolved["spam"]["posts_per_day"] == preset("spam").posts_per_day
+    assert resolved["spam"]["posts_per_day"] == Strategy.from_preset("spam").posts_per_day
     assert resolved["me"]["posts_per_day"] == 2
     assert resolved["me"]["content"]["value"] == 0.6
-    assert resolved["me"]["service_capacity"] == preset("community").service_capacity
+    assert resolved["me"]["service_capacity"] == Strategy.from_preset("community").service_capacity
 
 
 def test_dumped_file_loads_back(cfg, tmp_path):

@@ -18,8 +18,19 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from viralsim.config import registry, schema
 from viralsim.config.registry import SECTIONS, UiRange, UnknownPrefix, number, render, rows, select, ui_range
 from viralsim.config.schema import (
-    BarabasiAlbertNet, ContentMix, FriendCirclesNet, GroupParams, HolmeKimNet, Param, Product, RunConfig, SellerSpec,
-    Strategy, TrustParams, WattsStrogatzNet, param_of,
+    BarabasiAlbertNet,
+    ContentMix,
+    FriendCirclesNet,
+    GroupParams,
+    HolmeKimNet,
+    Param,
+    Product,
+    RunConfig,
+    SellerSpec,
+    Strategy,
+    TrustParams,
+    WattsStrogatzNet,
+    param_of,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,8 +230,8 @@ def test_render_formats_hold_the_rows():
     table = list(csv.DictReader(io.StringIO(render(chosen, "csv"))))
     assert [(t["path"], t["kind"] or None) for t in table] == [(r.path, r.kind) for r in chosen]
     half = next(t for t in table if t["path"] == "trust.half_life")
-    assert (half["default"], half["unit"], half["ui_low"], half["ui_high"], half["ui_step"]) == ("60.0", "days", "5", "180",
-                                                                                              "5")
+    assert (half["default"], half["unit"], half["ui_low"], half["ui_high"], half["ui_step"]) == (
+        "60.0", "days", "5", "180", "5")
     md = render(chosen, "markdown").splitlines()
     assert md[0] == "| path | default | unit | range | meaning |" and len(md) == len(chosen) + 2
     assert "| network.k [watts_strogatz] | 10 | friends |" in render(chosen, "markdown")

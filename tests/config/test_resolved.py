@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from viralsim.config import presets
 from viralsim.config.load import RESOLVED_KEY, dump_config, load_config
-from viralsim.config.presets import resolve_strategy
-from viralsim.config.schema import ContentMix, RunConfig, SellerSpec
+from viralsim.config.schema import ContentMix, RunConfig, SellerSpec, Strategy
 
 BASE = """\
 name: demo
@@ -31,23 +29,24 @@ def loaded(write):
 def count_resolutions(monkeypatch):
     """The number of times a strategy is resolved from its preset from now on."""
     calls = []
-    real = presets.resolve_strategy
+    real = SellerSpec.resolve
 
     def counting(spec):
         calls.append(spec.strategy)
         return real(spec)
 
-    monkeypatch.setattr(presets, "resolve_strategy", counting)
+    monkeypatch.setattr(SellerSpec, "resolve", counting)
     return calls
 
 
 def test_a_loaded_config_holds_each_sellers_resolved_strategy(loaded, count_resolutions):
     for spec in loaded.sellers.values():
         assert spec._resolved is not None
-        assert spec.resolved == resolve_strategy(spec)
+        assert spec.resolved == spec.resolve()
     count_resolutions.clear()
     me = loaded.sellers["me"].resolved
-    assert (me.posts_per_day, me.content.ad, me.service_capacity) == (2, 0.1, presets.preset("community").service_capacity)
+    community = Strategy.from_preset("community")
+    assert (me.posts_per_day, me.content.ad, me.service_capacity) == (2, 0.1, community.service_capacity)
     dump_config(loaded)
     assert count_resolutions == []  # read, never resolved again
 
@@ -86,7 +85,7 @@ def test_a_copy_with_changes_resolves_again(loaded):
     changed = spec.model_copy(update={"posts_per_day": 7.0, "content": ContentMix(ad=1.0, value=0.0, life=0.0)})
     assert (changed.resolved.posts_per_day, changed.resolved.content.ad) == (7.0, 1.0)
     other = spec.model_copy(update={"strategy": "spam"})
-    assert other.resolved.strangers_per_day == presets.preset("spam").strangers_per_day
+    assert other.resolved.strangers_per_day == Strategy.from_preset("spam").strangers_per_day
     assert spec.model_copy().resolved is spec.resolved
     assert spec.resolved.posts_per_day == 2
 

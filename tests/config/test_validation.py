@@ -20,7 +20,6 @@ from viralsim.config.load import load_config
 from viralsim.config.schema import RunConfig
 from viralsim.network.build import build_network
 
-
 # --- network settings the generators cannot build ----------------------------------------------
 
 NETWORK_REFUSED = {
@@ -227,7 +226,7 @@ def _bounds(info) -> tuple[float | None, float | None]:
 
 def test_schema_numbers_are_introspectable_and_bounded():
     assert len(NUMERIC) > 80
-    for path, info, core, _ in NUMERIC:
+    for path, info, _core, _ in NUMERIC:
         lo, hi = _bounds(info)
         assert lo is not None and hi is not None, f"{path} has no lower and upper bound in Field metadata"
         assert math.isfinite(lo) and math.isfinite(hi) and lo < hi, path
@@ -274,7 +273,8 @@ def test_tiny_positive_rates_validate(write):
     ("text", "fragment"),
     [("trust: {half_life: 1.0e-300}\n", "trust.half_life = 1e-300 is not allowed: must be >= 0.01"),
      ("purchase: {need_duration: 0.001}\n", "purchase.need_duration = 0.001 is not allowed: must be >= 0.01"),
-     ("sellers: {a: {product: {price: 5e-324}}}\n", "sellers.a.product.price = 5e-324 is not allowed: must be >= 0.01")],
+     ("sellers: {a: {product: {price: 5e-324}}}\n",
+      "sellers.a.product.price = 5e-324 is not allowed: must be >= 0.01")],
 )
 def test_physical_lower_bounds(write, text, fragment):
     assert fragment in _error(write(text))
@@ -293,16 +293,22 @@ STRICT = {
     "float as int": ("days: 3.0\n", "days = 3.0 is not allowed: must be a whole number (write 3)"),
     "exponent as int": ("network: {kind: complete, n: 1e3}\n", "network.n = 1000.0 is not allowed: must be a whole"),
     "text as int": ("network: {kind: complete, n: '3'}\n", "network.n = '3' is not allowed: must be a whole number"),
-    "bool as float": ("feed: {attention_per_day: false}\n", "feed.attention_per_day = false is not allowed: must be a number"),
-    "text as float": ("feed: {attention_per_day: '60'}\n", "feed.attention_per_day = '60' is not allowed: must be a number"),
+    "bool as float": ("feed: {attention_per_day: false}\n",
+                      "feed.attention_per_day = false is not allowed: must be a number"),
+    "text as float": ("feed: {attention_per_day: '60'}\n",
+                      "feed.attention_per_day = '60' is not allowed: must be a number"),
     "int as bool": ("trace_cascades: 1\n", "trace_cascades = 1 is not allowed: must be true or false"),
     "text as bool": ("trust: {enabled: 'true'}\n", "trust.enabled = 'true' is not allowed: must be true or false"),
     "number as text": ("sellers: {a: {strategy: 3}}\n", "sellers.a.strategy = 3 is not allowed: must be text"),
-    "float seed count": ("sellers: {a: {kol_seeds: 2.5}}\n", "sellers.a.kol_seeds = 2.5 is not allowed: must be a whole number"),
-    "huge int": ("days: " + "9" * 5000 + "\n", "days = 999999999999... (5000 digits) is not allowed: must be <= 100000"),
-    "huge negative int": ("seed: -" + "1" * 4400 + "\n", "seed = -111111111111... (4400 digits) is not allowed: must be >= 0"),
+    "float seed count": ("sellers: {a: {kol_seeds: 2.5}}\n",
+                         "sellers.a.kol_seeds = 2.5 is not allowed: must be a whole number"),
+    "huge int": ("days: " + "9" * 5000 + "\n",
+                 "days = 999999999999... (5000 digits) is not allowed: must be <= 100000"),
+    "huge negative int": ("seed: -" + "1" * 4400 + "\n",
+                          "seed = -111111111111... (4400 digits) is not allowed: must be >= 0"),
     "huge hex int": ("days: 0x" + "f" * 5000 + "\n", "days = 0xffffffffff... (5000 digits) is not allowed"),
-    "huge int as text": ("name: " + "7" * 5000 + "\n", "name = 777777777777... (5000 digits) is not allowed: must be text"),
+    "huge int as text": ("name: " + "7" * 5000 + "\n",
+                         "name = 777777777777... (5000 digits) is not allowed: must be text"),
 }
 
 

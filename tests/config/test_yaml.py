@@ -5,14 +5,14 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from config_helpers import config_error as _error
 import yaml
+from config_helpers import config_error as _error
 
 from viralsim.config import presets
-from viralsim.config.load import load_config
+from viralsim.config.load import check_preset, load_config
+from viralsim.config.schema import Strategy
 from viralsim.config.yamlio import MAX_DEPTH, HugeInt, YamlProblem, load_yaml
 from viralsim.experiment.spec import ExperimentError, load_experiment
-
 
 # --- merge keys and duplicate keys ---------------------------------------------------------------
 
@@ -149,7 +149,7 @@ def test_broken_preset_affects_only_its_users(preset_folder, write, case):
     assert presets.preset_names() == ["broken", "calm"]
     # a config that does not use it loads
     config = load_config(write("sellers: {a: {strategy: calm}}\n"))
-    assert presets.resolve_strategy(config.sellers["a"]).posts_per_day == 1
+    assert config.sellers["a"].resolve().posts_per_day == 1
     # one that does is refused, naming the seller, the preset and its file
     path = write("sellers: {a: {strategy: calm}, b: {strategy: broken}}\n")
     message = _error(path)
@@ -164,21 +164,22 @@ def test_preset_with_invalid_field_names_its_file(preset_folder, write):
     assert "strategy preset 'loud' is invalid" in message and str(preset_folder / "loud.yaml") in message
     assert "posts_per_day = inf is not allowed: must be a finite number" in message
     with pytest.raises(presets.PresetError, match="loud.yaml: posts_per_day = inf is not allowed"):
-        presets.check_preset("loud")
+        check_preset("loud")
 
 
 def test_preset_merge_keys(preset_folder, write):
     (preset_folder / "merged.yaml").write_text(
-        "groups: &g {enabled: true, posts_per_day: 4}\ncontent: {<<: {ad: 0.5, value: 0.5, life: 0.0}, ad: 0.2, life: 0.3}\n",
+        "groups: &g {enabled: true, posts_per_day: 4}\n"
+        "content: {<<: {ad: 0.5, value: 0.5, life: 0.0}, ad: 0.2, life: 0.3}\n",
         encoding="utf-8")
-    strategy = presets.preset("merged")
+    strategy = Strategy.from_preset("merged")
     assert (strategy.content.ad, strategy.content.value, strategy.content.life) == (0.2, 0.5, 0.3)
     assert strategy.groups.posts_per_day == 4
 
 
 def test_bundled_presets_all_load():
     for name in presets.preset_names():
-        presets.check_preset(name)
+        check_preset(name)
 
 
 # --- experiment specs ------------------------------------------------------------------------------

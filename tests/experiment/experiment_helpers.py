@@ -69,7 +69,7 @@ def assert_same_results(a: Path, b: Path, files=DETERMINISTIC_FILES) -> None:
 def sweep_in_background(path: Path, out: Path, *, chunks: int = 3, timeout: float = 120) -> subprocess.Popen:
     """``viralsim sweep PATH --out OUT`` (serial) in its own process group, returned once it has
     committed ``chunks`` chunks (or ended, or ``timeout`` seconds passed); killed if waiting fails."""
-    from viralsim.experiment import store
+    from viralsim.results import sweep_folder
 
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
     proc = subprocess.Popen([sys.executable, "-m", "viralsim", "sweep", str(path), "--out", str(out),
@@ -77,7 +77,7 @@ def sweep_in_background(path: Path, out: Path, *, chunks: int = 3, timeout: floa
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + timeout
-        while len(store.committed_chunks(out)) < chunks and time.monotonic() < deadline and proc.poll() is None:
+        while len(sweep_folder.committed_chunks(out)) < chunks and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)

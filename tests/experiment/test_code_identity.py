@@ -12,9 +12,9 @@ from experiment_helpers import GRID_SPEC, write_spec
 
 from viralsim import __version__
 from viralsim.cli import main
-from viralsim.experiment import store
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
+from viralsim.results import provenance, sweep_folder
 
 #: two code versions as code_identity() reports them
 OLD = {"viralsim": "0.1.0", "git_commit": "a" * 40, "dirty": False}
@@ -30,7 +30,7 @@ def spec(tmp_path):
 
 
 def as_code(monkeypatch, identity):
-    monkeypatch.setattr(store, "code_identity", lambda: dict(identity))
+    monkeypatch.setattr(provenance, "code_identity", lambda: dict(identity))
 
 
 def sweep(spec, out, *args):
@@ -50,7 +50,7 @@ def test_resume_with_other_code_is_refused(spec, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     as_code(monkeypatch, OLD)
     assert sweep(spec, out, "--shard", "0/2") == 0  # runs 0 and 2 of 4
-    before = store.committed_chunks(out)
+    before = sweep_folder.committed_chunks(out)
     logs = sorted((out / "logs").iterdir())
     capsys.readouterr()
 
@@ -62,8 +62,8 @@ def test_resume_with_other_code_is_refused(spec, tmp_path, monkeypatch, capsys):
         assert "viralsim 0.1.0 at commit aaaaaaaaaaaa" in err
         assert "viralsim 0.2.0 at commit bbbbbbbbbbbb with uncommitted changes" in err
         assert "--restart" in err and "--allow-code-change" in err
-    assert store.committed_chunks(out) == before and sorted((out / "logs").iterdir()) == logs  # nothing ran
-    with pytest.raises(store.ResultsError, match="two code versions"):
+    assert sweep_folder.committed_chunks(out) == before and sorted((out / "logs").iterdir()) == logs  # nothing ran
+    with pytest.raises(sweep_folder.ResultsError, match="two code versions"):
         run_sweep(load_experiment(spec), out, executor="serial")
 
 
@@ -81,8 +81,8 @@ def test_resume_with_the_real_code_identity(spec, tmp_path):
     out = tmp_path / "out"
     assert sweep(spec, out, "--shard", "1/2") == 0
     assert sweep(spec, out) == 0
-    assert json.loads((out / "plan.json").read_text())["code"] == store.code_identity()
-    assert store.code_identity()["viralsim"] == __version__
+    assert json.loads((out / "plan.json").read_text())["code"] == provenance.code_identity()
+    assert provenance.code_identity()["viralsim"] == __version__
 
 
 def test_allow_code_change_resumes_and_keeps_both_records(spec, tmp_path, monkeypatch, capsys):
@@ -136,11 +136,11 @@ def test_merge_of_shards_of_other_code_is_refused(spec, tmp_path, monkeypatch, c
 
 
 def test_code_identity_with_and_without_a_checkout(monkeypatch):
-    compute = store._code_identity.__wrapped__  # bypass the per-process cache
-    monkeypatch.setattr(store, "checkout_state", lambda package: None)
+    compute = provenance._code_identity.__wrapped__  # bypass the per-process cache
+    monkeypatch.setattr(provenance, "checkout_state", lambda package: None)
     assert dict(compute()) == {"viralsim": __version__}
-    assert store.describe_code(dict(compute())) == f"viralsim {__version__} (not from a git checkout)"
-    monkeypatch.setattr(store, "checkout_state", lambda package: ("c" * 40, False))
+    assert provenance.describe_code(dict(compute())) == f"viralsim {__version__} (not from a git checkout)"
+    monkeypatch.setattr(provenance, "checkout_state", lambda package: ("c" * 40, False))
     assert dict(compute()) == {"viralsim": __version__, "git_commit": "c" * 40, "dirty": False}
 
 
@@ -156,20 +156,20 @@ def test_checkout_state(tmp_path):
     (package / "__init__.py").write_text("x = 1\n")
     (repo / "README").write_text("readme\n")
     (repo / ".gitignore").write_text(".venv/\n")
-    assert store.checkout_state(package) is None  # not a git repository
+    assert provenance.checkout_state(package) is None  # not a git repository
     git("init", "-q")
     git("add", ".")
     git("commit", "-q", "-m", "one")
     head = git("rev-parse", "HEAD")
-    assert store.checkout_state(package) == (head, False)
+    assert provenance.checkout_state(package) == (head, False)
     (repo / "README").write_text("edited\n")
-    assert store.checkout_state(package) == (head, False)  # changes outside the package do not count
+    assert provenance.checkout_state(package) == (head, False)  # changes outside the package do not count
     (package / "__init__.py").write_text("x = 2\n")
-    assert store.checkout_state(package) == (head, True)
+    assert provenance.checkout_state(package) == (head, True)
     git("commit", "-q", "-am", "two")
-    assert store.checkout_state(package) == (git("rev-parse", "HEAD"), False)
+    assert provenance.checkout_state(package) == (git("rev-parse", "HEAD"), False)
     (package / "new.py").write_text("")
-    assert store.checkout_state(package)[1] is True  # untracked modules count
+    assert provenance.checkout_state(package)[1] is True  # untracked modules count
     copy_in_venv = repo / ".venv" / "site-packages" / "pkg"
     shutil.copytree(package, copy_in_venv)
-    assert store.checkout_state(copy_in_venv) is None  # an installed copy is not the checkout's code
+    assert provenance.checkout_state(copy_in_venv) is None  # an installed copy is not the checkout's code

@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from viralsim.experiment.design import build_design, design_size
-from viralsim.experiment.spec import DesignSpec
+from viralsim.experiment.design import DesignSpec, build_design, design_size
 
 
 def design(**spec):

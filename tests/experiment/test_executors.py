@@ -13,7 +13,6 @@ import textwrap
 _PROBE = textwrap.dedent("""
     import resource, threading
     import numpy as np
-    from viralsim.experiment.executors import keep_freed_memory, warm_worker
 
     def faults_in_a_thread():
         out = {}
@@ -31,6 +30,9 @@ _PROBE = textwrap.dedent("""
     import gc
     untuned = faults_in_a_thread()
     tracked = len(gc.get_objects())
+    # as in a worker: importing warm_worker (to call it) loads the engine and the writers
+    from viralsim.experiment.executors import warm_worker
+    from viralsim.experiment.warmup import keep_freed_memory
     warm_worker()
     tuned = faults_in_a_thread()
     print(untuned, tuned, keep_freed_memory(), tracked, len(gc.get_objects()), gc.get_freeze_count())

@@ -17,9 +17,9 @@ from experiment_helpers import GRID_SPEC, assert_same_results, sweep_in_backgrou
 
 from viralsim import folders
 from viralsim.cli import main
-from viralsim.experiment import store
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
+from viralsim.results import sweep_folder
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 ENV = dict(os.environ, PYTHONPATH=str(SRC))
@@ -66,8 +66,8 @@ def test_a_held_folder_refuses_merge_report_finalize_and_sweeps(tmp_path, holder
         assert err.count("\n") == 1 and "Traceback" not in err
         assert "in use by another viralsim process" in err
         assert f"holder-for-test (pid {proc.pid} on host {socket.gethostname()}, since " in err
-    with pytest.raises(store.BusyError):
-        store.finalize(out)
+    with pytest.raises(sweep_folder.BusyError):
+        sweep_folder.finalize(out)
     assert not (out / "report").exists()
     # a report elsewhere only reads the folder, so it waits for no exclusive holder but this one
     proc.kill()
@@ -78,22 +78,22 @@ def test_a_held_folder_refuses_merge_report_finalize_and_sweeps(tmp_path, holder
 def test_shards_share_the_lock_but_exclude_everyone_else(tmp_path, holder):
     out = tmp_path / "shared"
     holder(out, "shared")
-    with store.lock_results(out, "another shard", shared=True):
+    with sweep_folder.lock_results(out, "another shard", shared=True):
         pass
-    with pytest.raises(store.BusyError, match="and possibly other shards"):
-        with store.lock_results(out, "merge"):
+    with pytest.raises(sweep_folder.BusyError, match="and possibly other shards"):
+        with sweep_folder.lock_results(out, "merge"):
             pass
 
 
 def test_the_lock_is_beside_the_folder_and_never_inside_it(tmp_path):
     out = tmp_path / "new"
-    with store.lock_results(out, "test"):
+    with sweep_folder.lock_results(out, "test"):
         assert not out.exists()  # taking the lock creates nothing but the lock file
         assert folders.lock_path(out) == tmp_path / ".new.viralsim-lock"
         assert b"\"command\": \"test\"" in folders.lock_path(out).read_bytes()
     assert folders.lock_path(out).read_bytes() == b""  # no stale description is left behind
-    with store.lock_results(out, "again"):  # and the lock can be taken again
-        with store.lock_results(out, "nested"):  # re-entrant within a process
+    with sweep_folder.lock_results(out, "again"):  # and the lock can be taken again
+        with sweep_folder.lock_results(out, "nested"):  # re-entrant within a process
             pass
 
 
@@ -105,7 +105,7 @@ def test_restart_of_a_running_sweep_is_refused_and_succeeds_after_a_kill(tmp_pat
     proc = sweep_in_background(path, out)
     try:
         assert proc.poll() is None, "the sweep finished before the test could interfere"
-        done = store.committed_chunks(out)
+        done = sweep_folder.committed_chunks(out)
         for extra in (["--restart"], []):
             code = main(["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet", *extra])
             err = capsys.readouterr().err
@@ -113,7 +113,7 @@ def test_restart_of_a_running_sweep_is_refused_and_succeeds_after_a_kill(tmp_pat
             assert err.count("\n") == 1 and "Traceback" not in err
             assert f"sweep (pid {proc.pid} on host {socket.gethostname()}, since " in err
         # the refused restart discarded nothing: the running sweep's results are all there
-        assert store.committed_chunks(out) >= done and (out / "plan.json").is_file()
+        assert sweep_folder.committed_chunks(out) >= done and (out / "plan.json").is_file()
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -12,10 +12,10 @@ from scipy import stats as sps
 
 from viralsim.analysis.report import build_report, write_report
 from viralsim.analysis.sensitivity import morris_indices, sobol_indices
-from viralsim.analysis.stats import ci_stats, summary_stats
 from viralsim.cli import main
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
+from viralsim.results.stats import ci_stats, summary_stats
 
 
 def test_ci_stats_match_the_t_interval():

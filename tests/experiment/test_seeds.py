@@ -6,7 +6,8 @@ import copy
 
 from experiment_helpers import GRID_SPEC, write_spec
 
-from viralsim.experiment.seeds import MAX_SEED, design_seed, run_seed
+from viralsim.config.schema import MAX_SEED
+from viralsim.experiment.seeds import design_seed, run_seed
 from viralsim.experiment.spec import experiment_from_dict
 
 
@@ -50,12 +51,12 @@ def test_seeds_do_not_depend_on_order_or_counts(tmp_path):
 
 
 def test_chunks_and_shards_do_not_change_seeds(tmp_path):
-    from viralsim.experiment import store
+    from viralsim.experiment.sweep import plan_for
 
     exp = experiment_from_dict(copy.deepcopy(GRID_SPEC), base_dir=write_spec(tmp_path, GRID_SPEC).parent)
     seeds = [r.seed for r in exp.runs]
     for chunk_size in (1, 3, 8):
-        plan = store.plan_for(exp, chunk_size)
+        plan = plan_for(exp, chunk_size)
         for n in (1, 2, 3):
             got = {}
             for i in range(n):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+from experiment_helpers import GRID_SPEC, write_spec
 
 from viralsim.cli import main
 from viralsim.experiment.spec import ExperimentError, experiment_from_dict, load_experiment
-
-from experiment_helpers import GRID_SPEC, write_spec
 
 BASE_SPEC = {"name": "t", "base": "base.yaml", "seed": 1, "replicates": 2}
 

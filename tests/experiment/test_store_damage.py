@@ -18,9 +18,9 @@ import pytest
 from experiment_helpers import GRID_SPEC, write_spec
 
 from viralsim.cli import main
-from viralsim.experiment import store
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
+from viralsim.results import sweep_folder
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def test_damaged_folder_is_refused_by_merge_report_and_resume(finished, tmp_path
     shutil.copy(spec, spec_copy)
     out = tmp_path / "results"
     shutil.copytree(done, out)
-    with store.lock_results(out, "test"):  # the lock file a sweep leaves beside its folder
+    with sweep_folder.lock_results(out, "test"):  # the lock file a sweep leaves beside its folder
         pass
     damage(out)
     before = _outside(tmp_path, out)
@@ -178,7 +178,7 @@ def test_plan_bounds_refuse_before_allocating(finished, tmp_path):
     # consistent with itself, but far beyond any experiment a spec may describe
     plan.update(replicates=10**12, n_runs=2 * 2 * 10**12)
     (out / "plan.json").write_text(json.dumps(plan))
-    with pytest.raises(store.ResultsError, match="plan.json"):
-        store.read_plan(out)
-    with pytest.raises(store.ResultsError, match="plan.json"):
-        store.missing_chunks(out)
+    with pytest.raises(sweep_folder.ResultsError, match="plan.json"):
+        sweep_folder.read_plan(out)
+    with pytest.raises(sweep_folder.ResultsError, match="plan.json"):
+        sweep_folder.missing_chunks(out)

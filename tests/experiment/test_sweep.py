@@ -17,9 +17,10 @@ import pytest
 from experiment_helpers import DETERMINISTIC_FILES, GRID_SPEC, assert_same_results, sweep_in_background, write_spec
 
 from viralsim.cli import main
-from viralsim.experiment import runner, store
+from viralsim.experiment import runner
 from viralsim.experiment.spec import load_experiment
 from viralsim.experiment.sweep import run_sweep
+from viralsim.results import sweep_folder
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -141,7 +142,7 @@ def test_restart_discards_old_results(grid, tmp_path):
     spec["replicates"] = 1
     small = load_experiment(write_spec(tmp_path, spec))
     run_sweep(small, tmp_path / "out", executor="serial")
-    with pytest.raises(store.ResultsError):
+    with pytest.raises(sweep_folder.ResultsError):
         run_sweep(exp, tmp_path / "out", executor="serial")
     run_sweep(exp, tmp_path / "out", executor="serial", restart=True)
     assert_same_results(ref, tmp_path / "out")
@@ -159,7 +160,7 @@ def test_resume_after_kill_gives_identical_bytes(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
-    done = len(store.committed_chunks(out))
+    done = len(sweep_folder.committed_chunks(out))
     assert 3 <= done < 32 and not (out / "table.parquet").exists()
     # Debris a kill -9 in mid-write leaves: temporary parts (of a dead process on this host, of a
     # process on another host of a shared filesystem) and a half-written final table.
@@ -296,7 +297,7 @@ def test_stop_condition_ends_runs_early(tmp_path):
 
 def test_read_parts_keeps_order_and_every_column(tmp_path):
     """Parts with one schema come back in path order; parts whose columns differ keep all columns."""
-    from viralsim.experiment.store import read_parts
+    from viralsim.results.sweep_folder import read_parts
 
     frames = [pd.DataFrame({"run": [r, r], "day": [1, 2], "x": [r + 0.5, r + 1.5]}) for r in (0, 1, 2)]
     paths = []

@@ -19,6 +19,7 @@ estimate's business, tested on its own. Invalid values are drawn for them as for
 from __future__ import annotations
 
 import math
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,7 +131,7 @@ def _unwrap(ann: Any, meta: list) -> tuple[Any, list, bool]:
                 meta = [*meta, *getattr(extra, "metadata", [extra])]
             ann = args[0]
             continue
-        if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if origin in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(ann) if a is not type(None)]
             if len(args) < len(typing.get_args(ann)):
                 optional = True
@@ -143,7 +144,7 @@ def _unwrap(ann: Any, meta: list) -> tuple[Any, list, bool]:
 def _models(ann: Any) -> list[type[BaseModel]]:
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return [ann]
-    if typing.get_origin(ann) is typing.Union:
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
         args = typing.get_args(ann)
         if all(isinstance(a, type) and issubclass(a, BaseModel) for a in args):
             return list(args)
@@ -238,7 +239,8 @@ def values(leaf: Leaf) -> st.SearchStrategy:
     elif leaf.kind == "bool":
         options += [st.booleans(), st.booleans(), st.sampled_from([0, 1, "yes", "no", "True"])]
     elif leaf.kind == "choice":
-        options += [st.sampled_from(leaf.choices), st.sampled_from(leaf.choices), st.sampled_from(["bogus", "", "NONE"])]
+        options += [st.sampled_from(leaf.choices), st.sampled_from(leaf.choices),
+                    st.sampled_from(["bogus", "", "NONE"])]
     elif leaf.kind == "str":
         options += [st.text(max_size=20), st.sampled_from(["../..", "a/b", ".", "spam", "community"])]
     elif leaf.kind == "int_list":

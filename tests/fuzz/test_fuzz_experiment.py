@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz_config import BASE, LEAVES
 
+from viralsim.experiment.design import DESIGN_KINDS
 from viralsim.experiment.runner import run_one
-from viralsim.experiment.spec import DESIGN_KINDS, ExperimentSpec, load_experiment
+from viralsim.experiment.spec import ExperimentSpec, load_experiment
 from viralsim.model import simulate
 
 FACTOR = "sellers.spam.posts_per_day"

@@ -8,7 +8,7 @@ import pytest
 from viralsim.model.plan import AD, BUSY, IDLE, LIFE, PRIZE, VALUE
 from viralsim.model.rules import feed
 from viralsim.model.rules._util import add_to_neighbors
-from viralsim.model.state import NO_TIE, STRONG, WEAK
+from viralsim.model.state import NO_TIE
 from viralsim.network import Topology
 
 

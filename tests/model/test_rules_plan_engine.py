@@ -13,7 +13,6 @@ from viralsim.model.plan import AD, BUSY, IDLE, LIFE, PRIZE, VALUE, is_folded, p
 from viralsim.model.rules import needs
 from viralsim.model.state import NO_TIE, STRONG, WEAK
 
-
 # ------------------------------------------------------------------------------------ plan_day
 
 

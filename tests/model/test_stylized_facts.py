@@ -8,10 +8,9 @@ Runs use a 3,000-person friend-circle market over 180 days (about 0.5 s each).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
-import pytest
 
 from viralsim.config.load import load_config
 from viralsim.config.schema import RunConfig
@@ -27,7 +26,7 @@ def market(sellers: dict, seed: int, **sections) -> RunConfig:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _run(key: str):
     import json
 
@@ -155,12 +154,13 @@ def test_trust_decay_after_real_interaction_follows_closed_form():
     model.run(30)
     seller = model.sellers[0]
     seller.strategy = seller.strategy.model_copy(update={"posts_per_day": 0.0, "messages_per_day": 0.0})
-    model.config = model.config.model_copy(update={"purchase": model.config.purchase.model_copy(update={"need_rate": 0.0})})
+    no_needs = model.config.purchase.model_copy(update={"need_rate": 0.0})
+    model.config = model.config.model_copy(update={"purchase": no_needs})
     model.state.need[:] = False
     m = model.state.n_relations
     start, base, h = model.state.rel.trust[:m].copy(), model.state.rel.baseline[:m], cfg.trust.half_life
     assert np.max(np.abs(start - base)) > 0.2   # the campaign moved trust
-    for t in range(1, 91):
+    for _ in range(90):
         model.step()
     assert model.state.n_relations == m         # nobody new met the quiet seller
     expected = base + (start - base) * 2.0 ** (-90 / h)

@@ -1,6 +1,6 @@
 """Figures of experiment results (matplotlib, no display needed).
 
-Each function takes DataFrames in the shapes :mod:`viralsim.analysis.stats` and
+Each function takes DataFrames in the shapes :mod:`viralsim.results.stats` and
 :mod:`viralsim.analysis.sensitivity` produce, draws one figure and saves it to ``path``
 (PNG or SVG by the file's suffix); it returns the path. Scenarios keep one colour across
 figures.
@@ -9,14 +9,16 @@ figures.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
 
 __all__ = ["plot_timeseries", "plot_kpis", "plot_heatmap", "plot_response", "plot_sobol", "plot_morris",
            "scenario_colors"]
@@ -26,15 +28,11 @@ _DPI = 110
 
 def scenario_colors(scenarios: Sequence[str]) -> dict:
     """A fixed colour per scenario (matplotlib's tab10 cycle in the given order)."""
-    from matplotlib import colormaps
-
     cmap = colormaps["tab10"]
     return {s: cmap(i % 10) for i, s in enumerate(scenarios)}
 
 
 def _figure(rows: int, cols: int, width: float = 4.2, height: float = 2.9) -> tuple[Figure, np.ndarray]:
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width * cols, height * rows + 0.6), dpi=_DPI, layout="constrained")
     axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
     return fig, axes

@@ -15,13 +15,20 @@ sensitivity indices (figure and ``sensitivity.csv``); and the failed runs.
 
 from __future__ import annotations
 
+import difflib
 import html
 import math
+import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
+
+from viralsim import folders
+from viralsim.analysis import plots
+from viralsim.analysis.sensitivity import sensitivity_table
+from viralsim.results.stats import run_stats, summary_stats
+from viralsim.results.sweep_folder import PLAN, ResultsError, lock_results, read_results
 
 __all__ = ["write_report", "build_report", "paper_table", "ReportError", "DEFAULT_KPIS", "DEFAULT_METRICS"]
 
@@ -59,8 +66,6 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, fmt:
     Path
         The report's ``index.html``.
     """
-    from viralsim.experiment.store import PLAN, ResultsError, lock_results
-
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ResultsError(f"{results_dir} is not a viralsim experiment results folder (no {PLAN})")
@@ -81,9 +86,6 @@ def _is_inside(path: Path, folder: Path) -> bool:
 
 
 def _write_report(results_dir: Path, out: Path, *, fmt: str, kpis, metrics) -> Path:
-    from viralsim import folders
-    from viralsim.experiment.store import read_results
-
     folders.check_folder(out, KIND)     # a refused --out is said before the tables are read
     res = read_results(results_dir)
     manifest = res.manifest()
@@ -167,8 +169,6 @@ def build_report(
     Path
         ``out/index.html``.
     """
-    from viralsim import folders
-
     if fmt not in ("png", "svg"):
         raise ReportError(f"figure format must be png or svg, not {fmt!r}")
     out = Path(out)
@@ -182,9 +182,6 @@ def build_report(
 
 def _write_files(table, summary, out: Path, *, runs, factors, design, design_kind, design_options, title,
                  description, meta, fmt, kpis, metrics, root_seed) -> None:
-    from viralsim.analysis import plots
-    from viralsim.analysis.stats import run_stats, summary_stats
-
     factors = [f for f in factors if f in summary.columns]
     design_options = design_options or {}
     kpis = _pick(kpis, DEFAULT_KPIS, summary, "KPI", "summary")
@@ -245,8 +242,6 @@ def _write_files(table, summary, out: Path, *, runs, factors, design, design_kin
             sections.append(f"<h2>Response to <code>{html.escape(factor)}</code></h2><p>Mean with 95&nbsp;% CI "
                             "at each level, per scenario.</p>" + _img(files[-1], f"Response to {factor}"))
     if len(summary) and factors and design_kind in ("sobol", "morris"):
-        from viralsim.analysis.sensitivity import sensitivity_table
-
         if design_kind == "morris" and (design is None or not all(f"u:{f}" in design for f in factors)):
             sections.append("<h2>Sensitivity</h2><p>Morris indices need the design's unit coordinates "
                             "(design.csv); not available.</p>")
@@ -289,10 +284,8 @@ def _write_files(table, summary, out: Path, *, runs, factors, design, design_kin
 def paper_table(sstats: pd.DataFrame, kpis: Sequence[str], factors: Sequence[str] = ()) -> pd.DataFrame:
     """KPIs as ``mean [ci_low, ci_high]`` text, one row per scenario (x factor levels) x seller.
 
-    ``sstats`` is long, from :func:`~viralsim.analysis.stats.summary_stats`.
+    ``sstats`` is long, from :func:`~viralsim.results.stats.summary_stats`.
     """
-    import pandas as pd
-
     keys = ["scenario", *factors, "seller"]
     rows = []
     for key, g in sstats.groupby(keys, sort=False):
@@ -353,8 +346,6 @@ def _markdown(df: pd.DataFrame) -> str:
 
 
 def _latex(df: pd.DataFrame) -> str:
-    import re
-
     special = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
 
@@ -408,8 +399,6 @@ def _html_table(df: pd.DataFrame) -> str:
 
 
 def _pick(wanted: Sequence[str] | None, default: Sequence[str], df: pd.DataFrame, what: str, where: str) -> list[str]:
-    import difflib
-
     if wanted:
         for w in wanted:
             if w not in df.columns:
@@ -429,7 +418,7 @@ def _order(values) -> list:
 
 
 def _n_text(sstats: pd.DataFrame) -> str:
-    ns = sorted(set(int(n) for n in sstats["n"])) if len(sstats) else []
+    ns = sorted({int(n) for n in sstats["n"]}) if len(sstats) else []
     if not ns:
         return "no runs"
     return f"n = {ns[0]} runs per bar" if len(ns) == 1 else f"n = {ns[0]}-{ns[-1]} runs per bar"
@@ -447,6 +436,4 @@ def _design_text(design: dict, factors: Sequence[str]) -> str:
 
 
 def _points_frame(n: int) -> pd.DataFrame:
-    import pandas as pd
-
     return pd.DataFrame({"point": range(n)})

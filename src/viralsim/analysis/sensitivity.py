@@ -11,14 +11,12 @@ different factors are comparable. No estimator is implemented here; SALib does t
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from viralsim.experiment.seeds import analysis_seed
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["point_outputs", "sobol_indices", "morris_indices", "sensitivity_table"]
 
@@ -59,8 +57,7 @@ def sobol_indices(y: np.ndarray, factors: Sequence[str], *, second_order: bool =
     DataFrame
         ``factor, S1, S1_conf, ST, ST_conf``.
     """
-    import pandas as pd
-    from SALib.analyze import sobol
+    from SALib.analyze import sobol  # lazy: SALib takes ~1 s to import; only sobol designs need it
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -90,8 +87,7 @@ def morris_indices(unit: np.ndarray, y: np.ndarray, factors: Sequence[str], *, g
     DataFrame
         ``factor, mu, mu_star, sigma, mu_star_conf``.
     """
-    import pandas as pd
-    from SALib.analyze import morris
+    from SALib.analyze import morris  # lazy: SALib takes ~1 s to import; only morris designs need it
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -129,8 +125,6 @@ def sensitivity_table(summary: pd.DataFrame, design: pd.DataFrame, factors: Sequ
         Long table ``scenario, seller, kpi`` + the index columns, and notes on what was skipped
         (missing points from failed runs, constant outputs).
     """
-    import pandas as pd
-
     n_points = len(design)
     unit = design[[f"u:{f}" for f in factors]].to_numpy(dtype=float) if kind == "morris" else None
     frames, notes = [], []

@@ -66,7 +66,7 @@ def serve(config: str | Path | None = None, overrides: Sequence[str] = (), *, ho
     The config is loaded and checked first (a :class:`~viralsim.config.load.ConfigError` is raised
     before anything starts), and a missing ``viz`` extra raises :class:`ModuleNotFoundError`.
     """
-    from viralsim.app.model import app_config
+    from viralsim.app.model import app_config  # lazy: mesa and the engine; this package is imported by the CLI
 
     app_config(config, tuple(overrides))  # fail early, in this process, with the loader's message
     missing = missing_dependencies()

@@ -10,14 +10,18 @@ fast at a few hundred to a thousand people.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING
 
+import networkx as nx
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-    from viralsim.app.model import AppModel
+from viralsim.app.model import AppModel
 
 __all__ = ["NetworkPicture", "ChartsPicture", "network_picture", "charts_picture", "layout", "SELLER_COLOURS",
            "MAX_DRAWN"]
@@ -59,8 +63,6 @@ def layout(model: AppModel, nodes: np.ndarray) -> np.ndarray:
     A spring layout with a fixed seed: the same config gives the same picture in every session,
     and a Reset that keeps the graph (same network and seed) reuses the positions.
     """
-    import networkx as nx
-
     key = (model.config.network.model_dump_json(), model.config.seed, nodes.tobytes())
     if key in _LAYOUTS:
         _LAYOUTS.move_to_end(key)
@@ -85,12 +87,6 @@ class NetworkPicture:
     """
 
     def __init__(self, model: AppModel, *, figsize: tuple[float, float] = (6.2, 5.6), dpi: int = 90):
-        from matplotlib import colormaps
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.collections import LineCollection
-        from matplotlib.figure import Figure
-        from matplotlib.lines import Line2D
-
         self.nodes = drawn_nodes(model)
         self.xy = layout(model, self.nodes)
         self.cmap = colormaps[TRUST_CMAP]
@@ -121,9 +117,6 @@ class NetworkPicture:
         pad = 0.05
         ax.set_xlim(self.xy[:, 0].min() - pad, self.xy[:, 0].max() + pad)
         ax.set_ylim(self.xy[:, 1].min() - pad, self.xy[:, 1].max() + pad)
-
-        from matplotlib.cm import ScalarMappable
-        from matplotlib.colors import Normalize
 
         cax = self.figure.add_axes((0.89, 0.25, 0.025, 0.55))
         bar = self.figure.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap=self.cmap), cax=cax)
@@ -181,9 +174,6 @@ class ChartsPicture:
     )
 
     def __init__(self, model: AppModel, *, figsize: tuple[float, float] = (7.2, 5.6), dpi: int = 90):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
         self.figure = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.figure)
         self.figure.subplots_adjust(left=0.09, right=0.98, bottom=0.09, top=0.9, wspace=0.28, hspace=0.42)

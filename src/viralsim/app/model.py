@@ -14,12 +14,17 @@ levers, so a reset market starts with everything the page shows.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from viralsim.config.presets import preset, preset_names
+import pandas as pd
+import yaml
+
+from viralsim.config.load import ConfigError, load_config
+from viralsim.config.presets import preset_names
 from viralsim.config.registry import UiRange, ui_range
 from viralsim.config.schema import ContentMix, Product, RunConfig, SellerSpec, Strategy, TrustParams, param_of
 from viralsim.model import ViralModel
@@ -103,15 +108,9 @@ def app_config(path: str | Path | None = None, overrides: tuple[str, ...] = ()) 
 
     Raises :class:`viralsim.config.load.ConfigError` for a bad file or override.
     """
-    from viralsim.config.load import ConfigError, load_config
-
     if path is None:
         config = RunConfig.model_validate(DEFAULT_APP_CONFIG)
         if overrides:
-            import tempfile
-
-            import yaml
-
             # Route overrides through the loader so they get its checks and messages.
             with tempfile.TemporaryDirectory() as tmp:
                 file = Path(tmp) / "classroom.yaml"
@@ -171,7 +170,7 @@ class Levers:
         """Levers of seller ``name`` (default: the focus seller)."""
         return self.sellers[name or self.focus]
 
-    def with_seller(self, name: str, **changes: Any) -> "Levers":
+    def with_seller(self, name: str, **changes: Any) -> Levers:
         """A copy with some levers of seller ``name`` changed."""
         sellers = dict(self.sellers)
         sellers[name] = replace(sellers[name], **changes)
@@ -361,8 +360,6 @@ class AppModel(ViralModel):
         Returns a DataFrame with columns ``day, seller, purchases, customers, mean_trust,
         mean_annoyance, muted, blocked, followers, revenue`` (empty before the first step).
         """
-        import pandas as pd
-
         cols = ["purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers", "revenue"]
         if self.day == 0:  # nothing collected yet (Mesa's empty frame has no usable index)
             return pd.DataFrame(columns=["day", "seller", *cols])
@@ -406,5 +403,5 @@ def describe_market(model: AppModel) -> str:
 
 def preset_defaults(name: str) -> tuple[float, float]:
     """(posts per day, ad share) of preset ``name``: what the sliders jump to when it is chosen."""
-    strategy = preset(name)
+    strategy = Strategy.from_preset(name)
     return float(strategy.posts_per_day), float(strategy.content.ad)

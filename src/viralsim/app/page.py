@@ -27,8 +27,8 @@ import solara
 
 # Mesa 3.3's ComponentsView trips Solara's hook-order lint; harmless, and noise in the server log.
 warnings.filterwarnings("ignore", message=r".*ComponentsView: `use_state` found despite early return")
-from mesa.visualization import SolaraViz  # noqa: E402
-from mesa.visualization.utils import force_update, update_counter  # noqa: E402
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
 
 from viralsim.app import ENV_CONFIG, ENV_SET
 from viralsim.app.drawing import charts_picture, network_picture

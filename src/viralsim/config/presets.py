@@ -1,4 +1,4 @@
-"""Named seller strategies (``configs/presets/*.yaml``) and their resolution into a Strategy.
+"""The strategy preset files (``configs/presets/*.yaml``): where they are, their names, their data.
 
 The preset files are data, not code, so a researcher can read and cite each behaviour's source
 line, and add a preset without touching Python. In an installed wheel they are bundled as
@@ -7,18 +7,22 @@ line, and add a preset without touching Python. In an installed wheel they are b
 Preset files are read with the config reader (duplicate keys refused, merge keys allowed). A
 file that cannot be read or parsed does not hide the other presets: its name stays listed, and
 only a seller that uses it gets an error naming the file.
+
+A preset becomes a :class:`~viralsim.config.schema.Strategy` in the schema
+(:meth:`Strategy.from_preset <viralsim.config.schema.Strategy.from_preset>`, and a seller's
+preset with her overrides: :meth:`SellerSpec.resolve <viralsim.config.schema.SellerSpec.resolve>`):
+this module reads files and knows nothing of the schema, so that the schema can use it.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from viralsim.config.schema import SellerSpec, Strategy
 from viralsim.config.yamlio import YamlProblem, load_yaml
+
+__all__ = ["PresetError", "presets_dir", "preset_names", "preset_path", "preset_data"]
 
 
 class PresetError(ValueError):
@@ -52,7 +56,7 @@ def _read_preset(path: Path) -> dict | PresetError:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _preset_table() -> dict[str, dict | PresetError]:
     return {path.stem: _read_preset(path) for path in sorted(presets_dir().glob("*.yaml"))}
 
@@ -84,32 +88,3 @@ def preset_data(name: str) -> dict[str, Any]:
     if isinstance(entry, PresetError):
         raise PresetError(str(entry))
     return entry
-
-
-def preset(name: str) -> Strategy:
-    """The Strategy of preset ``name``; ValueError naming the allowed presets otherwise.
-
-    Raises :class:`PresetError` (a ValueError) if the preset's file is broken, and pydantic's
-    ValidationError if its fields are invalid.
-    """
-    return Strategy.model_validate(preset_data(name))
-
-
-def check_preset(name: str) -> None:
-    """Raise :class:`PresetError` naming the file and the first problem unless preset ``name``
-    reads, parses and validates."""
-    data = preset_data(name)
-    try:
-        Strategy.model_validate(data)
-    except ValidationError as exc:
-        from viralsim.config.load import _describe_one
-
-        detail, _ = _describe_one(exc.errors(include_url=False)[0], Strategy, ())
-        raise PresetError(f"strategy preset file {preset_path(name)}: {detail}") from None
-
-
-def resolve_strategy(spec: SellerSpec) -> Strategy:
-    """The seller's strategy: its preset with the spec's explicit overrides applied on top."""
-    base = preset(spec.strategy).model_dump()
-    base.update({k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in spec.overrides().items()})
-    return Strategy.model_validate(base)

@@ -18,6 +18,7 @@ import csv
 import difflib
 import io
 import json
+import types
 import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,8 +30,8 @@ from pydantic import BaseModel
 
 from viralsim.config.schema import STRATEGY_FIELDS, RunConfig, SellerSpec, Strategy, param_of
 
-__all__ = ["FORMATS", "SECTIONS", "Row", "UiRange", "UnknownPrefix", "markdown_table", "number", "render", "rows", "select",
-           "ui_range"]
+__all__ = ["FORMATS", "SECTIONS", "Row", "UiRange", "UnknownPrefix", "markdown_table", "number", "render", "rows",
+           "select", "ui_range"]
 
 #: the sections of the parameter tables, in the order of docs/model.md §3.4
 SECTIONS = ("run", "feed", "trust", "annoyance", "ties", "purchase", "wom", "platform", "network", "sellers",
@@ -137,7 +138,7 @@ def _row(model: type[BaseModel], name: str, path: str, section: str, kind: str |
 def _models(ann: Any) -> list[type[BaseModel]]:
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return [ann]
-    if typing.get_origin(ann) is typing.Union:
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):  # Union[X, Y] or X | Y
         return [a for a in typing.get_args(ann) if isinstance(a, type) and issubclass(a, BaseModel)]
     return []
 

@@ -27,12 +27,21 @@ import contextlib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, ValidationInfo, field_validator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
+
+from viralsim.config.presets import preset_data
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,8 @@ AnnoyanceScale = Annotated[float, Field(ge=0.01, le=1e6)]
 MAX_PEOPLE = 50_000_000
 #: longest horizon of a run, in days
 MAX_DAYS = 100_000
+#: largest seed a run accepts (and an experiment's root seed: the largest signed 64-bit integer)
+MAX_SEED = 2**63 - 1
 #: most friendships a generated network may have: a billion edges need tens of GB to build
 #: (about 70 bytes per edge at peak), so anything larger cannot be built on the machines this
 #: runs on; it also keeps n x degree products far from integer overflow
@@ -175,8 +186,8 @@ class WattsStrogatzNet(Frozen):
     k: Annotated[int, Field(ge=2, le=1_000_000), Param(
         label="Lattice degree", unit="friends", meaning="friends per person on the ring lattice (k/2 each side)",
         source="Watts & Strogatz 1998", ui=(2, 40, 2), allowed="even, ≤ n − 1, n k / 2 ≤ 10^9")] = 10
-    p: Annotated[Prob, Param(label="Rewiring probability", unit="prob", meaning="probability each lattice edge is rewired",
-                             source="Watts & Strogatz 1998")] = 0.1
+    p: Annotated[Prob, Param(label="Rewiring probability", unit="prob",
+                             meaning="probability each lattice edge is rewired", source="Watts & Strogatz 1998")] = 0.1
     strong_share: Annotated[Prob, _STRONG_SHARE] = STRONG_SHARE
 
     @field_validator("k")
@@ -320,7 +331,8 @@ class EdgeListNet(Frozen):
     path: Annotated[str, Field(min_length=1, max_length=4096), Param(
         label="Edge-list file", unit="—", meaning="edge-list file, or `facebook` for the bundled ego-Facebook network",
         source="McAuley & Leskovec 2012",
-        allowed="a readable SNAP edge list, relative to the working directory (checked when the config loads)")] = "facebook"
+        allowed="a readable SNAP edge list, relative to the working directory (checked when the config loads)",
+    )] = "facebook"
     strength_method: Annotated[Literal["embeddedness", "random"], Param(
         label="Tie typing", unit="—",
         meaning="how ties are typed strong or weak: by embeddedness (shared friends) or at random")] = "embeddedness"
@@ -328,15 +340,15 @@ class EdgeListNet(Frozen):
 
 
 NetworkSpec = Annotated[
-    Union[
-        FriendCirclesNet,
-        WattsStrogatzNet,
-        HolmeKimNet,
-        BarabasiAlbertNet,
-        StochasticBlockNet,
-        CompleteNet,
-        EdgeListNet,
-    ],
+    (
+        FriendCirclesNet
+        | WattsStrogatzNet
+        | HolmeKimNet
+        | BarabasiAlbertNet
+        | StochasticBlockNet
+        | CompleteNet
+        | EdgeListNet
+    ),
     Field(discriminator="kind"),
 ]
 
@@ -535,7 +547,8 @@ class PurchaseParams(Frozen):
         meaning="purchase stimulus per prize or flash-sale post read",
         source="seed 002 L263; seed 003 L127 (prize posts pull most)")] = 0.04
     value_conversion: Annotated[Prob, Param(
-        label="Value-post conversion", unit="prob/post", meaning="purchase stimulus per value post read (feed or group)",
+        label="Value-post conversion", unit="prob/post",
+        meaning="purchase stimulus per value post read (feed or group)",
         source="seed 000 L179; calibrated (§5)")] = 0.005
     message_conversion: Annotated[Prob, Param(
         label="Message conversion", unit="prob/message", meaning="purchase stimulus per direct message",
@@ -632,7 +645,8 @@ class PlatformParams(Frozen):
     fold_view_prob: Annotated[Prob, Param(
         label="Folded-block view probability", unit="1/day",
         meaning="daily probability a viewer opens a folded account's posts (about once a year)",
-        source="seed 002 L345 (\"同意或者不同意\"), L351 (\"用户看不到你的信息\": mostly unseen); free choice (§5)")] = 0.0027
+        source="seed 002 L345 (\"同意或者不同意\"), L351 (\"用户看不到你的信息\": mostly unseen); "
+               "free choice (§5)")] = 0.0027
 
 
 # ---------------------------------------------------------------------------------------------
@@ -659,7 +673,7 @@ class ContentMix(Frozen):
         source="seed 002 L263", allowed=_SHARES_SUM)] = 0.0
 
     @model_validator(mode="after")
-    def _sums_to_one(self) -> "ContentMix":
+    def _sums_to_one(self) -> ContentMix:
         total = self.ad + self.value + self.life + self.prize
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"content shares must sum to 1 (ad+value+life+prize), got {total:g}")
@@ -697,6 +711,15 @@ class GroupParams(Frozen):
 
 class Strategy(Frozen):
     """What a seller does each day; presets live in ``configs/presets``."""
+
+    @classmethod
+    def from_preset(cls, name: str) -> Strategy:
+        """The Strategy of preset ``name``; ValueError naming the allowed presets otherwise.
+
+        Raises :class:`~viralsim.config.presets.PresetError` (a ValueError) if the preset's file
+        is broken, and pydantic's ValidationError if its fields are invalid.
+        """
+        return cls.model_validate(preset_data(name))
 
     posts_per_day: Annotated[PostsPerDay, Param(
         label="Posts per day", unit="posts/day", ui=(0, 150, 1), meaning="Moments posts per day")] = 3.0
@@ -828,10 +851,15 @@ class SellerSpec(Frozen):
         :func:`viralsim.config.load.load_config`, reports each as a one-line ConfigError).
         """
         if self._resolved is None:
-            from viralsim.config.presets import resolve_strategy
-
-            self._resolved = resolve_strategy(self)
+            self._resolved = self.resolve()
         return self._resolved
+
+    def resolve(self) -> Strategy:
+        """The seller's strategy worked out afresh: her preset with this spec's overrides on top
+        (:attr:`resolved` keeps it); raises as :attr:`resolved` does."""
+        base = Strategy.from_preset(self.strategy).model_dump()
+        base.update({k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in self.overrides().items()})
+        return Strategy.model_validate(base)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> SellerSpec:
         """A copy; with ``update`` its strategy is resolved again, from the changed fields."""
@@ -930,7 +958,7 @@ class RunConfig(Frozen):
     """A complete, validated run: network, behaviour, platform, sellers, horizon and seed."""
 
     name: Annotated[str, Param(label="Run name", unit="—", meaning="run name (names the results folder)")] = "run"
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1), Param(
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED), Param(
         label="Seed", unit="—", meaning="seed of the run's SeedSequence (§3.1)")] = 0
     days: Annotated[int, Field(ge=1, le=MAX_DAYS), Param(
         label="Days", unit="days", ui=(30, 730, 30), meaning="horizon")] = 180

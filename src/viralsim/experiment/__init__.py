@@ -6,34 +6,35 @@
 >>> read_results(outcome.out_dir).summary_stats                                # doctest: +SKIP
 
 Modules: :mod:`~viralsim.experiment.spec` (the spec and its validation),
-:mod:`~viralsim.experiment.design` (design tables), :mod:`~viralsim.experiment.seeds` (run
-seeds), :mod:`~viralsim.experiment.runner` (one run, one chunk), :mod:`~viralsim.experiment.executors`,
-:mod:`~viralsim.experiment.sweep` (the driver) and :mod:`~viralsim.experiment.store` (results
-folders, resume, merge). ``docs/experiments.md`` documents the format and the outputs.
+:mod:`~viralsim.experiment.design` (design factors and tables), :mod:`~viralsim.experiment.seeds`
+(run seeds), :mod:`~viralsim.experiment.runner` (one run, one chunk),
+:mod:`~viralsim.experiment.warmup` (a process ready to simulate),
+:mod:`~viralsim.experiment.executors` and :mod:`~viralsim.experiment.sweep` (the driver). The
+results folder itself (parts, resume, merge, reading) is :mod:`viralsim.results.sweep_folder`;
+``docs/experiments.md`` documents the format and the outputs.
 """
 
-_EXPORTS = {
-    "load_experiment": "viralsim.experiment.spec",
-    "experiment_from_dict": "viralsim.experiment.spec",
-    "Experiment": "viralsim.experiment.spec",
-    "ExperimentError": "viralsim.experiment.spec",
-    "run_sweep": "viralsim.experiment.sweep",
-    "SweepOutcome": "viralsim.experiment.sweep",
-    "merge": "viralsim.experiment.store",
-    "read_results": "viralsim.experiment.store",
-    "Results": "viralsim.experiment.store",
-    "ResultsError": "viralsim.experiment.store",
-    "run_one": "viralsim.experiment.runner",
-    "RunTask": "viralsim.experiment.runner",
-}
-
-__all__ = sorted(_EXPORTS)
+__all__ = ["Experiment", "ExperimentError", "Results", "ResultsError", "RunTask", "SweepOutcome",
+           "experiment_from_dict", "load_experiment", "merge", "read_results", "run_one", "run_sweep"]
 
 
 def __getattr__(name):
-    # Lazy, so that importing the package (e.g. by a spawned worker) stays cheap.
-    if name in _EXPORTS:
-        import importlib
+    # Lazy imports: importing the package (e.g. a spawned worker unpickling a task) stays cheap,
+    # and the package's own modules can import each other without importing all of it.
+    if name in ("load_experiment", "experiment_from_dict", "Experiment", "ExperimentError"):
+        from viralsim.experiment import spec  # lazy: see above
 
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
+        return getattr(spec, name)
+    if name in ("run_sweep", "SweepOutcome"):
+        from viralsim.experiment import sweep  # lazy: see above
+
+        return getattr(sweep, name)
+    if name in ("merge", "read_results", "Results", "ResultsError"):
+        from viralsim.results import sweep_folder  # lazy: see above
+
+        return getattr(sweep_folder, name)
+    if name in ("run_one", "RunTask"):
+        from viralsim.experiment import runner  # lazy: see above
+
+        return getattr(runner, name)
     raise AttributeError(name)

@@ -1,4 +1,5 @@
-"""Design tables: which factor values each design point of an experiment runs.
+"""The design of an experiment: its factors (the ``design`` section of the spec) and its table,
+which factor values each design point runs.
 
 ``grid`` crosses the factors' levels (the last factor varies fastest, as in BehaviorSpace);
 ``zip`` pairs them element-wise; ``random`` (Monte Carlo) and ``lhs`` (Latin hypercube,
@@ -16,18 +17,160 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
 
+from viralsim.config.schema import Frozen
 from viralsim.experiment.seeds import design_seed
+from viralsim.results.run_rows import COLUMN_DTYPES
+from viralsim.results.sweep_folder import MAX_RUNS
 
-if TYPE_CHECKING:
-    import pandas as pd
+__all__ = ["DesignFactor", "DesignSpec", "Design", "build_design", "from_unit", "grid_levels", "level_count",
+           "design_size", "column_kind", "DESIGN_KINDS", "DISTRIBUTIONS", "SAMPLED"]
 
-    from viralsim.experiment.spec import DesignSpec, Factor
+DESIGN_KINDS = ("grid", "zip", "random", "lhs", "sobol", "morris")
+DISTRIBUTIONS = ("uniform", "loguniform", "normal", "integer", "choice")
+#: design kinds that sample their points (the others list combinations of levels)
+SAMPLED = ("random", "lhs", "sobol", "morris")
 
-__all__ = ["Design", "build_design", "from_unit", "grid_levels", "level_count", "design_size", "column_kind"]
+
+# ---------------------------------------------------------------------------------------------
+# The design section of an experiment spec
+# ---------------------------------------------------------------------------------------------
+
+
+class DesignFactor(Frozen):
+    """One factor: discrete ``levels``, or a ``range`` with a distribution.
+
+    ``levels`` alone is a ``choice``; ``range`` alone is ``uniform``; ``mean`` and ``sd`` alone
+    are ``normal`` (``range`` then truncates it). Grid and zip designs need discrete values:
+    ``levels``, an ``integer`` range, or a range with ``steps``.
+    """
+
+    levels: Annotated[list[Any], Field(min_length=1)] | None = None
+    # a YAML list [lo, hi]; strict mode alone would take only a tuple
+    range: Annotated[tuple[float, float], Field(strict=False)] | None = None
+    steps: Annotated[int, Field(ge=2, le=100_000)] | None = None
+    dist: Literal["uniform", "loguniform", "normal", "integer", "choice"] | None = None
+    mean: float | None = None
+    sd: Annotated[float, Field(gt=0)] | None = None
+
+    @property
+    def distribution(self) -> str:
+        if self.dist is not None:
+            return self.dist
+        if self.levels is not None:
+            return "choice"
+        if self.mean is not None or self.sd is not None:
+            return "normal"
+        return "uniform"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DesignFactor:
+        dist = self.distribution
+        if self.levels is not None and self.range is not None:
+            raise ValueError("give either levels or range, not both")
+        if self.levels is None and self.range is None and dist != "normal":
+            raise ValueError("a factor needs levels: [...] or range: [low, high] (or mean and sd for dist normal)")
+        if dist == "choice" and self.levels is None:
+            raise ValueError("dist 'choice' draws from levels: [...]; give levels instead of range")
+        if dist != "choice" and self.levels is not None:
+            raise ValueError(f"levels are drawn with dist 'choice'; dist {dist!r} needs range: [low, high]")
+        if dist == "normal":
+            if self.mean is None or self.sd is None:
+                raise ValueError("dist 'normal' needs both mean and sd")
+        elif self.mean is not None or self.sd is not None:
+            raise ValueError(f"mean and sd are for dist 'normal', not {dist!r}")
+        if self.range is not None:
+            lo, hi = self.range
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                raise ValueError("range bounds must be finite numbers")
+            if dist == "integer":
+                if lo != int(lo) or hi != int(hi):
+                    raise ValueError(f"dist 'integer' needs whole-number bounds, got [{lo:g}, {hi:g}]")
+                if lo > hi:
+                    raise ValueError(f"range [{lo:g}, {hi:g}]: low must not exceed high")
+            elif not lo < hi:
+                raise ValueError(f"range [{lo:g}, {hi:g}]: low must be below high")
+            if dist == "loguniform" and lo <= 0:
+                raise ValueError(f"dist 'loguniform' needs a range above 0, got [{lo:g}, {hi:g}]")
+            if dist == "normal" and not lo <= self.mean <= hi:
+                raise ValueError(f"the mean {self.mean:g} must lie inside the truncation range [{lo:g}, {hi:g}]")
+        if self.steps is not None and (self.range is None or dist not in ("uniform", "loguniform")):
+            raise ValueError("steps spaces a uniform or loguniform range into grid levels; "
+                             "remove it or give range: [low, high]")
+        return self
+
+
+class DesignSpec(Frozen):
+    """How design points are chosen. ``samples`` is the number of points for random and lhs,
+    the base sample N for sobol (a power of 2; N(d+2) runs, N(2d+2) with second_order), and the
+    number of trajectories for morris (r(d+1) runs)."""
+
+    kind: Literal["grid", "zip", "random", "lhs", "sobol", "morris"] = "grid"
+    factors: dict[str, DesignFactor]
+    samples: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = None
+    second_order: bool = False
+    grid_levels: Annotated[int, Field(ge=2, le=1000)] = 4
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DesignSpec:
+        kind = self.kind
+        if not self.factors:
+            raise ValueError("design.factors is empty: name at least one factor (a dotted path such as "
+                             "sellers.spam.posts_per_day), or leave 'design' out to run the scenarios only")
+        for name, f in self.factors.items():
+            if kind in ("grid", "zip"):
+                if f.distribution == "normal" or (f.range is not None and f.distribution != "integer"
+                                                   and f.steps is None):
+                    raise ValueError(f"factor '{name}': a {kind} design needs discrete values: levels: [...], "
+                                     "range with steps: n, or dist: integer; ranges and distributions are "
+                                     "sampled by random, lhs, sobol and morris designs")
+            else:
+                if f.steps is not None:
+                    raise ValueError(f"factor '{name}': steps is for grid and zip designs; "
+                                     f"a {kind} design samples the range")
+                if kind == "morris" and f.distribution == "normal" and f.range is None:
+                    raise ValueError(f"factor '{name}': a morris design visits the ends of each factor's "
+                                     "range, so dist 'normal' needs range: [low, high] to truncate it")
+        if kind in SAMPLED:
+            if self.samples is None:
+                what = {"sobol": "the base sample N (a power of 2, e.g. 64)",
+                        "morris": "the number of trajectories (e.g. 10)"}.get(kind, "the number of points")
+                raise ValueError(f"a {kind} design needs samples: {what}")
+            if kind == "sobol" and self.samples & (self.samples - 1):
+                raise ValueError(f"samples = {self.samples} is not allowed: a sobol design needs a power of 2 "
+                                 f"(e.g. {1 << (self.samples.bit_length() - 1)} or {1 << self.samples.bit_length()}) "
+                                 "for Sobol' sequences to converge")
+            if kind == "sobol" and self.second_order and len(self.factors) < 2:
+                raise ValueError("second_order needs at least 2 factors")
+        elif self.samples is not None:
+            raise ValueError(f"samples is for random, lhs, sobol and morris designs; a {kind} design "
+                             "runs each combination of levels")
+        if kind == "zip":
+            lengths = {name: level_count(f) for name, f in self.factors.items()}
+            if len(set(lengths.values())) > 1:
+                shown = ", ".join(f"{k}: {v}" for k, v in lengths.items())
+                raise ValueError(f"a zip design pairs levels element-wise, so every factor needs the same "
+                                 f"number of levels ({shown})")
+        size = design_size(self)        # arithmetic only: nothing is listed or sampled here
+        if size > MAX_RUNS:
+            what = {"sobol": f" (samples x {'2d+2' if self.second_order else 'd+2'})",
+                    "morris": " (samples x (d+1))"}.get(kind, "")
+            raise ValueError(f"the {kind} design has {size:,} points{what}, more than the {MAX_RUNS:,} runs an "
+                             "experiment may have: use fewer factors, levels or samples, or split the "
+                             "experiment into several")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# The design table
+# ---------------------------------------------------------------------------------------------
+
+
 
 
 @dataclass(frozen=True)
@@ -67,13 +210,9 @@ class Design:
 
     def table(self) -> pd.DataFrame:
         """One row per point: ``point``, the factor values, and ``u:<factor>`` for sampled designs."""
-        import pandas as pd
-
-        from viralsim.experiment.runner import _DTYPES
-
         cols: dict[str, Any] = {"point": pd.Series(range(len(self.points)), dtype="int64")}
         for name in self.factors:
-            cols[name] = pd.Series([p[name] for p in self.points], dtype=_DTYPES[self.kinds[name]])
+            cols[name] = pd.Series([p[name] for p in self.points], dtype=COLUMN_DTYPES[self.kinds[name]])
         if self.unit is not None:
             for j, name in enumerate(self.factors):
                 cols[f"u:{name}"] = pd.Series(self.unit[:, j], dtype="float64")
@@ -98,7 +237,7 @@ def design_size(spec: DesignSpec | None) -> int:
     return spec.samples
 
 
-def level_count(f: Factor) -> int:
+def level_count(f: DesignFactor) -> int:
     """``len(grid_levels(f))`` without building the list (an integer range may span 10^12)."""
     if f.levels is not None:
         return len(f.levels)
@@ -148,26 +287,26 @@ def build_design(spec: DesignSpec | None, root_seed: int) -> Design:
 def _unit_sample(spec: DesignSpec, d: int, seed: int) -> np.ndarray:
     """Points in [0, 1]^d from the design's sampler, seeded."""
     if spec.kind == "random":
-        from scipy import stats
+        from scipy import stats  # lazy: ~1 s to import; grid and zip designs do not sample
 
         return np.asarray(stats.uniform.rvs(size=(spec.samples, d), random_state=seed), dtype=float)
     if spec.kind == "lhs":
-        from scipy.stats import qmc
+        from scipy.stats import qmc  # lazy: ~1 s to import; grid and zip designs do not sample
 
         return qmc.LatinHypercube(d, rng=seed).random(spec.samples)
     problem = {"num_vars": d, "names": [f"x{j}" for j in range(d)], "bounds": [[0.0, 1.0]] * d}
     if spec.kind == "sobol":
-        from SALib.sample import sobol
+        from SALib.sample import sobol  # lazy: ~1 s to import; only sobol designs need it
 
         return np.asarray(sobol.sample(problem, spec.samples, calc_second_order=spec.second_order, seed=seed))
     if spec.kind == "morris":
-        from SALib.sample import morris
+        from SALib.sample import morris  # lazy: ~1 s to import; only morris designs need it
 
         return np.asarray(morris.sample(problem, spec.samples, num_levels=spec.grid_levels, seed=seed))
     raise ValueError(f"not a sampled design: {spec.kind!r}")
 
 
-def grid_levels(f: Factor) -> list:
+def grid_levels(f: DesignFactor) -> list:
     """The discrete levels of a factor in a grid or zip design.
 
     ``levels`` as written; an ``integer`` range gives every whole number in it; a ``uniform``
@@ -189,7 +328,7 @@ def grid_levels(f: Factor) -> list:
     return [float(f"{v:.12g}") for v in values]
 
 
-def from_unit(f: Factor, u: np.ndarray) -> list:
+def from_unit(f: DesignFactor, u: np.ndarray) -> list:
     """Map unit coordinates to factor values through the factor's inverse CDF."""
     u = np.asarray(u, dtype=float)
     dist = f.distribution
@@ -202,7 +341,7 @@ def from_unit(f: Factor, u: np.ndarray) -> list:
         vals = np.minimum(lo + np.floor(u * (hi - lo + 1)).astype(np.int64), hi)
         return [int(v) for v in vals]
     if dist == "normal":
-        from scipy import stats
+        from scipy import stats  # lazy: ~1 s to import; only normal factors need it
 
         if f.range is not None:
             a, b = ((f.range[0] - f.mean) / f.sd, (f.range[1] - f.mean) / f.sd)

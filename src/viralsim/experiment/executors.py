@@ -32,18 +32,22 @@ meets the same run again). Use ``processes`` for code that may crash.
 from __future__ import annotations
 
 import contextlib
+import gc
+import logging
+import multiprocessing
 import os
 import signal
 import socket
 import time
-from concurrent.futures import BrokenExecutor, Executor
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 
-if TYPE_CHECKING:
-    from viralsim.experiment.runner import ChunkReport, ChunkTask
+from viralsim.experiment.runner import ChunkReport, ChunkTask, commit_chunk, dead_run, run_one
+from viralsim.experiment.warmup import keep_freed_memory, warm_up
+from viralsim.results import sweep_folder
 
-__all__ = ["EXECUTORS", "default_workers", "keep_freed_memory", "open_executor", "warm_worker",
-           "run_chunk_isolated", "describe_death", "worker_died"]
+__all__ = ["EXECUTORS", "default_workers", "open_executor", "warm_worker", "run_chunk_isolated", "describe_death",
+           "worker_died"]
 
 EXECUTORS = ("processes", "serial", "dask")
 
@@ -56,51 +60,14 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def keep_freed_memory() -> bool:
-    """Let the C library keep freed memory for reuse instead of handing it back to the OS at once.
-
-    A simulated day allocates and frees many temporaries of 0.1–10 MB. Dask's nanny starts its
-    workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (give memory back eagerly), which also freezes
-    glibc's adaptive mmap threshold at 128 KiB: every such temporary then comes from fresh pages
-    that fault in one by one. A 10,000-person, 180-day run took about 18,000 page faults instead
-    of 2,000 and about 30 % more CPU. Raising the mmap threshold to 32 MiB and the trim threshold
-    to 64 MiB (``mallopt``) restores reuse; a worker then holds at most some 64 MiB of freed memory.
-
-    Returns whether both settings took effect; False where the C library has no ``mallopt``
-    (macOS, Windows) or refuses them, which leaves its defaults in place.
-    """
-    global _FREED_MEMORY_KEPT
-    if _FREED_MEMORY_KEPT is None:      # once per process: every chunk calls this
-        import ctypes
-        import ctypes.util
-
-        try:
-            mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-        except (OSError, AttributeError):
-            _FREED_MEMORY_KEPT = False
-        else:
-            m_trim_threshold, m_mmap_threshold = -1, -3          # glibc's <malloc.h>
-            _FREED_MEMORY_KEPT = bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 64 << 20))
-    return _FREED_MEMORY_KEPT
-
-
-_FREED_MEMORY_KEPT: bool | None = None
-
-
 def warm_worker() -> None:
     """Prepare a worker once, before the first chunk arrives: keep freed memory for reuse
-    (:func:`keep_freed_memory`), import the engine and the writers and load the compiled kernels
-    (from the on-disk cache that :func:`open_executor` filled in the parent; a remote Dask worker
-    compiles them once); then exempt everything loaded so far from garbage collection."""
-    import gc
-
+    (:func:`~viralsim.experiment.warmup.keep_freed_memory`) and load the compiled kernels (from the
+    on-disk cache that :func:`open_executor` filled in the parent; a remote Dask worker compiles
+    them once); then exempt everything loaded so far from garbage collection. The engine and the
+    writers are loaded already: this module imports them, and the worker imports this module to
+    call this function."""
     keep_freed_memory()
-    import pyarrow.parquet  # noqa: F401
-
-    import viralsim.experiment.store  # noqa: F401
-    import viralsim.model  # noqa: F401
-    from viralsim._jit import warm_up
-
     warm_up()
     # The 185,000-odd objects of the imported libraries live as long as the worker, yet every
     # full collection walked them all again: about 2 % of a 10,000 x 180-day run's CPU.
@@ -133,8 +100,6 @@ def open_executor(
     (executor, slots)
         ``executor`` is None for ``serial``; ``slots`` is how many chunks run at once.
     """
-    from viralsim._jit import warm_up
-
     # Compile here once, so that local workers only load the cached kernels. Always: Numba keys
     # its cache by the source file's path and time stamp, so a cache folder that exists (say,
     # from another checkout of the same code) may still leave every kernel to compile, and
@@ -144,9 +109,6 @@ def open_executor(
         yield None, 1
         return
     if kind == "processes":
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         n = workers or default_workers()
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=warm_worker)
@@ -157,8 +119,7 @@ def open_executor(
         return
     if kind == "dask":
         try:
-            import logging
-
+            # optional (the dask extra), and ~0.4 s to import: only when this executor is asked for
             from distributed import Client, LocalCluster
         except ImportError:
             raise RuntimeError("the dask executor needs Dask distributed: pip install 'viralsim[dask]'") from None
@@ -213,15 +174,10 @@ def run_chunk_isolated(task: ChunkTask) -> ChunkReport:
     the remaining runs continue in another fresh process. Each run is simulated by the same
     :func:`~viralsim.experiment.runner.run_one` as in a pool, so its rows are the same.
     """
-    import multiprocessing
-
-    from viralsim.experiment import store
-    from viralsim.experiment.runner import ChunkReport, commit_chunk, dead_run
-
     started = time.perf_counter()
-    if store.chunk_dir(task.out_dir, task.chunk).is_dir():
+    if sweep_folder.chunk_dir(task.out_dir, task.chunk).is_dir():
         # Committed by its worker before the pool broke: nothing to redo.
-        statuses = store.chunk_statuses(task.out_dir, [task.chunk])
+        statuses = sweep_folder.chunk_statuses(task.out_dir, [task.chunk])
         failures = [(str(i), str(e)) for i, e, s in zip(statuses["run_id"], statuses["error"].fillna(""),
                                                          statuses["status"]) if s != "ok"]
         return ChunkReport(chunk=task.chunk, runs=len(statuses), failed=len(failures), failures=failures,
@@ -269,8 +225,6 @@ def run_chunk_isolated(task: ChunkTask) -> ChunkReport:
 
 def _isolated_worker(conn, runs, settings) -> None:
     """Body of :func:`run_chunk_isolated`'s process: announce each run, then send its rows."""
-    from viralsim.experiment.runner import run_one
-
     # Ctrl-C reaches the whole process group: the run in flight must end normally (the driving
     # process stops the sweep after this chunk), not die of it and be recorded as a failed run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

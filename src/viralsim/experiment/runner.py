@@ -23,56 +23,31 @@ from __future__ import annotations
 
 import operator
 import os
+import signal
 import socket
 import time
 import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import pandas as pd
+import numpy as np
+import pandas as pd
 
+from viralsim.experiment.warmup import keep_freed_memory
+from viralsim.model import ViralModel, simulate
+from viralsim.results import sweep_folder
+from viralsim.results.run_rows import COLUMN_DTYPES, MARKET_PREFIX, RunRows, RunSettings
+
+if TYPE_CHECKING:
     from viralsim.config.schema import RunConfig
     from viralsim.metrics import RunResult
 
-__all__ = ["RunTask", "RunSettings", "RunRows", "ChunkTask", "ChunkReport", "run_one", "run_chunk", "commit_chunk", "dead_run",
-           "META_COLUMNS", "TEST_KILL_ENV"]
-
-#: columns that identify a run, first in every table (factor columns follow them)
-META_COLUMNS = ("run", "run_id", "scenario", "point", "replicate", "seed")
-
-#: prefix of the market-wide columns in the long table
-MARKET_PREFIX = "market_"
+__all__ = ["RunTask", "ChunkTask", "ChunkReport", "run_one", "run_chunk", "commit_chunk", "dead_run", "TEST_KILL_ENV"]
 
 #: test hook: run indices (comma-separated) whose worker kills itself with SIGKILL (tests only)
 TEST_KILL_ENV = "VIRALSIM_TEST_KILL_RUN"
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """What every run of an experiment records (shared by all tasks of a sweep).
-
-    Attributes
-    ----------
-    factors : tuple of (dotted path, column kind)
-        Factor columns in design order; the kind (``bool``, ``int``, ``float``, ``str``) fixes
-        the column's dtype so every part file has the same schema.
-    every : int or None
-        Record the time series every ``every`` days (and on the last day); None: last day only.
-    metrics, market, summary : tuple of str or None
-        Daily seller columns, market columns and summary KPIs to keep; None keeps all.
-    stop : dict or None
-        Stop condition ``{metric, op, value, seller, after_day}``; None runs to the horizon.
-    """
-
-    factors: tuple[tuple[str, str], ...] = ()
-    every: int | None = 1
-    metrics: tuple[str, ...] | None = None
-    market: tuple[str, ...] | None = None
-    summary: tuple[str, ...] | None = None
-    stop: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -94,15 +69,6 @@ class RunTask:
                "replicate": self.replicate, "seed": self.seed}
         row.update(self.factors)
         return row
-
-
-@dataclass
-class RunRows:
-    """What one run produced: table rows, summary rows (None if it failed) and its status row."""
-
-    table: pd.DataFrame | None
-    summary: pd.DataFrame | None
-    status: dict
 
 
 @dataclass(frozen=True)
@@ -177,15 +143,11 @@ def _test_kill_hook(run: int) -> None:
     """Kill this process if the test hook names ``run`` (see the module docstring)."""
     wanted = os.environ.get(TEST_KILL_ENV)
     if wanted and str(run) in {w.strip() for w in wanted.split(",")}:
-        import signal
-
         os.kill(os.getpid(), signal.SIGKILL)
 
 
 def run_chunk(task: ChunkTask) -> ChunkReport:
     """Run a chunk of tasks and write its part files (on the worker); return a small report."""
-    from viralsim.experiment.executors import keep_freed_memory
-
     keep_freed_memory()     # also on workers of a caller's executor, which never ran warm_worker
     started = time.perf_counter()
     cpu = time.process_time()
@@ -203,9 +165,7 @@ def commit_chunk(task: ChunkTask, rows: list[RunRows], *, started: float, run_se
                  cpu_seconds: float) -> ChunkReport:
     """Write the chunk's part files from its runs' rows and report on it (``started``: the
     chunk's :func:`time.perf_counter` at its start)."""
-    from viralsim.experiment import store
-
-    store.write_part(task.out_dir, task.chunk, rows, task.settings)
+    sweep_folder.write_part(task.out_dir, task.chunk, rows, task.settings)
     failures = [(r.status["run_id"], r.status["error"]) for r in rows if r.status["status"] != "ok"]
     return ChunkReport(chunk=task.chunk, runs=len(rows), failed=len(failures), failures=failures,
                        seconds=time.perf_counter() - started, run_seconds=run_seconds, cpu_seconds=cpu_seconds,
@@ -218,11 +178,7 @@ def commit_chunk(task: ChunkTask, rows: list[RunRows], *, started: float, run_se
 def _simulate(config: RunConfig, stop: dict | None) -> tuple[RunResult, int, bool]:
     """Run to the horizon, or until the stop condition holds; (result, days run, stopped early)."""
     if stop is None:
-        from viralsim.model import simulate
-
         return simulate(config), config.days, False
-    from viralsim.model import ViralModel
-
     model = ViralModel(config, collect=False)
     test = _OPS[stop["op"]]
     metric, value, who, after = stop["metric"], stop["value"], stop.get("seller", "any"), stop.get("after_day", 0)
@@ -239,9 +195,6 @@ def _simulate(config: RunConfig, stop: dict | None) -> tuple[RunResult, int, boo
 
 def _id_columns(task: RunTask, settings: RunSettings, n: int) -> dict:
     """META_COLUMNS and factor columns repeated ``n`` times, with fixed dtypes."""
-    import numpy as np
-    import pandas as pd
-
     values = dict(task.factors)
     cols: dict[str, Any] = {
         "run": np.full(n, task.run, dtype=np.int64),
@@ -252,11 +205,8 @@ def _id_columns(task: RunTask, settings: RunSettings, n: int) -> dict:
         "seed": np.full(n, task.seed, dtype=np.int64),
     }
     for name, kind in settings.factors:
-        cols[name] = pd.array([values[name]] * n, dtype=_DTYPES[kind])
+        cols[name] = pd.array([values[name]] * n, dtype=COLUMN_DTYPES[kind])
     return cols
-
-
-_DTYPES = {"bool": "bool", "int": "int64", "float": "float64", "str": "str"}
 
 
 def _recorded_days(days, every: int | None, last: int):
@@ -267,8 +217,6 @@ def _recorded_days(days, every: int | None, last: int):
 
 
 def _table(result: RunResult, task: RunTask, settings: RunSettings, days_run: int) -> pd.DataFrame:
-    import pandas as pd
-
     daily = result.daily
     keep = list(settings.metrics) if settings.metrics is not None else [c for c in daily.columns
                                                                          if c not in ("day", "seller")]
@@ -290,9 +238,6 @@ def _table(result: RunResult, task: RunTask, settings: RunSettings, days_run: in
 
 
 def _summary(result: RunResult, task: RunTask, settings: RunSettings, days_run: int) -> pd.DataFrame:
-    import numpy as np
-    import pandas as pd
-
     summary = result.summary
     kpis = list(settings.summary) if settings.summary is not None else [c for c in summary.columns
                                                                          if c not in ("seller", "strategy")]

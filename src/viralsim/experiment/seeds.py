@@ -27,9 +27,6 @@ _RUNS = 0x52554E53  # "RUNS"
 _DESIGN = 0x44455347  # "DESG"
 _ANALYSIS = 0x414E4C59  # "ANLY"
 
-#: largest seed a RunConfig accepts
-MAX_SEED = 2**63 - 1
-
 
 def scenario_key(name: str) -> int:
     """A stable 64-bit integer for a scenario name (SHA-256; independent of Python's hash salt)."""

@@ -20,50 +20,62 @@ import difflib
 import functools
 import hashlib
 import json
-import math
 import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
+import pandas as pd
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from viralsim.config import load as _cfg
-from viralsim.config.load import RESOLVED_KEY, ConfigError
-from viralsim.config.schema import MAX_DAYS, RunConfig
-from viralsim.experiment.design import Design, build_design, design_size, level_count
-from viralsim.experiment.runner import RunSettings, RunTask
-from viralsim.experiment.seeds import MAX_SEED, run_seed
+from viralsim import __version__
+from viralsim.config.load import (
+    RESOLVED_KEY,
+    ConfigError,
+    apply_override,
+    check_resolved_record,
+    load_config,
+    parse_override,
+    read_config_file,
+    resolve_strategies,
+)
+from viralsim.config.messages import (
+    FROM_CLI,
+    describe_error,
+    describe_validation,
+    did_you_mean,
+    kind_annotation,
+    literal_choices,
+    model_members,
+    show_value,
+    unwrap,
+)
+from viralsim.config.schema import MAX_DAYS, MAX_SEED, Frozen, RunConfig
+from viralsim.experiment.design import (
+    SAMPLED,
+    Design,
+    DesignSpec,
+    build_design,
+    design_size,
+)
+from viralsim.experiment.runner import RunTask
+from viralsim.experiment.seeds import run_seed
+from viralsim.metrics import DAILY_COLUMNS, MARKET_COLUMNS, summarize
+from viralsim.results.run_rows import RunSettings
+from viralsim.results.sweep_folder import MAX_RUNS
 
 __all__ = [
     "ExperimentError",
     "ExperimentSpec",
-    "DesignSpec",
-    "Factor",
     "StopSpec",
     "OutputSpec",
     "Experiment",
     "load_experiment",
     "experiment_from_dict",
-    "DESIGN_KINDS",
-    "DISTRIBUTIONS",
 ]
-
-DESIGN_KINDS = ("grid", "zip", "random", "lhs", "sobol", "morris")
-DISTRIBUTIONS = ("uniform", "loguniform", "normal", "integer", "choice")
-SAMPLED = ("random", "lhs", "sobol", "morris")
-
-#: most runs one experiment may describe (a typo such as an extra zero should not plan 10^9 runs)
-MAX_RUNS = 5_000_000
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _NAME_RULE = "letters, digits, '_', '.' and '-', starting with a letter or digit"
@@ -76,142 +88,12 @@ class ExperimentError(ConfigError):
     """An experiment spec the user must fix; the message is one line."""
 
 
-class _Frozen(BaseModel):
-    # as in the run config: booleans are not numbers, numbers are not booleans, 3.0 is not a
-    # whole number, and every number is finite
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
 # ---------------------------------------------------------------------------------------------
 # The spec
 # ---------------------------------------------------------------------------------------------
 
 
-class Factor(_Frozen):
-    """One factor: discrete ``levels``, or a ``range`` with a distribution.
-
-    ``levels`` alone is a ``choice``; ``range`` alone is ``uniform``; ``mean`` and ``sd`` alone
-    are ``normal`` (``range`` then truncates it). Grid and zip designs need discrete values:
-    ``levels``, an ``integer`` range, or a range with ``steps``.
-    """
-
-    levels: Annotated[list[Any], Field(min_length=1)] | None = None
-    # a YAML list [lo, hi]; strict mode alone would take only a tuple
-    range: Annotated[tuple[float, float], Field(strict=False)] | None = None
-    steps: Annotated[int, Field(ge=2, le=100_000)] | None = None
-    dist: Literal["uniform", "loguniform", "normal", "integer", "choice"] | None = None
-    mean: float | None = None
-    sd: Annotated[float, Field(gt=0)] | None = None
-
-    @property
-    def distribution(self) -> str:
-        if self.dist is not None:
-            return self.dist
-        if self.levels is not None:
-            return "choice"
-        if self.mean is not None or self.sd is not None:
-            return "normal"
-        return "uniform"
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Factor:
-        dist = self.distribution
-        if self.levels is not None and self.range is not None:
-            raise ValueError("give either levels or range, not both")
-        if self.levels is None and self.range is None and dist != "normal":
-            raise ValueError("a factor needs levels: [...] or range: [low, high] (or mean and sd for dist normal)")
-        if dist == "choice" and self.levels is None:
-            raise ValueError("dist 'choice' draws from levels: [...]; give levels instead of range")
-        if dist != "choice" and self.levels is not None:
-            raise ValueError(f"levels are drawn with dist 'choice'; dist {dist!r} needs range: [low, high]")
-        if dist == "normal":
-            if self.mean is None or self.sd is None:
-                raise ValueError("dist 'normal' needs both mean and sd")
-        elif self.mean is not None or self.sd is not None:
-            raise ValueError(f"mean and sd are for dist 'normal', not {dist!r}")
-        if self.range is not None:
-            lo, hi = self.range
-            if not (math.isfinite(lo) and math.isfinite(hi)):
-                raise ValueError("range bounds must be finite numbers")
-            if dist == "integer":
-                if lo != int(lo) or hi != int(hi):
-                    raise ValueError(f"dist 'integer' needs whole-number bounds, got [{lo:g}, {hi:g}]")
-                if lo > hi:
-                    raise ValueError(f"range [{lo:g}, {hi:g}]: low must not exceed high")
-            elif not lo < hi:
-                raise ValueError(f"range [{lo:g}, {hi:g}]: low must be below high")
-            if dist == "loguniform" and lo <= 0:
-                raise ValueError(f"dist 'loguniform' needs a range above 0, got [{lo:g}, {hi:g}]")
-            if dist == "normal" and not lo <= self.mean <= hi:
-                raise ValueError(f"the mean {self.mean:g} must lie inside the truncation range [{lo:g}, {hi:g}]")
-        if self.steps is not None and (self.range is None or dist not in ("uniform", "loguniform")):
-            raise ValueError("steps spaces a uniform or loguniform range into grid levels; "
-                             "remove it or give range: [low, high]")
-        return self
-
-
-class DesignSpec(_Frozen):
-    """How design points are chosen. ``samples`` is the number of points for random and lhs,
-    the base sample N for sobol (a power of 2; N(d+2) runs, N(2d+2) with second_order), and the
-    number of trajectories for morris (r(d+1) runs)."""
-
-    kind: Literal["grid", "zip", "random", "lhs", "sobol", "morris"] = "grid"
-    factors: dict[str, Factor]
-    samples: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = None
-    second_order: bool = False
-    grid_levels: Annotated[int, Field(ge=2, le=1000)] = 4
-
-    @model_validator(mode="after")
-    def _consistent(self) -> DesignSpec:
-        kind = self.kind
-        if not self.factors:
-            raise ValueError("design.factors is empty: name at least one factor (a dotted path such as "
-                             "sellers.spam.posts_per_day), or leave 'design' out to run the scenarios only")
-        for name, f in self.factors.items():
-            if kind in ("grid", "zip"):
-                if f.distribution == "normal" or (f.range is not None and f.distribution != "integer"
-                                                   and f.steps is None):
-                    raise ValueError(f"factor '{name}': a {kind} design needs discrete values: levels: [...], "
-                                     "range with steps: n, or dist: integer; ranges and distributions are "
-                                     "sampled by random, lhs, sobol and morris designs")
-            else:
-                if f.steps is not None:
-                    raise ValueError(f"factor '{name}': steps is for grid and zip designs; "
-                                     f"a {kind} design samples the range")
-                if kind == "morris" and f.distribution == "normal" and f.range is None:
-                    raise ValueError(f"factor '{name}': a morris design visits the ends of each factor's "
-                                     "range, so dist 'normal' needs range: [low, high] to truncate it")
-        if kind in SAMPLED:
-            if self.samples is None:
-                what = {"sobol": "the base sample N (a power of 2, e.g. 64)",
-                        "morris": "the number of trajectories (e.g. 10)"}.get(kind, "the number of points")
-                raise ValueError(f"a {kind} design needs samples: {what}")
-            if kind == "sobol" and self.samples & (self.samples - 1):
-                raise ValueError(f"samples = {self.samples} is not allowed: a sobol design needs a power of 2 "
-                                 f"(e.g. {1 << (self.samples.bit_length() - 1)} or {1 << self.samples.bit_length()}) "
-                                 "for Sobol' sequences to converge")
-            if kind == "sobol" and self.second_order and len(self.factors) < 2:
-                raise ValueError("second_order needs at least 2 factors")
-        elif self.samples is not None:
-            raise ValueError(f"samples is for random, lhs, sobol and morris designs; a {kind} design "
-                             "runs each combination of levels")
-        if kind == "zip":
-            lengths = {name: level_count(f) for name, f in self.factors.items()}
-            if len(set(lengths.values())) > 1:
-                shown = ", ".join(f"{k}: {v}" for k, v in lengths.items())
-                raise ValueError(f"a zip design pairs levels element-wise, so every factor needs the same "
-                                 f"number of levels ({shown})")
-        size = design_size(self)        # arithmetic only: nothing is listed or sampled here
-        if size > MAX_RUNS:
-            what = {"sobol": f" (samples x {'2d+2' if self.second_order else 'd+2'})",
-                    "morris": " (samples x (d+1))"}.get(kind, "")
-            raise ValueError(f"the {kind} design has {size:,} points{what}, more than the {MAX_RUNS:,} runs an "
-                             "experiment may have: use fewer factors, levels or samples, or split the "
-                             "experiment into several")
-        return self
-
-
-class StopSpec(_Frozen):
+class StopSpec(Frozen):
     """End a run early when a seller's daily metric crosses a value (BehaviorSpace's exit condition)."""
 
     metric: str
@@ -225,10 +107,10 @@ class StopSpec(_Frozen):
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, value: str) -> str:
-        return _known(value, _daily_columns(), "a daily seller metric")
+        return _known(value, DAILY_COLUMNS, "a daily seller metric")
 
 
-class OutputSpec(_Frozen):
+class OutputSpec(Frozen):
     """What each run records: the time series every ``every`` days (or only the ``end``), and
     which daily metrics, market metrics and summary KPIs to keep (all by default)."""
 
@@ -252,12 +134,12 @@ class OutputSpec(_Frozen):
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [_known(v, _daily_columns(), "a daily seller metric") for v in value]
+        return None if value is None else [_known(v, DAILY_COLUMNS, "a daily seller metric") for v in value]
 
     @field_validator("market")
     @classmethod
     def _market(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [_known(v, _market_columns(), "a market metric") for v in value]
+        return None if value is None else [_known(v, MARKET_COLUMNS, "a market metric") for v in value]
 
     @field_validator("summary")
     @classmethod
@@ -265,7 +147,7 @@ class OutputSpec(_Frozen):
         return None if value is None else [_known(v, _summary_columns(), "a summary KPI") for v in value]
 
 
-class ExperimentSpec(_Frozen):
+class ExperimentSpec(Frozen):
     """The experiment file."""
 
     name: str | None = None
@@ -342,7 +224,7 @@ class Experiment:
         description, design points, viralsim version; the run seeds follow from these); identifies the experiment's
         results folder. The git commit is left out on purpose, so that the folder name stays
         the same across commits; the folder records the code identity instead and refuses to
-        resume with other code (:func:`viralsim.experiment.store.code_identity`).
+        resume with other code (:func:`viralsim.results.provenance.code_identity`).
     """
 
     spec: ExperimentSpec
@@ -415,14 +297,14 @@ def load_experiment(
     """
     source = str(path)
     try:
-        data = _cfg._read_yaml(Path(path), source)
+        data = read_config_file(Path(path), source)
     except ConfigError as exc:
         raise ExperimentError(str(exc).replace("config file", "experiment file")) from None
     cli_keys = []
     for item in overrides:
         try:
-            key, value = _cfg._parse_override(item)
-            _cfg._assign(data, key, value, item)
+            key, value = parse_override(item)
+            apply_override(data, key, value, item)
         except ConfigError as exc:
             raise ExperimentError(str(exc)) from None
         cli_keys.append(key)
@@ -491,7 +373,7 @@ def _load_base(spec: ExperimentSpec, source: str, base_dir: Path) -> RunConfig:
             raise ExperimentError(f"{source}: base = {spec.base!r}: no such config file "
                                   f"(relative paths are read from the experiment file's folder, {base_dir})")
         try:
-            return _cfg.load_config(path)
+            return load_config(path)
         except ConfigError as exc:
             raise ExperimentError(f"{source}: base: {exc}") from None
     data = copy.deepcopy(spec.base)
@@ -499,11 +381,11 @@ def _load_base(spec: ExperimentSpec, source: str, base_dir: Path) -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ExperimentError(_cfg._describe(exc, source, RunConfig, ("base",), ())) from None
+        raise ExperimentError(describe_validation(exc, source, RunConfig, ("base",), ())) from None
     try:
-        resolved = _cfg._resolve_all(config, source, ())
+        resolved = resolve_strategies(config, source, ())
         if record is not None:
-            _cfg._check_record(record, resolved, source)
+            check_resolved_record(record, resolved, source)
     except ConfigError as exc:
         raise ExperimentError(str(exc).replace(f"{source}: ", f"{source}: base.", 1)) from None
     return config
@@ -528,9 +410,9 @@ def _validate_config(data: dict, source: str, context: str) -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ExperimentError(f"{_cfg._describe(exc, source, RunConfig, (), ())} (in {context})") from None
+        raise ExperimentError(f"{describe_validation(exc, source, RunConfig, (), ())} (in {context})") from None
     try:
-        _cfg._resolve_all(config, source, ())
+        resolve_strategies(config, source, ())
     except ConfigError as exc:
         raise ExperimentError(f"{exc} (in {context})") from None
     return config
@@ -542,7 +424,7 @@ def _check_stop(spec: ExperimentSpec, scenarios: dict[str, RunConfig], source: s
     for name, config in scenarios.items():
         if spec.stop.seller not in config.sellers:
             sellers = list(config.sellers)
-            hint = _cfg._did_you_mean(spec.stop.seller, sellers)
+            hint = did_you_mean(spec.stop.seller, sellers)
             raise ExperimentError(
                 f"{source}: stop.seller = {spec.stop.seller!r} is not allowed: scenario '{name}' has sellers "
                 f"{', '.join(repr(s) for s in sellers)} (or use 'any' / 'all'){hint}")
@@ -570,12 +452,12 @@ def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         here = ".".join(parts[:depth])
-        ann = _cfg._unwrap(ann)
+        ann = unwrap(ann)
         tag = None
-        members = _cfg._model_members(ann)
+        members = model_members(ann)
         if members:
             kind = node.get("kind") if isinstance(node, dict) else None
-            ann = next((m for m in members if kind in _cfg._literal_choices(_cfg._kind_annotation(m))), members[0])
+            ann = next((m for m in members if kind in literal_choices(kind_annotation(m))), members[0])
             tag = kind
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             fields = list(ann.model_fields)
@@ -591,7 +473,7 @@ def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key
             if part not in keys:
                 if last and allow_new_key:
                     return
-                close = _cfg._did_you_mean(part, keys)
+                close = did_you_mean(part, keys)
                 has = f"{here} has {', '.join(repr(k) for k in keys)}" if keys else f"{here} is empty"
                 raise ExperimentError(f"{source}: {where}: unknown key '{part}' in '{path}' ({has}){close}")
             ann = typing.get_args(ann)[1]
@@ -605,7 +487,7 @@ def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key
             node = node[int(part)]
         else:
             raise ExperimentError(f"{source}: {where}: '{path}': {here} is a single value "
-                                  f"({_cfg._show(node)}), it has no field '{part}'")
+                                  f"({show_value(node)}), it has no field '{part}'")
 
 
 def _set_path(data: dict, parts: list[str], value: Any) -> None:
@@ -652,7 +534,7 @@ def _check_factor_ranges(spec: ExperimentSpec, scenarios: dict[str, RunConfig], 
                     RunConfig.model_validate(data)
                 except ValidationError as exc:
                     first = exc.errors(include_url=False)[0]
-                    detail, _ = _cfg._describe_one(first, RunConfig, ())
+                    detail, _ = describe_error(first, RunConfig, ())
                     where = f" (in scenario '{scenario}')" if spec.scenarios is not None else ""
                     if first["type"] == "int_type" and f.distribution != "integer":
                         # The ends may be in range; the samples between them are not whole numbers.
@@ -675,7 +557,7 @@ def _runs(spec: ExperimentSpec, scenarios: dict[str, RunConfig], design: Design,
         data = config.model_dump(mode="json")
         for point, values in enumerate(design.points):
             if values:
-                shown = ", ".join(f"{k}={_cfg._show(v)}" for k, v in values.items())
+                shown = ", ".join(f"{k}={show_value(v)}" for k, v in values.items())
                 context = (f"design point {point}: {shown}" +
                            (f", scenario '{scenario}'" if spec.scenarios is not None else ""))
                 try:
@@ -768,8 +650,6 @@ def _settings(spec: ExperimentSpec, design: Design) -> RunSettings:
 
 
 def _fingerprint(experiment: Experiment) -> str:
-    from viralsim import __version__
-
     record = experiment.resolved()
     record.pop("description", None)  # text only: editing it must not orphan the results
     payload = {
@@ -807,18 +687,18 @@ def _describe_spec(exc: ValidationError, source: str, cli_keys: typing.Sequence[
         path = _spec_path(loc)
         value = first.get("input")
         if loc and loc[-1] in ("every", "name", "base"):
-            message = f"{path} = {_cfg._show(value)} is not allowed: {reason}"
+            message = f"{path} = {show_value(value)} is not allowed: {reason}"
         elif not path or reason.startswith(path):
             message = reason
         else:
             message = f"{path}: {reason}"
         dotted = ".".join(str(p) for p in loc)
     else:
-        message, dotted = _cfg._describe_one(first, ExperimentSpec, ())
+        message, dotted = describe_error(first, ExperimentSpec, ())
         if len(loc) > 2 and loc[:2] == ("design", "factors"):
             message = message.replace(f"design.factors.{loc[2]}", _spec_path(loc[:3]), 1)
     if any(dotted == k or dotted.startswith(k + ".") or k.startswith(dotted + ".") for k in cli_keys):
-        message += " (from the command line)"
+        message += FROM_CLI
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more)"
     return f"{source}: {message}"
@@ -839,30 +719,13 @@ def _known(value: str, allowed: typing.Sequence[str], what: str) -> str:
     raise ValueError(f"{value!r} is not {what}; {hint}")
 
 
-def _daily_columns() -> tuple[str, ...]:
-    from viralsim.metrics import DAILY_COLUMNS
-
-    return DAILY_COLUMNS
-
-
-def _market_columns() -> tuple[str, ...]:
-    from viralsim.metrics import MARKET_COLUMNS
-
-    return MARKET_COLUMNS
-
-
 _SUMMARY_CACHE: list[tuple[str, ...]] = []
 
 
 def _summary_columns() -> tuple[str, ...]:
     """The KPI columns of a run summary, read off :func:`viralsim.metrics.summarize` itself."""
     if not _SUMMARY_CACHE:
-        import numpy as np
-        import pandas as pd
-
-        from viralsim.metrics import DAILY_COLUMNS, summarize
-
-        daily = pd.DataFrame([{"day": 1, "seller": "s", **{c: 0 for c in DAILY_COLUMNS}}])
+        daily = pd.DataFrame([{"day": 1, "seller": "s", **dict.fromkeys(DAILY_COLUMNS, 0)}])
         sizes = pd.DataFrame({"seller": pd.Series([], dtype=object), "root": pd.Series([], dtype="int64"),
                               "size": pd.Series([], dtype="int64")})
         zeros = {k: np.zeros(8) for k in ("channels", "exposures_by_tie", "seller_conversions_by_tie",

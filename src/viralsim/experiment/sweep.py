@@ -13,22 +13,24 @@ processes and the run that killed it is recorded as failed with the signal (see
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import os
 import socket
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, wait
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, ThreadPoolExecutor, as_completed, wait
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Generator, Iterator
 
-from viralsim.experiment import store
 from viralsim.experiment.executors import open_executor, run_chunk_isolated, worker_died
 from viralsim.experiment.runner import ChunkReport, ChunkTask, run_chunk
 from viralsim.experiment.spec import Experiment
+from viralsim.results import provenance, sweep_folder
 
-__all__ = ["run_sweep", "SweepOutcome", "parse_shard"]
+__all__ = ["run_sweep", "SweepOutcome", "parse_shard", "plan_for", "plan_in"]
 
 
 @dataclass
@@ -89,7 +91,70 @@ def parse_shard(text: str) -> tuple[int, int]:
     return i, n
 
 
-@store.locked_sweep  # holds the results folder's lock for the whole sweep
+def plan_for(experiment: Experiment, chunk_size: int | None = None) -> sweep_folder.Plan:
+    """The plan of a sweep of ``experiment``: what every part of its results folder must agree on
+    (:class:`~viralsim.results.sweep_folder.Plan`), with the code that runs it."""
+    design = experiment.design
+    return sweep_folder.Plan(
+        name=experiment.name,
+        fingerprint=experiment.fingerprint,
+        n_runs=len(experiment.runs),
+        chunk_size=chunk_size or sweep_folder.default_chunk_size(len(experiment.runs)),
+        factors=[[n, k] for n, k in experiment.settings.factors],
+        design={"kind": design.kind, "points": len(design), "options": design.options},
+        scenarios=list(experiment.scenarios),
+        replicates=experiment.spec.replicates,
+        root_seed=experiment.spec.seed,
+        common_random_numbers=experiment.spec.common_random_numbers,
+        every=experiment.spec.outputs.every,
+        code=provenance.code_identity(),
+    )
+
+
+def plan_in(out_dir: str | Path, experiment: Experiment, chunk_size: int | None = None) -> sweep_folder.Plan:
+    """The plan a sweep of ``experiment`` into ``out_dir`` uses: a folder being resumed keeps the
+    chunk size it was started with unless ``chunk_size`` is given."""
+    plan = plan_for(experiment, chunk_size)
+    if chunk_size is None and (Path(out_dir) / sweep_folder.PLAN).is_file():
+        try:
+            existing = sweep_folder.read_plan(out_dir)
+        except sweep_folder.ResultsError:
+            return plan
+        if existing.fingerprint == plan.fingerprint:
+            return replace(plan, chunk_size=existing.chunk_size)
+    return plan
+
+
+#: seconds a shard waits for the lock that another process holds exclusively (a shard that
+#: started at the same moment and briefly merges, say) before it gives up
+_SHARD_WAIT = 5.0
+
+
+def _holding_the_lock(run_sweep):
+    """Decorate :func:`run_sweep` so that it holds the results folder's lock for its whole life:
+    opening (or discarding, with ``restart``) the folder, running the chunks and merging. The
+    shards of a sweep (``shard``, without ``restart``) share it."""
+    signature = inspect.signature(run_sweep)
+
+    @functools.wraps(run_sweep)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        a = bound.arguments
+        out = a["out"] if a["out"] is not None else a["experiment"].default_out(a["results_root"])
+        a["out"] = Path(out)
+        shard = a.get("shard")
+        shared = shard is not None and not a.get("restart")
+        command = "sweep --restart" if a.get("restart") else "sweep"
+        if shard is not None:
+            command += f" --shard {shard[0]}/{shard[1]}"
+        with sweep_folder.lock_results(out, command, shared=shared, wait=_SHARD_WAIT if shared else 0.0):
+            return run_sweep(*bound.args, **bound.kwargs)
+
+    return wrapper
+
+
+@_holding_the_lock
 def run_sweep(
     experiment: Experiment,
     out: str | Path | None = None,
@@ -127,7 +192,7 @@ def run_sweep(
     shard : (i, n), optional
         Run only chunks ``c`` with ``c % n == i``.
     chunk_size : int, optional
-        Runs per part file; default :func:`~viralsim.experiment.store.default_chunk_size`.
+        Runs per part file; default :func:`~viralsim.results.sweep_folder.default_chunk_size`.
         A folder keeps the chunk size it was started with.
     retry_failed : bool
         Run again the chunks of this shard that hold failed runs.
@@ -135,7 +200,7 @@ def run_sweep(
         Discard the folder's existing results first.
     allow_code_change : bool
         Resume a folder started by other code (another viralsim version or git commit, or
-        uncommitted changes; see :func:`~viralsim.experiment.store.code_identity`), mixing
+        uncommitted changes; see :func:`~viralsim.results.provenance.code_identity`), mixing
         results of both. Without it that is a ResultsError.
     progress : bool
         Show a progress bar (runs done, failures, ETA) on stderr.
@@ -146,33 +211,34 @@ def run_sweep(
 
     Raises
     ------
-    viralsim.experiment.store.ResultsError
-        If ``out`` cannot be used (see :func:`~viralsim.experiment.store.check_results_dir`);
+    viralsim.results.sweep_folder.ResultsError
+        If ``out`` cannot be used (see :func:`~viralsim.results.sweep_folder.check_results_dir`);
         nothing is written then.
     """
     started = time.perf_counter()
     out = Path(out) if out is not None else experiment.default_out(results_root)
-    plan = store.plan_in(out, experiment, chunk_size)
-    plan = store.open_results(out, experiment, plan, restart=restart, allow_code_change=allow_code_change)
-    store.remove_stale_temporaries(out)
+    plan = plan_in(out, experiment, chunk_size)
+    plan = sweep_folder.open_results(out, plan, experiment_yaml=experiment.to_yaml(), design=experiment.design.table(),
+                                     restart=restart, allow_code_change=allow_code_change)
+    sweep_folder.remove_stale_temporaries(out)
 
     mine = [c for c in range(plan.n_chunks) if shard is None or c % shard[1] == shard[0]]
     selected = sum(len(plan.chunk_runs(c)) for c in mine)
-    done = store.committed_chunks(out)
+    done = sweep_folder.committed_chunks(out)
     if retry_failed:
         done -= _drop_failed_chunks(out, [c for c in mine if c in done])
     todo = [c for c in mine if c not in done]
     skipped = selected - sum(len(plan.chunk_runs(c)) for c in todo)
 
     record = {
-        "host": socket.gethostname(), "pid": os.getpid(), "started_utc": store.utc_now(), "finished_utc": None,
-        "git_commit": _git_commit(), "code": store.code_identity(),
+        "host": socket.gethostname(), "pid": os.getpid(), "started_utc": sweep_folder.utc_now(), "finished_utc": None,
+        "git_commit": provenance.git_commit(), "code": provenance.code_identity(),
         "executor": executor if isinstance(executor, str) else type(executor).__name__,
         "workers": workers, "scheduler": scheduler, "shard": list(shard) if shard else None,
         "chunks_run": 0, "runs_run": 0, "failed": 0, "seconds": None, "run_seconds": 0.0, "cpu_seconds": 0.0,
     }
-    store.log_invocation(out, record)
-    store.write_manifest(out, plan, status="running")
+    sweep_folder.log_invocation(out, record)
+    sweep_folder.write_manifest(out, plan, status="running")
 
     failures: list = []
     ran = 0
@@ -195,19 +261,19 @@ def run_sweep(
     finally:
         if bar is not None:
             bar.close()
-        record.update(finished_utc=store.utc_now(), runs_run=ran, failed=len(failures),
+        record.update(finished_utc=sweep_folder.utc_now(), runs_run=ran, failed=len(failures),
                       seconds=round(time.perf_counter() - started, 3), run_seconds=round(run_seconds, 3),
                       cpu_seconds=round(cpu_seconds, 3))
-        store.log_invocation(out, record)
+        sweep_folder.log_invocation(out, record)
 
-    complete = not store.missing_chunks(out, plan)
+    complete = not sweep_folder.missing_chunks(out, plan)
     finalize_started = time.perf_counter()
     if complete:
-        statuses = store.finalize(out)
+        statuses = sweep_folder.finalize(out)
         statuses = statuses[(statuses["run"] // plan.chunk_size).isin(mine)]
     else:
-        statuses = store.chunk_statuses(out, [c for c in mine if c in store.committed_chunks(out)])
-        store.write_manifest(out, plan, status="partial")
+        statuses = sweep_folder.chunk_statuses(out, [c for c in mine if c in sweep_folder.committed_chunks(out)])
+        sweep_folder.write_manifest(out, plan, status="partial")
     failed = int((statuses["status"] != "ok").sum()) if len(statuses) else 0
     finalize_seconds = time.perf_counter() - finalize_started
     return SweepOutcome(out_dir=out, runs=plan.n_runs, selected=selected, skipped=skipped, ran=ran, failed=failed,
@@ -293,7 +359,7 @@ def _drive(tasks: Iterator[ChunkTask], executor: Executor, slots: int | None) ->
                 task = pending.pop(future)
                 try:
                     report = future.result()
-                except Exception as exc:  # noqa: BLE001 - re-raised unless its worker died
+                except Exception as exc:  # re-raised unless its worker died
                     if not worker_died(exc):
                         raise
                     if isinstance(exc, BrokenExecutor):
@@ -316,8 +382,6 @@ def _isolate(suspects: list[ChunkTask], slots: int | None) -> Iterator[ChunkRepo
     """Run the chunks of dead workers in fresh processes, as many at once as the executor ran."""
     if not suspects:
         return
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
     suspects = sorted(suspects, key=lambda t: t.chunk)
     with ThreadPoolExecutor(max_workers=max(1, min(len(suspects), int(slots or 1)))) as threads:
         futures = [threads.submit(run_chunk_isolated, task) for task in suspects]
@@ -327,26 +391,20 @@ def _isolate(suspects: list[ChunkTask], slots: int | None) -> Iterator[ChunkRepo
 
 def _drop_failed_chunks(out: Path, chunks: list[int]) -> set[int]:
     """Remove committed chunks holding failed runs, so they run again; returns them."""
-    statuses = store.chunk_statuses(out, chunks)
+    statuses = sweep_folder.chunk_statuses(out, chunks)
     if not len(statuses):
         return set()
-    plan = store.read_plan(out)
+    plan = sweep_folder.read_plan(out)
     bad = {int(r) // plan.chunk_size for r in statuses.loc[statuses["status"] != "ok", "run"]}
     for c in bad:
-        store._remove(store.chunk_dir(out, c))
+        sweep_folder.discard_chunk(out, c)
     return bad
-
-
-def _git_commit() -> str | None:
-    """The checkout's commit, recorded per invocation: a resumed sweep shows if the code changed."""
-    from viralsim import store as run_store
-
-    return run_store._git_commit()
 
 
 def _progress(enabled: bool, *, total: int, name: str):
     if not enabled or total <= 0:
         return None
+    # tqdm only for a progress bar on a terminal's sweep; --quiet and library callers do without it
     from tqdm import tqdm
 
     tty = sys.stderr.isatty()

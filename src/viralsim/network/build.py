@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from viralsim.config.schema import (
-    BarabasiAlbertNet, CompleteNet, EdgeListNet, FriendCirclesNet, HolmeKimNet, StochasticBlockNet,
+    BarabasiAlbertNet,
+    CompleteNet,
+    EdgeListNet,
+    FriendCirclesNet,
+    HolmeKimNet,
+    StochasticBlockNet,
     WattsStrogatzNet,
 )
 from viralsim.edgelist_format import edgelist_file
@@ -29,5 +34,6 @@ def build_network(spec, *, rng: np.random.Generator) -> Topology:
     if isinstance(spec, CompleteNet):
         return generators.complete(spec.n)
     if isinstance(spec, EdgeListNet):
-        return read_edgelist(edgelist_file(spec.path), strength_method=spec.strength_method, strong_share=spec.strong_share, rng=rng)
+        return read_edgelist(edgelist_file(spec.path), strength_method=spec.strength_method,
+                             strong_share=spec.strong_share, rng=rng)
     raise TypeError(f"unsupported network spec {type(spec).__name__}")

@@ -29,7 +29,7 @@ import numpy as np
 from viralsim._rng import bernoulli_positions
 from viralsim.config.schema import BarabasiAlbertNet, FriendCirclesNet, HolmeKimNet, WattsStrogatzNet, default_of
 
-from .topology import _MAX_NODES, DEFAULT_STRONG_SHARE, Topology
+from .topology import DEFAULT_STRONG_SHARE, MAX_NODES, Topology
 
 __all__ = [
     "CircleType",
@@ -57,8 +57,8 @@ def _is_int(x) -> bool:
 
 
 def _check_n(func: str, n, lo: int = 1) -> int:
-    if not _is_int(n) or not lo <= n <= _MAX_NODES:
-        raise ValueError(f"{func}: n must be an integer in [{lo}, {_MAX_NODES}], got {n!r}")
+    if not _is_int(n) or not lo <= n <= MAX_NODES:
+        raise ValueError(f"{func}: n must be an integer in [{lo}, {MAX_NODES}], got {n!r}")
     return int(n)
 
 

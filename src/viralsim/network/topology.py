@@ -24,15 +24,15 @@ import numpy as np
 from viralsim._jit import csr_from_sorted_keys
 from viralsim.config.schema import STRONG_SHARE
 
-__all__ = ["Topology", "assign_strength"]
+__all__ = ["Topology", "assign_strength", "MAX_NODES", "DEFAULT_STRONG_SHARE"]
 
 #: Share of contacts that are strong ties (family and friends): the config default
 #: ``network.strong_share`` (seed 000 L209, about 70 % of WeChat contacts are family,
 #: friends and other acquaintances).
 DEFAULT_STRONG_SHARE = STRONG_SHARE
 
-# Node ids are stored as int32 to halve the memory of the largest array.
-_MAX_NODES = np.iinfo(np.int32).max
+#: most nodes a Topology holds: node ids are stored as int32 to halve the memory of the largest array
+MAX_NODES = np.iinfo(np.int32).max
 
 # Upper bound on wedge checks held in memory at once by the embeddedness count;
 # bounds peak memory at a few hundred MB regardless of graph size.
@@ -103,8 +103,8 @@ class Topology:
     def __post_init__(self) -> None:
         if not isinstance(self.n, Integral) or isinstance(self.n, bool) or self.n < 0:
             raise ValueError(f"Topology: n must be a non-negative integer, got {self.n!r}")
-        if self.n > _MAX_NODES:
-            raise ValueError(f"Topology: n must be at most {_MAX_NODES}, got {self.n}")
+        if self.n > MAX_NODES:
+            raise ValueError(f"Topology: n must be at most {MAX_NODES}, got {self.n}")
         object.__setattr__(self, "n", int(self.n))
         indptr = np.ascontiguousarray(self.indptr, dtype=np.int64)
         indices = np.ascontiguousarray(self.indices, dtype=np.int32)
@@ -462,8 +462,8 @@ class Topology:
         """
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 0:
             raise ValueError(f"from_edges: n must be a non-negative integer, got {n!r}")
-        if n > _MAX_NODES:
-            raise ValueError(f"from_edges: n must be at most {_MAX_NODES}, got {n}")
+        if n > MAX_NODES:
+            raise ValueError(f"from_edges: n must be at most {MAX_NODES}, got {n}")
         n = int(n)
         u = np.asarray(u).reshape(-1)
         v = np.asarray(v).reshape(-1)

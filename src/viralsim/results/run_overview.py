@@ -68,6 +68,7 @@ def plot_run(result: RunResult, path: str | Path) -> Path:
     (a sweep drawing thousands of runs) neither leak memory nor depend on the backend chosen
     by the environment.
     """
+    # lazy: matplotlib takes ~0.5 s to import; `run --no-plot` and summary_table do without it
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator

@@ -1,4 +1,4 @@
-"""Results folders: write one run's outputs atomically, read them back for analysis.
+"""One run's results folder: write a run's outputs atomically, read them back for analysis.
 
 A results folder is complete or absent. It is assembled in a hidden temporary sibling directory
 and renamed into place only when every file is written, so an interrupted or failed run never
@@ -13,7 +13,7 @@ Layout of a folder written by :func:`write_run`::
     summary.csv         one row per seller
     cascades.parquet    who converted whom: seller, parent, child, day (may be empty)
     cascade_sizes.csv   buyers per referral tree: seller, root, size
-    plot.png            overview figure (report.plot_run), unless plotting is off
+    plot.png            overview figure (run_overview.plot_run), unless plotting is off
     manifest.json       versions, seed, config name, git commit, start/end times; written last
     .viralsim-folder.json   the signature that marks a run results folder (viralsim.folders)
 
@@ -25,17 +25,18 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
-from datetime import datetime, timezone
-from importlib import metadata
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from viralsim import folders
+from viralsim.config.load import dump_config
+from viralsim.results import run_overview
+from viralsim.results.provenance import git_commit, package_version, viralsim_version
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from viralsim.metrics import RunResult
 
 __all__ = ["write_run", "read_run", "check_out_dir", "MANIFEST", "TABLES"]
@@ -100,7 +101,7 @@ def write_run(
         Results folder to create. Missing parents are created. An existing results folder is
         replaced, but only after the new one is complete.
     plot : bool, default True
-        Also draw ``plot.png`` with :func:`viralsim.report.plot_run`.
+        Also draw ``plot.png`` with :func:`viralsim.results.run_overview.plot_run`.
     started, finished : datetime, optional
         When the run started and ended (UTC is assumed for naive values), recorded in the
         manifest; both default to the time of writing.
@@ -127,7 +128,7 @@ def write_run(
     """
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     folders.write_folder(out_dir, KIND, lambda tmp: _write_contents(
         result, tmp, plot=plot, started=started or now, finished=finished or now))
     return out_dir
@@ -152,8 +153,6 @@ def read_run(out_dir: str | Path) -> dict[str, pd.DataFrame]:
     FileNotFoundError
         If ``out_dir`` is not a complete results folder.
     """
-    import pandas as pd
-
     out_dir = Path(out_dir)
     if not (out_dir / MANIFEST).is_file():
         raise FileNotFoundError(f"{out_dir} is not a viralsim results folder (no {MANIFEST})")
@@ -173,8 +172,6 @@ def read_run(out_dir: str | Path) -> dict[str, pd.DataFrame]:
 
 
 def _write_contents(result: RunResult, folder: Path, *, plot: bool, started: datetime, finished: datetime) -> None:
-    from viralsim.config.load import dump_config
-
     (folder / "config.yaml").write_text(dump_config(result.config), encoding="utf-8", newline="\n")
     daily = _flat(result.daily)
     _write_parquet(daily, folder / "daily.parquet")
@@ -184,11 +181,10 @@ def _write_contents(result: RunResult, folder: Path, *, plot: bool, started: dat
     _write_parquet(_ensure_columns(result.cascades, _CASCADE_COLUMNS), folder / "cascades.parquet")
     _write_csv(_ensure_columns(result.cascade_sizes, _CASCADE_SIZE_COLUMNS), folder / "cascade_sizes.csv")
     if plot:
-        # Looked up at call time (not imported by name) so tests can substitute a failing plot.
-        from viralsim import report
-
-        report.plot_run(result, folder / "plot.png")
-    manifest = _manifest(result, started, finished, files=sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")))
+        # Looked up on the module at call time (not imported by name) so tests can substitute a failing plot.
+        run_overview.plot_run(result, folder / "plot.png")
+    files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    manifest = _manifest(result, started, finished, files=files)
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="\n")
 
 
@@ -204,8 +200,6 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
 
 def _flat(df: pd.DataFrame) -> pd.DataFrame:
     """The table with a meaningful index (e.g. sellers) turned into columns, so files keep it."""
-    import pandas as pd
-
     if isinstance(df.index, pd.RangeIndex) and df.index.name is None:
         return df.reset_index(drop=True)
     return df.reset_index()
@@ -214,61 +208,29 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
 def _ensure_columns(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """An empty table keeps its documented columns even if the engine built it bare."""
     if len(df) == 0 and not set(columns) <= set(df.columns):
-        import pandas as pd
-
         return pd.DataFrame({c: df[c] if c in df.columns else pd.Series([], dtype="int64") for c in columns})
     return _flat(df)
 
 
 def _manifest(result: RunResult, started: datetime, finished: datetime, files: list[str]) -> dict:
     return {
-        "viralsim": _viralsim_version(),
+        "viralsim": viralsim_version(),
         "python": platform.python_version(),
-        "numpy": _version("numpy"),
-        "networkx": _version("networkx"),
-        "mesa": _version("mesa"),
-        "pandas": _version("pandas"),
-        "pyarrow": _version("pyarrow"),
+        "numpy": package_version("numpy"),
+        "networkx": package_version("networkx"),
+        "mesa": package_version("mesa"),
+        "pandas": package_version("pandas"),
+        "pyarrow": package_version("pyarrow"),
         "seed": result.config.seed,
         "config_name": result.config.name,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "started_utc": _utc(started),
         "finished_utc": _utc(finished),
         "files": files,
     }
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _viralsim_version() -> str | None:
-    import viralsim
-
-    # A source checkout's own version string wins over possibly stale installed metadata.
-    return getattr(viralsim, "__version__", None) or _version("viralsim")
-
-
-def _git_commit() -> str | None:
-    """Commit of the current working directory's git checkout, or None outside one."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = out.stdout.strip()
-    return commit or None
-
-
 def _utc(moment: datetime) -> str:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

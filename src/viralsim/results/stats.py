@@ -4,17 +4,19 @@ BehaviorSpace's "stats" output, in long form: one row per group (e.g. scenario x
 point x seller x day) and metric. The confidence interval of the mean is Student's t:
 ``mean +/- t(0.975, n-1) * std / sqrt(n)`` (NaN for n < 2). Every function takes and returns
 plain pandas DataFrames, so the same code serves a results folder and a DataFrame built in
-Python; groups are sorted, so equal input gives byte-identical output.
+Python; groups are sorted, so equal input gives byte-identical output. An experiment's results
+folder stores them (``stats.parquet``, ``summary_stats.csv``; :mod:`viralsim.results.sweep_folder`)
+and its HTML report shows them (:mod:`viralsim.analysis.report`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.ppf calls), lighter to import
 
 __all__ = ["ci_stats", "run_stats", "summary_stats", "metric_columns", "ID_COLUMNS"]
 
@@ -27,8 +29,6 @@ STAT_COLUMNS = ("n", "mean", "std", "ci_low", "ci_high")
 
 def metric_columns(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
     """Numeric columns of ``df`` that are measurements (not ids, not factors in ``exclude``)."""
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
     skip = set(ID_COLUMNS) | set(exclude)
     return [c for c in df.columns if c not in skip and not str(c).startswith("u:")
             and is_numeric_dtype(df[c]) and not is_bool_dtype(df[c])]
@@ -55,9 +55,6 @@ def ci_stats(df: pd.DataFrame, by: Sequence[str], metrics: Sequence[str] | None 
         Columns ``*by, metric, n, mean, std, ci_low, ci_high``; ``n`` counts non-missing values.
         Sorted by ``by`` then metric (in the order given).
     """
-    import pandas as pd
-    from scipy.special import stdtrit    # Student's t quantile (what scipy.stats.t.ppf calls), lighter to import
-
     by = list(by)
     metrics = list(metrics) if metrics is not None else metric_columns(df, exclude=by)
     if not metrics or len(df) == 0:

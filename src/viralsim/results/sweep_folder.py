@@ -1,4 +1,4 @@
-"""Results folder of an experiment: part files written by workers, merged tables, resume and merge.
+"""An experiment's results folder: part files written by workers, merged tables, resume and merge.
 
 Layout of ``results/<experiment>/<id>/`` (``<id>`` is ``seed<root>-<fingerprint[:8]>`` by
 default, so the same spec always maps to the same folder and re-running resumes)::
@@ -62,50 +62,44 @@ checked.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import platform
 import re
 import shutil
 import socket
-import subprocess
 import uuid
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Iterable, Iterator, Literal, Sequence
+from typing import Annotated, Any, Literal
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from viralsim import folders
-from viralsim.config.schema import MAX_DAYS
-from viralsim.experiment.seeds import MAX_SEED
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from viralsim.experiment.runner import RunRows, RunSettings
-    from viralsim.experiment.spec import Experiment
+from viralsim.config.schema import MAX_DAYS, MAX_SEED
+from viralsim.results.provenance import code_differs, describe_code, git_commit, package_version, viralsim_version
+from viralsim.results.run_rows import COLUMN_DTYPES, META_COLUMNS, RunRows, RunSettings
+from viralsim.results.stats import run_stats, summary_stats
 
 __all__ = [
     "ResultsError",
     "IncompleteError",
     "BusyError",
     "lock_results",
-    "locked_sweep",
     "check_folder",
     "Plan",
-    "code_identity",
-    "describe_code",
-    "code_differs",
-    "plan_for",
-    "plan_in",
     "default_chunk_size",
     "check_results_dir",
     "open_results",
     "read_plan",
     "committed_chunks",
+    "discard_chunk",
     "write_part",
     "finalize",
     "merge",
@@ -135,7 +129,8 @@ _CHUNK = re.compile(r"^chunk-(\d{6,})$")
 _TMP_PREFIX = ".tmp-"
 #: a temporary file or directory inside a results folder: .tmp-<name>~<pid>~<host>~<8 hex>
 _TMP = re.compile(r"^\.tmp-(?P<name>[A-Za-z0-9_.:+-]+)~(?P<pid>\d+)~(?P<host>[^~/]+)~[0-9a-f]{4,8}$")
-#: the largest experiment a spec may describe (viralsim.experiment.spec.MAX_RUNS)
+#: most runs one experiment may describe, hence one results folder may hold (a typo such as an
+#: extra zero should not plan 10^9 runs)
 MAX_RUNS = 5_000_000
 #: files larger than this are not read as plan, manifest, experiment or log
 _MAX_META_BYTES = 64 << 20
@@ -192,83 +187,6 @@ class Plan:
         return [f[0] for f in self.factors]
 
 
-# ---------------------------------------------------------------------------------------------
-# Code identity
-# ---------------------------------------------------------------------------------------------
-
-
-def code_identity() -> dict:
-    """The code that produces this process's results.
-
-    Returns
-    -------
-    dict
-        ``{"viralsim": version}``, plus ``git_commit`` (the checkout's HEAD) and ``dirty``
-        (uncommitted or untracked changes under the package's own folder) when the package is
-        imported from a git checkout, as with an editable install. An installed copy, even one
-        inside a checkout's ``.venv``, has no commit. Computed once per process.
-    """
-    return dict(_code_identity())
-
-
-@functools.lru_cache(maxsize=1)
-def _code_identity() -> tuple:
-    from viralsim import __version__
-
-    identity: list[tuple[str, Any]] = [("viralsim", __version__)]
-    state = checkout_state(Path(__file__).resolve().parents[1])
-    if state is not None:
-        identity += [("git_commit", state[0]), ("dirty", state[1])]
-    return tuple(identity)
-
-
-def checkout_state(package: Path) -> tuple[str, bool] | None:
-    """``(HEAD commit, dirty)`` of the git checkout holding the package folder ``package``, where
-    dirty means uncommitted or untracked changes under ``package``; None if ``package`` is not
-    tracked in a git checkout (or git is missing)."""
-    # The package's own files must be tracked: a copy in an ignored .venv is not the checkout's code.
-    if _git(package, "ls-files", "--", "__init__.py") != "__init__.py":
-        return None
-    commit = _git(package, "rev-parse", "HEAD")
-    status = _git(package, "status", "--porcelain", "--", ".")
-    if not commit or status is None:
-        return None
-    return commit, bool(status)
-
-
-def _git(folder: Path, *args: str) -> str | None:
-    """Stripped output of ``git <args>`` run in ``folder``; None if git fails or is missing.
-    ``--no-optional-locks``: ``git status`` must not take the index lock a concurrent git
-    command in the checkout may hold."""
-    try:
-        out = subprocess.run(["git", "--no-optional-locks", "-C", str(folder), *args], capture_output=True,
-                             text=True, timeout=10, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip()
-
-
-def describe_code(code: dict) -> str:
-    """``viralsim 0.1.0 at commit 36e76306cefc with uncommitted changes`` and the like."""
-    if not code:
-        return "unrecorded code"
-    text = f"viralsim {code.get('viralsim') or '(unknown version)'}"
-    commit = code.get("git_commit")
-    if not commit:
-        return text + " (not from a git checkout)"
-    return text + f" at commit {commit[:12]}" + (" with uncommitted changes" if code.get("dirty") else "")
-
-
-def code_differs(recorded: dict, current: dict) -> bool:
-    """Whether results of ``recorded`` code and of ``current`` code may not be mixed.
-
-    A folder without a record (written before it existed) is not checked. The same commit
-    with uncommitted changes on both sides counts as the same code: git cannot tell more
-    cheaply.
-    """
-    return bool(recorded) and bool(current) and recorded != current
-
-
 def default_chunk_size(n_runs: int) -> int:
     """Runs per part file: 1 for small sweeps, up to 20 for large ones (about 200+ parts).
 
@@ -276,39 +194,6 @@ def default_chunk_size(n_runs: int) -> int:
     run list the same way.
     """
     return max(1, min(20, n_runs // 200))
-
-
-def plan_for(experiment: Experiment, chunk_size: int | None = None) -> Plan:
-    """The plan of a sweep of ``experiment``."""
-    design = experiment.design
-    return Plan(
-        name=experiment.name,
-        fingerprint=experiment.fingerprint,
-        n_runs=len(experiment.runs),
-        chunk_size=chunk_size or default_chunk_size(len(experiment.runs)),
-        factors=[[n, k] for n, k in experiment.settings.factors],
-        design={"kind": design.kind, "points": len(design), "options": design.options},
-        scenarios=list(experiment.scenarios),
-        replicates=experiment.spec.replicates,
-        root_seed=experiment.spec.seed,
-        common_random_numbers=experiment.spec.common_random_numbers,
-        every=experiment.spec.outputs.every,
-        code=code_identity(),
-    )
-
-
-def plan_in(out_dir: str | Path, experiment: Experiment, chunk_size: int | None = None) -> Plan:
-    """The plan a sweep of ``experiment`` into ``out_dir`` uses: a folder being resumed keeps the
-    chunk size it was started with unless ``chunk_size`` is given."""
-    plan = plan_for(experiment, chunk_size)
-    if chunk_size is None and (Path(out_dir) / PLAN).is_file():
-        try:
-            existing = read_plan(out_dir)
-        except ResultsError:
-            return plan
-        if existing.fingerprint == plan.fingerprint:
-            return replace(plan, chunk_size=existing.chunk_size)
-    return plan
 
 
 class _DesignRecord(BaseModel):
@@ -384,7 +269,7 @@ def _read_json(path: Path, what: str) -> Any:
             raise ResultsError(f"{path}: {what} is larger than {_MAX_META_BYTES >> 20} MB; refusing to read it")
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: cannot read {what} ({folders._short(exc)})") from None
+        raise ResultsError(f"{path}: cannot read {what} ({folders.short_error(exc)})") from None
 
 
 def _validation_text(exc: ValidationError) -> str:
@@ -487,9 +372,12 @@ def _clip(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def open_results(out_dir: str | Path, experiment: Experiment, plan: Plan, *, restart: bool = False,
-                 allow_code_change: bool = False) -> Plan:
+def open_results(out_dir: str | Path, plan: Plan, *, experiment_yaml: str, design: pd.DataFrame,
+                 restart: bool = False, allow_code_change: bool = False) -> Plan:
     """Create (or reopen, to resume) the results folder of a sweep; returns the folder's plan.
+
+    ``experiment_yaml`` (the resolved experiment) and ``design`` (its design table) are written
+    into a new folder as ``experiment.yaml`` and ``design.csv``.
 
     A new folder is assembled in a temporary sibling, signed, and renamed into place, so it
     appears with its signature, ``plan.json``, ``experiment.yaml`` and ``design.csv`` or not
@@ -512,8 +400,8 @@ def open_results(out_dir: str | Path, experiment: Experiment, plan: Plan, *, res
         folders.write_signature(tmp, KIND)
         (tmp / PARTS).mkdir()
         (tmp / LOGS).mkdir()
-        _write_text(tmp / EXPERIMENT, experiment.to_yaml())
-        _write_csv(experiment.design.table(), tmp / DESIGN)
+        _write_text(tmp / EXPERIMENT, experiment_yaml)
+        _write_csv(design, tmp / DESIGN)
         _write_text(tmp / PLAN, json.dumps(asdict(plan), indent=2, sort_keys=True) + "\n")
         try:
             if out.exists() and _signed_state(out) == "empty":
@@ -564,37 +452,6 @@ def lock_results(out_dir: str | Path, command: str, *, shared: bool = False, wai
         raise BusyError(str(exc)) from None
 
 
-#: seconds a shard waits for the lock that another process holds exclusively (a shard that
-#: started at the same moment and briefly merges, say) before it gives up
-_SHARD_WAIT = 5.0
-
-
-def locked_sweep(run_sweep):
-    """Decorate :func:`viralsim.experiment.sweep.run_sweep` so that it holds the results folder's
-    lock for its whole life: opening (or discarding, with ``restart``) the folder, running the
-    chunks and merging. The shards of a sweep (``shard``, without ``restart``) share it."""
-    import inspect
-
-    signature = inspect.signature(run_sweep)
-
-    @functools.wraps(run_sweep)
-    def wrapper(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        a = bound.arguments
-        out = a["out"] if a["out"] is not None else a["experiment"].default_out(a["results_root"])
-        a["out"] = Path(out)
-        shard = a.get("shard")
-        shared = shard is not None and not a.get("restart")
-        command = "sweep --restart" if a.get("restart") else "sweep"
-        if shard is not None:
-            command += f" --shard {shard[0]}/{shard[1]}"
-        with lock_results(out, command, shared=shared, wait=_SHARD_WAIT if shared else 0.0):
-            return run_sweep(*bound.args, **bound.kwargs)
-
-    return wrapper
-
-
 # ---------------------------------------------------------------------------------------------
 # Parts
 # ---------------------------------------------------------------------------------------------
@@ -602,6 +459,11 @@ def locked_sweep(run_sweep):
 
 def chunk_dir(out_dir: str | Path, chunk: int) -> Path:
     return Path(out_dir) / PARTS / f"chunk-{chunk:06d}"
+
+
+def discard_chunk(out_dir: str | Path, chunk: int) -> None:
+    """Remove a committed chunk, so that its runs are done again."""
+    _remove(chunk_dir(out_dir, chunk))
 
 
 def committed_chunks(out_dir: str | Path) -> set[int]:
@@ -696,8 +558,6 @@ def _damaged(path: Path, problem: str) -> ResultsError:
 
 
 def _check_experiment(out: Path) -> None:
-    import yaml
-
     path = out / EXPERIMENT
     if not path.is_file():
         raise _damaged(path, "missing (or not a file)")
@@ -706,14 +566,12 @@ def _check_experiment(out: Path) -> None:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise _damaged(path, f"cannot read the experiment ({folders._short(exc)})") from None
+        raise _damaged(path, f"cannot read the experiment ({folders.short_error(exc)})") from None
     if not isinstance(data, dict):
         raise _damaged(path, f"not a mapping but a {type(data).__name__}")
 
 
 def _check_design(out: Path, plan: Plan) -> None:
-    import pandas as pd
-
     path = out / DESIGN
     if not path.is_file():
         raise _damaged(path, "missing (or not a file)")
@@ -723,7 +581,7 @@ def _check_design(out: Path, plan: Plan) -> None:
     try:
         design = pd.read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise _damaged(path, f"cannot read the design ({folders._short(exc)})") from None
+        raise _damaged(path, f"cannot read the design ({folders.short_error(exc)})") from None
     if "point" not in design.columns:
         raise _damaged(path, "no point column")
     points = plan.design["points"]
@@ -755,8 +613,6 @@ def read_manifest(out_dir: str | Path) -> dict:
 
 
 def _check_part(out: Path, plan: Plan, chunk: int) -> None:
-    import pyarrow.parquet as pq
-
     folder = chunk_dir(out, chunk)
     if chunk >= plan.n_chunks:
         raise _damaged(folder, f"chunk {chunk} is beyond the plan's {plan.n_chunks} chunks")
@@ -782,7 +638,7 @@ def _check_part(out: Path, plan: Plan, chunk: int) -> None:
         except ResultsError:
             raise
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a damaged file
-            raise _damaged(path, f"cannot read it ({folders._short(exc)})") from None
+            raise _damaged(path, f"cannot read it ({folders.short_error(exc)})") from None
         got = values.column("run").to_pylist()
         if name == "runs.parquet":
             if sorted(got) != runs:
@@ -795,8 +651,6 @@ def _check_part(out: Path, plan: Plan, chunk: int) -> None:
 
 
 def _arrow_kind(arrow_type, kind: str) -> bool:
-    import pyarrow as pa
-
     if kind == "int":
         return pa.types.is_integer(arrow_type)
     if kind == "str":
@@ -806,8 +660,6 @@ def _arrow_kind(arrow_type, kind: str) -> bool:
 
 def write_part(out_dir: str | Path, chunk: int, rows: Sequence[RunRows], settings: RunSettings) -> Path:
     """Commit one chunk's rows as ``parts/chunk-NNNNNN`` (atomic; a second commit is a no-op)."""
-    import pandas as pd
-
     final = chunk_dir(out_dir, chunk)
     if final.exists():
         return final
@@ -840,8 +692,6 @@ def write_part(out_dir: str | Path, chunk: int, rows: Sequence[RunRows], setting
 
 def chunk_statuses(out_dir: str | Path, chunks: Iterable[int]) -> pd.DataFrame:
     """The ``runs`` rows of the given committed chunks, in chunk order."""
-    import pandas as pd
-
     paths = [chunk_dir(out_dir, c) / "runs.parquet" for c in sorted(chunks)]
     return read_parts(paths) if paths else pd.DataFrame()
 
@@ -855,9 +705,6 @@ def read_parts(paths: Sequence[Path]) -> pd.DataFrame:
     of different code merged with ``allow_code_change``) are read one by one and concatenated,
     so that no column is lost.
     """
-    import pandas as pd
-    import pyarrow.parquet as pq
-
     schemas = [pq.read_schema(p) for p in paths]       # footers only
     if all(s.equals(schemas[0]) for s in schemas[1:]):
         df = pd.read_parquet([str(p) for p in paths])
@@ -871,17 +718,13 @@ def read_parts(paths: Sequence[Path]) -> pd.DataFrame:
 
 
 def _runs_frame(statuses: list[dict], settings: RunSettings) -> pd.DataFrame:
-    import pandas as pd
-
-    from viralsim.experiment.runner import _DTYPES, META_COLUMNS
-
     cols: dict[str, Any] = {}
     kinds = {"run": "int64", "run_id": "str", "scenario": "str", "point": "int64", "replicate": "int64",
              "seed": "int64"}
     for name in META_COLUMNS:
         cols[name] = pd.Series([s[name] for s in statuses], dtype=kinds[name])
     for name, kind in settings.factors:
-        cols[name] = pd.Series([s[name] for s in statuses], dtype=_DTYPES[kind])
+        cols[name] = pd.Series([s[name] for s in statuses], dtype=COLUMN_DTYPES[kind])
     cols["status"] = pd.Series([s["status"] for s in statuses], dtype="str")
     cols["days_run"] = pd.Series([s["days_run"] for s in statuses], dtype="int64")
     cols["stopped"] = pd.Series([s["stopped"] for s in statuses], dtype="bool")
@@ -922,10 +765,6 @@ def finalize(out_dir: str | Path) -> pd.DataFrame:
 
 
 def _finalize(out: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    from viralsim.analysis.stats import run_stats, summary_stats
-
     if _signed_state(out) != "ours":
         raise ResultsError(f"{out} is not a viralsim experiment results folder (no {PLAN})")
     plan = check_folder(out)
@@ -934,8 +773,6 @@ def _finalize(out: Path) -> pd.DataFrame:
         n = sum(len(plan.chunk_runs(c)) for c in missing)
         raise IncompleteError(f"{out}: {n} of {plan.n_runs} runs have no results yet (chunks "
                               f"{_ranges(missing)}); run the missing shards or re-run the sweep", n)
-    import pyarrow as pa
-
     chunks = range(plan.n_chunks)
     try:
         runs = chunk_statuses(out, chunks)
@@ -946,7 +783,7 @@ def _finalize(out: Path) -> pd.DataFrame:
         table = _concat_parts(out, chunks, "table.parquet")
         summary = _concat_parts(out, chunks, "summary.parquet")
     except (pa.ArrowException, ValueError, KeyError) as exc:
-        raise _damaged(out / PARTS, f"cannot read the parts ({folders._short(exc)})") from None
+        raise _damaged(out / PARTS, f"cannot read the parts ({folders.short_error(exc)})") from None
     factors = plan.factor_names()
     _atomic(out / TABLE, lambda p: _write_parquet(table, p))
     _atomic(out / SUMMARY, lambda p: _write_parquet(summary, p))
@@ -967,8 +804,6 @@ def _finalize(out: Path) -> pd.DataFrame:
 
 
 def _concat_parts(out: Path, chunks: Iterable[int], name: str) -> pd.DataFrame:
-    import pandas as pd
-
     paths = [chunk_dir(out, c) / name for c in chunks]
     paths = [p for p in paths if p.is_file()]
     if not paths:
@@ -1152,8 +987,6 @@ def log_invocation(out_dir: str | Path, record: dict) -> Path:
 def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int | None = None) -> Path:
     """The folder's manifest: versions, git commit, the code that started the folder, root seed,
     design, hosts, start and end."""
-    from viralsim import store as run_store
-
     out = Path(out_dir)
     invocations = []
     for log in sorted((out / LOGS).glob("*.json")) if (out / LOGS).is_dir() else []:
@@ -1168,7 +1001,7 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
             invocations.append(record)
     starts = [i["started_utc"] for i in invocations if isinstance(i.get("started_utc"), str)]
     ends = [i["finished_utc"] for i in invocations if isinstance(i.get("finished_utc"), str)]
-    versions = {d: run_store._version(d) for d in ("numpy", "pandas", "pyarrow", "scipy", "SALib", "mesa",
+    versions = {d: package_version(d) for d in ("numpy", "pandas", "pyarrow", "scipy", "SALib", "mesa",
                                                       "networkx", "pydantic", "dask", "distributed")}
     manifest = {
         "experiment": plan.name,
@@ -1183,10 +1016,10 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
         "runs": plan.n_runs,
         "failed": failed,
         "chunk_size": plan.chunk_size,
-        "viralsim": run_store._viralsim_version(),
+        "viralsim": viralsim_version(),
         "python": platform.python_version(),
         **versions,
-        "git_commit": run_store._git_commit(),
+        "git_commit": git_commit(),
         "code": plan.code,
         "host": str(invocations[0].get("host", "")) if invocations else socket.gethostname(),
         "hosts": sorted({str(i.get("host", "")) for i in invocations}),
@@ -1203,7 +1036,7 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
 def utc_now() -> str:
     """Now in UTC, ISO 8601 to the millisecond: invocation logs are named by their start, and a
     sweep resumed within the second its killed predecessor started must still sort after it."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1219,9 +1052,6 @@ class Results:
     plan: Plan
 
     def _read(self, name: str) -> pd.DataFrame:
-        import pandas as pd
-        import pyarrow as pa
-
         file = self.path / name
         if not file.is_file():
             raise ResultsError(f"{self.path} has no {name}: the sweep is not complete "
@@ -1233,7 +1063,7 @@ class Results:
                 df = pd.read_csv(file, keep_default_na=False, na_values=[""],
                                  dtype={"seller": str, "scenario": str, "run_id": str})
         except (pa.ArrowException, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise _damaged(file, f"cannot read it ({folders._short(exc)}); `viralsim merge` rebuilds it") from None
+            raise _damaged(file, f"cannot read it ({folders.short_error(exc)}); `viralsim merge` rebuilds it") from None
         missing = [c for c in _TABLE_COLUMNS.get(name, ()) if c not in df.columns]
         if missing and len(df.columns) > 0:
             raise _damaged(file, f"no {missing[0]} column; `viralsim merge` rebuilds it")
@@ -1265,8 +1095,6 @@ class Results:
 
     @property
     def design(self) -> pd.DataFrame:
-        import pandas as pd
-
         _check_design(self.path, self.plan)
         return pd.read_csv(self.path / DESIGN)
 
@@ -1278,8 +1106,6 @@ class Results:
         return read_manifest(self.path)
 
     def experiment(self) -> dict:
-        import yaml
-
         _check_experiment(self.path)
         return yaml.safe_load((self.path / EXPERIMENT).read_text(encoding="utf-8"))
 
