@@ -27,16 +27,16 @@ from numba import njit
 
 from viralsim._jit import SKIP_MAX, binomial, geometric, poisson, seeded, stream, uniform
 from viralsim._rng import bernoulli_positions
-from viralsim.config.schema import AnnoyanceParams, PurchaseParams, RunConfig
+from viralsim.config.schema import PurchaseParams, RunConfig
 from viralsim.model import reference
 from viralsim.model.rules import needs
 from viralsim.model.rules._util import saturating_pow
 from viralsim.model.rules.annoyance import wear_out
 from viralsim.model.rules.needs import _skip
 from viralsim.model.rules.plan import empty_plans, plan_day
+from viralsim.model.rules.purchase import PF_MAX, price_factor
 from viralsim.model.sellers import place_sellers, seller_table
 from viralsim.model.state import People
-from viralsim.model.rules.purchase import PF_MAX, price_factor
 from viralsim.network import generators
 
 TINY = (1e-20, 1e-300, 5e-324)

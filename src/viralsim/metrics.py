@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from viralsim.config.schema import RunConfig
-from viralsim.model.outputs import MARKET_COLUMNS, STOCK_COLUMNS
+from viralsim.model.outputs import STOCK_COLUMNS
 
 #: per (day, seller) columns; flows are "today", stocks are end-of-day values
 DAILY_COLUMNS = (
@@ -200,7 +200,7 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
     the engines keep these few arrays per seller instead of every daily column."""
     rows = []
     size_sellers, size_values = sizes["seller"].to_numpy(), sizes["size"].to_numpy()
-    ratio = lambda a, b: float(a / b) if b > 0 else float("nan")  # noqa: E731
+    ratio = lambda a, b: float(a / b) if b > 0 else float("nan")
     by_name = {}
     for j, x in enumerate(size_sellers):
         by_name.setdefault(x, []).append(j)

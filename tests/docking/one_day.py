@@ -25,8 +25,8 @@ from scipy import stats
 from viralsim.config.schema import RunConfig
 from viralsim.model import reference
 from viralsim.model.mesa_model import ViralModel
-from viralsim.model.rules.plan import empty_plans
 from viralsim.model.reference import ReferenceModel
+from viralsim.model.rules.plan import empty_plans
 
 FLOW_COLUMNS = ("posts", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
                 "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",

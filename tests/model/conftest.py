@@ -140,7 +140,8 @@ class World:
         nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
         values = np.broadcast_to(np.asarray(value), nodes.shape)
         for v, x in zip(nodes.tolist(), values.tolist()):
-            getattr(self.state.rel, name)[self.row(s, v)] = x
+            row = self.row(s, v)            # (first: making the row may grow the table)
+            getattr(self.state.rel, name)[row] = x
 
     def set_plan(self, s: int = 0, posts=None, *, strangers: int = 0, messages: int = 0, group_posts: int = 0,
                  invites: int = 0, capacity: int = 0) -> None:

@@ -41,7 +41,7 @@ from pydantic import (
     model_validator,
 )
 
-from viralsim.config.presets import preset_data
+from viralsim.config.presets import preset_data, preset_names
 
 
 @dataclass(frozen=True)
@@ -924,8 +924,6 @@ class PopulationSpec(Frozen):
     @field_validator("mix")
     @classmethod
     def _known_presets(cls, value: dict) -> dict:
-        from viralsim.config.presets import preset_names
-
         known = preset_names()
         for name in value:
             if name not in known:

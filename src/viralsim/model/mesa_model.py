@@ -2,7 +2,7 @@
 
 Mesa owns the seeded generator (``model.rng``), the step counter and the DataCollector; the
 consumer population lives in NumPy columns (``model.state``) and is advanced by
-:func:`viralsim.model.engine.step`. Per-consumer views are available for inspection and the
+:func:`viralsim.model.pipeline.run_day`. Per-consumer views are available for inspection and the
 teaching app via :meth:`ViralModel.consumers`.
 """
 
@@ -16,7 +16,7 @@ from viralsim._rng import streams
 from viralsim.config.schema import RunConfig, SellerSpec, Strategy
 from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, LAST_COLUMNS, MARKET_COLUMNS, SUM_COLUMNS, RunResult,
                               SellerSeries, cascade_sizes, group_frame, grouped, summarize, summarize_series)
-from viralsim.model import pipeline, relations
+from viralsim.model import pipeline
 from viralsim.model.outputs import BREAKDOWN_WIDTH, BREAKDOWNS, FLOW_KEYS, STOCK_COLUMNS
 from viralsim.model.relations import TIE_NAMES
 from viralsim.model.rules.plan import empty_plans

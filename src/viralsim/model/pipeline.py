@@ -35,10 +35,20 @@ import numpy as np
 
 from viralsim._jit import kernel, seller_streams, uniform
 from viralsim.model import relations
-from viralsim.model.relations import find_row
 from viralsim.model.outputs import BREAKDOWN, FLOW
-from viralsim.model.rules import (annoyance, contacts, feed, groups, needs, plan, purchase, relax, settle, ties,
-                                  trust, wom)
+from viralsim.model.relations import find_row
+from viralsim.model.rules import (
+    annoyance,
+    contacts,
+    feed,
+    needs,
+    purchase,
+    relax,
+    settle,
+    ties,
+    trust,
+    wom,
+)
 from viralsim.model.rules.annoyance import add_annoyance
 from viralsim.model.rules.contacts import add_strangers, answer_enquiries, send_messages
 from viralsim.model.rules.feed import deliver_posts, update_activity

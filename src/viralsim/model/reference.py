@@ -41,7 +41,7 @@ from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOC
                               grouped, summarize)
 from viralsim.model.outputs import CHANNELS
 from viralsim.model.relations import NO_TIE, STRANGER, STRONG, TIE_NAMES, WEAK
-from viralsim.model.sellers import SellerGroups, SellerSetup, place_sellers, sellers_of
+from viralsim.model.sellers import SellerGroups, place_sellers, sellers_of
 from viralsim.network import Topology
 from viralsim.network.build import build_network
 
@@ -581,7 +581,7 @@ class ConsumerAgent(FixedAgent):
 class SellerAgent(FixedAgent):
     """A seller (微商): a person of the graph who sells one product with one strategy (§1.2)."""
 
-    def __init__(self, model: ReferenceModel, name: str, spec: SellerSpec, index: int, node: int, cell) -> None:
+    def __init__(self, model: ReferenceModel, setup: SellerSetup, index: int, node: int, cell) -> None:
         super().__init__(model)
         self.name = setup.name
         self.setup = setup

@@ -56,8 +56,6 @@ def sellers_of(config: RunConfig, n: int, rng: np.random.Generator) -> list[Sell
     value. Each population draws from a generator of its own, derived from ``rng``'s seed and the
     population's position, so that one population's draws never depend on another's.
     """
-    from viralsim.config.presets import preset
-
     out = [SellerSetup(name, spec.resolved, spec.product, spec.placement, spec.circle_size, "", spec.strategy)
            for name, spec in config.sellers.items()]
     base = rng.bit_generator.seed_seq
@@ -68,7 +66,7 @@ def sellers_of(config: RunConfig, n: int, rng: np.random.Generator) -> list[Sell
         weights = np.array([pop.mix[x] for x in names], dtype=float)
         picks = gen.choice(len(names), size=size, p=weights / weights.sum())
         draws = {f: gen.uniform(lo, hi, size=size) for f, (lo, hi) in pop.vary.items()}
-        presets = {x: preset(x) for x in names}
+        presets = {x: Strategy.from_preset(x) for x in names}
         for j in range(size):
             update = {}
             for f, values in draws.items():

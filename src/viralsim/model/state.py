@@ -185,7 +185,7 @@ class State:
         assert np.all((trust >= 0) & (trust <= 1)), "trust outside [0, 1]"
         assert np.all(r.annoyance[:m] >= 0), "negative annoyance"
         assert np.all((self.activity >= 0) & (self.activity <= 1)), "activity outside [0, 1]"
-        assert not np.any(self.need & ~self.is_consumer), "a seller node has a need"
+        assert not np.any(self.need & ~self.is_consumer), "a need outside the consumers"
         assert np.all(self.is_consumer[r.node[:m]]), "a relation with a non-consumer"
         assert not np.any(self.sellers.node[r.seller[:m]] == r.node[:m]), "a seller related to herself"
         assert not np.any(r.blocked[:m] & (r.tie[:m] == NO_TIE)), "blocked without a tie"
