@@ -35,7 +35,7 @@ from mesa.discrete_space import FixedAgent, Network
 
 from viralsim.model.mesa_model import run_days
 from viralsim._rng import stochastic_round, streams
-from viralsim.config.schema import RunConfig, SellerSpec
+from viralsim.config.schema import RunConfig
 from viralsim.config.schema import FeedParams, PlatformParams, Product, Strategy
 from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, group_frame,
                               grouped, summarize)
