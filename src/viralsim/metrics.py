@@ -200,7 +200,8 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
     the engines keep these few arrays per seller instead of every daily column."""
     rows = []
     size_sellers, size_values = sizes["seller"].to_numpy(), sizes["size"].to_numpy()
-    ratio = lambda a, b: float(a / b) if b > 0 else float("nan")
+    def ratio(a, b):
+        return float(a / b) if b > 0 else float("nan")
     by_name = {}
     for j, x in enumerate(size_sellers):
         by_name.setdefault(x, []).append(j)

@@ -323,7 +323,8 @@ def test_trust_erosion_per_unwanted_contact(kit):
     _add_annoyance(w)
     a, trust = w.get("annoyance")[0], w.get("trust")[0]
     assert a[1] == pytest.approx(20 + (1.0 * 3 + 0.5 * 1) + 2.0, rel=1e-12)
-    keep = lambda A: 1 - 0.3 * A / (A + 50.0)
+    def keep(A):
+        return 1 - 0.3 * A / (A + 50.0)
     assert trust[1] == pytest.approx(T0 * keep(a[1]) ** 5, rel=1e-12)
     assert trust[2] == T0
     assert trust[3] == T0

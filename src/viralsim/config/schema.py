@@ -896,14 +896,16 @@ class PopulationSpec(Frozen):
         allowed="give `count` or `share`, not both")] = None
     share: Annotated[float | None, Field(ge=0.0, le=1.0), Param(
         label="Share of people", unit="share", ui=(0.0, 0.2, 0.005),
-        meaning="sellers as a share of the network's people (rounded)", allowed="give `count` or `share`, not both")] = None
+        meaning="sellers as a share of the network's people (rounded)",
+        allowed="give `count` or `share`, not both")] = None
     mix: Annotated[dict[str, Annotated[float, Field(gt=0.0, le=1e6)]], Field(min_length=1, max_length=100), Param(
         label="Preset mix", unit="weights", meaning="strategy presets and their weights; each member draws one",
         source="`configs/presets`", allowed="preset names (`viralsim presets`), positive weights")] = {"community": 1.0}
     vary: Annotated[dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]], Field(max_length=50), Param(
         label="Varied fields", unit="—",
         meaning="strategy fields drawn per member, uniformly in [low, high] (whole numbers rounded), "
-                "over the preset's value", allowed="numeric strategy fields, low <= high within the field's bounds")] = {}
+                "over the preset's value",
+        allowed="numeric strategy fields, low <= high within the field's bounds")] = {}
     placement: Annotated[Literal["random", "hub", "median", "circle"], Param(
         label="Who sells", unit="—",
         meaning="random people; the best-connected (`hub`); typical ones (`median`); or whole friend circles "

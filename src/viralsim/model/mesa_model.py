@@ -14,8 +14,20 @@ import pandas as pd
 
 from viralsim._rng import streams
 from viralsim.config.schema import RunConfig, SellerSpec, Strategy
-from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, LAST_COLUMNS, MARKET_COLUMNS, SUM_COLUMNS, RunResult,
-                              SellerSeries, cascade_sizes, group_frame, grouped, summarize, summarize_series)
+from viralsim.metrics import (
+    COUNT_COLUMNS,
+    DAILY_COLUMNS,
+    LAST_COLUMNS,
+    MARKET_COLUMNS,
+    SUM_COLUMNS,
+    RunResult,
+    SellerSeries,
+    cascade_sizes,
+    group_frame,
+    grouped,
+    summarize,
+    summarize_series,
+)
 from viralsim.model import pipeline
 from viralsim.model.outputs import BREAKDOWN_WIDTH, BREAKDOWNS, FLOW_KEYS, STOCK_COLUMNS
 from viralsim.model.relations import TIE_NAMES
@@ -50,7 +62,7 @@ def _reporter(column: str):
     """DataCollector reporter of one daily column for a Seller (NaN before the first day)."""
     j, cast = DAILY_COLUMNS.index(column), int if column in COUNT_COLUMNS else float
 
-    def report(seller: "Seller"):
+    def report(seller: Seller):
         days = seller.model._daily
         return cast(days[-1][seller.index, j]) if days else np.nan
     return report
@@ -64,7 +76,7 @@ class Seller(mesa.Agent):
     the compiled day (rules.plan), from her own random stream.
     """
 
-    def __init__(self, model: "ViralModel", name: str, spec: SellerSpec, index: int, node: int):
+    def __init__(self, model: ViralModel, name: str, spec: SellerSpec, index: int, node: int):
         super().__init__(model)
         self.name = name
         self.spec = spec
@@ -110,7 +122,8 @@ class ViralModel(mesa.Model):
         self._plans = empty_plans(self.state.n_sellers)
         nodes = self.state.seller_nodes
         #: the named sellers as Mesa agents (members of populations are rows of the seller table)
-        self.sellers = [Seller(self, name, spec, i, int(nodes[i])) for i, (name, spec) in enumerate(config.sellers.items())]
+        self.sellers = [Seller(self, name, spec, i, int(nodes[i]))
+                        for i, (name, spec) in enumerate(config.sellers.items())]
         self._strategies: list[Strategy] = [s.strategy for s in self.sellers]
         self._groups = SellerGroups(self.setups)
         n_s = self.state.n_sellers
@@ -162,7 +175,8 @@ class ViralModel(mesa.Model):
                 if name != "capacity":
                     getattr(self._plans, name)[...] = value
         st.rel, links = pipeline.run_day(
-            st.key, st.day, self.fixed_plans is None, st.trace_cascades, self.params, st.graph, st.people, st.sellers, self._plans, st.rel,
+            st.key, st.day, self.fixed_plans is None, st.trace_cascades, self.params, st.graph, st.people, st.sellers,
+            self._plans, st.rel,
             st.degree_order, flows, breakdowns, stocks)
         if links.shape[1]:
             st.cascade_log.append(links)
@@ -210,7 +224,7 @@ class ViralModel(mesa.Model):
             row[c] = int(v) if c in COUNT_COLUMNS else float(v)
         return row
 
-    def run(self, days: int | None = None, *, progress: bool = False) -> "ViralModel":
+    def run(self, days: int | None = None, *, progress: bool = False) -> ViralModel:
         """Step ``days`` days (default: the config's horizon minus days already run)."""
         return run_days(self, days, progress=progress)
 

@@ -193,7 +193,8 @@ def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, re
         else:
             plain[n_plain] = i
             n_plain += 1
-    rel, n_strong, n_weak = recommend(s, sellers.node[s], plain[:n_plain], sellers.p_rec[s], par.wom, graph, people, rel, rs)
+    own = sellers.node[s]
+    rel, n_strong, n_weak = recommend(s, own, plain[:n_plain], sellers.p_rec[s], par.wom, graph, people, rel, rs)
     rel, fs, fw = recommend(s, sellers.node[s], fans[:n_fans], sellers.p_fan[s], par.wom, graph, people, rel, rs)
     n_strong += fs
     n_weak += fw
@@ -209,7 +210,7 @@ def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, re
             if good:
                 happy[n_happy] = v
                 n_happy += 1
-        rel, ks, kw = recommend(s, sellers.node[s], happy[:n_happy], sellers.kol_reach[s], par.wom, graph, people, rel, kol_rs)
+        rel, ks, kw = recommend(s, own, happy[:n_happy], sellers.kol_reach[s], par.wom, graph, people, rel, kol_rs)
         n_strong += ks
         n_weak += kw
         flows[_F.cost, s] += kol_seeds.shape[0] * (sellers.cost_kol[s] + sellers.unit_cost[s])

@@ -33,15 +33,22 @@ import numpy as np
 import pandas as pd
 from mesa.discrete_space import FixedAgent, Network
 
-from viralsim.model.mesa_model import run_days
 from viralsim._rng import stochastic_round, streams
-from viralsim.config.schema import RunConfig
-from viralsim.config.schema import FeedParams, PlatformParams, Product, Strategy
-from viralsim.metrics import (COUNT_COLUMNS, DAILY_COLUMNS, MARKET_COLUMNS, STOCK_COLUMNS, RunResult, group_frame,
-                              grouped, summarize)
+from viralsim.config.schema import FeedParams, PlatformParams, Product, RunConfig, Strategy
+from viralsim.metrics import (
+    COUNT_COLUMNS,
+    DAILY_COLUMNS,
+    MARKET_COLUMNS,
+    STOCK_COLUMNS,
+    RunResult,
+    group_frame,
+    grouped,
+    summarize,
+)
+from viralsim.model.mesa_model import run_days
 from viralsim.model.outputs import CHANNELS
 from viralsim.model.relations import NO_TIE, STRANGER, STRONG, TIE_NAMES, WEAK
-from viralsim.model.sellers import SellerGroups, place_sellers, sellers_of
+from viralsim.model.sellers import SellerGroups, SellerSetup, place_sellers, sellers_of
 from viralsim.network import Topology
 from viralsim.network.build import build_network
 
@@ -445,7 +452,8 @@ class ConsumerAgent(FixedAgent):
         """§3.3.14: the stimulus components toward one seller, in the order of ``CHANNELS``."""
         c = self.model.config
         p, rel, today = c.purchase, self.relations[seller.index], self.today[seller.index]
-        worn = lambda seen: wear_out(seen, rel.memory, c.annoyance)
+        def worn(seen):
+            return wear_out(seen, rel.memory, c.annoyance)
         return [
             p.ad_conversion * worn(today.seen[AD]),                         # ad
             p.prize_conversion * worn(today.seen[PRIZE]),                   # prize
@@ -605,7 +613,7 @@ class SellerAgent(FixedAgent):
         """§3.3.1: today's integer posts, strangers, messages, group posts and invitations."""
         c = self.model.config
         self.plan = plan_day(self.index, self.strategy, self.product, c.feed, c.platform, rng=self.model.rng)
-        self.flows = {k: 0.0 for k in FLOWS}
+        self.flows = dict.fromkeys(FLOWS, 0.0)
         self.flows["posts"] = float(self.plan.posts.sum())
         self.buyers_today = []
 
@@ -632,7 +640,8 @@ class SellerAgent(FixedAgent):
         if k <= 0:
             return
         jitter = {c: self.model.rng.random() for c in self.model.consumer_list}
-        ranked = sorted((c for c in self.model.consumer_list if c.node != self.node), key=lambda c: (-c.degree, jitter[c]))
+        others = (c for c in self.model.consumer_list if c.node != self.node)
+        ranked = sorted(others, key=lambda c: (-c.degree, jitter[c]))
         self.kol_seeds = ranked[:k]
         for c in self.kol_seeds:
             rel = self.relation(c)
@@ -729,8 +738,10 @@ class SellerAgent(FixedAgent):
             rel.aware = True
             first = rel.purchases == 1
             self.flows["purchases"] += 1
-            self.flows["revenue"] += product.price * (1.0 - st.referral_reward) if channel == referral else product.price
-            self.flows["cost"] += product.unit_cost + (product.price * st.reseller_commission if channel == reseller else 0.0)
+            price = product.price * (1.0 - st.referral_reward) if channel == referral else product.price
+            self.flows["revenue"] += price
+            commission = product.price * st.reseller_commission if channel == reseller else 0.0
+            self.flows["cost"] += product.unit_cost + commission
             model.add_breakdown(self.index, "channels", channel, 1)
             if channel == referral:
                 self.flows["purchases_wom"] += 1
@@ -764,7 +775,9 @@ class SellerAgent(FixedAgent):
         t = self.model.config.trust
         if not t.enabled:
             return trust
-        return raise_toward_one(trust, t.gain_good_purchase) if satisfied else lower_toward_zero(trust, t.loss_bad_purchase)
+        if satisfied:
+            return raise_toward_one(trust, t.gain_good_purchase)
+        return lower_toward_zero(trust, t.loss_bad_purchase)
 
     # -- step 14 -----------------------------------------------------------------------------
     def word_of_mouth(self, outcome: list[tuple[ConsumerAgent, bool]]) -> None:

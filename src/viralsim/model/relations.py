@@ -336,7 +336,7 @@ def dense(rel: Relations, name: str, n_sellers: int) -> np.ndarray:
     n = int(rel.meta[_N])
     m = int(rel.meta[_SIZE])
     col = getattr(rel, name)
-    value = dict((c[0], c[2]) for c in STATE_COLUMNS).get(name, 0)
+    value = {c[0]: c[2] for c in STATE_COLUMNS}.get(name, 0)
     if value is None:
         value = float(rel.prior[0])
     out = np.full((n_sellers, n), value, dtype=col.dtype)

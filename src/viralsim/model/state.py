@@ -169,7 +169,7 @@ class State:
         rel, m = self.rel, self.n_relations
         mine = np.flatnonzero(rel.seller[:m] == s)
         col = getattr(rel, name)
-        default = dict((c[0], c[2]) for c in relations.STATE_COLUMNS)[name]
+        default = {c[0]: c[2] for c in relations.STATE_COLUMNS}[name]
         out = np.full(self.n, float(rel.prior[0]) if default is None else default, dtype=col.dtype)
         out[rel.node[mine]] = col[mine]
         return out
