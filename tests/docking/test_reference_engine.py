@@ -29,7 +29,7 @@ def both():
 
 def test_same_output_tables_and_columns(both):
     fast, ref = both
-    for table in ("daily", "market", "summary", "cascades", "cascade_sizes"):
+    for table in ("daily", "market", "summary", "cascades", "cascade_sizes", "groups"):
         a, b = getattr(fast, table), getattr(ref, table)
         assert list(a.columns) == list(b.columns), table
     assert len(fast.daily) == len(ref.daily) == 25 * 3
@@ -44,9 +44,10 @@ def test_same_graph_and_seller_nodes():
     fast, ref = ViralModel(cfg), ReferenceModel(cfg)
     assert [s.node for s in fast.sellers] == [s.node for s in ref.seller_agents]
     assert np.array_equal(fast.topology.indices, ref.topology.indices)
-    # One Mesa agent per consumer on a Network; sellers sit on their own nodes.
+    # One Mesa agent per person on a Network (every person is a consumer, the sellers of the
+    # others' products too); sellers sit on their own nodes.
     assert isinstance(ref.grid, Network)
-    assert len(ref.agents_by_type[ConsumerAgent]) == cfg.network.n - 3
+    assert len(ref.agents_by_type[ConsumerAgent]) == cfg.network.n
     assert len(ref.agents_by_type[SellerAgent]) == 3
     for c in list(ref.consumer_list)[:20]:
         assert c.cell is ref.grid[c.node] and c in c.cell.agents
@@ -54,7 +55,8 @@ def test_same_graph_and_seller_nodes():
     for s in ref.seller_agents:
         tied = [c for c in ref.consumer_list if c.relations[s.index].tie > 0]
         assert len(tied) == max(80, len(tied))
-        assert int(np.count_nonzero(fast.state.tie[s.index] > 0)) == len(tied)
+        assert s.node not in {c.node for c in tied}
+        assert int(np.count_nonzero(fast.state.column("tie", s.index) > 0)) == len(tied)
 
 
 def test_reference_runs_are_reproducible():
@@ -71,7 +73,7 @@ def test_datacollector_and_consumer_view():
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 5 and "platform_activity" in frame
     view = model.consumers_frame("spam")
-    assert len(view) == 247 and {"trust", "annoyance", "muted", "blocked"} <= set(view.columns)
+    assert len(view) == 250 and {"trust", "annoyance", "muted", "blocked"} <= set(view.columns)
     assert view.trust.between(0, 1).all()
 
 
