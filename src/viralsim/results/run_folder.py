@@ -13,6 +13,8 @@ Layout of a folder written by :func:`write_run`::
     summary.csv         one row per seller
     cascades.parquet    who converted whom: seller, parent, child, day (may be empty)
     cascade_sizes.csv   buyers per referral tree: seller, root, size
+    groups.parquet      one row per (day, grouping, group): the populations and strategies summed
+                        (metrics.RunResult.groups)
     plot.png            overview figure (run_overview.plot_run), unless plotting is off
     manifest.json       versions, seed, config name, git commit, start/end times; written last
     .viralsim-folder.json   the signature that marks a run results folder (viralsim.folders)
@@ -33,6 +35,7 @@ import pandas as pd
 
 from viralsim import folders
 from viralsim.config.load import dump_config
+from viralsim.metrics import DAILY_COLUMNS
 from viralsim.results import run_overview
 from viralsim.results.provenance import git_commit, package_version, viralsim_version
 
@@ -52,6 +55,7 @@ TABLES = {
     "summary": "summary.csv",
     "cascades": "cascades.parquet",
     "cascade_sizes": "cascade_sizes.csv",
+    "groups": "groups.parquet",
 }
 
 _CASCADE_COLUMNS = ("seller", "parent", "child", "day")
@@ -145,8 +149,9 @@ def read_run(out_dir: str | Path) -> dict[str, pd.DataFrame]:
     Returns
     -------
     dict of str to DataFrame
-        ``daily``, ``market``, ``summary``, ``cascades`` and ``cascade_sizes`` (see the module
-        docstring for their columns).
+        ``daily``, ``market``, ``summary``, ``cascades``, ``cascade_sizes`` and ``groups`` (see
+        the module docstring for their columns; ``groups`` is empty for a folder written before
+        the table existed).
 
     Raises
     ------
@@ -159,7 +164,9 @@ def read_run(out_dir: str | Path) -> dict[str, pd.DataFrame]:
     tables = {}
     for name, filename in TABLES.items():
         path = out_dir / filename
-        if filename.endswith(".parquet"):
+        if name == "groups" and not path.exists():
+            tables[name] = pd.DataFrame(columns=["day", "by", "group", "sellers", *DAILY_COLUMNS])
+        elif filename.endswith(".parquet"):
             tables[name] = pd.read_parquet(path)
         else:
             # Seller names are text even when they look like numbers ("001") or like missing
@@ -180,6 +187,7 @@ def _write_contents(result: RunResult, folder: Path, *, plot: bool, started: dat
     _write_csv(_flat(result.summary), folder / "summary.csv")
     _write_parquet(_ensure_columns(result.cascades, _CASCADE_COLUMNS), folder / "cascades.parquet")
     _write_csv(_ensure_columns(result.cascade_sizes, _CASCADE_SIZE_COLUMNS), folder / "cascade_sizes.csv")
+    _write_parquet(_flat(result.groups), folder / "groups.parquet")
     if plot:
         # Looked up on the module at call time (not imported by name) so tests can substitute a failing plot.
         run_overview.plot_run(result, folder / "plot.png")
