@@ -484,3 +484,39 @@ def test_a_sweep_too_large_for_the_machine_is_refused_unless_forced(tmp_path, mo
     assert "--workers (2)" in capsys.readouterr().err           # two runs: at most two at once
     assert main(["sweep", str(path), "--out", str(out), "--workers", "4", "--dry-run", "--force"]) == 0
     assert not out.exists()
+
+
+#: a market of many sellers: a named seller and a population of 150 (mixed presets, varied posting)
+MANY_SELLERS_SPEC = {
+    "name": "many_sellers",
+    "base": "base.yaml",
+    "seed": 23,
+    "replicates": 2,
+    "design": {"kind": "grid", "factors": {"populations.micro.share": {"levels": [0.2, 0.5]}}},
+}
+MANY_SELLERS_BASE = """\
+name: many
+seed: 1
+days: 15
+network: {kind: friend_circles, n: 300}
+sellers:
+  brand: {strategy: community}
+populations:
+  micro: {share: 0.2, mix: {spam: 1, community: 2, fission: 1}, vary: {posts_per_day: [1, 30]}, placement: circle}
+"""
+
+
+def test_a_market_of_many_sellers_gives_identical_bytes_on_every_executor(tmp_path):
+    """Same seed, same bytes for a market of 60 to 150 sellers: serially, on processes, on Dask."""
+    path = write_spec(tmp_path, MANY_SELLERS_SPEC)
+    (tmp_path / "base.yaml").write_text(MANY_SELLERS_BASE, encoding="utf-8")
+    exp = load_experiment(path)
+    serial = run_sweep(exp, tmp_path / "serial", executor="serial")
+    assert serial.complete and serial.failed == 0 and serial.ran == 4
+    summary = pd.read_parquet(tmp_path / "serial" / "summary.parquet")
+    assert sorted(summary.groupby("run").size().unique()) == [61, 151]     # every seller, named or not
+    run_sweep(exp, tmp_path / "processes", executor="processes", workers=2)
+    assert_same_results(tmp_path / "serial", tmp_path / "processes")
+    pytest.importorskip("distributed")
+    run_sweep(exp, tmp_path / "dask", executor="dask", workers=2, dask_processes=False)
+    assert_same_results(tmp_path / "serial", tmp_path / "dask")

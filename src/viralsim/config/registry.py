@@ -28,20 +28,22 @@ from typing import Any, NamedTuple
 import annotated_types
 from pydantic import BaseModel
 
-from viralsim.config.schema import STRATEGY_FIELDS, RunConfig, SellerSpec, Strategy, param_of
+from viralsim.config.schema import STRATEGY_FIELDS, PopulationSpec, RunConfig, SellerSpec, Strategy, param_of
 
 __all__ = ["FORMATS", "SECTIONS", "Row", "UiRange", "UnknownPrefix", "markdown_table", "number", "render", "rows",
            "select", "ui_range"]
 
 #: the sections of the parameter tables, in the order of docs/model.md §3.4
 SECTIONS = ("run", "feed", "trust", "annoyance", "ties", "purchase", "wom", "platform", "network", "sellers",
-            "strategy")
+            "strategy", "populations")
 
 #: output formats of :func:`render`
 FORMATS = ("text", "markdown", "csv", "json")
 
 #: how a seller's name is written in a path
 SELLER = "<name>"
+#: how a population's name is written in a path
+POPULATION = "<population>"
 
 
 class UiRange(NamedTuple):
@@ -118,17 +120,30 @@ def _walk(model: type[BaseModel], prefix: str, section: str | None = None, kind:
             yield from _walk(SellerSpec, f"sellers.{SELLER}.", "sellers")
             yield from _walk(Strategy, f"sellers.{SELLER}.", "strategy")
             continue
+        if model is RunConfig and name == "populations":
+            yield _row(model, name, "populations", "populations", None, _json(info.default))
+            yield from _walk(PopulationSpec, f"populations.{POPULATION}.", "populations")
+            continue
         if len(members) == 1:
             yield from _walk(members[0], path + ".", section or name, kind)
             continue
         yield _row(model, name, path, section or "run", kind, _json(info.default))
 
 
+def _optional(ann: Any) -> Any:
+    """``X`` for ``X | None`` (a field that may be left out), else ``ann``."""
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return ann
+
+
 def _row(model: type[BaseModel], name: str, path: str, section: str, kind: str | None, default: Any,
          allowed: str | None = None) -> Row:
     info = model.model_fields[name]
     meta = param_of(model, name)
-    text = allowed if allowed is not None else _allowed(info.annotation, info.metadata)
+    text = allowed if allowed is not None else _allowed(_optional(info.annotation), info.metadata)
     if meta.allowed:
         text = f"{text}; {meta.allowed}"
     return Row(path=path, section=section, kind=kind, default=default, unit=meta.unit, allowed=text,
@@ -208,7 +223,7 @@ def _allowed(ann: Any, metadata: Sequence[Any]) -> str:
         return f"list of {number(lo)} to {number(hi)} items, each {each}"
     if origin is dict:
         lo, hi = _lengths(metadata)
-        return f"map of {number(lo)} to {number(hi)} entries"
+        return f"map of {number(lo)} to {number(hi)} entries" if lo else f"map of at most {number(hi)} entries"
     raise TypeError(f"no range rendering for {ann!r}")
 
 
@@ -271,13 +286,15 @@ def select(prefix: str | None = None) -> list[Row]:
     every = rows()
     if prefix is None or prefix == "":
         return list(every)
-    if prefix in SECTIONS and prefix not in ("network", "sellers"):
+    if prefix in SECTIONS and prefix not in ("network", "sellers", "populations"):
         found = [r for r in every if r.section == prefix]
         if found:
             return found
     parts = prefix.split(".")
     if parts[0] == "sellers" and len(parts) > 1:
         parts[1] = SELLER
+    if parts[0] == "populations" and len(parts) > 1:
+        parts[1] = POPULATION
     key = ".".join(parts)
     found = [r for r in every if r.path == key or r.path.startswith(key + ".")]
     if not found:

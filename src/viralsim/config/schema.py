@@ -979,7 +979,7 @@ class RunConfig(Frozen):
     #: (each seller adds state arrays the size of the population)
     sellers: Annotated[dict[str, SellerSpec], Field(max_length=1000), Param(
         label="Sellers", unit="—", meaning="the named sellers (reported day by day)",
-        allowed="at most 1000; with the populations at least one seller, at most the network's people")] = {
+        allowed="with the populations: at least one seller, and at most one per person")] = {
         "seller": SellerSpec()}
     populations: Annotated[dict[str, PopulationSpec], Field(max_length=100), Param(
         label="Seller populations", unit="—",
