@@ -7,7 +7,7 @@ time series without re-running the model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -74,7 +74,7 @@ class RunResult:
     summary: pd.DataFrame
     cascades: pd.DataFrame
     cascade_sizes: pd.DataFrame
-    groups: pd.DataFrame
+    groups: pd.DataFrame = field(default_factory=lambda: group_frame([], [], [], np.zeros(0)))
 
 
 #: daily columns holding counts of consumers (integers; every other column is a float)

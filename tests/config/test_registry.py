@@ -129,6 +129,9 @@ def test_rows_are_every_leaf_of_the_schema_once_in_section_order():
     assert [r.path for r in _rows("strategy")] == _leaves(Strategy, "sellers.<name>.")
     own = [p for p in _leaves(SellerSpec, "sellers.<name>.") if p.split(".")[2] not in schema.STRATEGY_FIELDS]
     assert [r.path for r in _rows("sellers")] == ["sellers", *own]
+    population = [p.replace("populations.<population>.", "") for p in _leaves(schema.PopulationSpec, "")]
+    assert [r.path for r in _rows("populations")] == ["populations", *(f"populations.<population>.{p}"
+                                                                      for p in population)]
     networks = typing.get_args(typing.get_args(schema.NetworkSpec)[0])
     expected = [("network.kind", None)] + [(f"network.{f}", registry._tag(m)) for m in networks
                                            for f in m.model_fields if f != "kind"]
@@ -175,7 +178,10 @@ ALLOWED = {
     ("network.k", "watts_strogatz"): "int in [2, 10^6]; even, ≤ n − 1, n k / 2 ≤ 10^9",
     ("network.p_in", "sbm"): "prob; 0 or ≥ 10^−15; expected links within blocks ≤ 10^9",
     ("network.sizes", "sbm"): "list of 1 to 10^6 items, each int in [1, 5·10^7]; 2 to 5·10^7 people in all",
-    ("sellers", None): "map of 1 to 1000 entries; fewer than the network's people",
+    ("sellers", None): "map of at most 1000 entries; with the populations: at least one seller, and at most one "
+                       "per person",
+    ("populations.<population>.count", None): "int in [0, 10^5]; give `count` or `share`, not both",
+    ("populations.<population>.placement", None): "one of `random`, `hub`, `median`, `circle`",
     ("sellers.<name>.referral_reward", None): "[0, 0.9]",
     ("sellers.<name>.groups.sustain_posts_per_day", None): "(0, 1000]",
     ("sellers.<name>.content.ad", None): "prob; ad + value + life + prize = 1 (± 10^−6)",

@@ -81,11 +81,12 @@ def test_network_at_the_edge_of_its_range_builds(write, network):
 
 
 def test_more_sellers_than_people_is_refused(write):
-    path = write("network: {kind: complete, n: 3}\nsellers: {a: {}, b: {}, c: {}}\n")
+    path = write("network: {kind: complete, n: 3}\nsellers: {a: {}, b: {}, c: {}, d: {}}\n")
     message = _error(path)
     assert message.startswith(f"{path}: sellers = ")
-    assert "3 sellers need a network of more than 3 people; the network has 3" in message
-    load_config(write("network: {kind: complete, n: 4}\nsellers: {a: {}, b: {}, c: {}}\n"))
+    assert "4 sellers need a network of at least 4 people; the network has 3" in message
+    # every person may sell (each is a consumer of the others' products too)
+    load_config(write("network: {kind: complete, n: 3}\nsellers: {a: {}, b: {}, c: {}}\n"))
 
 
 # --- edge-list files ---------------------------------------------------------------------------
@@ -154,8 +155,8 @@ def test_valid_edge_list_validates_and_builds(write, tmp_path, name):
 def test_edge_list_needs_room_for_the_sellers(write, tmp_path):
     (tmp_path / "edges.txt").write_text("1 2\n2 3\n", encoding="utf-8")
     path = write(f"network: {{kind: edgelist, path: '{tmp_path / 'edges.txt'}'}}\n"
-                 "sellers: {a: {}, b: {}, c: {}}\n")
-    assert "3 sellers need a network of more than 3 people; the edge list" in _error(path)
+                 "sellers: {a: {}, b: {}, c: {}, d: {}}\n")
+    assert "4 sellers need a network of at least 4 people; the edge list" in _error(path)
 
 
 def test_bundled_facebook_name_still_works(write):

@@ -17,7 +17,7 @@ from viralsim.config.schema import Product, RunConfig, Strategy
 from viralsim.model import pipeline, relations
 from viralsim.model.outputs import BREAKDOWN_WIDTH, FLOW_KEYS
 from viralsim.model.rules.plan import empty_plans
-from viralsim.model.sellers import init_state, seller_table
+from viralsim.model.sellers import init_state, seller_table, sellers_of
 from viralsim.network import Topology
 
 
@@ -75,12 +75,12 @@ class World:
 
     def __init__(self, cfg: RunConfig, topo: Topology, sellers=(0,), seed: int = 0, *, need=False,
                  tolerant=False):
-        strategies = [spec.resolved for spec in cfg.sellers.values()]
         rng = np.random.default_rng(seed)
+        setups = sellers_of(cfg, topo.n, rng)
         self.config = cfg
-        self.strategies = strategies
-        self.products = [spec.product for spec in cfg.sellers.values()]
-        self.state = init_state(cfg, topo, strategies, rng=rng, key_rng=np.random.default_rng([seed, 1]),
+        self.strategies = [x.strategy for x in setups]
+        self.products = [x.product for x in setups]
+        self.state = init_state(cfg, topo, setups, rng=rng, key_rng=np.random.default_rng([seed, 1]),
                                 nodes=np.asarray(sellers, dtype=np.int64))
         self.params = pipeline.prepare(cfg)
         self.plans = empty_plans(self.state.n_sellers)

@@ -318,8 +318,9 @@ def _check_network(config: RunConfig, source: str, cli_keys: Sequence[str]) -> N
             f"{source}: {field} = {spec.path!r} is not allowed: the file {exc} "
             f"(expected a SNAP edge list: two whole-number node ids per line){from_cli}"
         ) from None
-    if len(config.sellers) >= info.n:
-        too_many = too_many_sellers(len(config.sellers), info.n, f"the edge list {spec.path!r}")
+    total = len(config.sellers) + sum(p.size(info.n) for p in config.populations.values())
+    if total > info.n:
+        too_many = too_many_sellers(total, info.n, f"the edge list {spec.path!r}")
         raise ConfigError(f"{source}: sellers: {too_many}")
 
 
