@@ -45,6 +45,7 @@ FILES = {
     "summary.csv",
     "cascades.parquet",
     "cascade_sizes.csv",
+    "groups.parquet",
     "plot.png",
     "manifest.json",
     ".viralsim-folder.json",  # the signature (a random id): never byte-compared, not in the manifest
@@ -165,12 +166,13 @@ def test_write_run_writes_every_file(tmp_path, result):
 
 def test_read_run_returns_the_tables(tmp_path, result):
     tables = run_folder.read_run(run_folder.write_run(result, tmp_path / "a", plot=False))
-    assert set(tables) == {"daily", "market", "summary", "cascades", "cascade_sizes"}
+    assert set(tables) == {"daily", "market", "summary", "cascades", "cascade_sizes", "groups"}
     pd.testing.assert_frame_equal(tables["daily"], result.daily)
     pd.testing.assert_frame_equal(tables["market"], result.market)
     pd.testing.assert_frame_equal(tables["summary"], result.summary)
     pd.testing.assert_frame_equal(tables["cascades"], result.cascades)
     pd.testing.assert_frame_equal(tables["cascade_sizes"], result.cascade_sizes)
+    pd.testing.assert_frame_equal(tables["groups"], result.groups)
 
 
 def test_seller_names_survive_csv(tmp_path):

@@ -30,6 +30,14 @@ def streams(seed: int) -> Streams:
     return Streams(*(np.random.Generator(np.random.PCG64(c)) for c in children))
 
 
+def derived(rng: np.random.Generator, index: int) -> np.random.Generator:
+    """A generator of its own for ``index`` (a population, say), derived from ``rng``'s seed:
+    it draws nothing from ``rng``, and its numbers depend on nothing but that seed and ``index``."""
+    base = rng.bit_generator.seed_seq
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(base.entropy,
+                                                                      spawn_key=(*base.spawn_key, 10**6 + index))))
+
+
 def stochastic_round(x: float, rng: np.random.Generator) -> int:
     """Integer with expectation ``x``: floor(x) plus one with probability frac(x).
 

@@ -148,8 +148,12 @@ def _schema_default(row: registry.Row):
         return node
     if row.path == "sellers":
         return {name: spec.model_dump(exclude_defaults=True) for name, spec in RunConfig().sellers.items()}
-    if row.section in ("sellers", "strategy"):
-        node, parts = (SellerSpec() if row.section == "sellers" else Strategy()), parts[2:]
+    if row.path == "populations":
+        return {}
+    if row.section in ("sellers", "strategy", "populations"):
+        model = {"sellers": SellerSpec(), "strategy": Strategy(),
+                 "populations": schema.PopulationSpec(count=1)}[row.section]
+        node, parts = model, parts[2:]
     else:
         node = RunConfig()
     for part in parts:

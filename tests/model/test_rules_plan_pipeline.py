@@ -16,7 +16,7 @@ from viralsim.model import ViralModel, pipeline, relations
 from viralsim.model.outputs import FLOW_KEYS, STOCK_COLUMNS
 from viralsim.model.relations import DAY_COLUMNS, NO_TIE, STATE_COLUMNS, STRONG, WEAK
 from viralsim.model.rules.plan import empty_plans, plan_day
-from viralsim.model.sellers import init_state, is_folded, place_sellers, seller_table
+from viralsim.model.sellers import init_state, is_folded, place_sellers, seller_table, sellers_of
 from viralsim.model.stocks import stock_table
 
 #: content types and slots of ``Plans.posts`` (state.Plans)
@@ -159,8 +159,8 @@ def test_init_state_ties_priors_and_circle_top_up(kit):
     no seller is tied to herself."""
     topo = kit.edges(12, [(0, 1), (0, 2), (0, 3), (5, 6)], strong=[True, True, False, True])
     cfg = kit.config(n_sellers=2, circle_size=6, trust={"prior_strong": 0.6, "prior_weak": 0.35, "prior_stranger": 0.2})
-    strategies = [spec.resolved for spec in cfg.sellers.values()]
-    st = init_state(cfg, topo, strategies, rng=np.random.default_rng(0), key_rng=np.random.default_rng(1),
+    rng = np.random.default_rng(0)
+    st = init_state(cfg, topo, sellers_of(cfg, topo.n, rng), rng=rng, key_rng=np.random.default_rng(1),
                     nodes=np.array([0, 5]))
     tie = st.dense("tie")
     assert tie[0, 1] == STRONG and tie[0, 2] == STRONG and tie[0, 3] == WEAK and tie[1, 6] == STRONG

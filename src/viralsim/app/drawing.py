@@ -52,7 +52,9 @@ def drawn_nodes(model: AppModel) -> np.ndarray:
     chosen = list(dict.fromkeys(int(x) for x in st.seller_nodes))
     for node in st.seller_nodes:
         chosen.extend(int(x) for x in topo.neighbors(int(node)))
-    chosen.extend(int(x) for x in np.flatnonzero((st.tie > 0).any(axis=0)))
+    m = st.n_relations
+    contacts = st.rel.node[:m][st.rel.tie[:m] > 0]
+    chosen.extend(int(x) for x in np.unique(contacts))
     nodes = np.array(list(dict.fromkeys(chosen))[:MAX_DRAWN], dtype=np.int64)
     return np.sort(nodes)
 

@@ -33,6 +33,7 @@ from viralsim.model.outputs import BREAKDOWN_WIDTH, BREAKDOWNS, FLOW_KEYS, STOCK
 from viralsim.model.relations import TIE_NAMES
 from viralsim.model.rules.plan import empty_plans
 from viralsim.model.sellers import SellerGroups, init_state, seller_table, sellers_of
+from viralsim.model.stepping import run_days
 from viralsim.network import Topology
 from viralsim.network.build import build_network
 
@@ -44,18 +45,6 @@ _FLOW_AT = np.array([DAILY_COLUMNS.index(FLOW_KEYS[j]) for j in _FLOW_ROWS])
 _PURCHASES, _FOLLOWERS = DAILY_COLUMNS.index("purchases"), DAILY_COLUMNS.index("followers")
 #: Mesa DataCollector's per-seller values (docs/model.md §4)
 _AGENT_REPORTS = ("purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers", "revenue")
-
-
-def run_days(model, days: int | None, *, progress: bool = False):
-    """Step ``model`` for ``days`` days (default: the rest of its config's horizon); shared by both engines."""
-    days = model.config.days - model.day if days is None else days
-    it = range(days)
-    if progress:
-        from tqdm import tqdm
-        it = tqdm(it, desc=model.config.name, unit="day", leave=False)
-    for _ in it:
-        model.step()
-    return model
 
 
 def _reporter(column: str):

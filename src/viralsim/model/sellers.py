@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from viralsim._jit import kernel
+from viralsim._rng import derived
 from viralsim.config.schema import FeedParams, PlatformParams, Product, RunConfig, SellerSpec, Strategy
 from viralsim.model import relations
 from viralsim.model.relations import NO_TIE, STRONG, WEAK, add_row
-from viralsim.model.rules import feed
-from viralsim.model.rules._util import half_life_factor
+from viralsim.model.rules import feed, groups
 from viralsim.model.rules.purchase import price_factor
 from viralsim.model.rules.wom import recommendation_prob
 from viralsim.model.state import Graph, People, Sellers, State
@@ -58,9 +58,8 @@ def sellers_of(config: RunConfig, n: int, rng: np.random.Generator) -> list[Sell
     """
     out = [SellerSetup(name, spec.resolved, spec.product, spec.placement, spec.circle_size, "", spec.strategy)
            for name, spec in config.sellers.items()]
-    base = rng.bit_generator.seed_seq
     for k, (pop_name, pop) in enumerate(config.populations.items()):
-        gen = np.random.default_rng(np.random.SeedSequence(base.entropy, spawn_key=(*base.spawn_key, 10**6 + k)))
+        gen = derived(rng, k)
         size = pop.size(n)
         names = list(pop.mix)
         weights = np.array([pop.mix[x] for x in names], dtype=float)
@@ -172,8 +171,8 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
             "strangers_per_day": st.strangers_per_day, "messages_per_day": st.messages_per_day,
             "need_triggered": st.contact == "need", "service_capacity": st.service_capacity,
             "groups_on": g.enabled, "group_posts_per_day": g.posts_per_day, "invites_per_day": g.invites_per_day,
-            "group_target": min(1.0, g.posts_per_day / g.sustain_posts_per_day) if g.enabled else 0.0,
-            "group_factor": half_life_factor(g.half_life) if g.enabled else 0.0, "group_size": g.size,
+            "group_target": groups.activity_target(g)[0], "group_factor": groups.activity_target(g)[1],
+            "group_size": g.size,
             "p_rec": p_rec, "p_fan": min(1.0, p_rec * g.advocacy), "pf": price_factor(pr.price, p),
             "pf_ref": price_factor(pr.price * (1.0 - st.referral_reward), p), "price": pr.price,
             "reward": st.referral_reward, "unit_cost": pr.unit_cost, "commission": st.reseller_commission,

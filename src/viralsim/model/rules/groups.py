@@ -6,9 +6,17 @@ import numpy as np
 
 from viralsim._jit import binomial, kernel, seller_streams, uniform
 from viralsim.model.relations import NO_TIE
-from viralsim.model.rules._util import shuffle_prefix
+from viralsim.model.rules._util import half_life_factor, shuffle_prefix
 
 STREAM = 8
+
+
+def activity_target(groups) -> tuple[float, float]:
+    """(a*, f): the level group activity moves toward, min(1, posts / sustain), and its daily
+    factor 2^(-1/h); (0, 0) for a seller without groups."""
+    if not groups.enabled:
+        return 0.0, 0.0
+    return min(1.0, groups.posts_per_day / groups.sustain_posts_per_day), half_life_factor(groups.half_life)
 #: group posts per day up to which the members' reading uses :func:`_few_trials_binomial`
 _FEW = 16
 
