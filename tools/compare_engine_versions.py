@@ -40,7 +40,8 @@ out = []
 for seed in range(int(sys.argv[2])):
     cfg = RunConfig.model_validate({**data, "seed": seed})
     summary = simulate(cfg).summary
-    out.append({row["seller"]: {k: float(row[k]) for k in json.loads(sys.argv[3])} for row in summary.to_dict("records")})
+    kpis = json.loads(sys.argv[3])
+    out.append({row["seller"]: {k: float(row[k]) for k in kpis} for row in summary.to_dict("records")})
 print(json.dumps(out))
 """
 
@@ -102,9 +103,9 @@ def main() -> int:
             rows.append((seller, k, x.mean(), y.mean(), (y.mean() - x.mean()) / se if se > 0 else 0.0, p_t, p_ks))
             pvals += [p_t, p_ks]
     reject = holm(pvals, args.alpha)
+    shown = args.config.relative_to(ROOT) if args.config.is_relative_to(ROOT) else args.config
     print(f"date: {time.strftime('%Y-%m-%d')}; command: python tools/compare_engine_versions.py --old {args.old} "
-          f"--seeds {args.seeds} --config {args.config.relative_to(ROOT) if args.config.is_relative_to(ROOT) else args.config}"
-          f" ({elapsed:.0f} s)\n")
+          f"--seeds {args.seeds} --config {shown} ({elapsed:.0f} s)\n")
     print(f"| seller | KPI | old mean | new mean | difference (SE) | p (Welch) | p (KS) | differs at {args.alpha:g} "
           "(Holm) |")
     print("|---|---|---:|---:|---:|---:|---:|---|")

@@ -45,10 +45,10 @@ from viralsim.metrics import (
     grouped,
     summarize,
 )
-from viralsim.model.stepping import run_days
 from viralsim.model.outputs import CHANNELS
 from viralsim.model.relations import NO_TIE, STRANGER, STRONG, TIE_NAMES, WEAK
 from viralsim.model.sellers import SellerGroups, SellerSetup, place_sellers, sellers_of
+from viralsim.model.stepping import run_days
 from viralsim.network import Topology
 from viralsim.network.build import build_network
 

@@ -8,7 +8,7 @@ def run_days(model, days: int | None, *, progress: bool = False):
     days = model.config.days - model.day if days is None else days
     it = range(days)
     if progress:
-        from tqdm import tqdm   # (lazy: only interactive runs show a bar)
+        from tqdm import tqdm  # (lazy: only interactive runs show a bar)
         it = tqdm(it, desc=model.config.name, unit="day", leave=False)
     for _ in it:
         model.step()
