@@ -29,8 +29,31 @@ def _fill(w, name: str, s: int, value, nodes=None) -> None:
 def _add_strangers(w) -> int:
     """rules.contacts.add_strangers as the day calls it; the number seller 0 added."""
     row = w.flows[FLOW.strangers_added]
-    w.keep(contacts.add_strangers(w.key, w.today, w.people, w.sellers, w.plans, w.rel, row))
+    w.keep(contacts.add_strangers(w.key, w.today, w.people, w.sellers, w.plans, w.rel, row, w.params.max_contacts))
     return int(row[0])
+
+
+def test_add_strangers_stops_at_the_contact_limit(kit):
+    """WeChat's limit (platform.max_contacts): a seller with 10 contacts and room for 13 adds 3,
+    whatever she planned; those who blocked her do not count; a full account adds none."""
+    cfg = kit.config(n_sellers=1, platform={"max_contacts": 13})
+    w = kit.world(cfg, kit.empty(200), sellers=(0,))
+    w.set("tie", 0, range(1, 12), WEAK)
+    w.set("blocked", 0, 11, True)           # 11 tied, 1 of them blocked her: 10 contacts
+    w.set_plan(0, strangers=50)
+    assert _add_strangers(w) == 3
+    tie, blocked = w.get("tie"), w.get("blocked")
+    assert int(((tie[0] > 0) & ~blocked[0]).sum()) == 13
+    assert _add_strangers(w) == 0
+
+
+def test_circles_are_cut_to_the_contact_limit(kit):
+    """A hub with more friends than the limit keeps a random subset of them; a circle_size above
+    the limit tops up only to it."""
+    cfg = kit.config(n_sellers=2, circle_size=60, platform={"max_contacts": 25})
+    w = kit.world(cfg, kit.star(100), sellers=(0, 50))
+    tie = w.get("tie")
+    assert int((tie[0] > 0).sum()) == 25 and int((tie[1] > 0).sum()) == 25
 
 
 @pytest.mark.parametrize("seed", range(5))

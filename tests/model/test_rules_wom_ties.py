@@ -473,3 +473,13 @@ def test_hazard_bounds_never_change_an_outcome(kit):
         np.testing.assert_array_equal(blocked, want_b)
         np.testing.assert_array_equal(muted, np.sort(want_m))
         assert len(want_b) > 100 and len(want_m) > 100
+
+
+@pytest.mark.parametrize("bad", [-1, 12, 10**9])
+def test_word_of_mouth_rejects_senders_that_are_not_node_ids(kit, bad):
+    """A sender outside the graph is an error, not a read past the graph's arrays."""
+    w = kit.world(kit.config(), kit.path(12))
+    with pytest.raises(ValueError, match="senders must be node ids"):
+        _recommend(w, [3, bad], 0.5)
+    with pytest.raises(ValueError, match="senders must be node ids"):
+        _warn(w, [bad], 0.5)

@@ -647,6 +647,11 @@ class PlatformParams(Frozen):
         meaning="daily probability a viewer opens a folded account's posts (about once a year)",
         source="seed 002 L345 (\"同意或者不同意\"), L351 (\"用户看不到你的信息\": mostly unseen); "
                "free choice (§5)")] = 0.0027
+    max_contacts: Annotated[int, Field(ge=1, le=100_000), Param(
+        label="Contacts per account", unit="contacts", ui=(100, 10_000, 100),
+        meaning="most contacts a seller's account can hold (not counting those who blocked her): her circle is "
+                "cut to it and she adds no stranger beyond it",
+        source="WeChat's limit of 5,000 friends per personal account")] = 5000
 
 
 # ---------------------------------------------------------------------------------------------

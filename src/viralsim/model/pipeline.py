@@ -77,13 +77,14 @@ class Params(NamedTuple):
     wom: wom.Params
     ties: ties.Params
     interest_threshold: float
+    max_contacts: int
 
 
 def prepare(config) -> Params:
     """The run constants of every rule, from a validated config."""
     return Params(needs.prepare(config), relax.prepare(config), contacts.prepare(config), feed.prepare(config),
                   trust.prepare(config), purchase.prepare(config), annoyance.prepare(config), wom.prepare(config),
-                  ties.prepare(config), float(config.purchase.interest_threshold))
+                  ties.prepare(config), float(config.purchase.interest_threshold), int(config.platform.max_contacts))
 
 
 _F = FLOW
@@ -106,7 +107,8 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
         flows[_F.posts, s] = plans.posts[s].sum()
     arrive_needs(key, today, par.needs, people)                                      # 2
     relax_stocks(par.relax, rel)                                                     # 3
-    rel = add_strangers(key, today, people, sellers, plans, rel, flows[_F.strangers_added])   # 4
+    rel = add_strangers(key, today, people, sellers, plans, rel, flows[_F.strangers_added],   # 4
+                        par.max_contacts)
     kol_streams = seller_streams(key, today, _STREAM_KOL, n_s)
     kol_ptr = np.zeros(n_s + 1, np.int64)
     kol_nodes = np.empty(0, np.int64)

@@ -239,7 +239,11 @@ def init_state(config: RunConfig, topo: Topology, setups: Sequence[SellerSetup],
             lo, hi = topo.indptr[node], topo.indptr[node + 1]
             friends = topo.indices[lo:hi].astype(np.int64)
             tie = np.where(topo.strong[lo:hi], STRONG, WEAK).astype(np.int8)
-        missing = circle[s] - len(friends)
+        cap = config.platform.max_contacts
+        if len(friends) > cap:                  # WeChat's limit: a random subset of her friends
+            keep = np.sort(circle_rngs[s].choice(len(friends), size=cap, replace=False))
+            friends, tie = friends[keep], tie[keep]
+        missing = min(circle[s], cap) - len(friends)
         if missing > 0:
             extra = _acquaintances(is_consumer, np.append(friends, node), missing, circle_rngs[s])
             friends = np.concatenate([friends, extra])

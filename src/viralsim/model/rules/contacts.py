@@ -33,8 +33,9 @@ def prepare(config) -> Params:
 
 
 @kernel
-def add_strangers(key, today, people, sellers, plans, rel, flows_row):
-    """Each seller adds ``plans.strangers`` random non-contacts as stranger contacts (海量添加好友).
+def add_strangers(key, today, people, sellers, plans, rel, flows_row, max_contacts):
+    """Each seller adds ``plans.strangers`` random non-contacts as stranger contacts (海量添加好友),
+    up to ``max_contacts`` contacts (not counting those who blocked her; WeChat's 5,000 friends).
 
     New contacts get the stranger tie: their trust baseline is the stranger prior (seed 000
     L113: friends are trusted far more than strangers) and they now see the seller's Moments.
@@ -46,8 +47,13 @@ def add_strangers(key, today, people, sellers, plans, rel, flows_row):
     n_s = sellers.node.shape[0]
     n = people.is_consumer.shape[0]
     streams = seller_streams(key, today, STREAM_STRANGERS, n_s)
+    contacts = np.zeros(n_s, np.int64)
+    if plans.strangers.max() > 0:
+        tie, blocked, seller = rel.tie, rel.blocked, rel.seller
+        for r in range(rel.meta[0]):
+            contacts[seller[r]] += tie[r] > NO_TIE and not blocked[r]
     for s in range(n_s):
-        k = plans.strangers[s]
+        k = min(plans.strangers[s], max_contacts - contacts[s])
         if k <= 0:
             continue
         rs = streams[s]

@@ -70,8 +70,10 @@ def _told(graph, u, prob, rs, friends, strong):
 def _buffers(graph, senders):
     """Room for the friends one sender can tell."""
     most = graph.n if graph.complete else 0
-    if not graph.complete:
-        for u in senders:
+    for u in senders:
+        if u < 0 or u >= graph.n:
+            raise ValueError("word of mouth: senders must be node ids")
+        if not graph.complete:
             most = max(most, graph.indptr[u + 1] - graph.indptr[u])
     return np.empty(most, np.int64), np.empty(most, np.bool_)
 
