@@ -152,7 +152,7 @@ def _schema_default(row: registry.Row):
         return {}
     if row.section in ("sellers", "strategy", "populations"):
         model = {"sellers": SellerSpec(), "strategy": Strategy(),
-                 "populations": schema.PopulationSpec(count=1)}[row.section]
+                 "populations": schema.PopulationSpec.model_construct()}[row.section]
         node, parts = model, parts[2:]
     else:
         node = RunConfig()

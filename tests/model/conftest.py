@@ -32,8 +32,12 @@ def _merge(base: dict, extra: dict) -> dict:
 
 
 def config(n_sellers: int = 1, circle_size: int = 0, **sections) -> RunConfig:
-    """A validated RunConfig; ``sections`` are merged into the defaults (e.g. trust={...})."""
-    base = {"sellers": {f"s{i}": {"circle_size": circle_size} for i in range(n_sellers)}}
+    """A validated RunConfig; ``sections`` are merged into the defaults (e.g. trust={...}).
+
+    The mechanism tests build markets of up to 100,000 contacts per seller to measure rates, so
+    the kit lifts WeChat's contact limit (``platform.max_contacts``) unless a test sets it."""
+    base = {"sellers": {f"s{i}": {"circle_size": circle_size} for i in range(n_sellers)},
+            "platform": {"max_contacts": 100_000}}
     return RunConfig.model_validate(_merge(base, sections))
 
 

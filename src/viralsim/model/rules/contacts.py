@@ -54,6 +54,7 @@ def add_strangers(key, today, people, sellers, plans, rel, flows_row, max_contac
             contacts[seller[r]] += tie[r] > NO_TIE and not blocked[r]
     for s in range(n_s):
         k = min(plans.strangers[s], max_contacts - contacts[s])
+        flows_row[s] = 0
         if k <= 0:
             continue
         rs = streams[s]
