@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from viralsim._jit import below, binomial, kernel, poisson, seller_streams, uniform
+from viralsim._jit import binomial, kernel, poisson, seller_streams, uniform
 from viralsim.model.outputs import BREAKDOWN
 from viralsim.model.rules._util import half_life_factor
 
@@ -97,51 +97,46 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     # the posts read of a seller are X ~ Binomial(N, rho) (N her visible posts of the slot), and
     # which posts they are is a uniform X-subset of them (each post is read independently with
     # the same probability): so one draw per slot, and a split by type only when X > 0.
+    # Read probabilities and their logarithms, per consumer, computed when a relation first needs
+    # them (a small market's consumers mostly follow no seller: no logarithm for them).
     rho0 = np.empty(n)
     rho1 = np.empty(n)
     lq0 = np.empty(n)                   # log(1 - rho), -inf for a feed read in full
     lq1 = np.empty(n)
-    for i in range(n):
-        rho0[i] = _read_prob(par.attention0 * people.activity[i], load0[i])
-        rho1[i] = _read_prob(par.attention1 * people.activity[i], load1[i])
-        lq0[i] = np.log1p(-rho0[i]) if rho0[i] < 1.0 else -np.inf
-        lq1[i] = np.log1p(-rho1[i]) if rho1[i] < 1.0 else -np.inf
+    ready = np.zeros(n, np.bool_)
     kinds = np.empty((2, 4), np.int64)
+    read = np.empty((2, 4), np.int64)
     for r in range(m):
         s = rel.seller[r]
         i = rel.node[r]
         rs = streams[s]
         posts = plans.posts[s]
+        if not ready[i]:
+            rho0[i] = _read_prob(par.attention0 * people.activity[i], load0[i])
+            rho1[i] = _read_prob(par.attention1 * people.activity[i], load1[i])
+            lq0[i] = np.log1p(-rho0[i]) if rho0[i] < 1.0 else -np.inf
+            lq1[i] = np.log1p(-rho1[i]) if rho1[i] < 1.0 else -np.inf
+            ready[i] = True
         # visible: the consumer sees the seller's Moments (tied, not muted, not blocked)
         if rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[i]:
             for k in range(2):
                 for c in range(4):
                     kinds[k, c] = posts[c, k] if shown[r] or c == 1 or c == 2 else 0
-            n0 = kinds[0, 0] + kinds[0, 1] + kinds[0, 2] + kinds[0, 3]
-            n1 = kinds[1, 0] + kinds[1, 1] + kinds[1, 2] + kinds[1, 3]
-            x0, x1 = _read_counts(n0, n1, rho0[i], rho1[i], lq0[i], lq1[i], rs)
-            seen_any = x0 + x1
-            seen_life = 0
+            _read_cells(kinds, rho0[i], rho1[i], lq0[i], lq1[i], rs, read)
+            seen_any = 0
             for k in range(2):
-                total = n0 if k == 0 else n1
-                for _ in range(x0 if k == 0 else x1):      # which of the slot's posts were read
-                    c = _pick_kind(kinds[k], total, rs)
-                    kinds[k, c] -= 1
-                    total -= 1
-                    totals[s, c] += 1
-                    if c == 0:
-                        rel.seen_ad[r] += 1
-                        if k == 1:
-                            rel.seen_ad_idle[r] += 1
-                    elif c == 1:
-                        rel.seen_value[r] += 1
-                    elif c == 2:
-                        rel.seen_life[r] += 1
-                        seen_life += 1
-                    else:
-                        rel.seen_prize[r] += 1
-                        if k == 1:
-                            rel.seen_prize_idle[r] += 1
+                for c in range(4):
+                    x = read[k, c]
+                    seen_any += x
+                    totals[s, c] += x
+            if seen_any > 0:
+                rel.seen_ad[r] += read[0, 0] + read[1, 0]
+                rel.seen_ad_idle[r] += read[1, 0]
+                rel.seen_value[r] += read[0, 1] + read[1, 1]
+                rel.seen_life[r] += read[0, 2] + read[1, 2]
+                rel.seen_prize[r] += read[0, 3] + read[1, 3]
+                rel.seen_prize_idle[r] += read[1, 3]
+            seen_life = read[0, 2] + read[1, 2]
             breakdowns[s, _B_EXPOSURES + rel.tie[r]] += seen_any
             if seen_any > 0:
                 rel.touched[r] = True
@@ -159,26 +154,46 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
 
 
 @kernel
-def _read_counts(n0, n1, rho0, rho1, lq0, lq1, rs):
-    """(X0, X1), independent Binomial(n_k, rho_k) posts read in the two slots.
+def _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read):
+    """``read[k, c]``, independent Binomial(kinds[k, c], rho_k) posts of type c read in slot k.
 
     Most feeds read nothing of a given seller on a given day: one uniform against
-    P(X0 = X1 = 0) = (1 - rho0)^n0 (1 - rho1)^n1 settles that case. Otherwise the pair is drawn
-    conditional on not both being 0: X0 > 0 with probability (1 - q0) / (1 - q0 q1), then the
-    other count unconditionally, or X0 = 0 and X1 > 0. Exact.
+    P(all 0) = (1 - rho0)^N0 (1 - rho1)^N1 settles that case (one exp, no other draw). Otherwise
+    the cells are drawn conditional on not all being 0: the first cell with a read post is drawn
+    from P(cells before j read nothing, cell j reads something) / P(not all 0), that cell's count
+    from its binomial conditional on >= 1, the later cells unconditionally. Exact.
     """
+    read[:] = 0
+    n0 = kinds[0, 0] + kinds[0, 1] + kinds[0, 2] + kinds[0, 3]
+    n1 = kinds[1, 0] + kinds[1, 1] + kinds[1, 2] + kinds[1, 3]
     if n0 + n1 == 0:
-        return 0, 0
-    log_q = (n0 * lq0 if n0 > 0 else 0.0) + (n1 * lq1 if n1 > 0 else 0.0)
-    q = np.exp(log_q)
-    u = uniform(rs)
-    if u < q:
-        return 0, 0
-    q0 = np.exp(n0 * lq0) if n0 > 0 else 1.0
-    q1 = np.exp(n1 * lq1) if n1 > 0 else 1.0
-    if uniform(rs) * (1.0 - q0 * q1) < 1.0 - q0:
-        return _positive_binomial(n0, rho0, q0, rs), binomial(n1, rho1, rs)
-    return 0, _positive_binomial(n1, rho1, q1, rs)
+        return
+    q = np.exp((n0 * lq0 if n0 > 0 else 0.0) + (n1 * lq1 if n1 > 0 else 0.0))
+    if uniform(rs) < q:
+        return
+    # the first cell (in (slot, type) order) with a read post, by inversion
+    u = uniform(rs) * (1.0 - q)
+    before = 1.0                       # P(every earlier cell read nothing)
+    first = -1
+    q_first = 1.0
+    for j in range(8):
+        k, c = j // 4, j % 4
+        m = kinds[k, c]
+        if m == 0:
+            continue
+        qj = np.exp(m * (lq0 if k == 0 else lq1))
+        p_here = before * (1.0 - qj)
+        first, q_first = j, qj
+        if u < p_here:
+            break
+        u -= p_here
+        before *= qj
+    k, c = first // 4, first % 4
+    read[k, c] = _positive_binomial(kinds[k, c], rho0 if k == 0 else rho1, q_first, rs)
+    for j in range(first + 1, 8):
+        k, c = j // 4, j % 4
+        if kinds[k, c] > 0:
+            read[k, c] = binomial(kinds[k, c], rho0 if k == 0 else rho1, rs)
 
 
 @kernel
@@ -199,17 +214,6 @@ def _positive_binomial(n, p, q0, rs):
         pk *= ratio * (n - x) / (x + 1)
         x += 1
     return max(x, 1)
-
-
-@kernel
-def _pick_kind(kinds, total, rs):
-    """A content type drawn in proportion to the posts of each type left (``total`` of them)."""
-    j = below(total, rs)
-    c = 0
-    while j >= kinds[c]:
-        j -= kinds[c]
-        c += 1
-    return c
 
 
 @kernel
