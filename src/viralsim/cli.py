@@ -382,7 +382,7 @@ def _announce_compile() -> None:
 
     if first_run():
         print(f"{PROG}: compiling the simulation kernels for this machine (first run only, "
-              "about a minute)...", file=sys.stderr, flush=True)
+              "about two minutes)...", file=sys.stderr, flush=True)
 
 
 def _fail(message: str) -> int:
