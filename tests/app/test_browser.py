@@ -189,13 +189,13 @@ def test_app_in_headless_chromium(tmp_path):
 
                 # A market lever (network size) acts on Reset: a smaller market is drawn.
                 market = page.locator(".viralsim-market")
-                assert "298 people" in market.inner_text()
+                assert "300 people" in market.inner_text()      # every person, the sellers too
                 size = page.locator(".v-input", has=page.locator("label", has_text="Network size")).locator(".v-slider")
                 click_slider(page, size.first, 0.05)
                 network_5 = network.screenshot()
                 page.get_by_role("button", name=re.compile(r"^\s*reset\s*$", re.I)).click()
                 expect(day).to_have_text("Day 0", timeout=UI_TIMEOUT_MS)
-                expect(market).not_to_contain_text("298 people", timeout=UI_TIMEOUT_MS)
+                expect(market).not_to_contain_text("300 people", timeout=UI_TIMEOUT_MS)
                 assert changed(network, network_5), "the network picture did not change after Reset"
                 step.click()
                 expect(day).to_have_text("Day 1", timeout=UI_TIMEOUT_MS)
