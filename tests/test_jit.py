@@ -187,3 +187,15 @@ def test_first_run_is_known_after_the_imports_that_compile(tmp_path):
     seen = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600,
                            check=True).stdout.strip() for _ in range(2)]
     assert seen == ["True", "False"]
+
+
+def test_a_process_that_warmed_up_announces_no_compilation(monkeypatch, tmp_path):
+    """A test session or notebook that compiled the kernels itself (warm_up) must not print the
+    first-run notice on every later command, even though the cache was missing when it started."""
+    from viralsim import _jit
+    from viralsim.experiment.warmup import warm_up
+
+    monkeypatch.setattr(_jit, "_FIRST_RUN", True)
+    assert _jit.first_run()
+    warm_up()
+    assert not _jit.first_run()

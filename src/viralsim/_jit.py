@@ -60,8 +60,16 @@ _FIRST_RUN = bool(numba.config.CACHE_DIR) and not Path(numba.config.CACHE_DIR).e
 def first_run() -> bool:
     """Whether the kernels have to be compiled on this machine: there is no cache folder, or
     there was none when this module was imported (it compiles its log-factorial table as it
-    loads, which creates the folder before a command could ask)."""
+    loads, which creates the folder before a command could ask), and this process has not
+    compiled them since (:func:`mark_compiled`)."""
     return _FIRST_RUN or (bool(numba.config.CACHE_DIR) and not Path(numba.config.CACHE_DIR).exists())
+
+
+def mark_compiled() -> None:
+    """Record that this process has compiled (or loaded) every kernel: a long-lived process (a
+    test session, a notebook) that warmed up announces no compilation any more."""
+    global _FIRST_RUN
+    _FIRST_RUN = False
 
 
 #: decorator for every kernel: compiled once, cached on disk, no Python objects inside. Strict

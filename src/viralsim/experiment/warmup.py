@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
+from viralsim._jit import mark_compiled
 from viralsim.config.schema import RunConfig
 from viralsim.model import ViralModel
 
@@ -32,6 +33,7 @@ def warm_up() -> None:
         "sellers": {name: {"strategy": name} for name in ("spam", "community", "fission", "kol")},
     })
     ViralModel(config).run()
+    mark_compiled()
 
 
 def keep_freed_memory() -> bool:
