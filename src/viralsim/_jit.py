@@ -228,8 +228,19 @@ def binomial(n, p, s):
         return 0
     if p >= 1.0:
         return n
+    return binomial_log(n, p, np.log1p(-p) if n * p <= 20.0 and p <= 0.9 else 0.0, s)
+
+
+@kernel
+def binomial_log(n, p, log_q, s):
+    """:func:`binomial` given ``log_q = log1p(-p)`` (read only on the small branch), for callers
+    drawing many times with one p: the same draws, without a logarithm per draw."""
+    if n <= 0 or not p > 0.0:
+        return 0
+    if p >= 1.0:
+        return n
     if n * p <= 20.0 and p <= 0.9:      # then P(X = 0) >= exp(-46): no underflow
-        return binomial_small(n, p, np.log1p(-p), s)
+        return binomial_small(n, p, log_q, s)
     q = 1.0 - p
     u = uniform(s)
     m = min(n, int((n + 1) * p))

@@ -24,16 +24,17 @@ def stock_table(rel, n_sellers, threshold, out):
         s = rel.seller[r]
         t = rel.tie[r] > 0
         b = rel.blocked[r]
-        c = counts[s]
-        c[0] += t
-        c[1] += t and b
-        c[2] += t and (not b) and rel.muted[r]
-        c[3] += rel.aware[r]
-        c[4] += rel.aware[r] and (not b) and rel.trust[r] >= threshold
-        c[5] += rel.purchases[r] > 0
-        c[6] += rel.purchases[r] > 1
-        c[7] += rel.in_group[r]
-        c[8] += rel.reseller[r]
+        aware = rel.aware[r]
+        bought = rel.purchases[r]
+        counts[s, 0] += t
+        counts[s, 1] += t and b
+        counts[s, 2] += t and (not b) and rel.muted[r]
+        counts[s, 3] += aware
+        counts[s, 4] += aware and (not b) and rel.trust[r] >= threshold
+        counts[s, 5] += bought > 0
+        counts[s, 6] += bought > 1
+        counts[s, 7] += rel.in_group[r]
+        counts[s, 8] += rel.reseller[r]
         if t:
             sums[s, 0] += rel.trust[r]
             sums[s, 1] += rel.annoyance[r]

@@ -85,6 +85,8 @@ def add_annoyance(par, people, rel):
     w_spill = par.spill * par.w_ad
     for r in range(m):
         touched = rel.touched[r]
+        if not touched and not (spills and rel.tie[r] > NO_TIE and not rel.blocked[r]):
+            continue                    # (nothing reached this relation today)
         ads = rel.seen_ad[r] + rel.seen_prize[r] + rel.seen_reseller[r] if touched else 0
         a = rel.annoyance[r]
         if par.on and touched:

@@ -141,7 +141,9 @@ def answer_enquiries(key, today, par, people, sellers, plans, rel, asked_row, an
         m = 0
         for j in range(ptr[s], ptr[s + 1]):
             r = rows[j]
-            if people.need[rel.node[r]] and (rel.saw_posts[r] or rel.solicited[r]) and not rel.blocked[r]:
+            # (the row's own flags first: most rows fail them, and the need is a second,
+            # dependent random load)
+            if (rel.saw_posts[r] or rel.solicited[r]) and not rel.blocked[r] and people.need[rel.node[r]]:
                 p = par.enquiry_prob
                 if par.gated:
                     p *= trust_gate(rel.trust[r], par.steepness, par.half_h)

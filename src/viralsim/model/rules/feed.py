@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from viralsim._jit import binomial, kernel, poisson, seller_streams, uniform
+from viralsim._jit import binomial_log, kernel, poisson, seller_streams, uniform
 from viralsim.model.outputs import BREAKDOWN
 from viralsim.model.rules._util import half_life_factor
 
@@ -109,6 +109,11 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     for r in range(m):
         s = rel.seller[r]
         i = rel.node[r]
+        # visible: the consumer sees the seller's Moments (tied, not muted, not blocked)
+        visible = rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[i]
+        resold = sellers.reseller_posts[s] > 0 and rel.reseller_friends[r] > 0 and not rel.blocked[r]
+        if not (visible or resold):
+            continue                    # (most relations: nothing reaches this feed from s)
         rs = streams[s]
         posts = plans.posts[s]
         if not ready[i]:
@@ -117,8 +122,7 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
             lq0[i] = np.log1p(-rho0[i]) if rho0[i] < 1.0 else -np.inf
             lq1[i] = np.log1p(-rho1[i]) if rho1[i] < 1.0 else -np.inf
             ready[i] = True
-        # visible: the consumer sees the seller's Moments (tied, not muted, not blocked)
-        if rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[i]:
+        if visible:
             for k in range(2):
                 for c in range(4):
                     kinds[k, c] = posts[c, k] if shown[r] or c == 1 or c == 2 else 0
@@ -142,7 +146,7 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
                 rel.touched[r] = True
                 if seen_any > seen_life:
                     rel.saw_posts[r] = True
-        if sellers.reseller_posts[s] > 0 and rel.reseller_friends[r] > 0 and not rel.blocked[r]:
+        if resold:
             ra = rel.reseller_friends[r] * sellers.reseller_posts[s]
             x = poisson(ra * par.slot0 * rho0[i], rs) + poisson(ra * par.slot1 * rho1[i], rs)
             if x > 0:
@@ -189,19 +193,19 @@ def _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read):
         u -= p_here
         before *= qj
     k, c = first // 4, first % 4
-    read[k, c] = _positive_binomial(kinds[k, c], rho0 if k == 0 else rho1, q_first, rs)
+    read[k, c] = _positive_binomial(kinds[k, c], rho0 if k == 0 else rho1, lq0 if k == 0 else lq1, q_first, rs)
     for j in range(first + 1, 8):
         k, c = j // 4, j % 4
         if kinds[k, c] > 0:
-            read[k, c] = binomial(kinds[k, c], rho0 if k == 0 else rho1, rs)
+            read[k, c] = binomial_log(kinds[k, c], rho0 if k == 0 else rho1, lq0 if k == 0 else lq1, rs)
 
 
 @kernel
-def _positive_binomial(n, p, q0, rs):
-    """Binomial(n, p) conditional on X >= 1, given q0 = P(X = 0) < 1."""
+def _positive_binomial(n, p, log_q, q0, rs):
+    """Binomial(n, p) conditional on X >= 1, given log_q = log(1 - p) and q0 = P(X = 0) < 1."""
     if q0 < 0.5:
         while True:                          # rejection: fewer than 2 draws on average
-            x = binomial(n, p, rs)
+            x = binomial_log(n, p, log_q, rs)
             if x > 0:
                 return x
     # inversion from 1 with u uniform on [q0, 1): here n p <= log 2 / (1 - p) is small

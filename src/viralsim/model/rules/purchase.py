@@ -139,8 +139,10 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     # in table order adds up the bounds; only consumers with u below theirs need the exact p_s.
     bound = np.zeros(n)
     for r in range(rel.meta[0]):
+        if not ((engaged[r] or touched[r]) and not blocked[r]):
+            continue                    # (the row's own flags first: the need is a random load)
         i = node[r]
-        if not ((need[i] or impulse[r]) and (engaged[r] or touched[r]) and not blocked[r]):
+        if not (need[i] or impulse[r]):
             continue
         s = seller[r]
         w = par.wearout / (par.wearout + memory[r]) if par.annoyance_on else 1.0
