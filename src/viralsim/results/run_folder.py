@@ -16,7 +16,8 @@ Layout of a folder written by :func:`write_run`::
     groups.parquet      one row per (day, grouping, group): the populations and strategies summed
                         (metrics.RunResult.groups)
     plot.png            overview figure (run_overview.plot_run), unless plotting is off
-    manifest.json       versions, seed, config name, git commit, start/end times; written last
+    manifest.json       versions, seed, config name, the code (viralsim version, git commit of
+                        the package's checkout, uncommitted changes), start/end times; written last
     .viralsim-folder.json   the signature that marks a run results folder (viralsim.folders)
 
 Only an empty folder or a signed run results folder is ever replaced; temporary folders left
@@ -37,7 +38,7 @@ from viralsim import folders
 from viralsim.config.load import dump_config
 from viralsim.metrics import DAILY_COLUMNS
 from viralsim.results import run_overview
-from viralsim.results.provenance import git_commit, package_version, viralsim_version
+from viralsim.results.provenance import code_identity, package_version, viralsim_version
 
 if TYPE_CHECKING:
     from viralsim.metrics import RunResult
@@ -231,7 +232,7 @@ def _manifest(result: RunResult, started: datetime, finished: datetime, files: l
         "pyarrow": package_version("pyarrow"),
         "seed": result.config.seed,
         "config_name": result.config.name,
-        "git_commit": git_commit(),
+        "code": code_identity(),
         "started_utc": _utc(started),
         "finished_utc": _utc(finished),
         "files": files,

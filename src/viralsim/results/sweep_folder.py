@@ -22,7 +22,9 @@ default, so the same spec always maps to the same folder and re-running resumes)
     stats.parquet/.csv     BehaviorSpace-style stats: n, mean, std, 95 % CI per scenario x
                            design point x seller x day x metric
     summary_stats.csv      the same for the end-of-run KPIs
-    manifest.json          versions, git commit, root seed, design, hosts, start and end times
+    manifest.json          versions, the code that started the folder (``code``: viralsim
+                           version, git commit, uncommitted changes), root seed, design, hosts,
+                           start and end times
     .viralsim-folder.json  the signature that marks an experiment results folder
 
 Ownership: a sweep, merge or restart writes into, empties or discards only an empty folder or a
@@ -83,7 +85,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from viralsim import folders
 from viralsim.config.schema import MAX_DAYS, MAX_SEED
-from viralsim.results.provenance import code_differs, describe_code, git_commit, package_version, viralsim_version
+from viralsim.results.provenance import code_differs, describe_code, package_version, viralsim_version
 from viralsim.results.run_rows import COLUMN_DTYPES, META_COLUMNS, RunRows, RunSettings
 from viralsim.results.stats import run_stats, summary_stats
 
@@ -985,8 +987,12 @@ def log_invocation(out_dir: str | Path, record: dict) -> Path:
 
 
 def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int | None = None) -> Path:
-    """The folder's manifest: versions, git commit, the code that started the folder, root seed,
-    design, hosts, start and end."""
+    """The folder's manifest: versions, the code that started the folder, root seed, design,
+    hosts, start and end.
+
+    The commit is recorded once, in ``code`` (:func:`code_identity` of the package's checkout,
+    from the plan): the working directory's checkout, which the manifest once recorded beside
+    it, need not be the code that ran, and was null whenever the sweep ran from elsewhere."""
     out = Path(out_dir)
     invocations = []
     for log in sorted((out / LOGS).glob("*.json")) if (out / LOGS).is_dir() else []:
@@ -1019,7 +1025,6 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
         "viralsim": viralsim_version(),
         "python": platform.python_version(),
         **versions,
-        "git_commit": git_commit(),
         "code": plan.code,
         "host": str(invocations[0].get("host", "")) if invocations else socket.gethostname(),
         "hosts": sorted({str(i.get("host", "")) for i in invocations}),
