@@ -46,6 +46,7 @@ FILES = {
     "cascades.parquet",
     "cascade_sizes.csv",
     "groups.parquet",
+    "columns.csv",
     "plot.png",
     "manifest.json",
     ".viralsim-folder.json",  # the signature (a random id): never byte-compared, not in the manifest

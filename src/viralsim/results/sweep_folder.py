@@ -22,6 +22,9 @@ default, so the same spec always maps to the same folder and re-running resumes)
     stats.parquet/.csv     BehaviorSpace-style stats: n, mean, std, 95 % CI per scenario x
                            design point x seller x day x metric
     summary_stats.csv      the same for the end-of-run KPIs
+    columns.csv            the column dictionary: file, column, unit, kind, description of every
+                           column of the files above (:mod:`viralsim.results.columns`); every
+                           Parquet file, parts included, carries its own in its schema metadata
     manifest.json          versions, the code that started the folder (``code``: viralsim
                            version, git commit, uncommitted changes), root seed, design, hosts,
                            start and end times
@@ -85,6 +88,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from viralsim import folders
 from viralsim.config.schema import MAX_DAYS, MAX_SEED
+from viralsim.results import columns
 from viralsim.results.provenance import code_differs, describe_code, package_version, viralsim_version
 from viralsim.results.run_rows import COLUMN_DTYPES, META_COLUMNS, RunRows, RunSettings
 from viralsim.results.stats import run_stats, summary_stats
@@ -621,7 +625,7 @@ def _check_part(out: Path, plan: Plan, chunk: int) -> None:
     runs = list(plan.chunk_runs(chunk))
     if not (folder / "runs.parquet").is_file():
         raise _damaged(folder / "runs.parquet", "missing (or not a file)")
-    for name, columns in _PART_COLUMNS.items():
+    for name, expected in _PART_COLUMNS.items():
         path = folder / name
         if name != "runs.parquet" and not path.exists():
             continue
@@ -630,7 +634,7 @@ def _check_part(out: Path, plan: Plan, chunk: int) -> None:
             schema = file.schema_arrow
             if name == "runs.parquet" and file.metadata.num_rows != len(runs):
                 raise _damaged(path, f"{file.metadata.num_rows} rows, but chunk {chunk} has {len(runs)} runs")
-            for column, kind in columns.items():
+            for column, kind in expected.items():
                 if column not in schema.names:
                     raise _damaged(path, f"no {column} column")
                 if not _arrow_kind(schema.field(column).type, kind):
@@ -670,13 +674,15 @@ def write_part(out_dir: str | Path, chunk: int, rows: Sequence[RunRows], setting
     tmp = parts / f"{_TMP_PREFIX}{final.name}~{os.getpid()}~{socket.gethostname()}~{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        _write_parquet(_runs_frame([r.status for r in rows], settings), tmp / "runs.parquet")
+        factors = [path for path, _ in settings.factors]
+        every = "end" if settings.every is None else settings.every
+        _write_table(_runs_frame([r.status for r in rows], settings), tmp / "runs.parquet", "runs", factors)
         tables = [r.table for r in rows if r.table is not None]
         if tables:
-            _write_parquet(pd.concat(tables, ignore_index=True), tmp / "table.parquet")
+            _write_table(pd.concat(tables, ignore_index=True), tmp / "table.parquet", "table", factors, every)
         summaries = [r.summary for r in rows if r.summary is not None]
         if summaries:
-            _write_parquet(pd.concat(summaries, ignore_index=True), tmp / "summary.parquet")
+            _write_table(pd.concat(summaries, ignore_index=True), tmp / "summary.parquet", "summary", factors)
         for f in tmp.iterdir():
             _fsync(f)
         try:
@@ -787,20 +793,38 @@ def _finalize(out: Path) -> pd.DataFrame:
     except (pa.ArrowException, ValueError, KeyError) as exc:
         raise _damaged(out / PARTS, f"cannot read the parts ({folders.short_error(exc)})") from None
     factors = plan.factor_names()
-    _atomic(out / TABLE, lambda p: _write_parquet(table, p))
-    _atomic(out / SUMMARY, lambda p: _write_parquet(summary, p))
+    stats = run_stats(table, factors=factors) if len(table) else pd.DataFrame()
+    sstats = summary_stats(summary, factors=factors) if len(summary) else pd.DataFrame()
+    runs_csv = runs.drop(columns=["traceback"])
+    # The column dictionary of every table, looked up before anything is written: an undocumented
+    # column stops the merge with the parts intact, and a fixed version of viralsim can finish it.
+    def entries(name: str, df: pd.DataFrame) -> list:
+        return columns.table_columns(name, df.columns, factors=factors, every=plan.every)
+    design = pd.read_csv(out / DESIGN, nrows=0)   # its header: the columns to describe
+    files = {
+        DESIGN: entries("design", design),
+        TABLE: entries("table", table),
+        SUMMARY: entries("summary", summary),
+        SUMMARY_CSV: entries("summary", summary),
+        RUNS: entries("runs", runs_csv),
+        FAILURES: entries("runs", runs),
+        STATS: entries("stats", stats),
+        STATS_CSV: entries("stats", stats),
+        SUMMARY_STATS: entries("summary_stats", sstats),
+    }
+    _atomic(out / TABLE, lambda p: columns.write_parquet(table, p, files[TABLE]))
+    _atomic(out / SUMMARY, lambda p: columns.write_parquet(summary, p, files[SUMMARY]))
     _atomic(out / SUMMARY_CSV, lambda p: _write_csv(summary, p))
-    _atomic(out / RUNS, lambda p: _write_csv(runs.drop(columns=["traceback"]), p))
+    _atomic(out / RUNS, lambda p: _write_csv(runs_csv, p))
     failed = runs[runs["status"] != "ok"]
     lines = []
     for rec in failed.to_dict("records"):
         lines.append(json.dumps({k: _plain(v) for k, v in rec.items()}, ensure_ascii=False))
     _atomic(out / FAILURES, lambda p: _write_text(p, "".join(line + "\n" for line in lines)))
-    stats = run_stats(table, factors=factors) if len(table) else pd.DataFrame()
-    _atomic(out / STATS, lambda p: _write_parquet(stats, p))
+    _atomic(out / STATS, lambda p: columns.write_parquet(stats, p, files[STATS]))
     _atomic(out / STATS_CSV, lambda p: _write_csv(stats, p))
-    sstats = summary_stats(summary, factors=factors) if len(summary) else pd.DataFrame()
     _atomic(out / SUMMARY_STATS, lambda p: _write_csv(sstats, p))
+    _atomic(out / columns.COLUMNS_FILE, lambda p: _write_csv(columns.columns_frame(files), p))
     write_manifest(out, plan, status="complete", failed=len(failed))
     return runs
 
@@ -1171,8 +1195,9 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+def _write_table(df: pd.DataFrame, path: Path, table: str, factors: Sequence[str], every: Any = 1) -> None:
+    """A part file, with its columns' entries of the column dictionary in its schema metadata."""
+    columns.write_parquet(df, path, columns.table_columns(table, df.columns, factors=factors, every=every))
 
 
 def _plain(value: Any) -> Any:
