@@ -253,7 +253,10 @@ def _kind_text(flow: bool, text: str, every: int | str | None) -> tuple[str, str
         return "level", text + ", at the end of the day"
     if every == 1:
         return "daily flow", text + ", that day"
-    return "daily flow", text + ", that day only: the days between recorded rows are not in the table"
+    if every in (None, "end"):
+        return "daily flow", text + ", summed over every day of the run (one row per run, on its last day)"
+    return "daily flow", (text + f", summed over the {every} days ending on day (the last row of a run: the days "
+                          "since the previous row)")
 
 
 def _summary(name: str) -> Column:

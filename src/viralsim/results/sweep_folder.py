@@ -15,7 +15,10 @@ default, so the same spec always maps to the same folder and re-running resumes)
     logs/*.json            one record per sweep invocation (host, pid, executor, shard, times)
     table.parquet          long "table" output: one row per run x recorded day x seller, with
                            run, run_id, scenario, point, replicate, seed, factor columns,
-                           day, seller, daily metrics and market_* columns
+                           day, seller, daily metrics and market_* columns; with
+                           ``outputs.every: k`` a row's flows sum the k days ending on its day
+                           (the last row of a run: the days since the previous row), so they
+                           add up to the run's totals; levels are the recorded day's
     summary.parquet/.csv   one row per run x seller: end-of-run KPIs
     runs.csv               one row per run: status, days run, error
     failures.jsonl         one JSON object per failed run, with its traceback
