@@ -216,8 +216,8 @@ _STATS = {
     "mean": Column("mean", _STAT_OF, "statistic", "mean over the replicates"),
     "std": Column("std", _STAT_OF, "statistic", "standard deviation over the replicates (n - 1 in the "
                   "denominator)", *_COUNT),
-    "ci_low": Column("ci_low", _STAT_OF, "statistic", "lower bound of the 95 % confidence interval of the mean "
-                     "(Student's t)"),
+    "ci_low": Column("ci_low", _STAT_OF, "statistic", "lower bound of the 95 % confidence interval of the mean; "
+                     "within the metric's bounds (viralsim.results.stats)"),
     "ci_high": Column("ci_high", _STAT_OF, "statistic", "upper bound of that interval"),
 }
 
