@@ -14,7 +14,7 @@ never of a later one):
 6. ``shell``: the model's Mesa shell (``model.mesa_model``) and the reference engine
    (``model.reference``), which build a run's tables with ``metrics``.
 7. ``results``: results on disk (``results.run_folder``, ``sweep_folder``, ``run_rows``,
-   ``stats``, ``provenance``, ``run_overview``).
+   ``columns``, ``stats``, ``provenance``, ``run_overview``).
 8. ``experiment``: specs, designs, seeds, runs, executors, sweeps (``experiment.*``) and
    ``whatif``.
 9. ``analysis``: sensitivity indices, figures and the HTML report of an experiment.

@@ -46,6 +46,7 @@ FILES = {
     "cascades.parquet",
     "cascade_sizes.csv",
     "groups.parquet",
+    "columns.csv",
     "plot.png",
     "manifest.json",
     ".viralsim-folder.json",  # the signature (a random id): never byte-compared, not in the manifest
@@ -205,14 +206,16 @@ def test_manifest(tmp_path, result):
     end = datetime(2024, 5, 1, 12, 3, 30, tzinfo=UTC)
     out = run_folder.write_run(result, tmp_path / "a", plot=False, started=start, finished=end)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    for key in ("viralsim", "python", "numpy", "networkx", "mesa", "pandas", "git_commit"):
+    for key in ("viralsim", "python", "numpy", "networkx", "mesa", "pandas", "code"):
         assert key in manifest
     assert manifest["python"] == ".".join(map(str, sys.version_info[:3]))
     assert manifest["numpy"] == np.__version__ and manifest["pandas"] == pd.__version__
     assert manifest["seed"] == 7 and manifest["config_name"] == "fake"
     assert manifest["started_utc"] == "2024-05-01T12:00:00Z"
     assert manifest["finished_utc"] == "2024-05-01T12:03:30Z"
-    assert manifest["git_commit"] is None or len(manifest["git_commit"]) == 40
+    # the commit once, in code (the package's checkout), never beside it as a null git_commit
+    assert "git_commit" not in manifest and manifest["code"]["viralsim"] == manifest["viralsim"]
+    assert manifest["code"].get("git_commit") is None or len(manifest["code"]["git_commit"]) == 40
     assert set(manifest["files"]) == FILES - VARYING
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from viralsim import folders
 from viralsim.cli import EXIT_IO, main
-from viralsim.results import run_folder
+from viralsim.results import columns, run_folder
 
 CONFIG = "name: tiny\nseed: 3\ndays: 4\nnetwork: {kind: friend_circles, n: 120}\nsellers:\n  a: {strategy: spam}\n"
 sys.path.insert(0, str(Path(__file__).parent / "experiment"))
@@ -201,7 +201,7 @@ def test_a_full_disk_during_run_ends_in_one_line_exit_74_and_keeps_the_old_folde
     assert main(["run", str(cfg), "--out", str(out), "--quiet", "--no-plot"]) == 0
     capsys.readouterr()
     before = tree(out)
-    monkeypatch.setattr(run_folder, "_write_parquet", _no_space)
+    monkeypatch.setattr(columns, "write_parquet", _no_space)  # every Parquet file is written through it
     assert main(["run", str(cfg), "--out", str(out), "--quiet", "--no-plot", "--seed", "9"]) == EXIT_IO == 74
     err = one_error_line(capsys)
     assert f"{out}: No space left on device" in err
@@ -215,16 +215,16 @@ def test_a_full_disk_during_a_sweep_ends_in_exit_74_and_the_sweep_resumes(tmp_pa
     spec = dict(GRID_SPEC, replicates=1)
     path = write_spec(tmp_path / "exp", spec)
     out = tmp_path / "sweep"
-    real = sweep_folder._write_parquet
+    real = columns.write_parquet
     calls = []
 
-    def fills_up(df, p):
+    def fills_up(df, p, cols):
         calls.append(p)
         if len(calls) > 3:  # the disk fills while the second chunk is written
             _no_space()
-        real(df, p)
+        real(df, p, cols)
 
-    monkeypatch.setattr(sweep_folder, "_write_parquet", fills_up)
+    monkeypatch.setattr(columns, "write_parquet", fills_up)
     argv = ["sweep", str(path), "--out", str(out), "--executor", "serial", "--quiet"]
     assert main(argv) == EXIT_IO
     err = one_error_line(capsys)

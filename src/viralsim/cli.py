@@ -90,8 +90,11 @@ holds:
   summary.csv         one row per seller: totals and end-of-run state
   cascades.parquet    who converted whom through recommendations (seller, parent, child, day)
   cascade_sizes.csv   buyers per referral tree
+  groups.parquet      populations and strategy presets summed, day by day
+  columns.csv         unit, kind (daily flow, running total, level, ...) and meaning of every
+                      column of every file (Parquet files also carry theirs)
   plot.png            six-panel overview (unless --no-plot)
-  manifest.json       versions, seed, git commit, start and end time
+  manifest.json       versions, seed, the code (viralsim version, git commit), start and end time
 
 The folder appears only when complete; an existing run results folder of the same name
 (signed by viralsim: .viralsim-folder.json) is replaced, any other non-empty folder is
@@ -124,10 +127,13 @@ Run an experiment: every scenario x design point x replicate of EXPERIMENT (a YA
 see docs/experiments.md), each run with its own seed derived from the experiment's root
 seed, and write one results folder (default results/<name>/seed<seed>-<fingerprint>/):
   table.parquet         one row per run x recorded day x seller, with factor columns
+                        (outputs.every: k sums a row's flows over its k days)
   summary.parquet/.csv  one row per run x seller: end-of-run KPIs
   stats.parquet/.csv    n, mean, std, 95% CI per scenario x point x seller x day x metric
+                        (within the metric's bounds: counts >= 0, shares in [0, 1])
   summary_stats.csv     the same for the end-of-run KPIs
   runs.csv              status of each run; failures.jsonl holds tracebacks
+  columns.csv           unit, kind and meaning of every column of every file
   experiment.yaml, design.csv, manifest.json, parts/ (workers' part files)
 
 The spec is checked completely before anything runs, including the run count (at most

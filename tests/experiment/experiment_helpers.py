@@ -38,6 +38,7 @@ DETERMINISTIC_FILES = (
     "design.csv",
     "experiment.yaml",
     "plan.json",
+    "columns.csv",
 )
 
 #: 2 scenarios x 2 grid points x 2 replicates = 8 runs

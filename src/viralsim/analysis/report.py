@@ -27,6 +27,7 @@ import pandas as pd
 from viralsim import folders
 from viralsim.analysis import plots
 from viralsim.analysis.sensitivity import sensitivity_table
+from viralsim.results.provenance import describe_code
 from viralsim.results.stats import run_stats, summary_stats
 from viralsim.results.sweep_folder import PLAN, ResultsError, lock_results, read_results
 
@@ -101,7 +102,8 @@ def _write_report(results_dir: Path, out: Path, *, fmt: str, kpis, metrics) -> P
         "common random numbers": "yes" if plan.common_random_numbers else "no",
         "horizon (days)": experiment.get("days") or (experiment.get("base") or {}).get("days"),
         "viralsim": manifest.get("viralsim"),
-        "git commit": manifest.get("git_commit"),
+        # ``code`` since folders record the commit once; ``git_commit`` in older folders
+        "code": describe_code(manifest["code"]) if manifest.get("code") else manifest.get("git_commit"),
         "started (UTC)": manifest.get("started_utc"),
         "finished (UTC)": manifest.get("finished_utc"),
         "results folder": str(res.path),

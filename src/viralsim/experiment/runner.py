@@ -36,6 +36,7 @@ import pandas as pd
 from viralsim.experiment.warmup import keep_freed_memory
 from viralsim.model import ViralModel, simulate
 from viralsim.results import sweep_folder
+from viralsim.results.columns import DAILY_FLOWS, MARKET_FLOWS
 from viralsim.results.run_rows import COLUMN_DTYPES, MARKET_PREFIX, RunRows, RunSettings
 
 if TYPE_CHECKING:
@@ -216,24 +217,60 @@ def _recorded_days(days, every: int | None, last: int):
     return (days % every == 0) | (days == last)
 
 
+def _windows(days: np.ndarray, recorded: np.ndarray) -> np.ndarray:
+    """For each day, the position in ``recorded`` (sorted recorded days) of the row that stands
+    for it: the first recorded day on or after it."""
+    return np.searchsorted(recorded, days, side="left")
+
+
+def _window_sums(frame: pd.DataFrame, flows: list[str], keys: np.ndarray, rows: np.ndarray) -> dict:
+    """Each flow column of ``frame`` summed over the rows sharing a key, given for the rows
+    ``rows`` (one per key). pandas' grouped sum keeps integer columns integer and adds floats
+    with compensated summation; a group of one row is that row's value, bit for bit."""
+    sums = frame[flows].groupby(keys, sort=True).sum()
+    at = sums.index.get_indexer(keys[rows])
+    return {c: sums[c].to_numpy()[at] for c in flows}
+
+
 def _table(result: RunResult, task: RunTask, settings: RunSettings, days_run: int) -> pd.DataFrame:
+    """The run's rows of the long table: one per recorded day and seller.
+
+    A recorded row stands for the days since the previous recorded day (``outputs.every``), so
+    its flows (:data:`~viralsim.results.columns.DAILY_FLOWS`, market
+    :data:`~viralsim.results.columns.MARKET_FLOWS`) are summed over those days, and a flow
+    column adds up to the run's total whatever ``every`` is; levels are the recorded day's.
+    """
     daily = result.daily
     keep = list(settings.metrics) if settings.metrics is not None else [c for c in daily.columns
                                                                          if c not in ("day", "seller")]
+    all_days = daily["day"].to_numpy()
     mask = _recorded_days(daily["day"], settings.every, days_run).to_numpy()
-    days = daily["day"].to_numpy()[mask]
+    days = all_days[mask]
+    recorded = np.unique(days)
+    whole_days = len(recorded) == len(np.unique(all_days))     # every day recorded: nothing to sum
     cols = _id_columns(task, settings, len(days))
     cols["day"] = days
     cols["seller"] = pd.array(daily["seller"].to_numpy()[mask], dtype="str")
+    flows = [c for c in keep if c in DAILY_FLOWS]
+    if flows and not whole_days:
+        sellers = pd.factorize(daily["seller"])[0].astype(np.int64)
+        keys = _windows(all_days, recorded) * (sellers.max() + 1) + sellers
+        summed = _window_sums(daily, flows, keys, np.flatnonzero(mask))
+    else:
+        summed = {}
     for c in keep:
-        cols[c] = daily[c].to_numpy()[mask]
+        cols[c] = summed[c] if c in summed else daily[c].to_numpy()[mask]
     market = result.market
     mcols = [c for c in market.columns if c != "day"] if settings.market is None else list(settings.market)
     if mcols:
-        at = pd.Index(market["day"]).get_indexer(days)
+        market_days = market["day"].to_numpy()
+        at = pd.Index(market_days).get_indexer(days)
+        mflows = [c for c in mcols if c in MARKET_FLOWS]
+        msummed = {}
+        if mflows and not whole_days:
+            msummed = _window_sums(market, mflows, _windows(market_days, recorded), at)
         for c in mcols:
-            values = market[c].to_numpy()
-            cols[MARKET_PREFIX + c] = values[at]
+            cols[MARKET_PREFIX + c] = msummed[c] if c in msummed else market[c].to_numpy()[at]
     return pd.DataFrame(cols)
 
 

@@ -232,7 +232,7 @@ def run_sweep(
 
     record = {
         "host": socket.gethostname(), "pid": os.getpid(), "started_utc": sweep_folder.utc_now(), "finished_utc": None,
-        "git_commit": provenance.git_commit(), "code": provenance.code_identity(),
+        "code": provenance.code_identity(),
         "executor": executor if isinstance(executor, str) else type(executor).__name__,
         "workers": workers, "scheduler": scheduler, "shard": list(shard) if shard else None,
         "chunks_run": 0, "runs_run": 0, "failed": 0, "seconds": None, "run_seconds": 0.0, "cpu_seconds": 0.0,

@@ -1,8 +1,13 @@
-"""Where results came from: package versions, the git commit, and the code that produced a folder.
+"""Where results came from: package versions and the code that produced a folder.
 
 Both kinds of results folder record these in their manifest (:mod:`viralsim.results.run_folder`,
 :mod:`viralsim.results.sweep_folder`); an experiment's folder also records :func:`code_identity`
 in its plan, and refuses to be resumed or merged with results of other code.
+
+The git commit is recorded once, inside :func:`code_identity` (``code.git_commit``): the commit
+of the checkout the package was imported from. The working directory's checkout, which manifests
+once recorded beside it as ``git_commit``, says nothing about the code that ran (and was null
+whenever viralsim ran from another directory), so it is not recorded.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 from viralsim import __version__
 
-__all__ = ["package_version", "viralsim_version", "git_commit", "code_identity", "checkout_state", "describe_code",
+__all__ = ["package_version", "viralsim_version", "code_identity", "checkout_state", "describe_code",
            "code_differs"]
 
 
@@ -31,22 +36,6 @@ def viralsim_version() -> str | None:
     """This viralsim's version."""
     # A source checkout's own version string wins over possibly stale installed metadata.
     return __version__ or package_version("viralsim")
-
-
-def git_commit() -> str | None:
-    """Commit of the current working directory's git checkout, or None outside one."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = out.stdout.strip()
-    return commit or None
 
 
 def code_identity() -> dict:

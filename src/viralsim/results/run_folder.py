@@ -15,8 +15,12 @@ Layout of a folder written by :func:`write_run`::
     cascade_sizes.csv   buyers per referral tree: seller, root, size
     groups.parquet      one row per (day, grouping, group): the populations and strategies summed
                         (metrics.RunResult.groups)
+    columns.csv         the column dictionary: file, column, unit, kind, description of every
+                        column above (viralsim.results.columns); Parquet files also carry their
+                        columns' entries in their schema metadata
     plot.png            overview figure (run_overview.plot_run), unless plotting is off
-    manifest.json       versions, seed, config name, git commit, start/end times; written last
+    manifest.json       versions, seed, config name, the code (viralsim version, git commit of
+                        the package's checkout, uncommitted changes), start/end times; written last
     .viralsim-folder.json   the signature that marks a run results folder (viralsim.folders)
 
 Only an empty folder or a signed run results folder is ever replaced; temporary folders left
@@ -36,8 +40,8 @@ import pandas as pd
 from viralsim import folders
 from viralsim.config.load import dump_config
 from viralsim.metrics import DAILY_COLUMNS
-from viralsim.results import run_overview
-from viralsim.results.provenance import git_commit, package_version, viralsim_version
+from viralsim.results import columns, run_overview
+from viralsim.results.provenance import code_identity, package_version, viralsim_version
 
 if TYPE_CHECKING:
     from viralsim.metrics import RunResult
@@ -181,13 +185,23 @@ def read_run(out_dir: str | Path) -> dict[str, pd.DataFrame]:
 def _write_contents(result: RunResult, folder: Path, *, plot: bool, started: datetime, finished: datetime) -> None:
     (folder / "config.yaml").write_text(dump_config(result.config), encoding="utf-8", newline="\n")
     daily = _flat(result.daily)
-    _write_parquet(daily, folder / "daily.parquet")
-    _write_csv(daily, folder / "daily.csv")
-    _write_csv(_flat(result.market), folder / "market.csv")
-    _write_csv(_flat(result.summary), folder / "summary.csv")
-    _write_parquet(_ensure_columns(result.cascades, _CASCADE_COLUMNS), folder / "cascades.parquet")
-    _write_csv(_ensure_columns(result.cascade_sizes, _CASCADE_SIZE_COLUMNS), folder / "cascade_sizes.csv")
-    _write_parquet(_flat(result.groups), folder / "groups.parquet")
+    tables = {  # file -> (table of the column dictionary, frame), in the order columns.csv lists them
+        "daily.parquet": ("daily", daily),
+        "daily.csv": ("daily", daily),
+        "market.csv": ("market", _flat(result.market)),
+        "summary.csv": ("summary", _flat(result.summary)),
+        "cascades.parquet": ("cascades", _ensure_columns(result.cascades, _CASCADE_COLUMNS)),
+        "cascade_sizes.csv": ("cascade_sizes", _ensure_columns(result.cascade_sizes, _CASCADE_SIZE_COLUMNS)),
+        "groups.parquet": ("groups", _flat(result.groups)),
+    }
+    # Looked up before anything is written: an undocumented column fails the write, not the reader.
+    entries = {file: columns.table_columns(table, df.columns) for file, (table, df) in tables.items()}
+    for file, (_, df) in tables.items():
+        if file.endswith(".parquet"):
+            columns.write_parquet(df, folder / file, entries[file])
+        else:
+            _write_csv(df, folder / file)
+    _write_csv(columns.columns_frame(entries), folder / columns.COLUMNS_FILE)
     if plot:
         # Looked up on the module at call time (not imported by name) so tests can substitute a failing plot.
         run_overview.plot_run(result, folder / "plot.png")
@@ -200,10 +214,6 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     # pandas formats floats with repr (shortest round trip), which is deterministic and exact;
     # the line terminator is pinned because its default is the platform's os.linesep.
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-
-
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
 
 
 def _flat(df: pd.DataFrame) -> pd.DataFrame:
@@ -231,7 +241,7 @@ def _manifest(result: RunResult, started: datetime, finished: datetime, files: l
         "pyarrow": package_version("pyarrow"),
         "seed": result.config.seed,
         "config_name": result.config.name,
-        "git_commit": git_commit(),
+        "code": code_identity(),
         "started_utc": _utc(started),
         "finished_utc": _utc(finished),
         "files": files,

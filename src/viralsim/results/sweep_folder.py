@@ -15,14 +15,22 @@ default, so the same spec always maps to the same folder and re-running resumes)
     logs/*.json            one record per sweep invocation (host, pid, executor, shard, times)
     table.parquet          long "table" output: one row per run x recorded day x seller, with
                            run, run_id, scenario, point, replicate, seed, factor columns,
-                           day, seller, daily metrics and market_* columns
+                           day, seller, daily metrics and market_* columns; with
+                           ``outputs.every: k`` a row's flows sum the k days ending on its day
+                           (the last row of a run: the days since the previous row), so they
+                           add up to the run's totals; levels are the recorded day's
     summary.parquet/.csv   one row per run x seller: end-of-run KPIs
     runs.csv               one row per run: status, days run, error
     failures.jsonl         one JSON object per failed run, with its traceback
     stats.parquet/.csv     BehaviorSpace-style stats: n, mean, std, 95 % CI per scenario x
                            design point x seller x day x metric
     summary_stats.csv      the same for the end-of-run KPIs
-    manifest.json          versions, git commit, root seed, design, hosts, start and end times
+    columns.csv            the column dictionary: file, column, unit, kind, description of every
+                           column of the files above (:mod:`viralsim.results.columns`); every
+                           Parquet file, parts included, carries its own in its schema metadata
+    manifest.json          versions, the code that started the folder (``code``: viralsim
+                           version, git commit, uncommitted changes), root seed, design, hosts,
+                           start and end times
     .viralsim-folder.json  the signature that marks an experiment results folder
 
 Ownership: a sweep, merge or restart writes into, empties or discards only an empty folder or a
@@ -83,7 +91,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from viralsim import folders
 from viralsim.config.schema import MAX_DAYS, MAX_SEED
-from viralsim.results.provenance import code_differs, describe_code, git_commit, package_version, viralsim_version
+from viralsim.results import columns
+from viralsim.results.provenance import code_differs, describe_code, package_version, viralsim_version
 from viralsim.results.run_rows import COLUMN_DTYPES, META_COLUMNS, RunRows, RunSettings
 from viralsim.results.stats import run_stats, summary_stats
 
@@ -619,7 +628,7 @@ def _check_part(out: Path, plan: Plan, chunk: int) -> None:
     runs = list(plan.chunk_runs(chunk))
     if not (folder / "runs.parquet").is_file():
         raise _damaged(folder / "runs.parquet", "missing (or not a file)")
-    for name, columns in _PART_COLUMNS.items():
+    for name, expected in _PART_COLUMNS.items():
         path = folder / name
         if name != "runs.parquet" and not path.exists():
             continue
@@ -628,7 +637,7 @@ def _check_part(out: Path, plan: Plan, chunk: int) -> None:
             schema = file.schema_arrow
             if name == "runs.parquet" and file.metadata.num_rows != len(runs):
                 raise _damaged(path, f"{file.metadata.num_rows} rows, but chunk {chunk} has {len(runs)} runs")
-            for column, kind in columns.items():
+            for column, kind in expected.items():
                 if column not in schema.names:
                     raise _damaged(path, f"no {column} column")
                 if not _arrow_kind(schema.field(column).type, kind):
@@ -668,13 +677,15 @@ def write_part(out_dir: str | Path, chunk: int, rows: Sequence[RunRows], setting
     tmp = parts / f"{_TMP_PREFIX}{final.name}~{os.getpid()}~{socket.gethostname()}~{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        _write_parquet(_runs_frame([r.status for r in rows], settings), tmp / "runs.parquet")
+        factors = [path for path, _ in settings.factors]
+        every = "end" if settings.every is None else settings.every
+        _write_table(_runs_frame([r.status for r in rows], settings), tmp / "runs.parquet", "runs", factors)
         tables = [r.table for r in rows if r.table is not None]
         if tables:
-            _write_parquet(pd.concat(tables, ignore_index=True), tmp / "table.parquet")
+            _write_table(pd.concat(tables, ignore_index=True), tmp / "table.parquet", "table", factors, every)
         summaries = [r.summary for r in rows if r.summary is not None]
         if summaries:
-            _write_parquet(pd.concat(summaries, ignore_index=True), tmp / "summary.parquet")
+            _write_table(pd.concat(summaries, ignore_index=True), tmp / "summary.parquet", "summary", factors)
         for f in tmp.iterdir():
             _fsync(f)
         try:
@@ -785,20 +796,38 @@ def _finalize(out: Path) -> pd.DataFrame:
     except (pa.ArrowException, ValueError, KeyError) as exc:
         raise _damaged(out / PARTS, f"cannot read the parts ({folders.short_error(exc)})") from None
     factors = plan.factor_names()
-    _atomic(out / TABLE, lambda p: _write_parquet(table, p))
-    _atomic(out / SUMMARY, lambda p: _write_parquet(summary, p))
+    stats = run_stats(table, factors=factors) if len(table) else pd.DataFrame()
+    sstats = summary_stats(summary, factors=factors) if len(summary) else pd.DataFrame()
+    runs_csv = runs.drop(columns=["traceback"])
+    # The column dictionary of every table, looked up before anything is written: an undocumented
+    # column stops the merge with the parts intact, and a fixed version of viralsim can finish it.
+    def entries(name: str, df: pd.DataFrame) -> list:
+        return columns.table_columns(name, df.columns, factors=factors, every=plan.every)
+    design = pd.read_csv(out / DESIGN, nrows=0)   # its header: the columns to describe
+    files = {
+        DESIGN: entries("design", design),
+        TABLE: entries("table", table),
+        SUMMARY: entries("summary", summary),
+        SUMMARY_CSV: entries("summary", summary),
+        RUNS: entries("runs", runs_csv),
+        FAILURES: entries("runs", runs),
+        STATS: entries("stats", stats),
+        STATS_CSV: entries("stats", stats),
+        SUMMARY_STATS: entries("summary_stats", sstats),
+    }
+    _atomic(out / TABLE, lambda p: columns.write_parquet(table, p, files[TABLE]))
+    _atomic(out / SUMMARY, lambda p: columns.write_parquet(summary, p, files[SUMMARY]))
     _atomic(out / SUMMARY_CSV, lambda p: _write_csv(summary, p))
-    _atomic(out / RUNS, lambda p: _write_csv(runs.drop(columns=["traceback"]), p))
+    _atomic(out / RUNS, lambda p: _write_csv(runs_csv, p))
     failed = runs[runs["status"] != "ok"]
     lines = []
     for rec in failed.to_dict("records"):
         lines.append(json.dumps({k: _plain(v) for k, v in rec.items()}, ensure_ascii=False))
     _atomic(out / FAILURES, lambda p: _write_text(p, "".join(line + "\n" for line in lines)))
-    stats = run_stats(table, factors=factors) if len(table) else pd.DataFrame()
-    _atomic(out / STATS, lambda p: _write_parquet(stats, p))
+    _atomic(out / STATS, lambda p: columns.write_parquet(stats, p, files[STATS]))
     _atomic(out / STATS_CSV, lambda p: _write_csv(stats, p))
-    sstats = summary_stats(summary, factors=factors) if len(summary) else pd.DataFrame()
     _atomic(out / SUMMARY_STATS, lambda p: _write_csv(sstats, p))
+    _atomic(out / columns.COLUMNS_FILE, lambda p: _write_csv(columns.columns_frame(files), p))
     write_manifest(out, plan, status="complete", failed=len(failed))
     return runs
 
@@ -985,8 +1014,12 @@ def log_invocation(out_dir: str | Path, record: dict) -> Path:
 
 
 def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int | None = None) -> Path:
-    """The folder's manifest: versions, git commit, the code that started the folder, root seed,
-    design, hosts, start and end."""
+    """The folder's manifest: versions, the code that started the folder, root seed, design,
+    hosts, start and end.
+
+    The commit is recorded once, in ``code`` (:func:`code_identity` of the package's checkout,
+    from the plan): the working directory's checkout, which the manifest once recorded beside
+    it, need not be the code that ran, and was null whenever the sweep ran from elsewhere."""
     out = Path(out_dir)
     invocations = []
     for log in sorted((out / LOGS).glob("*.json")) if (out / LOGS).is_dir() else []:
@@ -1019,7 +1052,6 @@ def write_manifest(out_dir: str | Path, plan: Plan, *, status: str, failed: int 
         "viralsim": viralsim_version(),
         "python": platform.python_version(),
         **versions,
-        "git_commit": git_commit(),
         "code": plan.code,
         "host": str(invocations[0].get("host", "")) if invocations else socket.gethostname(),
         "hosts": sorted({str(i.get("host", "")) for i in invocations}),
@@ -1166,8 +1198,9 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+def _write_table(df: pd.DataFrame, path: Path, table: str, factors: Sequence[str], every: Any = 1) -> None:
+    """A part file, with its columns' entries of the column dictionary in its schema metadata."""
+    columns.write_parquet(df, path, columns.table_columns(table, df.columns, factors=factors, every=every))
 
 
 def _plain(value: Any) -> Any:
