@@ -103,29 +103,37 @@ _CONTACTS = DAILY_COLUMNS.index("contacts")
 
 
 def group_block(block: np.ndarray, ids: np.ndarray, n_groups: int) -> np.ndarray:
-    """One day's (sellers, DAILY_COLUMNS) block summed by group: ``ids[s]`` is seller s's group
-    (-1: none). Mean trust and annoyance become means over all the group's contacts (each
-    seller's mean weighted by her contacts); NaN for a group without contacts."""
-    out = np.zeros((n_groups, block.shape[1]))
+    """A (sellers, DAILY_COLUMNS) block, or a (days, sellers, DAILY_COLUMNS) stack of them,
+    summed by group day by day: ``ids[s]`` is seller s's group (-1: none). Mean trust and
+    annoyance become means over all the group's contacts (each seller's mean weighted by her
+    contacts); NaN for a group without contacts. A stack gives the very same numbers as its
+    days one by one (each group's sum visits its sellers in the same order)."""
+    stack = block if block.ndim == 3 else block[None]
+    n_days = stack.shape[0]
+    out = np.zeros((n_days * n_groups, stack.shape[2]))
     keep = ids >= 0
-    g, b = ids[keep], block[keep]
+    g = (np.arange(n_days)[:, None] * n_groups + ids[keep][None, :]).ravel()
+    b = stack[:, keep].reshape(-1, stack.shape[2])
+    bins = n_days * n_groups
     contacts = b[:, _CONTACTS]
-    for j in range(block.shape[1]):
+    for j in range(stack.shape[2]):
         if j in _MEANS:
-            sums = np.bincount(g, np.nan_to_num(b[:, j]) * contacts, n_groups)
-            weight = np.bincount(g, contacts, n_groups)
+            sums = np.bincount(g, np.nan_to_num(b[:, j]) * contacts, bins)
+            weight = np.bincount(g, contacts, bins)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[:, j] = np.where(weight > 0, sums / np.where(weight > 0, weight, 1.0), np.nan)
         else:
-            out[:, j] = np.bincount(g, b[:, j], n_groups)
-    return out
+            out[:, j] = np.bincount(g, b[:, j], bins)
+    out = out.reshape(n_days, n_groups, stack.shape[2])
+    return out if block.ndim == 3 else out[0]
 
 
 def grouped(block: np.ndarray, groups) -> np.ndarray:
-    """One day's block by the groupings of ``groups`` (a ``model.sellers.SellerGroups``): a
-    seller counts in her population (if any) and in her strategy preset."""
+    """A day's block (or a stack of days, see :func:`group_block`) by the groupings of
+    ``groups`` (a ``model.sellers.SellerGroups``): a seller counts in her population (if any)
+    and in her strategy preset."""
     ids = np.concatenate([groups.by_population, groups.by_preset])
-    return group_block(np.concatenate([block, block]), ids, len(groups.labels))
+    return group_block(np.concatenate([block, block], axis=-2), ids, len(groups.labels))
 
 
 def group_frame(days: list, blocks: list, labels: list, sizes: np.ndarray) -> pd.DataFrame:

@@ -61,6 +61,29 @@ def test_same_seed_same_bytes_for_a_market_of_many_sellers():
     assert not a.summary.equals(c.summary)
 
 
+def test_batch_runs_give_the_numbers_of_day_by_day_steps():
+    """A batch run (compiled calls of up to BATCH_DAYS days, no Python between days) records
+    exactly what one step a day records, however the days are split into calls.
+
+    A batch that restarted the day counter, reused one day's arrays for the next, or summed a
+    running total in another order would differ here in some table."""
+    from viralsim.model.mesa_model import BATCH_DAYS
+
+    days = 2 * BATCH_DAYS + 7
+    cfg = _config(BASE, seed=9, days=days, n=2500,
+                  populations={"micro": {"count": 40, "mix": {"spam": 1, "community": 1, "fission": 1}}})
+    stepped = ViralModel(cfg, collect=True)
+    for _ in range(days):
+        stepped.step()
+    batch = ViralModel(cfg, collect=False).run()
+    pieces = ViralModel(cfg, collect=False).run(5).run(BATCH_DAYS + 1).run()
+    assert stepped.steps == batch.steps == pieces.steps == days
+    a = stepped.result()
+    for other in (batch.result(), pieces.result()):
+        for table in ("daily", "market", "summary", "cascades", "cascade_sizes", "groups"):
+            pd.testing.assert_frame_equal(getattr(a, table), getattr(other, table))
+
+
 # -- populations --------------------------------------------------------------------------------
 
 def _population_model(**pop) -> ViralModel:

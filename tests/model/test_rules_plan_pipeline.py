@@ -305,15 +305,16 @@ def test_recorded_rows_hold_the_days_flows_and_stocks(monkeypatch):
     cfg = _market("spam", seed=3)
     with_dc, without = ViralModel(cfg), ViralModel(cfg, collect=False)
     flows_seen, stocks_seen = [], []
-    original = pipeline.run_day
+    original = pipeline.run_days
 
     def spy(*args):
         out = original(*args)
-        flows_seen.append(args[11].copy())        # run_day's flows and stocks, filled by the day
-        stocks_seen.append(args[13].copy())
+        assert args[2] == 1                       # a step is one day
+        flows_seen.append(args[12][0].copy())     # run_days' flows and stocks, filled by the day
+        stocks_seen.append(args[14][0].copy())
         return out
 
-    monkeypatch.setattr(pipeline, "run_day", spy)
+    monkeypatch.setattr(pipeline, "run_days", spy)
     for _ in range(5):
         with_dc.step()
     monkeypatch.undo()

@@ -44,6 +44,9 @@ _FLOW_ROWS = np.array([j for j, k in enumerate(FLOW_KEYS) if k in DAILY_COLUMNS]
 _FLOW_AT = np.array([DAILY_COLUMNS.index(FLOW_KEYS[j]) for j in _FLOW_ROWS])
 _PURCHASES, _FOLLOWERS = DAILY_COLUMNS.index("purchases"), DAILY_COLUMNS.index("followers")
 #: Mesa DataCollector's per-seller values (docs/model.md §4)
+#: days per compiled call of a batch run (a progress bar moves this often; the recorded arrays
+#: of a batch are this many days of flows, breakdowns and stocks)
+BATCH_DAYS = 30
 _AGENT_REPORTS = ("purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers", "revenue")
 
 
@@ -153,26 +156,31 @@ class ViralModel(mesa.Model):
     def step(self) -> None:
         """One day: the compiled pipeline applies every rule (viralsim.model.pipeline), then the
         day's flows and stocks are recorded."""
+        self._advance(1)
+        if self.collect:
+            self.datacollector.collect(self)
+
+    def _advance(self, n_days: int) -> None:
+        """Run ``n_days`` days in one compiled call and record them (Mesa's step counter is the
+        caller's: ``step`` is counted by Mesa, :meth:`run` counts its batches itself)."""
         self._sync_strategies()
         st = self.state
         n_s = st.n_sellers
-        flows = np.zeros((len(FLOW_KEYS), n_s))
-        breakdowns = np.zeros((n_s, BREAKDOWN_WIDTH))
-        stocks = np.empty((n_s, len(STOCK_COLUMNS)))
+        flows = np.zeros((n_days, len(FLOW_KEYS), n_s))
+        breakdowns = np.zeros((n_days, n_s, BREAKDOWN_WIDTH))
+        stocks = np.empty((n_days, n_s, len(STOCK_COLUMNS)))
+        market = np.empty((n_days, len(pipeline.MARKET_SUMS)))
         if self.fixed_plans is not None:
             for name, value in zip(self._plans._fields, self.fixed_plans):
                 if name != "capacity":
                     getattr(self._plans, name)[...] = value
-        st.rel, links = pipeline.run_day(
-            st.key, st.day, self.fixed_plans is None, st.trace_cascades, self.params, st.graph, st.people, st.sellers,
-            self._plans, st.rel,
-            st.degree_order, flows, breakdowns, stocks)
+        st.rel, links = pipeline.run_days(
+            st.key, st.day, n_days, self.fixed_plans is None, st.trace_cascades, self.params, st.graph, st.people,
+            st.sellers, self._plans, st.rel, st.degree_order, flows, breakdowns, stocks, market)
         if links.shape[1]:
             st.cascade_log.append(links)
-        st.day += 1
-        self._record(flows, breakdowns, stocks)
-        if self.collect:
-            self.datacollector.collect(self)
+        st.day += n_days
+        self._record(flows, breakdowns, stocks, market)
 
     def _sync_strategies(self) -> None:
         """Rebuild the seller table when a named seller's strategy was replaced since the last day."""
@@ -186,23 +194,32 @@ class ViralModel(mesa.Model):
         st.sellers = seller_table(self.config, strategies, products, st.sellers.node,
                                   group_activity=st.sellers.group_activity)
 
-    def _record(self, flows: np.ndarray, breakdowns: np.ndarray, stocks: np.ndarray) -> None:
+    def _record(self, flows: np.ndarray, breakdowns: np.ndarray, stocks: np.ndarray, market: np.ndarray) -> None:
+        """Keep the recorded days (a stack of them: day d's arrays at index d) in the arrays
+        :meth:`result` reads; the running sums add day after day, as if recorded one by one."""
         st = self.state
-        block = np.empty((st.n_sellers, len(DAILY_COLUMNS)))
-        block[:, _STOCK_AT] = stocks
-        block[:, _FLOW_AT] = flows[_FLOW_ROWS].T
-        self._days.append(st.day)
-        self._daily.append(block[:len(self.sellers)])
-        self._group_days.append(grouped(block, self._groups))
-        self._totals += breakdowns
-        self._purchases.append(block[:, _PURCHASES].copy())
+        n_days = flows.shape[0]
+        first = st.day - n_days + 1
+        block = np.empty((n_days, st.n_sellers, len(DAILY_COLUMNS)))
+        block[:, :, _STOCK_AT] = stocks
+        block[:, :, _FLOW_AT] = flows[:, _FLOW_ROWS].transpose(0, 2, 1)
+        self._days.extend(range(first, st.day + 1))
+        self._daily.extend(block[:, :len(self.sellers)].copy())
+        self._group_days.extend(grouped(block, self._groups))
+        for d in range(n_days):
+            self._totals += breakdowns[d]
+        self._purchases.extend(block[:, :, _PURCHASES].copy())
         for c in SUM_COLUMNS:
-            self._sums[c] += block[:, DAILY_COLUMNS.index(c)]
-        self._last = block
-        np.maximum(self._followers_max, block[:, _FOLLOWERS], out=self._followers_max)
+            j = DAILY_COLUMNS.index(c)
+            # (a cumulative sum adds the days in order, as one addition a day would)
+            self._sums[c] = np.cumsum(np.concatenate([self._sums[c][None], block[:, :, j]]), axis=0)[-1]
+        self._last = block[-1]
+        np.maximum(self._followers_max, block[:, :, _FOLLOWERS].max(axis=0), out=self._followers_max)
         n = st.n
-        self._market.append((st.day, float(st.activity.sum() / n), float(st.commercial_share.sum() / n),
-                             int(np.count_nonzero(st.need)), float(flows[FLOW_KEYS.index("purchases")].sum())))
+        purchases = flows[:, FLOW_KEYS.index("purchases")].sum(axis=1)
+        for d in range(n_days):
+            self._market.append((first + d, float(market[d, 0] / n), float(market[d, 1] / n), int(market[d, 2]),
+                                 float(purchases[d])))
 
     def daily_row(self, s: int) -> dict:
         """Seller ``s``'s row of the last recorded day as a dict ({} before the first day)."""
@@ -214,8 +231,29 @@ class ViralModel(mesa.Model):
         return row
 
     def run(self, days: int | None = None, *, progress: bool = False) -> ViralModel:
-        """Step ``days`` days (default: the config's horizon minus days already run)."""
-        return run_days(self, days, progress=progress)
+        """Run ``days`` days (default: the config's horizon minus days already run).
+
+        With ``collect`` off (batch runs) the days go in compiled batches of up to
+        :data:`BATCH_DAYS`: the same numbers as day-by-day steps, without Python between
+        days. With ``collect`` on, Mesa's DataCollector needs each day: one step a day."""
+        if self.collect:
+            return run_days(self, days, progress=progress)
+        days = self.config.days - self.day if days is None else days
+        bar = None
+        if progress:
+            from tqdm import tqdm  # (lazy: only interactive runs show a bar)
+            bar = tqdm(total=days, desc=self.config.name, unit="day", leave=False)
+        done = 0
+        while done < days:
+            k = min(BATCH_DAYS, days - done)
+            self._advance(k)
+            self.steps += k             # (Mesa counts the steps it wraps; a batch counts its own)
+            done += k
+            if bar is not None:
+                bar.update(k)
+        if bar is not None:
+            bar.close()
+        return self
 
     def result(self) -> RunResult:
         """Time series, summary and cascades of the days run so far."""

@@ -1,4 +1,5 @@
-"""Small helpers shared by the rules: decay factors, saturating powers, per-seller buffers."""
+"""Small helpers shared by the rules: decay factors, saturating powers, per-seller buffers,
+the room to reserve for new relations."""
 
 from __future__ import annotations
 
@@ -50,3 +51,17 @@ def shuffle_prefix(pool, m, k, rs):
     for j in range(min(k, m)):
         r = j + below(m - j, rs)
         pool[j], pool[r] = pool[r], pool[j]
+
+
+@kernel
+def most_reached(graph, senders):
+    """An upper bound on the relations reaching the friends of ``senders`` can make: their
+    degrees, and never more than one per node. The callers reserve it once, before their loop:
+    a table reserved (and so passed and returned, dozens of arrays) per sender costs more than
+    the sender's whole work."""
+    if graph.complete:
+        return graph.n
+    total = 0
+    for u in senders:
+        total += graph.indptr[u + 1] - graph.indptr[u]
+    return min(total, graph.n)

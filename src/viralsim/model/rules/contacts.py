@@ -52,13 +52,16 @@ def add_strangers(key, today, people, sellers, plans, rel, flows_row, max_contac
         tie, blocked, seller = rel.tie, rel.blocked, rel.seller
         for r in range(rel.meta[0]):
             contacts[seller[r]] += tie[r] > NO_TIE and not blocked[r]
+    wanted = np.zeros(n_s, np.int64)
     for s in range(n_s):
-        k = min(plans.strangers[s], max_contacts - contacts[s])
+        wanted[s] = max(0, min(plans.strangers[s], max_contacts - contacts[s]))
+    rel = reserve(rel, wanted.sum())        # (once: see rules._util.most_reached)
+    for s in range(n_s):
+        k = wanted[s]
         flows_row[s] = 0
         if k <= 0:
             continue
         rs = streams[s]
-        rel = reserve(rel, k)
         added = 0
         for _ in range(20):
             for _ in range(2 * (k - added) + 8):

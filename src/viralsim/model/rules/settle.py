@@ -7,6 +7,7 @@ import numpy as np
 from viralsim._jit import kernel, uniform
 from viralsim.model.outputs import BREAKDOWN, CHANNEL, FLOW
 from viralsim.model.relations import add_row, find_row, reserve
+from viralsim.model.rules._util import most_reached
 from viralsim.model.rules.trust import purchase_outcome
 
 STREAM = 10
@@ -106,6 +107,8 @@ def count_friends(graph, people, rel, s, own, nodes, bought):
     complete graph every other consumer is a friend."""
     if nodes.shape[0] == 0:
         return rel
+    # (reserved once, before the loops: see rules._util.most_reached)
+    rel = reserve(rel, most_reached(graph, nodes))
     if graph.complete:
         among = np.zeros(graph.n, np.int64)
         for u in nodes:
@@ -115,7 +118,6 @@ def count_friends(graph, people, rel, s, own, nodes, bought):
                 continue
             k = nodes.shape[0] - among[v]
             if k > 0:
-                rel = reserve(rel, 1)
                 r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
                 if bought:
                     rel.bought_friends[r] += k
@@ -124,7 +126,6 @@ def count_friends(graph, people, rel, s, own, nodes, bought):
                     rel.reseller_friends[r] += k
         return rel
     for u in nodes:
-        rel = reserve(rel, graph.indptr[u + 1] - graph.indptr[u])
         for e in range(graph.indptr[u], graph.indptr[u + 1]):
             v = graph.indices[e]
             if not people.is_consumer[v] or v == own:

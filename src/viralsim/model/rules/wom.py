@@ -8,6 +8,7 @@ import numpy as np
 
 from viralsim._jit import below, geometric, kernel, uniform
 from viralsim.model.relations import add_row, find_row, reserve
+from viralsim.model.rules._util import most_reached
 
 STREAM = 11
 STREAM_KOL = 12
@@ -95,12 +96,12 @@ def recommend(s, own, senders, prob, par, graph, people, rel, rs):
     if senders.shape[0] == 0 or prob <= 0.0:
         return rel, 0, 0
     friends, strong = _buffers(graph, senders)
+    rel = reserve(rel, most_reached(graph, senders))
     hits = np.empty(0, np.int64)
     targets = np.empty(0)
     n_hit = n_strong = n_weak = 0
     for u in senders:
         k = _told(graph, u, prob, rs, friends, strong)
-        rel = reserve(rel, k)
         ru = find_row(rel.keys, rel.slots, rel.meta, s, u)
         t_sender = rel.trust[ru] if ru >= 0 else rel.prior[0]
         if par.transfer and hits.shape[0] < n_hit + k:
@@ -143,10 +144,10 @@ def warn(s, own, senders, prob, par, graph, people, rel, rs):
     if senders.shape[0] == 0 or prob <= 0.0:
         return rel, 0
     friends, strong = _buffers(graph, senders)
+    rel = reserve(rel, most_reached(graph, senders))
     sent = 0
     for u in senders:
         k = _told(graph, u, prob, rs, friends, strong)
-        rel = reserve(rel, k)
         for j in range(k):
             v = friends[j]
             if not people.is_consumer[v] or v == own:
