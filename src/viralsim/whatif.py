@@ -506,6 +506,8 @@ def _paired(a: np.ndarray, b: np.ndarray, kind: str, effect: float) -> dict:
     nan = math.nan
     mean = float(np.mean(d)) if n else nan
     sd = float(np.std(d, ddof=1)) if n > 1 else nan
+    if n > 1 and sd <= 1e-12 * max(1.0, abs(mean)):
+        sd = 0.0  # the same shift in every replicate, up to rounding: an interval of width 0
     if n > 1:
         lo_a, hi_a = interval(np.array([mean]), np.array([sd]), np.array([n]))
         lo, hi = float(lo_a[0]), float(hi_a[0])
