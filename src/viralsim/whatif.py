@@ -707,11 +707,16 @@ _ELLIPSIS = "\u2026"
 
 
 def _decimals(half: float, kind: str, scale: float = math.nan) -> int:
-    """Decimals that show a number to the precision its interval allows: down to the first
-    significant digit of the interval's half-width (at most 4). Without an interval (or with
-    one of width 0): 2 for trust, else none for whole numbers and from 10 on, one below."""
+    """Decimals that show a number to the precision its interval allows: the half-width's
+    first significant digit, or its first two when they read 10 to 39 (so that 0.013 keeps
+    0.001 and 1,197 keeps hundreds). Negative: round to tens, hundreds, ... (at most 4
+    decimals). Without an interval (or with one of width 0): 2 for trust, else none for whole
+    numbers and from 10 on, one below."""
     if math.isfinite(half) and half > 0:
-        return int(min(4, max(0, -math.floor(math.log10(half)))))
+        exponent = math.floor(math.log10(half))
+        if half / 10**exponent < 4:
+            exponent -= 1
+        return int(min(4, -exponent))
     if kind == "share":
         return 2
     if not math.isfinite(scale) or abs(scale) >= 10 or float(scale).is_integer():
@@ -720,11 +725,14 @@ def _decimals(half: float, kind: str, scale: float = math.nan) -> int:
 
 
 def _fmt(x: float, decimals: int, *, signed: bool = False) -> str:
+    """``x`` rounded to ``decimals`` (negative: to tens, hundreds, ...), with thousands separators
+    and a true minus sign."""
     if not math.isfinite(x):
         return "n/a"
-    if round(x, decimals) == 0:
+    x = round(x, decimals)
+    if x == 0:
         x = 0.0
-    text = f"{x:{'+' if signed else ''},.{decimals}f}"
+    text = f"{x:{'+' if signed else ''},.{max(0, decimals)}f}"
     return text.replace("-", _MINUS)
 
 

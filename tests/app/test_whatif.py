@@ -228,12 +228,13 @@ def test_paired_differences_and_verdicts(cfg):
     assert sales["seller"] == "me" and sales["n"] == 4
     assert bool(sales["distinguishable"]) and not bool(diffs.loc["profit", "distinguishable"])
     (text,) = res.verdicts()
-    assert text.startswith("me (posts_per_day=3): posting 3/day instead of 10/day: +18 % sales (95 % CI +")
-    assert "; 118 vs 100)" in text
+    assert text.startswith("me (posts_per_day=3): posting 3/day instead of 10/day: "
+                           "+18.0 % sales (95 % CI +15.4 % \u2026 +20.6 %")
+    assert "; 118.0 vs 100.0)" in text                       # to the precision the interval allows
     assert "profit: no difference distinguishable from noise (95 % CI " in text
-    assert " yuan; 5,000 vs 5,000 yuan)" in text
-    assert "1.9\u00d7 fewer blocks (\u221222, 95 % CI \u221225 \u2026 \u221219; 24 vs 46)" in text
-    assert "+0.20 end trust (95 % CI +0.19 \u2026 +0.21; 0.61 vs 0.41)" in text
+    assert "(95 % CI \u2212290 \u2026 +290 yuan; 5,000 vs 5,000 yuan)" in text
+    assert "1.9\u00d7 fewer blocks (\u221222.0, 95 % CI \u221224.6 \u2026 \u221219.4; 24.0 vs 46.0)" in text
+    assert "+0.200 end trust (95 % CI +0.187 \u2026 +0.213; 0.610 vs 0.410)" in text
     assert "followers: identical in every replicate (100)" in text
     _assert_plot_agrees_with_verdicts(res)
 
@@ -410,3 +411,5 @@ def test_number_formats():
     assert wi._sig(278.6) == "280" and wi._sig(1.94) == "1.9" and wi._sig(0.01234) == "0.012"
     assert wi._pct(0.18) == "+18 %" and wi._pct(-0.004) == "\u22120.40 %" and wi._pct(12.3) == "+1,200 %"
     assert wi._fmt(-0.0001, 2, signed=True) == "+0.00" and wi._fmt(math.nan, 1) == "n/a"
+    assert wi._fmt(5603.4, -2, signed=True) == "+5,600" and wi._decimals(1197, "money") == -2
+    assert wi._decimals(0.013, "share") == 3 and wi._decimals(0.6, "count") == 1
