@@ -613,8 +613,8 @@ def run(
 
 def _seller_runs(spec: WhatIf, out: Path) -> pd.DataFrame:
     """The seller's KPIs per (alternative, replicate), from the folder's summary table (failed runs
-    have no rows there). Runs of other parts of the folder's committed chunks are read from the
-    parts if the sweep is not complete (a shard of it failed to finish)."""
+    have no rows there); from the committed parts if the merged tables are missing (the sweep did
+    not complete), so that what did run can still be compared."""
     try:
         summary = sweep_folder.read_results(out).summary
     except sweep_folder.ResultsError:
