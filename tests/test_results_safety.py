@@ -262,12 +262,17 @@ def test_a_read_only_report_folder_ends_in_exit_74_with_nothing_written(tmp_path
 
 
 def test_whatif_writes_its_folder_atomically(cfg, tmp_path, capsys, monkeypatch):
+    """A full disk while the what-if's own files are written: its results folder (the runs, which
+    a re-run resumes) is complete and valid, and no half-written whatif/ folder is left."""
     from viralsim import whatif
+    from viralsim.results import sweep_folder
 
     out = tmp_path / "wi"
     monkeypatch.setattr(whatif, "plot", _no_space)
     argv = ["whatif", str(cfg), "--set", "sellers.a.posts_per_day=1,2", "--replicates", "2", "--out", str(out),
-            "--jobs", "1", "--quiet"]
+            "--executor", "serial", "--quiet", "--no-report"]
     assert main(argv) == EXIT_IO
     assert "No space left on device" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".wi.viralsim-lock", "tiny.yaml", "wi"]
+    sweep_folder.check_folder(out)
+    assert not (out / "whatif").exists() and not [p for p in out.iterdir() if p.name.startswith(".whatif")]

@@ -633,21 +633,40 @@ same circle under the community strategy. Writes into --out (default results/dem
   trust-decay-community.png / .gif          the same circle, community strategy
   captions.md                               captions a class can read"""
 
-WHATIF_DESCRIPTION = """\
-Compare alternatives of CONFIG and say, in plain words and with 95% confidence intervals,
-what each changes for one seller: sales, revenue, profit after costs, buyers, followers,
-muted, blocked and end trust.
+#: replicates per alternative of `viralsim whatif` (viralsim.whatif.DEFAULT_REPLICATES; a test keeps
+#: the two equal: the CLI does not import the module for --help)
+WHATIF_REPLICATES = 15
+
+WHATIF_DESCRIPTION = f"""\
+Compare alternatives of CONFIG for one seller and say, in plain words and with 95% confidence
+intervals, what each changes: sales, profit after costs, blocks, end trust and followers (and
+revenue, buyers and muted in the tables).
 
   --set KEY=A,B,...   a factor with levels A, B, ... (each level is YAML; commas inside
-                      [], {} or quotes do not split); the first level is the baseline
+                      [], {{}} or quotes do not split); the first level is the baseline
   several --set       every combination (a grid, the last --set varying fastest); a --set
                       with a single value applies to every alternative
 
-Every alternative runs on the same replicate markets (seeds seed, seed+1, ...: common random
-numbers) and is compared with the baseline (the first level of every --set) by paired
-differences; a difference whose 95% CI covers 0 is reported as not distinguishable from
-noise. Prints the side-by-side table and one verdict per alternative, and writes whatif.md,
-whatif.png and whatif.csv (per-replicate KPIs) into --out (default results/whatif-<name>).
+The what-if is an experiment like those of 'viralsim sweep': the alternatives are the points
+of a grid design, and replicate r of every alternative runs with the same seed, derived from
+the config's seed (common random numbers). It runs on the sweep's executors into a normal
+experiment results folder (default results/whatif-<name>/seed<seed>-<id>; re-running the
+same what-if resumes it), and compares every alternative with the baseline by paired
+differences. A difference whose 95% CI covers 0 is reported as not distinguishable from
+noise, with the number of replicates that would tell a +-10% change apart (--effect).
+
+Replicates: the default of {WHATIF_REPLICATES} is what a paired t-test (two-sided, 5%) needs to detect,
+with 80% power, a change of 0.8 standard deviations of the paired differences (a "large"
+effect); 10 would detect it only 62% of the time. Smaller effects need more: follow the
+hint printed beside a difference lost in noise.
+
+Prints the side-by-side table and one verdict per alternative, and writes into the results
+folder, besides the experiment's tables:
+  whatif/whatif.md        verdicts, KPI table, paired differences, method
+  whatif/whatif.png       forest plot: paired differences with 95% CIs per KPI
+  whatif/whatif.csv       the seller's KPIs per alternative and replicate
+  whatif/differences.csv  the paired differences, their CIs and the power hint
+  report/index.html       the experiment report of 'viralsim report' (unless --no-report)
 
 example:
   viralsim whatif configs/spam_vs_community.yaml --set sellers.spam.posts_per_day=120,30 \\
@@ -687,14 +706,39 @@ def _add_teaching_parsers(commands, formatter) -> None:
     whatif.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=A,B,...",
                         help="a factor and its levels (first = baseline), or one value for all alternatives; "
                              "repeatable")
-    whatif.add_argument("--replicates", type=_pos_int, default=10, metavar="N",
-                        help="replicate markets per alternative (default: 10)")
+    whatif.add_argument("--replicates", type=_pos_int, default=WHATIF_REPLICATES, metavar="N",
+                        help=f"replicate markets per alternative (default: {WHATIF_REPLICATES}, from a power "
+                             "calculation; see above)")
     whatif.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the config's days)")
     whatif.add_argument("--seller", metavar="NAME",
                         help="seller whose KPIs are compared (default: the one named in --set, else the first)")
-    whatif.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/whatif-<name>)")
-    whatif.add_argument("--jobs", type=_pos_int, metavar="N", help="worker processes (default: all cores)")
+    whatif.add_argument("--effect", type=_percent, default=10.0, metavar="PCT",
+                        help="the change, in %% of the baseline, that the replicates hint is about (default: 10)")
+    whatif.add_argument("--out", type=Path, metavar="DIR",
+                        help="results folder (default: results/whatif-<name>/seed<seed>-<id>)")
+    whatif.add_argument("--executor", choices=("processes", "serial", "dask"), default="processes",
+                        help="where runs execute, as for sweep (default: processes)")
+    whatif.add_argument("--workers", type=_pos_int, metavar="N",
+                        help="worker processes (default: all cores)")
+    whatif.add_argument("--jobs", type=_pos_int, metavar="N", help="the same as --workers")
+    whatif.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler, e.g. tcp://host:8786 (default: start a local Dask cluster)")
+    whatif.add_argument("--restart", action="store_true",
+                        help="discard the results of another what-if or experiment in --out")
+    whatif.add_argument("--allow-code-change", action="store_true",
+                        help="resume a results folder started by other code")
+    whatif.add_argument("--no-report", action="store_true", help="do not write the experiment report")
     whatif.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a percentage above 0, e.g. 10, got {text!r}") from None
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be a percentage above 0 and at most 1000, e.g. 10, got {text!r}")
+    return value
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
@@ -741,37 +785,68 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
     # lazy: the engine, pandas and scipy, not for --help
     from viralsim import whatif as wi
     from viralsim.config.load import ConfigError
+    from viralsim.results import sweep_folder
 
     if not args.overrides:
         raise _UsageError("nothing to compare: give --set KEY=A,B (e.g. --set sellers.NAME.posts_per_day=10,3)")
+    if args.workers is not None and args.jobs is not None and args.workers != args.jobs:
+        raise _UsageError(f"--workers {args.workers} and --jobs {args.jobs} disagree; --jobs is another name for "
+                          "--workers: give one")
+    if args.scheduler and args.executor != "dask":
+        raise _UsageError("--scheduler needs --executor dask")
     try:
         spec = wi.plan(args.config, args.overrides, replicates=args.replicates, days=args.days, seller=args.seller)
     except ConfigError as exc:
         raise _UsageError(str(exc)) from None
-    out = args.out if args.out is not None else Path("results") / f"whatif-{_safe_name(spec.name)}"
+    out = args.out if args.out is not None else spec.default_out()
     try:
-        wi.check_out(out)
-    except OSError as exc:
-        raise _UsageError(f"cannot write the output folder: {exc}") from None
+        state = wi.check_out(out, spec, restart=args.restart, allow_code_change=args.allow_code_change)
+    except sweep_folder.ResultsError as exc:
+        raise _UsageError(str(exc)) from None
+    if args.executor == "dask":
+        try:
+            import distributed  # noqa: F401 - only whether the optional dask extra is installed
+        except ImportError:
+            raise _UsageError("--executor dask needs Dask distributed: pip install 'viralsim[dask]'") from None
     runs = len(spec.alternatives) * spec.replicates
     if not args.quiet:
+        again = " (resuming: finished runs are kept)" if state == "resume" else ""
         print(f"{spec.name}: {len(spec.alternatives)} alternatives x {spec.replicates} replicates = {runs} runs, "
-              f"seller '{spec.seller}'", file=sys.stderr)
+              f"seller '{spec.seller}' -> {out}{again}", file=sys.stderr)
     _announce_compile()
-    result = wi.run(spec, jobs=args.jobs, progress=not args.quiet)
+    try:
+        result = wi.run(spec, out, executor=args.executor, workers=args.workers or args.jobs,
+                        scheduler=args.scheduler, restart=args.restart, allow_code_change=args.allow_code_change,
+                        progress=not args.quiet, effect=args.effect / 100)
+    except sweep_folder.ResultsError as exc:
+        raise _UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; finished runs are kept, re-run the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
     command = " ".join(["viralsim whatif", shlex.quote(str(args.config)),
                         *(f"--set {shlex.quote(s)}" for s in args.overrides),
                         f"--replicates {spec.replicates}",
                         *([f"--days {args.days}"] if args.days else []),
-                        *([f"--seller {shlex.quote(args.seller)}"] if args.seller else [])])
-    files = wi.write(result, out, command)
+                        *([f"--seller {shlex.quote(args.seller)}"] if args.seller else []),
+                        *([f"--effect {args.effect:g}"] if args.effect != 10.0 else [])])
+    files = wi.write(result, command=command)
+    report = None
+    if result.outcome.complete and not args.no_report:
+        from viralsim.analysis.report import write_report  # lazy: matplotlib and SALib
+
+        report = write_report(out)
     print(result.table())
     print()
     for line in result.verdicts():
         print(f"- {line}")
     print()
-    print(f"written: {files['md']}, {files['png']}, {files['csv']}")
-    return 0
+    if result.outcome.failed:
+        print(f"{PROG}: {result.outcome.failed} of {runs} runs failed (see {out / 'failures.jsonl'}); the comparison "
+              "pairs the replicates that ran for both alternatives", file=sys.stderr)
+    written = [files["md"], files["png"], files["csv"], files["differences"], *([report] if report else [])]
+    print(f"results: {out}")
+    print(f"written: {', '.join(str(p) for p in written)}")
+    return EXIT_FAILED_RUNS if result.outcome.failed else EXIT_OK
 
 
 _COMMANDS.update(app=_cmd_app, demo=_cmd_demo, whatif=_cmd_whatif)
