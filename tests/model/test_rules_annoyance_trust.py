@@ -393,7 +393,7 @@ def test_add_annoyance_matches_the_equation_on_random_days(kit, seed, n_sellers)
     sellers, nodes = np.nonzero(related)
     rel = w.keep(relations.reserve(w.rel, len(sellers)))
     for s, i in zip(sellers.tolist(), nodes.tolist()):
-        relations.add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, i)
+        relations.add_row(rel.index, rel.meta, rel.seller, rel.node, s, i)
     g = {"tie": rng.choice([NO_TIE, WEAK], size=shape, p=[0.3, 0.7]).astype(np.int8)}
     g["blocked"] = (g["tie"] > NO_TIE) & (rng.random(shape) < 0.1)
     g["trust"] = rng.random(shape)

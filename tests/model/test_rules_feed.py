@@ -22,7 +22,7 @@ def put(w, name: str, s: int, nodes, value) -> None:
     (one reservation for all of them, so the table may grow once before any write)."""
     nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
     rel = w.keep(relations.reserve(w.rel, len(nodes)))
-    rows = np.array([relations.add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
+    rows = np.array([relations.add_row(rel.index, rel.meta, rel.seller, rel.node, s, v)
                      for v in nodes.tolist()], dtype=np.int64)
     getattr(rel, name)[rows] = value
 

@@ -17,7 +17,7 @@ def rows_of(w, s: int, nodes) -> np.ndarray:
     all of them, so the table grows at most once and before any row is handed out)."""
     nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
     rel = w.keep(relations.reserve(w.rel, len(nodes)))
-    return np.array([relations.add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
+    return np.array([relations.add_row(rel.index, rel.meta, rel.seller, rel.node, s, v)
                      for v in nodes.tolist()], dtype=np.int64)
 
 

@@ -37,7 +37,7 @@ def _rows(w, s, nodes) -> np.ndarray:
     if len(missing):
         rel = w.keep(relations.reserve(w.rel, len(missing)))
         for j in missing.tolist():
-            rows[j] = relations.add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, int(nodes[j]))
+            rows[j] = relations.add_row(rel.index, rel.meta, rel.seller, rel.node, s, int(nodes[j]))
     return rows
 
 

@@ -241,7 +241,7 @@ def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, re
         n_happy = 0
         for v in kol_seeds:
             good = uniform(kol_rs) < sellers.quality[s]
-            r = find_row(rel.keys, rel.slots, rel.meta, s, v)
+            r = find_row(rel.index, rel.meta, s, v)
             rel.trust[r] = purchase_outcome(par.trust, rel.trust[r], good)
             if good:
                 happy[n_happy] = v

@@ -11,9 +11,10 @@ O(sellers × consumers).
 
 Layout: every column is a NumPy array of the table's capacity; the first ``size`` rows are in
 use, in the order the relations were made (never reordered, never removed: a blocked contact
-keeps her row with ``blocked`` set). An open-addressing hash table maps the key
-``seller × n + node`` to the row. Per-seller and per-consumer views (CSR: ``*_ptr`` and
-``*_rows``) are rebuilt by a counting sort on the days they are needed; a stable sort keeps
+keeps her row with ``blocked`` set). An open-addressing hash table (``index``: linear probing,
+each slot the key and its row side by side) maps the key ``seller × n + node`` to the row.
+Per-seller and per-consumer views (CSR: ``*_ptr`` and ``*_rows``) are extended with the new
+rows on the days they are needed, as a stable counting sort would order them; that keeps
 each seller's rows in the order they were made, which is the order her random stream meets
 them (so a seller's draws do not depend on other sellers' relations).
 
@@ -109,8 +110,7 @@ class Relations(NamedTuple):
     saw_posts: np.ndarray
     impulse: np.ndarray
     opened: np.ndarray
-    keys: np.ndarray            # hash slots: seller * n + node, -1 empty
-    slots: np.ndarray           # hash slots: the row of the key
+    index: np.ndarray           # hash slots, 2 words each: key seller * n + node (-1 empty), row
     seller_ptr: np.ndarray      # (S + 1,) view by seller: rows of seller s are
     seller_rows: np.ndarray     #   seller_rows[seller_ptr[s]:seller_ptr[s + 1]]
     node_ptr: np.ndarray        # (n + 1,) view by consumer, the same way
@@ -132,16 +132,20 @@ def empty(n: int, n_sellers: int, capacity: int, prior: float) -> Relations:
         cols[name] = np.full(capacity, prior if value is None else value, dtype=dt)
     for name, dt in DAY_COLUMNS:
         cols[name] = np.zeros(capacity, dtype=dt)
-    keys, slots = _new_hash(capacity)
-    return Relations(**cols, keys=keys, slots=slots, seller_ptr=np.zeros(n_sellers + 1, np.int64),
+    return Relations(**cols, index=_new_index(capacity), seller_ptr=np.zeros(n_sellers + 1, np.int64),
                      seller_rows=np.zeros(0, np.int64), node_ptr=np.zeros(n + 1, np.int64),
                      node_rows=np.zeros(0, np.int64), meta=np.array([0, n, 0], dtype=np.int64),
                      prior=np.array([prior]))
 
 
-def _new_hash(capacity: int):
-    size = 1 << max(5, int(capacity + capacity // 2 - 1).bit_length())     # see GROWTH
-    return np.full(size, -1, dtype=np.int64), np.zeros(size, dtype=np.int64)
+def _new_index(capacity: int):
+    """An empty hash index for ``capacity`` rows: 1.5–3 slots a row (see :func:`reserve`), each
+    slot two words, the key and its row, side by side: a lookup reads one cache line, not one
+    in a key array and another in a row array."""
+    size = 1 << max(5, int(capacity + capacity // 2 - 1).bit_length())
+    index = np.zeros(2 * size, dtype=np.int64)
+    index[0::2] = -1
+    return index
 
 
 @kernel
@@ -159,33 +163,33 @@ def _slot(key, mask):
 @kernel
 def find(rel, s, node):
     """Row of the relation between seller ``s`` and ``node``, or -1."""
-    return find_row(rel.keys, rel.slots, rel.meta, s, node)
+    return find_row(rel.index, rel.meta, s, node)
 
 
 @kernel
-def find_row(keys, slots, meta, s, node):
+def find_row(index, meta, s, node):
     """:func:`find` on the table's arrays (hot loops pass arrays, never the whole table: a
     NamedTuple of dozens of arrays costs far more to pass than the lookup itself)."""
     key = np.int64(s) * meta[_N] + node
-    mask = keys.shape[0] - 1
+    mask = (index.shape[0] >> 1) - 1
     j = _slot(key, mask)
     while True:
-        k = keys[j]
+        k = index[2 * j]
         if k == key:
-            return slots[j]
+            return index[2 * j + 1]
         if k < 0:
             return -1
         j = (j + 1) & mask
 
 
 @kernel
-def _insert_key(keys, slots, key, row):
-    mask = keys.shape[0] - 1
+def _insert_key(index, key, row):
+    mask = (index.shape[0] >> 1) - 1
     j = _slot(key, mask)
-    while keys[j] >= 0:
+    while index[2 * j] >= 0:
         j = (j + 1) & mask
-    keys[j] = key
-    slots[j] = row
+    index[2 * j] = key
+    index[2 * j + 1] = row
 
 
 @kernel
@@ -194,13 +198,13 @@ def add(rel, s, node):
 
     The caller has reserved room (:func:`reserve`); a full table raises instead of writing past
     its end."""
-    return add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, node)
+    return add_row(rel.index, rel.meta, rel.seller, rel.node, s, node)
 
 
 @kernel
-def add_row(keys, slots, meta, seller, node_col, s, node):
+def add_row(index, meta, seller, node_col, s, node):
     """:func:`add` on the table's arrays."""
-    row = find_row(keys, slots, meta, s, node)
+    row = find_row(index, meta, s, node)
     if row >= 0:
         return row
     row = meta[_SIZE]
@@ -209,7 +213,7 @@ def add_row(keys, slots, meta, seller, node_col, s, node):
     seller[row] = s
     node_col[row] = node
     meta[_SIZE] = row + 1
-    _insert_key(keys, slots, np.int64(s) * meta[_N] + node, row)
+    _insert_key(index, np.int64(s) * meta[_N] + node, row)
     return row
 
 
@@ -244,11 +248,11 @@ def reserve(rel, extra):
         return rel
     cap = max(capacity + capacity // 2, used + extra)
     p = rel.prior[0]
-    keys = np.full(1 << max(5, _bit_length(cap + cap // 2 - 1)), -1, dtype=np.int64)
-    slots = np.zeros(keys.shape[0], dtype=np.int64)
+    index = np.zeros(2 << max(5, _bit_length(cap + cap // 2 - 1)), dtype=np.int64)
+    index[0::2] = -1
     n = rel.meta[_N]
     for row in range(used):
-        _insert_key(keys, slots, np.int64(rel.seller[row]) * n + rel.node[row], row)
+        _insert_key(index, np.int64(rel.seller[row]) * n + rel.node[row], row)
     return Relations(
         _grown_fill(rel.seller, cap, -1), _grown_fill(rel.node, cap, -1), _grown_fill(rel.tie, cap, NO_TIE),
         _grown_fill(rel.trust, cap, p), _grown_fill(rel.baseline, cap, p), _grown_fill(rel.annoyance, cap, 0.0),
@@ -267,7 +271,7 @@ def reserve(rel, extra):
         _grown_fill(rel.touched, cap, False), _grown_fill(rel.saw_posts, cap, False),
         _grown_fill(rel.impulse, cap, False), _grown_fill(rel.opened, cap, False),
         # a meta of its own: the old table keeps the size that fits its arrays
-        keys, slots, rel.seller_ptr, rel.seller_rows, rel.node_ptr, rel.node_rows, rel.meta.copy(), rel.prior)
+        index, rel.seller_ptr, rel.seller_rows, rel.node_ptr, rel.node_rows, rel.meta.copy(), rel.prior)
 
 
 @kernel
@@ -367,7 +371,7 @@ def with_views(rel):
         rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.seen_ad, rel.seen_prize,
         rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle, rel.messages, rel.group_seen,
         rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts, rel.impulse, rel.opened,
-        rel.keys, rel.slots, s_ptr, s_rows, n_ptr, n_rows, rel.meta, rel.prior)
+        rel.index, s_ptr, s_rows, n_ptr, n_rows, rel.meta, rel.prior)
 
 
 def dense(rel: Relations, name: str, n_sellers: int) -> np.ndarray:

@@ -306,5 +306,5 @@ def _add_circles(rel, rows, ties) -> None:
 @kernel
 def _add_rows(rel, sellers, nodes, tie):
     for j in range(nodes.shape[0]):
-        r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, sellers[j], nodes[j])
+        r = add_row(rel.index, rel.meta, rel.seller, rel.node, sellers[j], nodes[j])
         rel.tie[r] = tie[j]

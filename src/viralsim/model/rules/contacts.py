@@ -68,10 +68,10 @@ def add_strangers(key, today, people, sellers, plans, rel, flows_row, max_contac
                 i = below(n, rs)
                 if not people.is_consumer[i] or i == sellers.node[s]:
                     continue
-                r = find_row(rel.keys, rel.slots, rel.meta, s, i)
+                r = find_row(rel.index, rel.meta, s, i)
                 if r >= 0 and rel.tie[r] != NO_TIE:
                     continue
-                r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, i)
+                r = add_row(rel.index, rel.meta, rel.seller, rel.node, s, i)
                 rel.tie[r] = STRANGER
                 rel.aware[r] = True
                 added += 1

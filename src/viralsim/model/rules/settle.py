@@ -66,7 +66,7 @@ def settle(s, rows, channels, satisfied, tpar, today, graph, people, sellers, re
             parent = rel.referrer[r] if referral else -1
             if parent >= 0:
                 # Roots are read before any is written, so a parent buying today counts as before.
-                pr = find_row(rel.keys, rel.slots, rel.meta, s, parent)
+                pr = find_row(rel.index, rel.meta, s, parent)
                 root = rel.root[pr] if pr >= 0 else -1
                 new_roots[n_new] = root if root >= 0 else parent
                 if links.shape[1] <= n_links:
@@ -83,7 +83,7 @@ def settle(s, rows, channels, satisfied, tpar, today, graph, people, sellers, re
             recruits[n_recruits] = i
             n_recruits += 1
     for j in range(n_new):
-        rel.root[find_row(rel.keys, rel.slots, rel.meta, s, new[j])] = new_roots[j]
+        rel.root[find_row(rel.index, rel.meta, s, new[j])] = new_roots[j]
     rel = count_friends(graph, people, rel, s, sellers.node[s], new[:n_new], True)
     rel = count_friends(graph, people, rel, s, sellers.node[s], recruits[:n_recruits], False)
     flows[_F_PURCHASES, s] += m
@@ -118,7 +118,7 @@ def count_friends(graph, people, rel, s, own, nodes, bought):
                 continue
             k = nodes.shape[0] - among[v]
             if k > 0:
-                r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
+                r = add_row(rel.index, rel.meta, rel.seller, rel.node, s, v)
                 if bought:
                     rel.bought_friends[r] += k
                     rel.engaged[r] = True
@@ -130,7 +130,7 @@ def count_friends(graph, people, rel, s, own, nodes, bought):
             v = graph.indices[e]
             if not people.is_consumer[v] or v == own:
                 continue
-            r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
+            r = add_row(rel.index, rel.meta, rel.seller, rel.node, s, v)
             if bought:
                 rel.bought_friends[r] += 1
                 rel.engaged[r] = True

@@ -102,7 +102,7 @@ def recommend(s, own, senders, prob, par, graph, people, rel, rs):
     n_hit = n_strong = n_weak = 0
     for u in senders:
         k = _told(graph, u, prob, rs, friends, strong)
-        ru = find_row(rel.keys, rel.slots, rel.meta, s, u)
+        ru = find_row(rel.index, rel.meta, s, u)
         t_sender = rel.trust[ru] if ru >= 0 else rel.prior[0]
         if par.transfer and hits.shape[0] < n_hit + k:
             hits = _grown_int(hits, 2 * hits.shape[0] + k)
@@ -111,7 +111,7 @@ def recommend(s, own, senders, prob, par, graph, people, rel, rs):
             v = friends[j]
             if not people.is_consumer[v] or v == own:
                 continue
-            r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
+            r = add_row(rel.index, rel.meta, rel.seller, rel.node, s, v)
             if strong[j]:
                 rel.referral[r] += par.beta_strong
                 n_strong += 1
@@ -152,7 +152,7 @@ def warn(s, own, senders, prob, par, graph, people, rel, rs):
             v = friends[j]
             if not people.is_consumer[v] or v == own:
                 continue
-            r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
+            r = add_row(rel.index, rel.meta, rel.seller, rel.node, s, v)
             rel.aware[r] = True
             sent += 1
             if par.lower:
@@ -201,7 +201,7 @@ def seed_kols(s, own, k, degree_order, degree, rel, rs):
         seeds[lo + j] = bucket[j]
     rel = reserve(rel, k)
     for v in seeds:
-        r = add_row(rel.keys, rel.slots, rel.meta, rel.seller, rel.node, s, v)
+        r = add_row(rel.index, rel.meta, rel.seller, rel.node, s, v)
         rel.aware[r] = True
         rel.root[r] = v
     return rel, seeds
