@@ -275,12 +275,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--days", type=_pos_int, metavar="N", help="days to simulate (replaces the horizon)")
     sweep.add_argument("--out", type=Path, metavar="DIR",
                        help="results folder (default: results/<name>/seed<seed>-<id>)")
-    sweep.add_argument("--executor", choices=("processes", "serial", "dask"), default="processes",
-                       help="where runs execute (default: processes, one per core)")
-    sweep.add_argument("--workers", type=_pos_int, metavar="N",
-                       help="worker processes (processes, local dask cluster); default: all cores")
-    sweep.add_argument("--scheduler", metavar="ADDRESS",
-                       help="Dask scheduler, e.g. tcp://host:8786 (default: start a local Dask cluster)")
+    _add_executor_arguments(sweep)
     sweep.add_argument("--shard", metavar="I/N", help="run only shard I of N (0 <= I < N), e.g. for Slurm job arrays")
     sweep.add_argument("--chunk-size", type=_pos_int, metavar="N",
                        help="runs per part file (default: from the run count)")
@@ -716,19 +711,24 @@ def _add_teaching_parsers(commands, formatter) -> None:
                         help="the change, in %% of the baseline, that the replicates hint is about (default: 10)")
     whatif.add_argument("--out", type=Path, metavar="DIR",
                         help="results folder (default: results/whatif-<name>/seed<seed>-<id>)")
-    whatif.add_argument("--executor", choices=("processes", "serial", "dask"), default="processes",
-                        help="where runs execute, as for sweep (default: processes)")
-    whatif.add_argument("--workers", type=_pos_int, metavar="N",
-                        help="worker processes (default: all cores)")
+    _add_executor_arguments(whatif)
     whatif.add_argument("--jobs", type=_pos_int, metavar="N", help="the same as --workers")
-    whatif.add_argument("--scheduler", metavar="ADDRESS",
-                        help="Dask scheduler, e.g. tcp://host:8786 (default: start a local Dask cluster)")
     whatif.add_argument("--restart", action="store_true",
                         help="discard the results of another what-if or experiment in --out")
     whatif.add_argument("--allow-code-change", action="store_true",
                         help="resume a results folder started by other code")
     whatif.add_argument("--no-report", action="store_true", help="do not write the experiment report")
     whatif.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where an experiment's runs execute: the same flags for every command that runs one."""
+    parser.add_argument("--executor", choices=("processes", "serial", "dask"), default="processes",
+                        help="where runs execute (default: processes, one per core)")
+    parser.add_argument("--workers", type=_pos_int, metavar="N",
+                        help="worker processes (processes, local dask cluster); default: all cores")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler, e.g. tcp://host:8786 (default: start a local Dask cluster)")
 
 
 def _percent(text: str) -> float:
