@@ -41,7 +41,7 @@ def child(workload: str, n: int, days: int, seed: int) -> None:
                                     "network": {"kind": "friend_circles", "n": n},
                                     "sellers": WORKLOADS[workload]})
     t0 = time.perf_counter()
-    model = ViralModel(cfg)
+    model = ViralModel(cfg, collect=False)     # as batch runs (sweeps, simulate) use it
     t1 = time.perf_counter()
     model.run()
     t2 = time.perf_counter()
