@@ -209,7 +209,8 @@ def test_heat_map_cells_carry_their_interval_and_n():
     fig = plots.heatmap_figure(cells, "a", "b", "profit")
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert len(texts) == 6 and all("[" in t and t.endswith("n=4") for t in texts)
-    assert plots.heatmap_label(19_635.0, 19_554.0, 19_715.0, 5) == "19635\n[19554, 19715]\nn=5"
+    assert plots.heatmap_label(19_635.0, 19_554.0, 19_715.0, 5) == "19640\n[19550, 19720]\nn=5"
+    assert plots.heatmap_label(0.4321, 0.41, 0.45, 3) == "0.43\n[0.41, 0.45]\nn=3"
     assert plots.heatmap_label(3.0, float("nan"), float("nan"), 1) == "3\nno CI\nn=1"
     # a grid too large to print in its cells gets a companion map of the interval's width
     big = heatmap_cells(_grid_summary({"a": list(range(8)), "b": list(range(8))}), "a", "b", "profit")

@@ -344,7 +344,7 @@ def _to_precision(values: Sequence[float], half: float) -> list[str]:
     e = math.floor(math.log10(half))
     if max(abs(v) for v in values) >= 1e4 and e >= 2:
         return [f"{v / 1e3:.{max(0, 3 - e)}f}k" for v in values]
-    return [f"{v:.{min(6, max(0, -e))}f}" for v in values]
+    return [f"{round(v, -e):.{min(6, max(0, -e))}f}" for v in values]
 
 
 def plot_response(sstats: pd.DataFrame, factor: str, kpis: Sequence[str], path: str | Path, *,

@@ -3,14 +3,30 @@
 :func:`write_report` reads a results folder written by ``viralsim sweep``;
 :func:`build_report` does the same work from DataFrames (the long table and the per-run
 summary), so a report can be made of data assembled in Python. The report folder is
-self-contained: ``index.html`` references its figures (PNG or SVG) and tables by relative
-paths, so it can be zipped, mailed or published as it is.
+self-contained and opens offline: ``index.html`` references its figures (PNG or SVG) and
+tables by relative paths, has its style sheet inline and no script, so it can be zipped,
+mailed or published as it is. The same input gives the same bytes (page, tables, figures).
 
-Contents: the experiment's metadata; end-of-run KPIs per scenario and seller with 95 %
-confidence intervals (figure and table, also as ``kpi_table.csv``, ``.md`` and ``.tex``);
-time series of daily metrics with 95 % CI bands per scenario; for grid designs, response
-curves (one factor) or heat maps (two or more factors); for sobol and morris designs, SALib's
-sensitivity indices (figure and ``sensitivity.csv``); and the failed runs.
+Contents: the experiment's metadata; end-of-run KPIs with 95 % confidence intervals (figure
+and table, also as ``kpi_table.csv``, ``.md`` and ``.tex``); time series of daily metrics with
+95 % CI bands; for grid designs, heat maps whose cells carry their interval and n (and
+``heatmap-<kpi>.csv``) and, for one factor or zip designs not shown by level, response curves;
+for sobol and morris designs, SALib's sensitivity indices (figure and ``sensitivity.csv``);
+and the failed runs. Intervals are :mod:`viralsim.results.stats`' (bounded by the column
+dictionary :mod:`viralsim.results.columns`).
+
+Design points are not averaged into one curve: a grid of 1 and 100 posts a day has no "mean
+seller". :func:`choose_split` picks how the KPI and time-series figures show the levels
+(panels for the factor with the fewest levels, one colour per level of the others, legends
+naming ``factor = level``); one design point looks as it always did (one line or bar per
+scenario); sampled designs and grids too large for panels and colours fall back to pooled
+figures, say so on the page, and point to what shows the factors instead (sensitivity indices,
+heat maps, response curves). See :class:`Split`.
+
+How the page is built: a Jinja2 template (``templates/report.html.j2``, autoescaped, strict
+about undefined variables), tables by pandas' Styler (HTML, and the booktabs LaTeX of
+``kpi_table.tex``), figures by :mod:`viralsim.analysis.plots` (matplotlib; why not altair or
+seaborn is said there).
 """
 
 from __future__ import annotations
