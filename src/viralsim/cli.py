@@ -168,10 +168,11 @@ hold failed runs (as for sweep)."""
 
 REPORT_DESCRIPTION = """\
 Write a self-contained HTML report of an experiment's results folder (default
-DIR/report/index.html) with its figures: time series with 95% CI bands per scenario,
-end-of-run KPIs with CIs, heat maps for two-factor grids, response curves for one-factor
-grids, Sobol or Morris sensitivity indices (SALib), and a paper-ready KPI table (CSV,
-Markdown, LaTeX)."""
+DIR/report/index.html; opens offline) with its figures: time series with 95% CI bands and
+end-of-run KPIs with CIs, per scenario and, for grid and zip designs, per factor level
+(panels for one factor, one colour per level of the others); heat maps for two-factor grids
+with each cell's interval and n; response curves for one-factor grids, Sobol or Morris
+sensitivity indices (SALib), and a paper-ready KPI table (CSV, Markdown, LaTeX)."""
 
 
 #: errno values that end a command with EXIT_IO and one line instead of a traceback

@@ -3,32 +3,51 @@
 :func:`write_report` reads a results folder written by ``viralsim sweep``;
 :func:`build_report` does the same work from DataFrames (the long table and the per-run
 summary), so a report can be made of data assembled in Python. The report folder is
-self-contained: ``index.html`` references its figures (PNG or SVG) and tables by relative
-paths, so it can be zipped, mailed or published as it is.
+self-contained and opens offline: ``index.html`` references its figures (PNG or SVG) and
+tables by relative paths, has its style sheet inline and no script, so it can be zipped,
+mailed or published as it is. The same input gives the same bytes (page, tables, figures).
 
-Contents: the experiment's metadata; end-of-run KPIs per scenario and seller with 95 %
-confidence intervals (figure and table, also as ``kpi_table.csv``, ``.md`` and ``.tex``);
-time series of daily metrics with 95 % CI bands per scenario; for grid designs, response
-curves (one factor) or heat maps (two or more factors); for sobol and morris designs, SALib's
-sensitivity indices (figure and ``sensitivity.csv``); and the failed runs.
+Contents: the experiment's metadata; end-of-run KPIs with 95 % confidence intervals (figure
+and table, also as ``kpi_table.csv``, ``.md`` and ``.tex``); time series of daily metrics with
+95 % CI bands; for grid designs, heat maps whose cells carry their interval and n (and
+``heatmap-<kpi>.csv``) and, for one factor or zip designs not shown by level, response curves;
+for sobol and morris designs, SALib's sensitivity indices (figure and ``sensitivity.csv``);
+and the failed runs. Intervals are :mod:`viralsim.results.stats`' (bounded by the column
+dictionary :mod:`viralsim.results.columns`).
+
+Design points are not averaged into one curve: a grid of 1 and 100 posts a day has no "mean
+seller". :func:`choose_split` picks how the KPI and time-series figures show the levels
+(panels for the factor with the fewest levels, one colour per level of the others, legends
+naming ``factor = level``); one design point looks as it always did (one line or bar per
+scenario); sampled designs and grids too large for panels and colours fall back to pooled
+figures, say so on the page, and point to what shows the factors instead (sensitivity indices,
+heat maps, response curves). See :class:`Split`.
+
+How the page is built: a Jinja2 template (``templates/report.html.j2``, autoescaped, strict
+about undefined variables), tables by pandas' Styler (HTML, and the booktabs LaTeX of
+``kpi_table.tex``), figures by :mod:`viralsim.analysis.plots` (matplotlib; why not altair or
+seaborn is said there).
 """
 
 from __future__ import annotations
 
 import difflib
-import html
+import itertools
 import math
-import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
+import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from viralsim import folders
 from viralsim.analysis import plots
 from viralsim.analysis.sensitivity import sensitivity_table
 from viralsim.results.provenance import describe_code
-from viralsim.results.stats import run_stats, summary_stats
+from viralsim.results.stats import ci_stats, dictionary_bounds, run_stats, summary_stats
 from viralsim.results.sweep_folder import PLAN, ResultsError, lock_results, read_results
 
 __all__ = ["write_report", "build_report", "paper_table", "ReportError", "DEFAULT_KPIS", "DEFAULT_METRICS"]
@@ -189,17 +208,27 @@ def _write_files(table, summary, out: Path, *, runs, factors, design, design_kin
     kpis = _pick(kpis, DEFAULT_KPIS, summary, "KPI", "summary")
     metrics = _pick(metrics, DEFAULT_METRICS, table, "metric", "table") if len(table) else []
     scenarios = _order(summary["scenario"]) if len(summary) else []
-    sections: list[str] = []
+    split = choose_split(summary, factors, design_kind) if len(summary) else Split()
+    sections: list[dict] = []
     files: list[str] = []
 
-    def fig(name: str) -> Path:
+    def fig(name: str) -> str:
         files.append(f"{name}.{fmt}")
-        return out / f"{name}.{fmt}"
+        return files[-1]
 
     # End-of-run KPIs.
     if len(summary) and kpis:
         pooled = summary_stats(summary, pooled=True, metrics=kpis)
-        plots.plot_kpis(pooled, kpis, fig("kpis"), scenarios=scenarios)
+        if split.splits:
+            levels = level_stats(summary, "summary", split, kpis)
+            plots.plot_kpis_by_level(levels, kpis, out / fig("kpis"), x_name=split.x_factor,
+                                     x_levels=_order_like(levels["x"], split.x_order), series=split.series_order,
+                                     ordered=split.ordered, scenarios=scenarios)
+            shown = levels
+        else:
+            plots.plot_kpis(pooled, kpis, out / fig("kpis"), scenarios=scenarios)
+            shown = pooled
+        kpi_figure = files[-1]
         by_point = design_kind in ("grid", "zip") and summary["point"].nunique() <= MAX_POINT_ROWS and factors
         per = summary_stats(summary, factors=factors, metrics=kpis) if by_point else pooled
         paper = paper_table(per, kpis, factors=factors if by_point else ())
@@ -208,45 +237,74 @@ def _write_files(table, summary, out: Path, *, runs, factors, design, design_kin
             paper = paper.sort_values("scenario", key=lambda col: col.map(rank), kind="stable").reset_index(drop=True)
         _write_paper_table(paper, per, kpis, factors if by_point else (), out)
         files += ["kpi_table.csv", "kpi_table.md", "kpi_table.tex"]
-        n_text = _n_text(pooled)
-        sections.append(
-            "<h2>End-of-run KPIs</h2>"
-            f"<p>Mean over runs with its 95&nbsp;% confidence interval (Student's t; {n_text}), per scenario and "
-            "seller" + (", design points pooled" if design_kind not in ("single",) else "") + ".</p>"
-            f"{_img(files[-4], 'End-of-run KPIs per scenario and seller')}"
-            "<h3>Table</h3><p>Mean [95&nbsp;% CI]" + (" per design point" if by_point else "") +
-            ". Also as <a href='kpi_table.csv'>CSV</a>, <a href='kpi_table.md'>Markdown</a> and "
-            "<a href='kpi_table.tex'>LaTeX</a>.</p>" + _html_table(paper))
+        sections.append(_section(
+            "kpis", "End-of-run KPIs",
+            [f"Mean over runs with its 95 % confidence interval ({_n_text(shown)}), "
+             + (split.kpi_text() if split.splits else "per scenario and seller"
+                + (", design points pooled" if design_kind != "single" else "") + ".")
+             + _interval_text(), *([split.note] if split.note else [])],
+            figures=[(kpi_figure, "End-of-run KPIs per scenario and seller"
+                      + (f" by {', '.join(split.named)}" if split.splits else ""))],
+            tables=[("Table: mean [95 % CI]" + (" per design point" if by_point else ""), _styled_html(paper, "kpi"))],
+            links=[("kpi_table.csv", "CSV"), ("kpi_table.md", "Markdown"), ("kpi_table.tex", "LaTeX (booktabs)")]))
     # Time series.
     if len(table) and metrics and table["day"].nunique() > 1:
-        ts = run_stats(table, pooled=True, metrics=metrics)
-        plots.plot_timeseries(ts, metrics, fig("timeseries"), scenarios=scenarios)
-        sections.append(
-            "<h2>Over time</h2><p>Daily metrics: mean over runs with a 95&nbsp;% confidence band, one line per "
-            f"scenario{', design points pooled' if design_kind != 'single' else ''}.</p>"
-            + _img(files[-1], "Time series with 95% confidence bands"))
+        if split.splits:
+            levels = level_stats(table, "table", split, metrics)
+            figures = []
+            for metric in metrics:
+                plots.plot_timeseries_by_level(levels, metric, out / fig(f"timeseries-{_slug(metric)}"),
+                                               series=split.series_order, facets=split.facet_order,
+                                               ordered=split.ordered, scenarios=scenarios)
+                figures.append((files[-1], f"{metric} over time by {', '.join(split.named)}"))
+            text = [f"Daily metrics: mean over runs with a 95 % confidence band, {split.timeseries_text()}",
+                    *([split.note] if split.note else [])]
+        else:
+            ts = run_stats(table, pooled=True, metrics=metrics)
+            plots.plot_timeseries(ts, metrics, out / fig("timeseries"), scenarios=scenarios)
+            figures = [(files[-1], "Time series with 95% confidence bands")]
+            text = ["Daily metrics: mean over runs with a 95 % confidence band, one line per scenario"
+                    + (", design points pooled." if design_kind != "single" else ".")]
+            if split.note:
+                text.append(split.note)
+        sections.append(_section("timeseries", "Over time", text, figures=figures))
     # Design-specific figures.
     if len(summary) and factors and design_kind in ("grid", "zip"):
-        levels = {f: summary[f].nunique() for f in factors}
-        varying = [f for f in factors if levels[f] > 1]
+        varying = [f for f in factors if summary[f].nunique() > 1]
         if design_kind == "grid" and len(varying) >= 2:
             x, y = varying[0], varying[1]
             for kpi in kpis[:3]:
-                plots.plot_heatmap(summary, x, y, kpi, fig(f"heatmap-{_slug(kpi)}"))
-                sections.append(f"<h2>Heat map: {html.escape(kpi)}</h2><p>Mean {html.escape(kpi)} over "
-                                f"<code>{html.escape(x)}</code> &times; <code>{html.escape(y)}</code>"
-                                + (" (other factors averaged)" if len(varying) > 2 else "") + ".</p>"
-                                + _img(files[-1], f"Heat map of {kpi}"))
+                cells = heatmap_cells(summary, x, y, kpi)
+                name = f"heatmap-{_slug(kpi)}"
+                cells.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+                plots.plot_heatmap(cells, x, y, kpi, out / fig(name))
+                files.append(f"{name}.csv")
+                annotated = len(_order(cells[x])) * len(_order(cells[y])) <= plots.HEATMAP_ANNOTATE_MAX
+                sections.append(_section(
+                    f"heatmap-{_slug(kpi)}", f"Heat map: {kpi}",
+                    [f"Mean {kpi} over {x} × {y}" + (" (other factors pooled)" if len(varying) > 2 else "") + ". "
+                     + ("Each cell prints the mean, its 95 % confidence interval [low, high] and n, the runs it "
+                        "averages." if annotated else
+                        "The grid is too large to print each cell's interval; the panel beside each map shows "
+                        "the width of its 95 % confidence interval, and the CSV lists mean, interval and n of "
+                        "every cell.")],
+                    figures=[(files[-2], f"Heat map of {kpi} with 95% intervals and n")],
+                    links=[(f"{name}.csv", "CSV (mean, interval and n per cell)")]))
+        # response curves where the KPI figure does not already show each level of the factor
+        shown = {split.x_factor, *split.series} if split.splits else set()
         for factor in varying[:2] if (design_kind == "zip" or len(varying) == 1) else []:
+            if factor in shown:
+                continue
             per = summary_stats(summary, factors=[factor], metrics=kpis)
             per = per.groupby(["scenario", factor, "seller", "metric"], sort=True, as_index=False).first()
-            plots.plot_response(per, factor, kpis, fig(f"response-{_slug(factor)}"), scenarios=scenarios)
-            sections.append(f"<h2>Response to <code>{html.escape(factor)}</code></h2><p>Mean with 95&nbsp;% CI "
-                            "at each level, per scenario.</p>" + _img(files[-1], f"Response to {factor}"))
+            plots.plot_response(per, factor, kpis, out / fig(f"response-{_slug(factor)}"), scenarios=scenarios)
+            sections.append(_section(f"response-{_slug(factor)}", f"Response to {factor}",
+                                     ["Mean with 95 % CI at each level, per scenario."],
+                                     figures=[(files[-1], f"Response to {factor}")]))
     if len(summary) and factors and design_kind in ("sobol", "morris"):
         if design_kind == "morris" and (design is None or not all(f"u:{f}" in design for f in factors)):
-            sections.append("<h2>Sensitivity</h2><p>Morris indices need the design's unit coordinates "
-                            "(design.csv); not available.</p>")
+            sections.append(_section("sensitivity", "Sensitivity", ["Morris indices need the design's unit "
+                                                                    "coordinates (design.csv); not available."]))
         else:
             n_points = len(design) if design is not None else int(summary["point"].max()) + 1
             design_frame = design if design is not None else _points_frame(n_points)
@@ -256,26 +314,228 @@ def _write_files(table, summary, out: Path, *, runs, factors, design, design_kin
                                                root_seed=root_seed)
             indices.to_csv(out / "sensitivity.csv", index=False, lineterminator="\n")
             files.append("sensitivity.csv")
-            text = ("<p>Sobol' indices (SALib): S1 is the share of the KPI's variance due to the factor alone, "
-                    "ST includes its interactions; bars show 95&nbsp;% bootstrap intervals.</p>"
+            text = ("Sobol' indices (SALib): S1 is the share of the KPI's variance due to the factor alone, "
+                    "ST includes its interactions; bars show 95 % bootstrap intervals."
                     if design_kind == "sobol" else
-                    "<p>Morris screening (SALib): mu* is the mean absolute elementary effect of moving a factor "
-                    "across its range (unit scale), sigma its spread (non-linearity, interactions).</p>")
-            body = f"<h2>Sensitivity ({design_kind})</h2>{text}"
+                    "Morris screening (SALib): mu* is the mean absolute elementary effect of moving a factor "
+                    "across its range (unit scale), sigma its spread (non-linearity, interactions).")
+            figures, tables = [], []
             if len(indices):
                 draw = plots.plot_sobol if design_kind == "sobol" else plots.plot_morris
-                draw(indices, fig("sensitivity"))
-                body += _img(files[-1], "Sensitivity indices") + _html_table(indices.round(4))
-            body += "".join(f"<p class='note'>{html.escape(n)}</p>" for n in notes)
-            body += "<p>As <a href='sensitivity.csv'>CSV</a>.</p>"
-            sections.append(body)
+                draw(indices, out / fig("sensitivity"))
+                figures.append((files[-1], "Sensitivity indices"))
+                tables.append(("", _styled_html(indices, "sensitivity", precision=4)))
+            sections.append(_section("sensitivity", f"Sensitivity ({design_kind})", [text], figures=figures,
+                                     tables=tables, notes=notes, links=[("sensitivity.csv", "CSV")]))
     # Failures.
     if runs is not None and len(runs) and (runs["status"] != "ok").any():
         failed = runs[runs["status"] != "ok"][["run_id", "error"]]
-        sections.append(f"<h2>Failed runs ({len(failed)})</h2><p>Tracebacks are in <code>failures.jsonl</code> "
-                        "of the results folder.</p>" + _html_table(failed.head(50)))
-    page = _page(title, description, meta or {}, sections)
+        sections.append(_section("failures", f"Failed runs ({len(failed)})",
+                                 ["Tracebacks are in failures.jsonl of the results folder."],
+                                 tables=[("", _styled_html(failed.head(50), "failed"))]))
+    page = render_page(title, description, meta or {}, sections)
     (out / "index.html").write_text(page, encoding="utf-8", newline="\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting a design's points by factor level
+# ---------------------------------------------------------------------------------------------
+
+#: designs whose points each take their own factor values: there are no levels to split by
+SAMPLED_DESIGNS = ("random", "lhs", "sobol", "morris")
+#: at most this many columns of panels (levels of the facet factor) ...
+MAX_FACETS = 6
+#: ... and this many lines or points per panel (levels, or combinations of levels, of the series factors)
+MAX_SERIES = 10
+
+
+@dataclass(frozen=True)
+class Split:
+    """How the time-series and KPI figures show a design's points: by factor level.
+
+    Pooling every design point into one curve per scenario mixes, say, 1 and 100 posts a day
+    into a mean that no run had. So the figures split: ``series`` factors' level combinations
+    are lines (time series) or points (KPIs) named ``factor = level`` in a legend, and the
+    ``facet`` factor's levels are columns of panels (time series) or the KPI figure's x axis.
+    ``pooled`` lists varying factors that the figures still pool (a third factor of a grid that
+    did not fit), ``note`` says why in the report. No ``series``: the figures are as for one
+    design point (one line per scenario), pooled over any ``pooled`` factors.
+    """
+
+    facet: str | None = None
+    series: tuple[str, ...] = ()
+    pooled: tuple[str, ...] = ()
+    note: str = ""
+    #: level values in display order: facet levels, series combinations (tuples)
+    facet_values: tuple = ()
+    series_values: tuple = ()
+
+    @property
+    def splits(self) -> bool:
+        return bool(self.series)
+
+    @property
+    def named(self) -> list[str]:
+        """The factors the figures split by, facet first."""
+        return [*([self.facet] if self.facet else []), *self.series]
+
+    @property
+    def x_factor(self) -> str | None:
+        """The factor on the KPI figure's x axis: the facet factor, else the first series factor."""
+        return self.facet or (self.series[0] if self.series else None)
+
+    @property
+    def ordered(self) -> bool:
+        """Series of one numeric factor take a sequential colour map."""
+        return len(self.series) == 1 and all(_is_number(v[0]) for v in self.series_values)
+
+    @property
+    def facet_order(self) -> list[str]:
+        return [level_label(self.facet, v) for v in self.facet_values] if self.facet else [""]
+
+    @property
+    def series_order(self) -> list[str]:
+        return [series_label(self.series, v) for v in self.series_values]
+
+    @property
+    def x_order(self) -> list[str]:
+        values = self.facet_values if self.facet else _order(v[0] for v in self.series_values)
+        return [_value(v) for v in values]
+
+    def kpi_text(self) -> str:
+        x = f"x axis: the levels of {self.x_factor}"
+        if self.facet or len(self.series) > 1:
+            return f"per scenario and seller; {x}, one colour per {self.series_text()}."
+        return f"per scenario and seller; {x}, one colour per level."
+
+    def timeseries_text(self) -> str:
+        facet = f"a column of panels per level of {self.facet}, " if self.facet else ""
+        return f"a row of panels per scenario and seller, {facet}one line per {self.series_text()}."
+
+    def series_text(self) -> str:
+        if len(self.series) == 1:
+            return f"level of {self.series[0]}"
+        return "combination of " + ", ".join(self.series)
+
+
+def choose_split(summary: pd.DataFrame, factors: Sequence[str], design_kind: str) -> Split:
+    """Choose how the figures split a design's points (see :class:`Split`).
+
+    * One design point, or no factor that varies: no split (the report of a single-point
+      experiment looks as it always did).
+    * Sampled designs (random, lhs, sobol, morris): every point has its own values, so there
+      are no levels; the figures pool the points and say so (sobol and morris add the
+      sensitivity indices, grids the heat maps).
+    * zip designs (factors moving together): one series per design point, up to
+      :data:`MAX_SERIES` points.
+    * grid designs: one factor's levels are lines/points, up to :data:`MAX_SERIES`; with two or
+      more factors, the factor with the fewest levels (at most :data:`MAX_FACETS`) becomes the
+      facet and the others, in the spec's order, are series while their combinations fit
+      within :data:`MAX_SERIES`; what does not fit is pooled and named. A grid too large for
+      that (e.g. 20 x 20 levels) is pooled, and its heat maps show every cell with its
+      uncertainty.
+    """
+    varying = [f for f in factors if f in summary.columns and summary[f].nunique(dropna=False) > 1]
+    if not varying:
+        return Split()
+    points = summary["point"].nunique() if "point" in summary.columns else 0
+    levels = {f: _levels(summary[f]) for f in varying}
+    if design_kind in SAMPLED_DESIGNS:
+        where = ("the sensitivity indices below say which factors matter" if design_kind in ("sobol", "morris")
+                 else "summary.parquet holds each run's factor values")
+        return Split(pooled=tuple(varying), note=(
+            f"Design points pooled: a {design_kind} design samples {points} points, each with its own factor "
+            f"values, so there are no levels to split by; {where}."))
+    if design_kind == "zip" or len(varying) == 1:
+        combos = _order(tuple(row) for row in summary[varying].itertuples(index=False, name=None))
+        if len(combos) > MAX_SERIES:
+            return Split(pooled=tuple(varying), note=(
+                f"Design points pooled: {len(combos)} levels are too many for one figure; the response curves "
+                "below show each level."))
+        rank = {v: i for i, v in enumerate(levels[varying[0]])}
+        combos.sort(key=lambda c: rank[c[0]])
+        return Split(series=tuple(varying), series_values=tuple(combos))
+    facet = min(varying, key=lambda f: len(levels[f]))          # the first of the fewest levels
+    if len(levels[facet]) > MAX_FACETS:
+        return Split(pooled=tuple(varying), note=(
+            f"Design points pooled: every factor has more than {MAX_FACETS} levels, too many for panels; the "
+            "heat maps below show each cell of the grid with its interval and n."))
+    series: list[str] = []
+    for f in varying:
+        if f != facet and math.prod(len(levels[g]) for g in [*series, f]) <= MAX_SERIES:
+            series.append(f)
+    if not series:
+        return Split(pooled=tuple(varying), note=(
+            f"Design points pooled: the factors have too many levels for {MAX_SERIES} lines a panel; the heat "
+            "maps below show each cell of the grid with its interval and n."))
+    pooled = tuple(f for f in varying if f != facet and f not in series)
+    present = set(summary[series].itertuples(index=False, name=None))
+    combos = tuple(c for c in itertools.product(*(levels[f] for f in series)) if c in present)
+    note = (f"Pooled over {', '.join(pooled)}: {len(pooled) + 1 + len(series)} factors are more than "
+            "panels and colours can show at once; each line mixes their levels." if pooled else "")
+    return Split(facet=facet, series=tuple(series), pooled=pooled, note=note,
+                 facet_values=tuple(levels[facet]), series_values=combos)
+
+
+def level_stats(df: pd.DataFrame, table: str, split: Split, metrics: Sequence[str]) -> pd.DataFrame:
+    """Stats across runs per scenario x seller (x day) x the split's factor levels.
+
+    The intervals are :func:`~viralsim.results.stats.ci_stats`' with the column dictionary's
+    bounds (``table`` is ``summary`` or ``table``), as in the results folder's own stats; the
+    split's pooled factors are pooled. Adds the label columns the figures draw by: ``facet``,
+    ``series`` (``factor = level``) and ``x`` (the KPI figure's tick label).
+    """
+    keys = ["scenario", *split.named, "seller", *(["day"] if "day" in df.columns else [])]
+    out = ci_stats(df, keys, metrics, bounds=dictionary_bounds(df, table, metrics))
+    out["facet"] = [level_label(split.facet, v) for v in out[split.facet]] if split.facet else ""
+    out["series"] = [series_label(split.series, v) for v in out[list(split.series)].itertuples(index=False, name=None)]
+    out["x"] = [_value(v) for v in out[split.x_factor]]
+    return out
+
+
+def level_label(factor: str, value) -> str:
+    """``factor = level``, as the figures' legends and panel titles name a level."""
+    return f"{factor} = {_value(value)}"
+
+
+def series_label(factors: Sequence[str], values: Sequence) -> str:
+    return ", ".join(level_label(f, v) for f, v in zip(factors, values))
+
+
+def heatmap_cells(summary: pd.DataFrame, x: str, y: str, kpi: str) -> pd.DataFrame:
+    """Per scenario x seller x grid cell: n, mean and 95 % interval of ``kpi`` over the runs
+    (other factors pooled), with the column dictionary's bounds."""
+    cells = ci_stats(summary, ["scenario", "seller", y, x], [kpi], bounds=dictionary_bounds(summary, "summary", [kpi]))
+    rank = {name: i for i, name in enumerate(_order(summary["scenario"]))}
+    return cells.sort_values("scenario", key=lambda col: col.map(rank), kind="stable").reset_index(drop=True)
+
+
+def _levels(values) -> list:
+    """A factor's levels: numbers in increasing order, anything else in order of appearance."""
+    levels = _order(values)
+    return sorted(levels) if all(_is_number(v) for v in levels) else levels
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _value(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.4g}"
+    if isinstance(v, np.integer):
+        return str(int(v))
+    return str(v)
+
+
+def _order_like(values, order: Sequence[str]) -> list[str]:
+    present = set(values)
+    return [v for v in order if v in present]
+
+
+def _interval_text() -> str:
+    return (" Intervals keep within what a KPI can be (counts at least 0, shares between 0 and 1), so they are "
+            "asymmetric near a bound.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,56 +608,64 @@ def _markdown(df: pd.DataFrame) -> str:
 
 
 def _latex(df: pd.DataFrame) -> str:
-    special = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-               "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
-
-    def esc(text) -> str:
-        return re.sub(r"[\\&%$#_{}~^]", lambda m: special[m.group(0)], str(text))
-
-    cols = list(df.columns)
-    lines = [r"% Generated by viralsim report: mean [95% CI] over runs. Needs \usepackage{booktabs}.",
-             r"\begin{tabular}{" + "l" * len(cols) + "}", r"\toprule",
-             " & ".join(esc(c) for c in cols) + r" \\", r"\midrule"]
-    for row in df.itertuples(index=False):
-        lines.append(" & ".join(esc("" if v is None else v) for v in row) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
+    """The paper table as a booktabs ``tabular`` (pandas Styler), with a comment saying what it is."""
+    body = _styled(df, "kpi", escape="latex").to_latex(hrules=True, column_format="l" * len(df.columns))
+    return r"% Generated by viralsim report: mean [95% CI] over runs. Needs \usepackage{booktabs}." + "\n" + body
 
 
 # ---------------------------------------------------------------------------------------------
 # HTML
 # ---------------------------------------------------------------------------------------------
 
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;
-color:#222;line-height:1.45}
-h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd}h3{font-size:1.05em}
-table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .5em;
-text-align:left}th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}code{background:#f5f5f5;
-padding:0 .2em}.note{color:#8a5a00;font-size:.9em}.meta td:first-child{font-weight:600}
-"""
+#: the page template (Jinja2, in ``viralsim/analysis/templates``)
+TEMPLATE = "report.html.j2"
 
 
-def _page(title: str, description: str, meta: dict, sections: list[str]) -> str:
-    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in meta.items() if v not in (None, ""))
-    desc = f"<p>{html.escape(description)}</p>" if description else ""
-    body = "\n".join(sections) if sections else "<p>No results to show.</p>"
-    return (f"<!doctype html>\n<html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>\n<h1>{html.escape(title)}</h1>{desc}\n"
-            f"<table class='meta'>{rows}</table>\n{body}\n"
-            "<p style='color:#888;font-size:.8em'>Generated by viralsim report.</p></body></html>\n")
+def _environment() -> jinja2.Environment:
+    """The report's Jinja2 environment: templates shipped in the package (so an installed
+    viralsim finds them), autoescaping on (titles, descriptions and factor names are the
+    user's text), and StrictUndefined, so a variable the code forgets to pass fails loudly
+    instead of printing nothing."""
+    return jinja2.Environment(loader=jinja2.PackageLoader("viralsim.analysis", "templates"),
+                              autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True)
 
 
-def _img(name: str, alt: str) -> str:
-    return f"<p><img src='{html.escape(name)}' alt='{html.escape(alt)}'></p>"
+def render_page(title: str, description: str, meta: dict, sections: Sequence[dict]) -> str:
+    """The report's ``index.html``: :data:`TEMPLATE` filled with the metadata and the sections
+    (:func:`_section`). Nothing in it reaches outside the report folder: figures and tables
+    are referenced by relative paths, the style sheet is inline, and there is no script."""
+    meta_rows = [(str(k), str(v)) for k, v in meta.items() if v not in (None, "")]
+    return _environment().get_template(TEMPLATE).render(title=title, description=description, meta=meta_rows,
+                                                        sections=list(sections))
 
 
-def _html_table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, border=0, na_rep="", escape=True)
+def _section(anchor: str, heading: str, text: Sequence[str], *, figures: Sequence[tuple[str, str]] = (),
+             tables: Sequence[tuple[str, str]] = (), notes: Sequence[str] = (),
+             links: Sequence[tuple[str, str]] = ()) -> dict:
+    """One section of the page, as the template reads it. ``text`` and ``notes`` are plain text
+    (escaped by the template); ``figures`` and ``links`` are (file, description) pairs;
+    ``tables`` are (caption, HTML from :func:`_styled_html`), which the template inserts
+    as it is (Styler escaped the cells)."""
+    return {"id": anchor, "heading": heading, "text": list(text), "notes": list(notes),
+            "figures": [{"src": src, "alt": alt} for src, alt in figures],
+            "tables": [{"caption": caption, "html": markup} for caption, markup in tables],
+            "links": [{"href": href, "text": label} for href, label in links]}
 
 
-# ---------------------------------------------------------------------------------------------
+def _styled(df: pd.DataFrame, uuid: str, *, escape: str, precision: int = 3) -> Styler:
+    """A pandas Styler of a report table: no index, empty cells for missing values, the cells
+    and headers escaped for the output (``html`` or ``latex``), and a fixed table id (``uuid``;
+    Styler's default is random, which would change the page's bytes on every call)."""
+    return (Styler(df, uuid=uuid, cell_ids=False)
+            .format(na_rep="", precision=precision, escape=escape)
+            .format_index(escape=escape, axis=1)
+            .hide(axis="index"))
+
+
+def _styled_html(df: pd.DataFrame, uuid: str, precision: int = 3) -> str:
+    return _styled(df, uuid, escape="html", precision=precision).to_html(table_attributes='class="data"')
 
 
 def _pick(wanted: Sequence[str] | None, default: Sequence[str], df: pd.DataFrame, what: str, where: str) -> list[str]:
@@ -423,7 +691,7 @@ def _n_text(sstats: pd.DataFrame) -> str:
     ns = sorted({int(n) for n in sstats["n"]}) if len(sstats) else []
     if not ns:
         return "no runs"
-    return f"n = {ns[0]} runs per bar" if len(ns) == 1 else f"n = {ns[0]}-{ns[-1]} runs per bar"
+    return f"n = {ns[0]} runs each" if len(ns) == 1 else f"n = {ns[0]}-{ns[-1]} runs each"
 
 
 def _slug(text: str) -> str:

@@ -43,7 +43,7 @@ from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.pp
 
 from viralsim.results import columns
 
-__all__ = ["ci_stats", "run_stats", "summary_stats", "metric_columns", "interval", "ID_COLUMNS"]
+__all__ = ["ci_stats", "run_stats", "summary_stats", "metric_columns", "interval", "dictionary_bounds", "ID_COLUMNS"]
 
 #: columns that identify runs and rows rather than measure anything
 ID_COLUMNS = ("run", "run_id", "scenario", "point", "replicate", "seed", "day", "seller", "strategy",
@@ -211,13 +211,13 @@ def run_stats(table: pd.DataFrame, factors: Sequence[str] = (), *, pooled: bool 
     Groups are scenario x design point (with its factor values) x seller x day; with
     ``pooled=True`` design points are pooled (scenario x seller x day), which is what a
     sampled design (LHS, Sobol, ...) with one replicate per point calls for. Intervals keep
-    within the bounds the column dictionary gives each metric (:func:`_dictionary_bounds`).
+    within the bounds the column dictionary gives each metric (:func:`dictionary_bounds`).
     """
     factors = [f for f in factors if f in table.columns]
     keys = ["scenario"] + ([] if pooled else ["point", *factors]) + ["seller", "day"]
     keys = [k for k in keys if k in table.columns]
     metrics = metrics if metrics is not None else metric_columns(table, exclude=[*keys, *factors])
-    return ci_stats(table, keys, metrics, conf=conf, bounds=_dictionary_bounds(table, "table", metrics))
+    return ci_stats(table, keys, metrics, conf=conf, bounds=dictionary_bounds(table, "table", metrics))
 
 
 def summary_stats(summary: pd.DataFrame, factors: Sequence[str] = (), *, pooled: bool = False,
@@ -232,13 +232,16 @@ def summary_stats(summary: pd.DataFrame, factors: Sequence[str] = (), *, pooled:
     keys = ["scenario"] + ([] if pooled else ["point", *factors]) + ["seller"]
     keys = [k for k in keys if k in summary.columns]
     metrics = metrics if metrics is not None else metric_columns(summary, exclude=[*keys, *factors, "days_run"])
-    return ci_stats(summary, keys, metrics, conf=conf, bounds=_dictionary_bounds(summary, "summary", metrics))
+    return ci_stats(summary, keys, metrics, conf=conf, bounds=dictionary_bounds(summary, "summary", metrics))
 
 
-def _dictionary_bounds(df: pd.DataFrame, table: str, metrics: Sequence[str]) -> dict:
+def dictionary_bounds(df: pd.DataFrame, table: str, metrics: Sequence[str]) -> dict:
     """The column dictionary's bounds of the metrics whose values keep within them. A column
     outside them is not the dictionary's column but one of the caller's that shares its name
-    (the report works on any DataFrames): it gets no bounds, hence Student's t."""
+    (the report works on any DataFrames): it gets no bounds, hence Student's t.
+
+    Public so that callers grouping by keys of their own (the report's factor levels) pass
+    :func:`ci_stats` the same bounds as :func:`run_stats` and :func:`summary_stats` do."""
     out = {}
     for m in metrics:
         lo, hi = columns.bounds(table, m)
