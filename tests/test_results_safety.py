@@ -255,7 +255,7 @@ def test_a_read_only_report_folder_ends_in_exit_74_with_nothing_written(tmp_path
     def read_only(*args, **kwargs):
         raise PermissionError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(plots, "plot_kpis", read_only)
+    monkeypatch.setattr(plots, "_save", read_only)      # (every figure of the report is saved through it)
     assert main(["report", str(out)]) == EXIT_IO
     assert "Read-only file system" in one_error_line(capsys)
     assert tree(out) == before
