@@ -472,8 +472,8 @@ def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key
             # (free-form mappings, such as a timed event's settings, are followed by their keys)
             keys = [str(k) for k in node] if isinstance(node, dict) else []
             if part not in keys:
-                if last and allow_new_key:
-                    return
+                if (last and allow_new_key) or ann is Any or typing.get_args(ann)[1] is Any:
+                    return          # (a new entry of a free-form mapping: the run config's validation judges it)
                 close = did_you_mean(part, keys)
                 has = f"{here} has {', '.join(repr(k) for k in keys)}" if keys else f"{here} is empty"
                 raise ExperimentError(f"{source}: {where}: unknown key '{part}' in '{path}' ({has}){close}")
