@@ -132,6 +132,10 @@ def test_rows_are_every_leaf_of_the_schema_once_in_section_order():
     population = [p.replace("populations.<population>.", "") for p in _leaves(schema.PopulationSpec, "")]
     assert [r.path for r in _rows("populations")] == ["populations", *(f"populations.<population>.{p}"
                                                                       for p in population)]
+    events = [f"events.<i>.{f}" for f in ("day", "set")] + [
+        f"events.<i>.{kind}.{f}" for kind, model in (("switch", schema.StrategySwitch), ("shock", schema.TrustShock))
+        for f in model.model_fields]
+    assert [r.path for r in _rows("events")] == ["events", *events]
     networks = typing.get_args(typing.get_args(schema.NetworkSpec)[0])
     expected = [("network.kind", None)] + [(f"network.{f}", registry._tag(m)) for m in networks
                                            for f in m.model_fields if f != "kind"]
@@ -146,10 +150,17 @@ def _schema_default(row: registry.Row):
         model = next(m for m in typing.get_args(typing.get_args(schema.NetworkSpec)[0]) if registry._tag(m) == row.kind)
         node = model.model_fields[parts[1]].get_default()
         return node
+    if row.section == "events" and row.path != "events":
+        # (an event's fields: required ones have no default, shown as null)
+        model, *inner = parts[2:]
+        owner = {"switch": schema.StrategySwitch, "shock": schema.TrustShock}.get(model, schema.Event)
+        name = inner[0] if inner else model
+        info = owner.model_fields[name]
+        return None if info.is_required() else info.get_default(call_default_factory=True)
     if row.path == "sellers":
         return {name: spec.model_dump(exclude_defaults=True) for name, spec in RunConfig().sellers.items()}
-    if row.path == "populations":
-        return {}
+    if row.path in ("populations", "events"):
+        return {} if row.path == "populations" else []
     if row.section in ("sellers", "strategy", "populations"):
         model = {"sellers": SellerSpec(), "strategy": Strategy(),
                  "populations": schema.PopulationSpec.model_construct()}[row.section]
@@ -189,6 +200,9 @@ ALLOWED = {
     ("sellers.<name>.referral_reward", None): "[0, 0.9]",
     ("sellers.<name>.groups.sustain_posts_per_day", None): "(0, 1000]",
     ("sellers.<name>.content.ad", None): "prob; ad + value + life + prize = 1 (± 10^−6)",
+    ("events", None): "list of at most 1000 events",
+    ("events.<i>.day", None): "required; int in [1, 10^5]; ≤ `days`",
+    ("events.<i>.shock.trust_factor", None): "required; prob",
 }
 
 

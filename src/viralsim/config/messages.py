@@ -19,11 +19,27 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["FROM_CLI", "describe_validation", "describe_error", "show_value", "did_you_mean", "unwrap",
+__all__ = ["FROM_CLI", "PlacedError", "describe_validation", "describe_error", "show_value", "did_you_mean", "unwrap",
            "model_members", "kind_annotation", "literal_choices"]
 
 #: marker appended to messages about settings that came from --set/--seed/--days, not the file
 FROM_CLI = " (from the command line)"
+
+
+class PlacedError(ValueError):
+    """A refusal that knows the dotted path it is about, when pydantic cannot place it.
+
+    A check of the whole run config (a timed event's change, which only makes sense against
+    the rest of the config) is reported by pydantic at the root of the model; raising this
+    instead lets :func:`describe_error` name the setting itself: ``events.0.day = 200 is not
+    allowed: ...``. ``detail`` is the text after the path (`` = value is not allowed: ...`` or
+    ``: ...``).
+    """
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"{path}{detail}")
+        self.path = path
+        self.detail = detail
 
 
 def describe_validation(
@@ -72,6 +88,11 @@ def describe_error(error: Mapping[str, Any], root: type[BaseModel], prefix: tupl
             return f"{path} is missing: {allowed}", path
         tag = ctx.get("tag")
         return f"{path} = {show_value(tag)} is not allowed: {allowed}{did_you_mean(tag, tags)}", path
+
+    placed = ctx.get("error")
+    if kind == "value_error" and isinstance(placed, PlacedError):
+        path = _dotted([*prefix, placed.path])
+        return f"{path}{placed.detail}", path
 
     path = _dotted(shown)
     if kind == "missing":

@@ -9,7 +9,7 @@ default, and its allowed range rendered from the pydantic constraints ("prob", "
 
 Paths are as a config file writes them: ``feed.attention_per_day``; ``network.n`` once per
 network kind that has it (:attr:`Row.kind`); ``sellers.<name>.posts_per_day`` for each field a
-seller sets, her strategy fields included.
+seller sets, her strategy fields included; ``events.<i>.day`` for the fields of every timed event.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from typing import Any, NamedTuple
 import annotated_types
 from pydantic import BaseModel
 
-from viralsim.config.schema import STRATEGY_FIELDS, PopulationSpec, RunConfig, SellerSpec, Strategy, param_of
+from viralsim.config.schema import STRATEGY_FIELDS, Event, PopulationSpec, RunConfig, SellerSpec, Strategy, param_of
 
 __all__ = ["FORMATS", "SECTIONS", "Row", "UiRange", "UnknownPrefix", "markdown_table", "number", "render", "rows",
            "select", "ui_range"]
 
 #: the sections of the parameter tables, in the order of docs/model.md §3.4
 SECTIONS = ("run", "feed", "trust", "annoyance", "ties", "purchase", "wom", "platform", "network", "sellers",
-            "strategy", "populations")
+            "strategy", "populations", "events")
 
 #: output formats of :func:`render`
 FORMATS = ("text", "markdown", "csv", "json")
@@ -44,6 +44,8 @@ FORMATS = ("text", "markdown", "csv", "json")
 SELLER = "<name>"
 #: how a population's name is written in a path
 POPULATION = "<population>"
+#: how an event's position in the ``events`` list is written in a path
+EVENT = "<i>"
 
 
 class UiRange(NamedTuple):
@@ -124,6 +126,11 @@ def _walk(model: type[BaseModel], prefix: str, section: str | None = None, kind:
             yield _row(model, name, "populations", "populations", None, _json(info.default))
             yield from _walk(PopulationSpec, f"populations.{POPULATION}.", "populations")
             continue
+        if model is RunConfig and name == "events":
+            yield _row(model, name, "events", "events", None, _json(info.default),
+                       allowed=f"list of at most {number(_lengths(info.metadata)[1])} events")
+            yield from _walk(Event, f"events.{EVENT}.", "events")
+            continue
         if len(members) == 1:
             yield from _walk(members[0], path + ".", section or name, kind)
             continue
@@ -146,6 +153,8 @@ def _row(model: type[BaseModel], name: str, path: str, section: str, kind: str |
     text = allowed if allowed is not None else _allowed(_optional(info.annotation), info.metadata)
     if meta.allowed:
         text = f"{text}; {meta.allowed}"
+    if info.is_required():
+        default, text = None, f"required; {text}"
     return Row(path=path, section=section, kind=kind, default=default, unit=meta.unit, allowed=text,
                meaning=meta.meaning, source=meta.source, label=meta.label, ui=_ui(meta.ui))
 
@@ -286,7 +295,7 @@ def select(prefix: str | None = None) -> list[Row]:
     every = rows()
     if prefix is None or prefix == "":
         return list(every)
-    if prefix in SECTIONS and prefix not in ("network", "sellers", "populations"):
+    if prefix in SECTIONS and prefix not in ("network", "sellers", "populations", "events"):
         found = [r for r in every if r.section == prefix]
         if found:
             return found
@@ -295,6 +304,8 @@ def select(prefix: str | None = None) -> list[Row]:
         parts[1] = SELLER
     if parts[0] == "populations" and len(parts) > 1:
         parts[1] = POPULATION
+    if parts[0] == "events" and len(parts) > 1:
+        parts[1] = EVENT
     key = ".".join(parts)
     found = [r for r in every if r.path == key or r.path.startswith(key + ".")]
     if not found:

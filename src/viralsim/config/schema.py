@@ -24,8 +24,10 @@ A seller's strategy (her preset with the spec's overrides on top) is resolved on
 from __future__ import annotations
 
 import contextlib
+import copy
+import difflib
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -41,6 +43,7 @@ from pydantic import (
     model_validator,
 )
 
+from viralsim.config.messages import PlacedError, describe_error, did_you_mean, show_value
 from viralsim.config.presets import preset_data, preset_names
 
 
@@ -959,6 +962,229 @@ class PopulationSpec(Frozen):
         return int(self.count) if self.count is not None else int(round(self.share * n))
 
 
+# ---------------------------------------------------------------------------------------------
+# Timed events
+# ---------------------------------------------------------------------------------------------
+
+#: most events of one run
+MAX_EVENTS = 1000
+
+#: settings an event's ``set`` cannot change, and why: they are used when the market is built
+#: (graph, sellers' places and circles, population members, tolerance, trust priors of the
+#: relations already made), or belong to the run rather than to a day
+FIXED_SETTINGS = {
+    "name": "the run's name names its results",
+    "seed": "the seed draws the whole market",
+    "days": "the horizon belongs to the run, not to a day",
+    "network": "the friendship graph is built once, before day 1",
+    "populations": "population members are drawn once, when the market is built (change their strategies "
+                   "with a `switch` event)",
+    "trace_cascades": "cascades are traced for the whole run or not at all",
+    "engine": "the engine runs the whole run",
+    "events": "an event cannot schedule events",
+    "trust.prior_strong": "the trust priors are the baselines of the relations already made",
+    "trust.prior_weak": "the trust priors are the baselines of the relations already made",
+    "trust.prior_stranger": "the trust priors are the baselines of the relations already made",
+    "ties.tolerant_share": "who never mutes or blocks is drawn when the market is built",
+    "platform.max_contacts": "the sellers' circles are cut to it when the market is built",
+    "sellers.<name>.placement": "a seller's place in the graph is chosen when the market is built",
+    "sellers.<name>.circle_size": "a seller's circle is made when the market is built",
+}
+
+
+def nest_paths(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"platform.moderation": v}`` as ``{"platform": {"moderation": v}}``, nested mappings merged.
+
+    Both spellings may be mixed (``{platform.moderation: ..., platform: {fold_threshold: ...}}``);
+    a setting given twice is refused, naming it."""
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        parts = key.split(".") if isinstance(key, str) else [key]
+        if any(p == "" for p in parts):
+            raise ValueError(f"{key!r} is not a dotted path such as platform.moderation")
+        node = out
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            here = ".".join(str(p) for p in parts[:depth + 1])
+            if last:
+                if isinstance(value, Mapping):
+                    inner = nest_paths(value)
+                    if part in node:
+                        if not isinstance(node[part], dict):
+                            raise ValueError(f"{here} is given twice")
+                        node[part] = _merge_new(node[part], inner, here)
+                    else:
+                        node[part] = inner
+                elif part in node:
+                    raise ValueError(f"{here} is given twice")
+                else:
+                    node[part] = value
+            else:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    raise ValueError(f"{here} is given twice")
+                node = child
+    return out
+
+
+def _merge_new(old: dict, new: dict, where: str) -> dict:
+    out = dict(old)
+    for k, v in new.items():
+        here = f"{where}.{k}"
+        if k not in out:
+            out[k] = v
+        elif isinstance(out[k], dict) and isinstance(v, dict):
+            out[k] = _merge_new(out[k], v, here)
+        else:
+            raise ValueError(f"{here} is given twice")
+    return out
+
+
+def merge_settings(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` on top: a mapping merges into a mapping key by key, anything
+    else (a number, a list, ``null``) replaces the value. Neither argument is changed."""
+    out = copy.deepcopy(dict(base))
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge_settings(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class SellerSelector(Frozen):
+    """Which sellers an event is about: named sellers, whole populations, or every seller who
+    follows a strategy preset on the event's day. The lists add up; all empty means every seller
+    of the market (the whole product category)."""
+
+    sellers: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
+                       Field(min_length=0, max_length=1000), Param(
+        label="Sellers hit", unit="—", meaning="named sellers the event is about",
+        allowed="names under `sellers`")] = []
+    populations: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
+                           Field(min_length=0, max_length=100), Param(
+        label="Populations hit", unit="—", meaning="populations whose every member the event is about",
+        allowed="names under `populations`")] = []
+    presets: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
+                       Field(min_length=0, max_length=100), Param(
+        label="Presets hit", unit="—",
+        meaning="strategy presets: the event is about every seller following one on its day "
+                "(all three lists empty: every seller)",
+        source="seed 002 L231 (the 3·15 exposure hit no-name 微商 as a kind)",
+        allowed="preset names (`viralsim presets`)")] = []
+
+    @property
+    def everyone(self) -> bool:
+        """True when no list names anyone: the event is about every seller."""
+        return not (self.sellers or self.populations or self.presets)
+
+    def picks(self, name: str, population: str, preset: str) -> bool:
+        """True for a seller of this name, population ("" for a named seller) and preset."""
+        return (self.everyone or name in self.sellers or (population != "" and population in self.populations)
+                or preset in self.presets)
+
+
+class TrustShock(SellerSelector):
+    """An exogenous blow to the sellers' reputation: a scandal (seed 002 L227–235: the 2015 3·15
+    exposure of fake goods sold through 微商 was "灭顶的灾难" for no-name sellers, L231)."""
+
+    trust_factor: Annotated[Prob, Param(
+        label="Trust factor", unit="×",
+        meaning="factor on the trust every consumer who knows a selected seller has in her; trust then "
+                "relaxes back toward its baseline (`trust.half_life`)",
+        source="seed 002 L231; size by judgement")]
+
+
+class StrategySwitch(SellerSelector):
+    """Selected sellers change strategy: a new preset, new values of some strategy fields, or both
+    (seed 002 L227–235: after the 3·15 shock a brand switched to 全员分销)."""
+
+    to: Annotated[str | None, Field(min_length=1, max_length=200), Param(
+        label="New preset", unit="—",
+        meaning="preset the selected sellers switch to (their earlier overrides dropped); none: keep their "
+                "strategy and change the fields of `set`",
+        source="`configs/presets`", allowed="a preset name (`viralsim presets`)")] = None
+    set: Annotated[dict[str, Any], Field(max_length=100), Param(
+        label="Strategy fields", unit="—",
+        meaning="strategy fields and their new values, on top of the preset `to` or of each seller's strategy",
+        allowed="strategy fields (as under `sellers.<name>`; dotted paths allowed)")] = {}
+
+    @field_validator("set", mode="before")
+    @classmethod
+    def _nest(cls, value: Any) -> Any:
+        return nest_paths(value) if isinstance(value, Mapping) else value
+
+    @field_validator("set")
+    @classmethod
+    def _strategy_fields(cls, value: dict) -> dict:
+        for name in value:
+            if name not in STRATEGY_FIELDS:
+                close = difflib.get_close_matches(name, STRATEGY_FIELDS, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"strategy fields: {', '.join(STRATEGY_FIELDS)}"
+                raise ValueError(f"{name!r} is not a strategy field; {hint}")
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> StrategySwitch:
+        if self.to is None and not self.set:
+            raise ValueError("give the preset to switch to (`to`), strategy fields to change (`set`), or both")
+        return self
+
+    def apply(self, current: Strategy) -> Strategy:
+        """The strategy a seller following ``current`` has after the switch."""
+        base = Strategy.from_preset(self.to) if self.to is not None else current
+        return Strategy.model_validate(merge_settings(base.model_dump(), self.set)) if self.set else base
+
+
+class Event(Frozen):
+    """Something that happens on a day of the run: settings change (``set``), sellers change
+    strategy (``switch``), or a scandal lowers trust in sellers (``shock``); exactly one per event.
+
+    An event of day ``d`` takes effect at the start of day ``d``: after day ``d - 1`` is recorded
+    and before anything of day ``d`` happens, so day ``d``'s row is the first to show it. Events of
+    the same day act in the order they are listed."""
+
+    day: Annotated[int, Field(ge=1, le=MAX_DAYS), Param(
+        label="Event day", unit="day", ui=(1, 730, 1),
+        meaning="day whose start the event takes effect at (the day's row is the first to show it)",
+        allowed="≤ `days`")]
+    set: Annotated[dict[str, Any] | None, Field(min_length=1, max_length=100), Param(
+        label="Settings changed", unit="—",
+        meaning="config settings and their new values from this day on, e.g. `platform.moderation: "
+                "harassment_prompt` (a crackdown, seed 002 L341–355); mappings merge, other values replace",
+        source="seed 002 L347–351",
+        allowed="settings used day by day (not the network, populations, seed, days, trust priors, "
+                "`ties.tolerant_share`, `platform.max_contacts`, a seller's placement or circle)")] = None
+    switch: Annotated[StrategySwitch | None, Param(
+        label="Strategy switch", unit="—", meaning="sellers changing strategy on the day")] = None
+    shock: Annotated[TrustShock | None, Param(
+        label="Trust shock", unit="—", meaning="a scandal lowering consumers' trust in sellers on the day",
+        source="seed 002 L227–235")] = None
+
+    @field_validator("set", mode="before")
+    @classmethod
+    def _nest(cls, value: Any) -> Any:
+        return nest_paths(value) if isinstance(value, Mapping) else value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Event:
+        given = [k for k in ("set", "switch", "shock") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of set (settings), switch (strategies) and shock (trust)"
+                             + (f"; got {', '.join(given)}" if given else ""))
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``set``, ``switch`` or ``shock``."""
+        return next(k for k in ("set", "switch", "shock") if getattr(self, k) is not None)
+
+
+def event_order(events: Sequence[Event]) -> list[int]:
+    """Indices of ``events`` in the order they act: by day, then as listed."""
+    return sorted(range(len(events)), key=lambda i: events[i].day)
+
+
 class RunConfig(Frozen):
     """A complete, validated run: network, behaviour, platform, sellers, horizon and seed."""
 
@@ -999,6 +1225,11 @@ class RunConfig(Frozen):
         meaning="`fast`: the array engine (compiled loops over NumPy columns); `reference`: one Mesa agent per "
                 "consumer, slow and readable, for verification and teaching (up to a few thousand consumers)",
         source="§6")] = "fast"
+    events: Annotated[list[Event], Field(max_length=MAX_EVENTS), Param(
+        label="Events", unit="—",
+        meaning="timed events: settings changed, strategies switched and trust shocks, each at the start of a "
+                "day (§3.3.22)",
+        source="seed 002 L227–235 (3·15 scandal), L341–355 (platform crackdown)")] = []
 
     @field_validator("sellers")
     @classmethod
@@ -1036,6 +1267,26 @@ class RunConfig(Frozen):
                 _ = spec.resolved
         return self
 
+    @model_validator(mode="after")
+    def _events_fit(self) -> RunConfig:
+        # Each event is checked against the config in force on its day (the run's config with
+        # the earlier events applied), so a bad change is refused when the file is read, not
+        # on day 90 of a run; the message names the event, the setting and its value.
+        for i, event in enumerate(self.events):
+            if event.day > self.days:
+                raise PlacedError(f"events.{i}.day", f" = {event.day} is not allowed: must be <= days = {self.days} "
+                                  "(an event takes effect at the start of its day, within the run)")
+        try:
+            for spec in self.sellers.values():
+                _ = spec.resolved
+        except ValueError:
+            return self         # (an unusable preset: the loader names it; events wait for it)
+        config = self
+        for i in event_order(self.events):
+            _check_event(config, self.events[i], i)
+            config = config_after(config, self.events[i], i)
+        return self
+
 
 def too_many_sellers(sellers: int, n: int, network: str) -> str:
     """The refusal of ``sellers`` sellers in a ``network`` of ``n`` people (sellers are people
@@ -1048,3 +1299,132 @@ def network_size(spec: Any) -> int | None:
     if isinstance(spec, StochasticBlockNet):
         return sum(spec.sizes)
     return getattr(spec, "n", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Events against the run config
+# ---------------------------------------------------------------------------------------------
+
+
+def config_after(config: RunConfig, event: Event, index: int | None = None) -> RunConfig:
+    """The config in force from ``event``'s day on, when ``config`` was in force the day before.
+
+    ``set`` merges its settings in; ``switch`` gives the named sellers it selects their new
+    strategy (as their spec: the preset ``to`` without the earlier overrides, the fields of
+    ``set`` as overrides); ``shock`` changes no setting. The result keeps ``config``'s events.
+
+    Raises
+    ------
+    PlacedError
+        Naming ``events.<index>...``, the setting, its value and what is allowed: a setting the
+        market fixed when it was built, a seller the run does not have, a value the schema refuses.
+    """
+    where = f"events.{index}" if index is not None else "event"
+    if event.shock is not None:
+        return config
+    data = config.model_dump(mode="json")
+    data["events"] = []
+    if event.set is not None:
+        where += ".set"
+        _check_fixed(event.set, config, where)
+        data = merge_settings(data, event.set)
+    else:
+        where += ".switch"
+        switch = event.switch
+        for name, spec in config.sellers.items():
+            if not switch.picks(name, "", spec.strategy):
+                continue
+            new = _switched(switch, spec.resolved, where, event.day)
+            written = data["sellers"][name]
+            if switch.to is not None:
+                written.update({"strategy": switch.to, **dict.fromkeys(STRATEGY_FIELDS)})
+            dumped = new.model_dump(mode="json")
+            written.update({field: dumped[field] for field in switch.set})
+    try:
+        out = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _placed(exc, where, event.day) from None
+    return out.model_copy(update={"events": config.events})
+
+
+def _switched(switch: StrategySwitch, current: Strategy, where: str, day: int) -> Strategy:
+    try:
+        return switch.apply(current)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        detail, path = describe_error(errors[0], Strategy, ())
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        if path and detail.startswith(path):
+            return_path, rest = f"{where}.set.{path}", detail[len(path):]
+        else:
+            return_path, rest = f"{where}.set", f": {detail}"
+        raise PlacedError(return_path, f"{rest}{more} (the event on day {day})") from None
+
+
+def _placed(exc: ValidationError, where: str, day: int) -> PlacedError:
+    """A refused config in force as a PlacedError naming the event's setting."""
+    errors = exc.errors(include_url=False)
+    detail, path = describe_error(errors[0], RunConfig, ())
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    tail = f"{more} (in the config in force from day {day})"
+    if path and detail.startswith(path):
+        return PlacedError(f"{where}.{path}", detail[len(path):] + tail)
+    return PlacedError(where, f": {detail}{tail}")
+
+
+def _check_fixed(changes: Mapping[str, Any], config: RunConfig, where: str) -> None:
+    """Refuse a change to a setting the market fixed when it was built, or to a seller it lacks."""
+    for key, value in changes.items():
+        if key in FIXED_SETTINGS:
+            raise PlacedError(f"{where}.{key}", f" cannot be changed by an event: {FIXED_SETTINGS[key]}")
+        if key == "sellers":
+            if not isinstance(value, Mapping):
+                raise PlacedError(f"{where}.sellers", f" = {show_value(value)} is not allowed: give the changes "
+                                  "of named sellers, e.g. sellers.NAME.posts_per_day")
+            for name, spec in value.items():
+                if name not in config.sellers:
+                    raise PlacedError(f"{where}.sellers.{name}", ": no such seller, and an event cannot add one (the "
+                                      "sellers are placed when the market is built); sellers: "
+                                      + ", ".join(config.sellers) + did_you_mean(name, list(config.sellers)))
+                if not isinstance(spec, Mapping):
+                    raise PlacedError(f"{where}.sellers.{name}", f" = {show_value(spec)} is not allowed: give the "
+                                      "seller's changed fields (an event cannot remove a seller)")
+                for field in spec:
+                    if f"sellers.<name>.{field}" in FIXED_SETTINGS:
+                        raise PlacedError(f"{where}.sellers.{name}.{field}", " cannot be changed by an event: "
+                                          + FIXED_SETTINGS[f"sellers.<name>.{field}"])
+        elif isinstance(value, Mapping):
+            for field in value:
+                if f"{key}.{field}" in FIXED_SETTINGS:
+                    raise PlacedError(f"{where}.{key}.{field}", " cannot be changed by an event: "
+                                      + FIXED_SETTINGS[f"{key}.{field}"])
+
+
+def _check_event(config: RunConfig, event: Event, index: int) -> None:
+    """The sellers, populations and presets an event names exist; a switch fits every strategy it meets."""
+    selector = event.switch if event.switch is not None else event.shock
+    if selector is None:
+        return
+    where = f"events.{index}.{event.kind}"
+    known = {"sellers": list(config.sellers), "populations": list(config.populations), "presets": preset_names()}
+    for field, names in known.items():
+        for name in getattr(selector, field):
+            if name not in names:
+                what = {"sellers": "seller", "populations": "population", "presets": "strategy preset"}[field]
+                raise PlacedError(f"{where}.{field}", f" = {show_value(getattr(selector, field))} is not allowed: "
+                                  f"no {what} {name!r}; known: {', '.join(names) or 'none'}{did_you_mean(name, names)}")
+    switch = event.switch
+    if switch is None:
+        return
+    if switch.to is not None and switch.to not in known["presets"]:
+        raise PlacedError(f"{where}.to", f" = {show_value(switch.to)} is not allowed: must be one of "
+                          f"{', '.join(repr(n) for n in known['presets'])}{did_you_mean(switch.to, known['presets'])}")
+    # Population members follow a preset of their population's mix (with some numbers varied):
+    # the change must fit each of them, as it must fit each named seller (config_after).
+    if switch.to is None:
+        for pop_name, pop in config.populations.items():
+            for preset in pop.mix:
+                if switch.picks("", pop_name, preset):
+                    _switched(switch, Strategy.from_preset(preset), where, event.day)
+    else:
+        _switched(switch, Strategy(), where, event.day)

@@ -468,22 +468,23 @@ def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key
                 raise ExperimentError(f"{source}: {where}: unknown field '{path}'; {hint}")
             ann = ann.model_fields[part].annotation
             node = node.get(part) if isinstance(node, dict) else None
-        elif typing.get_origin(ann) in (dict, typing.Mapping):
+        elif typing.get_origin(ann) in (dict, typing.Mapping) or (ann is Any and isinstance(node, dict)):
+            # (free-form mappings, such as a timed event's settings, are followed by their keys)
             keys = [str(k) for k in node] if isinstance(node, dict) else []
             if part not in keys:
-                if last and allow_new_key:
-                    return
+                if (last and allow_new_key) or ann is Any or typing.get_args(ann)[1] is Any:
+                    return          # (a new entry of a free-form mapping: the run config's validation judges it)
                 close = did_you_mean(part, keys)
                 has = f"{here} has {', '.join(repr(k) for k in keys)}" if keys else f"{here} is empty"
                 raise ExperimentError(f"{source}: {where}: unknown key '{part}' in '{path}' ({has}){close}")
-            ann = typing.get_args(ann)[1]
+            ann = typing.get_args(ann)[1] if ann is not Any else Any
             node = node[part]
-        elif typing.get_origin(ann) in (list, tuple, typing.Sequence):
+        elif typing.get_origin(ann) in (list, tuple, typing.Sequence) or (ann is Any and isinstance(node, list)):
             size = len(node) if isinstance(node, list) else 0
             if not part.lstrip("-").isdigit() or not -size <= int(part) < size:
                 raise ExperimentError(f"{source}: {where}: '{path}': {here} is a list of {size} items; "
                                       f"{part!r} is not an index into it")
-            ann = typing.get_args(ann)[0]
+            ann = typing.get_args(ann)[0] if ann is not Any else Any
             node = node[int(part)]
         else:
             raise ExperimentError(f"{source}: {where}: '{path}': {here} is a single value "

@@ -29,8 +29,10 @@ from viralsim.metrics import (
     summarize_series,
 )
 from viralsim.model import pipeline
+from viralsim.model.events import EventQueue, work_out
 from viralsim.model.outputs import BREAKDOWN_WIDTH, BREAKDOWNS, FLOW_KEYS, STOCK_COLUMNS
 from viralsim.model.relations import TIE_NAMES
+from viralsim.model.rules.feed import organic_load
 from viralsim.model.rules.plan import empty_plans
 from viralsim.model.sellers import SellerGroups, init_state, seller_table, sellers_of
 from viralsim.model.stepping import run_days
@@ -86,6 +88,9 @@ class Seller(mesa.Agent):
 class ViralModel(mesa.Model):
     """One market: a friendship graph, its consumers and one or more sellers.
 
+    Timed events (``config.events``, docs/model.md §3.3.22) act at the start of their day, however
+    the days are run: :meth:`step` and :meth:`run` both stop a compiled batch at an event's day.
+
     Parameters
     ----------
     config : RunConfig
@@ -106,6 +111,7 @@ class ViralModel(mesa.Model):
     def __init__(self, config: RunConfig, *, topology: Topology | None = None, collect: bool = True):
         st = streams(config.seed)
         super().__init__(rng=st.dynamics)
+        self.state = None
         self.config = config
         self.topology = topology if topology is not None else build_network(config.network, rng=st.network)
         #: every seller, the named ones first, then the populations' members (``<population>#<k>``)
@@ -117,6 +123,10 @@ class ViralModel(mesa.Model):
         self.sellers = [Seller(self, name, spec, i, int(nodes[i]))
                         for i, (name, spec) in enumerate(config.sellers.items())]
         self._strategies: list[Strategy] = [s.strategy for s in self.sellers]
+        #: the population members' strategies and every seller's preset today (events may switch them)
+        self._member_strategies: list[Strategy] = [x.strategy for x in self.setups[len(self.sellers):]]
+        self._presets: list[str] = [x.preset for x in self.setups]
+        self._events = EventQueue(config.events)
         self._groups = SellerGroups(self.setups)
         n_s = self.state.n_sellers
         # Recorded days live in arrays; result() builds frames. Named sellers: their whole
@@ -139,14 +149,28 @@ class ViralModel(mesa.Model):
 
     @property
     def config(self) -> RunConfig:
-        """The run's configuration; replacing it between days changes the rules' constants from
-        the next day on (what-if and teaching use; the network and the sellers stay)."""
+        """The configuration in force: the run's, with the settings of the events so far.
+
+        Replacing it between days changes the rules' constants, the seller table (folding,
+        price factors, ...) and the friends' posts in the feeds from the next day on (what-if and
+        teaching use; the network and the sellers stay); it also becomes the run's config
+        (:attr:`run_config`, reported by :meth:`result`). The events still to come are those of
+        the config the model was built with."""
         return self._config
 
     @config.setter
     def config(self, value: RunConfig) -> None:
+        self.run_config = value
+        self._enforce(value)
+
+    def _enforce(self, value: RunConfig) -> None:
+        """Make ``value`` the config in force from the next day on."""
         self._config = value
         self.params = pipeline.prepare(value)
+        st = self.state
+        if st is not None:
+            self._sync_strategies(force=True)
+            st.people.organic0[:], st.people.organic1[:] = organic_load(st.people.degree, value.feed)
 
     @property
     def day(self) -> int:
@@ -161,8 +185,51 @@ class ViralModel(mesa.Model):
             self.datacollector.collect(self)
 
     def _advance(self, n_days: int) -> None:
-        """Run ``n_days`` days in one compiled call and record them (Mesa's step counter is the
-        caller's: ``step`` is counted by Mesa, :meth:`run` counts its batches itself)."""
+        """Run ``n_days`` days and record them (Mesa's step counter is the caller's: ``step`` is
+        counted by Mesa, :meth:`run` counts its batches itself).
+
+        The days go in compiled calls that end before each event's day, whose events act
+        between two calls: a batch and day-by-day steps see every event at the same moment."""
+        left = n_days
+        while left > 0:
+            self._fire_events()
+            k = left
+            upcoming = self._events.next_day()
+            if upcoming is not None:
+                k = min(k, upcoming - 1 - self.day)
+            self._run_compiled(k)
+            left -= k
+
+    def _fire_events(self) -> None:
+        """Apply the events of the coming day (docs/model.md §3.3.22)."""
+        for event in self._events.due(self.day + 1):
+            k = len(self.sellers)
+            names = [x.name for x in self.setups]
+            strategies = [s.strategy for s in self.sellers] + self._member_strategies
+            change = work_out(event, self.config, names, [x.population for x in self.setups], self._presets,
+                              strategies)
+            for s, spec in change.specs.items():
+                self.sellers[s].spec = spec
+                self.sellers[s].product = change.products[s]
+            for s, strategy in change.strategies.items():
+                if s < k:
+                    self.sellers[s].strategy = strategy
+                else:
+                    self._member_strategies[s - k] = strategy
+            for s, preset in change.presets.items():
+                self._presets[s] = preset
+            if change.config is not self._config or change.strategies:
+                self._enforce(change.config)
+            if change.shocked.size:
+                # Those who know the seller (aware) trust her less; nobody else has a relation
+                # that remembers her (relations.py), so they meet her later at the prior.
+                rel, m = self.state.rel, self.state.n_relations
+                hit = np.isin(rel.seller[:m], change.shocked) & rel.aware[:m]
+                trust = rel.trust[:m]
+                trust[hit] *= change.trust_factor
+
+    def _run_compiled(self, n_days: int) -> None:
+        """Run ``n_days`` days in one compiled call and record them."""
         self._sync_strategies()
         st = self.state
         n_s = st.n_sellers
@@ -182,13 +249,14 @@ class ViralModel(mesa.Model):
         st.day += n_days
         self._record(flows, breakdowns, stocks, market)
 
-    def _sync_strategies(self) -> None:
-        """Rebuild the seller table when a named seller's strategy was replaced since the last day."""
-        if all(a.strategy is b for a, b in zip(self.sellers, self._strategies)):
+    def _sync_strategies(self, *, force: bool = False) -> None:
+        """Rebuild the seller table when a named seller's strategy was replaced since the last day
+        (or, with ``force``, in any case: the config in force or a member's strategy changed)."""
+        if not force and all(a.strategy is b for a, b in zip(self.sellers, self._strategies)):
             return
         self._strategies = [s.strategy for s in self.sellers]
         k = len(self.sellers)
-        strategies = self._strategies + [x.strategy for x in self.setups[k:]]
+        strategies = self._strategies + self._member_strategies
         products = [s.product for s in self.sellers] + [x.product for x in self.setups[k:]]
         st = self.state
         st.sellers = seller_table(self.config, strategies, products, st.sellers.node,
@@ -280,7 +348,7 @@ class ViralModel(mesa.Model):
             cascades = pd.DataFrame({"seller": pd.Series(dtype=object), "parent": pd.Series(dtype=np.int64),
                                      "child": pd.Series(dtype=np.int64), "day": pd.Series(dtype=np.int64)})
         groups = group_frame(self._days, self._group_days, self._groups.labels, self._groups.sizes)
-        return RunResult(self.config, daily, market, summary, cascades, sizes, groups)
+        return RunResult(self.run_config, daily, market, summary, cascades, sizes, groups)
 
     def _frames(self, names: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The recorded days as the ``daily`` and ``market`` frames of a RunResult."""

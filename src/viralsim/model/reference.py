@@ -45,6 +45,7 @@ from viralsim.metrics import (
     grouped,
     summarize,
 )
+from viralsim.model.events import EventQueue, work_out
 from viralsim.model.outputs import CHANNELS
 from viralsim.model.relations import NO_TIE, STRANGER, STRONG, TIE_NAMES, WEAK
 from viralsim.model.sellers import SellerGroups, SellerSetup, place_sellers, sellers_of
@@ -927,6 +928,12 @@ def _cascade_sizes(model: ReferenceModel, names: list[str]) -> pd.DataFrame:
                          "size": np.array([r[2] for r in rows], dtype=np.int64)})
 
 
+def _organic(degree: float, feed: FeedParams) -> tuple[float, float]:
+    """Friends' personal posts in the feed per slot, O_k = degree × friend posts × share_k (§3.3.7)."""
+    friends_posts = degree * feed.friend_posts_per_day
+    return friends_posts * (1.0 - feed.idle_share), friends_posts * feed.idle_share
+
+
 class ReferenceModel(mesa.Model):
     """One market, agent by agent: the reference implementation of docs/model.md.
 
@@ -942,7 +949,9 @@ class ReferenceModel(mesa.Model):
     def __init__(self, config: RunConfig, *, topology: Topology | None = None) -> None:
         st = streams(config.seed)
         super().__init__(rng=st.dynamics)
-        self.config = config
+        #: the run's config (reported by ``result``) and the config in force (events change it)
+        self.run_config = self.config = config
+        self._events = EventQueue(config.events)
         self.topology = topology if topology is not None else build_network(config.network, rng=st.network)
         self.day = 0
         self.cascade_log: list[tuple[int, int, int, int]] = []
@@ -958,6 +967,7 @@ class ReferenceModel(mesa.Model):
         self.consumer_at = {c.node: c for c in self.consumer_list}
         self.consumers = self.agents_by_type[ConsumerAgent]
         self._initialise(graph, rng=st.placement)
+        self._presets = [s.setup.preset for s in self.seller_agents]
         self._rows: list[dict] = []
         self._market: list[dict] = []
         self._totals = {s.name: {k: np.zeros(m) for k, m in BREAKDOWNS.items()} for s in self.seller_agents}
@@ -976,8 +986,7 @@ class ReferenceModel(mesa.Model):
                 if node in self.consumer_at:
                     consumer.friends.append((self.consumer_at[node], bool(graph.edges[consumer.node, node]["strong"])))
             consumer.degree = float(graph.degree(consumer.node))
-            friends_posts = consumer.degree * c.feed.friend_posts_per_day
-            consumer.organic = (friends_posts * (1.0 - c.feed.idle_share), friends_posts * c.feed.idle_share)
+            consumer.organic = _organic(consumer.degree, c.feed)
             consumer.relations = {s.index: Relation() for s in self.seller_agents}
         prior = {NO_TIE: c.trust.prior_stranger, STRANGER: c.trust.prior_stranger,
                  WEAK: c.trust.prior_weak, STRONG: c.trust.prior_strong}
@@ -1029,8 +1038,33 @@ class ReferenceModel(mesa.Model):
         """Add to a run total used by ``metrics.summarize`` (exposures and conversions by tie, ...)."""
         self._totals[self.seller_agents[s].name][key][index] += amount
 
+    def apply_events(self) -> None:
+        """§3.3.22: the events of the coming day, before anything of it happens."""
+        for event in self._events.due(self.day + 1):
+            sellers = self.seller_agents
+            change = work_out(event, self.config, [s.name for s in sellers], [s.setup.population for s in sellers],
+                              self._presets, [s.strategy for s in sellers])
+            for s, strategy in change.strategies.items():
+                sellers[s].strategy = strategy
+            for s, product in change.products.items():
+                sellers[s].product = product
+            for s, preset in change.presets.items():
+                self._presets[s] = preset
+            if change.config is not self.config:
+                self.config = change.config
+                for consumer in self.consumer_list:       # friends' posts per slot (§3.3.7)
+                    consumer.organic = _organic(consumer.degree, self.config.feed)
+            shocked = [int(s) for s in change.shocked]
+            for consumer in self.consumer_list:           # a scandal: those who know her trust her less
+                for s in shocked:
+                    rel = consumer.relations[s]
+                    if rel.aware:
+                        rel.trust *= change.trust_factor
+
     def step(self) -> None:
-        """One day, in the order of docs/model.md §1.3 (the order of ``engine.step``)."""
+        """One day, in the order of docs/model.md §1.3 (the order of ``engine.step``), after the
+        day's events (§3.3.22)."""
+        self.apply_events()
         sellers = self.seller_agents
         for seller in sellers:                                 # 0 plan
             seller.make_plan()
@@ -1103,7 +1137,7 @@ class ReferenceModel(mesa.Model):
         log = np.array(self.cascade_log, dtype=np.int64).reshape(-1, 4)
         cascades = pd.DataFrame({"seller": pd.Series(np.array(names, dtype=object)[log[:, 0]], dtype=object),
                                  "parent": log[:, 1], "child": log[:, 2], "day": log[:, 3]})
-        return RunResult(self.config, daily, market, summary, cascades, sizes, groups)
+        return RunResult(self.run_config, daily, market, summary, cascades, sizes, groups)
 
     def consumers_frame(self, seller: int | str = 0) -> pd.DataFrame:
         """Per-consumer view toward one seller, like ``ViralModel.consumers``."""
