@@ -33,8 +33,11 @@ def child(workload: str, n: int, days: int, seed: int) -> None:
     import resource
 
     from viralsim.config.schema import RunConfig
-    from viralsim.experiment.warmup import warm_up
     from viralsim.model import ViralModel
+    try:
+        from viralsim.experiment.warmup import warm_up
+    except ImportError:     # an engine before Engine v2 (a side-by-side run of an older checkout)
+        from viralsim._jit import warm_up
 
     warm_up()     # load (or, on a machine's first run, compile) the kernels before the clock starts
     cfg = RunConfig.model_validate({"name": "bench", "seed": seed, "days": days,
