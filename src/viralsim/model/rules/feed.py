@@ -166,6 +166,10 @@ def _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read):
     the cells are drawn conditional on not all being 0: the first cell with a read post is drawn
     from P(cells before j read nothing, cell j reads something) / P(not all 0), that cell's count
     from its binomial conditional on >= 1, the later cells unconditionally. Exact.
+
+    A feed that most likely reads something of the seller (P(all 0) < 1/2: a follower of a
+    seller posting dozens of times a day) skips the shortcut, which would cost more than it
+    saves, and draws every cell's binomial directly: the same distribution.
     """
     read[:] = 0
     n0 = kinds[0, 0] + kinds[0, 1] + kinds[0, 2] + kinds[0, 3]
@@ -173,6 +177,12 @@ def _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read):
     if n0 + n1 == 0:
         return
     q = np.exp((n0 * lq0 if n0 > 0 else 0.0) + (n1 * lq1 if n1 > 0 else 0.0))
+    if q < 0.5:
+        for k in range(2):
+            for c in range(4):
+                if kinds[k, c] > 0:
+                    read[k, c] = binomial_log(kinds[k, c], rho0 if k == 0 else rho1, lq0 if k == 0 else lq1, rs)
+        return
     if uniform(rs) < q:
         return
     # the first cell (in (slot, type) order) with a read post, by inversion
