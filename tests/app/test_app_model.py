@@ -242,27 +242,28 @@ def test_server_command_and_environment(tmp_path):
     env = server_env(cfg, ["days=5"])
     assert Path(env[ENV_CONFIG]).is_absolute() and json.loads(env[ENV_SET]) == ["days=5"]
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert env["SOLARA_THEME_SHOW_BANNER"] == "False"        # it covered the bottom of the page
+    assert "--no-check-version" in cmd                       # no look-up on PyPI: offline classrooms
     assert server_env()[ENV_CONFIG] == ""
 
 
-def test_page_params_fit_the_model_signature(monkeypatch, small):
-    """The Model Parameters card's inputs must be AppModel keyword arguments (Mesa checks this)."""
+def test_page_market_levers_rebuild_the_market(monkeypatch, small):
+    """The market levers' inputs are AppModel keyword arguments, and a model reports them back."""
     from viralsim.app import missing_dependencies
 
     if missing_dependencies():
         pytest.fail("the viz extra is not installed: pip install -e '.[dev,viz]'")
-    # page first: it quiets a lint warning that Mesa's import triggers
-    from viralsim.app import page  # noqa: I001
-
-    from mesa.visualization.solara_viz import _check_model_params
+    from viralsim.app import page
 
     lv = default_levers(small)
-    params = {"config": small, "levers": Holder(lv), **page.market_params(small, lv)}
-    _check_model_params(AppModel.__init__, params)
+    params = page.market_params(small, lv)
     assert params["network_size"]["max"] == MAX_NETWORK_SIZE
-    inputs = {k: v["value"] for k, v in params.items() if isinstance(v, dict)}
-    m = AppModel(config=small, levers=params["levers"], **inputs)
+    inputs = {k: v["value"] for k, v in params.items()}
+    m = AppModel(config=small, levers=Holder(lv), **inputs)
     assert m.config == apply_levers(small, lv)
+    assert page.market_now(m) == inputs
+    again = AppModel(config=small, levers=Holder(lv), **{**inputs, "run": 3, "trust_half_life": 20})
+    assert page.market_now(again) == {**inputs, "run": 3, "trust_half_life": 20}
     monkeypatch.setenv(ENV_CONFIG, "")
     monkeypatch.setenv(ENV_SET, json.dumps(["network.n=80"]))
     assert page.base_config().network.n == 80

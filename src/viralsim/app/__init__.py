@@ -68,6 +68,8 @@ def server_env(config: str | Path | None = None, overrides: Sequence[str] = ()) 
     env[ENV_SET] = json.dumps(list(overrides))
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     env.setdefault("MPLBACKEND", "Agg")
+    # Solara's "This website runs on Solara" banner sits on top of the page's bottom edge
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     return env
 
 
