@@ -320,8 +320,12 @@ def test_svg_pictures_follow_the_days(small):
     frame = network_frame(m, geo)
     st = m.state
     sellers = np.isin(np.arange(st.n), st.seller_nodes)  # drawn as stars
-    contact = (st.column("tie", 0) > 0) & st.is_consumer & ~sellers
-    assert frame["contacts"] == int(contact.sum())
+    tied = (st.column("tie", 0) > 0) & st.is_consumer
+    contact = tied & ~sellers
+    # the legend's counts are the status line's (other sellers included); the marks are on dots
+    status = m.status()
+    assert frame["contacts"] == int(tied.sum()) == status["followers"] + status["blocked"]
+    assert frame["n_blocked"] == status["blocked"] and frame["n_muted"] == status["muted"]
     assert len(frame["blocked"]) == int((st.column("blocked", 0) & contact).sum())
     assert frame["fill"] != day0["fill"]
     svg = charts_svg(m)

@@ -363,11 +363,15 @@ def overlap(a: dict, b: dict) -> float:
 
 @pytest.mark.parametrize("viewport", [PROJECTOR, LAPTOP], ids=["projector-1024x768", "laptop-1600x1000"])
 def test_layout_is_readable(open_page, tmp_path, viewport):
-    page = open_page(viewport)
-    page.locator(".viralsim-step").click()
     from playwright.sync_api import expect
 
-    expect(page.locator(".viralsim-day")).to_have_text("Day 1", timeout=UI_TIMEOUT_MS)
+    page = open_page(viewport)
+    # day 40 of the classroom market, one person followed: what docs/figures/app*.png show
+    until = page.locator(".viralsim-until input")
+    until.fill("40")
+    until.press("Enter")
+    page.locator(".viralsim-run").click()
+    expect(page.locator(".viralsim-day")).to_have_text("Day 40", timeout=UI_TIMEOUT_MS)
     page.locator(".viralsim-person:not([fill='#dbdbdb'])").first.dispatch_event("click")
     expect(page.locator(".viralsim-person-svg")).to_have_count(1, timeout=UI_TIMEOUT_MS)
     page.evaluate("window.scrollTo(0, 0)")

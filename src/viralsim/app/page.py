@@ -144,8 +144,8 @@ def NetworkView(model: AppModel, day: int, focus: int, picked: solara.Reactive[i
             "<span class='sw' style='background:#d73027'></span>low trust "
             "<span class='sw' style='background:#fee08b'></span> "
             "<span class='sw' style='background:#1a9850'></span>high trust · "
-            f"<b>○</b> muted her ({len(frame['muted'])}) · <b style='color:#d40000'>✕</b> blocked her "
-            f"({len(frame['blocked'])}) · <span class='sw' style='background:#dbdbdb'></span>not a contact"))
+            f"<b>○</b> muted her ({frame['n_muted']}) · <b style='color:#d40000'>✕</b> blocked her "
+            f"({frame['n_blocked']}) · <span class='sw' style='background:#dbdbdb'></span>not a contact"))
 
 
 @solara.component

@@ -90,7 +90,8 @@ def star(x: float, y: float, r: float) -> str:
 
 
 def network_frame(model: AppModel, geometry: NetworkGeometry) -> dict:
-    """Today's look of each drawn person for the shown seller: colour, radius, muted, blocked.
+    """Today's look of each drawn person for the shown seller: colour, radius, muted, blocked,
+    and how many of the drawn people are her contacts, muted and blocked her.
 
     People in contact with the shown seller are coloured by their trust in her; others are
     pale grey and small. Returns lists (JSON for the browser) in the order of ``geometry.nodes``.
@@ -98,17 +99,22 @@ def network_frame(model: AppModel, geometry: NetworkGeometry) -> dict:
     st = model.state
     s = model.focus
     nodes = geometry.nodes
-    contact = (st.column("tie", s)[nodes] > 0) & ~geometry.is_seller
+    tied = st.column("tie", s)[nodes] > 0
+    contact = tied & ~geometry.is_seller  # another seller is a contact too, drawn as her star
     fill = np.array(trust_colours(st.column("trust", s)[nodes]), dtype=object)
     fill[~contact] = _NO_CONTACT
-    blocked = st.column("blocked", s)[nodes] & contact
-    muted = st.column("muted", s)[nodes] & contact & ~blocked
+    blocked_all = st.column("blocked", s)[nodes] & tied
+    muted_all = st.column("muted", s)[nodes] & tied & ~blocked_all
+    blocked, muted = blocked_all & contact, muted_all & contact
     return {
         "fill": fill.tolist(),
         "radius": np.where(contact, 4.2, 2.4).tolist(),
         "muted": np.flatnonzero(muted).tolist(),
         "blocked": np.flatnonzero(blocked).tolist(),
-        "contacts": int(contact.sum()),
+        # the counts include other sellers, as the status line's do
+        "contacts": int(tied.sum()),
+        "n_muted": int(muted_all.sum()),
+        "n_blocked": int(blocked_all.sum()),
         "sellers": [{**seller, "shown": i == s, "star": star(seller["x"], seller["y"], 15.0 if i == s else 10.0)}
                     for i, seller in enumerate(geometry.sellers)],
     }
