@@ -1,14 +1,16 @@
 """Live web app for teachers: ``viralsim app [CONFIG]``.
 
-A Mesa SolaraViz page served by Solara on localhost: the friend network coloured by trust in a
-seller (muted and blocked contacts marked, sellers highlighted), levers for the strategy and
-the market, play / step / reset, and live charts. See ``docs/teaching.md``.
+A Solara page served on localhost around a Mesa model of the market: the friend network
+coloured by trust in a seller (muted and blocked contacts marked, sellers named), levers for
+the strategy and the market, play / step / run to a day / reset, live charts, a person's
+history and CSV/PNG export, laid out for a 1024x768 projector. See ``docs/teaching.md``.
 
 The page needs the ``viz`` extra (``pip install 'viralsim[viz]'``: solara, altair); nothing
 here imports it until the server starts, so ``viralsim --help`` stays fast.
 
 Modules: :mod:`viralsim.app.model` (the levers and the model, no web stack),
-:mod:`viralsim.app.drawing` (matplotlib pictures), :mod:`viralsim.app.page` (the Solara page).
+:mod:`viralsim.app.svg` (the page's live pictures as SVG), :mod:`viralsim.app.drawing`
+(matplotlib pictures: the PNG export), :mod:`viralsim.app.page` (the Solara page).
 """
 
 from __future__ import annotations

@@ -300,9 +300,8 @@ def _current(levers: Any) -> Levers | None:
 class AppModel(ViralModel):
     """A :class:`~viralsim.model.ViralModel` built from a base config and the app's levers.
 
-    Mesa's SolaraViz rebuilds the model on Reset as ``AppModel(**model_params)``; the page passes
-    its reactive lever variable as ``levers``, so a reset market reads the levers the panel shows
-    at that moment.
+    The page rebuilds the model on Reset as ``AppModel(config, levers, **market levers)``, so a
+    reset market gets the seller levers the panel shows at that moment.
 
     Parameters
     ----------
@@ -311,8 +310,8 @@ class AppModel(ViralModel):
     levers : Levers or an object whose ``.value`` is Levers, optional
         Default: :func:`default_levers` of ``config``.
     trust_half_life, moderation, network_size : optional
-        Market levers; when given they replace the ones in ``levers`` (the page's "Model
-        Parameters" card passes them, Mesa-style, on Reset). ``network_size`` is ignored for
+        Market levers; when given they replace the ones in ``levers`` (the page's "Market"
+        card passes them on Reset). ``network_size`` is ignored for
         networks without a size setting.
     run : int, optional
         Run number: the seed becomes the config's seed plus ``run`` (another market drawn from
