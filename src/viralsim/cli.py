@@ -608,15 +608,18 @@ _COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "presets": _cmd_presets
 # --- teaching and strategy commands: app, demo, whatif ---------------------------------------
 
 APP_DESCRIPTION = """\
-Serve the live teaching app on this computer and print its address; open it in a browser,
-Ctrl-C stops it. The page shows the friend network of CONFIG (default: a built-in classroom
-market of 300 people with a spam seller and a community seller) coloured by trust in a seller,
-muted and blocked contacts marked, with play / step / reset, levers (strategy preset, posts
-per day, ad share, product quality; trust half-life, moderation, network size, seed) and live
-charts of sales, trust, annoyance and muted/blocked contacts. Networks larger than 1,000
-people start at 300 so that every person can be drawn.
+Serve the live teaching app on this computer and print its address; open it in a browser.
+Ctrl-C, kill (SIGTERM) or closing the terminal (SIGHUP) stops it, server included. The page
+shows the friend network of CONFIG (default: a built-in classroom market of 300 people with a
+spam seller and a community seller) coloured by trust in a seller, muted and blocked contacts
+marked, the sellers named; play / step / run to a day / reset; levers (strategy preset, posts
+per day, ad share, product quality; trust half-life, moderation, network size, seed); live
+charts of sales, trust, annoyance and muted/blocked contacts; a click on a person shows her
+trust and annoyance day by day; the days export as CSV, the pictures as PNG. Networks larger
+than 1,000 people start at 300 so that every person can be drawn.
 
 Needs the viz extra: pip install 'viralsim[viz]'. See docs/teaching.md."""
+
 
 DEMO_DESCRIPTION = """\
 Render a teaching demo as figures and animated GIFs, without a browser.

@@ -1,10 +1,14 @@
-"""``viralsim app``: input is checked before any server starts; the CLI stays fast."""
+"""``viralsim app``: input is checked before any server starts; the CLI stays fast; stop signals stop it."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +62,87 @@ def test_help_does_not_import_the_web_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
     assert "--port" in out
+
+
+# --- stopping the server ----------------------------------------------------------------------
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for a ``python -m viralsim`` child that imports the viralsim under test (the
+    child runs in a temporary folder, where a relative PYTHONPATH would find another copy)."""
+    import viralsim
+
+    source = str(Path(viralsim.__file__).resolve().parents[1])
+    path = os.pathsep.join([source, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (read from /proc: Linux)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command name (field 2) may hold spaces and parentheses: fields after the last ')'
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_stop_signal_stops_the_server(tmp_path, signum):
+    """``kill``, Ctrl-C and a closed terminal stop ``viralsim app`` and the server under it: the
+    process exits and the port is free again (a server left behind used to keep serving it)."""
+    if viralsim.app.missing_dependencies():
+        pytest.fail("the viz extra is not installed: pip install -e '.[dev,viz]'")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "viralsim", "app", "--port", str(port)], stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path,
+                                env=child_env())
+    try:
+        deadline = time.monotonic() + 120
+        while not (_children(proc.pid) and _listening(port)):  # the server, not the CLI's port check
+            assert proc.poll() is None, f"viralsim app exited early:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"viralsim app did not listen:\n{log.read_text()[-3000:]}"
+            time.sleep(0.3)
+        server = _children(proc.pid)
+        assert server, "the server process was not found"
+        os.kill(proc.pid, signum)  # this process only, as `kill PID` does
+        assert proc.wait(timeout=30) == 0
+        assert not _listening(port), "the port is still served"
+        with socket.create_server(("127.0.0.1", port)):  # what the next `viralsim app` does
+            pass
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in server) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in server), "the server process outlived viralsim app"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

@@ -15,6 +15,7 @@ from viralsim.app.drawing import MAX_DRAWN, ChartsPicture, NetworkPicture, chart
 from viralsim.app.model import (
     DEFAULT_APP_CONFIG,
     MAX_NETWORK_SIZE,
+    SERIES_COLUMNS,
     START_NETWORK_SIZE,
     AppModel,
     Levers,
@@ -25,6 +26,7 @@ from viralsim.app.model import (
     describe_market,
     preset_defaults,
     rescale_content,
+    sliders,
 )
 from viralsim.config.load import ConfigError
 from viralsim.config.schema import ContentMix, RunConfig, Strategy
@@ -162,15 +164,16 @@ def test_seller_levers_act_from_the_next_day(small):
 def test_focus_status_and_series(small):
     m = AppModel(config=small)
     st = m.status()
-    assert st["day"] == 0 and st["sales"] == 0 and np.isnan(st["mean_trust"])
-    assert m.series().empty
+    # day 0: the starting contacts and trust, which the day-0 picture shows (not "n/a")
+    assert st["day"] == 0 and st["sales"] == 0 and 0 < st["mean_trust"] < 1 and st["followers"] > 0
+    assert len(m.series()) == 2 and (m.series()["day"] == 0).all()
     m.run(4)
     m.set_focus("me")
     assert m.focus == 1 and m.levers.focus == "me"
     st = m.status()
     assert st["seller"] == "me" and st["day"] == 4
     series = m.series()
-    assert list(series.columns[:2]) == ["day", "seller"] and len(series) == 8
+    assert list(series.columns[:2]) == ["day", "seller"] and len(series) == 10
     assert st["sales"] == int(series.loc[series["seller"] == "me", "purchases"].sum())
     with pytest.raises(ValueError, match="no seller 'nobody'"):
         m.set_focus("nobody")
@@ -224,7 +227,7 @@ def test_charts_picture_follows_the_days(small):
     m.run(5)
     pic.update(m)
     line = pic.lines[("mean_trust", "spam")]
-    assert list(line.get_xdata()) == [1, 2, 3, 4, 5]
+    assert list(line.get_xdata()) == [0, 1, 2, 3, 4, 5]
     assert png(pic.figure) != empty
 
 
@@ -239,27 +242,114 @@ def test_server_command_and_environment(tmp_path):
     env = server_env(cfg, ["days=5"])
     assert Path(env[ENV_CONFIG]).is_absolute() and json.loads(env[ENV_SET]) == ["days=5"]
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert env["SOLARA_THEME_SHOW_BANNER"] == "False"        # it covered the bottom of the page
+    assert "--no-check-version" in cmd                       # no look-up on PyPI: offline classrooms
     assert server_env()[ENV_CONFIG] == ""
 
 
-def test_page_params_fit_the_model_signature(monkeypatch, small):
-    """The Model Parameters card's inputs must be AppModel keyword arguments (Mesa checks this)."""
+def test_page_market_levers_rebuild_the_market(monkeypatch, small):
+    """The market levers' inputs are AppModel keyword arguments, and a model reports them back."""
     from viralsim.app import missing_dependencies
 
     if missing_dependencies():
         pytest.fail("the viz extra is not installed: pip install -e '.[dev,viz]'")
-    # page first: it quiets a lint warning that Mesa's import triggers
-    from viralsim.app import page  # noqa: I001
-
-    from mesa.visualization.solara_viz import _check_model_params
+    from viralsim.app import page
 
     lv = default_levers(small)
-    params = {"config": small, "levers": Holder(lv), **page.market_params(small, lv)}
-    _check_model_params(AppModel.__init__, params)
+    params = page.market_params(small, lv)
     assert params["network_size"]["max"] == MAX_NETWORK_SIZE
-    inputs = {k: v["value"] for k, v in params.items() if isinstance(v, dict)}
-    m = AppModel(config=small, levers=params["levers"], **inputs)
+    inputs = {k: v["value"] for k, v in params.items()}
+    m = AppModel(config=small, levers=Holder(lv), **inputs)
     assert m.config == apply_levers(small, lv)
+    assert page.market_now(m) == inputs
+    again = AppModel(config=small, levers=Holder(lv), **{**inputs, "run": 3, "trust_half_life": 20})
+    assert page.market_now(again) == {**inputs, "run": 3, "trust_half_life": 20}
     monkeypatch.setenv(ENV_CONFIG, "")
     monkeypatch.setenv(ENV_SET, json.dumps(["network.n=80"]))
     assert page.base_config().network.n == 80
+
+
+# --- the page's record, pictures as SVG, exports ---------------------------------------------
+
+
+def test_slider_text_has_value_and_unit(small):
+    ranges = sliders(small)
+    assert ranges["posts_per_day"].text(120) == "Posts per day: 120 posts/day"
+    assert ranges["ad_share"].text(0.85) == "Ad share of posts: 85 %"
+    assert ranges["trust_half_life"].text(60) == "Trust half-life: 60 days"
+    assert ranges["network_size"].value_text(1000) == "1,000 people"
+
+
+def test_record_history_and_run_to(small):
+    m = AppModel(config=small)
+    assert m.run_to(6) == 6 and m.day == 6
+    assert m.run_to(3) == 0
+    assert m.run_to(20, on_day=lambda model: model.day < 9) == 3 and m.day == 9
+    assert m.run_to(10_000) == small.days - 9 and m.day == small.days
+    series = m.series()
+    assert series["day"].tolist()[::2] == list(range(small.days + 1))
+    # the page's record agrees with the engine's tables
+    daily = m.result().daily.set_index(["day", "seller"])
+    mine = series[series["day"] > 0].set_index(["day", "seller"])
+    for c in ("purchases", "muted", "blocked", "followers"):
+        assert (mine[c] == daily.loc[mine.index, c]).all(), c
+    assert np.allclose(mine["mean_trust"], daily.loc[mine.index, "mean_trust"], equal_nan=True)
+    csv = m.series_csv().decode().splitlines()
+    assert csv[0] == "day,seller," + ",".join(SERIES_COLUMNS) and csv[1].startswith("0,spam,0,")
+    node = int(np.flatnonzero(m.state.column("tie", 0) > 0)[0])
+    trust, annoyance = m.person_history(node)
+    assert len(trust) == len(annoyance) == small.days + 1
+    assert trust[-1] == pytest.approx(m.state.column("trust", 0)[node])
+    p = m.person(node)
+    assert p["contact"] and p["trust"] == pytest.approx(trust[-1]) and p["friends"] > 0
+    assert m.person(int(m.state.seller_nodes[1]))["seller_name"] == "me"
+    with pytest.raises(ValueError, match="no person 120"):
+        m.person(120)
+
+
+def test_svg_pictures_follow_the_days(small):
+    from viralsim.app.svg import charts_svg, history_svg, network_frame, network_geometry
+
+    m = AppModel(config=small)
+    geo = network_geometry(m)
+    assert network_geometry(m) is geo
+    assert [s["name"] for s in geo.sellers] == ["spam", "me"]
+    day0 = network_frame(m, geo)
+    charts0 = charts_svg(m)
+    m.run(10)
+    frame = network_frame(m, geo)
+    st = m.state
+    sellers = np.isin(np.arange(st.n), st.seller_nodes)  # drawn as stars
+    tied = (st.column("tie", 0) > 0) & st.is_consumer
+    contact = tied & ~sellers
+    # the legend's counts are the status line's (other sellers included); the marks are on dots
+    status = m.status()
+    assert frame["contacts"] == int(tied.sum()) == status["followers"] + status["blocked"]
+    assert frame["n_blocked"] == status["blocked"] and frame["n_muted"] == status["muted"]
+    assert len(frame["blocked"]) == int((st.column("blocked", 0) & contact).sum())
+    assert frame["fill"] != day0["fill"]
+    svg = charts_svg(m)
+    assert svg != charts0 and svg.count("<polyline") >= 8 and "Sales per day" in svg
+    node = int(np.flatnonzero(contact)[0])
+    assert history_svg(m, node).count("<polyline") == 2
+    m.set_focus("me")
+    assert network_frame(m, geo)["sellers"][1]["shown"]
+
+
+def test_a_day_of_the_app_is_fast():
+    """A day of the classroom market (300 people) with its pictures recomputed, well under the
+    0.1 s a classroom needs (about 3 ms here; the page's matplotlib PNGs took about 0.2 s)."""
+    import time
+
+    from viralsim.app.svg import charts_svg, network_frame, network_geometry
+
+    m = AppModel()
+    geo = network_geometry(m)
+    m.step()
+    network_frame(m, geo), charts_svg(m)  # warm: compiled code, caches
+    started = time.perf_counter()
+    for _ in range(30):
+        m.step()
+        network_frame(m, geo)
+        charts_svg(m)
+    assert (time.perf_counter() - started) / 30 < 0.1

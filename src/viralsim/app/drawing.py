@@ -3,8 +3,9 @@
 Both pictures are bare :class:`matplotlib.figure.Figure` objects (no pyplot state) that are built
 once per model and then only updated: the network is laid out once per graph (cached, spring
 layout with a fixed seed) and each day only the node colours and the muted/blocked markers
-change; the charts keep their lines and only receive new data. That keeps a step of the app
-fast at a few hundred to a thousand people.
+change; the charts keep their lines and only receive new data. The page draws its live
+pictures as SVG (:mod:`viralsim.app.svg`, which shares the layout and colours defined here);
+these figures are its PNG export, and serve notebooks and tests.
 """
 
 from __future__ import annotations
@@ -116,6 +117,13 @@ class NetworkPicture:
         colours = [seller_colour(i) for i in range(len(seller_xy))]
         self.sellers = ax.scatter(seller_xy[:, 0], seller_xy[:, 1], s=320, marker="*", c=colours,
                                   edgecolors="black", linewidths=0.8, zorder=5)
+        # each star carries its seller's name: a class must not have to guess which star is whose
+        middle = (self.xy[:, 0].min() + self.xy[:, 0].max()) / 2
+        for (x, y), seller, colour in zip(seller_xy, model.sellers, colours):
+            right = x > middle
+            ax.annotate(seller.name, (x, y), xytext=(-12 if right else 12, 8), textcoords="offset points",
+                        ha="right" if right else "left", fontsize=11, fontweight="bold", color=colour, zorder=6,
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
         pad = 0.05
         ax.set_xlim(self.xy[:, 0].min() - pad, self.xy[:, 0].max() + pad)
         ax.set_ylim(self.xy[:, 1].min() - pad, self.xy[:, 1].max() + pad)
@@ -200,20 +208,18 @@ class ChartsPicture:
         self.update(model)
 
     def update(self, model: AppModel) -> Figure:
-        """Put the days run so far into the lines."""
-        df = model.series()
+        """Put the days run so far (day 0 included) into the lines."""
+        data = model.chart_data()
         right = max(30, model.day)
         for ax in self.axes:
             ax.set_xlim(0, right)
-        for name, g in df.groupby("seller", sort=False):
-            g = g.sort_values("day")
-            day = g["day"].to_numpy(float)
-            smooth = g["purchases"].rolling(7, min_periods=1).mean().to_numpy(float)
-            self.lines[("purchases", name)].set_data(day, smooth)
-            self.lines[("mean_trust", name)].set_data(day, g["mean_trust"].to_numpy(float))
-            self.lines[("mean_annoyance", name)].set_data(day, g["mean_annoyance"].to_numpy(float))
-            self.lines[("lost:muted", name)].set_data(day, g["muted"].to_numpy(float))
-            self.lines[("lost:blocked", name)].set_data(day, g["blocked"].to_numpy(float))
+        day = data["day"]
+        for i, name in enumerate(model.seller_names):
+            self.lines[("purchases", name)].set_data(day, data["sales_7d"][i])
+            self.lines[("mean_trust", name)].set_data(day, data["mean_trust"][i])
+            self.lines[("mean_annoyance", name)].set_data(day, data["mean_annoyance"][i])
+            self.lines[("lost:muted", name)].set_data(day, data["muted"][i])
+            self.lines[("lost:blocked", name)].set_data(day, data["blocked"][i])
         marker = "o" if model.day < 3 else ""  # a line of one point is invisible
         for line in self.lines.values():
             line.set_marker(marker)

@@ -14,12 +14,14 @@ levers, so a reset market starts with everything the page shows.
 
 from __future__ import annotations
 
+import io
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -28,6 +30,9 @@ from viralsim.config.presets import preset_names
 from viralsim.config.registry import UiRange, ui_range
 from viralsim.config.schema import ContentMix, Product, RunConfig, SellerSpec, Strategy, TrustParams, param_of
 from viralsim.model import ViralModel
+from viralsim.model.outputs import STOCK, STOCK_COLUMNS
+from viralsim.model.relations import NO_TIE, STRANGER, STRONG, WEAK
+from viralsim.model.stocks import stock_table
 
 __all__ = [
     "AppModel",
@@ -45,7 +50,16 @@ __all__ = [
     "seller_spec",
     "Slider",
     "sliders",
+    "SERIES_COLUMNS",
 ]
+
+#: a person's tie to a seller, in words (the person panel)
+TIE_WORDS = {NO_TIE: "not her contact", STRANGER: "a stranger she added", WEAK: "an acquaintance",
+             STRONG: "a close friend"}
+
+#: columns of :meth:`AppModel.series` after ``day`` and ``seller`` (and of the CSV export)
+SERIES_COLUMNS = ("purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers",
+                  "revenue")
 
 #: largest network the app draws: the network-size slider stops here even where the
 #: parameter's own range goes further
@@ -84,6 +98,18 @@ class Slider:
         meta = param_of(model, name)
         rng: UiRange = ui_range(model, name)
         return cls(meta.label, meta.unit, rng.low, rng.high, rng.step if rng.step is not None else step)
+
+    def value_text(self, value: float) -> str:
+        """``value`` with the registry's unit, as a slider shows it: "120 posts/day", "85 %"
+        (shares and probabilities in per cent), "60 days", "300 people"."""
+        if self.unit in ("share", "prob"):
+            return f"{100 * value:.0f} %"
+        unit = "" if self.unit in ("", "—") else f" {self.unit}"
+        return f"{value:,.4g}{unit}"
+
+    def text(self, value: float) -> str:
+        """Label and value: "Posts per day: 120 posts/day"."""
+        return f"{self.label}: {self.value_text(value)}"
 
 
 def sliders(config: RunConfig) -> dict[str, Slider]:
@@ -274,9 +300,8 @@ def _current(levers: Any) -> Levers | None:
 class AppModel(ViralModel):
     """A :class:`~viralsim.model.ViralModel` built from a base config and the app's levers.
 
-    Mesa's SolaraViz rebuilds the model on Reset as ``AppModel(**model_params)``; the page passes
-    its reactive lever variable as ``levers``, so a reset market reads the levers the panel shows
-    at that moment.
+    The page rebuilds the model on Reset as ``AppModel(config, levers, **market levers)``, so a
+    reset market gets the seller levers the panel shows at that moment.
 
     Parameters
     ----------
@@ -285,8 +310,8 @@ class AppModel(ViralModel):
     levers : Levers or an object whose ``.value`` is Levers, optional
         Default: :func:`default_levers` of ``config``.
     trust_half_life, moderation, network_size : optional
-        Market levers; when given they replace the ones in ``levers`` (the page's "Model
-        Parameters" card passes them, Mesa-style, on Reset). ``network_size`` is ignored for
+        Market levers; when given they replace the ones in ``levers`` (the page's "Market"
+        card passes them on Reset). ``network_size`` is ignored for
         networks without a size setting.
     run : int, optional
         Run number: the seed becomes the config's seed plus ``run`` (another market drawn from
@@ -325,6 +350,15 @@ class AppModel(ViralModel):
         self.base_config = base
         self.levers = lv
         self.focus = self.seller_index(lv.focus)
+        # The page's own record, day 0 included: one row per day of every named seller's
+        # numbers (for the status line, the charts and the CSV) and every person's trust in,
+        # and annoyance at, each named seller (for the person panel). Day 0 is read off the
+        # starting relations the way the engine reads a day's stocks, so the page shows the
+        # numbers behind the day-0 picture instead of "n/a".
+        self._rows: list[np.ndarray] = []
+        self._trust: list[np.ndarray] = []
+        self._annoyance: list[np.ndarray] = []
+        self._remember(self._day0_rows())
 
     # --- sellers -------------------------------------------------------------------------------
 
@@ -352,44 +386,129 @@ class AppModel(ViralModel):
         seller.product = spec.product
         self.levers = self.levers.with_seller(name, **vars(levers))
 
+    # --- days ----------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One day, then the page's record of it (see ``__init__``)."""
+        super().step()
+        rows = np.array([[seller.today.get(c, np.nan) for c in SERIES_COLUMNS] for seller in self.sellers],
+                        dtype=float)
+        self._remember(rows)
+
+    def run_to(self, day: int, *, on_day: Callable[[AppModel], bool] | None = None) -> int:
+        """Step until ``day`` (no further than the config's horizon, ``config.days``).
+
+        ``on_day(model)`` is called after every day; returning False stops early (the page's
+        Pause button). Returns the number of days run.
+        """
+        target = min(int(day), int(self.config.days))
+        done = 0
+        while self.day < target:
+            self.step()
+            done += 1
+            if on_day is not None and on_day(self) is False:
+                break
+        return done
+
+    def _day0_rows(self) -> np.ndarray:
+        """Every named seller's numbers before the first day (no sales yet)."""
+        st = self.state
+        stocks = np.full((st.n_sellers, len(STOCK_COLUMNS)), np.nan)
+        # (the threshold only sets the "interested" count, which the page does not show)
+        stock_table(st.rel, st.n_sellers, 0.0, stocks)
+        rows = np.zeros((len(self.sellers), len(SERIES_COLUMNS)))
+        for j, c in enumerate(SERIES_COLUMNS):
+            if c in STOCK_COLUMNS:
+                rows[:, j] = stocks[:len(self.sellers), getattr(STOCK, c)]
+        return rows
+
+    def _remember(self, rows: np.ndarray) -> None:
+        st = self.state
+        self._rows.append(rows)
+        self._trust.append(np.stack([st.column("trust", s) for s in range(len(self.sellers))]).astype(np.float32))
+        self._annoyance.append(
+            np.stack([st.column("annoyance", s) for s in range(len(self.sellers))]).astype(np.float32))
+
     # --- views for the page --------------------------------------------------------------------
 
-    def series(self):
-        """Daily rows so far, one per (day, seller): the DataCollector's seller reporters.
+    def series(self) -> pd.DataFrame:
+        """Daily rows so far, day 0 included, one per (day, seller).
 
-        Returns a DataFrame with columns ``day, seller, purchases, customers, mean_trust,
-        mean_annoyance, muted, blocked, followers, revenue`` (empty before the first step).
+        Returns a DataFrame with columns ``day, seller`` and :data:`SERIES_COLUMNS` (day 0: the
+        starting contacts, trust and annoyance, no sales).
         """
-        cols = ["purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers", "revenue"]
-        if self.day == 0:  # nothing collected yet (Mesa's empty frame has no usable index)
-            return pd.DataFrame(columns=["day", "seller", *cols])
-        cached = getattr(self, "_series", None)
-        if cached is not None and cached[0] == self.day:
-            return cached[1]
-        df = self.datacollector.get_agent_vars_dataframe()
-        names = {s.unique_id: s.name for s in self.sellers}
-        df = df.reset_index()
-        df["seller"] = df["AgentID"].map(names)
-        df = df.rename(columns={"Step": "day"})
-        out = df[["day", "seller", *cols]]
-        self._series = (self.day, out)
+        rows = np.stack(self._rows)                      # (days + 1, sellers, columns)
+        n_days, n_sellers, _ = rows.shape
+        df = pd.DataFrame(rows.reshape(n_days * n_sellers, -1), columns=list(SERIES_COLUMNS))
+        for c in ("purchases", "customers", "muted", "blocked", "followers"):
+            df[c] = df[c].round().astype(int)
+        df.insert(0, "seller", self.seller_names * n_days)
+        df.insert(0, "day", np.repeat(np.arange(n_days), n_sellers))
+        return df
+
+    def series_csv(self) -> bytes:
+        """:meth:`series` as CSV (the page's data export)."""
+        buf = io.StringIO()
+        self.series().to_csv(buf, index=False)
+        return buf.getvalue().encode("utf-8")
+
+    def chart_data(self) -> dict[str, np.ndarray]:
+        """The charts' numbers: ``day`` (days + 1) and, per key, a (sellers, days + 1) array:
+        the series columns and ``sales_7d`` (sales per day, mean of the last 7 days)."""
+        rows = np.stack(self._rows)
+        out = {"day": np.arange(rows.shape[0], dtype=float)}
+        for j, c in enumerate(SERIES_COLUMNS):
+            out[c] = rows[:, :, j].T
+        sales = out["purchases"]
+        csum = np.cumsum(np.concatenate([np.zeros((sales.shape[0], 1)), sales[:, 1:]], axis=1), axis=1)
+        days = np.arange(rows.shape[0])
+        first = np.maximum(days - 6, 1)
+        count = days - first + 1
+        smooth = np.where(days >= 1, (csum[:, days] - csum[:, first - 1]) / np.maximum(count, 1), np.nan)
+        out["sales_7d"] = smooth
         return out
 
+    def person_history(self, node: int, seller: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Trust in, and annoyance at, seller ``seller`` (default: the shown one) of person
+        ``node``, from day 0 to today."""
+        s = self.focus if seller is None else seller
+        return (np.array([day[s, node] for day in self._trust], dtype=float),
+                np.array([day[s, node] for day in self._annoyance], dtype=float))
+
+    def person(self, node: int) -> dict[str, Any]:
+        """Today's facts about person ``node`` and the shown seller."""
+        st = self.state
+        s = self.focus
+        if not 0 <= node < st.n:
+            raise ValueError(f"no person {node}: people are numbered 0 to {st.n - 1}")
+        tie = int(st.column("tie", s)[node])
+        sellers = {int(x): name for x, name in zip(st.seller_nodes, self.seller_names)}
+        return {
+            "node": int(node),
+            "seller_name": sellers.get(int(node)),
+            "contact": tie > NO_TIE and int(node) not in sellers,
+            "tie": TIE_WORDS.get(tie, "not her contact"),
+            "trust": float(st.column("trust", s)[node]),
+            "annoyance": float(st.column("annoyance", s)[node]),
+            "muted": bool(st.column("muted", s)[node]),
+            "blocked": bool(st.column("blocked", s)[node]),
+            "friends": int(self.topology.degree[node]),
+        }
+
     def status(self) -> dict[str, Any]:
-        """Today's headline numbers for the focus seller (day, sales so far, muted, blocked, trust)."""
-        seller = self.sellers[self.focus]
-        today = seller.today or {}
-        rows = self.series()
-        sales = float(rows.loc[rows["seller"] == seller.name, "purchases"].sum())
+        """Today's headline numbers for the focus seller (day 0: the starting contacts and trust)."""
+        s = self.focus
+        today = dict(zip(SERIES_COLUMNS, self._rows[-1][s]))
+        sales = float(sum(day[s, 0] for day in self._rows))
         return {
             "day": self.day,
-            "seller": seller.name,
-            "sales": int(sales),
-            "customers": int(today.get("customers", 0)),
-            "muted": int(today.get("muted", 0)),
-            "blocked": int(today.get("blocked", 0)),
-            "followers": int(today.get("followers", 0)),
-            "mean_trust": float(today.get("mean_trust", float("nan"))),
+            "seller": self.sellers[s].name,
+            "sales": int(round(sales)),
+            "customers": int(today["customers"]),
+            "muted": int(today["muted"]),
+            "blocked": int(today["blocked"]),
+            "followers": int(today["followers"]),
+            "mean_trust": float(today["mean_trust"]),
         }
 
 
