@@ -281,7 +281,9 @@ def _table_rows(text: str) -> dict[str, dict[str, str]]:
 
 
 def test_summary_table_uses_summary_columns(result):
-    rows = _table_rows(run_overview.summary_table(result))
+    text = run_overview.summary_table(result)
+    assert "revenue and profit in yuan" in text.splitlines()[-1]
+    rows = _table_rows(text)
     assert list(rows) == ["spam", "me"]
     summary = result.summary.set_index("seller")
     for seller, row in rows.items():

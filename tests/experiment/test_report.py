@@ -106,6 +106,7 @@ def test_report_of_a_two_factor_grid(grid_results, capsys):
     assert {"profit_mean", "profit_ci_low", "profit_ci_high"} <= set(paper.columns)
     assert len(paper) == 2 * 4 + 1 * 4  # scenario x point x seller
     assert "<h1>Experiment grid_exp</h1>" in html and "root seed" in html
+    assert "Money (profit) is in yuan" in html          # the table cells are bare numbers
     cells = pd.read_csv(index.parent / "heatmap-profit.csv")
     assert {"n", "mean", "ci_low", "ci_high"} <= set(cells.columns) and (cells["n"] == 2).all()
 

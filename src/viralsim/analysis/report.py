@@ -242,7 +242,7 @@ def _write_files(table, summary, out: Path, *, runs, factors, design, design_kin
             [f"Mean over runs with its 95 % confidence interval ({_n_text(shown)}), "
              + (split.kpi_text() if split.splits else "per scenario and seller"
                 + (", design points pooled" if design_kind != "single" else "") + ".")
-             + _interval_text(), *([split.note] if split.note else [])],
+             + _interval_text(), *([split.note] if split.note else []), *_money_note(kpis)],
             figures=[(kpi_figure, "End-of-run KPIs per scenario and seller"
                       + (f" by {', '.join(split.named)}" if split.splits else ""))],
             tables=[("Table: mean [95 % CI]" + (" per design point" if by_point else ""), _styled_html(paper, "kpi"))],
@@ -541,6 +541,20 @@ def _interval_text() -> str:
 # ---------------------------------------------------------------------------------------------
 # Paper table
 # ---------------------------------------------------------------------------------------------
+
+
+#: KPIs counted in money: the report says their currency once, under the KPI table
+MONEY_KPIS = ("revenue", "cost", "profit")
+
+
+def _money_note(kpis: Sequence[str]) -> list[str]:
+    """The KPI section's sentence on money, when it shows any: the table cells hold bare numbers
+    (mean [CI]), so the currency and what profit subtracts are said in words."""
+    shown = [k for k in kpis if k in MONEY_KPIS]
+    if not shown:
+        return []
+    return [f"Money ({', '.join(shown)}) is in yuan; profit is revenue minus unit costs, action costs "
+            "(the seller's time, docs/model.md §3.3.20), commissions and KOL fees."]
 
 
 def paper_table(sstats: pd.DataFrame, kpis: Sequence[str], factors: Sequence[str] = ()) -> pd.DataFrame:

@@ -717,6 +717,32 @@ class GroupParams(Frozen):
         source="seed 002 L369; seed 004 L393")] = 2.0
 
 
+#: The seller's time, valued at what she could earn with it elsewhere: 30 yuan an hour. An
+#: assumption: the sources call Moments selling "near zero cost" in money (seed 000 L105) but
+#: one-to-one chat "labour-intensive" (seed 003 L339), and give no wage. 30 yuan/h is about the
+#: average pay of urban private-sector employees in China (National Bureau of Statistics, 2023:
+#: 68,340 yuan a year over about 2,000 working hours, 34 yuan/h), rounded down because most 微商
+#: sell in their spare time. Action costs are the seller's time at this wage, so that a strategy
+#: that works harder pays for it in profit (docs/model.md §3.3.20).
+SELLER_WAGE_PER_HOUR = 30.0
+#: minutes of the seller's time per action (assumptions, by judgement): a post (pick pictures,
+#: write, publish), a direct message, a stranger added (find her, send the request), a reply to
+#: an enquiry (a short one-to-one chat), a group run for a day (its value posts, moderation and
+#: members' questions: the default two group posts take about 4 minutes of it)
+ACTION_MINUTES = {"post": 2.0, "message": 1.0, "stranger": 1.0, "reply": 2.0, "group_day": 10.0}
+
+
+def _time_cost(action: str) -> float:
+    """Default cost of ``action`` in yuan: its minutes of the seller's time at her wage."""
+    return round(ACTION_MINUTES[action] * SELLER_WAGE_PER_HOUR / 60.0, 2)
+
+
+def _time_source(action: str, more: str = "") -> str:
+    """The registry's source of a time cost: the minutes and the wage it assumes, spelled out."""
+    return (f"assumption: {ACTION_MINUTES[action]:g} min of the seller's time at {SELLER_WAGE_PER_HOUR:g} yuan/h "
+            f"(§3.3.20){more}")
+
+
 class Strategy(Frozen):
     """What a seller does each day; presets live in ``configs/presets``."""
 
@@ -770,17 +796,27 @@ class Strategy(Frozen):
         label="KOL reach", unit="prob/friend", meaning="probability a satisfied seed recommends to each friend",
         source="judgement")] = 0.5
     cost_per_post: Annotated[Money, Param(
-        label="Cost per post", unit="yuan", ui=(0, 100, 1), meaning="cost per post")] = 0.0
+        label="Cost per post", unit="yuan", ui=(0, 100, 1),
+        meaning="cost per Moments post: the seller's time to pick pictures, write and publish it",
+        source=_time_source("post"))] = _time_cost("post")
     cost_per_message: Annotated[Money, Param(
-        label="Cost per message", unit="yuan", ui=(0, 100, 1), meaning="cost per direct message")] = 0.0
+        label="Cost per message", unit="yuan", ui=(0, 100, 1),
+        meaning="cost per direct message: the seller's time to write and send it",
+        source=_time_source("message"))] = _time_cost("message")
     cost_per_stranger: Annotated[Money, Param(
-        label="Cost per stranger", unit="yuan", ui=(0, 100, 1), meaning="cost per stranger added")] = 0.0
+        label="Cost per stranger", unit="yuan", ui=(0, 100, 1),
+        meaning="cost per stranger added: the seller's time to find her and send the request",
+        source=_time_source("stranger"))] = _time_cost("stranger")
     cost_per_reply: Annotated[Money, Param(
-        label="Cost per reply", unit="yuan", ui=(0, 100, 1), meaning="cost per answered enquiry")] = 0.0
+        label="Cost per reply", unit="yuan", ui=(0, 100, 1),
+        meaning="cost per answered enquiry: the seller's time in the one-to-one chat",
+        source=_time_source("reply", "; seed 003 L339 (one-to-one chat is labour-intensive)"))] = _time_cost("reply")
     cost_per_kol: Annotated[Money, Param(
         label="Cost per KOL", unit="yuan", ui=(0, 1000, 10), meaning="fee per KOL seed (plus the unit cost)")] = 0.0
     cost_group_per_day: Annotated[Money, Param(
-        label="Cost per group-day", unit="yuan/day", ui=(0, 100, 1), meaning="cost per group per day")] = 0.0
+        label="Cost per group-day", unit="yuan/day", ui=(0, 100, 1),
+        meaning="cost per group per day: the seller's time for its value posts, moderation and questions",
+        source=_time_source("group_day"))] = _time_cost("group_day")
 
 
 class Product(Frozen):

@@ -158,7 +158,7 @@ def summary_table(result: RunResult) -> str:
     Returns
     -------
     str
-        Columns: seller, strategy, sales (purchases), revenue, profit, customers, followers at
+        Columns: seller, strategy, sales (purchases), revenue and profit (yuan), customers, followers at
         the end, share of contacts muted or blocked at the end, mean trust at the end and the
         peak day of the 7-day mean of daily purchases. Values come from ``result.summary``
         (see :func:`viralsim.metrics.summarize`); a value the summary lacks is computed from the
@@ -188,7 +188,10 @@ def summary_table(result: RunResult) -> str:
         cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1])] + [c.rjust(w) for c, w in zip(r[2:], widths[2:])]
         lines.append("  ".join(cells).rstrip())
     lines.insert(1, "  ".join("-" * w for w in widths))
-    note = "lost = muted or blocked, as a share of contacts ever reached; trust = mean trust at the end"
+    # One note line (starting "lost =") under the table: readers and tests take every other line
+    # below the header as a seller's row.
+    note = ("lost = muted or blocked, as a share of contacts ever reached; trust = mean trust at the end; "
+            "revenue and profit in yuan, profit after unit, action and commission costs")
     return "\n".join(lines + [note])
 
 
