@@ -33,7 +33,7 @@ from viralsim.model import ViralModel
 from viralsim.model.relations import STRONG
 
 __all__ = ["CircleTrace", "trace_circle", "demo_config", "trust_decay", "closed_form", "figure", "gif",
-           "caption", "check_out", "DEMO_SEED"]
+           "caption", "check_out", "DEMO_SEED", "Hazard", "hazards"]
 
 #: the signature kind of a demo output folder (:mod:`viralsim.folders`)
 KIND = "demo"
@@ -131,6 +131,58 @@ class CircleTrace:
 def closed_form(t, t0: float, baseline: float, half_life: float) -> np.ndarray:
     """Trust ``t`` days after the last event: ``B + (T0 - B) 2^(-t/h)``."""
     return baseline + (t0 - baseline) * np.power(2.0, -np.asarray(t, dtype=float) / half_life)
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """One of the Hill hazards of ``ties.*`` in words a class can check.
+
+    ``theta`` is *not* a threshold: it is the annoyance at which the daily hazard reaches half its
+    maximum ``p_max``, and friends leave long before that, because a small daily probability
+    adds up over many days. ``median_level(days)`` is the annoyance which, held for ``days``
+    days, makes leaving as likely as not; it is computed from the same formula as the model
+    (``src/viralsim/model/rules/ties.py``), so the labels follow the config.
+    """
+
+    name: str  # "mute" or "block"
+    theta: float
+    p_max: float  # maximal daily probability (for blocks: of an acquaintance)
+    steepness: float
+
+    def daily(self, annoyance: float) -> float:
+        """Daily probability at ``annoyance``: p_max A^h / (A^h + theta^h)."""
+        ah = float(annoyance) ** self.steepness
+        return self.p_max * ah / (ah + self.theta ** self.steepness) if ah > 0 else 0.0
+
+    def median_level(self, days: int) -> float:
+        """Annoyance at which the probability of having acted within ``days`` days reaches 50 %
+        (annoyance held constant): solves 1 - (1 - daily(A))^days = 1/2. ``inf`` if even the
+        maximal hazard does not get there."""
+        q = 1.0 - 0.5 ** (1.0 / max(days, 1))  # daily probability needed
+        if q >= self.p_max:
+            return float("inf")
+        x = q / self.p_max  # the Hill value H(A) needed
+        return self.theta * (x / (1.0 - x)) ** (1.0 / self.steepness)
+
+    def words(self, days: int, example: float | None = None) -> str:
+        """E.g. "mute: the daily mute hazard reaches half its maximum of 0.25 a day at an annoyance of
+        θ = 300; a friend at annoyance 8 mutes with probability 0.001 a day, so ...", for a caption."""
+        a = example if example is not None else self.median_level(days)
+        level = self.median_level(days)
+        text = (f"{self.name}: the daily {self.name} hazard reaches half its maximum of {self.p_max:g} a day at an "
+                f"annoyance of \u03b8 = {self.theta:g}; a friend at annoyance {a:.0f} {self.name}s with "
+                f"probability {self.daily(a):.3f} a day")
+        if np.isfinite(level):
+            text += f", so an annoyance of {level:.0f} held for {days} days makes her {self.name} as likely as not"
+        return text
+
+
+def hazards(config: RunConfig) -> tuple[Hazard, Hazard]:
+    """The mute and block hazards of ``config.ties`` (block: for an acquaintance; a close friend's
+    block hazard is multiplied by ``ties.strong_block_factor``)."""
+    t = config.ties
+    return (Hazard("mute", t.mute_threshold, t.mute_max, t.steepness),
+            Hazard("block", t.block_threshold, t.block_max, t.steepness))
 
 
 def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
@@ -259,6 +311,18 @@ def _strategy_words(tr: CircleTrace) -> str:
                            messages=s.messages_per_day, name=tr.strategy)
 
 
+def _hazard_sentence(tr: CircleTrace) -> str:
+    """Why friends mute far below the configured "thresholds": these are half-maximum points of
+    small daily hazards. The example annoyance is the median one on the day friends muted (or
+    blocked) in this run, so the class sees the probability behind what happened."""
+    parts = []
+    for hz, first in zip(hazards(tr.config), (tr.mute_days(), tr.block_days())):
+        hit = np.flatnonzero(first >= 0)
+        seen = float(np.median(tr.annoyance[first[hit], hit])) if hit.size else None
+        parts.append(hz.words(tr.quiet_from, seen))
+    return "There are no thresholds, only daily chances. " + "; ".join(parts) + "."
+
+
 def caption(tr: CircleTrace) -> str:
     """Plain-language caption of one demo figure, for a class."""
     k = len(tr.friends)
@@ -283,6 +347,7 @@ def caption(tr: CircleTrace) -> str:
         f"Colour shows each friend's trust in her (red low, green high). "
         f"While she was active the circle's mean trust went from {mean_start:.2f} to {mean_quiet:.2f}, "
         f"annoyance peaked at {peak_ann:.0f}, and {who}. "
+        f"{_hazard_sentence(tr)} "
         f"Once she is quiet, annoyance fades within days, but trust drifts {direction} slowly toward where it "
         f"started: it closes half of the remaining gap every {tr.half_life:g} days (the trust half-life). "
         f"Friend {tr.names[f]}'s trust (dots) {fit}: T(t) = B + (T0 \u2212 B)\u00b72^(\u2212t/h) with "
@@ -330,15 +395,17 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     for i in range(len(tr.friends)):
         ax.plot(days, tr.annoyance[:, i], color="#c05621" if tr.strong[i] else "#f0a874", lw=1.0, alpha=0.85)
     _mark_events(ax, tr, tr.annoyance)
-    ties = tr.config.ties
     top = max(float(tr.annoyance.max()) * 1.1, 50.0)
-    for level, label in ((ties.mute_threshold, "mute threshold"), (ties.block_threshold, "block threshold")):
+    notes = []
+    for hz in hazards(tr.config):
+        level = hz.median_level(tr.quiet_from)
         if level < top:
             ax.axhline(level, color="#777777", lw=0.9, ls="--")
-            ax.text(days[-1], level, label, ha="right", va="bottom", fontsize=8, color="#555555")
-    if ties.mute_threshold >= top:
-        ax.text(days[-1], top * 0.97, f"(mute threshold {ties.mute_threshold:g}, block threshold "
-                f"{ties.block_threshold:g}: far above)", ha="right", va="top", fontsize=8, color="#555555")
+            ax.text(days[-1], level, f"held {tr.quiet_from} days: 50 % {hz.name}", ha="right", va="bottom",
+                    fontsize=8, color="#555555")
+        notes.append(f"{hz.name} hazard half-max \u03b8 = {hz.theta:g}")
+    ax.text(days[-1], top * 0.97, "; ".join(notes) + " (not thresholds)", ha="right", va="top", fontsize=8,
+            color="#555555")
     ax.set_ylim(0, top)
     ax.set_xlim(0, days[-1])
     ax.set_xlabel("day")

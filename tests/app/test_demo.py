@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from viralsim.cli import main
-from viralsim.demo import closed_form, demo_config, trace_circle, trust_decay
+from viralsim.demo import caption, closed_form, demo_config, hazards, trace_circle, trust_decay
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +18,25 @@ def spam():
 def test_closed_form():
     t = np.array([0.0, 60.0, 120.0])
     assert closed_form(t, 0.1, 0.6, 60.0) == pytest.approx([0.1, 0.35, 0.475])
+
+
+def test_hazards_are_half_maxima_not_thresholds():
+    """ties.mute_threshold is where the daily hazard is half its maximum; the 50 % level over a
+    run is computed from the same Hill formula, and lies far below it."""
+    mute, block = hazards(demo_config("spam"))
+    assert (mute.theta, mute.p_max, block.theta, block.p_max) == (300.0, 0.25, 600.0, 0.10)
+    assert mute.daily(300.0) == pytest.approx(0.125) and mute.daily(0.0) == 0.0
+    for hz in (mute, block):
+        level = hz.median_level(60)
+        assert level < hz.theta / 2
+        assert 1 - (1 - hz.daily(level)) ** 60 == pytest.approx(0.5)
+    assert mute.median_level(1) == float("inf")  # 0.25 a day at most: one day never gets to 50 %
+
+
+def test_caption_names_hazards_not_thresholds(spam):
+    text = caption(spam)
+    assert "threshold" not in text.replace("no thresholds", "")
+    assert "half its maximum of 0.25 a day at an annoyance of \u03b8 = 300" in text
 
 
 def test_the_circle_is_the_sellers_friends(spam):
