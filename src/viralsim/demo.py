@@ -33,7 +33,7 @@ from viralsim.model import ViralModel
 from viralsim.model.relations import STRONG
 
 __all__ = ["CircleTrace", "trace_circle", "demo_config", "trust_decay", "closed_form", "figure", "gif",
-           "caption", "check_out", "DEMO_SEED", "Hazard", "hazards"]
+           "caption", "check_out", "DEMO_SEED", "Hazard", "hazards", "DayCount", "frame_title"]
 
 #: the signature kind of a demo output folder (:mod:`viralsim.folders`)
 KIND = "demo"
@@ -65,6 +65,20 @@ def demo_config(strategy: str = "spam", *, seed: int = DEMO_SEED, n: int = DEMO_
         "network": {"kind": "friend_circles", "n": n},
         "sellers": {"seller": {"strategy": strategy, "circle_size": 0, "strangers_per_day": 0}},
     })
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """The circle on one day as the pictures draw it (see :meth:`CircleTrace.counts`)."""
+
+    day: int
+    muted: int  # muted her and have not blocked her (rings)
+    blocked: int  # blocked her (crosses)
+    mean_trust: float
+
+    def words(self) -> str:
+        return (f"{_count(self.muted, 'friend')} had muted her without blocking (rings) and "
+                f"{_count(self.blocked, 'friend')} had blocked her (crosses)")
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,14 @@ class CircleTrace:
         hit = flags.any(axis=0)
         first = np.argmax(flags, axis=0)
         return np.where(hit, first, -1)
+
+    def counts(self, day: int) -> DayCount:
+        """What the pictures of ``day`` show: rings (muted, not blocked), crosses (blocked), and
+        the circle's mean trust. Frames, titles and captions all take their numbers from here,
+        so that they cannot disagree (a friend who mutes and later blocks is a cross, not a ring)."""
+        blocked = self.blocked[day]
+        return DayCount(int(day), int((self.muted[day] & ~blocked).sum()), int(blocked.sum()),
+                        float(self.trust[day].mean()))
 
     def mute_days(self) -> np.ndarray:
         return self.first_day(self.muted)
@@ -326,16 +348,12 @@ def _hazard_sentence(tr: CircleTrace) -> str:
 def caption(tr: CircleTrace) -> str:
     """Plain-language caption of one demo figure, for a class."""
     k = len(tr.friends)
-    md, bd = tr.mute_days(), tr.block_days()
-    n_mute, n_block = int((md >= 0).sum()), int((bd >= 0).sum())
     f = tr.featured()
     t0, b = tr.trust[tr.quiet_from, f], tr.baseline[f]
-    mean_start, mean_quiet, mean_end = (float(tr.trust[d].mean()) for d in (0, tr.quiet_from, -1))
+    mean_start, mean_quiet = (float(tr.trust[d].mean()) for d in (0, tr.quiet_from))
     peak_ann = float(tr.annoyance[: tr.quiet_from + 1].max())
     quiet = tr.trust.shape[0] - 1 - tr.quiet_from
-    who = f"{_count(n_mute, 'friend')} muted her (rings) and {_count(n_block, 'friend')} blocked her (crosses)"
-    if not n_mute and not n_block:
-        who = "nobody muted or blocked her"
+    last_active, end = tr.counts(tr.quiet_from), tr.counts(tr.trust.shape[0] - 1)
     direction = "back up" if t0 < b else "back down"
     exact = tr.deviation()[f] < 1e-9
     fit = ("follows the formula exactly" if exact else
@@ -345,14 +363,15 @@ def caption(tr: CircleTrace) -> str:
         f"{int((~tr.strong).sum())} acquaintances, small dots). For {tr.quiet_from} days she "
         f"{_strategy_words(tr)}; then she goes quiet for {quiet} days. "
         f"Colour shows each friend's trust in her (red low, green high). "
-        f"While she was active the circle's mean trust went from {mean_start:.2f} to {mean_quiet:.2f}, "
-        f"annoyance peaked at {peak_ann:.0f}, and {who}. "
+        f"While she was active the circle's mean trust went from {mean_start:.2f} to {mean_quiet:.2f} "
+        f"and annoyance peaked at {peak_ann:.0f}. By day {last_active.day}, her last active day, "
+        f"{last_active.words()}. "
         f"{_hazard_sentence(tr)} "
         f"Once she is quiet, annoyance fades within days, but trust drifts {direction} slowly toward where it "
         f"started: it closes half of the remaining gap every {tr.half_life:g} days (the trust half-life). "
         f"Friend {tr.names[f]}'s trust (dots) {fit}: T(t) = B + (T0 \u2212 B)\u00b72^(\u2212t/h) with "
-        f"T0 = {t0:.2f}, B = {b:.2f}, h = {tr.half_life:g} days. After {quiet} quiet days the circle's mean "
-        f"trust is {mean_end:.2f}."
+        f"T0 = {t0:.2f}, B = {b:.2f}, h = {tr.half_life:g} days. After {quiet} quiet days (day {end.day}, the "
+        f"last frame of the animation) {end.words()}, and the circle's mean trust is {end.mean_trust:.2f}."
     )
     return text
 
@@ -443,8 +462,20 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     return path
 
 
-def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, frame_ms: int = 110) -> Path:
+def frame_title(tr: CircleTrace, day: int) -> str:
+    """The title of the animation's frame of ``day`` (numbers from :meth:`CircleTrace.counts`)."""
+    c = tr.counts(day)
+    phase = "posting" if day <= tr.quiet_from else "quiet"
+    return (f"{tr.strategy} seller, day {day} ({phase}): {c.muted} muted, {c.blocked} blocked, "
+            f"mean trust {c.mean_trust:.2f}")
+
+
+def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, frame_ms: int = 110,
+        record: list | None = None) -> Path:
     """Animated GIF: the circle recoloured day by day beside the trust lines growing.
+
+    ``record``, if given, receives one dict per frame with what was drawn (day, title, number
+    of rings and crosses), so that a test can hold each frame against its title and the caption.
 
     The figure is built once; each frame only moves data into its artists, so rendering stays
     fast (a few seconds for 150 days).
@@ -515,9 +546,10 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, fra
         b = (bd >= 0) & (bd <= d)
         mute_marks.set_offsets(np.column_stack([md[m], tr.trust[md[m], np.flatnonzero(m)]]) if m.any() else empty)
         block_marks.set_offsets(np.column_stack([bd[b], tr.trust[bd[b], np.flatnonzero(b)]]) if b.any() else empty)
-        phase = "posting" if d <= tr.quiet_from else "quiet"
-        title.set_text(f"{tr.strategy} seller, day {d} ({phase}): {int(muted.sum())} muted, {int(blocked.sum())} "
-                       f"blocked, mean trust {tr.trust[d].mean():.2f}")
+        title.set_text(frame_title(tr, d))
+        if record is not None:
+            record.append({"day": d, "title": title.get_text(), "rings": len(rings.get_offsets()),
+                           "crosses": len(crosses.get_offsets())})
         canvas.draw()
         rgb = np.asarray(canvas.buffer_rgba())[..., :3]
         frames.append(Image.fromarray(rgb.copy()).quantize(colors=64, method=Image.Quantize.MEDIANCUT,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from viralsim.cli import main
-from viralsim.demo import caption, closed_form, demo_config, hazards, trace_circle, trust_decay
+from viralsim.demo import caption, closed_form, demo_config, gif, hazards, trace_circle, trust_decay
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,29 @@ def test_caption_names_hazards_not_thresholds(spam):
     text = caption(spam)
     assert "threshold" not in text.replace("no thresholds", "")
     assert "half its maximum of 0.25 a day at an annoyance of \u03b8 = 300" in text
+
+
+def test_frames_titles_and_caption_agree(spam, tmp_path):
+    """Every frame draws as many rings and crosses as its title says, and the caption's counts for
+    the last active day and the last day are those of the state behind those frames."""
+    frames: list[dict] = []
+    gif(spam, tmp_path / "s.gif", every=5, record=frames)
+    assert frames[-1]["day"] == spam.trust.shape[0] - 1
+    for frame in frames:
+        d = frame["day"]
+        muted, blocked = map(int, re.search(r"(\d+) muted, (\d+) blocked", frame["title"]).groups())
+        state = (int((spam.muted[d] & ~spam.blocked[d]).sum()), int(spam.blocked[d].sum()))
+        assert (frame["rings"], frame["crosses"]) == (muted, blocked) == state, frame
+    text = caption(spam)
+
+    def said(day):
+        found = re.search(rf"day {day}\b[^.]*?(no|\d+) friends? had muted her without blocking \(rings\) and "
+                          r"(no|\d+) friends? had blocked her", text)
+        assert found, (day, text)
+        return tuple(0 if n == "no" else int(n) for n in found.groups())
+
+    assert said(spam.quiet_from) == (spam.counts(spam.quiet_from).muted, spam.counts(spam.quiet_from).blocked)
+    assert said(frames[-1]["day"]) == (frames[-1]["rings"], frames[-1]["crosses"])
 
 
 def test_the_circle_is_the_sellers_friends(spam):
