@@ -45,6 +45,9 @@ DEMO_N = 150
 #: what the seller stops doing when she goes quiet (her groups also get no more posts or invitations)
 SILENT = {"posts_per_day": 0.0, "messages_per_day": 0.0, "strangers_per_day": 0.0, "kol_seeds": 0}
 
+#: colour map of trust (0 red, 1 green) on every picture of the circle
+TRUST_CMAP = "RdYlGn"
+
 STRATEGY_WORDS = {
     "spam": "posts {posts:g} times a day ({ad:.0%} hard ads) and sends {messages:g} sales messages a day",
     "community": "posts {posts:g} times a day ({ad:.0%} ads, {value:.0%} useful content), answers questions "
@@ -283,7 +286,7 @@ def _draw_circle(ax, tr: CircleTrace, day: int, *, labels: bool = True) -> None:
     ax.add_collection(LineCollection(spokes, colors="#b0b0b0", linewidths=0.8, zorder=1))
     chords = [(tuple(xy[i]), tuple(xy[j])) for i, j in tr.edges]
     ax.add_collection(LineCollection(chords, colors="#d8d8d8", linewidths=0.5, zorder=0))
-    cmap = colormaps["RdYlGn"]
+    cmap = colormaps[TRUST_CMAP]
     colours = cmap(np.clip(tr.trust[day], 0, 1))
     sizes = np.where(tr.strong, 230.0, 130.0)
     ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=colours, edgecolors="#444444", linewidths=0.6, zorder=2)
@@ -297,6 +300,18 @@ def _draw_circle(ax, tr: CircleTrace, day: int, *, labels: bool = True) -> None:
     if labels:
         for name, (x, y) in zip(tr.names, xy):
             ax.text(1.17 * x, 1.17 * y, name, ha="center", va="center", fontsize=7, color="#333333")
+
+
+def _trust_colourbar(fig, cax, *, fontsize: float) -> None:
+    """The key to the dots' colours: trust 0 (red) to 1 (green), the same colour map and range as
+    the dots, so that a class can read a friend's trust off the picture."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    bar = fig.colorbar(ScalarMappable(Normalize(0.0, 1.0), colormaps[TRUST_CMAP]), cax=cax)
+    bar.set_label("trust in the seller", fontsize=fontsize)
+    bar.ax.tick_params(labelsize=fontsize * 0.9)
 
 
 def _mark_events(ax, tr: CircleTrace, values: np.ndarray) -> None:
@@ -393,6 +408,8 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     ax = fig.add_subplot(gs[0, 0])
     _draw_circle(ax, tr, tr.quiet_from)
     ax.set_title(f"day {tr.quiet_from}, her last active day", fontsize=10)
+    box = ax.get_position()
+    _trust_colourbar(fig, fig.add_axes((box.x1 + 0.005, box.y0 + 0.05, 0.01, box.height - 0.1)), fontsize=9)
 
     days = tr.days
     ax = fig.add_subplot(gs[0, 1])
@@ -470,9 +487,13 @@ def frame_title(tr: CircleTrace, day: int) -> str:
             f"mean trust {c.mean_trust:.2f}")
 
 
-def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, frame_ms: int = 110,
+def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 100, frame_ms: int = 110,
         record: list | None = None) -> Path:
-    """Animated GIF: the circle recoloured day by day beside the trust lines growing.
+    """Animated GIF: the circle recoloured day by day beside the trust lines growing, with a colour
+    bar for trust.
+
+    At the default ``dpi`` a frame is 1024 pixels wide (10.24 inches), the width of a classroom
+    projector, so that it is shown at its own size and the labels stay readable.
 
     ``record``, if given, receives one dict per frame with what was drawn (day, title, number
     of rings and crosses), so that a test can hold each frame against its title and the caption.
@@ -490,10 +511,11 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, fra
     days = tr.days
     k = len(tr.friends)
     xy = _circle_layout(k)
-    cmap = colormaps["RdYlGn"]
-    fig = Figure(figsize=(9.0, 4.2), dpi=dpi)
+    cmap = colormaps[TRUST_CMAP]
+    fig = Figure(figsize=(10.24, 4.8), dpi=dpi)
     canvas = FigureCanvasAgg(fig)
-    ax1 = fig.add_axes((0.0, 0.02, 0.4, 0.84))
+    ax1 = fig.add_axes((0.0, 0.02, 0.36, 0.84))
+    _trust_colourbar(fig, fig.add_axes((0.36, 0.14, 0.012, 0.72)), fontsize=10)
     ax1.set_aspect("equal")
     ax1.set_axis_off()
     ax1.set_xlim(-1.35, 1.35)
@@ -510,7 +532,7 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, fra
     crosses = ax1.scatter(xy[:, 0], xy[:, 1], s=170, marker="x", c="#d40000", linewidths=2.4, zorder=4)
     ax1.scatter([0], [0], s=420, marker="*", c="#1f77b4", edgecolors="black", linewidths=0.9, zorder=5)
 
-    ax2 = fig.add_axes((0.47, 0.14, 0.5, 0.72))
+    ax2 = fig.add_axes((0.5, 0.14, 0.47, 0.72))
     _phase_shading(ax2, tr)
     _phase_labels(ax2, tr)
     lines = [ax2.plot([], [], color="#2b6cb0" if tr.strong[i] else "#8fb5dd", lw=1.0)[0] for i in range(k)]
@@ -519,11 +541,11 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, fra
     block_marks = ax2.scatter([], [], s=50, marker="x", c="#d40000", linewidths=2.2, zorder=5)
     ax2.set_xlim(0, days[-1])
     ax2.set_ylim(0, 1)
-    ax2.set_xlabel("day", fontsize=9)
-    ax2.set_ylabel("trust in the seller", fontsize=9)
-    ax2.tick_params(labelsize=8)
+    ax2.set_xlabel("day", fontsize=11)
+    ax2.set_ylabel("trust in the seller", fontsize=11)
+    ax2.tick_params(labelsize=10)
     ax2.grid(alpha=0.3)
-    title = fig.suptitle("", fontsize=11)
+    title = fig.suptitle("", fontsize=14)
     md, bd = tr.mute_days(), tr.block_days()
     empty = np.empty((0, 2))
 

@@ -100,6 +100,7 @@ def test_trust_decay_writes_figures_gifs_and_captions(tmp_path):
     for key in ("spam_gif", "community_gif"):
         gif = Image.open(files[key])
         assert gif.format == "GIF" and gif.n_frames >= 8
+        assert gif.size[0] >= 1024  # projector width, shown at its own size
         assert files[key].stat().st_size < 2_000_000
     text = files["captions"].read_text()
     assert "For 8 days she posts 120 times a day" in text and "trust half-life" in text
