@@ -143,6 +143,22 @@ class CircleTrace:
         return np.array([np.max(np.abs(self.closed_form(i)[1] - self.trust[self.quiet_from:, i]))
                          for i in range(len(self.friends))])
 
+    def decaying(self, early: int | None = None) -> int:
+        """The friend whose trust visibly decays while the seller posts, for a story to follow.
+
+        Rule: among friends who never block her within the run and do not mute her before day
+        ``early`` (default: half the active days), the one whose trust falls most from day 0 to
+        her last active day. A friend who mutes on day 5 stops seeing the posts and her trust
+        hardly moves; a blocker's line ends in a jump. If no friend qualifies, the largest drop
+        among all friends.
+        """
+        early = self.quiet_from // 2 if early is None else early
+        md, bd = self.mute_days(), self.block_days()
+        drop = self.trust[0] - self.trust[self.quiet_from]
+        ok = (bd < 0) & ((md < 0) | (md >= early))
+        pool = np.flatnonzero(ok) if ok.any() else np.arange(len(drop))
+        return int(pool[np.argmax(drop[pool])])
+
     def featured(self) -> int:
         """The friend shown against the formula: nothing else happened to her while the seller was
         quiet (deviation below 1e-9), and her trust was furthest from its baseline; if every friend

@@ -64,6 +64,16 @@ def test_frames_titles_and_caption_agree(spam, tmp_path):
     assert said(frames[-1]["day"]) == (frames[-1]["rings"], frames[-1]["crosses"])
 
 
+def test_the_decaying_friend_loses_trust_and_stays(spam):
+    i = spam.decaying()
+    assert spam.block_days()[i] < 0
+    assert spam.mute_days()[i] < 0 or spam.mute_days()[i] >= spam.quiet_from // 2
+    drop = spam.trust[0] - spam.trust[spam.quiet_from]
+    md, bd = spam.mute_days(), spam.block_days()
+    qualifies = (bd < 0) & ((md < 0) | (md >= spam.quiet_from // 2))
+    assert drop[i] == drop[qualifies].max() > 0.1  # visibly decays
+
+
 def test_the_circle_is_the_sellers_friends(spam):
     cfg = spam.config
     assert cfg.sellers["seller"].circle_size == 0 and cfg.sellers["seller"].strangers_per_day == 0
