@@ -14,7 +14,7 @@ friend to whom nothing else happens while the seller is quiet (no purchase, no w
 friend). The same circle is then shown under the community strategy.
 
 Everything is drawn with bare matplotlib Figures (no pyplot state); the GIFs are assembled with
-Pillow from rendered frames and kept small (about 1 MB).
+Pillow from rendered frames (1024 pixels wide, about 1.5 MB each).
 """
 
 from __future__ import annotations
@@ -590,14 +590,29 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 100, fr
                            "crosses": len(crosses.get_offsets())})
         canvas.draw()
         rgb = np.asarray(canvas.buffer_rgba())[..., :3]
-        frames.append(Image.fromarray(rgb.copy()).quantize(colors=64, method=Image.Quantize.MEDIANCUT,
-                                                           dither=Image.Dither.NONE))
+        frames.append(Image.fromarray(rgb.copy()))
+    palette = _palette(frames[-1], cmap)
+    frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
     durations = [frame_ms] * len(frames)
     durations[-1] = 2500
     path = Path(path)
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True,
                    disposal=1)
     return path
+
+
+def _palette(frame, cmap, *, shades: int = 32, others: int = 96):
+    """One GIF palette for all frames: ``shades`` colours of the trust colour map, so that the
+    colour bar and the dots keep their true colours (a median cut of a frame merges the few
+    pixels of the bar's greens into greys), plus ``others`` colours of the last, fullest frame."""
+    from PIL import Image
+
+    own = frame.quantize(colors=others, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    rgb = (np.asarray(cmap(np.linspace(0.0, 1.0, shades)))[:, :3] * 255).round().astype(np.uint8)
+    colours = list(rgb.ravel()) + own.getpalette()[: 3 * others]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([int(c) for c in colours] + [0] * (768 - len(colours)))
+    return palette
 
 
 # ---------------------------------------------------------------------------------------------
