@@ -206,13 +206,13 @@ class Hazard:
         return self.theta * (x / (1.0 - x)) ** (1.0 / self.steepness)
 
     def words(self, days: int, example: float | None = None) -> str:
-        """E.g. "mute: the daily mute hazard reaches half its maximum of 0.25 a day at an annoyance of
+        """E.g. "Mute: the daily mute hazard reaches half its maximum of 0.25 a day at an annoyance of
         θ = 300; a friend at annoyance 8 mutes with probability 0.001 a day, so ...", for a caption."""
         a = example if example is not None else self.median_level(days)
         level = self.median_level(days)
-        text = (f"{self.name}: the daily {self.name} hazard reaches half its maximum of {self.p_max:g} a day at an "
-                f"annoyance of \u03b8 = {self.theta:g}; a friend at annoyance {a:.0f} {self.name}s with "
-                f"probability {self.daily(a):.3f} a day")
+        text = (f"{self.name.capitalize()}: the daily {self.name} hazard reaches half its maximum of "
+                f"{self.p_max:g} a day at an annoyance of \u03b8 = {self.theta:g}; a friend at annoyance {a:.0f} "
+                f"{self.name}s with probability {self.daily(a):.3f} a day")
         if np.isfinite(level):
             text += f", so an annoyance of {level:.0f} held for {days} days makes her {self.name} as likely as not"
         return text
@@ -373,7 +373,7 @@ def _hazard_sentence(tr: CircleTrace) -> str:
         hit = np.flatnonzero(first >= 0)
         seen = float(np.median(tr.annoyance[first[hit], hit])) if hit.size else None
         parts.append(hz.words(tr.quiet_from, seen))
-    return "There are no thresholds, only daily chances. " + "; ".join(parts) + "."
+    return "There are no thresholds, only daily chances. " + " ".join(p + "." for p in parts)
 
 
 def caption(tr: CircleTrace) -> str:
