@@ -14,7 +14,7 @@ friend to whom nothing else happens while the seller is quiet (no purchase, no w
 friend). The same circle is then shown under the community strategy.
 
 Everything is drawn with bare matplotlib Figures (no pyplot state); the GIFs are assembled with
-Pillow from rendered frames (1024 pixels wide, about 1.5 MB each).
+Pillow from rendered frames (1024 pixels wide, about 250 kB each).
 """
 
 from __future__ import annotations
@@ -413,9 +413,9 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(13, 9.6))
+    fig = Figure(figsize=(13, 10.4))
     FigureCanvasAgg(fig)
-    gs = fig.add_gridspec(2, 2, left=0.05, right=0.98, top=0.92, bottom=0.25, wspace=0.18, hspace=0.32,
+    gs = fig.add_gridspec(2, 2, left=0.05, right=0.98, top=0.93, bottom=0.3, wspace=0.18, hspace=0.32,
                           width_ratios=[0.8, 1.2])
     title = {"spam": "A seller who spams her friends, then stops",
              "community": "The same circle, a community seller, then she stops"}.get(tr.strategy, tr.strategy)
@@ -455,9 +455,9 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
             ax.axhline(level, color="#777777", lw=0.9, ls="--")
             ax.text(days[-1], level, f"held {tr.quiet_from} days: 50 % {hz.name}", ha="right", va="bottom",
                     fontsize=8, color="#555555")
-        notes.append(f"{hz.name} hazard half-max \u03b8 = {hz.theta:g}")
-    ax.text(days[-1], top * 0.97, "; ".join(notes) + " (not thresholds)", ha="right", va="top", fontsize=8,
-            color="#555555")
+        notes.append(f"{hz.name} {hz.theta:g}")
+    ax.text(days[-1], top * 0.97, "hazards' half-maxima \u03b8: " + ", ".join(notes) + " (not thresholds)",
+            ha="right", va="top", fontsize=8, color="#555555")
     ax.set_ylim(0, top)
     ax.set_xlim(0, days[-1])
     ax.set_xlabel("day")
@@ -488,7 +488,7 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
 
-    fig.text(0.05, 0.2, "\n".join(textwrap.wrap(caption(tr), 165)), ha="left", va="top", fontsize=10,
+    fig.text(0.05, 0.245, "\n".join(textwrap.wrap(caption(tr), 165)), ha="left", va="top", fontsize=10,
              linespacing=1.45)
     path = Path(path)
     fig.savefig(path, dpi=dpi)
