@@ -14,7 +14,7 @@ friend to whom nothing else happens while the seller is quiet (no purchase, no w
 friend). The same circle is then shown under the community strategy.
 
 Everything is drawn with bare matplotlib Figures (no pyplot state); the GIFs are assembled with
-Pillow from rendered frames and kept small (about 1 MB).
+Pillow from rendered frames (1024 pixels wide, about 250 kB each).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from viralsim.model import ViralModel
 from viralsim.model.relations import STRONG
 
 __all__ = ["CircleTrace", "trace_circle", "demo_config", "trust_decay", "closed_form", "figure", "gif",
-           "caption", "check_out", "DEMO_SEED"]
+           "caption", "check_out", "DEMO_SEED", "Hazard", "hazards", "DayCount", "frame_title"]
 
 #: the signature kind of a demo output folder (:mod:`viralsim.folders`)
 KIND = "demo"
@@ -44,6 +44,9 @@ DEMO_SEED = 4
 DEMO_N = 150
 #: what the seller stops doing when she goes quiet (her groups also get no more posts or invitations)
 SILENT = {"posts_per_day": 0.0, "messages_per_day": 0.0, "strangers_per_day": 0.0, "kol_seeds": 0}
+
+#: colour map of trust (0 red, 1 green) on every picture of the circle
+TRUST_CMAP = "RdYlGn"
 
 STRATEGY_WORDS = {
     "spam": "posts {posts:g} times a day ({ad:.0%} hard ads) and sends {messages:g} sales messages a day",
@@ -65,6 +68,20 @@ def demo_config(strategy: str = "spam", *, seed: int = DEMO_SEED, n: int = DEMO_
         "network": {"kind": "friend_circles", "n": n},
         "sellers": {"seller": {"strategy": strategy, "circle_size": 0, "strangers_per_day": 0}},
     })
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """The circle on one day as the pictures draw it (see :meth:`CircleTrace.counts`)."""
+
+    day: int
+    muted: int  # muted her and have not blocked her (rings)
+    blocked: int  # blocked her (crosses)
+    mean_trust: float
+
+    def words(self) -> str:
+        return (f"{_count(self.muted, 'friend')} had muted her without blocking (rings) and "
+                f"{_count(self.blocked, 'friend')} had blocked her (crosses)")
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,14 @@ class CircleTrace:
         first = np.argmax(flags, axis=0)
         return np.where(hit, first, -1)
 
+    def counts(self, day: int) -> DayCount:
+        """What the pictures of ``day`` show: rings (muted, not blocked), crosses (blocked), and
+        the circle's mean trust. Frames, titles and captions all take their numbers from here,
+        so that they cannot disagree (a friend who mutes and later blocks is a cross, not a ring)."""
+        blocked = self.blocked[day]
+        return DayCount(int(day), int((self.muted[day] & ~blocked).sum()), int(blocked.sum()),
+                        float(self.trust[day].mean()))
+
     def mute_days(self) -> np.ndarray:
         return self.first_day(self.muted)
 
@@ -118,6 +143,22 @@ class CircleTrace:
         return np.array([np.max(np.abs(self.closed_form(i)[1] - self.trust[self.quiet_from:, i]))
                          for i in range(len(self.friends))])
 
+    def decaying(self, early: int | None = None) -> int:
+        """The friend whose trust visibly decays while the seller posts, for a story to follow.
+
+        Rule: among friends who never block her within the run and do not mute her before day
+        ``early`` (default: half the active days), the one whose trust falls most from day 0 to
+        her last active day. A friend who mutes on day 5 stops seeing the posts and her trust
+        hardly moves; a blocker's line ends in a jump. If no friend qualifies, the largest drop
+        among all friends.
+        """
+        early = self.quiet_from // 2 if early is None else early
+        md, bd = self.mute_days(), self.block_days()
+        drop = self.trust[0] - self.trust[self.quiet_from]
+        ok = (bd < 0) & ((md < 0) | (md >= early))
+        pool = np.flatnonzero(ok) if ok.any() else np.arange(len(drop))
+        return int(pool[np.argmax(drop[pool])])
+
     def featured(self) -> int:
         """The friend shown against the formula: nothing else happened to her while the seller was
         quiet (deviation below 1e-9), and her trust was furthest from its baseline; if every friend
@@ -131,6 +172,58 @@ class CircleTrace:
 def closed_form(t, t0: float, baseline: float, half_life: float) -> np.ndarray:
     """Trust ``t`` days after the last event: ``B + (T0 - B) 2^(-t/h)``."""
     return baseline + (t0 - baseline) * np.power(2.0, -np.asarray(t, dtype=float) / half_life)
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """One of the Hill hazards of ``ties.*`` in words a class can check.
+
+    ``theta`` is *not* a threshold: it is the annoyance at which the daily hazard reaches half its
+    maximum ``p_max``, and friends leave long before that, because a small daily probability
+    adds up over many days. ``median_level(days)`` is the annoyance which, held for ``days``
+    days, makes leaving as likely as not; it is computed from the same formula as the model
+    (``src/viralsim/model/rules/ties.py``), so the labels follow the config.
+    """
+
+    name: str  # "mute" or "block"
+    theta: float
+    p_max: float  # maximal daily probability (for blocks: of an acquaintance)
+    steepness: float
+
+    def daily(self, annoyance: float) -> float:
+        """Daily probability at ``annoyance``: p_max A^h / (A^h + theta^h)."""
+        ah = float(annoyance) ** self.steepness
+        return self.p_max * ah / (ah + self.theta ** self.steepness) if ah > 0 else 0.0
+
+    def median_level(self, days: int) -> float:
+        """Annoyance at which the probability of having acted within ``days`` days reaches 50 %
+        (annoyance held constant): solves 1 - (1 - daily(A))^days = 1/2. ``inf`` if even the
+        maximal hazard does not get there."""
+        q = 1.0 - 0.5 ** (1.0 / max(days, 1))  # daily probability needed
+        if q >= self.p_max:
+            return float("inf")
+        x = q / self.p_max  # the Hill value H(A) needed
+        return self.theta * (x / (1.0 - x)) ** (1.0 / self.steepness)
+
+    def words(self, days: int, example: float | None = None) -> str:
+        """E.g. "Mute: the daily mute hazard reaches half its maximum of 0.25 a day at an annoyance of
+        θ = 300; a friend at annoyance 8 mutes with probability 0.001 a day, so ...", for a caption."""
+        a = example if example is not None else self.median_level(days)
+        level = self.median_level(days)
+        text = (f"{self.name.capitalize()}: the daily {self.name} hazard reaches half its maximum of "
+                f"{self.p_max:g} a day at an annoyance of \u03b8 = {self.theta:g}; a friend at annoyance {a:.0f} "
+                f"{self.name}s with probability {self.daily(a):.3f} a day")
+        if np.isfinite(level):
+            text += f", so an annoyance of {level:.0f} held for {days} days makes her {self.name} as likely as not"
+        return text
+
+
+def hazards(config: RunConfig) -> tuple[Hazard, Hazard]:
+    """The mute and block hazards of ``config.ties`` (block: for an acquaintance; a close friend's
+    block hazard is multiplied by ``ties.strong_block_factor``)."""
+    t = config.ties
+    return (Hazard("mute", t.mute_threshold, t.mute_max, t.steepness),
+            Hazard("block", t.block_threshold, t.block_max, t.steepness))
 
 
 def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
@@ -209,7 +302,7 @@ def _draw_circle(ax, tr: CircleTrace, day: int, *, labels: bool = True) -> None:
     ax.add_collection(LineCollection(spokes, colors="#b0b0b0", linewidths=0.8, zorder=1))
     chords = [(tuple(xy[i]), tuple(xy[j])) for i, j in tr.edges]
     ax.add_collection(LineCollection(chords, colors="#d8d8d8", linewidths=0.5, zorder=0))
-    cmap = colormaps["RdYlGn"]
+    cmap = colormaps[TRUST_CMAP]
     colours = cmap(np.clip(tr.trust[day], 0, 1))
     sizes = np.where(tr.strong, 230.0, 130.0)
     ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=colours, edgecolors="#444444", linewidths=0.6, zorder=2)
@@ -223,6 +316,18 @@ def _draw_circle(ax, tr: CircleTrace, day: int, *, labels: bool = True) -> None:
     if labels:
         for name, (x, y) in zip(tr.names, xy):
             ax.text(1.17 * x, 1.17 * y, name, ha="center", va="center", fontsize=7, color="#333333")
+
+
+def _trust_colourbar(fig, cax, *, fontsize: float) -> None:
+    """The key to the dots' colours: trust 0 (red) to 1 (green), the same colour map and range as
+    the dots, so that a class can read a friend's trust off the picture."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    bar = fig.colorbar(ScalarMappable(Normalize(0.0, 1.0), colormaps[TRUST_CMAP]), cax=cax)
+    bar.set_label("trust in the seller", fontsize=fontsize)
+    bar.ax.tick_params(labelsize=fontsize * 0.9)
 
 
 def _mark_events(ax, tr: CircleTrace, values: np.ndarray) -> None:
@@ -259,19 +364,27 @@ def _strategy_words(tr: CircleTrace) -> str:
                            messages=s.messages_per_day, name=tr.strategy)
 
 
+def _hazard_sentence(tr: CircleTrace) -> str:
+    """Why friends mute far below the configured "thresholds": these are half-maximum points of
+    small daily hazards. The example annoyance is the median one on the day friends muted (or
+    blocked) in this run, so the class sees the probability behind what happened."""
+    parts = []
+    for hz, first in zip(hazards(tr.config), (tr.mute_days(), tr.block_days())):
+        hit = np.flatnonzero(first >= 0)
+        seen = float(np.median(tr.annoyance[first[hit], hit])) if hit.size else None
+        parts.append(hz.words(tr.quiet_from, seen))
+    return "There are no thresholds, only daily chances. " + " ".join(p + "." for p in parts)
+
+
 def caption(tr: CircleTrace) -> str:
     """Plain-language caption of one demo figure, for a class."""
     k = len(tr.friends)
-    md, bd = tr.mute_days(), tr.block_days()
-    n_mute, n_block = int((md >= 0).sum()), int((bd >= 0).sum())
     f = tr.featured()
     t0, b = tr.trust[tr.quiet_from, f], tr.baseline[f]
-    mean_start, mean_quiet, mean_end = (float(tr.trust[d].mean()) for d in (0, tr.quiet_from, -1))
+    mean_start, mean_quiet = (float(tr.trust[d].mean()) for d in (0, tr.quiet_from))
     peak_ann = float(tr.annoyance[: tr.quiet_from + 1].max())
     quiet = tr.trust.shape[0] - 1 - tr.quiet_from
-    who = f"{_count(n_mute, 'friend')} muted her (rings) and {_count(n_block, 'friend')} blocked her (crosses)"
-    if not n_mute and not n_block:
-        who = "nobody muted or blocked her"
+    last_active, end = tr.counts(tr.quiet_from), tr.counts(tr.trust.shape[0] - 1)
     direction = "back up" if t0 < b else "back down"
     exact = tr.deviation()[f] < 1e-9
     fit = ("follows the formula exactly" if exact else
@@ -281,13 +394,15 @@ def caption(tr: CircleTrace) -> str:
         f"{int((~tr.strong).sum())} acquaintances, small dots). For {tr.quiet_from} days she "
         f"{_strategy_words(tr)}; then she goes quiet for {quiet} days. "
         f"Colour shows each friend's trust in her (red low, green high). "
-        f"While she was active the circle's mean trust went from {mean_start:.2f} to {mean_quiet:.2f}, "
-        f"annoyance peaked at {peak_ann:.0f}, and {who}. "
+        f"While she was active the circle's mean trust went from {mean_start:.2f} to {mean_quiet:.2f} "
+        f"and annoyance peaked at {peak_ann:.0f}. By day {last_active.day}, her last active day, "
+        f"{last_active.words()}. "
+        f"{_hazard_sentence(tr)} "
         f"Once she is quiet, annoyance fades within days, but trust drifts {direction} slowly toward where it "
         f"started: it closes half of the remaining gap every {tr.half_life:g} days (the trust half-life). "
         f"Friend {tr.names[f]}'s trust (dots) {fit}: T(t) = B + (T0 \u2212 B)\u00b72^(\u2212t/h) with "
-        f"T0 = {t0:.2f}, B = {b:.2f}, h = {tr.half_life:g} days. After {quiet} quiet days the circle's mean "
-        f"trust is {mean_end:.2f}."
+        f"T0 = {t0:.2f}, B = {b:.2f}, h = {tr.half_life:g} days. After {quiet} quiet days (day {end.day}, the "
+        f"last frame of the animation) {end.words()}, and the circle's mean trust is {end.mean_trust:.2f}."
     )
     return text
 
@@ -298,9 +413,9 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(13, 9.6))
+    fig = Figure(figsize=(13, 10.4))
     FigureCanvasAgg(fig)
-    gs = fig.add_gridspec(2, 2, left=0.05, right=0.98, top=0.92, bottom=0.25, wspace=0.18, hspace=0.32,
+    gs = fig.add_gridspec(2, 2, left=0.05, right=0.98, top=0.93, bottom=0.3, wspace=0.18, hspace=0.32,
                           width_ratios=[0.8, 1.2])
     title = {"spam": "A seller who spams her friends, then stops",
              "community": "The same circle, a community seller, then she stops"}.get(tr.strategy, tr.strategy)
@@ -309,6 +424,8 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     ax = fig.add_subplot(gs[0, 0])
     _draw_circle(ax, tr, tr.quiet_from)
     ax.set_title(f"day {tr.quiet_from}, her last active day", fontsize=10)
+    box = ax.get_position()
+    _trust_colourbar(fig, fig.add_axes((box.x1 + 0.005, box.y0 + 0.05, 0.01, box.height - 0.1)), fontsize=9)
 
     days = tr.days
     ax = fig.add_subplot(gs[0, 1])
@@ -330,15 +447,17 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     for i in range(len(tr.friends)):
         ax.plot(days, tr.annoyance[:, i], color="#c05621" if tr.strong[i] else "#f0a874", lw=1.0, alpha=0.85)
     _mark_events(ax, tr, tr.annoyance)
-    ties = tr.config.ties
     top = max(float(tr.annoyance.max()) * 1.1, 50.0)
-    for level, label in ((ties.mute_threshold, "mute threshold"), (ties.block_threshold, "block threshold")):
+    notes = []
+    for hz in hazards(tr.config):
+        level = hz.median_level(tr.quiet_from)
         if level < top:
             ax.axhline(level, color="#777777", lw=0.9, ls="--")
-            ax.text(days[-1], level, label, ha="right", va="bottom", fontsize=8, color="#555555")
-    if ties.mute_threshold >= top:
-        ax.text(days[-1], top * 0.97, f"(mute threshold {ties.mute_threshold:g}, block threshold "
-                f"{ties.block_threshold:g}: far above)", ha="right", va="top", fontsize=8, color="#555555")
+            ax.text(days[-1], level, f"held {tr.quiet_from} days: 50 % {hz.name}", ha="right", va="bottom",
+                    fontsize=8, color="#555555")
+        notes.append(f"{hz.name} {hz.theta:g}")
+    ax.text(days[-1], top * 0.97, "hazards' half-maxima \u03b8: " + ", ".join(notes) + " (not thresholds)",
+            ha="right", va="top", fontsize=8, color="#555555")
     ax.set_ylim(0, top)
     ax.set_xlim(0, days[-1])
     ax.set_xlabel("day")
@@ -369,15 +488,31 @@ def figure(tr: CircleTrace, path: str | Path, *, dpi: int = 100) -> Path:
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
 
-    fig.text(0.05, 0.2, "\n".join(textwrap.wrap(caption(tr), 165)), ha="left", va="top", fontsize=10,
+    fig.text(0.05, 0.245, "\n".join(textwrap.wrap(caption(tr), 165)), ha="left", va="top", fontsize=10,
              linespacing=1.45)
     path = Path(path)
     fig.savefig(path, dpi=dpi)
     return path
 
 
-def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, frame_ms: int = 110) -> Path:
-    """Animated GIF: the circle recoloured day by day beside the trust lines growing.
+def frame_title(tr: CircleTrace, day: int) -> str:
+    """The title of the animation's frame of ``day`` (numbers from :meth:`CircleTrace.counts`)."""
+    c = tr.counts(day)
+    phase = "posting" if day <= tr.quiet_from else "quiet"
+    return (f"{tr.strategy} seller, day {day} ({phase}): {c.muted} muted, {c.blocked} blocked, "
+            f"mean trust {c.mean_trust:.2f}")
+
+
+def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 100, frame_ms: int = 110,
+        record: list | None = None) -> Path:
+    """Animated GIF: the circle recoloured day by day beside the trust lines growing, with a colour
+    bar for trust.
+
+    At the default ``dpi`` a frame is 1024 pixels wide (10.24 inches), the width of a classroom
+    projector, so that it is shown at its own size and the labels stay readable.
+
+    ``record``, if given, receives one dict per frame with what was drawn (day, title, number
+    of rings and crosses), so that a test can hold each frame against its title and the caption.
 
     The figure is built once; each frame only moves data into its artists, so rendering stays
     fast (a few seconds for 150 days).
@@ -392,10 +527,11 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, fra
     days = tr.days
     k = len(tr.friends)
     xy = _circle_layout(k)
-    cmap = colormaps["RdYlGn"]
-    fig = Figure(figsize=(9.0, 4.2), dpi=dpi)
+    cmap = colormaps[TRUST_CMAP]
+    fig = Figure(figsize=(10.24, 4.8), dpi=dpi)
     canvas = FigureCanvasAgg(fig)
-    ax1 = fig.add_axes((0.0, 0.02, 0.4, 0.84))
+    ax1 = fig.add_axes((0.0, 0.02, 0.36, 0.84))
+    _trust_colourbar(fig, fig.add_axes((0.36, 0.14, 0.012, 0.72)), fontsize=10)
     ax1.set_aspect("equal")
     ax1.set_axis_off()
     ax1.set_xlim(-1.35, 1.35)
@@ -412,7 +548,7 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, fra
     crosses = ax1.scatter(xy[:, 0], xy[:, 1], s=170, marker="x", c="#d40000", linewidths=2.4, zorder=4)
     ax1.scatter([0], [0], s=420, marker="*", c="#1f77b4", edgecolors="black", linewidths=0.9, zorder=5)
 
-    ax2 = fig.add_axes((0.47, 0.14, 0.5, 0.72))
+    ax2 = fig.add_axes((0.5, 0.14, 0.47, 0.72))
     _phase_shading(ax2, tr)
     _phase_labels(ax2, tr)
     lines = [ax2.plot([], [], color="#2b6cb0" if tr.strong[i] else "#8fb5dd", lw=1.0)[0] for i in range(k)]
@@ -421,11 +557,11 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, fra
     block_marks = ax2.scatter([], [], s=50, marker="x", c="#d40000", linewidths=2.2, zorder=5)
     ax2.set_xlim(0, days[-1])
     ax2.set_ylim(0, 1)
-    ax2.set_xlabel("day", fontsize=9)
-    ax2.set_ylabel("trust in the seller", fontsize=9)
-    ax2.tick_params(labelsize=8)
+    ax2.set_xlabel("day", fontsize=11)
+    ax2.set_ylabel("trust in the seller", fontsize=11)
+    ax2.tick_params(labelsize=10)
     ax2.grid(alpha=0.3)
-    title = fig.suptitle("", fontsize=11)
+    title = fig.suptitle("", fontsize=14)
     md, bd = tr.mute_days(), tr.block_days()
     empty = np.empty((0, 2))
 
@@ -448,19 +584,35 @@ def gif(tr: CircleTrace, path: str | Path, *, every: int = 2, dpi: int = 64, fra
         b = (bd >= 0) & (bd <= d)
         mute_marks.set_offsets(np.column_stack([md[m], tr.trust[md[m], np.flatnonzero(m)]]) if m.any() else empty)
         block_marks.set_offsets(np.column_stack([bd[b], tr.trust[bd[b], np.flatnonzero(b)]]) if b.any() else empty)
-        phase = "posting" if d <= tr.quiet_from else "quiet"
-        title.set_text(f"{tr.strategy} seller, day {d} ({phase}): {int(muted.sum())} muted, {int(blocked.sum())} "
-                       f"blocked, mean trust {tr.trust[d].mean():.2f}")
+        title.set_text(frame_title(tr, d))
+        if record is not None:
+            record.append({"day": d, "title": title.get_text(), "rings": len(rings.get_offsets()),
+                           "crosses": len(crosses.get_offsets())})
         canvas.draw()
         rgb = np.asarray(canvas.buffer_rgba())[..., :3]
-        frames.append(Image.fromarray(rgb.copy()).quantize(colors=64, method=Image.Quantize.MEDIANCUT,
-                                                           dither=Image.Dither.NONE))
+        frames.append(Image.fromarray(rgb.copy()))
+    palette = _palette(frames[-1], cmap)
+    frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
     durations = [frame_ms] * len(frames)
     durations[-1] = 2500
     path = Path(path)
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True,
                    disposal=1)
     return path
+
+
+def _palette(frame, cmap, *, shades: int = 32, others: int = 96):
+    """One GIF palette for all frames: ``shades`` colours of the trust colour map, so that the
+    colour bar and the dots keep their true colours (a median cut of a frame merges the few
+    pixels of the bar's greens into greys), plus ``others`` colours of the last, fullest frame."""
+    from PIL import Image
+
+    own = frame.quantize(colors=others, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    rgb = (np.asarray(cmap(np.linspace(0.0, 1.0, shades)))[:, :3] * 255).round().astype(np.uint8)
+    colours = list(rgb.ravel()) + own.getpalette()[: 3 * others]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([int(c) for c in colours] + [0] * (768 - len(colours)))
+    return palette
 
 
 # ---------------------------------------------------------------------------------------------

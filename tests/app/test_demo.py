@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from viralsim.cli import main
-from viralsim.demo import closed_form, demo_config, trace_circle, trust_decay
+from viralsim.demo import caption, closed_form, demo_config, gif, hazards, trace_circle, trust_decay
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +20,58 @@ def spam():
 def test_closed_form():
     t = np.array([0.0, 60.0, 120.0])
     assert closed_form(t, 0.1, 0.6, 60.0) == pytest.approx([0.1, 0.35, 0.475])
+
+
+def test_hazards_are_half_maxima_not_thresholds():
+    """ties.mute_threshold is where the daily hazard is half its maximum; the 50 % level over a
+    run is computed from the same Hill formula, and lies far below it."""
+    mute, block = hazards(demo_config("spam"))
+    assert (mute.theta, mute.p_max, block.theta, block.p_max) == (300.0, 0.25, 600.0, 0.10)
+    assert mute.daily(300.0) == pytest.approx(0.125) and mute.daily(0.0) == 0.0
+    for hz in (mute, block):
+        level = hz.median_level(60)
+        assert level < hz.theta / 2
+        assert 1 - (1 - hz.daily(level)) ** 60 == pytest.approx(0.5)
+    assert mute.median_level(1) == float("inf")  # 0.25 a day at most: one day never gets to 50 %
+
+
+def test_caption_names_hazards_not_thresholds(spam):
+    text = caption(spam)
+    assert "threshold" not in text.replace("no thresholds", "")
+    assert "half its maximum of 0.25 a day at an annoyance of \u03b8 = 300" in text
+
+
+def test_frames_titles_and_caption_agree(spam, tmp_path):
+    """Every frame draws as many rings and crosses as its title says, and the caption's counts for
+    the last active day and the last day are those of the state behind those frames."""
+    frames: list[dict] = []
+    gif(spam, tmp_path / "s.gif", every=5, record=frames)
+    assert frames[-1]["day"] == spam.trust.shape[0] - 1
+    for frame in frames:
+        d = frame["day"]
+        muted, blocked = map(int, re.search(r"(\d+) muted, (\d+) blocked", frame["title"]).groups())
+        state = (int((spam.muted[d] & ~spam.blocked[d]).sum()), int(spam.blocked[d].sum()))
+        assert (frame["rings"], frame["crosses"]) == (muted, blocked) == state, frame
+    text = caption(spam)
+
+    def said(day):
+        found = re.search(rf"day {day}\b[^.]*?(no|\d+) friends? had muted her without blocking \(rings\) and "
+                          r"(no|\d+) friends? had blocked her", text)
+        assert found, (day, text)
+        return tuple(0 if n == "no" else int(n) for n in found.groups())
+
+    assert said(spam.quiet_from) == (spam.counts(spam.quiet_from).muted, spam.counts(spam.quiet_from).blocked)
+    assert said(frames[-1]["day"]) == (frames[-1]["rings"], frames[-1]["crosses"])
+
+
+def test_the_decaying_friend_loses_trust_and_stays(spam):
+    i = spam.decaying()
+    assert spam.block_days()[i] < 0
+    assert spam.mute_days()[i] < 0 or spam.mute_days()[i] >= spam.quiet_from // 2
+    drop = spam.trust[0] - spam.trust[spam.quiet_from]
+    md, bd = spam.mute_days(), spam.block_days()
+    qualifies = (bd < 0) & ((md < 0) | (md >= spam.quiet_from // 2))
+    assert drop[i] == drop[qualifies].max() > 0.1  # visibly decays
 
 
 def test_the_circle_is_the_sellers_friends(spam):
@@ -56,6 +110,7 @@ def test_trust_decay_writes_figures_gifs_and_captions(tmp_path):
     for key in ("spam_gif", "community_gif"):
         gif = Image.open(files[key])
         assert gif.format == "GIF" and gif.n_frames >= 8
+        assert gif.size[0] >= 1024  # projector width, shown at its own size
         assert files[key].stat().st_size < 2_000_000
     text = files["captions"].read_text()
     assert "For 8 days she posts 120 times a day" in text and "trust half-life" in text
