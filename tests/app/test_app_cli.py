@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_helpers import child_env
 
 import viralsim.app
 from viralsim.cli import main
@@ -65,16 +66,6 @@ def test_help_does_not_import_the_web_stack():
 
 
 # --- stopping the server ----------------------------------------------------------------------
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """Environment for a ``python -m viralsim`` child that imports the viralsim under test (the
-    child runs in a temporary folder, where a relative PYTHONPATH would find another copy)."""
-    import viralsim
-
-    source = str(Path(viralsim.__file__).resolve().parents[1])
-    path = os.pathsep.join([source, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
-    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", **extra}
 
 
 def _children(pid: int) -> list[int]:

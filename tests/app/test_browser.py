@@ -32,6 +32,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from app_helpers import child_env
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM_FLAGS = [
@@ -88,16 +89,6 @@ def stop(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
         proc.wait(timeout=15)
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """Environment for a ``python -m viralsim`` child that imports the viralsim under test (the
-    child runs in a temporary folder, where a relative PYTHONPATH would find another copy)."""
-    import viralsim
-
-    source = str(Path(viralsim.__file__).resolve().parents[1])
-    path = os.pathsep.join([source, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
-    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", **extra}
 
 
 def screenshot_dirs(tmp_path: Path) -> list[Path]:
