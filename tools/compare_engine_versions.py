@@ -4,7 +4,7 @@ Usage:
     python tools/compare_engine_versions.py --old <git revision> [--seeds 40] [--config configs/spam_vs_community.yaml]
 
 A new engine may draw its random numbers in another order, so seeded numbers change; the model
-must not. This runs the config with seeds 0 .. S-1 on the working tree's code and on the old
+must not. This runs the config with seeds 0 .. S-1 (or from ``--first-seed``) on the working tree's code and on the old
 revision's code (checked out in a temporary git worktree, run with its own ``src`` on the path,
 each version in its own process), then compares every seller's run KPIs between the two samples:
 Welch's t test and the Kolmogorov-Smirnov test per KPI, Holm's correction over all of them at a
@@ -37,7 +37,7 @@ try:
 except ImportError:
     from viralsim.model.mesa_model import simulate
 out = []
-for seed in range(int(sys.argv[2])):
+for seed in range(int(sys.argv[4]), int(sys.argv[4]) + int(sys.argv[2])):
     cfg = RunConfig.model_validate({**data, "seed": seed})
     summary = simulate(cfg).summary
     kpis = json.loads(sys.argv[3])
@@ -46,10 +46,10 @@ print(json.dumps(out))
 """
 
 
-def sample(src: Path, config: Path, seeds: int) -> list[dict]:
-    """The KPIs of every seed, computed by the code in ``src`` (one process)."""
+def sample(src: Path, config: Path, seeds: int, first: int = 0) -> list[dict]:
+    """The KPIs of seeds ``first`` .. ``first + seeds - 1``, computed by the code in ``src`` (one process)."""
     env = {"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(config), str(seeds), json.dumps(KPIS)],
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(config), str(seeds), json.dumps(KPIS), str(first)],
                           capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -74,6 +74,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--old", required=True, help="git revision of the version to compare with")
     ap.add_argument("--seeds", type=int, default=40)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="the first seed (a second sample: --first-seed 40 --seeds 40)")
     ap.add_argument("--config", type=Path, default=ROOT / "configs" / "spam_vs_community.yaml")
     ap.add_argument("--alpha", type=float, default=0.01)
     args = ap.parse_args()
@@ -83,8 +85,8 @@ def main() -> int:
                        check=True)
         try:
             t0 = time.time()
-            a = sample(old / "src", args.config, args.seeds)
-            b = sample(ROOT / "src", args.config, args.seeds)
+            a = sample(old / "src", args.config, args.seeds, args.first_seed)
+            b = sample(ROOT / "src", args.config, args.seeds, args.first_seed)
             elapsed = time.time() - t0
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=True)
@@ -105,7 +107,7 @@ def main() -> int:
     reject = holm(pvals, args.alpha)
     shown = args.config.relative_to(ROOT) if args.config.is_relative_to(ROOT) else args.config
     print(f"date: {time.strftime('%Y-%m-%d')}; command: python tools/compare_engine_versions.py --old {args.old} "
-          f"--seeds {args.seeds} --config {shown} ({elapsed:.0f} s)\n")
+          f"--seeds {args.seeds} --first-seed {args.first_seed} --config {shown} ({elapsed:.0f} s)\n")
     print(f"| seller | KPI | old mean | new mean | difference (SE) | p (Welch) | p (KS) | differs at {args.alpha:g} "
           "(Holm) |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
