@@ -45,10 +45,10 @@ _STOCK_AT = np.array([DAILY_COLUMNS.index(c) for c in STOCK_COLUMNS])
 _FLOW_ROWS = np.array([j for j, k in enumerate(FLOW_KEYS) if k in DAILY_COLUMNS])
 _FLOW_AT = np.array([DAILY_COLUMNS.index(FLOW_KEYS[j]) for j in _FLOW_ROWS])
 _PURCHASES, _FOLLOWERS = DAILY_COLUMNS.index("purchases"), DAILY_COLUMNS.index("followers")
-#: Mesa DataCollector's per-seller values (docs/model.md §4)
 #: days per compiled call of a batch run (a progress bar moves this often; the recorded arrays
 #: of a batch are this many days of flows, breakdowns and stocks)
 BATCH_DAYS = 30
+#: Mesa DataCollector's per-seller values (docs/model.md §4)
 _AGENT_REPORTS = ("purchases", "customers", "mean_trust", "mean_annoyance", "muted", "blocked", "followers", "revenue")
 
 

@@ -218,7 +218,9 @@ def add_row(index, meta, seller, node_col, s, node):
 
 
 @kernel
-def _grown(a, capacity):
+def grown(a, capacity):
+    """``a`` copied into a new array of ``capacity`` entries (the rest uninitialised): a buffer
+    that has filled up, made larger."""
     out = np.empty(capacity, a.dtype)
     out[:a.shape[0]] = a
     return out

@@ -93,10 +93,9 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
         # Feeds without commercial posts have share 0 (and every seller node has comm = 0).
         people.commercial_share[i] = comm[i] / (load0[i] + load1[i]) if comm[i] > 0.0 else 0.0
         people.commercial_load[i] = comm[i]
-    # Pass 2: with every feed's size known, draw what each feed reads of each seller. Per slot,
-    # the posts read of a seller are X ~ Binomial(N, rho) (N her visible posts of the slot), and
-    # which posts they are is a uniform X-subset of them (each post is read independently with
-    # the same probability): so one draw per slot, and a split by type only when X > 0.
+    # Pass 2: with every feed's size known, draw what each feed reads of each seller: the posts
+    # of type c read in slot k are Binomial(N_kc, rho_k) (N_kc her visible posts of that type and
+    # slot; each post is read independently with the slot's probability), see _read_cells.
     # Read probabilities and their logarithms, per consumer, computed when a relation first needs
     # them (a small market's consumers mostly follow no seller: no logarithm for them).
     rho0 = np.empty(n)
@@ -203,7 +202,7 @@ def _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read):
         u -= p_here
         before *= qj
     k, c = first // 4, first % 4
-    read[k, c] = _positive_binomial(kinds[k, c], rho0 if k == 0 else rho1, lq0 if k == 0 else lq1, q_first, rs)
+    read[k, c] = _positive_binomial(kinds[k, c], rho0 if k == 0 else rho1, q_first, rs)
     for j in range(first + 1, 8):
         k, c = j // 4, j % 4
         if kinds[k, c] > 0:
@@ -211,14 +210,13 @@ def _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read):
 
 
 @kernel
-def _positive_binomial(n, p, log_q, q0, rs):
-    """Binomial(n, p) conditional on X >= 1, given log_q = log(1 - p) and q0 = P(X = 0) < 1."""
-    if q0 < 0.5:
-        while True:                          # rejection: fewer than 2 draws on average
-            x = binomial_log(n, p, log_q, rs)
-            if x > 0:
-                return x
-    # inversion from 1 with u uniform on [q0, 1): here n p <= log 2 / (1 - p) is small
+def _positive_binomial(n, p, q0, rs):
+    """Binomial(n, p) conditional on X >= 1, given q0 = P(X = 0) in [1/2, 1).
+
+    By inversion from 1 with u uniform on [q0, 1): with q0 >= 1/2, n p <= log 2 / (1 - p) is
+    small, so the walk is short. (:func:`_read_cells` takes this path only when the seller's
+    whole feed reads nothing with probability q >= 1/2, and a cell's q0 is at least q.)
+    """
     u = q0 + (1.0 - q0) * uniform(rs)
     pk = q0
     ratio = p / (1.0 - p)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from viralsim._jit import below, geometric, kernel, uniform
-from viralsim.model.relations import add_row, find_row, reserve
+from viralsim.model.relations import add_row, find_row, grown, reserve
 from viralsim.model.rules._util import most_reached
 
 STREAM = 11
@@ -105,8 +105,8 @@ def recommend(s, own, senders, prob, par, graph, people, rel, rs):
         ru = find_row(rel.index, rel.meta, s, u)
         t_sender = rel.trust[ru] if ru >= 0 else rel.prior[0]
         if par.transfer and hits.shape[0] < n_hit + k:
-            hits = _grown_int(hits, 2 * hits.shape[0] + k)
-            targets = _grown_float(targets, hits.shape[0])
+            hits = grown(hits, 2 * hits.shape[0] + k)
+            targets = grown(targets, hits.shape[0])
         for j in range(k):
             v = friends[j]
             if not people.is_consumer[v] or v == own:
@@ -158,20 +158,6 @@ def warn(s, own, senders, prob, par, graph, people, rel, rs):
             if par.lower:
                 rel.trust[r] *= 1.0 - par.loss_warning * (1.0 if strong[j] else par.weak_weight)
     return rel, sent
-
-
-@kernel
-def _grown_int(a, cap):
-    out = np.empty(cap, np.int64)
-    out[:a.shape[0]] = a
-    return out
-
-
-@kernel
-def _grown_float(a, cap):
-    out = np.empty(cap)
-    out[:a.shape[0]] = a
-    return out
 
 
 @kernel
