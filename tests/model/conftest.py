@@ -7,28 +7,17 @@ the situation described in its docstring, and calls the rule's kernel as the day
 
 from __future__ import annotations
 
-import copy
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from viralsim.config.schema import Product, RunConfig, Strategy
+from viralsim.config.schema import Product, RunConfig, Strategy, merge_settings
 from viralsim.model import pipeline, relations
 from viralsim.model.outputs import BREAKDOWN_WIDTH, FLOW_KEYS
 from viralsim.model.rules.plan import empty_plans
 from viralsim.model.sellers import init_state, seller_table, sellers_of
 from viralsim.network import Topology
-
-
-def _merge(base: dict, extra: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in extra.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
 
 
 def config(n_sellers: int = 1, circle_size: int = 0, **sections) -> RunConfig:
@@ -38,7 +27,7 @@ def config(n_sellers: int = 1, circle_size: int = 0, **sections) -> RunConfig:
     the kit lifts WeChat's contact limit (``platform.max_contacts``) unless a test sets it."""
     base = {"sellers": {f"s{i}": {"circle_size": circle_size} for i in range(n_sellers)},
             "platform": {"max_contacts": 100_000}}
-    return RunConfig.model_validate(_merge(base, sections))
+    return RunConfig.model_validate(merge_settings(base, sections))
 
 
 def edges(n: int, pairs, strong=True) -> Topology:
