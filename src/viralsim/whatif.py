@@ -995,11 +995,7 @@ def write(result: WhatIfResult, out: str | Path | None = None, command: str | No
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.absolute().relative_to(folder.absolute())
-    except ValueError:
-        return False
-    return True
+    return path.absolute().is_relative_to(folder.absolute())
 
 
 def check_out(out: str | Path, spec: WhatIf, *, restart: bool = False, allow_code_change: bool = False) -> str:

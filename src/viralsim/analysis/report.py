@@ -98,11 +98,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, fmt:
 
 
 def _is_inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def _write_report(results_dir: Path, out: Path, *, fmt: str, kpis, metrics) -> Path:
