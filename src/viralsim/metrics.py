@@ -19,6 +19,7 @@ from viralsim.model.outputs import STOCK_COLUMNS
 #: per (day, seller) columns; flows are "today", stocks are end-of-day values
 DAILY_COLUMNS = (
     "posts",             # posts published today
+    "posts_folded",      # marketing posts the platform folded today (flow)
     "exposures_ad",      # seen posts by content type (flow)
     "exposures_value",
     "exposures_life",

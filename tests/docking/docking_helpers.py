@@ -46,7 +46,9 @@ CONFIGS: dict[str, dict] = {
     "community": {"sellers": {"community": {"strategy": "community"}}},
     "fission": {"sellers": {"fission": {"strategy": "fission"}}},
     "kol": {"sellers": {"kol": {"strategy": "kol"}}},
-    "moderation": {"sellers": {"spam": {"strategy": "spam"}}, "platform": {"moderation": "harassment_prompt"}},
+    # Moderation: spam folded by frequency, the community seller's few ads by text and image.
+    "moderation": {"sellers": {"spam": {"strategy": "spam"}, "community": {"strategy": "community"}},
+                   "platform": {"moderation": "harassment_prompt"}},
     "low_quality": {"sellers": {"community": {"strategy": "community", "product": {"quality": 0.2}}}},
     # Two sellers: competing for one need, load spillover, shared attention (the commons).
     "spam+community": {"sellers": {"spam": {"strategy": "spam"}, "community": {"strategy": "community"}}},
@@ -57,7 +59,8 @@ SUMMARY_KPIS = ("purchases", "customers", "repeat_customers", "purchases_wom", "
                 "followers_end", "muted_blocked_share", "mean_trust_end", "mean_annoyance_end", "revenue", "cost",
                 "cascades", "cascade_max")
 #: run totals of daily flows per seller
-FLOW_KPIS = ("exposures_ad", "exposures_value", "reach", "enquiries", "replies", "exposures_reseller")
+FLOW_KPIS = ("exposures_ad", "exposures_value", "reach", "enquiries", "replies", "exposures_reseller",
+             "posts_folded")
 #: end-of-run stocks per seller from the daily table
 STOCK_KPIS = ("group_members", "resellers", "interested", "aware")
 #: points of daily curves per seller: (column, day, cumulative?)

@@ -120,6 +120,7 @@ def as_fast_plans(plans: dict):
     out = empty_plans(n_s)
     for i, p in plans.items():
         out.posts[i] = p.posts
+        out.folded[i] = p.folded
         out.strangers[i], out.messages[i] = p.strangers, p.messages
         out.group_posts[i], out.invites[i] = p.group_posts, p.invites
     return out

@@ -137,8 +137,10 @@ class World:
             getattr(self.state.rel, name)[row] = x
 
     def set_plan(self, s: int = 0, posts=None, *, strangers: int = 0, messages: int = 0, group_posts: int = 0,
-                 invites: int = 0, capacity: int = 0) -> None:
-        """Seller ``s``'s actions today. ``posts`` maps (content, slot) -> count, or a (4, 2) array."""
+                 invites: int = 0, capacity: int = 0, folded=False) -> None:
+        """Seller ``s``'s actions today. ``posts`` maps (content, slot) -> count, or a (4, 2) array;
+        ``folded`` True folds all her marketing posts (ads, prize posts), or maps (content, slot)
+        -> folded count."""
         p = self.plans
         p.posts[s] = 0
         if isinstance(posts, dict):
@@ -148,6 +150,13 @@ class World:
             p.posts[s] = np.asarray(posts)
         p.strangers[s], p.messages[s], p.group_posts[s] = strangers, messages, group_posts
         p.invites[s], p.capacity[s] = invites, capacity
+        p.folded[s] = 0
+        if folded is True:
+            p.folded[s, 0] = p.posts[s, 0]
+            p.folded[s, 3] = p.posts[s, 3]
+        elif isinstance(folded, dict):
+            for (c, k), x in folded.items():
+                p.folded[s, c, k] = x
 
     def set_strategy(self, s: int = 0, product: dict | None = None, **fields) -> None:
         """Replace seller ``s``'s strategy by the schema defaults with ``fields`` (and her product)

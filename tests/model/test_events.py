@@ -52,7 +52,7 @@ def test_a_crackdown_changes_nothing_before_its_day_and_folds_spam_from_it():
     # folded: her ads reach only the few who open the folded block (fold_view_prob 0.0027 a day)
     assert spam_fold.loc[20:, "exposures_ad"].sum() < 0.05 * spam_plain.loc[20:, "exposures_ad"].sum()
     assert spam_fold.loc[20:, "posts"].sum() > 0           # she still posts: the platform folds, not bans
-    # the community seller posts below the threshold: her own posts stay visible
+    # the platform never folds value posts: the community seller's stay visible
     assert _seller(crackdown, "comm").loc[20:, "exposures_value"].sum() > 0
 
 
@@ -218,7 +218,7 @@ def test_the_app_steps_through_an_event():
     model = AppModel(config)
     for _ in range(2):
         model.step()
-    assert model.config.platform.moderation == "none" and not model.state.sellers.folded.any()
+    assert model.config.platform.moderation == "none" and not model.state.sellers.flag_prob.any()
     model.step()
-    assert model.config.platform.moderation == "harassment_prompt" and model.state.sellers.folded[0]
+    assert model.config.platform.moderation == "harassment_prompt" and model.state.sellers.flag_prob[0] == 1.0
     assert np.isfinite(model.status()["mean_trust"])

@@ -154,8 +154,7 @@ def test_folded_marketing_posts_reach_only_openers(kit, view_prob):
     posts are unaffected; openers are marked for the platform warning."""
     cfg = kit.config(platform={"fold_view_prob": view_prob})
     w = kit.world(cfg, kit.star(6))
-    w.sellers.folded[0] = True
-    w.set_plan(0, POSTS)
+    w.set_plan(0, POSTS, folded=True)
     deliver(w)
     c = np.arange(1, 6)
     opened = view_prob == 1.0
@@ -168,14 +167,28 @@ def test_folded_marketing_posts_reach_only_openers(kit, view_prob):
     assert w.get("saw_posts")[0, c].all(), "value posts are about the product, folded or not"
 
 
+def test_partly_folded_posts_hide_only_the_folded_ones(kit):
+    """The platform folded one busy ad and the idle prize post: viewers who do not open the block
+    read the other ads, and only those count in their commercial load."""
+    cfg = kit.config(platform={"fold_view_prob": 0.0})
+    w = kit.world(cfg, kit.star(6))
+    w.set_plan(0, POSTS, folded={(AD, BUSY): 1, (PRIZE, IDLE): 1})
+    deliver(w)
+    c = np.arange(1, 6)
+    assert np.all(w.get("seen_ad")[0, c] == 2) and np.all(w.get("seen_prize")[0, c] == 0)
+    assert np.all(w.get("seen_value")[0, c] == 2)
+    np.testing.assert_allclose(w.people.commercial_load[c], 2.0)
+    assert not w.get("opened")[0].any()
+
+
 def test_unopened_folded_posts_take_no_attention(kit):
     """Unopened folded marketing posts do not occupy the feed: with attention equal to organic +
     value posts, every value post is read (rho = 1) despite 40 folded ads."""
     cfg = kit.config(feed={"attention_per_day": 10.0, "idle_share": 0.5, "friend_posts_per_day": 2.0},
                      platform={"fold_view_prob": 0.0})
     w = kit.world(cfg, kit.star(6))           # leaves: degree 1 => organic 1 per slot
-    w.sellers.folded[0] = True
-    w.set_plan(0, {(AD, BUSY): 20, (PRIZE, IDLE): 20, (VALUE, BUSY): 4, (VALUE, IDLE): 4})   # A_k = 5 = 1 + 4
+    w.set_plan(0, {(AD, BUSY): 20, (PRIZE, IDLE): 20, (VALUE, BUSY): 4, (VALUE, IDLE): 4},   # A_k = 5 = 1 + 4
+               folded=True)
     deliver(w)
     assert np.all(w.get("seen_value")[0, 1:] == 8)
     assert np.all(w.get("seen_ad")[0, 1:] == 0) and np.all(w.get("seen_prize")[0, 1:] == 0)
@@ -184,8 +197,8 @@ def test_unopened_folded_posts_take_no_attention(kit):
 def test_unfolded_plan_reports_no_openers(kit):
     cfg = kit.config(platform={"fold_view_prob": 1.0})
     w = kit.world(cfg, kit.star(4))
-    assert not w.sellers.folded[0]
     w.set_plan(0, POSTS)
+    assert not w.plans.folded[0].any()
     deliver(w)
     assert not w.get("opened").any()
     assert np.all(w.get("seen_ad")[0, 1:] == 3)
@@ -196,8 +209,7 @@ def test_folded_block_opening_rate(kit):
     n = 20_001
     cfg = kit.config(circle_size=n - 1, platform={"fold_view_prob": 0.1})
     w = kit.world(cfg, kit.empty(n), seed=3)
-    w.sellers.folded[0] = True
-    w.set_plan(0, {(AD, BUSY): 1})
+    w.set_plan(0, {(AD, BUSY): 1}, folded=True)
     deliver(w)
     kit.within(w.get("opened")[0].sum() / (n - 1), 0.1, kit.binom_sd(0.1, n - 1))
 

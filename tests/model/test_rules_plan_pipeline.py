@@ -1,4 +1,4 @@
-"""rules.plan.plan_day and sellers.is_folded, sellers.init_state / place_sellers, State.check_invariants
+"""rules.plan.plan_day and sellers.flag_prob (folding), sellers.init_state / place_sellers, State.check_invariants
 over short runs of every preset, and the whole day (pipeline.run_day) as ViralModel runs it."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from viralsim.model import ViralModel, pipeline, relations
 from viralsim.model.outputs import FLOW_KEYS, STOCK_COLUMNS
 from viralsim.model.relations import DAY_COLUMNS, NO_TIE, STATE_COLUMNS, STRONG, WEAK
 from viralsim.model.rules.plan import empty_plans, plan_day
-from viralsim.model.sellers import init_state, is_folded, place_sellers, seller_table, sellers_of
+from viralsim.model.sellers import flag_prob, init_state, place_sellers, seller_table, sellers_of
 from viralsim.model.stocks import stock_table
 
 #: content types and slots of ``Plans.posts`` (state.Plans)
@@ -135,19 +135,52 @@ def test_plan_day_draws_each_seller_from_her_own_stream():
     assert differ > 0
 
 
-def test_is_folded_only_under_the_prompt_and_above_the_threshold():
-    """folded = moderation == harassment_prompt and posts_per_day > fold_threshold (strict)."""
-    prompt = PlatformParams(moderation="harassment_prompt", fold_threshold=100.0)
-    none = PlatformParams(moderation="none", fold_threshold=100.0)
-    assert is_folded(Strategy(posts_per_day=120), prompt)
-    assert not is_folded(Strategy(posts_per_day=100), prompt)
-    assert not is_folded(Strategy(posts_per_day=3), prompt)
-    assert not is_folded(Strategy(posts_per_day=1000), none)
-    sellers, cfg = _sellers([{"posts_per_day": 120}],
+def test_fold_probability_combines_the_three_triggers():
+    """p = 0 without the prompt; 1 above the frequency threshold (strict); else
+    1 - (1 - flag_text)(1 - flag_image): text and image checked independently (seed 002 L347)."""
+    prompt = PlatformParams(moderation="harassment_prompt", fold_threshold=100.0, flag_text=0.5, flag_image=0.2)
+    none = PlatformParams(moderation="none", fold_threshold=100.0, flag_text=0.5, flag_image=0.2)
+    assert flag_prob(Strategy(posts_per_day=120), prompt) == 1.0
+    assert flag_prob(Strategy(posts_per_day=100), prompt) == pytest.approx(0.6)
+    assert flag_prob(Strategy(posts_per_day=3), prompt) == pytest.approx(0.6)
+    assert flag_prob(Strategy(posts_per_day=3), prompt.model_copy(update={"flag_text": 0.0, "flag_image": 0.0})) == 0
+    assert flag_prob(Strategy(posts_per_day=1000), none) == 0.0
+    sellers, cfg = _sellers([{"posts_per_day": 120}, {"posts_per_day": 3}],
                             platform={"moderation": "harassment_prompt", "fold_view_prob": 0.3})
-    assert sellers.folded[0] and pipeline.prepare(cfg).feed.fold_prob == 0.3
+    np.testing.assert_allclose(sellers.flag_prob, [1.0, 0.75])      # default text and image rates 0.5
+    assert pipeline.prepare(cfg).feed.fold_prob == 0.3
     sellers, _ = _sellers([{"posts_per_day": 120}])
-    assert not sellers.folded[0]
+    assert sellers.flag_prob[0] == 0.0
+
+
+def test_plan_day_folds_marketing_posts_binomially(kit):
+    """folded[c, k] ~ Binomial(posts[c, k], p) for ads and prize posts; value and life posts are
+    never folded (statistical); p = 1 folds every marketing post."""
+    k = 4000
+    mix = {"posts_per_day": 10, "content": {"ad": 0.4, "value": 0.3, "life": 0.1, "prize": 0.2}}
+    prompt = {"moderation": "harassment_prompt", "flag_text": 0.5, "flag_image": 0.2}
+    plans = _plans(mix, k, platform=prompt)
+    posts = np.array([p.posts[0] for p in plans])
+    folded = np.array([p.folded[0] for p in plans])
+    assert (folded <= posts).all() and not folded[:, [VALUE, LIFE]].any()
+    marketing = posts[:, [AD, PRIZE]].sum()
+    kit.within(folded.sum() / marketing, 0.6, np.sqrt(0.6 * 0.4 / marketing))
+    every = _plans(mix, 50, platform={**prompt, "fold_threshold": 5})
+    for p in every:
+        np.testing.assert_array_equal(p.folded[0, [AD, PRIZE]], p.posts[0, [AD, PRIZE]])
+
+
+def test_moderation_leaves_the_sellers_other_draws_alone():
+    """Folding draws come after a seller's other draws of the day, and none are made without the
+    prompt: the posts, strangers and messages are the same with and without moderation."""
+    mix = {"posts_per_day": 7.5, "strangers_per_day": 2.5, "messages_per_day": 1.5}
+    off = _plans(mix, 30)
+    on = _plans(mix, 30, platform={"moderation": "harassment_prompt"})
+    for a, b in zip(off, on):
+        np.testing.assert_array_equal(a.posts, b.posts)
+        assert (a.strangers[0], a.messages[0]) == (b.strangers[0], b.messages[0])
+        assert not a.folded.any()
+    assert sum(int(b.folded.sum()) for b in on) > 0
 
 
 # ------------------------------------------------------------------------- init_state, placement

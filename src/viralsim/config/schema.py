@@ -639,15 +639,27 @@ class PlatformParams(Frozen):
 
     moderation: Annotated[Literal["none", "harassment_prompt"], Param(
         label="Platform moderation", unit="—",
-        meaning="moderation rule: `harassment_prompt` folds the marketing posts of accounts above the threshold",
+        meaning="moderation rule: `harassment_prompt` folds marketing posts flagged by their text, their image or "
+                "their account's posting frequency",
         source="seed 002 L341–355")] = "none"
+    flag_text: Annotated[Prob, Param(
+        label="Text flag rate", unit="share",
+        meaning="share of marketing posts (ads, prize posts) whose text the platform recognises as goods or "
+                "merchant marketing and folds",
+        source="seed 002 L347 (trigger 1, \"文字含有商品、商家营销信息\"); rate by judgement (§5)")] = 0.5
+    flag_image: Annotated[Prob, Param(
+        label="Image flag rate", unit="share",
+        meaning="share of marketing posts whose image the platform recognises as marketing and folds (checked "
+                "independently of the text)",
+        source="seed 002 L347 (trigger 2, \"图片含有营销信息\"); rate by judgement (§5)")] = 0.5
     #: (sellers post at most 1000 a day, so a threshold of 1000 or more never folds)
     fold_threshold: Annotated[float, Field(ge=0.0, le=10_000.0), Param(
         label="Fold threshold", unit="posts/day", ui=(0, 200, 5),
-        meaning="posts per day above which an account's marketing posts are folded", source="seed 002 L347")] = 100.0
+        meaning="posts per day above which all of an account's marketing posts are folded (trigger 3)",
+        source="seed 002 L347 (\"一天在朋友圈内百十条信息\")")] = 100.0
     fold_view_prob: Annotated[Prob, Param(
         label="Folded-block view probability", unit="1/day",
-        meaning="daily probability a viewer opens a folded account's posts (about once a year)",
+        meaning="daily probability a viewer opens a seller's folded posts (about once a year)",
         source="seed 002 L345 (\"同意或者不同意\"), L351 (\"用户看不到你的信息\": mostly unseen); "
                "free choice (§5)")] = 0.0027
     max_contacts: Annotated[int, Field(ge=1, le=100_000), Param(

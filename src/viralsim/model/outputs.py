@@ -11,7 +11,7 @@ from collections import namedtuple
 
 #: per-seller flows of a day, rows of the (len(FLOW_KEYS), S) flow table
 FLOW_KEYS = (
-    "posts", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
+    "posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
     "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
     "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added",
 )

@@ -105,6 +105,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
     plan_day(key, today, sellers, plans, draw_plans)                                           # 1
     for s in range(n_s):
         flows[_F.posts, s] = plans.posts[s].sum()
+        flows[_F.posts_folded, s] = plans.folded[s].sum()
     arrive_needs(key, today, par.needs, people)                                      # 2
     relax_stocks(par.relax, rel)                                                     # 3
     rel = add_strangers(key, today, people, sellers, plans, rel, flows[_F.strangers_added],   # 4

@@ -70,16 +70,16 @@ BUSY, IDLE = 0, 1
 class DayPlan:
     """What seller ``index`` does today.
 
-    ``posts[c, k]`` is the number of posts of content type ``c`` in slot ``k``. When ``folded``,
-    the marketing posts are collapsed behind a warning that each viewer opens with probability
-    ``fold_view_prob`` per day (rules.feed.deliver_posts).
+    ``posts[c, k]`` is the number of posts of content type ``c`` in slot ``k``; ``folded[c, k]``
+    of them (marketing posts only) are collapsed behind a warning that each viewer opens with
+    probability ``fold_view_prob`` per day (§3.3.1, §3.3.7).
     """
 
     index: int
     strategy: Strategy
     product: Product
     posts: np.ndarray          # (4, 2) int
-    folded: bool
+    folded: np.ndarray         # (4, 2) int: the posts the platform folds today
     fold_view_prob: float
     strangers: int
     messages: int
@@ -88,14 +88,15 @@ class DayPlan:
     reseller_posts: float      # expected ads per reseller per day (split over slots)
 
 
-def is_folded(strategy: Strategy, platform: PlatformParams) -> bool:
-    """Harassment prompt: marketing posts of accounts above the frequency threshold are folded.
-
-    Rule (seed 002 L345-351): under ``harassment_prompt`` the platform hides marketing posts
-    (ads, promotions) of an account posting more than ``fold_threshold`` posts a day behind a
-    warning ("疑似骚扰"); a viewer sees them only on days she opts in (``fold_view_prob``).
-    """
-    return platform.moderation == "harassment_prompt" and strategy.posts_per_day > platform.fold_threshold
+def fold_probability(strategy: Strategy, platform: PlatformParams) -> float:
+    """§3.3.1: the harassment prompt folds a marketing post flagged by its text, its image (each
+    checked on its own) or its account's frequency (seed 002 L345-351)."""
+    if platform.moderation != "harassment_prompt":
+        return 0.0
+    if strategy.posts_per_day > platform.fold_threshold:
+        return 1.0
+    missed = (1.0 - platform.flag_text) * (1.0 - platform.flag_image)
+    return 1.0 - missed
 
 
 def plan_day(index: int, strategy: Strategy, product: Product, feed: FeedParams,
@@ -125,26 +126,40 @@ def plan_day(index: int, strategy: Strategy, product: Product, feed: FeedParams,
         cells = [c / total for c in cells]
     posts = rng.multinomial(n_posts, cells).reshape(4, 2)
     groups = strategy.groups
+    strangers = stochastic_round(strategy.strangers_per_day, rng)
+    messages = stochastic_round(strategy.messages_per_day, rng)
+    group_posts = stochastic_round(groups.posts_per_day, rng) if groups.enabled else 0
+    invites = stochastic_round(groups.invites_per_day, rng) if groups.enabled else 0
     return DayPlan(
         index=index,
         strategy=strategy,
         product=product,
         posts=posts,
-        folded=is_folded(strategy, platform),
+        folded=fold_posts(posts, fold_probability(strategy, platform), rng),
         fold_view_prob=platform.fold_view_prob,
-        strangers=stochastic_round(strategy.strangers_per_day, rng),
-        messages=stochastic_round(strategy.messages_per_day, rng),
-        group_posts=stochastic_round(groups.posts_per_day, rng) if groups.enabled else 0,
-        invites=stochastic_round(groups.invites_per_day, rng) if groups.enabled else 0,
+        strangers=strangers,
+        messages=messages,
+        group_posts=group_posts,
+        invites=invites,
         reseller_posts=strategy.reseller_posts_per_day,
     )
+
+
+def fold_posts(posts: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
+    """§3.3.1: each marketing post (ad, prize) is folded with probability p; the platform
+    classifies a post once, so all its viewers find it folded."""
+    folded = np.zeros_like(posts)
+    for ctype in MARKETING:
+        for k in (BUSY, IDLE):
+            folded[ctype, k] = rng.binomial(int(posts[ctype, k]), p) if 0.0 < p < 1.0 else posts[ctype, k] * (p >= 1.0)
+    return folded
 
 
 SLOTS = (BUSY, IDLE)
 CONTENT_TYPES = (AD, VALUE, LIFE, PRIZE)
 MARKETING_TYPES = (AD, PRIZE)
 #: flows summed per seller and day (the same names as ``engine.FLOW_KEYS``)
-FLOWS = ("posts", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
+FLOWS = ("posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
          "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
          "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added")
 #: run totals needed by ``metrics.summarize`` (sizes as in the fast engine)
@@ -326,8 +341,8 @@ class ConsumerAgent(FixedAgent):
         """§3.3.7 and §3.3.8: the posts in her feed compete for her attention; she reads some.
 
         Her feed per slot k holds her friends' posts O_k, the posts of every seller whose Moments
-        she sees (a folded seller's ads and prize posts only if she opens the folded block
-        today), and her reseller friends' ads λ_k. She reads A_k = attention_per_day × share_k ×
+        she sees (the ads and prize posts the platform folded today only if she opens that
+        seller's folded block today), and her reseller friends' ads λ_k. She reads A_k = attention_per_day × share_k ×
         activity posts, so each is read with probability rho_k = min(1, A_k / feed_k) (1 for an
         empty feed). Opening a folded block shows the platform's warning.
         """
@@ -341,16 +356,13 @@ class ConsumerAgent(FixedAgent):
             plan, rel, today = seller.plan, self.relations[seller.index], self.today[seller.index]
             if rel.sees_moments:
                 in_some_audience = True
-                if plan.folded:
+                if plan.folded.any():
                     today.opened_fold = rng.random() < plan.fold_view_prob
-                shows_marketing = (not plan.folded) or today.opened_fold
+                in_feed = plan.posts if today.opened_fold else plan.posts - plan.folded
                 for k in SLOTS:
                     for ctype in CONTENT_TYPES:
-                        if ctype in MARKETING_TYPES and not shows_marketing:
-                            continue
-                        feed[k] += plan.posts[ctype, k]
-                if shows_marketing:
-                    commercial += sum(plan.posts[ctype, k] for ctype in MARKETING_TYPES for k in SLOTS)
+                        feed[k] += in_feed[ctype, k]
+                commercial += sum(in_feed[ctype, k] for ctype in MARKETING_TYPES for k in SLOTS)
             if plan.reseller_posts > 0 and rel.reseller_friends > 0 and not rel.blocked:
                 in_some_audience = True
                 resold = rel.reseller_friends * plan.reseller_posts
@@ -365,12 +377,12 @@ class ConsumerAgent(FixedAgent):
         for seller in model.seller_agents:
             s, plan, rel, today = seller.index, seller.plan, self.relations[seller.index], self.today[seller.index]
             if rel.sees_moments:
-                shows_marketing = (not plan.folded) or today.opened_fold
+                in_feed = plan.posts if today.opened_fold else plan.posts - plan.folded
                 read_any = 0
                 for ctype in CONTENT_TYPES:
                     for k in SLOTS:
-                        n_posts = int(plan.posts[ctype, k])
-                        if n_posts == 0 or (ctype in MARKETING_TYPES and not shows_marketing):
+                        n_posts = int(in_feed[ctype, k])
+                        if n_posts == 0:
                             continue
                         x = int(rng.binomial(n_posts, rho[k]))
                         today.seen[ctype] += x
@@ -616,6 +628,7 @@ class SellerAgent(FixedAgent):
         self.plan = plan_day(self.index, self.strategy, self.product, c.feed, c.platform, rng=self.model.rng)
         self.flows = dict.fromkeys(FLOWS, 0.0)
         self.flows["posts"] = float(self.plan.posts.sum())
+        self.flows["posts_folded"] = float(self.plan.folded.sum())
         self.buyers_today = []
 
     # -- step 3 ------------------------------------------------------------------------------

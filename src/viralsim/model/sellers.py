@@ -144,14 +144,23 @@ def _cells(strategy: Strategy, feed_params: FeedParams) -> list[float]:
     return [c / total for c in cells] if total > 0 else cells
 
 
-def is_folded(strategy: Strategy, platform: PlatformParams) -> bool:
-    """Harassment prompt: marketing posts of accounts above the frequency threshold are folded.
+def flag_prob(strategy: Strategy, platform: PlatformParams) -> float:
+    """P(the platform folds one of the seller's marketing posts): the harassment prompt's triggers.
 
-    Rule (seed 002 L345-351): under ``harassment_prompt`` the platform hides marketing posts
-    (ads, promotions) of an account posting more than ``fold_threshold`` posts a day behind a
-    warning ("疑似骚扰"); a viewer sees them only on days she opts in (``fold_view_prob``).
+    Under ``harassment_prompt`` (seed 002 L345-351) the platform hides a marketing post (ad or
+    prize post) behind a warning ("疑似骚扰") when its text shows goods or merchant marketing
+    (trigger 1, rate ``flag_text``) or its image does (trigger 2, ``flag_image``), checked
+    independently: P = 1 - (1 - flag_text)(1 - flag_image). Every marketing post of an account
+    posting more than ``fold_threshold`` posts a day is folded (trigger 3, seed 002 L347: "一天
+    在朋友圈内百十条信息"): P = 1. The frequency test uses the strategy's rate, not the day's count.
+    Value and life posts carry no marketing and are never folded. A viewer sees folded posts only
+    on days she opens them (``fold_view_prob``, rules.feed).
     """
-    return platform.moderation == "harassment_prompt" and strategy.posts_per_day > platform.fold_threshold
+    if platform.moderation != "harassment_prompt":
+        return 0.0
+    if strategy.posts_per_day > platform.fold_threshold:
+        return 1.0
+    return 1.0 - (1.0 - platform.flag_text) * (1.0 - platform.flag_image)
 
 
 def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Sequence[Product],
@@ -177,7 +186,7 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
             "pf_ref": price_factor(pr.price * (1.0 - st.referral_reward), p), "price": pr.price,
             "reward": st.referral_reward, "unit_cost": pr.unit_cost, "commission": st.reseller_commission,
             "quality": pr.quality, "reseller_prob": st.reseller_prob, "reseller_posts": st.reseller_posts_per_day,
-            "kol_seeds": st.kol_seeds, "kol_reach": st.kol_reach, "folded": is_folded(st, config.platform),
+            "kol_seeds": st.kol_seeds, "kol_reach": st.kol_reach, "flag_prob": flag_prob(st, config.platform),
             "cost_post": st.cost_per_post, "cost_message": st.cost_per_message,
             "cost_stranger": st.cost_per_stranger, "cost_reply": st.cost_per_reply, "cost_kol": st.cost_per_kol,
             "cost_group_day": st.cost_group_per_day, "group_activity": 1.0 if g.enabled else 0.0,
@@ -185,7 +194,7 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
         for k, v in row.items():
             cols[k].append(v)
     ints = {"kol_seeds"}
-    bools = {"need_triggered", "groups_on", "folded"}
+    bools = {"need_triggered", "groups_on"}
     arrays = {}
     for name in Sellers._fields:
         if name == "node":

@@ -74,7 +74,7 @@ class Sellers(NamedTuple):
     reseller_posts: np.ndarray
     kol_seeds: np.ndarray             # int64
     kol_reach: np.ndarray
-    folded: np.ndarray                # bool: the platform folds her marketing posts
+    flag_prob: np.ndarray             # P(the platform folds one of her marketing posts), sellers.flag_prob
     cost_post: np.ndarray
     cost_message: np.ndarray
     cost_stranger: np.ndarray
@@ -93,6 +93,7 @@ class Plans(NamedTuple):
     group_posts: np.ndarray
     invites: np.ndarray
     capacity: np.ndarray              # enquiries the seller can answer today
+    folded: np.ndarray                # (S, 4, 2): of ``posts``, those the platform folds (ad and prize rows)
 
 
 class Outputs(NamedTuple):

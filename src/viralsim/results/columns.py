@@ -94,6 +94,8 @@ MARKET_FLOWS = ("purchases",)
 # unit, meaning and bounds of the daily seller columns (their names and order: metrics.DAILY_COLUMNS)
 _DAILY = {
     "posts": ("posts", "posts the seller published", _COUNT),
+    "posts_folded": ("posts", "of those, marketing posts the platform folded (harassment prompt): read only by "
+                     "viewers who open the folded block", _COUNT),
     "exposures_ad": ("exposures", "the seller's ad posts read by consumers", _COUNT),
     "exposures_value": ("exposures", "the seller's value posts read by consumers (group posts included)", _COUNT),
     "exposures_life": ("exposures", "the seller's life posts read by consumers", _COUNT),

@@ -46,9 +46,10 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     """Seller and reseller posts reach feeds; each consumer reads a limited number.
 
     Per slot k (busy, idle) a consumer's feed holds O_k friends' posts plus C_k commercial posts
-    (every visible seller's posts of the slot, plus her reseller friends' ads; a folded
-    seller's marketing posts count only on days she opens the folded block, probability
-    ``fold_view_prob``, seed 002 L345: "让你同意或者不同意"). She reads A_k = attention_per_day x
+    (every visible seller's posts of the slot, plus her reseller friends' ads; the marketing
+    posts the platform folded today, ``plans.folded`` (rules.plan), count only on days she opens
+    the seller's folded block, probability ``fold_view_prob``, seed 002 L345: "让你同意或者不同
+    意"; unopened, they take none of her attention). She reads A_k = attention_per_day x
     share_k x activity posts, so each post is read with probability rho_k = min(1, A_k / (O_k +
     C_k)), and the posts of type c she sees from seller s are X ~ Binomial(posts[c, k], rho_k);
     reseller ads seen ~ Poisson(reseller friends x ads per reseller x slot share x rho_k).
@@ -67,7 +68,11 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     load0 = people.organic0.copy()
     load1 = people.organic1.copy()
     comm = np.zeros(n)
-    shown = np.ones(m, np.bool_)
+    shown = np.ones(m, np.bool_)        # the seller's folded posts are shown (no folded posts: True)
+    folded = np.zeros((n_s, 2), np.int64)   # per seller and slot: marketing posts folded today
+    for s in range(n_s):
+        for k in range(2):
+            folded[s, k] = plans.folded[s, 0, k] + plans.folded[s, 3, k]
     # Pass 1: every relation adds its seller's posts (or its reseller friends' ads) to the feed.
     for r in range(m):
         s = rel.seller[r]
@@ -77,13 +82,15 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
         if rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[i]:
             ads0 = posts[0, 0] + posts[3, 0]
             ads1 = posts[0, 1] + posts[3, 1]
-            if sellers.folded[s]:
+            if folded[s, 0] + folded[s, 1] > 0:
                 shown[r] = uniform(streams[s]) < par.fold_prob
                 rel.opened[r] = shown[r]
-            load0[i] += posts[1, 0] + posts[2, 0] + (ads0 if shown[r] else 0)
-            load1[i] += posts[1, 1] + posts[2, 1] + (ads1 if shown[r] else 0)
-            if shown[r]:
-                comm[i] += ads0 + ads1
+                if not shown[r]:
+                    ads0 -= folded[s, 0]
+                    ads1 -= folded[s, 1]
+            load0[i] += posts[1, 0] + posts[2, 0] + ads0
+            load1[i] += posts[1, 1] + posts[2, 1] + ads1
+            comm[i] += ads0 + ads1
         if sellers.reseller_posts[s] > 0 and rel.reseller_friends[r] > 0 and not rel.blocked[r]:
             ra = rel.reseller_friends[r] * sellers.reseller_posts[s]
             load0[i] += par.slot0 * ra
@@ -124,7 +131,7 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
         if visible:
             for k in range(2):
                 for c in range(4):
-                    kinds[k, c] = posts[c, k] if shown[r] or c == 1 or c == 2 else 0
+                    kinds[k, c] = posts[c, k] if shown[r] else posts[c, k] - plans.folded[s, c, k]
             _read_cells(kinds, rho0[i], rho1[i], lq0[i], lq1[i], rs, read)
             seen_any = 0
             for k in range(2):
