@@ -108,13 +108,18 @@ def test_needs_kernel_with_tiny_rates(p_arise, p_lapse):
     need = np.zeros(n, dtype=np.bool_)
     need[::3] = True
     z = np.zeros(n)
-    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, np.zeros(n, dtype=np.bool_), z, z, z)
-    before = need.copy()
-    needs.arrive_needs(words(3), 0, needs.Params(False, p_lapse, p_arise, 0.0, True, 10.0), people)
+    sated = np.zeros(n, dtype=np.bool_)
+    sated[1::3] = True
+    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, sated, np.zeros(n, dtype=np.bool_), z, z, z)
+    before, sated_before = need.copy(), sated.copy()
+    # (the run-out rate takes the lapse rate's values: tiny, 0 and 1)
+    needs.arrive_needs(words(3), 0, needs.Params(False, p_lapse, p_arise, 0.0, True, 10.0, p_lapse), people)
     arrived = need & ~before
     assert arrived.sum() == 0               # 500 chances at p <= 1e-20
     lapsed = before & ~need
     assert lapsed.sum() == (before.sum() if p_lapse == 1.0 else 0)
+    assert (sated_before & ~sated).sum() == (sated_before.sum() if p_lapse == 1.0 else 0)
+    assert not (sated & ~sated_before).any()
 
 
 def _old_bernoulli_positions(total, p, rng):

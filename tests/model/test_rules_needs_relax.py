@@ -105,6 +105,24 @@ def test_arrivals_and_lapses_are_drawn_on_the_needs_at_the_start_of_the_day(kit)
     np.testing.assert_array_equal(w.people.need, ~had & w.people.is_consumer)
 
 
+def test_sated_consumers_get_no_need_and_run_out_at_the_consumption_rate(kit):
+    """arrive_needs: a sated consumer develops no need (need_rate 1 here); she uses her supply up
+    with P = 1 / consumption_days a day, and one who ran out today can have a need from tomorrow."""
+    cfg = kit.config(purchase={"need_rate": 1.0, "need_duration": 1e6, "consumption_days": 4.0})
+    w = kit.world(cfg, kit.empty(N_BIG), seed=11, need=False)
+    sated = np.zeros(N_BIG, dtype=bool)
+    sated[::2] = True
+    sated &= w.people.is_consumer
+    w.people.sated[:] = sated
+    arrive(w)
+    assert not w.people.need[sated].any()
+    assert w.people.need[~sated & w.people.is_consumer].all()
+    ran_out = sated & ~w.people.sated
+    kit.within(ran_out.sum() / sated.sum(), 0.25, kit.binom_sd(0.25, sated.sum()))
+    arrive(w, 1)
+    assert w.people.need[ran_out].all()
+
+
 def test_always_need_gives_every_consumer_a_need(kit):
     """always_need: need == is_consumer after arrive_needs and in initial_needs; every person,
     seller nodes included, is a consumer (of the other sellers)."""
@@ -182,6 +200,17 @@ def test_impulse_only_for_touched_consumers_without_need(kit):
     impulse = w.get("impulse")
     np.testing.assert_array_equal(np.flatnonzero(impulse[0]), [4, 5, 6, 7])
     assert not impulse[1].any(), "ads of seller 0 created a want for seller 1"
+
+
+def test_sated_consumers_get_no_impulse(kit):
+    """A supply still in use leaves no want for an ad to tap."""
+    cfg = kit.config(purchase={"impulse_per_ad": 1.0}, annoyance={"enabled": False})
+    w = kit.world(cfg, kit.empty(10))
+    w.set("seen_ad", 0, np.arange(1, 10), 50)   # P = 1 - e^-50: certain
+    w.set("touched", 0, np.arange(1, 10), True)
+    w.people.sated[[2, 3]] = True
+    impulses(w)
+    np.testing.assert_array_equal(np.flatnonzero(w.get("impulse")[0]), [1, 4, 5, 6, 7, 8, 9])
 
 
 @pytest.mark.parametrize("purchase", [{"impulse_per_ad": 0.0}, {"impulse_per_ad": 1.0, "always_need": True}])

@@ -188,8 +188,20 @@ def test_sure_stimulus_everybody_with_a_need_buys_blocked_never(kit):
     np.testing.assert_array_equal(out[0][0], np.arange(50, 250))
     assert np.all(out[0][1] == CH["message"])
     assert not w.state.need[50:250].any(), "a purchase clears the need"
+    assert w.state.sated[50:250].all() and not w.state.sated[:50].any() and not w.state.sated[250:].any(), \
+        "the buyers, and only they, are sated"
     assert w.state.need[1:50].all(), "blocked consumers keep their need"
     assert w.state.need[0], "the seller's own node (no relation with her) kept hers"
+
+
+def test_no_satiation_without_a_consumption_period(kit):
+    """consumption_days 0 (and always_need) switch satiation off: buyers are never sated."""
+    for purchase in ({"consumption_days": 0.0}, {"always_need": True}):
+        _, w = _market(kit, 50, purchase={"message_conversion": 1.0, **purchase})
+        _put(w, "messages", 0, range(1, 50), 1)
+        _put(w, "touched", 0, range(1, 50), True)
+        out = _buy(w)
+        assert len(out[0][0]) == 49 and not w.state.sated.any()
 
 
 def test_always_need_is_not_cleared(kit):

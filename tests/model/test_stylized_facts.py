@@ -89,13 +89,15 @@ def test_harassment_prompt_cuts_spam_but_spares_community():
     """The prompt kills 刷屏 conversion (seed 002 L345-355): every marketing post of an account
     above the frequency threshold is folded. A community seller alone loses little although her
     own ads are folded too (text and image triggers): she sells through value content, groups and
-    service, which the platform does not fold."""
+    service, which the platform does not fold. The source allows her to be "barely affected or
+    gain" (seed 002 L351, L355): with satiation she gains (+49 of 390 sales, 1.8 SE, 8 seeds),
+    because her few ads no longer annoy: her muted-or-blocked share falls from 10 % to 2.5 %."""
     spam_off = mean(solo("spam", s).summary.purchases[0] for s in SEEDS)
     spam_on = mean(solo("spam", s, **MODERATION).summary.purchases[0] for s in SEEDS)
     comm_on = [solo("community", s, **MODERATION) for s in SEEDS]
     comm_off = mean(solo("community", s).summary.purchases[0] for s in SEEDS)
     assert spam_on <= 0.5 * spam_off
-    assert abs(mean(r.summary.purchases[0] for r in comm_on) - comm_off) <= 0.10 * comm_off
+    assert mean(r.summary.purchases[0] for r in comm_on) >= 0.9 * comm_off
     assert min(r.daily.posts_folded.sum() for r in comm_on) > 0, "any seller's marketing posts can be folded"
 
 
@@ -256,6 +258,30 @@ def test_need_triggered_contact_beats_push_at_equal_message_count():
         assert p.daily.messages_sent.sum() == n.daily.messages_sent.sum()
     assert mean(r.summary.customers[0] for r in need) > 2 * mean(r.summary.customers[0] for r in push)
     assert mean(r.daily.mean_annoyance.mean() for r in need) < 0.5 * mean(r.daily.mean_annoyance.mean() for r in push)
+
+
+# 9b ------------------------------------------------------------------------------------------
+def _units_per_consumer(consumption_days: float, seed: int) -> float:
+    """A spam seller with annoyance off (nothing holds her back: no mute, no block, no
+    hesitation), 180 days: her purchases per consumer."""
+    r = run({"spam": {"strategy": "spam"}}, seed, annoyance={"enabled": False},
+            purchase={"consumption_days": consumption_days})
+    return float(r.summary.purchases[0]) / N
+
+
+def test_ads_bring_purchases_forward_but_cannot_multiply_them():
+    """Demand for a category saturates (seed 004 L133: ads tap *latent* needs; seed 000 L467's
+    facial masks are used up before they are bought again): under maximal ad pressure a consumer
+    buys at most once per supply, so over 180 days no more than 180 / (consumption_days + 1)
+    units on average. Mutant: the rule without satiation (consumption_days 0, the model before
+    it), where each day's ads create new wants: it sells several times the bound."""
+    bound = 180 / (30.0 + 1.0)
+    units = [_units_per_consumer(30.0, s) for s in SEEDS[:2]]
+    assert max(units) <= bound, units
+    # (measured: 0.57 of the bound; a third rules out a model where satiation stops the ads' effect)
+    assert min(units) >= bound / 3, "the ads still bring purchases forward"
+    unbounded = [_units_per_consumer(0.0, s) for s in SEEDS[:2]]
+    assert min(unbounded) > 2 * bound, unbounded
 
 
 # 10 ------------------------------------------------------------------------------------------

@@ -538,6 +538,11 @@ class PurchaseParams(Frozen):
     need_duration: Annotated[HalfLife, Param(
         label="Need duration", unit="days", ui=(1, 60, 1),
         meaning="mean duration of an unmet need before it lapses", source="judgement")] = 14.0
+    consumption_days: Annotated[float, Field(ge=0.0, le=10_000.0), Param(
+        label="Consumption period", unit="days", ui=(0, 180, 5),
+        meaning="mean days a purchase covers the category (0: no satiation): until it is used up no need arises "
+                "and ads create no want, so advertising can bring purchases forward but not multiply them",
+        source="judgement: about a month's supply of facial masks, the seeds' example product (seed 000 L467)")] = 30.0
     impulse_per_ad: Annotated[Prob, Param(
         label="Impulse wants per ad", unit="wants per effective ad",
         meaning="k: one-day wants created per effective ad read, 1 − exp(−k W) (advertising taps latent needs)",

@@ -303,6 +303,7 @@ class ConsumerAgent(FixedAgent):
         self.degree = 0.0
         self.organic = (0.0, 0.0)
         self.need = False
+        self.sated = False          # still using up a purchase (§3.3.2)
         self.tolerant = False
         self.activity = 1.0
         self.commercial_share = 0.0
@@ -311,10 +312,15 @@ class ConsumerAgent(FixedAgent):
 
     # -- step 1 ------------------------------------------------------------------------------
     def update_need(self) -> None:
-        """§3.3.2: a need arises with probability r a day; an unmet need lapses with 1/d."""
+        """§3.3.2: a need arises with probability r a day, unless she is sated; an unmet need
+        lapses with 1/d; a sated consumer uses her supply up with 1/consumption_days and may
+        have a need again from tomorrow."""
         p = self.model.config.purchase
         if p.always_need:
             self.need = True
+        elif self.sated:
+            if self.model.rng.random() < 1.0 / p.consumption_days:
+                self.sated = False
         elif self.need:
             if self.model.rng.random() < 1.0 / p.need_duration:
                 self.need = False
@@ -421,11 +427,11 @@ class ConsumerAgent(FixedAgent):
     def impulse_wants(self) -> None:
         """§3.3.11: ads read today may create a one-day want for that seller's product.
 
-        Only without a category need: P = 1 - exp(-k W(X_ad + X_prize + X_res)), with the
-        memory E before today's ads.
+        Only without a category need and not sated: P = 1 - exp(-k W(X_ad + X_prize + X_res)),
+        with the memory E before today's ads.
         """
         c = self.model.config
-        if c.purchase.impulse_per_ad <= 0 or c.purchase.always_need or self.need:
+        if c.purchase.impulse_per_ad <= 0 or c.purchase.always_need or self.need or self.sated:
             return
         for s, today in self.today.items():
             if not today.touched:
@@ -516,6 +522,7 @@ class ConsumerAgent(FixedAgent):
         model.seller_agents[s].buyers_today.append((self, channel))
         if not c.purchase.always_need:
             self.need = False
+            self.sated = c.purchase.consumption_days > 0    # §3.3.2: the purchase lasts a while
 
     # -- step 12 -----------------------------------------------------------------------------
     def get_annoyed(self) -> None:
@@ -1036,7 +1043,7 @@ class ReferenceModel(mesa.Model):
         columns = {name: state.dense(name) for name in Relation.__annotations__}
         for c in self.consumer_list:
             i = c.node
-            c.need, c.tolerant = bool(state.need[i]), bool(state.tolerant[i])
+            c.need, c.sated, c.tolerant = bool(state.need[i]), bool(state.sated[i]), bool(state.tolerant[i])
             c.activity, c.commercial_share = float(state.activity[i]), float(state.commercial_share[i])
             for s, rel in c.relations.items():
                 for name, kind in Relation.__annotations__.items():

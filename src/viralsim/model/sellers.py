@@ -272,6 +272,7 @@ def init_state(config: RunConfig, topo: Topology, setups: Sequence[SellerSetup],
         need = is_consumer & (need_u < share)
     organic0, organic1 = feed.organic_load(degree, config.feed)
     people = People(is_consumer=is_consumer, degree=degree, organic0=organic0, organic1=organic1, need=need,
+                    sated=np.zeros(n, dtype=bool),      # the market's sellers are new: nobody holds a supply
                     tolerant=is_consumer & (tolerant_u < config.ties.tolerant_share),
                     activity=is_consumer.astype(float), commercial_share=np.zeros(n), commercial_load=np.zeros(n))
     graph = Graph(topo.indptr, topo.indices, topo.strong, bool(topo.complete), int(n))

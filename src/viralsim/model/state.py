@@ -38,6 +38,7 @@ class People(NamedTuple):
     organic0: np.ndarray              # friends' personal posts in the feed, busy slot
     organic1: np.ndarray              # ... idle slot
     need: np.ndarray                  # bool: an unmet need for the product category
+    sated: np.ndarray                 # bool: still using up a purchase (no need, no impulse; rules.needs)
     tolerant: np.ndarray              # bool: never mutes or blocks a seller
     activity: np.ndarray              # platform activity in [0, 1]
     commercial_share: np.ndarray      # today's commercial share of the feed
@@ -151,6 +152,10 @@ class State:
     @property
     def commercial_share(self) -> np.ndarray:
         return self.people.commercial_share
+
+    @property
+    def sated(self) -> np.ndarray:
+        return self.people.sated
 
     @property
     def tolerant(self) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Category needs arrive and lapse (seed 001 L88: sell on trust *and* need); ads create wants."""
+"""Category needs arrive, lapse and are sated (seed 001 L88: sell on trust *and* need); ads create wants."""
 
 from __future__ import annotations
 
@@ -20,12 +20,21 @@ class Params(NamedTuple):
     impulse_per_ad: float
     worn: bool
     wearout: float
+    p_runout: float         # daily probability a supply is used up (0: nobody is ever sated)
 
 
 def prepare(config) -> Params:
     p, a = config.purchase, config.annoyance
     return Params(bool(p.always_need), min(1.0, 1.0 / p.need_duration), float(p.need_rate),
-                  float(p.impulse_per_ad), bool(a.enabled), float(a.wearout_exposures))
+                  float(p.impulse_per_ad), bool(a.enabled), float(a.wearout_exposures), runout_prob(p))
+
+
+def runout_prob(purchase) -> float:
+    """Daily probability 1 / consumption_days that a purchase is used up; 0 without satiation
+    (``consumption_days`` 0, or ``always_need``, where every consumer always wants the product)."""
+    if purchase.always_need or purchase.consumption_days <= 0.0:
+        return 0.0
+    return min(1.0, 1.0 / purchase.consumption_days)
 
 
 def initial_needs(is_consumer: np.ndarray, purchase, *, rng: np.random.Generator) -> np.ndarray:
@@ -38,14 +47,21 @@ def initial_needs(is_consumer: np.ndarray, purchase, *, rng: np.random.Generator
 
 @kernel
 def arrive_needs(key, today, par, people):
-    """Needs arise with daily probability ``need_rate`` and lapse after ~``need_duration`` days.
+    """Needs arise with daily probability ``need_rate``, lapse after ~``need_duration`` days, and
+    none arises while a purchase lasts.
 
-    For a consumer without a need: P(need tomorrow) = need_rate. An unmet need lapses with daily
-    probability 1 / need_duration (geometric duration with that mean). A purchase clears the
-    need (rules.purchase). With ``always_need`` every consumer always has a need (Bass docking).
-    Draws by geometric skipping (Batagelj & Brandes 2005): O(events), not O(n).
+    For a consumer without a need and not sated: P(need tomorrow) = need_rate. An unmet need
+    lapses with daily probability 1 / need_duration (geometric duration with that mean). A
+    purchase clears the need and sates the buyer (rules.purchase): she uses the product up with
+    daily probability 1 / consumption_days (geometric, mean ``consumption_days``), and only then
+    can a need arise again. Demand for the category saturates (seed 000 L467's facial masks are
+    used up, then bought again): ads bring a purchase forward (rules.needs.impulse_needs) but
+    cannot buy more than the consumption allows. With ``always_need`` every consumer always has
+    a need (Bass docking). Draws by geometric skipping (Batagelj & Brandes 2005): O(events), not
+    O(n): arrivals, lapses, then run-outs (a supply used up today makes a need possible from
+    tomorrow).
     """
-    need, is_consumer = people.need, people.is_consumer
+    need, sated, is_consumer = people.need, people.sated, people.is_consumer
     n = need.shape[0]
     if par.always_need:
         need[:] = is_consumer
@@ -60,7 +76,7 @@ def arrive_needs(key, today, par, people):
         log_q = np.log1p(-par.p_arise)
         i = _skip(par.p_arise, log_q, rs) - 1
         while i < n:
-            if not need[i] and is_consumer[i]:
+            if not need[i] and not sated[i] and is_consumer[i]:
                 need[i] = True          # not in ``needy``: arrivals never lapse the same day
             i += _skip(par.p_arise, log_q, rs)
     if par.p_lapse > 0.0:
@@ -69,6 +85,16 @@ def arrive_needs(key, today, par, people):
         while j < m:
             need[needy[j]] = False
             j += _skip(par.p_lapse, log_q, rs)
+    if par.p_runout > 0.0:
+        m = 0
+        for i in range(n):
+            needy[m] = i                # (reused: the sated ones)
+            m += sated[i]
+        log_q = np.log1p(-par.p_runout)
+        j = _skip(par.p_runout, log_q, rs) - 1
+        while j < m:
+            sated[needy[j]] = False
+            j += _skip(par.p_runout, log_q, rs)
 
 
 @kernel
@@ -84,7 +110,8 @@ def impulse_needs(key, today, par, people, rel):
     """Ads seen today can create a want for the advertised product, for today only.
 
     P(impulse toward seller s) = 1 - exp(-k x effective ads of s seen today), for consumers
-    without a category need. Advertising taps latent needs (seed 004 L133: "创造需求的关键,
+    without a category need who are not sated (a supply still in use leaves no want for an ad to
+    tap). Advertising taps latent needs (seed 004 L133: "创造需求的关键,
     是挖掘客户潜在的需求"); the want is for that seller's product and acts the same day
     (an impulse purchase), so one seller's ads never create demand for a rival. Worn-out ads
     create fewer wants (rules.annoyance wear-out). k = ``impulse_per_ad``.
@@ -104,7 +131,7 @@ def impulse_needs(key, today, par, people, rel):
     per_ad, wearout = par.impulse_per_ad, par.wearout
     total = 0
     for r in range(rel.meta[0]):
-        if not rel.touched[r] or people.need[rel.node[r]]:
+        if not rel.touched[r] or people.need[rel.node[r]] or people.sated[rel.node[r]]:
             continue
         x = rel.seen_ad[r] + rel.seen_prize[r] + rel.seen_reseller[r]
         if x == 0:

@@ -11,6 +11,7 @@ from viralsim._jit import kernel, market_stream, uniform
 from viralsim.model.outputs import CHANNEL, CHANNELS
 from viralsim.model.rules._util import saturating_pow, trust_gate
 from viralsim.model.rules.annoyance import wear_out
+from viralsim.model.rules.needs import runout_prob
 
 STREAM = 9
 N_CHANNELS = len(CHANNELS)
@@ -37,6 +38,7 @@ class Params(NamedTuple):
     half_h: float
     repurchase: bool
     always_need: bool
+    sate: bool              # a purchase sates the buyer (rules.needs)
 
 
 def prepare(config) -> Params:
@@ -45,7 +47,7 @@ def prepare(config) -> Params:
     return Params(p.ad_conversion, p.prize_conversion, p.value_conversion, p.message_conversion,
                   p.reply_conversion, p.group_conversion, p.conformity, bool(a.enabled), a.wearout_exposures,
                   a.half_effect, bool(t.enabled and p.trust_gating), float(h), float(p.trust_half ** h),
-                  bool(p.repurchase), bool(p.always_need))
+                  bool(p.repurchase), bool(p.always_need), runout_prob(p) > 0.0)
 
 
 def price_factor(price: float, purchase) -> float:
@@ -117,7 +119,8 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     component comes from a contact today (touched) or a standing pull (engaged). Consumers are
     visited in node order, with the market's stream. Writes the buyer relations and channels
     to ``buyer_rows[:k]``, ``buyer_channels[:k]`` and returns k; clears the buyers' needs
-    unless ``always_need``.
+    unless ``always_need``, and sates them (no need, no impulse until the supply is used up,
+    rules.needs) unless ``consumption_days`` is 0.
     """
     rs = market_stream(key, today, STREAM)
     need, degree = people.need, people.degree
@@ -197,6 +200,8 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         k += 1
         if not par.always_need:
             need[i] = False             # an impulse purchase had no category need to clear
+        if par.sate:
+            people.sated[i] = True
     return k
 
 
