@@ -263,7 +263,10 @@ def test_a_lesson_in_headless_chromium(open_page, tmp_path):
     person = page.locator(".viralsim-person-card")
     expect(person).to_contain_text(f"Person {node}", timeout=UI_TIMEOUT_MS)
     expect(person).to_contain_text("trust in her")
-    expect(page.locator(".viralsim-person-svg")).to_be_visible()
+    expect(page.locator(".viralsim-tab-person")).to_have_class(re.compile("v-tab--active"))  # opened by the click
+    expect(page.locator(".viralsim-person-svg")).to_have_count(2)  # her trust, her annoyance
+    for panel in page.locator(".viralsim-person-svg").all():
+        expect(panel).to_be_visible()
     expect(page.locator(".viralsim-picked")).to_have_count(1)
 
     # Run to day 20: one click, the pictures drawn as it goes and at the end.
@@ -277,6 +280,7 @@ def test_a_lesson_in_headless_chromium(open_page, tmp_path):
     print(f"Run to day 20 from day 4: {time.monotonic() - started:.2f} s")
 
     # Exports: the days as CSV (day 0 included), the pictures as PNG.
+    page.locator(".viralsim-tab-export").click()
     with page.expect_download() as info:
         page.get_by_role("button", name=re.compile("Data \\(CSV\\)")).click()
     csv = Path(info.value.path()).read_text().splitlines()
@@ -289,6 +293,7 @@ def test_a_lesson_in_headless_chromium(open_page, tmp_path):
     save(page, "viralsim-app.png", tmp_path)
 
     # A market lever (network size) is marked until Reset, which draws a smaller market.
+    page.locator(".viralsim-tab-market").click()
     market = page.locator(".viralsim-market")
     assert "300 people" in market.inner_text()      # every person, the sellers too
     size = page.locator(".v-input", has=page.locator("label", has_text="Network size")).locator(".v-slider")
@@ -296,11 +301,13 @@ def test_a_lesson_in_headless_chromium(open_page, tmp_path):
     pending = page.locator(".viralsim-pending")
     expect(pending).to_contain_text("was 300 people; Reset applies it", timeout=UI_TIMEOUT_MS)
     expect(page.locator(".viralsim-pending-note")).to_be_visible()
+    expect(page.locator(".viralsim-tab-market")).to_contain_text("changed")  # seen from the other tabs too
     network_20 = svg_text(network)
     page.locator(".viralsim-reset").click()
     expect(day).to_have_text("Day 0", timeout=UI_TIMEOUT_MS)
     expect(market).not_to_contain_text("300 people", timeout=UI_TIMEOUT_MS)
     expect(page.locator(".viralsim-pending")).to_have_count(0)
+    expect(page.locator(".viralsim-tab-market")).not_to_contain_text("changed")
     assert redrawn(network, network_20), "the network picture did not change after Reset"
     step.click()
     expect(day).to_have_text("Day 1", timeout=UI_TIMEOUT_MS)
@@ -346,6 +353,45 @@ UNCOVERED_JS = """
 }
 """
 
+#: JavaScript: the controls a class uses (the toolbar's buttons and fields, the settings tabs and
+#: the open tab's buttons and inputs): how many, and which of them are not shown, reach outside the
+#: window or are covered at their centre by something else
+CONTROLS_JS = """
+() => {
+  const selectors = ['.viralsim-toolbar .v-btn', '.viralsim-toolbar .v-input', '.viralsim-panel .v-tab',
+                     '.viralsim-panel .v-window-item--active .v-btn',
+                     '.viralsim-panel .v-window-item--active .v-input'];
+  const found = {}, bad = [];
+  for (const selector of selectors) {
+    const all = document.querySelectorAll(selector);
+    found[selector] = all.length;
+    for (const el of all) {
+      const name = `${selector} "${el.textContent.trim().slice(0, 30)}"`;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) { bad.push(`${name}: not shown`); continue; }
+      if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight) {
+        bad.push(`${name}: outside the window (${r.left}, ${r.top}, ${r.right}, ${r.bottom})`);
+        continue;
+      }
+      const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+      if (!hit || !(el.contains(hit) || hit.contains(el))) bad.push(`${name}: covered by ${hit && hit.className}`);
+    }
+  }
+  return {found, bad};
+}
+"""
+
+#: JavaScript: the page's size against the window's (a page larger than the window scrolls)
+PAGE_SIZE_JS = """
+() => ({width: document.scrollingElement.scrollWidth, height: document.scrollingElement.scrollHeight,
+        window_width: innerWidth, window_height: innerHeight})
+"""
+
+#: the settings tabs: the class of the tab and of what it shows (the person tab opens when a
+#: person is clicked)
+TABS = {"seller": ".viralsim-seller-sliders", "market": ".viralsim-market-levers", "export": ".viralsim-export",
+        "help": ".viralsim-help", "person": ".viralsim-person-svg"}
+
 
 def overlap(a: dict, b: dict) -> float:
     w = min(a["right"], b["right"]) - max(a["left"], b["left"])
@@ -355,6 +401,9 @@ def overlap(a: dict, b: dict) -> float:
 
 @pytest.mark.parametrize("viewport", [PROJECTOR, LAPTOP], ids=["projector-1024x768", "laptop-1600x1000"])
 def test_layout_is_readable(open_page, tmp_path, viewport):
+    """Every settings tab, at day 40: the page needs no scrolling, the main panels do not overlap,
+    the pictures are large, whole and uncovered, every control a class uses is inside the window
+    and not covered, and no text is below 14 px."""
     from playwright.sync_api import expect
 
     page = open_page(viewport)
@@ -364,22 +413,42 @@ def test_layout_is_readable(open_page, tmp_path, viewport):
     until.press("Enter")
     page.locator(".viralsim-run").click()
     expect(page.locator(".viralsim-day")).to_have_text("Day 40", timeout=UI_TIMEOUT_MS)
-    page.locator(".viralsim-person:not([fill='#dbdbdb'])").first.dispatch_event("click")
-    expect(page.locator(".viralsim-person-svg")).to_have_count(1, timeout=UI_TIMEOUT_MS)
-    page.evaluate("window.scrollTo(0, 0)")
+    for tab, content in TABS.items():
+        if tab == "person":
+            page.locator(".viralsim-person:not([fill='#dbdbdb'])").first.dispatch_event("click")
+        else:
+            page.locator(f".viralsim-tab-{tab}").click()
+        expect(page.locator(f".viralsim-tab-{tab}")).to_have_class(re.compile("v-tab--active"), timeout=UI_TIMEOUT_MS)
+        expect(page.locator(content).first).to_be_visible(timeout=UI_TIMEOUT_MS)
+        # the tabs slide from one to the next: measure once the new one is in place
+        expect(page.locator(".v-window__container--is-active")).to_have_count(0, timeout=UI_TIMEOUT_MS)
+        where = f"{tab} tab at {viewport}"
 
-    boxes = page.evaluate(BOXES_JS)
-    names = list(boxes)
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            assert overlap(boxes[a], boxes[b]) < 1.0, f"{a} and {b} overlap: {boxes[a]} {boxes[b]}"
-    for picture in (".viralsim-network", ".viralsim-charts"):
-        box = boxes[picture]
-        assert box["top"] >= 0 and box["left"] >= 0, f"{picture} starts outside the viewport: {box}"
-        assert box["bottom"] <= viewport["height"] and box["right"] <= viewport["width"], \
-            f"{picture} needs scrolling at {viewport}: {box}"
-        assert box["right"] - box["left"] >= 0.3 * viewport["width"], f"{picture} is too small: {box}"
-        assert page.evaluate(UNCOVERED_JS, picture), f"something covers {picture}"
-    small = page.evaluate(SMALL_TEXT_JS)
-    assert not small, f"text below 14 px at {viewport}: {small[:10]}"
+        size = page.evaluate(PAGE_SIZE_JS)
+        assert size["height"] <= size["window_height"] and size["width"] <= size["window_width"], \
+            f"the page needs scrolling ({where}): {size}"
+        boxes = page.evaluate(BOXES_JS)
+        names = list(boxes)
+        for i, a in enumerate(names):
+            box = boxes[a]
+            assert box["top"] >= 0 and box["left"] >= 0 and box["bottom"] <= viewport["height"] + 0.5 \
+                and box["right"] <= viewport["width"] + 0.5, f"{a} reaches outside the window ({where}): {box}"
+            for b in names[i + 1:]:
+                assert overlap(boxes[a], boxes[b]) < 1.0, f"{a} and {b} overlap ({where}): {boxes[a]} {boxes[b]}"
+        for picture in (".viralsim-network", ".viralsim-charts"):
+            box = boxes[picture]
+            assert box["right"] - box["left"] >= 0.3 * viewport["width"], f"{picture} is too small: {box}"
+            assert page.evaluate(UNCOVERED_JS, picture), f"something covers {picture} ({where})"
+        controls = page.evaluate(CONTROLS_JS)
+        found = controls["found"]
+        assert found[".viralsim-toolbar .v-btn"] >= 4 and found[".viralsim-toolbar .v-input"] >= 3, found
+        assert found[".viralsim-panel .v-tab"] == len(TABS), found
+        if tab in ("seller", "market"):
+            assert found[".viralsim-panel .v-window-item--active .v-input"] >= 4, found
+        if tab in ("export", "person"):
+            assert found[".viralsim-panel .v-window-item--active .v-btn"] >= 1, found
+        assert not controls["bad"], f"controls not usable without scrolling ({where}): {controls['bad']}"
+        small = page.evaluate(SMALL_TEXT_JS)
+        assert not small, f"text below 14 px ({where}): {small[:10]}"
+    page.mouse.move(1, viewport["height"] - 1)  # no hover highlight on the last tab clicked in the picture
     save(page, f"viralsim-app-{viewport['width']}x{viewport['height']}.png", tmp_path)

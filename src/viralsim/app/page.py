@@ -2,22 +2,35 @@
 
 Layout
 ------
+Everything fits in the window, without scrolling, from a 1024x768 projector up:
+
 * A toolbar: the day, Reset / Play-Pause / Step, "Run to day N", the play speed, the seller
-  shown, and one line of her numbers (day 0 shows the starting contacts and trust).
+  shown; under it one line of her numbers (day 0 shows the starting contacts and trust).
 * The pictures, side by side: the friend network (colour = trust in the shown seller, black
   ring = muted her, red cross = blocked her, named stars = sellers; click a person to follow
-  her) and four charts (sales, trust, annoyance, muted/blocked), one line per seller.
-* The settings panel: the shown seller's levers (act from the next day), the market levers
-  (act on Reset; a changed one is marked until then), the person clicked, and the exports
-  (CSV of the days, PNG of the pictures). Wide screens show it as a column on the right;
-  narrower ones (a 1024x768 projector) put it under the pictures, so the pictures keep the
-  width and stay above the fold.
+  her) and four charts (sales, trust, annoyance, muted/blocked), one line per seller. They take
+  the height the rest of the page leaves (``page.css``).
+* The settings, as tabs in a strip under the pictures: the shown seller's levers (act from the
+  next day), the market levers (act on Reset; a changed one is marked, and so is the tab, until
+  then), the person clicked (a click on a dot opens this tab), the exports (CSV of the days, PNG
+  of the pictures) and how to read the pictures.
+
+Speed
+-----
+A day redraws only what it changed. The page's state lives in reactive variables of a
+:class:`Session`; each part of the page reads the ones it shows and is re-rendered by Solara
+only when they change, so a day never rebuilds the toolbar, the settings or the page around
+them. The status line, the network and the charts are one Vue widget (``pictures.vue``), so a
+day reaches the browser as one small message (the people's colours and sizes, the marks, the
+counts and the charts' SVG) instead of one per widget; every message costs a round trip between
+the server's threads. Only the open settings tab is built. ``benchmarks/bench_app.py`` measures
+the latency of Step in a browser (figures in docs/benchmarks.md).
 
 Why not Mesa's SolaraViz: its sidebar takes 40 % of a projector's width, its controls (Render
 Interval, Use Threads, page tabs, "Information: Step") mean nothing to a class, its charts
 sit in a draggable grid of fixed cells that does not reflow, and it re-renders matplotlib PNGs
 every day. This page keeps the model (:class:`~viralsim.app.model.AppModel` is a Mesa model)
-and draws with SVG (:mod:`viralsim.app.svg`), which costs a few milliseconds a day.
+and draws with SVG (:mod:`viralsim.app.svg`), which costs about a millisecond a day.
 
 The page reads its base config from the environment set by ``viralsim app`` (see
 :data:`viralsim.app.ENV_CONFIG` and :data:`viralsim.app.ENV_SET`); without them it shows the
@@ -32,9 +45,11 @@ import os
 import threading
 import time
 from dataclasses import replace
+from html import escape
 from pathlib import Path
 
 import solara
+import solara.lab
 
 from viralsim.app import ENV_CONFIG, ENV_SET
 from viralsim.app.drawing import ChartsPicture, NetworkPicture, seller_colour
@@ -50,6 +65,7 @@ from viralsim.app.model import (
 )
 from viralsim.app.svg import NETWORK_BOX, charts_svg, history_svg, network_frame, network_geometry
 from viralsim.config.presets import preset_names
+from viralsim.experiment.warmup import warm_up
 
 #: largest run number on the "Run number" slider (seed = config seed + run number)
 RUNS = 50
@@ -67,6 +83,9 @@ HOW_TO_READ = (
     "cross: blocked her. Stars are the sellers, named; the shown one is larger. When nothing happens, trust "
     "drifts back to its starting level (half-way in one trust half-life) and annoyance fades within days."
 )
+
+#: the settings tabs, in order: Seller, Market, Person, Export, How to read
+TAB_SELLER, TAB_MARKET, TAB_PERSON, TAB_EXPORT, TAB_HELP = range(5)
 
 CSS = Path(__file__).with_name("page.css").read_text(encoding="utf-8")
 
@@ -123,130 +142,262 @@ def png(figure) -> bytes:
     return buf.getvalue()
 
 
-@solara.component_vue("network.vue")
-def NetworkSvg(box, edges, xy, nodes, fill, radius, muted, blocked, sellers, picked, event_pick=None):
-    """The friend network (network.vue); ``event_pick(node)`` is called when a person is clicked."""
+@solara.component_vue("pictures.vue")
+def LivePictures(status, box, edges, xy, nodes, fill, radius, muted, blocked, sellers, picked, shown, counts, names,
+                 charts, event_pick=None):
+    """The status line, the friend network and the charts (pictures.vue); ``event_pick(node)`` is
+    called when a person is clicked."""
+
+
+def _kernels_ready() -> None:
+    """Load (or compile) every engine kernel once per server process.
+
+    Why: the engine loads a day's kernels on the first day it runs, which made the first Step
+    after the server started take about 0.3 s more than the others; a page's first load pays
+    it instead (:func:`viralsim.experiment.warmup.warm_up`, about 0.2 s with the kernels cached
+    on disk)."""
+    with _KERNELS_LOCK:
+        if not _KERNELS_READY:
+            warm_up()
+            _KERNELS_READY.append(True)
+
+
+_KERNELS_LOCK = threading.Lock()
+_KERNELS_READY: list[bool] = []
+
+
+class Session:
+    """One browser tab's market and the page's state, as reactive variables.
+
+    A component that reads one of them (``.value``) while rendering is re-rendered when it
+    changes, and a component whose arguments did not change is not: the page passes this
+    object, which never changes, to its parts, so a day re-renders only the parts that read
+    :attr:`day` (the counter, the status line, the pictures, the person followed), never the
+    settings or the page around them.
+    """
+
+    def __init__(self, base):
+        _kernels_ready()
+        self.base = base
+        levers = default_levers(base)
+        model = AppModel(config=base, levers=levers)
+        self.levers = solara.reactive(levers)
+        self.model = solara.reactive(model)
+        self.day = solara.reactive(0)             # the day the pictures show (set after each drawn day)
+        self.focus = solara.reactive(model.focus)
+        self.playing = solara.reactive(False)
+        self.target = solara.reactive(None)       # "run to day N" in progress: N
+        self.speed = solara.reactive(DEFAULT_SPEED)
+        self.until = solara.reactive(min(180, base.days))
+        self.chosen = solara.reactive({})         # market levers set in the panel, not yet applied
+        self.picked = solara.reactive(None)       # the person followed
+        self.tab = solara.reactive(TAB_SELLER)    # the settings tab shown
+        self.lock = threading.Lock()
+
+    def step(self) -> None:
+        with self.lock:
+            self.model.value.step()
+        self.day.set(self.model.value.day)
+
+    def pick(self, node) -> None:
+        """Follow person ``node`` (a click on her dot), in the Person tab."""
+        self.picked.set(int(node))
+        self.tab.set(TAB_PERSON)
+
+    def forget(self) -> None:
+        self.picked.set(None)
+
+    def pending(self) -> bool:
+        """Is a market lever set to something else than the running market (until Reset)?"""
+        now = market_now(self.model.value)
+        return any(self.chosen.value.get(k, v) != v for k, v in now.items())
+
+    def reset(self) -> None:
+        self.playing.set(False)
+        self.target.set(None)
+        market = {**market_now(self.model.value), **self.chosen.value}
+        with self.lock:
+            new = AppModel(config=self.base, levers=self.levers.value, **market)
+        self.chosen.set({})
+        self.picked.set(None)
+        self.model.set(new)
+        self.day.set(new.day)
+
+    def show_seller(self, name: str) -> None:
+        self.levers.set(replace(self.levers.value, focus=name))
+        self.model.value.set_focus(name)
+        self.focus.set(self.model.value.focus)
+
+    def run(self, cancel: threading.Event) -> None:
+        """Play, or run to a day, in a thread: a day, a redraw when due, a pause for the speed."""
+        if not (self.playing.value or self.target.value is not None):
+            return
+        market = self.model.value  # a Reset during the run starts a new market, which this loop leaves alone
+        target = self.target.value
+        goal = min(target if target is not None else market.config.days, market.config.days)
+        pace = 0.0 if target is not None else SPEEDS[self.speed.value]
+        drawn = time.monotonic()
+        while not cancel.is_set() and market.day < goal:
+            started = time.monotonic()
+            with self.lock:
+                market.step()
+            if pace > 0:
+                self.day.set(market.day)
+                cancel.wait(max(0.0, 1.0 / pace - (time.monotonic() - started)))
+            elif time.monotonic() - drawn > REDRAW_S:
+                self.day.set(market.day)
+                drawn = time.monotonic()
+        if cancel.is_set():
+            return
+        self.day.set(market.day)
+        self.playing.set(False)
+        self.target.set(None)
+
+
+def status_text(model: AppModel) -> str:
+    """The shown seller's numbers today, in one line (day 0: the starting contacts and trust)."""
+    st = model.status()
+    trust = "–" if st["mean_trust"] != st["mean_trust"] else f"{st['mean_trust']:.2f}"
+    return (f"{st['seller']}: {st['sales']} sales, {st['customers']} customers, {st['followers']} followers, "
+            f"{st['muted']} muted, {st['blocked']} blocked, mean trust of contacts {trust}"
+            + (" (at the start)" if st["day"] == 0 else ""))
 
 
 @solara.component
-def NetworkView(model: AppModel, day: int, focus: int, picked: solara.Reactive[int | None]):
-    """The friend network, laid out once per market, recoloured every day."""
+def Pictures(s: Session):
+    """The status line, the friend network (laid out once per market, recoloured every day) and
+    the charts (sales, trust, annoyance, muted/blocked per seller, day 0 included)."""
+    model, day, focus, picked = s.model.value, s.day.value, s.focus.value, s.picked.value
     geometry = network_geometry(model)
     frame = solara.use_memo(lambda: network_frame(model, geometry), [model, day, focus])
-    where = {int(n): i for i, n in enumerate(geometry.nodes)} if picked.value is not None else {}
-    with solara.Column(classes=["viralsim-network"], gap="0px"):
-        NetworkSvg(box=NETWORK_BOX, edges=geometry.edges, xy=geometry.xy, nodes=geometry.nodes.tolist(),
-                   fill=frame["fill"], radius=frame["radius"], muted=frame["muted"], blocked=frame["blocked"],
-                   sellers=frame["sellers"], picked=where.get(picked.value, -1),
-                   event_pick=lambda node: picked.set(int(node)))
-        solara.HTML(tag="div", classes=["viralsim-legend"], unsafe_innerHTML=(
-            f"{frame['contacts']} contacts of <b>{model.sellers[focus].name}</b>: "
-            "<span class='sw' style='background:#d73027'></span>low trust "
-            "<span class='sw' style='background:#fee08b'></span> "
-            "<span class='sw' style='background:#1a9850'></span>high trust · "
-            f"<b>○</b> muted her ({frame['n_muted']}) · <b style='color:#d40000'>✕</b> blocked her "
-            f"({frame['n_blocked']}) · <span class='sw' style='background:#dbdbdb'></span>not a contact"))
+    charts = solara.use_memo(lambda: charts_svg(model), [model, day])
+    status = solara.use_memo(lambda: status_text(model), [model, day, focus])
+    static = solara.use_memo(lambda: {
+        "nodes": geometry.nodes.tolist(),
+        "where": {int(n): i for i, n in enumerate(geometry.nodes)},
+        "names": [{"name": name, "colour": seller_colour(i)} for i, name in enumerate(model.seller_names)],
+    }, [model, geometry])
+    LivePictures(status=status, box=NETWORK_BOX, edges=geometry.edges, xy=geometry.xy, nodes=static["nodes"],
+                 fill=frame["fill"], radius=frame["radius"], muted=frame["muted"], blocked=frame["blocked"],
+                 sellers=frame["sellers"], picked=static["where"].get(picked, -1) if picked is not None else -1,
+                 shown=model.sellers[focus].name,
+                 counts={"contacts": frame["contacts"], "muted": frame["n_muted"], "blocked": frame["n_blocked"]},
+                 names=static["names"], charts=charts, event_pick=s.pick)
 
 
 @solara.component
-def ChartsView(model: AppModel, day: int):
-    """Sales, trust, annoyance and muted/blocked contacts per seller, day 0 included."""
-    svg = solara.use_memo(lambda: charts_svg(model), [model, day])
-    with solara.Column(classes=["viralsim-charts"], gap="0px"):
-        solara.HTML(tag="div", classes=["viralsim-chart-legend"], unsafe_innerHTML=" ".join(
-            f"<span class='sw' style='background:{seller_colour(i)}'></span>{name}"
-            for i, name in enumerate(model.seller_names)))
-        solara.HTML(tag="div", classes=["viralsim-charts-box"], unsafe_innerHTML=svg)
-
-
-@solara.component
-def PersonView(model: AppModel, day: int, picked: solara.Reactive[int | None]):
+def PersonView(s: Session):
     """The person clicked: her tie to the shown seller and her trust and annoyance, day by day."""
-    with solara.Card("Person", classes=["viralsim-person-card"]):
-        if picked.value is None or picked.value >= model.state.n:
-            solara.Text("Click a dot in the network to follow that person's trust and annoyance.")
+    model, picked, day, focus = s.model.value, s.picked.value, s.day.value, s.focus.value
+    if picked is not None and picked >= model.state.n:  # followed in a larger market before a Reset
+        picked = None
+    p = solara.use_memo(lambda: None if picked is None else model.person(picked), [model, picked, day, focus])
+    history = solara.use_memo(lambda: None if p is None or p["seller_name"] is not None else history_svg(model, picked),
+                              [model, picked, day, focus])
+    with solara.Div(classes=["viralsim-person-card"]):
+        if p is None:
+            solara.Text("Click a dot in the network to follow that person's trust and annoyance.",
+                        classes=["viralsim-person-facts"])
             return
-        p = model.person(picked.value)
-        seller = model.sellers[model.focus].name
         if p["seller_name"] is not None:
             solara.Text(f"Person {p['node']} is the seller '{p['seller_name']}' ({p['friends']} friends).",
-                        classes=["viralsim-person"])
+                        classes=["viralsim-person-facts"])
             return
+        seller = model.sellers[model.focus].name
         marks = ", blocked her" if p["blocked"] else ", muted her" if p["muted"] else ""
-        solara.Text(
-            f"Person {p['node']} ({p['friends']} friends) is {p['tie']} of '{seller}'{marks}. Today: trust in her "
-            f"{p['trust']:.2f}, annoyance at her {p['annoyance']:.1f}.", classes=["viralsim-person"])
-        solara.HTML(tag="div", classes=["viralsim-person-history"], unsafe_innerHTML=history_svg(model, p["node"]))
-        solara.Button("Forget this person", text=True, on_click=lambda: picked.set(None))
+        facts = (f"Person {p['node']} ({p['friends']} friends) is {p['tie']} of '{seller}'{marks}. Today: trust in "
+                 f"her {p['trust']:.2f}, annoyance at her {p['annoyance']:.1f}.")
+        # one widget for the facts and the history: a day changes both, and every widget that
+        # changes costs a message of its own to the browser
+        solara.HTML(tag="div", classes=["viralsim-person-followed"], unsafe_innerHTML=(
+            f"<div class='viralsim-person-facts'>{escape(facts)}</div>"
+            f"<div class='viralsim-person-history'>{history}</div>"))
+        solara.Button("Forget this person", text=True, on_click=s.forget, classes=["viralsim-forget"])
 
 
 @solara.component
-def SellerPanel(model: AppModel, levers: solara.Reactive[Levers]):
+def SellerPanel(s: Session):
     """The shown seller's levers: they act from the next day."""
-    lv = levers.value
+    model, lv = s.model.value, s.levers.value
     sl = lv.seller()
     ranges = sliders(model.base_config)
     posts, ad, quality = ranges["posts_per_day"], ranges["ad_share"], ranges["quality"]
 
     def set_seller(**changes):
-        new = levers.value.with_seller(levers.value.focus, **changes)
-        levers.set(new)
-        model.set_seller_levers(new.focus, new.seller())
+        new = s.levers.value.with_seller(s.levers.value.focus, **changes)
+        s.levers.set(new)
+        s.model.value.set_seller_levers(new.focus, new.seller())
 
     def on_preset(name):
         p, a = preset_defaults(name)
         set_seller(preset=name, posts_per_day=p, ad_share=a)
 
-    with solara.Card(f"Seller '{lv.focus}' (acts from the next day)", classes=["viralsim-levers"]):
-        solara.Select("Her strategy preset", values=preset_names(), value=sl.preset, on_value=on_preset)
-        with solara.Column(gap="0px", classes=["viralsim-seller-sliders"]):
-            # the posts slider reaches a seller's own rate where that is above the usual range
-            solara.SliderFloat(posts.text(sl.posts_per_day), value=sl.posts_per_day, min=float(posts.low),
-                               max=float(max(posts.high, sl.posts_per_day)), step=float(posts.step),
-                               on_value=lambda v: set_seller(posts_per_day=float(v)))
-            solara.SliderFloat(ad.text(sl.ad_share), value=sl.ad_share, min=float(ad.low), max=float(ad.high),
-                               step=float(ad.step), on_value=lambda v: set_seller(ad_share=float(v)))
-            solara.SliderFloat(quality.text(sl.quality), value=sl.quality, min=float(quality.low),
-                               max=float(quality.high), step=float(quality.step),
-                               on_value=lambda v: set_seller(quality=float(v)))
+    with solara.Div(classes=["viralsim-levers"]):
+        solara.Text(f"Seller '{lv.focus}': her levers act from the next day.", classes=["viralsim-tab-note"])
+        with solara.Div(classes=["viralsim-grid"]):
+            solara.Select("Her strategy preset", values=preset_names(), value=sl.preset, on_value=on_preset,
+                          classes=["viralsim-preset"])
+            with solara.Div(classes=["viralsim-seller-sliders"]):
+                # the posts slider reaches a seller's own rate where that is above the usual range
+                solara.SliderFloat(posts.text(sl.posts_per_day), value=sl.posts_per_day, min=float(posts.low),
+                                   max=float(max(posts.high, sl.posts_per_day)), step=float(posts.step),
+                                   on_value=lambda v: set_seller(posts_per_day=float(v)))
+                solara.SliderFloat(ad.text(sl.ad_share), value=sl.ad_share, min=float(ad.low), max=float(ad.high),
+                                   step=float(ad.step), on_value=lambda v: set_seller(ad_share=float(v)))
+                solara.SliderFloat(quality.text(sl.quality), value=sl.quality, min=float(quality.low),
+                                   max=float(quality.high), step=float(quality.step),
+                                   on_value=lambda v: set_seller(quality=float(v)))
 
 
 @solara.component
-def MarketLevers(base, levers: Levers, chosen: solara.Reactive[dict], now: dict):
+def MarketLevers(s: Session):
     """The market levers: they act on Reset; a lever set to something else than the running
     market shows it ("was 60 days") until Reset."""
-    params = market_params(base, levers)
-    pending = [k for k in params if chosen.value.get(k, now.get(k)) != now.get(k)]
-    with solara.Card("Market (acts on Reset)", classes=["viralsim-market-levers"]):
-        for key, spec in params.items():
-            value = chosen.value.get(key, now.get(key, spec["value"]))
+    model, chosen, lv = s.model.value, s.chosen.value, s.levers.value
+    now = market_now(model)
+    params = market_params(s.base, lv)
+    pending = [k for k in params if chosen.get(k, now.get(k)) != now.get(k)]
+    with solara.Div(classes=["viralsim-market-levers"]):
+        solara.Text(f"Market now: {describe_market(model)}. These act on Reset, which starts a new market.",
+                    classes=["viralsim-market", "viralsim-tab-note"])
+        if lv.scaled_from:
+            solara.Text(f"The config's network has {lv.scaled_from:,} people; the app starts with "
+                        f"{lv.network_size} so that every person can be drawn (Network size, up to "
+                        f"{MAX_NETWORK_SIZE}).", classes=["viralsim-note"])
+        with solara.Div(classes=["viralsim-grid"]):
+            for key, spec in params.items():
+                value = chosen.get(key, now.get(key, spec["value"]))
 
-            def on_value(v, key=key):
-                chosen.set({**chosen.value, key: v})
+                def on_value(v, key=key):
+                    s.chosen.set({**s.chosen.value, key: v})
 
-            mark = key in pending
-            with solara.Div(classes=["viralsim-pending"] if mark else ["viralsim-lever"]):
-                if spec["type"] == "Checkbox":
-                    label = spec["label"] + (f" (was {'on' if now[key] else 'off'}; Reset applies it)" if mark else "")
-                    solara.Checkbox(label=label, value=bool(value), on_value=on_value)
-                    continue
-                slider = spec["slider"]
-                label = slider.text(value) if slider is not None else f"{spec['label']}: {value}"
-                if mark:
-                    was = slider.value_text(now[key]) if slider is not None else now[key]
-                    label += f" (was {was}; Reset applies it)"
-                solara.SliderInt(label, value=int(value), min=spec["min"], max=spec["max"], step=spec["step"],
-                                 on_value=on_value)
+                mark = key in pending
+                with solara.Div(classes=["viralsim-pending"] if mark else ["viralsim-lever"]):
+                    if spec["type"] == "Checkbox":
+                        label = spec["label"] + (f" (was {'on' if now[key] else 'off'}; Reset applies it)"
+                                                 if mark else "")
+                        solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+                        continue
+                    slider = spec["slider"]
+                    label = slider.text(value) if slider is not None else f"{spec['label']}: {value}"
+                    if mark:
+                        was = slider.value_text(now[key]) if slider is not None else now[key]
+                        label += f" (was {was}; Reset applies it)"
+                    solara.SliderInt(label, value=int(value), min=spec["min"], max=spec["max"], step=spec["step"],
+                                     on_value=on_value)
         if pending:
             solara.Text("Changed settings wait for Reset, which starts a new market.",
                         classes=["viralsim-pending-note"])
 
 
 @solara.component
-def Exports(model: AppModel, day: int):
+def Exports(s: Session):
     """Downloads: the days as CSV, the pictures as PNG (made when clicked)."""
-    name = f"{model.config.name}-seed{model.config.seed}-day{day}"
-    with solara.Card("Export", classes=["viralsim-export"]):
+    model = s.model.value
+    name = f"{model.config.name}-seed{model.config.seed}-day{s.day.value}"
+    with solara.Div(classes=["viralsim-export"]):
+        solara.Text("The days so far, one row per day and seller, and the pictures of today.",
+                    classes=["viralsim-tab-note"])
         with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
             solara.FileDownload(model.series_csv, filename=f"{name}.csv", label="Data (CSV)", mime_type="text/csv")
             solara.FileDownload(lambda: png(NetworkPicture(model).figure), filename=f"{name}-network.png",
@@ -256,110 +407,72 @@ def Exports(model: AppModel, day: int):
 
 
 @solara.component
+def Settings(s: Session):
+    """The settings as tabs: the shown seller's levers, the market's, the person followed, the
+    exports and how to read the pictures; only the open tab is built (and redrawn with the days)."""
+    pending = s.pending()
+    with solara.lab.Tabs(value=s.tab, lazy=True):
+        with solara.lab.Tab("Seller", classes=["viralsim-tab", "viralsim-tab-seller"]):
+            SellerPanel(s)
+        with solara.lab.Tab("Market" + (" (changed)" if pending else ""),
+                            classes=["viralsim-tab", "viralsim-tab-market"]
+                            + (["viralsim-tab-pending"] if pending else [])):
+            MarketLevers(s)
+        with solara.lab.Tab("Person", classes=["viralsim-tab", "viralsim-tab-person"]):
+            PersonView(s)
+        with solara.lab.Tab("Export", classes=["viralsim-tab", "viralsim-tab-export"]):
+            Exports(s)
+        with solara.lab.Tab("How to read", classes=["viralsim-tab", "viralsim-tab-help"]):
+            solara.Text(HOW_TO_READ, classes=["viralsim-help"])
+
+
+@solara.component
+def DayCounter(s: Session):
+    solara.Text(f"Day {s.day.value}", classes=["viralsim-day"])
+
+
+@solara.component
+def RunButton(s: Session):
+    """Run to the day in "Run to day" (Stop while running); idle when that day is past."""
+    target, until = s.target.value, s.until.value
+    solara.Button("Run" if target is None else "Stop", classes=["viralsim-run"],
+                  on_click=lambda: s.target.set(None if s.target.value is not None else int(s.until.value)),
+                  disabled=s.playing.value or (target is None and until <= s.day.value))
+
+
+@solara.component
+def Toolbar(s: Session):
+    """The day; Reset, Play/Pause, Step; the play speed; run to a day; the seller shown."""
+    model, playing, target = s.model.value, s.playing.value, s.target.value
+    busy = playing or target is not None
+    with solara.Row(classes=["viralsim-toolbar"], gap="8px"):
+        DayCounter(s)
+        solara.Button("Reset", on_click=s.reset, color="warning" if s.pending() else "primary",
+                      classes=["viralsim-reset"])
+        solara.Button("Pause" if playing else "Play", color="primary",
+                      on_click=lambda: s.playing.set(not s.playing.value), disabled=target is not None,
+                      classes=["viralsim-play"])
+        solara.Button("Step", on_click=s.step, color="primary", disabled=busy, classes=["viralsim-step"])
+        solara.Select("Speed", values=list(SPEEDS), value=s.speed, classes=["viralsim-speed"])
+        solara.InputInt("Run to day", value=s.until, classes=["viralsim-until"])
+        RunButton(s)
+        if len(model.seller_names) > 1:
+            solara.Select("Seller shown", values=model.seller_names, value=model.seller_names[s.focus.value],
+                          on_value=s.show_seller, classes=["viralsim-focus"])
+
+
+@solara.component
 def Page():
     """The app: one market per browser session."""
-    base = solara.use_memo(base_config, [])
-    levers = solara.use_reactive(solara.use_memo(lambda: default_levers(base), []))
-    model = solara.use_reactive(solara.use_memo(lambda: AppModel(config=base, levers=levers.value), []))
-    day = solara.use_reactive(0)             # the day the pictures show (set after each drawn day)
-    focus = solara.use_reactive(model.value.focus)
-    playing = solara.use_reactive(False)
-    target = solara.use_reactive(None)       # "run to day N" in progress: N
-    speed = solara.use_reactive(DEFAULT_SPEED)
-    until = solara.use_reactive(min(180, base.days))
-    chosen = solara.use_reactive({})         # market levers set in the panel, not yet applied
-    picked = solara.use_reactive(None)       # the person followed
-    lock = solara.use_memo(threading.Lock, [])
-    m = model.value
-
-    def step():
-        with lock:
-            model.value.step()
-        day.set(model.value.day)
-
-    def reset():
-        playing.set(False)
-        target.set(None)
-        now = market_now(model.value)
-        market = {**now, **chosen.value}
-        with lock:
-            new = AppModel(config=base, levers=levers.value, **market)
-        chosen.set({})
-        picked.set(None)
-        model.set(new)
-        day.set(new.day)
-
-    def run(cancel: threading.Event):
-        """Play, or run to a day, in a thread: a day, a redraw when due, a pause for the speed."""
-        if not (playing.value or target.value is not None):
-            return
-        market = model.value  # a Reset during the run starts a new market, which this loop leaves alone
-        goal = min(target.value if target.value is not None else market.config.days, market.config.days)
-        pace = 0.0 if target.value is not None else SPEEDS[speed.value]
-        drawn = time.monotonic()
-        while not cancel.is_set() and market.day < goal:
-            started = time.monotonic()
-            with lock:
-                market.step()
-            if pace > 0:
-                day.set(market.day)
-                cancel.wait(max(0.0, 1.0 / pace - (time.monotonic() - started)))
-            elif time.monotonic() - drawn > REDRAW_S:
-                day.set(market.day)
-                drawn = time.monotonic()
-        if cancel.is_set():
-            return
-        day.set(market.day)
-        playing.set(False)
-        target.set(None)
-
-    solara.use_thread(run, dependencies=[playing.value, target.value, speed.value, id(m)], intrusive_cancel=False)
-    busy = playing.value or target.value is not None
-    now = market_now(m)
-    pending = any(chosen.value.get(k, v) != v for k, v in now.items())
-
-    def on_focus(name):
-        levers.set(replace(levers.value, focus=name))
-        model.value.set_focus(name)
-        focus.set(model.value.focus)
-
-    solara.Title(f"viralsim: {base.name}")
+    s = solara.use_memo(lambda: Session(base_config()), [])
+    # the thread restarts when play, "run to day", the speed or the market change
+    solara.use_thread(s.run, dependencies=[s.playing.value, s.target.value, s.speed.value, id(s.model.value)],
+                      intrusive_cancel=False)
+    solara.Title(f"viralsim: {s.base.name}")
     solara.Style(CSS)
-    st = m.status()
-    trust = "–" if st["mean_trust"] != st["mean_trust"] else f"{st['mean_trust']:.2f}"
-    with solara.Column(classes=["viralsim-app"], gap="0px"):
-        with solara.Row(classes=["viralsim-toolbar"], gap="8px"):
-            solara.Text(f"Day {day.value}", classes=["viralsim-day"])
-            solara.Button("Reset", on_click=reset, color="warning" if pending else "primary",
-                          classes=["viralsim-reset"])
-            solara.Button("Pause" if playing.value else "Play", color="primary",
-                          on_click=lambda: playing.set(not playing.value), disabled=target.value is not None,
-                          classes=["viralsim-play"])
-            solara.Button("Step", on_click=step, color="primary", disabled=busy, classes=["viralsim-step"])
-            solara.Select("Speed", values=list(SPEEDS), value=speed, classes=["viralsim-speed"])
-            solara.InputInt("Run to day", value=until, classes=["viralsim-until"])
-            solara.Button("Run" if target.value is None else "Stop", classes=["viralsim-run"],
-                          on_click=lambda: target.set(None if target.value is not None else int(until.value)),
-                          disabled=playing.value or (target.value is None and until.value <= m.day))
-            if len(m.seller_names) > 1:
-                solara.Select("Seller shown", values=m.seller_names, value=m.seller_names[focus.value],
-                              on_value=on_focus, classes=["viralsim-focus"])
-        solara.Text(
-            f"{st['seller']}: {st['sales']} sales, {st['customers']} customers, {st['followers']} followers, "
-            f"{st['muted']} muted, {st['blocked']} blocked, mean trust of contacts {trust}"
-            + (" (at the start)" if st["day"] == 0 else ""), classes=["viralsim-status"])
-        if levers.value.scaled_from:
-            solara.Text(f"The config's network has {levers.value.scaled_from:,} people; the app starts with "
-                        f"{levers.value.network_size} so that every person can be drawn (Network size, up to "
-                        f"{MAX_NETWORK_SIZE}).", classes=["viralsim-note"])
-        with solara.Row(classes=["viralsim-body"], gap="12px"):
-            with solara.Row(classes=["viralsim-pictures"], gap="12px"):
-                NetworkView(m, day.value, focus.value, picked)
-                ChartsView(m, day.value)
-            with solara.Column(classes=["viralsim-panel"], gap="8px"):
-                SellerPanel(m, levers)
-                PersonView(m, day.value, picked)
-                MarketLevers(base, levers.value, chosen, now)
-                solara.Text(f"Market now: {describe_market(m)}", classes=["viralsim-market"])
-                Exports(m, day.value)
-                solara.Text(HOW_TO_READ, classes=["viralsim-help"])
+    with solara.Div(classes=["viralsim-app"]):
+        Toolbar(s)
+        with solara.Div(classes=["viralsim-body"]):
+            Pictures(s)
+            with solara.Div(classes=["viralsim-panel"]):
+                Settings(s)

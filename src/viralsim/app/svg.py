@@ -130,6 +130,8 @@ CHART_PANELS = (
     ("lost", "Muted (solid), blocked (dashed)"),
 )
 CHART_W, CHART_H = 560.0, 420.0
+#: size of each of the two panels of a person's history (SVG units, drawn 1:1 in pixels)
+HISTORY_W, HISTORY_H = 300.0, 140.0
 
 
 def _nice_top(top: float) -> float:
@@ -212,18 +214,21 @@ def charts_svg(model: AppModel) -> str:
 
 
 def history_svg(model: AppModel, node: int) -> str:
-    """One person's trust in, and annoyance at, the shown seller, day by day (two panels, one
-    above the other: the settings column is narrow)."""
+    """One person's trust in, and annoyance at, the shown seller, day by day: two SVG pictures
+    of one panel each, which the page sets side by side or one above the other as the settings
+    panel's width allows (each is drawn at its own size, so its text keeps its size)."""
     trust, annoyance = model.person_history(node)
     day = np.arange(len(trust), dtype=float)
     right = max(30, model.day)
     colour = seller_colour(model.focus)
-    w, h = 300.0, 280.0
-    parts = [f'<svg viewBox="0 0 {w:.0f} {h:.0f}" xmlns="http://www.w3.org/2000/svg" class="viralsim-person-svg" '
-             f'role="img" aria-label="history of one person">', _STYLE]
-    parts.extend(_panel(0, 0, w, h / 2, "Her trust in the seller", right, 1.0, [(day, trust, colour, False)]))
     top = _nice_top(float(np.nanmax(annoyance)) if np.isfinite(annoyance).any() else 1.0)
-    parts.extend(_panel(0, h / 2, w, h / 2, "Her annoyance at the seller", right, top,
-                        [(day, annoyance, colour, False)]))
-    parts.append("</svg>")
+    parts = []
+    panels = (("Her trust in the seller", trust, 1.0), ("Her annoyance at the seller", annoyance, top))
+    for title, values, high in panels:
+        parts.append(f'<svg viewBox="0 0 {HISTORY_W:.0f} {HISTORY_H:.0f}" width="{HISTORY_W:.0f}" '
+                     f'height="{HISTORY_H:.0f}" xmlns="http://www.w3.org/2000/svg" class="viralsim-person-svg" '
+                     f'role="img" aria-label="{title.lower()}">')
+        parts.append(_STYLE)
+        parts.extend(_panel(0, 0, HISTORY_W, HISTORY_H, title, right, high, [(day, values, colour, False)]))
+        parts.append("</svg>")
     return "".join(parts)
