@@ -108,7 +108,7 @@ def test_needs_kernel_with_tiny_rates(p_arise, p_lapse):
     need = np.zeros(n, dtype=np.bool_)
     need[::3] = True
     z = np.zeros(n)
-    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, np.zeros(n, dtype=np.bool_), z, z, z)
+    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, np.ones(n), z, z, z)
     before = need.copy()
     needs.arrive_needs(words(3), 0, needs.Params(False, p_lapse, p_arise, 0.0, True, 10.0), people)
     arrived = need & ~before
@@ -262,7 +262,7 @@ _PROBS = {
     "purchase": ("need_rate", "impulse_per_ad", "ad_conversion", "prize_conversion", "value_conversion",
                  "message_conversion", "reply_conversion", "group_conversion", "enquiry_prob", "trust_half"),
     "wom": ("recommend_prob", "warn_prob", "block_warn_prob", "strong_persuasion", "weak_persuasion"),
-    "ties": ("mute_max", "block_max", "strong_block_factor", "tolerant_share"),
+    "ties": ("mute_max", "block_max", "strong_block_factor"),
     "trust": ("prior_strong", "prior_weak", "prior_stranger", "loss_per_unwanted", "loss_warning"),
     "platform": ("fold_view_prob",),
 }
