@@ -39,7 +39,7 @@ __all__ = ["CircleTrace", "trace_circle", "demo_config", "trust_decay", "closed_
 KIND = "demo"
 
 #: seed of the demo's friend circle (18 friends, 14 of them close; several mute and block the spammer)
-DEMO_SEED = 4
+DEMO_SEED = 2
 #: people in the demo network; the seller's circle is her friends in it
 DEMO_N = 150
 #: what the seller stops doing when she goes quiet (her groups also get no more posts or invitations)
