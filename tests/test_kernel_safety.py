@@ -110,7 +110,7 @@ def test_needs_kernel_with_tiny_rates(p_arise, p_lapse):
     z = np.zeros(n)
     sated = np.zeros(n, dtype=np.bool_)
     sated[1::3] = True
-    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, sated, np.zeros(n, dtype=np.bool_), z, z, z)
+    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, sated, np.ones(n), z, z, z)
     before, sated_before = need.copy(), sated.copy()
     # (the run-out rate takes the lapse rate's values: tiny, 0 and 1)
     needs.arrive_needs(words(3), 0, needs.Params(False, p_lapse, p_arise, 0.0, True, 10.0, p_lapse), people)
@@ -267,7 +267,7 @@ _PROBS = {
     "purchase": ("need_rate", "impulse_per_ad", "ad_conversion", "prize_conversion", "value_conversion",
                  "message_conversion", "reply_conversion", "group_conversion", "enquiry_prob", "trust_half"),
     "wom": ("recommend_prob", "warn_prob", "block_warn_prob", "strong_persuasion", "weak_persuasion"),
-    "ties": ("mute_max", "block_max", "strong_block_factor", "tolerant_share"),
+    "ties": ("mute_max", "block_max", "strong_block_factor"),
     "trust": ("prior_strong", "prior_weak", "prior_stranger", "loss_per_unwanted", "loss_warning"),
     "platform": ("fold_view_prob",),
 }

@@ -39,7 +39,7 @@ __all__ = ["CircleTrace", "trace_circle", "demo_config", "trust_decay", "closed_
 KIND = "demo"
 
 #: seed of the demo's friend circle (18 friends, 14 of them close; several mute and block the spammer)
-DEMO_SEED = 4
+DEMO_SEED = 2
 #: people in the demo network; the seller's circle is her friends in it
 DEMO_N = 150
 #: what the seller stops doing when she goes quiet (her groups also get no more posts or invitations)
@@ -97,7 +97,7 @@ class CircleTrace:
     friends: np.ndarray  # node ids
     names: list[str]  # "A", "B", ...
     strong: np.ndarray  # bool per friend: close friend (strong tie) or acquaintance
-    tolerant: np.ndarray  # bool: never mutes or blocks
+    tolerance: np.ndarray  # factor on each friend's mute and block thresholds (median 1)
     baseline: np.ndarray  # trust baseline B per friend
     trust: np.ndarray
     annoyance: np.ndarray
@@ -176,11 +176,12 @@ def closed_form(t, t0: float, baseline: float, half_life: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Hazard:
-    """One of the Hill hazards of ``ties.*`` in words a class can check.
+    """One of the Hill hazards of ``ties.*`` in words a class can check, for a friend of median
+    tolerance (a friend's own ``theta`` is this one times her tolerance).
 
     ``theta`` is *not* a threshold: it is the annoyance at which the daily hazard reaches half its
-    maximum ``p_max``, and friends leave long before that, because a small daily probability
-    adds up over many days. ``median_level(days)`` is the annoyance which, held for ``days``
+    maximum ``p_max``, and friends leave before that, because a small daily probability adds up
+    over many days. ``median_level(days)`` is the annoyance which, held for ``days``
     days, makes leaving as likely as not; it is computed from the same formula as the model
     (``src/viralsim/model/rules/ties.py``), so the labels follow the config.
     """
@@ -206,13 +207,14 @@ class Hazard:
         return self.theta * (x / (1.0 - x)) ** (1.0 / self.steepness)
 
     def words(self, days: int, example: float | None = None) -> str:
-        """E.g. "Mute: the daily mute hazard reaches half its maximum of 0.25 a day at an annoyance of
-        θ = 300; a friend at annoyance 8 mutes with probability 0.001 a day, so ...", for a caption."""
+        """E.g. "Mute: for a friend of median tolerance the daily mute hazard reaches half its maximum
+        of 0.25 a day at an annoyance of θ = 1050; at annoyance 400 she mutes with probability 0.005
+        a day, so ...", for a caption."""
         a = example if example is not None else self.median_level(days)
         level = self.median_level(days)
-        text = (f"{self.name.capitalize()}: the daily {self.name} hazard reaches half its maximum of "
-                f"{self.p_max:g} a day at an annoyance of \u03b8 = {self.theta:g}; a friend at annoyance {a:.0f} "
-                f"{self.name}s with probability {self.daily(a):.3f} a day")
+        text = (f"{self.name.capitalize()}: for a friend of median tolerance the daily {self.name} hazard reaches "
+                f"half its maximum of {self.p_max:g} a day at an annoyance of \u03b8 = {self.theta:g}; at "
+                f"annoyance {a:.0f} she {self.name}s with probability {self.daily(a):.3f} a day")
         if np.isfinite(level):
             text += f", so an annoyance of {level:.0f} held for {days} days makes her {self.name} as likely as not"
         return text
@@ -262,7 +264,7 @@ def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
         friends=friends,
         names=names,
         strong=st.column("tie", 0)[friends] == STRONG,
-        tolerant=st.tolerant[friends].copy(),
+        tolerance=st.tolerance[friends].copy(),
         baseline=st.column("baseline", 0)[friends],
         quiet_from=active_days,
         half_life=config.trust.half_life,
@@ -373,7 +375,9 @@ def _hazard_sentence(tr: CircleTrace) -> str:
         hit = np.flatnonzero(first >= 0)
         seen = float(np.median(tr.annoyance[first[hit], hit])) if hit.size else None
         parts.append(hz.words(tr.quiet_from, seen))
-    return "There are no thresholds, only daily chances. " + " ".join(p + "." for p in parts)
+    return ("There are no thresholds, only daily chances. " + " ".join(p + "." for p in parts)
+            + " Each friend's \u03b8 is the median one times her own tolerance, so the least tolerant leave first;"
+            " a friend who muted unmutes slowly once her annoyance has faded.")
 
 
 def caption(tr: CircleTrace) -> str:

@@ -23,14 +23,16 @@ def test_closed_form():
 
 
 def test_hazards_are_half_maxima_not_thresholds():
-    """ties.mute_threshold is where the daily hazard is half its maximum; the 50 % level over a
-    run is computed from the same Hill formula, and lies far below it."""
-    mute, block = hazards(demo_config("spam"))
-    assert (mute.theta, mute.p_max, block.theta, block.p_max) == (300.0, 0.25, 600.0, 0.10)
-    assert mute.daily(300.0) == pytest.approx(0.125) and mute.daily(0.0) == 0.0
+    """ties.mute_threshold is where the daily hazard of a friend of median tolerance is half its
+    maximum; the 50 % level over a run is computed from the same Hill formula, and lies below it."""
+    cfg = demo_config("spam")
+    mute, block = hazards(cfg)
+    t = cfg.ties
+    assert (mute.theta, mute.p_max, block.theta, block.p_max) == (t.mute_threshold, 0.25, t.block_threshold, 0.10)
+    assert mute.daily(t.mute_threshold) == pytest.approx(0.125) and mute.daily(0.0) == 0.0
     for hz in (mute, block):
         level = hz.median_level(60)
-        assert level < hz.theta / 2
+        assert level < 0.7 * hz.theta
         assert 1 - (1 - hz.daily(level)) ** 60 == pytest.approx(0.5)
     assert mute.median_level(1) == float("inf")  # 0.25 a day at most: one day never gets to 50 %
 
@@ -38,7 +40,8 @@ def test_hazards_are_half_maxima_not_thresholds():
 def test_caption_names_hazards_not_thresholds(spam):
     text = caption(spam)
     assert "threshold" not in text.replace("no thresholds", "")
-    assert "half its maximum of 0.25 a day at an annoyance of \u03b8 = 300" in text
+    theta = demo_config("spam").ties.mute_threshold
+    assert f"half its maximum of 0.25 a day at an annoyance of \u03b8 = {theta:g}" in text
 
 
 def test_frames_titles_and_caption_agree(spam, tmp_path):
@@ -90,7 +93,8 @@ def test_spam_erodes_trust_and_drives_friends_away(spam):
     assert (spam.mute_days() >= 0).sum() + (spam.block_days() >= 0).sum() >= 3
     md = spam.mute_days()
     assert ((md == -1) | ((md >= 1) & (md <= 50))).all()
-    assert not (spam.tolerant & (md >= 0)).any()  # tolerant friends never mute
+    # the least tolerant leave first: friends who muted are less tolerant than those who never did
+    assert np.median(spam.tolerance[md >= 0]) < np.median(spam.tolerance[md < 0])
 
 
 def test_quiet_trust_follows_the_closed_form_exactly(spam):

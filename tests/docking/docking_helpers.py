@@ -52,6 +52,11 @@ CONFIGS: dict[str, dict] = {
     "low_quality": {"sellers": {"community": {"strategy": "community", "product": {"quality": 0.2}}}},
     # Two sellers: competing for one need, load spillover, shared attention (the commons).
     "spam+community": {"sellers": {"spam": {"strategy": "spam"}, "community": {"strategy": "community"}}},
+    # A spam seller who stops on day 21 (no posts, messages or strangers): her muted contacts'
+    # annoyance fades and they unmute (listed last, so the other markets keep their seeds).
+    "spam_quiet": {"sellers": {"spam": {"strategy": "spam"}},
+                   "events": [{"day": 21, "set": {"sellers": {"spam": {"posts_per_day": 0, "messages_per_day": 0,
+                                                                        "strangers_per_day": 0}}}}]},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)

@@ -16,6 +16,7 @@ from unittest import mock
 from viralsim.model import reference
 from viralsim.model.rules import annoyance as fast_annoyance
 from viralsim.model.rules import relax as fast_relax
+from viralsim.model.rules import ties as fast_ties
 from viralsim.model.rules import trust as fast_trust
 from viralsim.model.rules._util import half_life_factor
 
@@ -58,6 +59,11 @@ def fast_no_spillover():
 
 def fast_trust_half_life_shorter():
     return _wrap(fast_relax, lambda c, p: p._replace(f_trust=half_life_factor(0.75 * c.trust.half_life)))
+
+
+def fast_mutes_never_lift():
+    """Muting is permanent again: the unmute hazard's maximum u_max is 0."""
+    return _wrap(fast_ties, lambda c, p: p._replace(unmute_max=0.0))
 
 
 # -- the reference engine ----------------------------------------------------------------------
@@ -112,6 +118,8 @@ MUTANTS = {m.name: m for m in (
            "annoyance.add_annoyance without the spillover term", fast_no_spillover),
     Mutant("fast: trust half-life 60 -> 45 days", "fast", "community", 20,
            "relax.relax_trust with 0.75 h", fast_trust_half_life_shorter),
+    Mutant("fast: mutes never lifted", "fast", "spam_quiet", 40,
+           "ties.mute_and_block with u_max = 0 (no unmuting)", fast_mutes_never_lift),
     Mutant("reference: annoyance gate dropped", "reference", "spam", 10,
            "G_A = 1 in the purchase decision", reference_no_annoyance_gate),
     Mutant("reference: no wear-out", "reference", "spam", 10,

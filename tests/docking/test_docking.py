@@ -1,11 +1,11 @@
 """Whole-run docking: end-of-run KPIs and daily-curve points of the two engines over many seeds.
 
-Seven markets (spam, community, fission, kol, spam and community under moderation, a
-low-quality community seller, and spam + community together) on a 400-person friend-circle graph
-over 60 days; the reference engine runs 40 seeds and the fast engine 160 other seeds of each.
-About 270 KPIs are compared as one family (docking_helpers: Mann-Whitney and Kolmogorov-Smirnov
-per KPI, Holm at a family-wise error rate of 1 %, and |d| below the Bonferroni bound, about 0.73
-pooled SD).
+Eight markets (spam, community, fission, kol, spam and community under moderation, a
+low-quality community seller, spam + community together, and a spam seller who stops on day 21)
+on a 400-person friend-circle graph over 60 days; the reference engine runs 40 seeds and the fast
+engine 160 other seeds of each. About 300 KPIs are compared as one family (docking_helpers:
+Mann-Whitney and Kolmogorov-Smirnov per KPI, Holm at a family-wise error rate of 1 %, and |d|
+below the Bonferroni bound, about 0.73 pooled SD).
 
 The power tests break one rule in one engine and require the same comparison to fail.
 The quick versions run by default; ``pytest -m docking`` runs everything (docs/verification.md).
@@ -58,7 +58,8 @@ def test_quick_docking_detects_a_broken_rule():
 
 #: mutants that whole-run docking must detect (the one-day docking checks all of them)
 WHOLE_RUN_MUTANTS = ("fast: trust gain per value post doubled", "fast: no load spillover",
-                     "reference: annoyance gate dropped", "reference: mute/block hazards x1.5")
+                     "reference: annoyance gate dropped", "reference: mute/block hazards x1.5",
+                     "fast: mutes never lifted")
 
 
 @pytest.mark.slow

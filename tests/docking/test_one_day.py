@@ -7,23 +7,27 @@ random draw touches must agree to 1e-9. The states are chosen so that each rule 
 spam and the two-seller market early (annoyance, mute and block, spillover, messages), community
 and low quality in their growth phase (groups, enquiries, warnings), fission at day 30
 (resellers, referral rewards), kol on day 0 (seeding) and day 3 (referral pull), moderation
-(the folded block and the platform warning).
+(the folded block and the platform warning), and a spam seller 20 days after she stopped
+(unmuting, whose expected count is also checked against the rule's formula).
 """
 
 from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import one_day as od
 import pytest
 from mutants import MUTANTS
+
+from viralsim.model.relations import NO_TIE, STRONG
 
 pytestmark = pytest.mark.docking
 
 SEED = 3
 MARKET = od.Market(n=400, days=60)
 STATES = (("spam", 10), ("spam+community", 10), ("community", 20), ("low_quality", 30), ("fission", 30),
-          ("kol", 0), ("kol", 3), ("moderation", 10))
+          ("kol", 0), ("kol", 3), ("moderation", 10), ("spam_quiet", 40))
 QUICK_STATES = (("spam+community", 10), ("fission", 30))
 REPLICATES, QUICK_REPLICATES = 400, 150
 
@@ -83,3 +87,52 @@ def test_one_day_docking_detects_every_broken_rule(mutant):
     ok, lines = check(m.config, m.day, REPLICATES, m)
     print(mutant, "\n".join(lines[:3]))
     assert not ok, "\n".join(lines[:10])
+
+
+def expected_muted_change(base, s: int = 0) -> tuple[float, float]:
+    """Mean and variance of the change of seller ``s``'s muted count over one quiet day, from the
+    rule of docs/model.md §3.3.18 applied to the common state: nothing adds to annoyance (the
+    seller is alone and quiet), so the rule sees A 2^(-1/h_A). A contact who has not muted mutes
+    with min(P(mute), 1 - P(block)), a muted one unmutes with min(P(unmute), 1 - P(block));
+    a block keeps the mute flag."""
+    st, c = base.state, base.config.ties
+    rel, m = st.rel, st.n_relations
+    mine = (rel.seller[:m] == s) & (rel.tie[:m] > NO_TIE) & ~rel.blocked[:m]
+    a = rel.annoyance[:m][mine] * 2.0 ** (-1.0 / base.config.annoyance.half_life)
+    x = a / st.tolerance[rel.node[:m][mine]]
+    muted = rel.muted[:m][mine]
+    h = c.steepness
+
+    def hill(theta):
+        return x ** h / (x ** h + theta ** h)
+
+    p_block = c.block_max * hill(c.block_threshold) * np.where(rel.tie[:m][mine] == STRONG, c.strong_block_factor, 1)
+    h_mute = hill(c.mute_threshold)
+    p_mute = np.where(~muted & (a > 1e-9), np.minimum(c.mute_max * h_mute, 1 - p_block), 0.0)
+    u_max = 1.0 - 2.0 ** (-1.0 / c.unmute_half_life)
+    p_unmute = np.where(muted, np.minimum(u_max * (1 - h_mute), 1 - p_block), 0.0)
+    mean = p_mute.sum() - p_unmute.sum()
+    var = (p_mute * (1 - p_mute)).sum() + (p_unmute * (1 - p_unmute)).sum()
+    return float(mean), float(var)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ("fast", "reference"))
+def test_unmuting_in_one_day_matches_the_rule(engine):
+    """Twenty days after a spam seller stopped, her muted contacts' annoyance has faded: in each
+    engine the mean change of her muted count over the next day lies within 4 SE of the rule's
+    expectation (about 1.4 unmutes a day at n = 400). The expectation is more than 10 SE away
+    from 0, so an engine without unmuting fails; annoyance must only decay (the premise)."""
+    base = od.common_state("spam_quiet", 40, SEED, MARKET)
+    reps = replicates("spam_quiet", 40, engine, REPLICATES)
+    st = base.state
+    before_muted = float(st.dense("muted")[0][st.is_consumer].sum())
+    before_annoyance = float(st.dense("annoyance")[0][st.is_consumer].sum())
+    f = 2.0 ** (-1.0 / base.config.annoyance.half_life)
+    for r in reps:
+        assert r["spam.annoyance"] == pytest.approx(before_annoyance * f, rel=1e-9)
+    mean, var = expected_muted_change(base)
+    se = np.sqrt(var / len(reps))
+    change = np.array([r["spam.muted"] for r in reps]) - before_muted
+    assert -mean > 10 * se, (mean, se)
+    assert abs(change.mean() - mean) <= 4 * se, (engine, change.mean(), mean, se)

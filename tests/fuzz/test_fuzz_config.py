@@ -47,7 +47,7 @@ def test_the_schema_is_read_whole():
     stopped at the first level or skipped unions would fuzz a fraction of the config."""
     paths = {leaf.dotted for leaf in LEAVES}
     for expected in ("days", "seed", "network.n", "network.k", "network.m", "network.sizes", "network.p_in",
-                     "network.path", "purchase.need_rate", "ties.tolerant_share", "platform.moderation",
+                     "network.path", "purchase.need_rate", "ties.tolerance_spread", "platform.moderation",
                      "sellers.spam.posts_per_day", "sellers.spam.content.ad", "sellers.community.groups.size",
                      "sellers.spam.product.price", "sellers.community.strategy", "trust.enabled"):
         assert expected in paths, expected

@@ -1,7 +1,7 @@
 """Shared builders for the mechanism tests: tiny hand-made graphs, states, days and plans.
 
 Every test builds its own small market from these helpers (``kit.world``), then overwrites the
-columns it cares about (need, trust, tolerant, ...) so that the rule under test sees exactly
+columns it cares about (need, trust, tolerance, ...) so that the rule under test sees exactly
 the situation described in its docstring, and calls the rule's kernel as the day does.
 """
 
@@ -67,7 +67,7 @@ class World:
     """
 
     def __init__(self, cfg: RunConfig, topo: Topology, sellers=(0,), seed: int = 0, *, need=False,
-                 tolerant=False):
+                 tolerance=1.0):
         rng = np.random.default_rng(seed)
         setups = sellers_of(cfg, topo.n, rng)
         self.config = cfg
@@ -80,8 +80,8 @@ class World:
         st = self.state
         if need is not None:
             st.need[:] = bool(need) & st.is_consumer
-        if tolerant is not None:
-            st.tolerant[:] = bool(tolerant) & st.is_consumer
+        if tolerance is not None:
+            st.tolerance[:] = float(tolerance)
         self.flows = np.zeros((len(FLOW_KEYS), st.n_sellers))
         self.breakdowns = np.zeros((st.n_sellers, BREAKDOWN_WIDTH))
         self.totals = np.zeros((st.n_sellers, 5))
@@ -169,9 +169,10 @@ class World:
                                   group_activity=st.sellers.group_activity)
 
 
-def world(cfg: RunConfig, topo: Topology, sellers=(0,), seed: int = 0, *, need=False, tolerant=False) -> World:
-    """A :class:`World` with the sellers on ``sellers`` and needs and tolerance set (None keeps the draw)."""
-    return World(cfg, topo, sellers, seed, need=need, tolerant=tolerant)
+def world(cfg: RunConfig, topo: Topology, sellers=(0,), seed: int = 0, *, need=False, tolerance=1.0) -> World:
+    """A :class:`World` with the sellers on ``sellers``, needs set and every consumer at the median
+    tolerance 1 (None keeps the draws)."""
+    return World(cfg, topo, sellers, seed, need=need, tolerance=tolerance)
 
 
 def strategy(**fields) -> Strategy:

@@ -258,13 +258,14 @@ def test_seed_kols_picks_the_top_degree_consumers(kit):
 
 
 TIES = {"mute_threshold": 300.0, "block_threshold": 600.0, "mute_max": 0.25, "block_max": 0.10,
-        "steepness": 1.5, "strong_block_factor": 0.5}
+        "steepness": 1.5, "strong_block_factor": 0.5, "unmute_half_life": 60.0}
 
 
 def _tie_world(kit, n, seed=0, **tie):
-    """Seller 0 with every other node of n isolated ones as a weak contact; nobody tolerant."""
+    """Seller 0 with every other node of n isolated ones as a weak contact; everyone at the
+    median tolerance 1."""
     cfg = kit.config(circle_size=n - 1, ties={**TIES, **tie})
-    return cfg, kit.world(cfg, kit.empty(n), seed=seed, tolerant=False)
+    return cfg, kit.world(cfg, kit.empty(n), seed=seed)
 
 
 def _index(w, s=0) -> np.ndarray:
@@ -283,15 +284,17 @@ def _put(w, name, nodes, value, s=0) -> None:
     getattr(w.rel, name)[rows] = value
 
 
-def _mute_and_block(w, s=0, rs=None):
+def _mute_and_block(w, s=0, rs=None, unmuted=False):
     """ties.mute_and_block as the day calls it; returns (newly muted, newly blocked) nodes, the
-    blocked ones in the order of the seller's rows."""
+    blocked ones in the order of the seller's rows, and with ``unmuted`` the nodes that unmuted."""
     w.views()
     muted0 = w.get("muted")[s].copy()
     buf = np.empty(max(1, w.state.n_relations), dtype=np.int64)
     k = ties.mute_and_block(s, w.params.ties, w.people, w.rel, _stream(w, TIES_STREAM, s) if rs is None else rs,
                             buf)
-    return np.flatnonzero(w.get("muted")[s] & ~muted0), buf[:k].copy()
+    muted = w.get("muted")[s]
+    out = np.flatnonzero(muted & ~muted0), buf[:k].copy()
+    return (*out, np.flatnonzero(muted0 & ~muted)) if unmuted else out
 
 
 def _uniforms(rs, k) -> np.ndarray:
@@ -341,15 +344,28 @@ def test_no_annoyance_nobody_mutes_or_blocks(kit):
     assert len(muted) == len(blocked) == 0 and not w.get("muted").any() and not w.get("blocked").any()
 
 
-def test_tolerant_consumers_never_mute_or_block(kit):
-    """Huge annoyance with block_max = 1: every non-tolerant contact blocks, no tolerant one does."""
-    _, w = _tie_world(kit, 200, block_max=1.0)
-    w.state.tolerant[1:100] = True
-    _put(w, "annoyance", np.arange(1, 200), 1e12)
-    muted, blocked = _mute_and_block(w)
-    np.testing.assert_array_equal(np.sort(blocked), np.arange(100, 200))
-    assert len(muted) == 0
-    assert not w.get("blocked")[0, :100].any() and not w.get("muted")[0].any()
+def test_tolerance_scales_both_thresholds(kit):
+    """Consumer i's thresholds are tau_i theta: with m_max = b_max = 1 she blocks iff u < H(A; tau_i
+    theta_b, h), else mutes iff u < that + H(A; tau_i theta_m, h), for the same draws; tolerances
+    from 1/50 to 50 at one annoyance spread the outcomes from nearly all to nearly none."""
+    n = 4001
+    cfg, w = _tie_world(kit, n, seed=5, steepness=4.0, mute_max=1.0, block_max=1.0, strong_block_factor=1.0,
+                        mute_threshold=100.0, block_threshold=200.0)
+    tau = np.ones(n)
+    tau[1:] = np.exp(np.random.default_rng(5).uniform(np.log(1 / 50), np.log(50), n - 1))
+    w.state.tolerance[:] = tau
+    _put(w, "annoyance", np.arange(1, n), 150.0)
+    nodes = w.rel.node[_candidate_rows(w)]
+    rs = _stream(w, TIES_STREAM)
+    u = _uniforms(rs, len(nodes))
+    muted, blocked = _mute_and_block(w, rs=rs)
+    hill = lambda a, theta: a ** 4 / (a ** 4 + theta ** 4)  # noqa: E731
+    p_block = hill(150.0, 200.0 * tau[nodes])
+    p_mute = hill(150.0, 100.0 * tau[nodes])
+    np.testing.assert_array_equal(blocked, nodes[u < p_block])
+    np.testing.assert_array_equal(muted, np.sort(nodes[(u >= p_block) & (u < p_block + p_mute)]))
+    lost = np.isin(np.arange(n), np.concatenate([muted, blocked]))
+    assert lost[tau < 0.2].mean() > 0.95 and lost[tau > 5].mean() < 0.05
 
 
 def test_non_contacts_and_blocked_are_not_candidates(kit):
@@ -431,15 +447,89 @@ def test_block_and_mute_partition_one_draw(kit):
     kit.within(len(muted) / (n - 1), 0.2, kit.binom_sd(0.2, n - 1))
 
 
+def test_unmuting_hazard_rises_as_annoyance_fades(kit):
+    """P(unmute) = u_max (1 - H(A; tau theta_m, h)), u_max = 1 - 2^(-1/h_u): a muted contact without
+    annoyance unmutes at u_max, one at her threshold at u_max/2, one far above it almost never
+    (statistical, 15,000 muted contacts per level, block_max 0)."""
+    per = 15_000
+    n = 3 * per + 1
+    cfg, w = _tie_world(kit, n, seed=6, block_max=0.0, mute_max=0.5, steepness=4.0, unmute_half_life=3.0)
+    w.state.tolerance[1:] = np.repeat([1.0, 2.0, 1.0], per)
+    a = np.repeat([0.0, 600.0, 3000.0], per)            # A/tau: 0, theta_m, 10 theta_m
+    _put(w, "annoyance", np.arange(1, n), a)
+    _put(w, "muted", np.arange(1, n), True)
+    _put(w, "in_group", np.arange(1, n), False)
+    muted, blocked, unmuted = _mute_and_block(w, unmuted=True)
+    assert len(muted) == len(blocked) == 0
+    u_max = 1.0 - 2.0 ** (-1.0 / 3.0)
+    share = [np.isin(np.arange(1 + k * per, 1 + (k + 1) * per), unmuted).mean() for k in range(3)]
+    kit.within(share[0], u_max, kit.binom_sd(u_max, per))
+    kit.within(share[1], u_max / 2, kit.binom_sd(u_max / 2, per))
+    p_far = u_max * (1 - 1e4 / (1e4 + 1))
+    kit.within(share[2], p_far, kit.binom_sd(max(p_far, 1e-4), per))
+    assert not w.get("in_group")[0].any(), "unmuting rejoined a group"
+    w.state.check_invariants()
+
+
+def test_muted_contacts_without_annoyance_draw_others_do_not(kit):
+    """Candidates are the muted contacts (any annoyance) and the unmuted ones with A > 1e-9: with
+    unmuting certain (half-life 0.01 day), every muted contact without annoyance unmutes, nobody
+    else changes, and the stream advances by exactly one draw per muted contact."""
+    n = 401
+    _, w = _tie_world(kit, n, seed=7, unmute_half_life=0.01, mute_max=1.0, block_max=1.0)
+    _put(w, "muted", np.arange(1, 201), True)
+    rs = _stream(w, TIES_STREAM)
+    after = rs.copy()
+    for _ in range(200):
+        uniform(after)
+    muted, blocked, unmuted = _mute_and_block(w, rs=rs, unmuted=True)
+    np.testing.assert_array_equal(unmuted, np.arange(1, 201))
+    assert len(muted) == len(blocked) == 0
+    assert uniform(rs) == uniform(after)
+
+
+def test_muted_contacts_still_block_before_unmuting(kit):
+    """One draw: block if u < P(block), else unmute if u < P(block) + P(unmute): with both hazards
+    1/2 (H = 1/2 at A = theta, b_max = 1, unmute certain), half block and the rest unmute."""
+    n = 20_001
+    _, w = _tie_world(kit, n, seed=9, steepness=4.0, block_max=1.0, mute_max=0.0, unmute_half_life=0.01,
+                      mute_threshold=500.0, block_threshold=500.0)
+    _put(w, "annoyance", np.arange(1, n), 500.0)
+    _put(w, "muted", np.arange(1, n), True)
+    _, blocked, unmuted = _mute_and_block(w, unmuted=True)
+    assert len(np.intersect1d(blocked, unmuted)) == 0 and len(blocked) + len(unmuted) == n - 1
+    kit.within(len(blocked) / (n - 1), 0.5, kit.binom_sd(0.5, n - 1))
+    assert w.get("muted")[0, blocked].all(), "a blocker's mute is kept for the record"
+
+
+def _decide(p, tie, muted, a, tau, u):
+    """The rule of docs/model.md §3.3.18 for one candidate: 'block', 'mute', 'unmute' or None."""
+    h = p.steepness
+
+    def hill(theta):
+        ah = math.pow(a, h)
+        return ah / (ah + math.pow(theta * tau, h))
+
+    p_block = p.block_max * hill(p.block_threshold) * (p.strong_block_factor if tie == STRONG else 1.0)
+    if u < p_block:
+        return "block"
+    if muted:
+        return "unmute" if u < p_block + (1.0 - 2.0 ** (-1.0 / p.unmute_half_life)) * (1.0 - hill(p.mute_threshold)) \
+            else None
+    return "mute" if u < p_block + p.mute_max * hill(p.mute_threshold) else None
+
+
 def test_hazard_bounds_never_change_an_outcome(kit):
-    """The kernel evaluates the Hill hazards only for draws below a bound of P(block) + P(mute):
-    the outcome equals that of evaluating them for every candidate with the same draws (one
-    uniform per annoyed, non-tolerant contact, in the seller's row order), over annoyances from
-    1e-9 to 1e6, weak and strong ties, muted contacts and steep or flat Hill functions."""
-    for seed, h, strong_factor in [(0, 1.5, 0.5), (1, 0.5, 1.0), (2, 8.0, 0.2)]:
+    """The kernel evaluates the Hill hazards only for draws below a bound of the candidate's
+    hazards: the outcome equals that of evaluating them for every candidate with the same draws
+    (one uniform per muted contact and per unmuted one with A > 1e-9, in the seller's row order),
+    over annoyances from 1e-9 to 1e6, tolerances from 1/1000 to 1000, weak and strong ties,
+    muted contacts and steep or flat Hill functions."""
+    for seed, h, strong_factor in [(0, 1.5, 0.5), (1, 0.5, 1.0), (2, 8.0, 0.2), (3, 4.0, 0.5)]:
         n = 20_001
         cfg, w = _tie_world(kit, n, seed=seed, steepness=h, strong_block_factor=strong_factor,
-                            block_max=0.3, mute_max=0.4, block_threshold=50.0, mute_threshold=20.0)
+                            block_max=0.3, mute_max=0.4, block_threshold=50.0, mute_threshold=20.0,
+                            unmute_half_life=2.0)
         rng = np.random.default_rng(seed)
         others = np.arange(1, n)
         a = 10.0 ** rng.uniform(-10, 6, n)
@@ -449,30 +539,23 @@ def test_hazard_bounds_never_change_an_outcome(kit):
         tie[rng.random(n) < 0.1] = NO_TIE
         blocked0 = (tie > NO_TIE) & (rng.random(n) < 0.05)
         muted0 = rng.random(n) < 0.2
-        w.state.tolerant[:] = rng.random(n) < 0.3
+        tau = 10.0 ** rng.uniform(-3, 3, n)
+        w.state.tolerance[:] = tau
         for name, values in (("annoyance", a), ("tie", tie), ("blocked", blocked0), ("muted", muted0)):
             _put(w, name, others, values[others])
         rows = _candidate_rows(w)
         nodes = w.rel.node[rows]
-        cand = nodes[(a[nodes] > 1e-9) & (tie[nodes] > NO_TIE) & ~blocked0[nodes] & ~w.state.tolerant[nodes]]
+        cand = nodes[(tie[nodes] > NO_TIE) & ~blocked0[nodes] & (muted0[nodes] | (a[nodes] > 1e-9))]
         rs = _stream(w, TIES_STREAM)
         u = _uniforms(rs, len(cand))
-        p = cfg.ties
-        want_b, want_m = [], []
+        want = {"block": [], "mute": [], "unmute": [], None: []}
         for i, ui in zip(cand.tolist(), u):
-            ah = math.pow(a[i], h)
-            p_block = p.block_max * (ah / (ah + math.pow(p.block_threshold, h)))
-            if tie[i] == STRONG:
-                p_block = p_block * strong_factor
-            p_mute = 0.0 if muted0[i] else p.mute_max * (ah / (ah + math.pow(p.mute_threshold, h)))
-            if ui < p_block:
-                want_b.append(i)
-            elif ui < p_block + p_mute:
-                want_m.append(i)
-        muted, blocked = _mute_and_block(w, rs=rs)
-        np.testing.assert_array_equal(blocked, want_b)
-        np.testing.assert_array_equal(muted, np.sort(want_m))
-        assert len(want_b) > 100 and len(want_m) > 100
+            want[_decide(cfg.ties, tie[i], muted0[i], a[i], tau[i], ui)].append(i)
+        muted, blocked, unmuted = _mute_and_block(w, rs=rs, unmuted=True)
+        np.testing.assert_array_equal(blocked, want["block"])
+        np.testing.assert_array_equal(muted, np.sort(want["mute"]))
+        np.testing.assert_array_equal(unmuted, np.sort(want["unmute"]))
+        assert len(want["block"]) > 100 and len(want["mute"]) > 100 and len(want["unmute"]) > 100
 
 
 @pytest.mark.parametrize("bad", [-1, 12, 10**9])

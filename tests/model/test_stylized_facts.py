@@ -8,14 +8,17 @@ Runs use a 3,000-person friend-circle market over 180 days (about 0.5 s each).
 
 from __future__ import annotations
 
+import contextlib
 from functools import cache
+from unittest import mock
 
 import numpy as np
 import pytest
 
 from viralsim.config.load import load_config
 from viralsim.config.schema import RunConfig
-from viralsim.model import ViralModel, simulate
+from viralsim.model import ViralModel, mesa_model, simulate
+from viralsim.model.rules import ties
 
 N = 3000
 SEEDS = tuple(range(8))
@@ -316,3 +319,125 @@ def test_bass_docking_breaks_when_conformity_is_ignored():
     r = simulate(cfg)
     got = r.daily.customers.to_numpy() / (cfg.network.n - 1)
     assert np.max(np.abs(got - bass_recursion(0.03, 0.38, cfg.days))) > 0.2
+
+
+# 11 ------------------------------------------------------------------------------------------
+# Muting and blocking depend on the dose; mutes are lifted once the ads stop.
+
+DOSES = (3, 20, 120)
+ONLY_POSTS = {"messages_per_day": 0, "strangers_per_day": 0, "groups": {"enabled": False}, "kol_seeds": 0}
+
+
+def ads_seller(ads_per_day: float) -> dict:
+    """A seller who posts ``ads_per_day`` hard ads a day over the clock to her circle, nothing else."""
+    return {"x": {"strategy": "broadcast", "posts_per_day": ads_per_day, "posting_slot": "mixed",
+                  "content": {"ad": 1.0, "value": 0.0, "life": 0.0, "prize": 0.0}, **ONLY_POSTS}}
+
+
+def lost_by_dose(runner) -> dict[int, np.ndarray]:
+    """Muted or blocked share of the seller's contacts at day 180, per dose and seed."""
+    return {d: np.array([runner(ads_seller(d), s).summary.muted_blocked_share[0] for s in SEEDS]) for d in DOSES}
+
+
+def dose_failures(lost: dict[int, np.ndarray]) -> list[str]:
+    """What is wrong with the lost shares by dose ([] if nothing).
+
+    Calibrated model (docs/model.md §5, 40 seeds): 0.02, 0.44 and 0.56 of the contacts are lost
+    at 3, 20 and 120 ads a day, with seed-to-seed SDs of about 0.02, 0.06 and 0.04. Paired by seed
+    (same graph, same tolerances), each step up in dose must raise the lost share by more than 3 SE
+    of the paired difference (expected t about 20 and 6 over 8 seeds). And the light poster must
+    lose far fewer contacts than the flooder: under a quarter as many (expected ratio 0.04). A
+    rule in which a fixed share never mutes and all others do whatever the dose (the rule before
+    heterogeneous tolerance) loses about half the contacts at every dose (0.52, 0.53, 0.53): a
+    ratio near 1 and steps near 0.
+    """
+    out = []
+    for lo, hi in zip(DOSES, DOSES[1:]):
+        diff = lost[hi] - lost[lo]
+        if not diff.mean() > 3 * se(diff):
+            out.append(f"lost share at {hi} ads a day not above {lo}: {lost[lo].mean():.3f} -> {lost[hi].mean():.3f}")
+    if not lost[3].mean() < 0.25 * lost[120].mean():
+        out.append(f"3 ads a day lose {lost[3].mean():.3f}, not far fewer than 120 ({lost[120].mean():.3f})")
+    return out
+
+
+@contextlib.contextmanager
+def fixed_tolerant_share(share: float = 0.463):
+    """Mutant: the old rule. A share of consumers never mutes or blocks (tolerance 10^300), every
+    other consumer has the same thresholds (tolerance 1) and the old hazards (thresholds 300 and
+    600, steepness 1.5), and mutes are never lifted."""
+    original = mesa_model.init_state
+
+    def init_state(config, *args, **kwargs):
+        st = original(config, *args, **kwargs)
+        tolerant = np.random.default_rng([config.seed, 463]).random(st.n) < share
+        st.people.tolerance[:] = np.where(tolerant, 1e300, 1.0)
+        return st
+
+    old = lambda c: ties.Params(c.ties.block_max, 600.0 ** 1.5, c.ties.strong_block_factor,  # noqa: E731
+                                c.ties.mute_max, 300.0 ** 1.5, 1.5, 0.0)
+    with mock.patch.object(mesa_model, "init_state", init_state), mock.patch.object(ties, "prepare", old):
+        yield
+
+
+def uncached(sellers: dict, seed: int, **sections):
+    return simulate(market(sellers, seed, **sections))
+
+
+def test_lost_share_grows_with_the_dose_of_ads():
+    """A seller posting 3 ads a day loses far fewer contacts than one posting 20 or 120: consumers
+    differ in tolerance, so the heavier the dose, the more of them reach their thresholds
+    (seed 000 L137, L239-241; China Youth Daily 2015 for the flooder's level)."""
+    assert dose_failures(lost_by_dose(run)) == []
+
+
+def test_lost_share_test_detects_a_fixed_tolerant_share():
+    """The mutant rule (a fixed tolerant share, everyone else mutes whatever the dose) fails the
+    dose test above."""
+    with fixed_tolerant_share():
+        lost = lost_by_dose(uncached)
+    failures = dose_failures(lost)
+    assert failures, {d: round(v.mean(), 3) for d, v in lost.items()}
+
+
+QUIET_DAY = 31
+
+
+def muted_before_and_after_quiet(runner) -> tuple[np.ndarray, np.ndarray]:
+    """Muted (not blocked) contacts of a 刷屏 friend on her last posting day (30) and 150 days
+    after she stopped (day 180), per seed."""
+    sellers = {"x": {"strategy": "spam", **ONLY_POSTS}}
+    quiet = {"events": [{"day": QUIET_DAY, "set": {"sellers": {"x": {"posts_per_day": 0}}}}]}
+    runs = [runner(sellers, s, **quiet) for s in SEEDS]
+    return (np.array([r.daily.muted.iloc[QUIET_DAY - 2] for r in runs], dtype=float),
+            np.array([r.daily.muted.iloc[-1] for r in runs], dtype=float))
+
+
+def unmute_failures(before: np.ndarray, after: np.ndarray) -> list[str]:
+    """What is wrong with the muted counts before and long after the ads stopped ([] if nothing).
+
+    A muted contact sees no posts, so her annoyance halves every 3 days; once it is well below her
+    threshold she unmutes at 1 - 2^(-1/60) a day (a muted contact without annoyance does not
+    block). Of those muted on day 30, between 2^(-150/60) = 0.18 (annoyance already gone) and
+    2^(-140/60) = 0.2 (muted in the last days, annoyance gone after about 10 days) are still muted
+    on day 180. With mutes that are never lifted the ratio is 1. The pooled ratio must lie within
+    [0.1, 0.35]: with about 33 muted contacts per seed and 8 seeds its binomial SE is 0.023, so the
+    bounds are more than 3 SE from the expectation.
+    """
+    assert before.sum() >= 100, before
+    ratio = after.sum() / before.sum()
+    return [] if 0.1 <= ratio <= 0.35 else [f"{ratio:.3f} of the muted contacts still muted 150 days later"]
+
+
+def test_muted_contacts_unmute_once_the_ads_stop():
+    """Muting is a switch the consumer turns back (seed 003 L311; seed 004 L21) once her annoyance
+    has faded: a flooder who stops gets most of her muted contacts back within months."""
+    assert unmute_failures(*muted_before_and_after_quiet(run)) == []
+
+
+def test_unmuting_test_detects_permanent_mutes():
+    """Mutant: mutes are never lifted (the rule before unmuting); the test above fails."""
+    old = ties.prepare
+    with mock.patch.object(ties, "prepare", lambda c: old(c)._replace(unmute_max=0.0)):
+        before, after = muted_before_and_after_quiet(uncached)
+    assert unmute_failures(before, after), (before, after)

@@ -501,31 +501,42 @@ class AnnoyanceParams(Frozen):
 
 
 class TieParams(Frozen):
-    """Mute (屏蔽, hide their Moments) and block/unfriend (拉黑) hazards (seed 000 L467)."""
+    """Mute (屏蔽, hide their Moments), unmute and block/unfriend (拉黑) hazards (seed 000 L467)."""
 
     mute_threshold: Annotated[AnnoyanceScale, Param(
-        label="Mute threshold", unit="annoyance", ui=(10, 2000, 10),
-        meaning="annoyance at which the daily mute hazard reaches half its maximum",
-        source="calibrated (§5); Kwak et al. 2011")] = 300.0
+        label="Mute threshold", unit="annoyance", ui=(10, 4000, 10),
+        meaning="annoyance at which the daily mute hazard of a consumer of median tolerance reaches half its "
+                "maximum (consumer i's: this × her tolerance)",
+        source="calibrated (§5): China Youth Daily 2015")] = 1050.0
     block_threshold: Annotated[AnnoyanceScale, Param(
-        label="Block threshold", unit="annoyance", ui=(10, 4000, 10),
-        meaning="annoyance at which the daily block hazard reaches half its maximum",
-        source="calibrated (§5)")] = 600.0
+        label="Block threshold", unit="annoyance", ui=(10, 8000, 10),
+        meaning="annoyance at which the daily block hazard of a consumer of median tolerance reaches half its "
+                "maximum (consumer i's: this × her tolerance)",
+        source="calibrated (§5): China Youth Daily 2015; twice the mute threshold by judgement")] = 2100.0
     mute_max: Annotated[Prob, Param(
         label="Maximal mute hazard", unit="1/day", meaning="maximal daily mute hazard", source="judgement")] = 0.25
     block_max: Annotated[Prob, Param(
         label="Maximal block hazard", unit="1/day", meaning="maximal daily block hazard", source="judgement")] = 0.10
     steepness: Annotated[float, Field(ge=0.5, le=20.0), Param(
-        label="Hazard steepness", unit="—", ui=(0.5, 5, 0.1),
-        meaning="Hill exponent h of both hazards: hazard = max × A^h / (A^h + threshold^h), zero at A = 0",
-        source="calibrated (§5)")] = 1.5
+        label="Hazard steepness", unit="—", ui=(0.5, 8, 0.1),
+        meaning="Hill exponent h of the mute, block and unmute hazards: hazard = max × A^h / (A^h + threshold^h), "
+                "zero at A = 0",
+        source="judgement (§5): a steady annoyance a tenth of a consumer's threshold mutes under 1 % of "
+               "consumers in 180 days")] = 4.0
     strong_block_factor: Annotated[Prob, Param(
         label="Strong-tie block factor", unit="×",
         meaning="factor on the block hazard for strong ties (they still block)", source="seed 000 L467")] = 0.5
-    tolerant_share: Annotated[Prob, Param(
-        label="Tolerant share", unit="share",
-        meaning="share of consumers who never mute or block a seller, however annoyed",
-        source="China Youth Daily 2015 (53.7 % of WeChat users block friends who post ads: 1 − 0.537)")] = 0.463
+    #: (a spread of 5 puts one consumer in a million at 10^-11 or 10^11 times the median thresholds)
+    tolerance_spread: Annotated[float, Field(ge=0.0, le=5.0), Param(
+        label="Tolerance spread", unit="—", ui=(0, 2, 0.05),
+        meaning="σ: each consumer's tolerance, a factor on her mute and block thresholds, is lognormal with "
+                "median 1 and log standard deviation σ (0: everyone alike)",
+        source="judgement (§5): the 10th and 90th percentile consumers differ 13-fold")] = 1.0
+    unmute_half_life: Annotated[HalfLife, Param(
+        label="Unmute half-life", unit="days", ui=(5, 365, 5),
+        meaning="half-life of a mute once annoyance has faded: daily unmute hazard "
+                "(1 − 2^(−1/half-life)) × (1 − H(A)), H the mute hazard's Hill function",
+        source="judgement: mutes are reversible (WeChat's hide-Moments switch); no source gives a rate")] = 60.0
 
 
 class PurchaseParams(Frozen):
@@ -1038,7 +1049,7 @@ FIXED_SETTINGS = {
     "trust.prior_strong": "the trust priors are the baselines of the relations already made",
     "trust.prior_weak": "the trust priors are the baselines of the relations already made",
     "trust.prior_stranger": "the trust priors are the baselines of the relations already made",
-    "ties.tolerant_share": "who never mutes or blocks is drawn when the market is built",
+    "ties.tolerance_spread": "each consumer's tolerance is drawn when the market is built",
     "platform.max_contacts": "the sellers' circles are cut to it when the market is built",
     "sellers.<name>.placement": "a seller's place in the graph is chosen when the market is built",
     "sellers.<name>.circle_size": "a seller's circle is made when the market is built",
@@ -1207,7 +1218,7 @@ class Event(Frozen):
                 "harassment_prompt` (a crackdown, seed 002 L341–355); mappings merge, other values replace",
         source="seed 002 L347–351",
         allowed="settings used day by day (not the network, populations, seed, days, trust priors, "
-                "`ties.tolerant_share`, `platform.max_contacts`, a seller's placement or circle)")] = None
+                "`ties.tolerance_spread`, `platform.max_contacts`, a seller's placement or circle)")] = None
     switch: Annotated[StrategySwitch | None, Param(
         label="Strategy switch", unit="—", meaning="sellers changing strategy on the day")] = None
     shock: Annotated[TrustShock | None, Param(

@@ -14,7 +14,7 @@ What is shared with the fast engine, and what is not:
   (``engine.place_sellers`` on the ``placement`` stream), the sellers' daily plans
   (``plan.plan_day``) and the output definitions (``metrics.seller_stocks``,
   ``metrics.cascade_sizes``, ``metrics.summarize``). Same seed, same graph, same seller nodes.
-* **Written independently:** everything else: circles, initial needs and tolerance, and every
+* **Written independently:** everything else: circles, initial needs and tolerances, and every
   daily rule. Random numbers are drawn one agent at a time, in a different order and number
   than in the vectorised engine, so the two engines agree in distribution, not run by run.
   ``tests/docking`` checks that agreement statistically (docs/verification.md).
@@ -304,7 +304,7 @@ class ConsumerAgent(FixedAgent):
         self.organic = (0.0, 0.0)
         self.need = False
         self.sated = False          # still using up a purchase (§3.3.2)
-        self.tolerant = False
+        self.tolerance = 1.0
         self.activity = 1.0
         self.commercial_share = 0.0
         self.relations: dict[int, Relation] = {}
@@ -567,25 +567,33 @@ class ConsumerAgent(FixedAgent):
 
     # -- step 15 -----------------------------------------------------------------------------
     def mute_or_block(self, s: int) -> str | None:
-        """§3.3.18: an annoyed, non-tolerant contact may mute or block seller s today.
+        """§3.3.18: an annoyed contact may mute or block seller s today; a muted one may unmute.
 
-        One draw u: block if u < P(block), else mute if u < P(block) + P(mute). Returns
-        "block", "mute" or None.
+        Her thresholds are the median consumer's times her tolerance. One draw u: block if
+        u < P(block); else, if she has muted s, unmute if u < P(block) + P(unmute), otherwise
+        mute if u < P(block) + P(mute). Returns "block", "mute", "unmute" or None.
         """
         tp = self.model.config.ties
         rel = self.relations[s]
-        if self.tolerant or not rel.follows or not rel.annoyance > 0:
+        if not rel.follows or not (rel.muted or rel.annoyance > 0):
             return None
-        p_block = tp.block_max * hill(rel.annoyance, tp.block_threshold, tp.steepness)
+        h = tp.steepness
+        p_block = tp.block_max * hill(rel.annoyance, tp.block_threshold * self.tolerance, h)
         if rel.tie == STRONG:
             p_block *= tp.strong_block_factor
-        p_mute = 0.0 if rel.muted else tp.mute_max * hill(rel.annoyance, tp.mute_threshold, tp.steepness)
+        mute_hill = hill(rel.annoyance, tp.mute_threshold * self.tolerance, h)
         u = self.model.rng.random()
         if u < p_block:
             rel.blocked = True
             rel.in_group = False
             return "block"
-        if u < p_block + p_mute:
+        if rel.muted:
+            p_unmute = (1.0 - half_life_factor(tp.unmute_half_life)) * (1.0 - mute_hill)
+            if u < p_block + p_unmute:
+                rel.muted = False
+                return "unmute"
+            return None
+        if u < p_block + tp.mute_max * mute_hill:
             rel.muted = True
             rel.in_group = False
             return "mute"
@@ -999,7 +1007,7 @@ class ReferenceModel(mesa.Model):
         )
 
     def _initialise(self, graph, *, rng: np.random.Generator) -> None:
-        """§3.1: friends, circles (topped up with weak ties), trust priors, needs, tolerance."""
+        """§3.1: friends, circles (topped up with weak ties), trust priors, needs, tolerances."""
         c = self.config
         for consumer in self.consumer_list:
             for node in sorted(graph.neighbors(consumer.node)):
@@ -1028,7 +1036,7 @@ class ReferenceModel(mesa.Model):
         share = c.purchase.need_rate / (c.purchase.need_rate + 1.0 / c.purchase.need_duration)
         for x in self.consumer_list:
             x.need = True if c.purchase.always_need else bool(rng.random() < share)
-            x.tolerant = bool(rng.random() < c.ties.tolerant_share)
+            x.tolerance = math.exp(c.ties.tolerance_spread * rng.standard_normal())
 
     def load_state(self, state) -> ReferenceModel:
         """Copy a fast-engine ``State`` (same graph, same sellers) into the agents.
@@ -1043,7 +1051,7 @@ class ReferenceModel(mesa.Model):
         columns = {name: state.dense(name) for name in Relation.__annotations__}
         for c in self.consumer_list:
             i = c.node
-            c.need, c.sated, c.tolerant = bool(state.need[i]), bool(state.sated[i]), bool(state.tolerant[i])
+            c.need, c.sated, c.tolerance = bool(state.need[i]), bool(state.sated[i]), float(state.tolerance[i])
             c.activity, c.commercial_share = float(state.activity[i]), float(state.commercial_share[i])
             for s, rel in c.relations.items():
                 for name, kind in Relation.__annotations__.items():

@@ -220,16 +220,18 @@ def init_state(config: RunConfig, topo: Topology, setups: Sequence[SellerSetup],
     at their stationary share, so day 1 is an ordinary day, not a cold start.
 
     Draws: the sellers' places first (:func:`place_sellers`), then the consumers' needs and
-    tolerance and each seller's circle from generators spawned off ``rng`` (spawning draws
+    tolerances and each seller's circle from generators spawned off ``rng`` (spawning draws
     nothing), one for the consumers and one per seller: so adding a seller at the end changes
-    nobody else's start. ``nodes`` puts the sellers on given nodes instead (tests).
+    nobody else's start. A consumer's tolerance, the factor on her mute and block thresholds
+    (rules.ties), is lognormal with median 1 and log standard deviation ``ties.tolerance_spread``:
+    exp(σ z), z standard normal, one per person. ``nodes`` puts the sellers on given nodes instead (tests).
     """
     n = topo.n
     specs = list(setups)
     nodes = place_sellers(topo, specs, rng=rng) if nodes is None else np.asarray(nodes, dtype=np.int64)
     consumer_rng, *circle_rngs = rng.spawn(1 + len(specs))
     need_u = consumer_rng.random(n)
-    tolerant_u = consumer_rng.random(n)
+    tolerance = np.exp(config.ties.tolerance_spread * consumer_rng.standard_normal(n))
     # Every person is a consumer, sellers included: many people in every circle sell something
     # (seed 002 L175) and buy from the others; no seller ever relates to herself.
     is_consumer = np.ones(n, dtype=bool)
@@ -273,7 +275,7 @@ def init_state(config: RunConfig, topo: Topology, setups: Sequence[SellerSetup],
     organic0, organic1 = feed.organic_load(degree, config.feed)
     people = People(is_consumer=is_consumer, degree=degree, organic0=organic0, organic1=organic1, need=need,
                     sated=np.zeros(n, dtype=bool),      # the market's sellers are new: nobody holds a supply
-                    tolerant=is_consumer & (tolerant_u < config.ties.tolerant_share),
+                    tolerance=tolerance,
                     activity=is_consumer.astype(float), commercial_share=np.zeros(n), commercial_load=np.zeros(n))
     graph = Graph(topo.indptr, topo.indices, topo.strong, bool(topo.complete), int(n))
     consumers = np.flatnonzero(is_consumer)

@@ -39,7 +39,7 @@ class People(NamedTuple):
     organic1: np.ndarray              # ... idle slot
     need: np.ndarray                  # bool: an unmet need for the product category
     sated: np.ndarray                 # bool: still using up a purchase (no need, no impulse; rules.needs)
-    tolerant: np.ndarray              # bool: never mutes or blocks a seller
+    tolerance: np.ndarray             # float64 > 0: factor on her mute and block thresholds
     activity: np.ndarray              # platform activity in [0, 1]
     commercial_share: np.ndarray      # today's commercial share of the feed
     commercial_load: np.ndarray       # today's commercial posts in the feed
@@ -158,8 +158,8 @@ class State:
         return self.people.sated
 
     @property
-    def tolerant(self) -> np.ndarray:
-        return self.people.tolerant
+    def tolerance(self) -> np.ndarray:
+        return self.people.tolerance
 
     @property
     def degree(self) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Mute (屏蔽, hide their Moments) and block/unfriend (拉黑) as annoyance-driven hazards."""
+"""Mute (屏蔽, hide their Moments), unmute and block/unfriend (拉黑) as annoyance-driven hazards."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from viralsim._jit import kernel, uniform
 from viralsim.model.relations import NO_TIE, STRONG
-from viralsim.model.rules._util import saturating_pow
+from viralsim.model.rules._util import half_life_factor, saturating_pow
 
 #: annoyance levels with a precomputed hazard bound in :func:`mute_and_block`
 _LEVELS = 4
@@ -21,36 +21,52 @@ class Params(NamedTuple):
     mute_max: float
     mute_theta_h: float
     h: float
+    unmute_max: float
 
 
 def prepare(config) -> Params:
     t = config.ties
     h = t.steepness
     return Params(t.block_max, saturating_pow(t.block_threshold, h), t.strong_block_factor, t.mute_max,
-                  saturating_pow(t.mute_threshold, h), float(h))
+                  saturating_pow(t.mute_threshold, h), float(h), 1.0 - half_life_factor(t.unmute_half_life))
+
+
+@kernel
+def _hill(xh, theta_h):
+    """x^h / (x^h + theta^h) from x^h; 1 where x^h overflowed (theta^h is finite for every
+    threshold and steepness the schema allows)."""
+    return xh / (xh + theta_h) if xh < np.inf else 1.0
 
 
 @kernel
 def mute_and_block(s, par, people, rel, rs, new_blocked):
-    """Annoyed contacts of seller ``s`` mute or block her.
+    """Annoyed contacts of seller ``s`` mute or block her; muted ones whose annoyance has faded unmute.
 
-    Daily hazards for a contact with annoyance A:
-        P(mute)  = m_max H(A; theta_m, h)            (if not muted yet)
-        P(block) = b_max H(A; theta_b, h) x (f_strong if strong tie else 1)
-    with H(x; theta, h) = x^h / (x^h + theta^h) the Hill function (zero without annoyance).
-    Muting keeps the tie but hides all posts (WeChat's "hide his/her Moments"; Kwak et al. 2011
-    on silent tune-out); blocking removes the relation (the tie is kept for the record, flagged
-    blocked): no posts, no messages, no purchases (seed 000 L467: even the best friend is
-    blocked, hence strong ties only halve the block hazard). Muted or blocked consumers leave the
-    groups. Tolerant consumers (``tolerant_share``) never mute or block. Calibration: 53.7 % of
-    WeChat users say they block friends who post ads (China Youth Daily 2015), hence the
-    tolerant share of 46.3 %; 43 % of active Twitter users unfollowed someone within 51 days
-    (Kwak et al. 2011).
+    Consumer i has a tolerance tau_i > 0 (lognormal with median 1, drawn when the market is built,
+    the same toward every seller), a factor on both thresholds. Daily hazards for her contact
+    with annoyance A:
+        P(block)  = b_max H(A; tau_i theta_b, h) x (f_strong if strong tie else 1)
+        P(mute)   = m_max H(A; tau_i theta_m, h)                (if not muted)
+        P(unmute) = u_max (1 - H(A; tau_i theta_m, h))          (if muted), u_max = 1 - 2^(-1/h_u)
+    with H(x; theta, h) = x^h / (x^h + theta^h) the Hill function (zero without annoyance),
+    evaluated as H(A / tau_i; theta, h). Muting keeps the tie but hides all posts (WeChat's "hide
+    his/her Moments"; Kwak et al. 2011 on silent tune-out); it is a switch the consumer can turn
+    back (seed 003 L311: users choose what reaches them; seed 004 L21: when to exit), which she
+    does, at a slow rate by judgement, once the annoyance has faded. Blocking removes the
+    relation for good (the tie is kept for the record, flagged blocked): no posts, no messages,
+    no purchases (seed 000 L467: even the best friend is blocked, hence strong ties only halve
+    the block hazard). Muted or blocked consumers leave the groups; unmuting does not rejoin
+    them. Calibration (docs/model.md §5): the thresholds of the median consumer are set so that
+    53.7 % of a heavy ad poster's contacts mute or block her within 180 days (China Youth Daily
+    2015: 53.7 % of WeChat users say they block friends who post ads); the spread of tolerance
+    makes the lost share grow with the dose of ads instead.
 
-    One uniform draw per annoyed, non-tolerant contact, in the seller's row order; the Hill
-    functions (a pow each) are evaluated only when u falls below an upper bound of
-    P(block) + P(mute) at the contact's annoyance. Writes the new blockers' nodes to
-    ``new_blocked`` and returns their number.
+    One uniform draw per candidate, in the seller's row order: every muted contact and every
+    unmuted one with A > 1e-9 (tie > 0, not blocked). It decides, in this order: block if
+    u < P(block); else unmute (muted) or mute (not muted) if u < P(block) + P(unmute or mute).
+    The Hill functions (a pow each candidate) are evaluated only when u falls below an upper
+    bound of the candidate's hazards. Writes the new blockers' nodes to ``new_blocked`` and
+    returns their number.
     """
     f_block = par.block_max * max(1.0, par.strong_factor)
     theta = min(par.block_theta_h, par.mute_theta_h) ** (1.0 / par.h)
@@ -62,29 +78,39 @@ def mute_and_block(s, par, people, rel, rs, new_blocked):
         p_ref[j] = (f_block * (ah / (ah + par.block_theta_h)) + par.mute_max * (ah / (ah + par.mute_theta_h))
                     ) * (1.0 + 1e-9) + 1e-300
     p_top = (f_block + par.mute_max) * (1.0 + 1e-9)
+    u_top = par.unmute_max * (1.0 + 1e-9)
     n_blocked = 0
     for j in range(rel.seller_ptr[s], rel.seller_ptr[s + 1]):
         r = rel.seller_rows[j]
+        if not rel.tie[r] > NO_TIE or rel.blocked[r]:
+            continue
+        muted = rel.muted[r]
         a = rel.annoyance[r]
-        if not (a > 1e-9 and rel.tie[r] > NO_TIE and not rel.blocked[r] and not people.tolerant[rel.node[r]]):
+        if not (muted or a > 1e-9):
             continue
         u = uniform(rs)
+        x = a / people.tolerance[rel.node[r]]          # annoyance in units of her tolerance
         bound = p_top
         for lv in range(_LEVELS - 1, -1, -1):
-            bound = p_ref[lv] if a <= a_ref[lv] else bound
+            bound = p_ref[lv] if x <= a_ref[lv] else bound
+        if muted:
+            bound += u_top
         if u >= bound:
             continue
-        ah = a ** par.h
-        p_block = par.block_max * (ah / (ah + par.block_theta_h))
+        xh = x ** par.h
+        h_mute = _hill(xh, par.mute_theta_h)
+        p_block = par.block_max * _hill(xh, par.block_theta_h)
         if rel.tie[r] == STRONG:
             p_block = p_block * par.strong_factor
-        p_mute = 0.0 if rel.muted[r] else par.mute_max * (ah / (ah + par.mute_theta_h))
         if u < p_block:
             rel.blocked[r] = True
             rel.in_group[r] = False
             new_blocked[n_blocked] = rel.node[r]
             n_blocked += 1
-        elif u < p_block + p_mute:
+        elif muted:
+            if u < p_block + par.unmute_max * (1.0 - h_mute):
+                rel.muted[r] = False
+        elif u < p_block + par.mute_max * h_mute:
             rel.muted[r] = True
             rel.in_group[r] = False
     return n_blocked
