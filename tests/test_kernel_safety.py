@@ -270,6 +270,7 @@ _PROBS = {
     "ties": ("mute_max", "block_max", "strong_block_factor"),
     "trust": ("prior_strong", "prior_weak", "prior_stranger", "loss_per_unwanted", "loss_warning"),
     "platform": ("fold_view_prob",),
+    "follow": ("after_purchase", "after_referral", "in_group"),
 }
 
 

@@ -42,6 +42,7 @@ DAILY_COLUMNS = (
     "contacts",          # consumers ever tied to the seller, blocked ones included (stock)
     "muted",             # contacts who hide the seller's Moments (stock)
     "blocked",           # consumers who blocked/unfriended the seller (stock)
+    "new_followers",     # consumers without a tie who added the seller today (flow; rules.follow)
     "wom_positive",      # recommendations sent (flow)
     "wom_negative",      # warnings sent (flow)
     "enquiries",         # enquiries received (flow)
@@ -151,7 +152,7 @@ def group_frame(days: list, blocks: list, labels: list, sizes: np.ndarray) -> pd
 
 
 #: the daily columns a run summary sums over the days, and those it reads on the last day
-SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative")
+SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative", "new_followers")
 LAST_COLUMNS = ("customers", "repeat_customers", "followers", "contacts", "muted", "blocked", "mean_trust",
                 "mean_annoyance")
 
@@ -226,6 +227,7 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
         t = totals[k]
         exp_tie, conv_tie = t["exposures_by_tie"], t["seller_conversions_by_tie"]
         wom_sent, wom_conv = t["wom_sent_by_tie"], t["wom_conversions_by_tie"]
+        follows = t["new_followers_by_channel"]
         sz = size_values[by_name.get(name, [])]
         revenue, cost = series.sums["revenue"][k], series.sums["cost"][k]
         rows.append({
@@ -239,6 +241,10 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
             "repeat_customers": int(last["repeat_customers"]),
             "followers_end": int(last["followers"]),
             "followers_max": int(series.followers_max[k]),
+            "new_followers": int(series.sums["new_followers"][k]),
+            "new_followers_purchase": int(follows[0]),
+            "new_followers_referral": int(follows[1]),
+            "new_followers_group": int(follows[2]),
             "contacts": int(last["contacts"]),
             "buyers_per_follower": ratio(last["customers"], series.followers_max[k]),
             "muted": int(last["muted"]),

@@ -10,7 +10,9 @@ With trust and annoyance switched off the model reduces to known processes. The 
   reference price, so ``min(1, pf_ref × R) = 1`` even after the referral pull has decayed for a
   night (``R = 2^(-1/14) = 0.95``, ``pf_ref = 2``): a recommended consumer buys the next day
   for sure and then recommends in turn. The cascade is started by the seller's one daily ad
-  (``ad_conversion: 1``) read by the root, her only contact in the graph under study.
+  (``ad_conversion: 1``) read by the root, her only contact in the graph under study. No one
+  follows the seller (``follow.*: 0``): a told friend who followed would read her ad too, and a
+  purchase the ad channel is credited with starts a tree of its own (docs/model.md §3.3.16).
 * **SI on a ring.** Every buyer becomes a reseller (``reseller_prob: 1``) whose ads reach each
   friend as Poisson(λ) a day, all read (huge attention, activity held at 1); one ad read makes
   a purchase certain (``ad_conversion: 1``). A susceptible with k infected neighbours is then
@@ -57,7 +59,8 @@ def with_seller_hub(graph: nx.Graph, root: int | None) -> tuple[Topology, int, i
 
 def base_config(*, seed: int, days: int, engine: str, wom: dict | None = None, purchase: dict | None = None,
                 seller: dict | None = None, feed: dict | None = None) -> RunConfig:
-    """Trust and annoyance off, everyone in need, one-time adoption, a one-ad-a-day hub seller."""
+    """Trust and annoyance off, everyone in need, one-time adoption, no following, a one-ad-a-day
+    hub seller."""
     spec = {
         "strategy": "broadcast", "placement": "hub", "circle_size": 0, "posts_per_day": 1,
         "content": {"ad": 1.0, "value": 0.0, "life": 0.0, "prize": 0.0}, "posting_slot": "idle",
@@ -73,6 +76,7 @@ def base_config(*, seed: int, days: int, engine: str, wom: dict | None = None, p
                      "ad_conversion": 1.0, **(purchase or {})},
         "wom": {"recommend_prob": 0.0, "strong_persuasion": 1.0, "weak_persuasion": 1.0,
                 "warn_prob": 0.0, "block_warn_prob": 0.0, **(wom or {})},
+        "follow": {"after_purchase": 0.0, "after_referral": 0.0, "in_group": 0.0},
         "sellers": {"s": spec},
     })
 

@@ -15,6 +15,7 @@ from unittest import mock
 
 from viralsim.model import reference
 from viralsim.model.rules import annoyance as fast_annoyance
+from viralsim.model.rules import follow as fast_follow
 from viralsim.model.rules import relax as fast_relax
 from viralsim.model.rules import ties as fast_ties
 from viralsim.model.rules import trust as fast_trust
@@ -57,6 +58,11 @@ def fast_no_spillover():
     return _wrap(fast_annoyance, lambda c, p: p._replace(spill=0.0))
 
 
+def fast_buyers_never_follow():
+    """The old rule for buyers: a satisfied buyer without a tie never adds the seller."""
+    return _wrap(fast_follow, lambda c, p: p._replace(purchase=0.0))
+
+
 def fast_trust_half_life_shorter():
     return _wrap(fast_relax, lambda c, p: p._replace(f_trust=half_life_factor(0.75 * c.trust.half_life)))
 
@@ -94,6 +100,21 @@ def reference_mute_hazard_up():
         1.0, 1.5 * x ** steepness / (x ** steepness + threshold ** steepness)))
 
 
+def reference_followers_ignore_trust():
+    """Following without the trust gate: P(follow) = f instead of f G_T(T)."""
+    def maybe_follow(self, consumer, f, channel):
+        rel = self.relation(consumer)
+        if f <= 0 or rel.tie != reference.NO_TIE or self.room <= 0:
+            return
+        if self.model.rng.random() < f:                              # mutated: f x G_T(T)
+            rel.tie = reference.STRANGER
+            rel.aware = True
+            self.room -= 1
+            self.flows["new_followers"] += 1
+            self.model.add_breakdown(self.index, "new_followers_by_channel", channel, 1)
+    return mock.patch.object(reference.SellerAgent, "maybe_follow", maybe_follow)
+
+
 def reference_tedium_ignored():
     """Ads annoy as if always fresh: tedium factor 1 instead of 1 + E / (E + E_w)."""
     original = reference.ConsumerAgent.get_annoyed
@@ -120,6 +141,8 @@ MUTANTS = {m.name: m for m in (
            "relax.relax_trust with 0.75 h", fast_trust_half_life_shorter),
     Mutant("fast: mutes never lifted", "fast", "spam_quiet", 40,
            "ties.mute_and_block with u_max = 0 (no unmuting)", fast_mutes_never_lift),
+    Mutant("fast: buyers never follow", "fast", "community", 59,
+           "follow.follow_seller with after_purchase = 0 (the old rule for buyers)", fast_buyers_never_follow),
     Mutant("reference: annoyance gate dropped", "reference", "spam", 10,
            "G_A = 1 in the purchase decision", reference_no_annoyance_gate),
     Mutant("reference: no wear-out", "reference", "spam", 10,
@@ -128,6 +151,8 @@ MUTANTS = {m.name: m for m in (
            "lapse probability 2/d instead of 1/d", reference_needs_lapse_twice_as_fast),
     Mutant("reference: mute/block hazards x1.5", "reference", "spam", 10,
            "1.5 H(A) in both hazards", reference_mute_hazard_up),
+    Mutant("reference: followers ignore trust", "reference", "community", 59,
+           "P(follow) = f instead of f G_T(T)", reference_followers_ignore_trust),
     Mutant("reference: tedium ignored", "reference", "spam", 10,
            "ads annoy as if fresh (factor 1 instead of 1 + E/(E + E_w))", reference_tedium_ignored),
 )}

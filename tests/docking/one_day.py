@@ -25,13 +25,17 @@ from scipy import stats
 from viralsim.config.schema import RunConfig
 from viralsim.model import reference
 from viralsim.model.mesa_model import ViralModel
+from viralsim.model.outputs import BREAKDOWN
 from viralsim.model.reference import ReferenceModel
 from viralsim.model.rules.plan import empty_plans
 
 FLOW_COLUMNS = ("posts", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
                 "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
                 "wom_positive", "wom_negative", "enquiries", "replies", "aware", "interested", "customers",
-                "followers", "muted", "blocked", "group_members", "resellers")
+                "followers", "muted", "blocked", "group_members", "resellers", "new_followers")
+#: the moments of following, the columns of the ``new_followers_by_channel`` breakdown (rules.follow)
+FOLLOW_MOMENTS = ("purchase", "referral", "group")
+_FOLLOWS = BREAKDOWN.new_followers_by_channel
 
 
 def config(name: str, seed: int, market: Market) -> RunConfig:
@@ -57,7 +61,7 @@ def fast_aggregates(model: ViralModel) -> dict[str, float]:
     out = {}
     for s, seller in enumerate(model.sellers):
         for name in ("trust", "annoyance", "memory", "referral", "purchases", "bought_friends", "reseller_friends",
-                     "aware", "muted", "blocked", "in_group", "reseller"):
+                     "aware", "muted", "blocked", "in_group", "reseller", "tie"):
             out[f"{seller.name}.{name}"] = float(columns[name][s, consumer].astype(float).sum())
         out[f"{seller.name}.rooted"] = float(np.count_nonzero(columns["root"][s, consumer] >= 0))
         out[f"{seller.name}.contacts"] = float(np.count_nonzero(columns["tie"][s, consumer] > 0))
@@ -65,6 +69,9 @@ def fast_aggregates(model: ViralModel) -> dict[str, float]:
         row = seller.today
         for k in FLOW_COLUMNS:
             out[f"{seller.name}.day.{k}"] = float(row[k])
+        # (the model took this one day only: its breakdown totals are the day's)
+        for j, k in enumerate(FOLLOW_MOMENTS):
+            out[f"{seller.name}.day.new_followers_{k}"] = float(model._totals[s, _FOLLOWS + j])
     out["need"] = float(np.count_nonzero(st.need))
     out["activity"] = float(st.activity[st.is_consumer].sum())
     out["commercial_share"] = float(st.commercial_share[st.is_consumer].sum())
@@ -77,7 +84,7 @@ def reference_aggregates(model: ReferenceModel) -> dict[str, float]:
     for seller in model.seller_agents:
         rels = [c.relations[seller.index] for c in consumers]
         for name in ("trust", "annoyance", "memory", "referral", "purchases", "bought_friends", "reseller_friends",
-                     "aware", "muted", "blocked", "in_group", "reseller"):
+                     "aware", "muted", "blocked", "in_group", "reseller", "tie"):
             out[f"{seller.name}.{name}"] = float(sum(float(getattr(r, name)) for r in rels))
         out[f"{seller.name}.rooted"] = float(sum(r.root >= 0 for r in rels))
         out[f"{seller.name}.contacts"] = float(sum(r.tie > 0 for r in rels))
@@ -85,6 +92,9 @@ def reference_aggregates(model: ReferenceModel) -> dict[str, float]:
         row = model._rows[-len(model.seller_agents) + seller.index]
         for k in FLOW_COLUMNS:
             out[f"{seller.name}.day.{k}"] = float(row[k])
+        follows = model._totals[seller.name]["new_followers_by_channel"]     # (zeroed before the day)
+        for j, k in enumerate(FOLLOW_MOMENTS):
+            out[f"{seller.name}.day.new_followers_{k}"] = float(follows[j])
     out["need"] = float(sum(c.need for c in consumers))
     out["activity"] = float(sum(c.activity for c in consumers))
     out["commercial_share"] = float(sum(c.commercial_share for c in consumers))
@@ -142,6 +152,9 @@ def replicate_reference(base: ViralModel, replicates: int, seed0: int) -> list[d
     out = []
     for r in range(replicates):
         model.load_state(base.state)
+        for totals in model._totals.values():      # run totals: keep the day's only
+            for values in totals.values():
+                values[:] = 0
         model.rng = np.random.default_rng([seed0, r])
         model.step()
         out.append(reference_aggregates(model))

@@ -59,7 +59,8 @@ def test_quick_docking_detects_a_broken_rule():
 #: mutants that whole-run docking must detect (the one-day docking checks all of them)
 WHOLE_RUN_MUTANTS = ("fast: trust gain per value post doubled", "fast: no load spillover",
                      "reference: annoyance gate dropped", "reference: mute/block hazards x1.5",
-                     "fast: mutes never lifted")
+                     "fast: mutes never lifted",
+                     "fast: buyers never follow")
 
 
 @pytest.mark.slow

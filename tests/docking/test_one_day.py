@@ -5,10 +5,12 @@ with the sellers' plans held fixed, many times over. About 60 aggregates per sta
 (Welch t and Kolmogorov-Smirnov, Holm at a family-wise error rate of 1 %); aggregates that no
 random draw touches must agree to 1e-9. The states are chosen so that each rule is active:
 spam and the two-seller market early (annoyance, mute and block, spillover, messages), community
-and low quality in their growth phase (groups, enquiries, warnings), fission at day 30
-(resellers, referral rewards), kol on day 0 (seeding) and day 3 (referral pull), moderation
-(the folded block and the platform warning), and a spam seller 20 days after she stopped
-(unmuting, whose expected count is also checked against the rule's formula).
+and low quality in their growth phase (groups, enquiries, warnings), community at the end of
+the run (following after purchases, recommendations and group invitations), fission at day 30
+(resellers, referral rewards), kol on day 0 (seeding, followers told by the seeds) and day 3
+(referral pull), moderation (the folded block and the platform warning), and a spam seller 20
+days after she stopped (unmuting, whose expected count is also checked against the rule's
+formula).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ pytestmark = pytest.mark.docking
 
 SEED = 3
 MARKET = od.Market(n=400, days=60)
-STATES = (("spam", 10), ("spam+community", 10), ("community", 20), ("low_quality", 30), ("fission", 30),
-          ("kol", 0), ("kol", 3), ("moderation", 10), ("spam_quiet", 40))
+STATES = (("spam", 10), ("spam+community", 10), ("community", 20), ("community", 59), ("low_quality", 30),
+          ("fission", 30), ("kol", 0), ("kol", 3), ("moderation", 10), ("spam_quiet", 40))
 QUICK_STATES = (("spam+community", 10), ("fission", 30))
 REPLICATES, QUICK_REPLICATES = 400, 150
 

@@ -103,8 +103,14 @@ def test_a_trust_shock_lowers_the_selected_sellers_trust_by_its_factor():
     # little (relaxation toward the baseline, gains toward 1 from value content)
     ratio = comm.loc[20, "mean_trust"] / comm_plain.loc[20, "mean_trust"]
     assert 0.5 <= ratio < 0.6
-    assert _seller(daily, "spam").loc[20, "mean_trust"] == pytest.approx(_seller(plain, "spam").loc[20, "mean_trust"],
-                                                                         rel=1e-3)
+    # The other seller's relations are not hit (exactly, above). Her day-20 row may still move a
+    # little: the sellers share the day's purchase draws (one market stream, consumers in node
+    # order, docs/model.md §3.3.14), so a purchase decision toward comm that the shock changed
+    # shifts the draws of the consumers after her, and who buys from spam that day. That moves
+    # spam's mean trust by a few buyers' worth (0.8 % and 1.7 % in 2 of seeds 0-9; 0 in the
+    # others), two orders of magnitude below the shock's own effect (1 - ratio, about 45 %).
+    spam_ratio = _seller(daily, "spam").loc[20, "mean_trust"] / _seller(plain, "spam").loc[20, "mean_trust"]
+    assert abs(spam_ratio - 1.0) < 0.1 * (1.0 - ratio)
     # and it fades: trust relaxes back toward its baseline
     assert comm.loc[40, "mean_trust"] / comm_plain.loc[40, "mean_trust"] > ratio
 

@@ -336,8 +336,9 @@ def _run_groups(w, invites=0, group_posts=0) -> float:
     """rules.groups.run_groups as the day calls it (views rebuilt first); group posts read for seller 0."""
     w.set_plan(0, invites=invites, group_posts=group_posts)
     w.views()
-    return float(groups.run_groups(w.key, w.today, w.params.interest_threshold, w.people, w.sellers, w.plans,
-                                   w.rel)[0])
+    read, _ptr, _joined = groups.run_groups(w.key, w.today, w.params.interest_threshold, w.people, w.sellers,
+                                            w.plans, w.rel)
+    return float(read[0])
 
 
 def _next_day(w) -> None:

@@ -682,7 +682,8 @@ def test_a_recommendation_alone_can_sell(kit):
     w = kit.world(cfg, topo, need=True)
     w.state.need[3] = False
     rs = seller_streams(w.key, w.today, wom.STREAM, 1)[0]
-    rel, strong, weak = wom.recommend(0, 0, np.array([1]), 1.0, w.params.wom, w.state.graph, w.people, w.rel, rs)
+    rel, strong, weak, _told = wom.recommend(0, 0, np.array([1]), 1.0, w.params.wom, w.state.graph, w.people, w.rel,
+                                             rs)
     w.keep(rel)
     assert (strong, weak) == (2, 0)
     b, ch = _buy(w)[0]

@@ -31,8 +31,9 @@ def _stream(w, rule, s=0, day=None) -> np.ndarray:
 
 def _recommend(w, senders, prob, s=0, day=None):
     """wom.recommend as the day calls it; returns (strong, weak) messages."""
-    rel, strong, weak = wom.recommend(s, w.sellers.node[s], np.asarray(senders, dtype=np.int64), prob,
-                                      w.params.wom, w.state.graph, w.people, w.rel, _stream(w, wom.STREAM, s, day))
+    rel, strong, weak, _told = wom.recommend(s, w.sellers.node[s], np.asarray(senders, dtype=np.int64), prob,
+                                             w.params.wom, w.state.graph, w.people, w.rel,
+                                             _stream(w, wom.STREAM, s, day))
     w.keep(rel)
     return strong, weak
 

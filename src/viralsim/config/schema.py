@@ -650,6 +650,29 @@ class WomParams(Frozen):
         source="Granovetter 1973; judgement")] = 0.5
 
 
+class FollowParams(Frozen):
+    """Following (关注/加好友): consumers without a tie add the seller as a contact (seed 000 L161–183;
+    seed 001 L34; seed 002 L277, L369)."""
+
+    after_purchase: Annotated[Prob, Param(
+        label="Following after a purchase", unit="prob/purchase",
+        meaning="probability a satisfied buyer without a tie adds the seller after the purchase, at a fully "
+                "open trust gate (× G_T(T))",
+        source="seed 002 L369 (customers become fans); seed 001 L34 (service turns non-followers into fans); "
+               "value by judgement (§5)")] = 0.5
+    after_referral: Annotated[Prob, Param(
+        label="Following after a recommendation", unit="prob/recommendation",
+        meaning="probability a consumer without a tie adds the seller per recommendation received, at a fully "
+                "open trust gate (× G_T(T))",
+        source="seed 000 L163, L183 (recommending the account; snowball fans); seed 002 L277; value by "
+               "judgement (§5)")] = 0.1
+    in_group: Annotated[Prob, Param(
+        label="Following on joining a group", unit="prob/member",
+        meaning="probability a consumer without a tie adds the seller on joining her group, at a fully open "
+                "trust gate (× G_T(T))",
+        source="seed 002 L369 (communities turn customers into fans); value by judgement (§5)")] = 0.5
+
+
 class PlatformParams(Frozen):
     """Platform moderation (seed 002 L341-355: 骚扰提示)."""
 
@@ -681,7 +704,7 @@ class PlatformParams(Frozen):
     max_contacts: Annotated[int, Field(ge=1, le=100_000), Param(
         label="Contacts per account", unit="contacts", ui=(100, 10_000, 100),
         meaning="most contacts a seller's account can hold (not counting those who blocked her): her circle is "
-                "cut to it and she adds no stranger beyond it",
+                "cut to it and she adds no stranger and gains no follower beyond it",
         source="WeChat's limit of 5,000 friends per personal account")] = 5000
 
 
@@ -1269,6 +1292,8 @@ class RunConfig(Frozen):
         label="Purchase", unit="—", meaning="needs, purchase and repurchase")] = PurchaseParams()
     wom: Annotated[WomParams, Param(label="Word of mouth", unit="—", meaning="word of mouth after purchase")] = (
         WomParams())
+    follow: Annotated[FollowParams, Param(
+        label="Following", unit="—", meaning="consumers adding the seller as a contact (§3.3.23)")] = FollowParams()
     platform: Annotated[PlatformParams, Param(
         label="Platform", unit="—", meaning="platform moderation (§3.3.21)")] = PlatformParams()
     #: (each seller adds state arrays the size of the population)

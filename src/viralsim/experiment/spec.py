@@ -64,6 +64,7 @@ from viralsim.experiment.design import (
 from viralsim.experiment.runner import RunTask
 from viralsim.experiment.seeds import run_seed
 from viralsim.metrics import DAILY_COLUMNS, MARKET_COLUMNS, summarize
+from viralsim.model.outputs import BREAKDOWNS
 from viralsim.results.run_rows import RunSettings
 from viralsim.results.sweep_folder import MAX_RUNS
 
@@ -729,8 +730,7 @@ def _summary_columns() -> tuple[str, ...]:
         daily = pd.DataFrame([{"day": 1, "seller": "s", **dict.fromkeys(DAILY_COLUMNS, 0)}])
         sizes = pd.DataFrame({"seller": pd.Series([], dtype=object), "root": pd.Series([], dtype="int64"),
                               "size": pd.Series([], dtype="int64")})
-        zeros = {k: np.zeros(8) for k in ("channels", "exposures_by_tie", "seller_conversions_by_tie",
-                                          "wom_sent_by_tie", "wom_conversions_by_tie")}
+        zeros = {k: np.zeros(width) for k, width in BREAKDOWNS}
         try:
             columns = summarize(daily, sizes, {"s": zeros}, {"s": "community"}).columns
             _SUMMARY_CACHE.append(tuple(c for c in columns if c not in ("seller", "strategy")))
@@ -740,7 +740,8 @@ def _summary_columns() -> tuple[str, ...]:
 
 
 _FALLBACK_KPIS = ("purchases", "revenue", "cost", "profit", "customers", "repeat_customers", "followers_end",
-                  "followers_max", "contacts", "buyers_per_follower", "muted", "blocked", "muted_blocked_share",
+                  "followers_max", "new_followers", "new_followers_purchase", "new_followers_referral",
+                  "new_followers_group", "contacts", "buyers_per_follower", "muted", "blocked", "muted_blocked_share",
                   "mean_trust_end", "mean_annoyance_end", "time_to_half_sales", "peak_day", "peak_sales",
                   "late_vs_peak", "purchases_wom", "wom_positive", "wom_negative", "cascades", "cascade_median",
                   "cascade_p99", "cascade_max")

@@ -13,7 +13,7 @@ from collections import namedtuple
 FLOW_KEYS = (
     "posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
     "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
-    "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added",
+    "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
 )
 #: row of each flow: ``FLOW.purchases`` is the purchases row (a namedtuple of ints: compiled code
 #: reads it as constants)
@@ -30,6 +30,8 @@ BREAKDOWNS = (
     ("seller_conversions_by_tie", 4),        # purchases the seller made herself, by buyer tie
     ("wom_sent_by_tie", 2),                  # recommendations sent over (weak, strong) ties
     ("wom_conversions_by_tie", 2),           # referral purchases by recommender tie (weak, strong)
+    ("new_followers_by_channel", 3),         # consumers who followed after (a purchase, a recommendation,
+                                             #   joining a group): rules.follow
 )
 #: first column of each breakdown in the block: ``BREAKDOWN.channels`` is 0
 _starts = [0]

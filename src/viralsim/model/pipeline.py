@@ -14,14 +14,15 @@ Order:
    6 feed          posts reach feeds; each consumer reads a limited number
    7 fold warning  opening a folded block shows the platform's warning
    8 messages      direct messages
-   9 groups        group invitations, activity and posts
+   9 groups        group invitations, activity and posts; new members may follow the seller
   10 impulses      ads create wants for today
   11 content trust value content raises trust
   12 enquiries     consumers ask, sellers answer
   13 purchases     each consumer buys from at most one seller
   14 annoyance     exposures annoy, annoyance erodes trust, ad memory grows
-  15 settlement    money, satisfaction, cascades, resellers; then recommendations (plain
-                   buyers, group members, KOL seeds) and warnings by dissatisfied buyers
+  15 settlement    money, satisfaction, cascades, resellers; satisfied buyers may follow the
+                   seller; then recommendations (plain buyers, group members, KOL seeds), after
+                   which referred consumers may follow her, and warnings by dissatisfied buyers
   16 mute/block    annoyed contacts mute or block, blockers warn friends
   17 activity      platform activity follows the feed's commercial share
   18 record        reach, action costs and end-of-day stocks
@@ -41,6 +42,7 @@ from viralsim.model.rules import (
     annoyance,
     contacts,
     feed,
+    follow,
     needs,
     purchase,
     relax,
@@ -52,6 +54,7 @@ from viralsim.model.rules import (
 from viralsim.model.rules.annoyance import add_annoyance
 from viralsim.model.rules.contacts import add_strangers, answer_enquiries, send_messages
 from viralsim.model.rules.feed import deliver_posts, update_activity
+from viralsim.model.rules.follow import GROUP, PURCHASE, REFERRAL, contact_room, follow_seller
 from viralsim.model.rules.groups import run_groups
 from viralsim.model.rules.needs import arrive_needs, impulse_needs
 from viralsim.model.rules.plan import plan_day
@@ -78,18 +81,21 @@ class Params(NamedTuple):
     ties: ties.Params
     interest_threshold: float
     max_contacts: int
+    follow: follow.Params
 
 
 def prepare(config) -> Params:
     """The run constants of every rule, from a validated config."""
     return Params(needs.prepare(config), relax.prepare(config), contacts.prepare(config), feed.prepare(config),
                   trust.prepare(config), purchase.prepare(config), annoyance.prepare(config), wom.prepare(config),
-                  ties.prepare(config), float(config.purchase.interest_threshold), int(config.platform.max_contacts))
+                  ties.prepare(config), float(config.purchase.interest_threshold), int(config.platform.max_contacts),
+                  follow.prepare(config))
 
 
 _F = FLOW
 _B_WOM_SENT = BREAKDOWN.wom_sent_by_tie
 _STREAM_WOM, _STREAM_SETTLE, _STREAM_TIES, _STREAM_KOL = wom.STREAM, settle.STREAM, 13, wom.STREAM_KOL
+_STREAM_FOLLOW = follow.STREAM
 
 
 @kernel
@@ -124,7 +130,15 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
     deliver_posts(key, today, par.feed, people, sellers, plans, rel, totals, breakdowns)   # 6
     platform_warning(par.trust, rel)                                                 # 7
     send_messages(key, today, people, sellers, plans, rel, flows[_F.messages_sent])  # 8
-    group_read = run_groups(key, today, par.interest_threshold, people, sellers, plans, rel)   # 9
+    group_read, joined_ptr, joined = run_groups(key, today, par.interest_threshold, people, sellers, plans, rel)  # 9
+    # (no contact is made or lost from here to the end of step 15 but by following)
+    room = contact_room(rel, n_s, par.max_contacts) if par.follow.on else np.zeros(n_s, np.int64)
+    follow_streams = seller_streams(key, today, _STREAM_FOLLOW, n_s)
+    for s in range(n_s):
+        if joined_ptr[s + 1] > joined_ptr[s] and par.follow.group > 0:
+            members = joined[joined_ptr[s]:joined_ptr[s + 1]]
+            follow_seller(s, members, np.ones(members.shape[0], np.bool_), par.follow.group, GROUP, par.follow, rel,
+                          room, follow_streams[s], flows, breakdowns)
     impulse_needs(key, today, par.needs, people, rel)                                # 10
     gain_from_content(par.trust, rel)                                                # 11
     answer_enquiries(key, today, par.contacts, people, sellers, plans, rel,          # 12
@@ -156,8 +170,10 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
                 flows, breakdowns, links if trace else np.empty((4, m), np.int64), n_links if trace else 0)
             if not trace:
                 links, n_links = np.empty((4, 0), np.int64), 0
+        follow_seller(s, rows, satisfied, par.follow.purchase, PURCHASE, par.follow, rel, room, follow_streams[s],
+                      flows, breakdowns)
         rel = word_of_mouth(s, rows, satisfied, kol_nodes[kol_ptr[s]:kol_ptr[s + 1]], par, graph, people,
-                            sellers, rel, wom_streams[s], kol_streams[s], flows, breakdowns)
+                            sellers, rel, wom_streams[s], kol_streams[s], flows, breakdowns, room, follow_streams[s])
     # 16 mute and block, warnings by blockers
     tie_streams = seller_streams(key, today, _STREAM_TIES, n_s)
     new_blocked = np.empty(0, np.int64)
@@ -211,9 +227,10 @@ def run_days(key, first_day, n_days, draw_plans, trace, par, graph, people, sell
 
 @kernel
 def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, rel, rs, kol_rs, flows,
-                  breakdowns):
+                  breakdowns, room, follow_rs):
     """Recommendations by satisfied buyers (group members with the advocacy factor) and by the
-    seller's KOL seeds on their first day, warnings by dissatisfied buyers (rules.wom)."""
+    seller's KOL seeds on their first day, following by the consumers they reached
+    (rules.follow), warnings by dissatisfied buyers (rules.wom)."""
     m = rows.shape[0]
     plain = np.empty(m, np.int64)
     fans = np.empty(m, np.int64)
@@ -231,8 +248,12 @@ def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, re
             plain[n_plain] = i
             n_plain += 1
     own = sellers.node[s]
-    rel, n_strong, n_weak = recommend(s, own, plain[:n_plain], sellers.p_rec[s], par.wom, graph, people, rel, rs)
-    rel, fs, fw = recommend(s, sellers.node[s], fans[:n_fans], sellers.p_fan[s], par.wom, graph, people, rel, rs)
+    rel, n_strong, n_weak, told = recommend(s, own, plain[:n_plain], sellers.p_rec[s], par.wom, graph, people, rel,
+                                            rs)
+    rel, fs, fw, told_fans = recommend(s, sellers.node[s], fans[:n_fans], sellers.p_fan[s], par.wom, graph, people,
+                                       rel, rs)
+    if told_fans.shape[0] > 0:
+        told = np.concatenate((told, told_fans))
     n_strong += fs
     n_weak += fw
     if kol_seeds.shape[0] > 0:
@@ -247,13 +268,19 @@ def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, re
             if good:
                 happy[n_happy] = v
                 n_happy += 1
-        rel, ks, kw = recommend(s, own, happy[:n_happy], sellers.kol_reach[s], par.wom, graph, people, rel, kol_rs)
+        rel, ks, kw, told_kol = recommend(s, own, happy[:n_happy], sellers.kol_reach[s], par.wom, graph, people, rel,
+                                          kol_rs)
+        if told_kol.shape[0] > 0:
+            told = np.concatenate((told, told_kol))
         n_strong += ks
         n_weak += kw
         flows[_F.cost, s] += kol_seeds.shape[0] * (sellers.cost_kol[s] + sellers.unit_cost[s])
     breakdowns[s, _B_WOM_SENT] += n_weak
     breakdowns[s, _B_WOM_SENT + 1] += n_strong
     flows[_F.wom_positive, s] += n_strong + n_weak
+    if told.shape[0] > 0 and par.follow.referral > 0:
+        follow_seller(s, told, np.ones(told.shape[0], np.bool_), par.follow.referral, REFERRAL, par.follow, rel,
+                      room, follow_rs, flows, breakdowns)
     rel, sent = warn(s, sellers.node[s], unhappy[:n_unhappy], par.wom.warn_prob, par.wom, graph, people, rel, rs)
     flows[_F.wom_negative, s] += sent
     return rel

@@ -161,10 +161,12 @@ MARKETING_TYPES = (AD, PRIZE)
 #: flows summed per seller and day (the same names as ``engine.FLOW_KEYS``)
 FLOWS = ("posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
          "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
-         "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added")
+         "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers")
 #: run totals needed by ``metrics.summarize`` (sizes as in the fast engine)
 BREAKDOWNS = {"channels": len(CHANNELS), "exposures_by_tie": 4, "seller_conversions_by_tie": 4,
-              "wom_sent_by_tie": 2, "wom_conversions_by_tie": 2}
+              "wom_sent_by_tie": 2, "wom_conversions_by_tie": 2, "new_followers_by_channel": 3}
+#: the moments a consumer may follow a seller, the columns of ``new_followers_by_channel`` (§3.3.23)
+FOLLOW_PURCHASE, FOLLOW_REFERRAL, FOLLOW_GROUP = range(3)
 
 
 def half_life_factor(half_life: float) -> float:
@@ -630,6 +632,7 @@ class SellerAgent(FixedAgent):
         self.plan: DayPlan | None = None
         self.kol_seeds: list[ConsumerAgent] = []
         self.buyers_today: list[tuple[ConsumerAgent, int]] = []
+        self.room = 0               # contacts she can still gain today (§3.3.23)
         self.flows: dict[str, float] = {}
         self.today: dict = {}
 
@@ -717,6 +720,7 @@ class SellerAgent(FixedAgent):
             for c in invited:
                 self.relation(c).in_group = True
                 self.relation(c).aware = True
+                self.maybe_follow(c, self.model.config.follow.in_group, FOLLOW_GROUP)
         if self.plan.group_posts > 0:
             members = [c for c in self.model.consumer_list if self.relation(c).in_group]
             for c in members:
@@ -749,7 +753,8 @@ class SellerAgent(FixedAgent):
 
     # -- step 13 -----------------------------------------------------------------------------
     def settle_purchases(self) -> list[tuple[ConsumerAgent, bool]]:
-        """§3.3.16: revenue, cost, satisfaction and trust, cascade links, conformity, resellers.
+        """§3.3.16: revenue, cost, satisfaction and trust, following (§3.3.23), cascade links,
+        conformity, resellers.
 
         Returns (buyer, satisfied) in buyer order.
         """
@@ -779,6 +784,8 @@ class SellerAgent(FixedAgent):
                 model.add_breakdown(self.index, "seller_conversions_by_tie", rel.tie, 1)
             satisfied = model.rng.random() < product.quality
             rel.trust = self.purchase_outcome(rel.trust, satisfied)
+            if satisfied:
+                self.maybe_follow(buyer, c.follow.after_purchase, FOLLOW_PURCHASE)
             if first:
                 parent = rel.referrer if channel == referral else -1
                 if parent >= 0:
@@ -810,15 +817,16 @@ class SellerAgent(FixedAgent):
 
     # -- step 14 -----------------------------------------------------------------------------
     def word_of_mouth(self, outcome: list[tuple[ConsumerAgent, bool]]) -> None:
-        """§3.3.17 (and §3.3.6 on day 0): satisfied buyers recommend, seeds recommend, unhappy buyers warn."""
+        """§3.3.17 (and §3.3.6 on day 0): satisfied buyers recommend, seeds recommend, the consumers
+        told may follow her (§3.3.23), unhappy buyers warn."""
         c = self.model.config
         p_rec = 1.0 - (1.0 - c.wom.recommend_prob) * (1.0 - self.strategy.referral_reward)
         happy = [b for b, ok in outcome if ok]
         members = [b for b in happy if self.relation(b).in_group]
         others = [b for b in happy if not self.relation(b).in_group]
-        self.recommend(others, p_rec)
+        told = self.recommend(others, p_rec)
         if members:
-            self.recommend(members, min(1.0, p_rec * self.strategy.groups.advocacy))
+            told += self.recommend(members, min(1.0, p_rec * self.strategy.groups.advocacy))
         if self.kol_seeds and self.model.day == 0:
             satisfied_seeds = []
             for seed in self.kol_seeds:
@@ -826,21 +834,25 @@ class SellerAgent(FixedAgent):
                 self.relation(seed).trust = self.purchase_outcome(self.relation(seed).trust, ok)
                 if ok:
                     satisfied_seeds.append(seed)
-            self.recommend(satisfied_seeds, self.strategy.kol_reach)
+            told += self.recommend(satisfied_seeds, self.strategy.kol_reach)
             self.flows["cost"] += len(self.kol_seeds) * (self.strategy.cost_per_kol + self.product.unit_cost)
+        for friend in told:
+            self.maybe_follow(friend, c.follow.after_referral, FOLLOW_REFERRAL)
         self.warn([b for b, ok in outcome if not ok], c.wom.warn_prob)
 
-    def recommend(self, senders: list[ConsumerAgent], prob: float) -> None:
+    def recommend(self, senders: list[ConsumerAgent], prob: float) -> list[ConsumerAgent]:
         """§3.3.17: each sender tells each friend with probability ``prob``.
 
         A recommendation over a strong (weak) tie adds beta_s (beta_w) to the friend's referral
         pull, makes her aware and makes the sender her referrer (the last one wins). Trust
         transfer: the most persuasive recommendation of this batch moves her trust by
         max(0, g_rec × w × (T_sender - T_friend)), with the trust before the batch.
+        Returns the friends told, one entry per recommendation.
         """
         c = self.model.config
+        told: list[ConsumerAgent] = []
         if prob <= 0:
-            return
+            return told
         best_pull: dict[ConsumerAgent, float] = {}
         for sender in sorted(senders, key=lambda x: x.node):
             t_sender = self.relation(sender).trust
@@ -855,11 +867,40 @@ class SellerAgent(FixedAgent):
                 weight = 1.0 if strong else c.wom.weak_tie_weight
                 pull = c.trust.gain_recommendation * weight * (t_sender - rel.trust)
                 best_pull[friend] = max(best_pull.get(friend, 0.0), pull)
+                told.append(friend)
                 self.flows["wom_positive"] += 1
                 self.model.add_breakdown(self.index, "wom_sent_by_tie", int(strong), 1)
         if c.trust.enabled and c.trust.gain_recommendation > 0:
             for friend, pull in best_pull.items():
                 self.relation(friend).trust += pull
+        return told
+
+    # -- following ---------------------------------------------------------------------------
+    def count_room(self) -> None:
+        """§3.3.23: the contacts she can still gain today, max_contacts minus her contacts (tied,
+        not blocked); no contact is made or lost between the groups and the end of word of mouth
+        but by following."""
+        contacts = sum(self.relation(x).follows for x in self.model.consumer_list)
+        self.room = max(0, self.model.config.platform.max_contacts - contacts)
+
+    def maybe_follow(self, consumer: ConsumerAgent, f: float, channel: int) -> None:
+        """§3.3.23: a consumer without a tie adds her as a contact with probability f × G_T(T).
+
+        The follower gets the stranger tie (her trust and its baseline unchanged); not beyond the
+        seller's room for contacts. No draw when f is 0."""
+        rel = self.relation(consumer)
+        if f <= 0 or rel.tie != NO_TIE or self.room <= 0:
+            return
+        c = self.model.config
+        p = f
+        if c.trust.enabled and c.purchase.trust_gating:
+            p *= trust_gate(rel.trust, c.purchase)
+        if self.model.rng.random() < p:
+            rel.tie = STRANGER
+            rel.aware = True
+            self.room -= 1
+            self.flows["new_followers"] += 1
+            self.model.add_breakdown(self.index, "new_followers_by_channel", channel, 1)
 
     def warn(self, senders: list[ConsumerAgent], prob: float) -> None:
         """§3.3.17: each sender warns each friend with probability ``prob``: T <- T (1 - l_warn × w)."""
@@ -1108,6 +1149,7 @@ class ReferenceModel(mesa.Model):
         self.consumers.do("read_feed")                        # 5 feed (+ platform warning)
         for seller in sellers:                                 # 6, 7 messages and groups, seller by seller
             seller.send_messages()
+            seller.count_room()                                #    (room for followers, §3.3.23)
             seller.run_groups()
         self.consumers.do("impulse_wants")                    # 8 impulse wants
         self.consumers.do("gain_trust_from_content")          # 9 trust from content

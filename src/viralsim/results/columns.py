@@ -120,6 +120,8 @@ _DAILY = {
     "contacts": ("consumers", "consumers ever tied to the seller, blocked ones included", _COUNT),
     "muted": ("consumers", "contacts who hide the seller's posts and have not blocked her", _COUNT),
     "blocked": ("consumers", "consumers who blocked or unfriended the seller", _COUNT),
+    "new_followers": ("consumers", "consumers without a tie who added the seller as a contact (after a purchase, a "
+                      "friend's recommendation or joining her group)", _COUNT),
     "wom_positive": ("messages", "recommendations of the seller sent by consumers", _COUNT),
     "wom_negative": ("messages", "warnings against the seller sent by consumers", _COUNT),
     "enquiries": ("enquiries", "enquiries the seller received", _COUNT),
@@ -146,6 +148,13 @@ _SUMMARY = {
     "repeat_customers": ("level", "consumers", "consumers with at least two purchases, at the end", _COUNT),
     "followers_end": ("level", "consumers", "followers (contacts not blocking) at the end", _COUNT),
     "followers_max": ("statistic", "consumers", "the most followers on any day", _COUNT),
+    "new_followers": ("running total", "consumers", "consumers without a tie who added the seller as a contact, "
+                      "over the run", _COUNT),
+    "new_followers_purchase": ("running total", "consumers", "of them, satisfied buyers after a purchase", _COUNT),
+    "new_followers_referral": ("running total", "consumers", "of them, consumers after a friend's recommendation",
+                               _COUNT),
+    "new_followers_group": ("running total", "consumers", "of them, consumers on joining the seller's group",
+                            _COUNT),
     "contacts": ("level", "consumers", "consumers ever tied to the seller, at the end", _COUNT),
     "buyers_per_follower": ("statistic", "customers per follower", "customers at the end / followers_max (empty: "
                             "no followers)", _COUNT),

@@ -30,15 +30,21 @@ def run_groups(key, today, interest_threshold, people, sellers, plans, rel):
     Invitations go first to customers (post-purchase communities, seed 002 L369), then to
     contacts whose trust reached the interest threshold, each a uniform subset; muted or blocked
     consumers are never invited (they left). Each member reads X ~ Binomial(group posts, a x
-    activity) value posts. Returns the group posts read per seller.
+    activity) value posts. Returns the group posts read per seller and the day's invitees:
+    seller s's new members are the relation rows ``joined[joined_ptr[s]:joined_ptr[s + 1]]``, in
+    the order they were invited (who of them follows the seller: rules.follow).
     """
     n_s = sellers.node.shape[0]
     streams = seller_streams(key, today, STREAM, n_s)
     ptr, rows = rel.seller_ptr, rel.seller_rows
     read = np.zeros(n_s)
+    joined_ptr = np.zeros(n_s + 1, np.int64)
+    joined = np.empty(max(plans.invites.sum(), 0), np.int64)
+    n_joined = 0
     members = np.empty(0, np.int64)
     pools = np.empty((2, 0), np.int64)
     for s in range(n_s):
+        joined_ptr[s] = n_joined
         if not sellers.groups_on[s]:
             continue
         target = sellers.group_target[s]
@@ -77,6 +83,8 @@ def run_groups(key, today, interest_threshold, people, sellers, plans, rel):
                 rel.aware[r] = True
                 members[n_members] = r          # invitees read today's posts too
                 n_members += 1
+                joined[n_joined] = r
+                n_joined += 1
             left -= k
         if group_posts <= 0:
             continue
@@ -89,7 +97,8 @@ def run_groups(key, today, interest_threshold, people, sellers, plans, rel):
                 rel.touched[r] = True
                 rel.saw_posts[r] = True
                 read[s] += x
-    return read
+    joined_ptr[n_s] = n_joined
+    return read, joined_ptr, joined[:n_joined]
 
 
 @kernel

@@ -91,10 +91,11 @@ def recommend(s, own, senders, prob, par, graph, people, rel, rs):
     all computed from the trust before the call), and records the sender as her referrer for
     cascade tracing (the latest recommendation wins: senders in the order given).
     ``own`` is the seller's node (she is not told about herself). Returns (table, strong
-    messages, weak messages).
+    messages, weak messages, the receivers' rows: one per recommendation, in the order sent).
     """
+    told = np.empty(0, np.int64)
     if senders.shape[0] == 0 or prob <= 0.0:
-        return rel, 0, 0
+        return rel, 0, 0, told
     friends, strong = _buffers(graph, senders)
     rel = reserve(rel, most_reached(graph, senders))
     hits = np.empty(0, np.int64)
@@ -107,11 +108,14 @@ def recommend(s, own, senders, prob, par, graph, people, rel, rs):
         if par.transfer and hits.shape[0] < n_hit + k:
             hits = grown(hits, 2 * hits.shape[0] + k)
             targets = grown(targets, hits.shape[0])
+        if told.shape[0] < n_strong + n_weak + k:
+            told = grown(told, 2 * told.shape[0] + k)
         for j in range(k):
             v = friends[j]
             if not people.is_consumer[v] or v == own:
                 continue
             r = add_row(rel.index, rel.meta, rel.seller, rel.node, s, v)
+            told[n_strong + n_weak] = r
             if strong[j]:
                 rel.referral[r] += par.beta_strong
                 n_strong += 1
@@ -130,7 +134,7 @@ def recommend(s, own, senders, prob, par, graph, people, rel, rs):
     for j in range(n_hit):
         # max(T, max targets) = T + max(0, max pulls): a recommendation never lowers trust.
         rel.trust[hits[j]] = max(rel.trust[hits[j]], targets[j])
-    return rel, n_strong, n_weak
+    return rel, n_strong, n_weak, told[:n_strong + n_weak]
 
 
 @kernel
