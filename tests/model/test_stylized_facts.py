@@ -443,6 +443,9 @@ def test_unmuting_test_detects_permanent_mutes():
     assert unmute_failures(before, after), (before, after)
 
 
+# 13 ------------------------------------------------------------------------------------------
+# Community sellers' followers grow through their buyers (docs/model.md §6.3, row 13).
+
 #: the old rule, a mutant of the model: no one who meets a seller outside her circle ever adds her
 NO_ONE_FOLLOWS = {"follow": {"after_purchase": 0.0, "after_referral": 0.0, "in_group": 0.0}}
 #: a partial mutant: buyers never follow (referred friends and group members still may)
