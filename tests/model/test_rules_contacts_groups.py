@@ -77,6 +77,22 @@ def test_add_strangers_adds_exactly_k_new_stranger_ties(kit, seed):
     w.state.check_invariants()
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_add_strangers_adds_the_last_few_eligible_consumers(kit, seed):
+    """A seller who has added nearly everyone still adds min(k, eligible) people: 3 of 400
+    consumers left, 20 planned, all 3 added (rejection sampling alone gives up before finding
+    them: this was a difference from the reference engine at saturation); then none is left."""
+    cfg = kit.config(n_sellers=1)
+    w = kit.world(cfg, kit.empty(400), sellers=(0,), seed=seed)
+    left = [17, 211, 398]
+    w.set("tie", 0, [i for i in range(1, 400) if i not in left], STRANGER)
+    w.set_plan(0, strangers=20)
+    assert _add_strangers(w) == 3
+    assert np.all(w.get("tie")[0, left] == STRANGER)
+    assert _add_strangers(w) == 0
+    w.state.check_invariants()
+
+
 def test_add_strangers_picks_a_uniform_subset(kit):
     """Every untied consumer is equally likely to be added: P = k / eligible (statistical)."""
     cfg = kit.config()

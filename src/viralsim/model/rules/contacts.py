@@ -41,7 +41,11 @@ def add_strangers(key, today, people, sellers, plans, rel, flows_row, max_contac
     L113: friends are trusted far more than strangers) and they now see the seller's Moments.
     Mass adding inflates followers without buyers (seed 000 L137, L245). Candidates are drawn by
     rejection sampling (up to 20 rounds), so the cost does not grow with the population; the
-    first k distinct eligible draws are a uniform k-subset of the eligible consumers.
+    first k distinct eligible draws are a uniform k-subset of the eligible consumers. When the
+    eligible consumers are too few for rejection sampling (a seller who has added nearly
+    everyone), the rest are drawn from a scan of the population (partial Fisher-Yates), so a
+    seller always adds min(k, eligible) people, as the rule says: given the draws so far, the
+    rest is again a uniform subset of the remaining eligible consumers.
     Returns the table (grown if needed); ``flows_row[s]`` gets the number added.
     """
     n_s = sellers.node.shape[0]
@@ -79,6 +83,23 @@ def add_strangers(key, today, people, sellers, plans, rel, flows_row, max_contac
                     break
             if added == k:
                 break
+        if added < k:
+            # (rare: O(population), only once nearly every consumer has a tie to the seller)
+            pool = np.empty(n, np.int64)
+            m = 0
+            for i in range(n):
+                if people.is_consumer[i] and i != sellers.node[s]:
+                    r = find_row(rel.index, rel.meta, s, i)
+                    if r < 0 or rel.tie[r] == NO_TIE:
+                        pool[m] = i
+                        m += 1
+            take = min(k - added, m)
+            shuffle_prefix(pool, m, take, rs)
+            for j in range(take):
+                r = add_row(rel.index, rel.meta, rel.seller, rel.node, s, pool[j])
+                rel.tie[r] = STRANGER
+                rel.aware[r] = True
+            added += take
         flows_row[s] = added
     return rel
 
