@@ -69,3 +69,27 @@ def test_docking_detects_a_broken_rule(mutant):
     result = docking_with_mutant(MUTANTS[mutant], N_REF, N_FAST, FULL)
     print(mutant, result.report(5))
     assert not result.passed, result.report()
+
+
+def test_permutation_pvalues_of_tie_heavy_kpis_are_exact():
+    """The permutation p-values that replace the normal approximations for tie-heavy KPIs match
+    the exact enumeration of all splits of a small sample (within their Monte Carlo error), and
+    the asymptotic Mann-Whitney p-value on untied data."""
+    import itertools
+
+    import numpy as np
+    from scipy import stats
+
+    a, b = np.array([0.0, 0.0, 1.0, 2.0]), np.array([0.0] * 12 + [1.0])
+    pooled, n = np.concatenate([a, b]), len(a)
+    ranks = stats.rankdata(pooled)
+    splits = [list(c) for c in itertools.combinations(range(len(pooled)), n)]
+    exact = [np.mean([abs(x[c].mean() - x.mean()) >= abs(x[:n].mean() - x.mean()) - 1e-12 for c in splits])
+             for x in (ranks, pooled)]
+    got = dh.permutation_pvalues(a, b, "small")
+    for p, q in zip(got, exact):
+        assert abs(p - q) <= 4 * np.sqrt(q * (1 - q) / dh.PERMUTATIONS) + 1e-5, (got, exact)
+    assert dh.is_tie_heavy(a, b) and not dh.is_tie_heavy(np.arange(4.0), np.arange(10.0))
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=40), rng.normal(0.5, 1.0, size=160)
+    assert dh.permutation_pvalues(x, y, "normal")[0] == pytest.approx(stats.mannwhitneyu(x, y).pvalue, rel=0.1)
