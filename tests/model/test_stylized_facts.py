@@ -14,6 +14,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from viralsim.config.load import load_config
 from viralsim.config.schema import RunConfig
@@ -173,7 +174,16 @@ def test_cascade_sizes_are_heavy_tailed():
     """Viral outcomes are unpredictable, with rare large cascades (seed 000 L221, L235; seed 004 L501)."""
     sizes = np.concatenate([solo("community", s).cascade_sizes["size"].to_numpy() for s in SEEDS])
     assert len(sizes) > 500
-    assert np.percentile(sizes, 99) >= 10 * np.median(sizes)
+    # Heavier-tailed than memoryless: a geometric distribution of the same mean (sizes >= 1, each
+    # further buyer equally likely) makes cascades of 10 or more buyers a rare accident; word of
+    # mouth on a friendship graph, whose hubs pass it to many, makes several times as many.
+    # (measured at the calibrated attention of docs/model.md §5.1, the weaker case: 11 such cascades
+    # of 1549 against 0.7 expected.)
+    mean = sizes.mean()
+    expected = len(sizes) * (1.0 - 1.0 / mean) ** 9          # n P(X >= 10), X ~ Geometric(1 / mean)
+    large = int((sizes >= 10).sum())
+    assert stats.poisson.sf(large - 1, expected) < 1e-3, (large, expected)
+    assert large >= 5 * expected, (large, expected)
 
 
 # 6 -------------------------------------------------------------------------------------------
@@ -264,11 +274,12 @@ def test_need_triggered_contact_beats_push_at_equal_message_count():
 
 
 # 9b ------------------------------------------------------------------------------------------
-def _units_per_consumer(consumption_days: float, seed: int) -> float:
-    """A spam seller with annoyance off (nothing holds her back: no mute, no block, no
-    hesitation), 180 days: her purchases per consumer."""
+def _units_per_consumer(consumption_days: float, seed: int, impulse_per_ad: float = 1.0) -> float:
+    """A spam seller under maximal ad pressure, 180 days: annoyance off (nothing holds her back:
+    no mute, no block, no hesitation) and every ad read creating a want (``impulse_per_ad`` 1);
+    her purchases per consumer."""
     r = run({"spam": {"strategy": "spam"}}, seed, annoyance={"enabled": False},
-            purchase={"consumption_days": consumption_days})
+            purchase={"consumption_days": consumption_days, "impulse_per_ad": impulse_per_ad})
     return float(r.summary.purchases[0]) / N
 
 
@@ -276,13 +287,17 @@ def test_ads_bring_purchases_forward_but_cannot_multiply_them():
     """Demand for a category saturates (seed 004 L133: ads tap *latent* needs; seed 000 L467's
     facial masks are used up before they are bought again): under maximal ad pressure a consumer
     buys at most once per supply, so over 180 days no more than 180 / (consumption_days + 1)
-    units on average. Mutant: the rule without satiation (consumption_days 0, the model before
-    it), where each day's ads create new wants: it sells several times the bound."""
+    units on average, while the ads still bring purchases forward: more units than the needs
+    alone bring (no impulses). Mutant: the rule without satiation (consumption_days 0, the model
+    before it), where each day's ads create new wants: it sells several times the bound."""
     bound = 180 / (30.0 + 1.0)
     units = [_units_per_consumer(30.0, s) for s in SEEDS[:2]]
+    needs_only = [_units_per_consumer(30.0, s, impulse_per_ad=0.0) for s in SEEDS[:2]]
     assert max(units) <= bound, units
-    # (measured: 0.57 of the bound; a third rules out a model where satiation stops the ads' effect)
-    assert min(units) >= bound / 3, "the ads still bring purchases forward"
+    # (measured at the calibrated attention of docs/model.md §5.1, the weaker case: 0.64 of the
+    # bound against 0.11 from the needs alone; the seed-to-seed spread of either is below 0.03
+    # units, so any overlap means the ads no longer bring purchases forward)
+    assert min(units) > 2 * max(needs_only), (units, needs_only)
     unbounded = [_units_per_consumer(0.0, s) for s in SEEDS[:2]]
     assert min(unbounded) > 2 * bound, unbounded
 
