@@ -57,6 +57,8 @@ CONFIGS: dict[str, dict] = {
     "spam_quiet": {"sellers": {"spam": {"strategy": "spam"}},
                    "events": [{"day": 21, "set": {"sellers": {"spam": {"posts_per_day": 0, "messages_per_day": 0,
                                                                         "strangers_per_day": 0}}}}]},
+    # Novelty on (off by default): new sellers' ads pull harder for consumers seldom pushed.
+    "spam_novelty": {"sellers": {"spam": {"strategy": "spam"}}, "purchase": {"novelty_boost": 1.0}},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)

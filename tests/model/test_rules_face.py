@@ -29,15 +29,21 @@ def _buy(w):
 
 def test_pushed_days_count_the_sellers_own_ads_prize_posts_and_messages(kit):
     """D grows by one on a day with the seller's own ad, prize post or message; value or life
-    posts and friends' reseller ads do not push."""
-    w = kit.world(kit.config(), kit.empty(8))
+    posts and friends' reseller ads do not push. D_any of a consumer grows by one a day however
+    many sellers pushed her."""
+    w = kit.world(kit.config(n_sellers=2), kit.empty(9), sellers=(0, 8))
     r = _rows(w, 0, np.arange(1, 8))
     for name, node in (("seen_ad", 1), ("seen_prize", 2), ("messages", 3), ("seen_value", 4), ("seen_life", 5),
                        ("seen_reseller", 6)):
         getattr(w.rel, name)[r[node - 1]] = 3
     w.rel.pushed[r[0]] = 5
-    face.count_pushes(w.rel)
+    r1 = _rows(w, 1, [1, 7])
+    w.rel.seen_ad[r1] = 1
+    w.people.pushed[1] = 5
+    face.count_pushes(w.people, w.rel)
     np.testing.assert_array_equal(w.rel.pushed[r], [6, 1, 1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(w.rel.pushed[r1], [1, 1])
+    np.testing.assert_array_equal(w.people.pushed[1:8], [6, 1, 1, 0, 0, 0, 1])
 
 
 def test_novelty_halves_every_half_life_of_pushed_days():
@@ -107,8 +113,8 @@ def test_face_adds_to_a_want_as_an_independent_chance(kit):
 
 
 def test_novelty_raises_impulses_by_its_factor(kit):
-    """Impulse wants at D pushed days: P = 1 - exp(-k N(D) X) for the seller's own ads
-    (annoyance off, so W(X) = X)."""
+    """Impulse wants of consumers pushed on D_any days: P = 1 - exp(-k N(D_any) X) for the
+    seller's own ads (annoyance off, so W(X) = X); the relation's own D plays no part."""
     n, d = 100_001, 8
     cfg = kit.config(purchase={"impulse_per_ad": 0.05, "novelty_boost": 1.0, "novelty_half_life": 7.0},
                      annoyance={"enabled": False})
@@ -116,7 +122,8 @@ def test_novelty_raises_impulses_by_its_factor(kit):
     r = _rows(w, 0, np.arange(1, n))
     w.rel.seen_ad[r] = 2
     w.rel.touched[r] = True
-    w.rel.pushed[r] = d
+    w.people.pushed[:] = d
+    w.rel.pushed[r] = 1
     w.views()
     k = needs.impulse_needs(w.key, w.today, w.params.needs, w.people, w.rel)
     p = 1.0 - np.exp(-0.05 * 1.5 * 2)

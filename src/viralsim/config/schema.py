@@ -562,8 +562,10 @@ class PurchaseParams(Frozen):
         label="Novelty boost", unit="×", ui=(0, 5, 0.1),
         meaning="ν: a seller's ads and impulse wants count 1 + ν 2^(−(D − 1)/h_N) times on the D-th day a "
                 "consumer is pushed by her (novelty, habituating with exposure; 0: no novelty)",
-        source="seed 000 L465 (面对新生事物，先入为主: early sales from novelty); seed 004 L427; value by "
-               "judgement: a new seller's first ads draw twice the attention")] = 1.0
+        source="seed 000 L465 (面对新生事物，先入为主: early sales from novelty); seed 004 L427; off by "
+               "default (judgement): no source gives a size, and at ν = 1 every stranger a seller adds is "
+               "naive, so a stranger-adding seller's sales double for good instead of booming early "
+               "(docs/model.md §3.3.11)")] = 0.0
     novelty_half_life: Annotated[HalfLife, Param(
         label="Novelty half-life", unit="pushed days", ui=(1, 60, 1),
         meaning="h_N: days of being pushed (seeing the seller's ads or getting her message) that halve the novelty "

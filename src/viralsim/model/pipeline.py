@@ -140,7 +140,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
             members = joined[joined_ptr[s]:joined_ptr[s + 1]]
             follow_seller(s, members, np.ones(members.shape[0], np.bool_), par.follow.group, GROUP, par.follow, rel,
                           room, follow_streams[s], flows, breakdowns)
-    count_pushes(rel)                                                                # 10
+    count_pushes(people, rel)                                                             # 10
     impulse_needs(key, today, par.needs, people, rel)
     gain_from_content(par.trust, rel)                                                # 11
     answer_enquiries(key, today, par.contacts, people, sellers, plans, rel,          # 12

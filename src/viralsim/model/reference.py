@@ -309,6 +309,7 @@ class ConsumerAgent(FixedAgent):
         self.organic = (0.0, 0.0)
         self.need = False
         self.sated = False          # still using up a purchase (§3.3.2)
+        self.pushed_days = 0        # days on which some seller pushed her (novelty, §3.3.11)
         self.tolerance = 1.0
         self.activity = 1.0
         self.commercial_share = 0.0
@@ -430,15 +431,19 @@ class ConsumerAgent(FixedAgent):
 
     # -- step 8 ------------------------------------------------------------------------------
     def count_pushes(self) -> None:
-        """§3.3.11: a day on which she read the seller's own ads or prize posts or got her message
-        adds one to the pushed days D of that relation."""
+        """§3.3.11: a day on which she read a seller's own ads or prize posts or got her message
+        adds one to the pushed days D of that relation, and one to her own D_any if any seller did."""
+        any_seller = False
         for s, today in self.today.items():
             if today.seen[AD] + today.seen[PRIZE] + today.messages > 0:
                 self.relations[s].pushed += 1
+                any_seller = True
+        self.pushed_days += any_seller
 
     def novelty(self, s: int) -> float:
-        """§3.3.11: N(D) = 1 + ν 2^(−(D − 1)/h_N) for a relation pushed on D >= 1 days, else 1."""
-        p, d = self.model.config.purchase, self.relations[s].pushed
+        """§3.3.11: N = 1 + ν 2^(−(D_any − 1)/h_N) for a consumer pushed on D_any >= 1 days, else 1
+        (the same for every seller)."""
+        p, d = self.model.config.purchase, self.pushed_days
         if p.novelty_boost <= 0 or d <= 0:
             return 1.0
         return 1.0 + p.novelty_boost * 0.5 ** ((d - 1) / p.novelty_half_life)
@@ -1134,6 +1139,7 @@ class ReferenceModel(mesa.Model):
         for c in self.consumer_list:
             i = c.node
             c.need, c.sated, c.tolerance = bool(state.need[i]), bool(state.sated[i]), float(state.tolerance[i])
+            c.pushed_days = int(state.pushed[i])
             c.activity, c.commercial_share = float(state.activity[i]), float(state.commercial_share[i])
             for s, rel in c.relations.items():
                 for name, kind in Relation.__annotations__.items():

@@ -1,17 +1,20 @@
 """Novelty and face-saving purchases: why a new seller's sales come over weeks, then fade.
 
-Both run on one count per relation, the pushed days D: the days on which the consumer saw the
-seller's own ads or prize posts or got her direct message (today included once counted).
+Both run on counts of pushed days: days on which the consumer saw a seller's own ads or prize
+posts or got her direct message (today included once counted). Per relation, D counts the days
+this seller pushed her; per consumer, D_any counts the days any seller did.
 
 **Novelty** (seed 000 L465: the first Moments seller made over a million a month "面对新生事物,
 先入为主", because the format was new and users naive; seed 004 L427: customers keep seeking
-"新鲜事物"). A seller's ads count N(D) times in the purchase stimulus and in impulse wants,
+"新鲜事物"). Sellers' own ads count N times in the purchase stimulus and in impulse wants,
 
-    N(D) = 1 + ν 2^(−(D − 1) / h_N),
+    N(D_any) = 1 + ν 2^(−(D_any − 1) / h_N),
 
-so the first pushed day has the full boost 1 + ν, halved every h_N pushed days: habituation to
-the new format, per consumer, with exposure (not with the calendar: a stranger added in month
-three meets the seller as new). ν = ``novelty_boost``, h_N = ``novelty_half_life``.
+so a consumer's first pushed day has the full boost 1 + ν, halved every h_N pushed days:
+habituation to the new thing, selling in Moments, with the consumer's own exposure to it (not
+with the calendar, and not per seller: a consumer used to sellers' ads meets a new one as
+familiar, so the boom is early and fades on its own). ν = ``novelty_boost``, h_N =
+``novelty_half_life``.
 
 **Face-saving purchases** (面子/人情: seed 000 L105, trade "基于朋友信任"; L209, 70 % of
 contacts are 熟人 whose trust-based buying converts well; seed 001 L31, 人情味). A friend
@@ -35,22 +38,29 @@ take the friends out of reach.
 
 from __future__ import annotations
 
+import numpy as np
+
 from viralsim._jit import kernel
 from viralsim.model.relations import STRONG, WEAK
 
 
 @kernel
-def count_pushes(rel):
+def count_pushes(people, rel):
     """Add today to the pushed days D of every relation whose consumer saw the seller's own ads
-    or prize posts or got her message today (after the feed and the messages, before impulses)."""
+    or prize posts or got her message today, and to D_any of every consumer pushed by some
+    seller (after the feed and the messages, before impulses)."""
+    pushed = np.zeros(people.pushed.shape[0], np.bool_)
     for r in range(rel.meta[0]):
         if rel.seen_ad[r] + rel.seen_prize[r] + rel.messages[r] > 0:
             rel.pushed[r] += 1
+            pushed[rel.node[r]] = True
+    for i in range(pushed.shape[0]):
+        people.pushed[i] += pushed[i]
 
 
 @kernel
 def novelty(boost, factor, pushed):
-    """N(D) = 1 + ν 2^(−(D − 1)/h_N) with ``factor`` = 2^(−1/h_N); 1 when never pushed."""
+    """N(D_any) = 1 + ν 2^(−(D_any − 1)/h_N) with ``factor`` = 2^(−1/h_N); 1 when never pushed."""
     if boost <= 0.0 or pushed <= 0:
         return 1.0
     return 1.0 + boost * factor ** (pushed - 1)

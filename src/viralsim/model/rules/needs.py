@@ -121,8 +121,8 @@ def impulse_needs(key, today, par, people, rel):
     (an impulse purchase), so one seller's ads never create demand for a rival. Worn-out ads
     create fewer wants (rules.annoyance wear-out). k = ``impulse_per_ad``. A new seller's ads
     tap more: the dose is W(X) (X_own N(D) + X_res) / X, the seller's own ads and prize posts
-    weighted by the novelty N(D) (rules.face), D the days she has pushed the consumer; friends'
-    reseller ads count once.
+    weighted by the novelty N(D_any) (rules.face), D_any the days sellers have pushed the
+    consumer; friends' reseller ads count once.
 
     Draws: per seller, a unit-rate Poisson process walked by exponential gaps over envelope
     intervals of length k V >= k W laid end to end (V = E_w X / (E_w + E) since ln(1 + y) <= y);
@@ -146,7 +146,7 @@ def impulse_needs(key, today, par, people, rel):
         if x == 0:
             continue
         s = rel.seller[r]
-        nov = novelty(par.novelty, par.novelty_factor, rel.pushed[r])
+        nov = novelty(par.novelty, par.novelty_factor, people.pushed[rel.node[r]])
         # the dose W(X) of all ads read, the seller's own share weighted by novelty: W(X) (X_own N + X_res) / X
         weight = (own * nov + rel.seen_reseller[r]) / x
         if par.worn:

@@ -168,7 +168,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         if not (need[i] or impulse[r]):
             continue
         w = par.wearout / (par.wearout + memory[r]) if par.annoyance_on else 1.0
-        nov = novelty(par.novelty, par.novelty_factor, pushed[r])
+        nov = novelty(par.novelty, par.novelty_factor, people.pushed[i])
         ads = w * (par.a_ad * (nov * float(seen_ad[r]) + float(seen_reseller[r])) + par.a_prize * nov
                    * float(seen_prize[r]))
         rest = (par.a_value * (float(seen_value[r]) + float(group_seen[r])) + par.a_msg * float(messages[r])
@@ -194,7 +194,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
             if ((need[i] or impulse[r] or face > 0.0) and (engaged[r] or touched[r]) and not blocked[r]
                     and (par.repurchase or (purchases[r] == 0 and root[r] != i))):
                 # (one-time adoption: former customers and KOL seeds, roots of their own trees, never rebuy)
-                pk = _probability(par, need[i] or impulse[r], r, i, s, face, rel, degree, sellers, comp)
+                pk = _probability(par, need[i] or impulse[r], r, i, s, face, rel, people, sellers, comp)
             p[j - lo] = pk
             none *= 1.0 - pk
             total_p += pk
@@ -204,7 +204,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         r = rows[lo + pick]
         s = seller[r]
         face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
-        _probability(par, need[i] or impulse[r], r, i, s, face, rel, degree, sellers, comp)
+        _probability(par, need[i] or impulse[r], r, i, s, face, rel, people, sellers, comp)
         weight = 0.0
         for c in range(N_CHANNELS):
             weight += comp[c]
@@ -230,7 +230,7 @@ def _face(par, tie, muted, purchases, seen_ad, seen_prize, messages, pushed):
 
 
 @kernel
-def _probability(par, wants, r, i, s, face, rel, degree, sellers, comp):
+def _probability(par, wants, r, i, s, face, rel, people, sellers, comp):
     """p_s of relation r, 1 - (1 - p_want)(1 - p_face), and each channel's share of it in ``comp``.
 
     p_want = G_T(T) G_A(A) min(1, stimulus without face), 0 without a need or an impulse toward s
@@ -241,8 +241,8 @@ def _probability(par, wants, r, i, s, face, rel, degree, sellers, comp):
     """
     components(par, rel.seen_ad[r], rel.seen_prize[r], rel.seen_value[r] + rel.group_seen[r],
                rel.messages[r], rel.replied[r], rel.in_group[r], sellers.group_activity[s],
-               rel.referral[r], rel.bought_friends[r], degree[i], rel.seen_reseller[r], rel.memory[r],
-               sellers.pf[s], sellers.pf_ref[s], novelty(par.novelty, par.novelty_factor, rel.pushed[r]),
+               rel.referral[r], rel.bought_friends[r], people.degree[i], rel.seen_reseller[r], rel.memory[r],
+               sellers.pf[s], sellers.pf_ref[s], novelty(par.novelty, par.novelty_factor, people.pushed[i]),
                face, comp)
     stim = 0.0
     for c in range(N_CHANNELS):
