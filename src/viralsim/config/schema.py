@@ -576,11 +576,14 @@ class PurchaseParams(Frozen):
         meaning="φ_s: daily stimulus to buy without a need, out of face (面子/人情), for a strong-tie friend pushed "
                 "by the seller today, at full obligation; gated by trust and annoyance like every purchase",
         source="seed 000 L105, L209 (friendship-based trade among 熟人); seed 001 L31 (人情味); value by judgement: "
-               "about one close friend in four or five supports her once in the first two months")] = 0.01
+               "off by default: no source gives a size, and at 0.01 (about one close friend in four or five "
+               "supporting her once in two months) it leaves stylized fact 5 below its bar (docs/model.md "
+               "§3.3.14)")] = 0.0
     face_weak: Annotated[Prob, Param(
         label="Face purchase, weak tie", unit="prob/day",
         meaning="φ_w: the same for a weak-tie friend (strangers and followers owe no face)",
-        source="seed 000 L105, L209; Granovetter 1973; value by judgement: a third of the strong tie's")] = 0.003
+        source="seed 000 L105, L209; Granovetter 1973; off by default with face_strong (a third of it when "
+               "on, judgement)")] = 0.0
     face_half_days: Annotated[HalfLife, Param(
         label="Face obligation half point", unit="pushed days", ui=(1, 90, 1),
         meaning="D_½: the obligation to support a friend's business grows as D / (D + D_½) with the days D she "
