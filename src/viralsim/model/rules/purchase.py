@@ -225,6 +225,8 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
 def _face(par, tie, muted, purchases, seen_ad, seen_prize, messages, pushed):
     """The face stimulus F of one relation (rules.face): pushed today by the seller's own ads,
     prize posts or message."""
+    if par.face_strong <= 0.0 and par.face_weak <= 0.0:
+        return 0.0                      # (face purchases off: skip the tests per relation)
     return face_stimulus(par.face_strong, par.face_weak, par.face_half, tie, muted, purchases,
                          seen_ad + seen_prize + messages > 0, pushed)
 
