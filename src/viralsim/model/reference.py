@@ -807,7 +807,7 @@ class SellerAgent(FixedAgent):
         model, c = self.model, self.model.config
         st, product = self.strategy, self.product
         referral, reseller = CHANNELS.index("referral"), CHANNELS.index("reseller")
-        seller_made = {CHANNELS.index(k) for k in ("ad", "prize", "value", "message", "reply", "group")}
+        seller_made = {CHANNELS.index(k) for k in ("ad", "prize", "value", "message", "reply", "group", "face")}
         # Buyers in node order, the order in which the fast engine lists them (only the referrer
         # chosen among several same-day recommenders depends on order).
         self.buyers_today.sort(key=lambda bc: bc[0].node)
