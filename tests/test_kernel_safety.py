@@ -110,10 +110,11 @@ def test_needs_kernel_with_tiny_rates(p_arise, p_lapse):
     z = np.zeros(n)
     sated = np.zeros(n, dtype=np.bool_)
     sated[1::3] = True
-    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, sated, np.ones(n), z, z, z)
+    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, sated, np.ones(n), z, z, z, np.zeros(n, np.int64))
     before, sated_before = need.copy(), sated.copy()
     # (the run-out rate takes the lapse rate's values: tiny, 0 and 1)
-    needs.arrive_needs(words(3), 0, needs.Params(False, p_lapse, p_arise, 0.0, True, 10.0, p_lapse), people)
+    needs.arrive_needs(words(3), 0, needs.Params(False, p_lapse, p_arise, 0.0, True, 10.0, p_lapse, 0.0, 0.5),
+                       people)
     arrived = need & ~before
     assert arrived.sum() == 0               # 500 chances at p <= 1e-20
     lapsed = before & ~need
@@ -265,7 +266,8 @@ def _groups(**over) -> dict:
 
 _PROBS = {
     "purchase": ("need_rate", "impulse_per_ad", "ad_conversion", "prize_conversion", "value_conversion",
-                 "message_conversion", "reply_conversion", "group_conversion", "enquiry_prob", "trust_half"),
+                 "message_conversion", "reply_conversion", "group_conversion", "enquiry_prob", "trust_half",
+                 "face_strong", "face_weak"),
     "wom": ("recommend_prob", "warn_prob", "block_warn_prob", "strong_persuasion", "weak_persuasion"),
     "ties": ("mute_max", "block_max", "strong_block_factor"),
     "trust": ("prior_strong", "prior_weak", "prior_stranger", "loss_per_unwanted", "loss_warning"),
@@ -282,6 +284,10 @@ def _all_probs(v: float) -> dict:
 CASES = [
     *[(f"need_rate {p}", {"purchase": {"need_rate": p}}) for p in TINY],
     *[(f"need_duration {d}", {"purchase": {"need_duration": d}}) for d in (1e300, 5e-324)],
+    *[(f"novelty boost {v}, half-life {h}", {"purchase": {"novelty_boost": v, "novelty_half_life": h}})
+      for v, h in ((100.0, 0.01), (100.0, 1e6), (5e-324, 0.01))],
+    *[(f"face obligation half point {d}", {"purchase": {"face_strong": 1.0, "face_weak": 1.0, "face_half_days": d}})
+      for d in (0.01, 1e6)],
     ("need_rate 5e-324, reference engine", {"purchase": {"need_rate": 5e-324}, "engine": "reference"}),
     ("need_rate 1e-20, complete graph", {"purchase": {"need_rate": 1e-20}, "network": {"kind": "complete", "n": 150}}),
     *[(f"sbm p_in {p} p_out {p}", {"network": {"kind": "sbm", "sizes": [100, 100], "p_in": p, "p_out": p}})

@@ -71,6 +71,10 @@ CONFIGS: dict[str, dict] = {
     "spam_quiet": {"sellers": {"spam": {"strategy": "spam"}},
                    "events": [{"day": 21, "set": {"sellers": {"spam": {"posts_per_day": 0, "messages_per_day": 0,
                                                                         "strangers_per_day": 0}}}}]},
+    # Novelty and face purchases on (both off by default), face strong enough to count: new
+    # sellers' ads pull harder for consumers seldom pushed, friends buy out of face.
+    "boom": {"sellers": {"spam": {"strategy": "spam"}, "community": {"strategy": "community"}},
+             "purchase": {"novelty_boost": 1.0, "face_strong": 0.2, "face_weak": 0.1}},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)

@@ -59,8 +59,8 @@ def with_seller_hub(graph: nx.Graph, root: int | None) -> tuple[Topology, int, i
 
 def base_config(*, seed: int, days: int, engine: str, wom: dict | None = None, purchase: dict | None = None,
                 seller: dict | None = None, feed: dict | None = None) -> RunConfig:
-    """Trust and annoyance off, everyone in need, one-time adoption, no following, a one-ad-a-day
-    hub seller."""
+    """Trust and annoyance off, everyone in need, one-time adoption, no following, no novelty and
+    no face purchases, a one-ad-a-day hub seller."""
     spec = {
         "strategy": "broadcast", "placement": "hub", "circle_size": 0, "posts_per_day": 1,
         "content": {"ad": 1.0, "value": 0.0, "life": 0.0, "prize": 0.0}, "posting_slot": "idle",
@@ -73,6 +73,7 @@ def base_config(*, seed: int, days: int, engine: str, wom: dict | None = None, p
         "trust": {"enabled": False}, "annoyance": {"enabled": False},
         "feed": {"attention_per_day": 1e6, "friend_posts_per_day": 0.0, "activity_sensitivity": 0.0, **(feed or {})},
         "purchase": {"always_need": True, "repurchase": False, "conformity": 0.0, "impulse_per_ad": 0.0,
+                     "novelty_boost": 0.0, "face_strong": 0.0, "face_weak": 0.0,
                      "ad_conversion": 1.0, **(purchase or {})},
         "wom": {"recommend_prob": 0.0, "strong_persuasion": 1.0, "weak_persuasion": 1.0,
                 "warn_prob": 0.0, "block_warn_prob": 0.0, **(wom or {})},

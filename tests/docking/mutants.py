@@ -16,6 +16,8 @@ from unittest import mock
 from viralsim.model import reference
 from viralsim.model.rules import annoyance as fast_annoyance
 from viralsim.model.rules import follow as fast_follow
+from viralsim.model.rules import needs as fast_needs
+from viralsim.model.rules import purchase as fast_purchase
 from viralsim.model.rules import relax as fast_relax
 from viralsim.model.rules import ties as fast_ties
 from viralsim.model.rules import trust as fast_trust
@@ -52,6 +54,36 @@ def fast_double_value_gain():
 
 def fast_referral_decays_twice_as_fast():
     return _wrap(fast_relax, lambda c, p: p._replace(f_referral=half_life_factor(c.wom.referral_half_life / 2)))
+
+
+def fast_no_novelty():
+    """ν = 0 in both places the novelty acts (ads in the stimulus, impulse wants)."""
+    return _both(
+        _wrap(fast_purchase, lambda c, p: p._replace(novelty=0.0)),
+        _wrap(fast_needs, lambda c, p: p._replace(novelty=0.0)))
+
+
+@contextlib.contextmanager
+def _both(a, b):
+    with a, b:
+        yield
+
+
+def reference_face_gated_like_a_want():
+    """The face chance gated by today's trust and annoyance, as the want is, not by the tie's trust."""
+    original = reference.ConsumerAgent.face
+
+    def face(self, seller):
+        rel = self.relations[seller.index]
+        c = self.model.config
+        f = original(self, seller)
+        t0 = reference.trust_gate(rel.baseline, c.purchase)
+        if f <= 0 or t0 <= 0:
+            return f
+        # (scaled so that p_face = G_T(T) G_A(A) min(1, pf F) for F below 1)
+        return f * reference.trust_gate(rel.trust, c.purchase) * reference.annoyance_gate(rel.annoyance,
+                                                                                          c.annoyance) / t0
+    return mock.patch.object(reference.ConsumerAgent, "face", face)
 
 
 def fast_no_spillover():
@@ -135,6 +167,10 @@ MUTANTS = {m.name: m for m in (
            "trust.gain_from_content with 2 g_v", fast_double_value_gain),
     Mutant("fast: referral pull half-life halved", "fast", "kol", 3,
            "relax.decay_stocks with h_R / 2", fast_referral_decays_twice_as_fast),
+    Mutant("fast: no novelty", "fast", "boom", 10,
+           "purchase and needs with ν = 0 (new sellers' ads no more attractive)", fast_no_novelty),
+    Mutant("reference: face gated like a want", "reference", "boom", 10,
+           "p_face with G_T(T) G_A(A) instead of G_T(T_0)", reference_face_gated_like_a_want),
     Mutant("fast: no load spillover", "fast", "spam+community", 10,
            "annoyance.add_annoyance without the spillover term", fast_no_spillover),
     Mutant("fast: trust half-life 60 -> 45 days", "fast", "community", 20,

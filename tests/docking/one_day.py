@@ -25,7 +25,7 @@ from scipy import stats
 from viralsim.config.schema import RunConfig
 from viralsim.model import reference
 from viralsim.model.mesa_model import ViralModel
-from viralsim.model.outputs import BREAKDOWN
+from viralsim.model.outputs import BREAKDOWN, CHANNEL
 from viralsim.model.reference import ReferenceModel
 from viralsim.model.rules.plan import empty_plans
 
@@ -36,6 +36,7 @@ FLOW_COLUMNS = ("posts", "exposures_ad", "exposures_value", "exposures_life", "e
 #: the moments of following, the columns of the ``new_followers_by_channel`` breakdown (rules.follow)
 FOLLOW_MOMENTS = ("purchase", "referral", "group")
 _FOLLOWS = BREAKDOWN.new_followers_by_channel
+_FACE = BREAKDOWN.channels + CHANNEL.face
 
 
 def config(name: str, seed: int, market: Market) -> RunConfig:
@@ -57,11 +58,11 @@ def fast_aggregates(model: ViralModel) -> dict[str, float]:
     consumer = st.is_consumer
     columns = {name: st.dense(name) for name in ("trust", "annoyance", "memory", "referral", "purchases",
                                                  "bought_friends", "reseller_friends", "aware", "muted",
-                                                 "blocked", "in_group", "reseller", "root", "tie")}
+                                                 "blocked", "in_group", "reseller", "root", "tie", "pushed")}
     out = {}
     for s, seller in enumerate(model.sellers):
         for name in ("trust", "annoyance", "memory", "referral", "purchases", "bought_friends", "reseller_friends",
-                     "aware", "muted", "blocked", "in_group", "reseller", "tie"):
+                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed"):
             out[f"{seller.name}.{name}"] = float(columns[name][s, consumer].astype(float).sum())
         out[f"{seller.name}.rooted"] = float(np.count_nonzero(columns["root"][s, consumer] >= 0))
         out[f"{seller.name}.contacts"] = float(np.count_nonzero(columns["tie"][s, consumer] > 0))
@@ -72,6 +73,7 @@ def fast_aggregates(model: ViralModel) -> dict[str, float]:
         # (the model took this one day only: its breakdown totals are the day's)
         for j, k in enumerate(FOLLOW_MOMENTS):
             out[f"{seller.name}.day.new_followers_{k}"] = float(model._totals[s, _FOLLOWS + j])
+        out[f"{seller.name}.day.purchases_face"] = float(model._totals[s, _FACE])
     out["need"] = float(np.count_nonzero(st.need))
     out["activity"] = float(st.activity[st.is_consumer].sum())
     out["commercial_share"] = float(st.commercial_share[st.is_consumer].sum())
@@ -84,7 +86,7 @@ def reference_aggregates(model: ReferenceModel) -> dict[str, float]:
     for seller in model.seller_agents:
         rels = [c.relations[seller.index] for c in consumers]
         for name in ("trust", "annoyance", "memory", "referral", "purchases", "bought_friends", "reseller_friends",
-                     "aware", "muted", "blocked", "in_group", "reseller", "tie"):
+                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed"):
             out[f"{seller.name}.{name}"] = float(sum(float(getattr(r, name)) for r in rels))
         out[f"{seller.name}.rooted"] = float(sum(r.root >= 0 for r in rels))
         out[f"{seller.name}.contacts"] = float(sum(r.tie > 0 for r in rels))
@@ -95,6 +97,7 @@ def reference_aggregates(model: ReferenceModel) -> dict[str, float]:
         follows = model._totals[seller.name]["new_followers_by_channel"]     # (zeroed before the day)
         for j, k in enumerate(FOLLOW_MOMENTS):
             out[f"{seller.name}.day.new_followers_{k}"] = float(follows[j])
+        out[f"{seller.name}.day.purchases_face"] = float(model._totals[seller.name]["channels"][CHANNEL.face])
     out["need"] = float(sum(c.need for c in consumers))
     out["activity"] = float(sum(c.activity for c in consumers))
     out["commercial_share"] = float(sum(c.commercial_share for c in consumers))

@@ -106,15 +106,16 @@ def test_price_factor(kit):
 # ------------------------------------------------------------------------------------ stimulus
 
 
-def _components(w, s, i, pf=1.0, pf_ref=1.0):
-    """rules.purchase.components of the (s, i) relation, with the arguments make_purchases passes."""
+def _components(w, s, i, pf=1.0, pf_ref=1.0, nov=1.0, face=0.0):
+    """rules.purchase.components of the (s, i) relation, with the arguments make_purchases passes
+    (``nov`` the novelty N(D), ``face`` the face stimulus F, rules.face)."""
     r = _rows(w, s, [i])[0]
     rel = w.rel
     out = np.empty(len(CHANNELS))
     total = pu.components(w.params.purchase, rel.seen_ad[r], rel.seen_prize[r], rel.seen_value[r] + rel.group_seen[r],
                           rel.messages[r], rel.replied[r], rel.in_group[r], w.sellers.group_activity[s],
                           rel.referral[r], rel.bought_friends[r], w.people.degree[i], rel.seen_reseller[r],
-                          rel.memory[r], pf, pf_ref, out)
+                          rel.memory[r], pf, pf_ref, nov, face, out)
     assert total == pytest.approx(out.sum(), rel=1e-15)
     return out
 
@@ -154,6 +155,13 @@ def test_stimulus_rows_follow_the_channel_formulas(kit):
     scale = np.full((len(CHANNELS), 1), 0.5)
     scale[CH["referral"]] = 2.0
     np.testing.assert_allclose(priced, comp * scale, rtol=1e-12)
+    # novelty multiplies the seller's own ads and prize posts (not resellers' ads); face is its own row
+    novel = np.array([_components(w, 0, i, nov=1.5, face=0.03) for i in idx]).T
+    expected = comp.copy()
+    expected[CH["ad"]] *= 1.5
+    expected[CH["prize"]] *= 1.5
+    expected[CH["face"]] = 0.03
+    np.testing.assert_allclose(novel, expected, rtol=1e-12)
 
 
 def test_stimulus_conformity_for_isolated_consumers_uses_degree_one(kit):

@@ -558,6 +558,38 @@ class PurchaseParams(Frozen):
         label="Impulse wants per ad", unit="wants per effective ad",
         meaning="k: one-day wants created per effective ad read, 1 − exp(−k W) (advertising taps latent needs)",
         source="seed 004 L133; value by judgement")] = 0.01
+    novelty_boost: Annotated[float, Field(ge=0.0, le=100.0), Param(
+        label="Novelty boost", unit="×", ui=(0, 5, 0.1),
+        meaning="ν: a seller's ads and impulse wants count 1 + ν 2^(−(D − 1)/h_N) times on the D-th day a "
+                "consumer is pushed by her (novelty, habituating with exposure; 0: no novelty)",
+        source="seed 000 L465 (面对新生事物，先入为主: early sales from novelty); seed 004 L427; off by "
+               "default (judgement): no source gives a size, and at ν = 1 every stranger a seller adds is "
+               "naive, so a stranger-adding seller's sales double for good instead of booming early "
+               "(docs/model.md §3.3.11)")] = 0.0
+    novelty_half_life: Annotated[HalfLife, Param(
+        label="Novelty half-life", unit="pushed days", ui=(1, 60, 1),
+        meaning="h_N: days of being pushed (seeing the seller's ads or getting her message) that halve the novelty "
+                "boost",
+        source="judgement: a new format in the feed becomes familiar within one to two weeks of daily sight")] = 7.0
+    face_strong: Annotated[Prob, Param(
+        label="Face purchase, strong tie", unit="prob/day",
+        meaning="φ_s: daily stimulus to buy without a need, out of face (面子/人情), for a strong-tie friend pushed "
+                "by the seller today, at full obligation; gated by trust and annoyance like every purchase",
+        source="seed 000 L105, L209 (friendship-based trade among 熟人); seed 001 L31 (人情味); value by judgement: "
+               "off by default: no source gives a size, and at 0.01 (about one close friend in four or five "
+               "supporting her once in two months) it leaves stylized fact 5 below its bar (docs/model.md "
+               "§3.3.14)")] = 0.0
+    face_weak: Annotated[Prob, Param(
+        label="Face purchase, weak tie", unit="prob/day",
+        meaning="φ_w: the same for a weak-tie friend (strangers and followers owe no face)",
+        source="seed 000 L105, L209; Granovetter 1973; off by default with face_strong (a third of it when "
+               "on, judgement)")] = 0.0
+    face_half_days: Annotated[HalfLife, Param(
+        label="Face obligation half point", unit="pushed days", ui=(1, 90, 1),
+        meaning="D_½: the obligation to support a friend's business grows as D / (D + D_½) with the days D she "
+                "has been pushed by it",
+        source="judgement: 捧场 follows once the friend has been selling for a couple of weeks, not on her first "
+               "post")] = 14.0
     ad_conversion: Annotated[Prob, Param(
         label="Ad conversion", unit="prob/ad", meaning="purchase stimulus per worn-in ad read (also resellers' ads)",
         source="seed 000 L107; judgement")] = 0.02

@@ -20,7 +20,7 @@ FLOW_KEYS = (
 FLOW = namedtuple("Flow", FLOW_KEYS)(*range(len(FLOW_KEYS)))
 
 #: purchase channels, the order of the stimulus components (rules.purchase)
-CHANNELS = ("ad", "prize", "value", "message", "reply", "group", "referral", "conformity", "reseller")
+CHANNELS = ("ad", "prize", "value", "message", "reply", "group", "referral", "conformity", "reseller", "face")
 CHANNEL = namedtuple("Channel", CHANNELS)(*range(len(CHANNELS)))
 
 #: per-seller breakdowns: name and width; they sit side by side in one (S, total width) block

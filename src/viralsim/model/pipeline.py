@@ -15,7 +15,7 @@ Order:
    7 fold warning  opening a folded block shows the platform's warning
    8 messages      direct messages
    9 groups        group invitations, activity and posts; new members may follow the seller
-  10 impulses      ads create wants for today
+  10 impulses      pushed days are counted (novelty, face); ads create wants for today
   11 content trust value content raises trust
   12 enquiries     consumers ask, sellers answer
   13 purchases     each consumer buys from at most one seller
@@ -53,6 +53,7 @@ from viralsim.model.rules import (
 )
 from viralsim.model.rules.annoyance import add_annoyance
 from viralsim.model.rules.contacts import add_strangers, answer_enquiries, send_messages
+from viralsim.model.rules.face import count_pushes
 from viralsim.model.rules.feed import deliver_posts, update_activity
 from viralsim.model.rules.follow import GROUP, PURCHASE, REFERRAL, contact_room, follow_seller
 from viralsim.model.rules.groups import run_groups
@@ -139,7 +140,8 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
             members = joined[joined_ptr[s]:joined_ptr[s + 1]]
             follow_seller(s, members, np.ones(members.shape[0], np.bool_), par.follow.group, GROUP, par.follow, rel,
                           room, follow_streams[s], flows, breakdowns)
-    impulse_needs(key, today, par.needs, people, rel)                                # 10
+    count_pushes(people, rel)                                                             # 10
+    impulse_needs(key, today, par.needs, people, rel)
     gain_from_content(par.trust, rel)                                                # 11
     answer_enquiries(key, today, par.contacts, people, sellers, plans, rel,          # 12
                      flows[_F.enquiries], flows[_F.replies])

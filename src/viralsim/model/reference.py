@@ -53,6 +53,8 @@ from viralsim.model.stepping import run_days
 from viralsim.network import Topology
 from viralsim.network.build import build_network
 
+FACE_CHANNEL = CHANNELS.index("face")
+
 __all__ = ["ConsumerAgent", "ReferenceModel", "Relation", "SellerAgent", "Today"]
 
 # -- the seller's daily plan, drawn from the run's generator in Python ---------------------------
@@ -251,6 +253,7 @@ class Relation:
     blocked: bool = False
     in_group: bool = False
     reseller: bool = False
+    pushed: int = 0             # days on which the seller's own ads or message reached her (§3.3.11)
 
     @property
     def follows(self) -> bool:
@@ -306,6 +309,7 @@ class ConsumerAgent(FixedAgent):
         self.organic = (0.0, 0.0)
         self.need = False
         self.sated = False          # still using up a purchase (§3.3.2)
+        self.pushed_days = 0        # days on which some seller pushed her (novelty, §3.3.11)
         self.tolerance = 1.0
         self.activity = 1.0
         self.commercial_share = 0.0
@@ -426,11 +430,40 @@ class ConsumerAgent(FixedAgent):
         return x
 
     # -- step 8 ------------------------------------------------------------------------------
+    def count_pushes(self) -> None:
+        """§3.3.11: a day on which she read a seller's own ads or prize posts or got her message
+        adds one to the pushed days D of that relation, and one to her own D_any if any seller did."""
+        any_seller = False
+        for s, today in self.today.items():
+            if today.seen[AD] + today.seen[PRIZE] + today.messages > 0:
+                self.relations[s].pushed += 1
+                any_seller = True
+        self.pushed_days += any_seller
+
+    def novelty(self, s: int) -> float:
+        """§3.3.11: N = 1 + ν 2^(−(D_any − 1)/h_N) for a consumer pushed on D_any >= 1 days, else 1
+        (the same for every seller)."""
+        p, d = self.model.config.purchase, self.pushed_days
+        if p.novelty_boost <= 0 or d <= 0:
+            return 1.0
+        return 1.0 + p.novelty_boost * 0.5 ** ((d - 1) / p.novelty_half_life)
+
+    def face(self, seller: SellerAgent) -> float:
+        """§3.3.14: the face stimulus F = φ_tie D / (D + D_½) toward a seller who pushed her today,
+        for a friend who has not muted her and never bought from her."""
+        p, rel, today = self.model.config.purchase, self.relations[seller.index], self.today[seller.index]
+        pushed_today = today.seen[AD] + today.seen[PRIZE] + today.messages > 0
+        if not pushed_today or rel.muted or rel.purchases > 0 or rel.pushed <= 0:
+            return 0.0
+        phi = {STRONG: p.face_strong, WEAK: p.face_weak}.get(rel.tie, 0.0)
+        return phi * rel.pushed / (rel.pushed + p.face_half_days)
+
     def impulse_wants(self) -> None:
         """§3.3.11: ads read today may create a one-day want for that seller's product.
 
-        Only without a category need and not sated: P = 1 - exp(-k W(X_ad + X_prize + X_res)),
-        with the memory E before today's ads.
+        Only without a category need and not sated: P = 1 - exp(-k W(X) (N X_own + X_res) / X),
+        X = X_ad + X_prize + X_res, X_own = X_ad + X_prize, N the novelty, with the memory E
+        before today's ads.
         """
         c = self.model.config
         if c.purchase.impulse_per_ad <= 0 or c.purchase.always_need or self.need or self.sated:
@@ -439,6 +472,8 @@ class ConsumerAgent(FixedAgent):
             if not today.touched:
                 continue
             dose = wear_out(today.ads, self.relations[s].memory, c.annoyance)
+            own = today.seen[AD] + today.seen[PRIZE]
+            dose *= (self.novelty(s) * own + today.seen_reseller) / today.ads if today.ads > 0 else 0.0
             if self.model.rng.random() < 1.0 - math.exp(-c.purchase.impulse_per_ad * dose):
                 today.impulse = True
 
@@ -475,9 +510,10 @@ class ConsumerAgent(FixedAgent):
         p, rel, today = c.purchase, self.relations[seller.index], self.today[seller.index]
         def worn(seen):
             return wear_out(seen, rel.memory, c.annoyance)
+        nov = self.novelty(seller.index)
         return [
-            p.ad_conversion * worn(today.seen[AD]),                         # ad
-            p.prize_conversion * worn(today.seen[PRIZE]),                   # prize
+            p.ad_conversion * worn(today.seen[AD]) * nov,                   # ad
+            p.prize_conversion * worn(today.seen[PRIZE]) * nov,             # prize
             p.value_conversion * (today.seen[VALUE] + today.group_seen),    # value
             p.message_conversion * today.messages,                          # message
             p.reply_conversion * today.replied,                             # reply
@@ -485,16 +521,19 @@ class ConsumerAgent(FixedAgent):
             rel.referral,                                                   # referral
             p.conformity * rel.bought_friends / max(self.degree, 1.0),      # conformity
             p.ad_conversion * worn(today.seen_reseller),                    # reseller
+            self.face(seller),                                              # face
         ]
 
     def decide_purchase(self) -> None:
         """§3.3.14: buy from at most one seller today.
 
-        p_s = [need or impulse toward s] × G_T(T) × G_A(A) × min(1, pf × S_nonref + pf_ref × R),
-        0 toward a blocked seller (and toward a former seller or a KOL seed's seller when repurchase
-        is off). She buys
-        with probability 1 - prod_s (1 - p_s), from seller s with probability proportional to
-        p_s; the purchase is attributed to a channel in proportion to its weighted stimulus.
+        p_want = [need or impulse toward s] × G_T(T) × G_A(A) × min(1, pf × S_nonref + pf_ref × R)
+        (S without the face component), p_face = G_T(T_0) min(1, pf F) with the tie's baseline
+        trust T_0, and p_s = 1 - (1 - p_want)(1 - p_face); 0 toward a blocked seller (and toward a
+        former seller or a KOL seed's seller when repurchase is off). She buys with probability
+        1 - prod_s (1 - p_s), from seller s with probability proportional to p_s; the purchase is
+        attributed to face with weight p_face, to the other channels with their weighted stimulus
+        scaled to p_want.
         """
         model, c = self.model, self.model.config
         probs, weighted = [], []
@@ -504,16 +543,23 @@ class ConsumerAgent(FixedAgent):
             pf = price_factor(seller.product.price, c.purchase)
             pf_ref = price_factor(seller.product.price * (1.0 - seller.strategy.referral_reward), c.purchase)
             comp = [x * (pf_ref if ch == "referral" else pf) for x, ch in zip(comp, CHANNELS)]
-            p = min(1.0, sum(comp))
-            if c.trust.enabled and c.purchase.trust_gating:
-                p *= trust_gate(rel.trust, c.purchase)
-            p *= annoyance_gate(rel.annoyance, c.annoyance)
-            if rel.blocked or not (self.need or today.impulse):
+            face = comp[FACE_CHANNEL]
+            others = sum(x for ch, x in enumerate(comp) if ch != FACE_CHANNEL)
+            gated = c.trust.enabled and c.purchase.trust_gating
+            p_want = min(1.0, others) if (self.need or today.impulse) and others > 0 else 0.0
+            if gated:
+                p_want *= trust_gate(rel.trust, c.purchase)
+            p_want *= annoyance_gate(rel.annoyance, c.annoyance)
+            p_face = min(1.0, face) * (trust_gate(rel.baseline, c.purchase) if gated else 1.0)
+            p = 1.0 - (1.0 - p_want) * (1.0 - p_face)
+            if rel.blocked or not (self.need or today.impulse or face > 0):
                 p = 0.0
             if not c.purchase.repurchase and (rel.purchases > 0 or rel.root == self.node):
                 p = 0.0   # one-time adoption: former customers and KOL seeds are adopters
             probs.append(p)
-            weighted.append(comp)
+            weights = [x * p_want / others if p_want > 0 else 0.0 for x in comp]
+            weights[FACE_CHANNEL] = p_face
+            weighted.append(weights)
         p_none = 1.0
         for p in probs:
             p_none *= 1.0 - p
@@ -761,7 +807,7 @@ class SellerAgent(FixedAgent):
         model, c = self.model, self.model.config
         st, product = self.strategy, self.product
         referral, reseller = CHANNELS.index("referral"), CHANNELS.index("reseller")
-        seller_made = {CHANNELS.index(k) for k in ("ad", "prize", "value", "message", "reply", "group")}
+        seller_made = {CHANNELS.index(k) for k in ("ad", "prize", "value", "message", "reply", "group", "face")}
         # Buyers in node order, the order in which the fast engine lists them (only the referrer
         # chosen among several same-day recommenders depends on order).
         self.buyers_today.sort(key=lambda bc: bc[0].node)
@@ -1093,6 +1139,7 @@ class ReferenceModel(mesa.Model):
         for c in self.consumer_list:
             i = c.node
             c.need, c.sated, c.tolerance = bool(state.need[i]), bool(state.sated[i]), float(state.tolerance[i])
+            c.pushed_days = int(state.pushed[i])
             c.activity, c.commercial_share = float(state.activity[i]), float(state.commercial_share[i])
             for s, rel in c.relations.items():
                 for name, kind in Relation.__annotations__.items():
@@ -1151,7 +1198,8 @@ class ReferenceModel(mesa.Model):
             seller.send_messages()
             seller.count_room()                                #    (room for followers, §3.3.23)
             seller.run_groups()
-        self.consumers.do("impulse_wants")                    # 8 impulse wants
+        self.consumers.do("count_pushes")                     # 8 pushed days,
+        self.consumers.do("impulse_wants")                    #   impulse wants
         self.consumers.do("gain_trust_from_content")          # 9 trust from content
         for seller in sellers:                                 # 10 enquiries and service
             seller.answer_enquiries()

@@ -58,6 +58,7 @@ STATE_COLUMNS = (
     ("in_group", np.bool_, False),
     ("engaged", np.bool_, False),       # may feel a pull beyond today's contacts
     ("reseller", np.bool_, False),
+    ("pushed", np.int32, 0),            # days the seller pushed her (own ads seen or a message)
 )
 #: the day's counters of a relation, zeroed every morning (int16 suffices for one day's counts:
 #: posts per day are at most 1000 and a contact gets at most one message a day; reseller ads can
@@ -95,6 +96,7 @@ class Relations(NamedTuple):
     in_group: np.ndarray
     engaged: np.ndarray
     reseller: np.ndarray
+    pushed: np.ndarray
     seen_ad: np.ndarray
     seen_prize: np.ndarray
     seen_value: np.ndarray
@@ -264,7 +266,7 @@ def reserve(rel, extra):
         _grown_fill(rel.reseller_friends, cap, 0), _grown_fill(rel.aware, cap, False),
         _grown_fill(rel.muted, cap, False), _grown_fill(rel.blocked, cap, False),
         _grown_fill(rel.in_group, cap, False), _grown_fill(rel.engaged, cap, False),
-        _grown_fill(rel.reseller, cap, False),
+        _grown_fill(rel.reseller, cap, False), _grown_fill(rel.pushed, cap, 0),
         _grown_fill(rel.seen_ad, cap, 0), _grown_fill(rel.seen_prize, cap, 0), _grown_fill(rel.seen_value, cap, 0),
         _grown_fill(rel.seen_life, cap, 0), _grown_fill(rel.seen_ad_idle, cap, 0),
         _grown_fill(rel.seen_prize_idle, cap, 0), _grown_fill(rel.messages, cap, 0),
@@ -370,7 +372,8 @@ def with_views(rel):
     return Relations(
         rel.seller, rel.node, rel.tie, rel.trust, rel.baseline, rel.annoyance, rel.memory, rel.referral,
         rel.referrer, rel.referrer_strong, rel.root, rel.purchases, rel.bought_friends, rel.reseller_friends,
-        rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.seen_ad, rel.seen_prize,
+        rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.seen_ad,
+        rel.seen_prize,
         rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle, rel.messages, rel.group_seen,
         rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts, rel.impulse, rel.opened,
         rel.index, s_ptr, s_rows, n_ptr, n_rows, rel.meta, rel.prior)

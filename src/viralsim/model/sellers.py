@@ -276,7 +276,8 @@ def init_state(config: RunConfig, topo: Topology, setups: Sequence[SellerSetup],
     people = People(is_consumer=is_consumer, degree=degree, organic0=organic0, organic1=organic1, need=need,
                     sated=np.zeros(n, dtype=bool),      # the market's sellers are new: nobody holds a supply
                     tolerance=tolerance,
-                    activity=is_consumer.astype(float), commercial_share=np.zeros(n), commercial_load=np.zeros(n))
+                    activity=is_consumer.astype(float), commercial_share=np.zeros(n), commercial_load=np.zeros(n),
+                    pushed=np.zeros(n, dtype=np.int64))
     graph = Graph(topo.indptr, topo.indices, topo.strong, bool(topo.complete), int(n))
     consumers = np.flatnonzero(is_consumer)
     degree_order = consumers[np.argsort(-degree[consumers], kind="stable")]

@@ -43,6 +43,7 @@ class People(NamedTuple):
     activity: np.ndarray              # platform activity in [0, 1]
     commercial_share: np.ndarray      # today's commercial share of the feed
     commercial_load: np.ndarray       # today's commercial posts in the feed
+    pushed: np.ndarray                # int64: days on which some seller pushed her (novelty, rules.face)
 
 
 class Sellers(NamedTuple):
@@ -156,6 +157,10 @@ class State:
     @property
     def sated(self) -> np.ndarray:
         return self.people.sated
+
+    @property
+    def pushed(self) -> np.ndarray:
+        return self.people.pushed
 
     @property
     def tolerance(self) -> np.ndarray:

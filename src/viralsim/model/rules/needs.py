@@ -7,7 +7,9 @@ from typing import NamedTuple
 import numpy as np
 
 from viralsim._jit import geometric_skip, kernel, market_stream, seller_streams, uniform
+from viralsim.model.rules._util import half_life_factor
 from viralsim.model.rules.annoyance import wear_out
+from viralsim.model.rules.face import novelty
 
 STREAM_ARRIVE = 2
 STREAM_IMPULSE = 3
@@ -21,12 +23,15 @@ class Params(NamedTuple):
     worn: bool
     wearout: float
     p_runout: float         # daily probability a supply is used up (0: nobody is ever sated)
+    novelty: float          # ν (rules.face)
+    novelty_factor: float   # 2^(-1/h_N)
 
 
 def prepare(config) -> Params:
     p, a = config.purchase, config.annoyance
     return Params(bool(p.always_need), min(1.0, 1.0 / p.need_duration), float(p.need_rate),
-                  float(p.impulse_per_ad), bool(a.enabled), float(a.wearout_exposures), runout_prob(p))
+                  float(p.impulse_per_ad), bool(a.enabled), float(a.wearout_exposures), runout_prob(p),
+                  float(p.novelty_boost), half_life_factor(p.novelty_half_life))
 
 
 def runout_prob(purchase) -> float:
@@ -114,7 +119,10 @@ def impulse_needs(key, today, par, people, rel):
     tap). Advertising taps latent needs (seed 004 L133: "创造需求的关键,
     是挖掘客户潜在的需求"); the want is for that seller's product and acts the same day
     (an impulse purchase), so one seller's ads never create demand for a rival. Worn-out ads
-    create fewer wants (rules.annoyance wear-out). k = ``impulse_per_ad``.
+    create fewer wants (rules.annoyance wear-out). k = ``impulse_per_ad``. A new seller's ads
+    tap more: the dose is W(X) (X_own N(D) + X_res) / X, the seller's own ads and prize posts
+    weighted by the novelty N(D_any) (rules.face), D_any the days sellers have pushed the
+    consumer; friends' reseller ads count once.
 
     Draws: per seller, a unit-rate Poisson process walked by exponential gaps over envelope
     intervals of length k V >= k W laid end to end (V = E_w X / (E_w + E) since ln(1 + y) <= y);
@@ -133,19 +141,23 @@ def impulse_needs(key, today, par, people, rel):
     for r in range(rel.meta[0]):
         if not rel.touched[r] or people.need[rel.node[r]] or people.sated[rel.node[r]]:
             continue
-        x = rel.seen_ad[r] + rel.seen_prize[r] + rel.seen_reseller[r]
+        own = rel.seen_ad[r] + rel.seen_prize[r]
+        x = own + rel.seen_reseller[r]
         if x == 0:
             continue
         s = rel.seller[r]
+        nov = novelty(par.novelty, par.novelty_factor, people.pushed[rel.node[r]])
+        # the dose W(X) of all ads read, the seller's own share weighted by novelty: W(X) (X_own N + X_res) / X
+        weight = (own * nov + rel.seen_reseller[r]) / x
         if par.worn:
-            envelope = per_ad * (wearout * (x / (wearout + rel.memory[r])))
+            envelope = per_ad * weight * (wearout * (x / (wearout + rel.memory[r])))
         else:
-            envelope = per_ad * x
+            envelope = per_ad * weight * x
         if gap[s] >= envelope:
             gap[s] -= envelope
             continue
         dose = wear_out(x, rel.memory[r], wearout) if par.worn else float(x)
-        if gap[s] < per_ad * dose:
+        if gap[s] < per_ad * weight * dose:
             rel.impulse[r] = True
             total += 1
         gap[s] = -np.log(1.0 - uniform(streams[s]))

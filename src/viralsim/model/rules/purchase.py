@@ -9,13 +9,15 @@ import numpy as np
 
 from viralsim._jit import kernel, market_stream, uniform
 from viralsim.model.outputs import CHANNEL, CHANNELS
-from viralsim.model.rules._util import saturating_pow, trust_gate
+from viralsim.model.rules._util import half_life_factor, saturating_pow, trust_gate
 from viralsim.model.rules.annoyance import wear_out
+from viralsim.model.rules.face import face_stimulus, novelty
 from viralsim.model.rules.needs import runout_prob
 
 STREAM = 9
 N_CHANNELS = len(CHANNELS)
 AD = CHANNEL.ad
+FACE = CHANNEL.face
 #: price factors are held within [1 / PF_MAX, PF_MAX]. Beyond them a purchase probability is 0 or
 #: 1 whatever the stimulus; inside them the kernels' products with a stimulus and the ratio of
 #: two factors stay finite (an infinite factor times a zero stimulus, or 0 / 0, is NaN).
@@ -39,6 +41,11 @@ class Params(NamedTuple):
     repurchase: bool
     always_need: bool
     sate: bool              # a purchase sates the buyer (rules.needs)
+    novelty: float          # ν (rules.face)
+    novelty_factor: float   # 2^(-1/h_N)
+    face_strong: float      # φ_s
+    face_weak: float        # φ_w
+    face_half: float        # D_½
 
 
 def prepare(config) -> Params:
@@ -47,7 +54,9 @@ def prepare(config) -> Params:
     return Params(p.ad_conversion, p.prize_conversion, p.value_conversion, p.message_conversion,
                   p.reply_conversion, p.group_conversion, p.conformity, bool(a.enabled), a.wearout_exposures,
                   a.half_effect, bool(t.enabled and p.trust_gating), float(h), float(p.trust_half ** h),
-                  bool(p.repurchase), bool(p.always_need), runout_prob(p) > 0.0)
+                  bool(p.repurchase), bool(p.always_need), runout_prob(p) > 0.0, float(p.novelty_boost),
+                  half_life_factor(p.novelty_half_life), float(p.face_strong), float(p.face_weak),
+                  float(p.face_half_days))
 
 
 def price_factor(price: float, purchase) -> float:
@@ -68,10 +77,11 @@ def _worn(seen, memory, wearout, on):
 
 @kernel
 def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree, x_resold,
-               mem, pf, pf_ref, out):
+               mem, pf, pf_ref, nov, face, out):
     """Price-weighted stimulus components of one relation, ``CHANNELS`` order, into ``out``.
 
-      ad, prize      a_ad W(X_ad), a_prize W(X_prize)        (W = wear-out, rules.annoyance)
+      ad, prize      a_ad W(X_ad) N, a_prize W(X_prize) N    (W = wear-out, rules.annoyance;
+                                                             N = ``nov`` novelty, rules.face)
       value          a_value (X_value + X_group)              (content is king, seed 000 L179)
       message        a_msg M                                  (direct pitch)
       reply          a_reply [enquiry answered today]         (seed 001 L30, L32)
@@ -79,12 +89,13 @@ def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pul
       referral       R, the pull of recent recommendations    (rules.wom), at the referral price
       conformity     q x (friends who bought) / degree        (從眾, seed 000 L117; network Bass)
       reseller       a_ad W(X_resold)                         (friends' reseller ads, seed 002 L171)
+      face           F = ``face``, face-saving support          (面子/人情, rules.face)
     each times the price factor. Takes scalars (a call with the relation table would pass all of
     its arrays). Returns their sum.
     """
     on, ew = par.annoyance_on, par.wearout
-    out[0] = pf * (par.a_ad * _worn(x_ad, mem, ew, on))
-    out[1] = pf * (par.a_prize * _worn(x_prize, mem, ew, on))
+    out[0] = pf * (par.a_ad * _worn(x_ad, mem, ew, on) * nov)
+    out[1] = pf * (par.a_prize * _worn(x_prize, mem, ew, on) * nov)
     out[2] = pf * (par.a_value * x_value)
     out[3] = pf * (par.a_msg * msgs)
     out[4] = pf * (par.a_reply if replied else 0.0)
@@ -92,6 +103,7 @@ def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pul
     out[6] = pf * pull * (pf_ref / pf)
     out[7] = pf * (par.q * bought / max(degree, 1.0))
     out[8] = pf * (par.a_ad * _worn(x_resold, mem, ew, on))
+    out[9] = pf * face
     total = 0.0
     for c in range(N_CHANNELS):
         total += out[c]
@@ -100,10 +112,13 @@ def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pul
 
 @kernel
 def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_channels):
-    """Consumers with a need, or an impulse from today's ads, buy from at most one seller today.
+    """Consumers with a need, or an impulse from today's ads, buy from at most one seller today;
+    friends pushed by a seller may buy from her out of face without either (rules.face).
 
     For seller s: p_s = [need or impulse toward s] x G_T x G_A x min(1, pf x (sum of stimulus
-    components except referral) + pf_ref x referral), with trust gate G_T = T^h / (T^h +
+    components except referral) + pf_ref x referral); without a need or an impulse toward s,
+    p_s = G_T x G_A x min(1, pf x F) with the face stimulus F alone (a face purchase, no other
+    channel can sell to her). Trust gate G_T = T^h / (T^h +
     T_half^h) (trust gates conversion, seed 001 L34; seed 004 L17; deals rest on accumulated
     trust, seed 002 L367; 1 when ``trust_gating`` is off), annoyance gate G_A = 1 / (1 + A /
     A_half) on yesterday's annoyance (seed 000 L137: spam makes buyers hesitate), price factor
@@ -115,7 +130,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     weighted stimulus (:func:`components`). With trust and annoyance off, ``always_need`` and a
     complete graph this is the discrete Bass model: p = a_ad + q F (docs/model.md, Verification).
 
-    Only a want toward s (need or impulse), no block, and some stimulus from s can buy: every
+    Only a want toward s (need, impulse or face), no block, and some stimulus from s can buy: every
     component comes from a contact today (touched) or a standing pull (engaged). Consumers are
     visited in node order, with the market's stream. Writes the buyer relations and channels
     to ``buyer_rows[:k]``, ``buyer_channels[:k]`` and returns k; clears the buyers' needs
@@ -129,7 +144,8 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     seen_ad, seen_prize, seen_value, group_seen = rel.seen_ad, rel.seen_prize, rel.seen_value, rel.group_seen
     messages, replied, in_group, referral = rel.messages, rel.replied, rel.in_group, rel.referral
     bought_friends, seen_reseller, memory = rel.bought_friends, rel.seen_reseller, rel.memory
-    trust, annoyance, purchases, root = rel.trust, rel.annoyance, rel.purchases, rel.root
+    purchases, root = rel.purchases, rel.root
+    tie, muted, pushed = rel.tie, rel.muted, rel.pushed
     pf, pf_ref, group_activity = sellers.pf, sellers.pf_ref, sellers.group_activity
     n = need.shape[0]
     ptr, rows = rel.node_ptr, rel.node_rows
@@ -145,11 +161,16 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         if not ((engaged[r] or touched[r]) and not blocked[r]):
             continue                    # (the row's own flags first: the need is a random load)
         i = node[r]
+        s = seller[r]
+        face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
+        if face > 0.0:
+            bound[i] += min(1.0, pf[s] * face)
         if not (need[i] or impulse[r]):
             continue
-        s = seller[r]
         w = par.wearout / (par.wearout + memory[r]) if par.annoyance_on else 1.0
-        ads = w * (par.a_ad * (float(seen_ad[r]) + float(seen_reseller[r])) + par.a_prize * float(seen_prize[r]))
+        nov = novelty(par.novelty, par.novelty_factor, people.pushed[i])
+        ads = w * (par.a_ad * (nov * float(seen_ad[r]) + float(seen_reseller[r])) + par.a_prize * nov
+                   * float(seen_prize[r]))
         rest = (par.a_value * (float(seen_value[r]) + float(group_seen[r])) + par.a_msg * float(messages[r])
                 + (par.a_reply if replied[r] else 0.0) + (par.a_group * group_activity[s] if in_group[r] else 0.0)
                 + par.q * float(bought_friends[r]) / max(degree[i], 1.0))
@@ -169,18 +190,11 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
             r = rows[j]
             s = seller[r]
             pk = 0.0
-            if ((need[i] or impulse[r]) and (engaged[r] or touched[r]) and not blocked[r]
+            face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
+            if ((need[i] or impulse[r] or face > 0.0) and (engaged[r] or touched[r]) and not blocked[r]
                     and (par.repurchase or (purchases[r] == 0 and root[r] != i))):
                 # (one-time adoption: former customers and KOL seeds, roots of their own trees, never rebuy)
-                stim = components(par, seen_ad[r], seen_prize[r], seen_value[r] + group_seen[r], messages[r],
-                                  replied[r], in_group[r], group_activity[s], referral[r], bought_friends[r],
-                                  degree[i], seen_reseller[r], memory[r], pf[s], pf_ref[s], comp)
-                if stim > 0.0:          # (NaN too: min(1, NaN) would be a certain purchase)
-                    pk = min(1.0, stim)
-                    if par.gated:
-                        pk *= trust_gate(trust[r], par.steepness, par.half_h)
-                    if par.annoyance_on:
-                        pk /= 1.0 + annoyance[r] / par.a_half
+                pk = _probability(par, need[i] or impulse[r], r, i, s, face, rel, people, sellers, comp)
             p[j - lo] = pk
             none *= 1.0 - pk
             total_p += pk
@@ -189,12 +203,14 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         pick = _pick(p, hi - lo, uniform(rs) * total_p)
         r = rows[lo + pick]
         s = seller[r]
-        stim = components(par, seen_ad[r], seen_prize[r], seen_value[r] + group_seen[r], messages[r], replied[r],
-                          in_group[r], group_activity[s], referral[r], bought_friends[r], degree[i],
-                          seen_reseller[r], memory[r], pf[s], pf_ref[s], comp)
+        face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
+        _probability(par, need[i] or impulse[r], r, i, s, face, rel, people, sellers, comp)
+        weight = 0.0
+        for c in range(N_CHANNELS):
+            weight += comp[c]
         chan = AD           # all-zero stimulus cannot buy, but keep the attribution defined
-        if stim > 0.0:
-            chan = _pick(comp, N_CHANNELS, uniform(rs) * stim)
+        if weight > 0.0:
+            chan = _pick(comp, N_CHANNELS, uniform(rs) * weight)
         buyer_rows[k] = r
         buyer_channels[k] = chan
         k += 1
@@ -203,6 +219,54 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         if par.sate:
             people.sated[i] = True
     return k
+
+
+@kernel
+def _face(par, tie, muted, purchases, seen_ad, seen_prize, messages, pushed):
+    """The face stimulus F of one relation (rules.face): pushed today by the seller's own ads,
+    prize posts or message."""
+    if par.face_strong <= 0.0 and par.face_weak <= 0.0:
+        return 0.0                      # (face purchases off: skip the tests per relation)
+    return face_stimulus(par.face_strong, par.face_weak, par.face_half, tie, muted, purchases,
+                         seen_ad + seen_prize + messages > 0, pushed)
+
+
+@kernel
+def _probability(par, wants, r, i, s, face, rel, people, sellers, comp):
+    """p_s of relation r, 1 - (1 - p_want)(1 - p_face), and each channel's share of it in ``comp``.
+
+    p_want = G_T(T) G_A(A) min(1, stimulus without face), 0 without a need or an impulse toward s
+    (``wants``); p_face = G_T(T_0) min(1, pf F), the face purchase (rules.face), gated by the
+    trust of the tie T_0 (its baseline: face belongs to the friendship, not to her opinion of the
+    business) and not by annoyance (embarrassment, 不好意思, holds even an annoyed friend back,
+    seed 000 L467). ``comp`` ends as the components scaled to p_want, and p_face for face.
+    """
+    components(par, rel.seen_ad[r], rel.seen_prize[r], rel.seen_value[r] + rel.group_seen[r],
+               rel.messages[r], rel.replied[r], rel.in_group[r], sellers.group_activity[s],
+               rel.referral[r], rel.bought_friends[r], people.degree[i], rel.seen_reseller[r], rel.memory[r],
+               sellers.pf[s], sellers.pf_ref[s], novelty(par.novelty, par.novelty_factor, people.pushed[i]),
+               face, comp)
+    stim = 0.0
+    for c in range(N_CHANNELS):
+        if c != FACE:
+            stim += comp[c]
+    p_want = 0.0
+    if wants and stim > 0.0:            # (NaN too: min(1, NaN) would be a certain purchase)
+        p_want = min(1.0, stim)
+        if par.gated:
+            p_want *= trust_gate(rel.trust[r], par.steepness, par.half_h)
+        if par.annoyance_on:
+            p_want /= 1.0 + rel.annoyance[r] / par.a_half
+    p_face = 0.0
+    if comp[FACE] > 0.0:
+        p_face = min(1.0, comp[FACE])
+        if par.gated:
+            p_face *= trust_gate(rel.baseline[r], par.steepness, par.half_h)
+    for c in range(N_CHANNELS):
+        if c != FACE:
+            comp[c] = comp[c] * (p_want / stim) if p_want > 0.0 else 0.0
+    comp[FACE] = p_face
+    return p_want + p_face - p_want * p_face
 
 
 @kernel
