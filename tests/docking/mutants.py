@@ -121,15 +121,17 @@ def reference_followers_ignore_trust():
     return mock.patch.object(reference.SellerAgent, "maybe_follow", maybe_follow)
 
 
-def reference_tie_baseline_kept():
-    """A moved tie keeps its old trust baseline (the tie changes, its prior does not follow)."""
+def reference_weak_ties_bond_like_strangers():
+    """A weak tie becomes strong as easily as a stranger contact becomes weak (f_strong ignored)."""
     original = reference.ConsumerAgent.tie_step
 
     def tie_step(self, s, bought):
-        baseline = self.relations[s].baseline
-        move = original(self, s, bought)
-        self.relations[s].baseline = baseline                        # mutated: the new tie's prior
-        return move
+        c = self.model.config
+        self.model.config = c.model_copy(update={"ties": c.ties.model_copy(update={"strong_bond_factor": 1.0})})
+        try:
+            return original(self, s, bought)                          # mutated: f_strong = 1
+        finally:
+            self.model.config = c
     return mock.patch.object(reference.ConsumerAgent, "tie_step", tie_step)
 
 
@@ -175,6 +177,6 @@ MUTANTS = {m.name: m for m in (
            "P(follow) = f instead of f G_T(T)", reference_followers_ignore_trust),
     Mutant("reference: tedium ignored", "reference", "spam", 10,
            "ads annoy as if fresh (factor 1 instead of 1 + E/(E + E_w))", reference_tedium_ignored),
-    Mutant("reference: a moved tie keeps its baseline", "reference", "community", 59,
-           "the trust baseline stays the old tie's prior", reference_tie_baseline_kept),
+    Mutant("reference: weak ties bond like strangers", "reference", "community", 59,
+           "weak to strong at the stranger's chances (f_strong = 1)", reference_weak_ties_bond_like_strangers),
 )}
