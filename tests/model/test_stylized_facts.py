@@ -489,8 +489,12 @@ def followers_facts(**sections) -> list[str]:
        least half (expected 87 %).
     3. Customers who were not initial contacts come back: for the sellers without groups
        (service_first, kol; 8 seeds each, pooled), the share of such customers who bought again
-       is at least 0.23 of that of initial contacts, half-way between the old rule (0.148; 8-seed
-       blocks 0.135-0.168) and following (0.315; blocks 0.302-0.337), about 5 SD from either.
+       is at least 0.18 of that of initial contacts, half-way between the old rule (0.100; 8-seed
+       blocks 0.094-0.108) and following (0.261; blocks 0.236-0.296), 3 block SD below following
+       and over 10 above the old rule. (Measured with tie dynamics, docs/model.md §3.3.24: initial
+       contacts who talk with the seller become strong ties and repeat more, seed 000 L209, which
+       lowers the ratio under both rules; before tie dynamics the values were 0.148 and 0.315 and
+       the bar 0.23.)
     """
     import json
 
@@ -507,8 +511,8 @@ def followers_facts(**sections) -> list[str]:
     split = sum(_by_origin(strategy, s, json.dumps(sections, sort_keys=True)) for strategy in NO_GROUPS
                 for s in SEEDS)
     ratio = (split[3] / split[2]) / (split[1] / split[0])
-    if not ratio >= 0.23:
-        failed.append(f"repeat share of other customers / of contacts {ratio:.3f} < 0.23")
+    if not ratio >= 0.18:
+        failed.append(f"repeat share of other customers / of contacts {ratio:.3f} < 0.18")
     return failed
 
 
