@@ -96,9 +96,9 @@ class CircleTrace:
     strategy: str
     friends: np.ndarray  # node ids
     names: list[str]  # "A", "B", ...
-    strong: np.ndarray  # bool per friend: close friend (strong tie) or acquaintance
+    strong: np.ndarray  # bool per friend: close friend (strong tie) or acquaintance on day 0
     tolerance: np.ndarray  # factor on each friend's mute and block thresholds (median 1)
-    baseline: np.ndarray  # trust baseline B per friend
+    baseline: np.ndarray  # trust baseline B per friend at the end (the prior of her tie then)
     trust: np.ndarray
     annoyance: np.ndarray
     muted: np.ndarray
@@ -237,6 +237,8 @@ def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
     node = int(st.seller_nodes[0])
     friends = np.sort(model.topology.neighbors(node).astype(np.int64))
     friends = friends[st.is_consumer[friends]]
+    # (the tie as the circle starts: ties move with the seller's selling, docs/model.md §3.3.24)
+    strong = st.column("tie", 0)[friends] == STRONG
     record = {k: [] for k in ("trust", "annoyance", "muted", "blocked", "purchases")}
 
     def snap():
@@ -263,7 +265,7 @@ def trace_circle(config: RunConfig, active_days: int) -> CircleTrace:
         strategy=model.sellers[0].spec.strategy,
         friends=friends,
         names=names,
-        strong=st.column("tie", 0)[friends] == STRONG,
+        strong=strong,
         tolerance=st.tolerance[friends].copy(),
         baseline=st.column("baseline", 0)[friends],
         quiet_from=active_days,

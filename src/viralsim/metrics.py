@@ -43,6 +43,10 @@ DAILY_COLUMNS = (
     "muted",             # contacts who hide the seller's Moments (stock)
     "blocked",           # consumers who blocked/unfriended the seller (stock)
     "new_followers",     # consumers without a tie who added the seller today (flow; rules.follow)
+    "ties_strengthened", # contacts whose tie moved up a step today (flow; rules.bonds)
+    "ties_weakened",     # contacts whose tie moved down a step today (flow; rules.bonds)
+    "strong_ties",       # followers with a strong tie (stock)
+    "weak_ties",         # followers with a weak tie (stock)
     "wom_positive",      # recommendations sent (flow)
     "wom_negative",      # warnings sent (flow)
     "enquiries",         # enquiries received (flow)
@@ -152,9 +156,10 @@ def group_frame(days: list, blocks: list, labels: list, sizes: np.ndarray) -> pd
 
 
 #: the daily columns a run summary sums over the days, and those it reads on the last day
-SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative", "new_followers")
+SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative", "new_followers",
+               "ties_strengthened", "ties_weakened")
 LAST_COLUMNS = ("customers", "repeat_customers", "followers", "contacts", "muted", "blocked", "mean_trust",
-                "mean_annoyance")
+                "mean_annoyance", "strong_ties", "weak_ties")
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,6 +251,10 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
             "new_followers_referral": int(follows[1]),
             "new_followers_group": int(follows[2]),
             "contacts": int(last["contacts"]),
+            "strong_ties": int(last["strong_ties"]),
+            "weak_ties": int(last["weak_ties"]),
+            "ties_strengthened": int(series.sums["ties_strengthened"][k]),
+            "ties_weakened": int(series.sums["ties_weakened"][k]),
             "buyers_per_follower": ratio(last["customers"], series.followers_max[k]),
             "muted": int(last["muted"]),
             "blocked": int(last["blocked"]),

@@ -80,7 +80,8 @@ CONFIGS: dict[str, dict] = {
 #: end-of-run KPIs per seller (columns of RunResult.summary)
 SUMMARY_KPIS = ("purchases", "customers", "repeat_customers", "purchases_wom", "wom_positive", "wom_negative",
                 "followers_end", "muted_blocked_share", "mean_trust_end", "mean_annoyance_end", "revenue", "cost",
-                "cascades", "cascade_max", "new_followers_purchase", "new_followers_referral", "new_followers_group")
+                "cascades", "cascade_max", "new_followers_purchase", "new_followers_referral", "new_followers_group",
+                "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties")
 #: run totals of daily flows per seller
 FLOW_KPIS = ("exposures_ad", "exposures_value", "reach", "enquiries", "replies", "exposures_reseller",
              "posts_folded")

@@ -59,8 +59,9 @@ def with_seller_hub(graph: nx.Graph, root: int | None) -> tuple[Topology, int, i
 
 def base_config(*, seed: int, days: int, engine: str, wom: dict | None = None, purchase: dict | None = None,
                 seller: dict | None = None, feed: dict | None = None) -> RunConfig:
-    """Trust and annoyance off, everyone in need, one-time adoption, no following, no novelty and
-    no face purchases, a one-ad-a-day hub seller."""
+    """Trust and annoyance off, everyone in need, one-time adoption, no following, fixed ties, no
+    novelty and no face purchases, a one-ad-a-day hub seller. (A moving tie changes nothing here,
+    with trust and annoyance off, but its draws would shift the reference engine's one stream.)"""
     spec = {
         "strategy": "broadcast", "placement": "hub", "circle_size": 0, "posts_per_day": 1,
         "content": {"ad": 1.0, "value": 0.0, "life": 0.0, "prize": 0.0}, "posting_slot": "idle",
@@ -78,6 +79,7 @@ def base_config(*, seed: int, days: int, engine: str, wom: dict | None = None, p
         "wom": {"recommend_prob": 0.0, "strong_persuasion": 1.0, "weak_persuasion": 1.0,
                 "warn_prob": 0.0, "block_warn_prob": 0.0, **(wom or {})},
         "follow": {"after_purchase": 0.0, "after_referral": 0.0, "in_group": 0.0},
+        "ties": {"bond_per_interaction": 0.0, "bond_per_content": 0.0, "erode_per_sale": 0.0, "erode_per_push": 0.0},
         "sellers": {"s": spec},
     })
 

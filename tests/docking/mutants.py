@@ -15,6 +15,7 @@ from unittest import mock
 
 from viralsim.model import reference
 from viralsim.model.rules import annoyance as fast_annoyance
+from viralsim.model.rules import bonds as fast_bonds
 from viralsim.model.rules import follow as fast_follow
 from viralsim.model.rules import needs as fast_needs
 from viralsim.model.rules import purchase as fast_purchase
@@ -104,6 +105,11 @@ def fast_mutes_never_lift():
     return _wrap(fast_ties, lambda c, p: p._replace(unmute_max=0.0))
 
 
+def fast_ties_never_erode():
+    """Selling never cools a friendship: no step down for sales or hard pushes (l_s = l_p = 0)."""
+    return _wrap(fast_bonds, lambda c, p: p._replace(l_sale=0.0, l_push=0.0))
+
+
 # -- the reference engine ----------------------------------------------------------------------
 
 def reference_no_annoyance_gate():
@@ -147,6 +153,20 @@ def reference_followers_ignore_trust():
     return mock.patch.object(reference.SellerAgent, "maybe_follow", maybe_follow)
 
 
+def reference_weak_ties_bond_like_strangers():
+    """A weak tie becomes strong as easily as a stranger contact becomes weak (f_strong ignored)."""
+    original = reference.ConsumerAgent.tie_step
+
+    def tie_step(self, s, bought):
+        c = self.model.config
+        self.model.config = c.model_copy(update={"ties": c.ties.model_copy(update={"strong_bond_factor": 1.0})})
+        try:
+            return original(self, s, bought)                          # mutated: f_strong = 1
+        finally:
+            self.model.config = c
+    return mock.patch.object(reference.ConsumerAgent, "tie_step", tie_step)
+
+
 def reference_tedium_ignored():
     """Ads annoy as if always fresh: tedium factor 1 instead of 1 + E / (E + E_w)."""
     original = reference.ConsumerAgent.get_annoyed
@@ -179,6 +199,8 @@ MUTANTS = {m.name: m for m in (
            "ties.mute_and_block with u_max = 0 (no unmuting)", fast_mutes_never_lift),
     Mutant("fast: buyers never follow", "fast", "community", 59,
            "follow.follow_seller with after_purchase = 0 (the old rule for buyers)", fast_buyers_never_follow),
+    Mutant("fast: ties never erode", "fast", "spam", 10,
+           "bonds.move_ties with l_s = l_p = 0 (selling never cools a tie)", fast_ties_never_erode),
     Mutant("reference: annoyance gate dropped", "reference", "spam", 10,
            "G_A = 1 in the purchase decision", reference_no_annoyance_gate),
     Mutant("reference: no wear-out", "reference", "spam", 10,
@@ -191,4 +213,6 @@ MUTANTS = {m.name: m for m in (
            "P(follow) = f instead of f G_T(T)", reference_followers_ignore_trust),
     Mutant("reference: tedium ignored", "reference", "spam", 10,
            "ads annoy as if fresh (factor 1 instead of 1 + E/(E + E_w))", reference_tedium_ignored),
+    Mutant("reference: weak ties bond like strangers", "reference", "community", 59,
+           "weak to strong at the stranger's chances (f_strong = 1)", reference_weak_ties_bond_like_strangers),
 )}

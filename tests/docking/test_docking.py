@@ -60,7 +60,7 @@ def test_quick_docking_detects_a_broken_rule():
 WHOLE_RUN_MUTANTS = ("fast: trust gain per value post doubled", "fast: no load spillover",
                      "reference: annoyance gate dropped", "reference: mute/block hazards x1.5",
                      "fast: mutes never lifted",
-                     "fast: buyers never follow")
+                     "fast: buyers never follow", "fast: ties never erode")
 
 
 @pytest.mark.slow

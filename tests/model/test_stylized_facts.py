@@ -504,8 +504,12 @@ def followers_facts(**sections) -> list[str]:
        least half (expected 87 %).
     3. Customers who were not initial contacts come back: for the sellers without groups
        (service_first, kol; 8 seeds each, pooled), the share of such customers who bought again
-       is at least 0.23 of that of initial contacts, half-way between the old rule (0.148; 8-seed
-       blocks 0.135-0.168) and following (0.315; blocks 0.302-0.337), about 5 SD from either.
+       is at least 0.18 of that of initial contacts, half-way between the old rule (0.100; 8-seed
+       blocks 0.094-0.108) and following (0.261; blocks 0.236-0.296), 3 block SD below following
+       and over 10 above the old rule. (Measured with tie dynamics, docs/model.md §3.3.24: initial
+       contacts who talk with the seller become strong ties and repeat more, seed 000 L209, which
+       lowers the ratio under both rules; before tie dynamics the values were 0.148 and 0.315 and
+       the bar 0.23.)
     """
     import json
 
@@ -522,8 +526,8 @@ def followers_facts(**sections) -> list[str]:
     split = sum(_by_origin(strategy, s, json.dumps(sections, sort_keys=True)) for strategy in NO_GROUPS
                 for s in SEEDS)
     ratio = (split[3] / split[2]) / (split[1] / split[0])
-    if not ratio >= 0.23:
-        failed.append(f"repeat share of other customers / of contacts {ratio:.3f} < 0.23")
+    if not ratio >= 0.18:
+        failed.append(f"repeat share of other customers / of contacts {ratio:.3f} < 0.18")
     return failed
 
 
@@ -538,3 +542,79 @@ def test_the_old_rule_fails_the_following_test():
     assert len(followers_facts(**NO_ONE_FOLLOWS)) == 3
     failed = followers_facts(**BUYERS_NEVER_FOLLOW)
     assert any(f.startswith("new followers") for f in failed), failed
+
+
+# 14 ------------------------------------------------------------------------------------------
+# Community sellers turn contacts into strong ties; spam sellers cool their friendships
+# (docs/model.md §6.3, row 14).
+
+#: the old rule, a mutant of the model: ties never change
+TIES_NEVER_CHANGE = {"ties": {"bond_per_interaction": 0.0, "bond_per_content": 0.0, "erode_per_sale": 0.0,
+                              "erode_per_push": 0.0}}
+#: a partial mutant: interaction strengthens ties, but selling never erodes them
+SELLING_NEVER_ERODES = {"ties": {"erode_per_sale": 0.0, "erode_per_push": 0.0}}
+
+
+@cache
+def _tie_moves(strategy: str, seed: int, key: str) -> np.ndarray:
+    """Of the seller's initial stranger and weak contacts who have not blocked her at day 180: how
+    many, and how many are strong ties then; of her initial strong ties who have not blocked her:
+    how many, and how many are weaker then (solo run)."""
+    import json
+
+    cfg = market({strategy: {"strategy": strategy}}, seed, **json.loads(key))
+    model = ViralModel(cfg, collect=False)
+    m0 = model.state.n_relations
+    tie0 = model.state.rel.tie[:m0].copy()
+    model.run()
+    rel = model.state.rel
+    tie1, alive = rel.tie[:m0], ~rel.blocked[:m0]
+    low = (tie0 == 1) | (tie0 == 2)
+    high = tie0 == 3
+    return np.array([(low & alive).sum(), (low & alive & (tie1 == 3)).sum(), (high & alive).sum(),
+                     (high & alive & (tie1 < 3)).sum()])
+
+
+def tie_facts(**sections) -> list[str]:
+    """The broken criteria of "community sellers make strong ties, spam sellers cool them" (empty: all hold).
+
+    Operators turn weak ties into strong ones by content, service and groups (吸维筛引, seed 002
+    L337; FCCT, L367; seed 003 L19); selling to friends makes the tie stiff, even estranged (seed
+    000 L455; fact 6: commercial intensity erodes ties). Both shares are pooled over the 8 seeds of
+    solo runs; expected values measured on seeds 100-115, not the test's seeds:
+
+    1. Of the community seller's initial stranger and weak contacts still following her, at
+       least 30 % are strong ties at day 180, and at least 20 points more than for the spam
+       seller: expected 65 % (per-seed SD 4.8 points, so the 8-seed SE is 1.7 points: the bar is
+       20 SE below) against 0 % for spam; with ties that never change both are 0.
+    2. Of the spam seller's initial strong ties still following her, at least half have cooled
+       (are weak or stranger contacts) at day 180, and at least 30 points more than the community
+       seller's: expected 95 % (SD 4.9 points, SE 1.7) against 13.5 % (SD 10, SE 3.5); the
+       difference of 82 points has an SE of about 4 points, so the bar is 13 SE below it. With
+       selling that never erodes, or ties that never change, both are 0.
+    """
+    import json
+
+    key = json.dumps(sections, sort_keys=True)
+    comm = sum(_tie_moves("community", s, key) for s in SEEDS)
+    spam = sum(_tie_moves("spam", s, key) for s in SEEDS)
+    up_c, up_s = comm[1] / comm[0], spam[1] / spam[0]
+    down_c, down_s = comm[3] / comm[2], spam[3] / spam[2]
+    failed = []
+    if not (up_c >= 0.30 and up_c - up_s >= 0.20):
+        failed.append(f"strong ties made: community {up_c:.3f}, spam {up_s:.3f}")
+    if not (down_s >= 0.5 and down_s - down_c >= 0.30):
+        failed.append(f"strong ties cooled: spam {down_s:.3f}, community {down_c:.3f}")
+    return failed
+
+
+def test_community_sellers_make_strong_ties_and_spam_sellers_cool_them():
+    """Interaction and service strengthen ties (seed 002 L337); selling erodes them (seed 000 L455)."""
+    assert tie_facts() == []
+
+
+def test_the_tie_test_detects_static_ties_and_ties_that_selling_never_erodes():
+    """The test has teeth: with ties that never change both criteria fail; with selling that never
+    erodes a tie, the criterion on cooling does."""
+    assert len(tie_facts(**TIES_NEVER_CHANGE)) == 2
+    assert [f.split(":")[0] for f in tie_facts(**SELLING_NEVER_ERODES)] == ["strong ties cooled"]

@@ -501,7 +501,8 @@ class AnnoyanceParams(Frozen):
 
 
 class TieParams(Frozen):
-    """Mute (屏蔽, hide their Moments), unmute and block/unfriend (拉黑) hazards (seed 000 L467)."""
+    """Mute (屏蔽, hide their Moments), unmute and block/unfriend (拉黑) hazards (seed 000 L467); ties
+    strengthened by interaction and eroded by selling (seed 002 L337; seed 000 L455)."""
 
     mute_threshold: Annotated[AnnoyanceScale, Param(
         label="Mute threshold", unit="annoyance", ui=(10, 4000, 10),
@@ -537,6 +538,34 @@ class TieParams(Frozen):
         meaning="half-life of a mute once annoyance has faded: daily unmute hazard "
                 "(1 − 2^(−1/half-life)) × (1 − H(A)), H the mute hazard's Hill function",
         source="judgement: mutes are reversible (WeChat's hide-Moments switch); no source gives a rate")] = 60.0
+    bond_per_interaction: Annotated[Prob, Param(
+        label="Tie gain per interaction", unit="prob",
+        meaning="chance that one two-way interaction (an answered enquiry, a message answering her need) moves a "
+                "stranger contact up to a weak tie; a weak tie moves up to strong at this × the strong-tie factor",
+        source="seed 002 L337, L367; seed 003 L19; value by judgement (§5): a stranger who talks with the seller "
+               "every third day becomes a weak tie in about two months (1 / 20 interactions)")] = 0.05
+    bond_per_content: Annotated[Prob, Param(
+        label="Tie gain per value post read", unit="prob",
+        meaning="the same chance per value post read in the feed or post read in her group (one-way contact)",
+        source="seed 002 L337 (maintain with quality content), L359-361; value by judgement: a tenth of an "
+               "interaction")] = 0.005
+    strong_bond_factor: Annotated[Prob, Param(
+        label="Strong-tie gain factor", unit="×",
+        meaning="factor on both gains for a weak tie becoming strong (a friend takes longer to make than an "
+                "acquaintance)",
+        source="seed 003 L303, L335, L339 (deepening a relationship costs labour); value by judgement")] = 0.4
+    erode_per_sale: Annotated[Prob, Param(
+        label="Tie loss per sale", unit="prob",
+        meaning="chance that a purchase on a strong or weak tie moves it one step down (strong to weak, weak to "
+                "stranger contact)",
+        source="seed 000 L455 (a transaction makes the friendship stiff, even estranged); value by judgement: "
+               "one friendship in twenty cools a step per sale, since trust-based buyers come back (L209)")] = 0.05
+    erode_per_push: Annotated[Prob, Param(
+        label="Tie loss per hard push", unit="prob",
+        meaning="the same chance per hard push on a strong or weak tie: an ad or prize post read, an unsolicited "
+                "message",
+        source="seed 000 L455, L461 (fact 6: commercial intensity erodes tie strength); value by judgement: "
+               "about 350 pushes read, half a year of a heavy ad poster, cool half of the friendships a step")] = 0.002
 
 
 class PurchaseParams(Frozen):

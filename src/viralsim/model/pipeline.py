@@ -24,8 +24,9 @@ Order:
                    seller; then recommendations (plain buyers, group members, KOL seeds), after
                    which referred consumers may follow her, and warnings by dissatisfied buyers
   16 mute/block    annoyed contacts mute or block, blockers warn friends
-  17 activity      platform activity follows the feed's commercial share
-  18 record        reach, action costs and end-of-day stocks
+  17 ties          the day's interactions strengthen contacts' ties, sales and pushes erode them
+  18 activity      platform activity follows the feed's commercial share
+  19 record        reach, action costs and end-of-day stocks
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from viralsim.model.outputs import BREAKDOWN, FLOW
 from viralsim.model.relations import find_row
 from viralsim.model.rules import (
     annoyance,
+    bonds,
     contacts,
     feed,
     follow,
@@ -52,6 +54,7 @@ from viralsim.model.rules import (
     wom,
 )
 from viralsim.model.rules.annoyance import add_annoyance
+from viralsim.model.rules.bonds import move_ties
 from viralsim.model.rules.contacts import add_strangers, answer_enquiries, send_messages
 from viralsim.model.rules.face import count_pushes
 from viralsim.model.rules.feed import deliver_posts, update_activity
@@ -83,6 +86,7 @@ class Params(NamedTuple):
     interest_threshold: float
     max_contacts: int
     follow: follow.Params
+    bonds: bonds.Params
 
 
 def prepare(config) -> Params:
@@ -90,7 +94,7 @@ def prepare(config) -> Params:
     return Params(needs.prepare(config), relax.prepare(config), contacts.prepare(config), feed.prepare(config),
                   trust.prepare(config), purchase.prepare(config), annoyance.prepare(config), wom.prepare(config),
                   ties.prepare(config), float(config.purchase.interest_threshold), int(config.platform.max_contacts),
-                  follow.prepare(config))
+                  follow.prepare(config), bonds.prepare(config))
 
 
 _F = FLOW
@@ -188,8 +192,9 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
             rel, sent = warn(s, sellers.node[s], new_blocked[:nb], par.wom.block_warn_prob, par.wom, graph, people, rel,
                              tie_streams[s])
             flows[_F.wom_negative, s] += sent
-    update_activity(par.feed, people)                                                # 17
-    record(sellers, rel, totals, group_read, flows, par.interest_threshold, stocks)  # 18
+    move_ties(key, today, par.bonds, rel, buyer_rows[:k], flows)                     # 17
+    update_activity(par.feed, people)                                                # 18
+    record(sellers, rel, totals, group_read, flows, par.interest_threshold, stocks)  # 19
     return rel, links[:, :n_links]
 
 

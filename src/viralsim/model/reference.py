@@ -163,7 +163,8 @@ MARKETING_TYPES = (AD, PRIZE)
 #: flows summed per seller and day (the same names as ``engine.FLOW_KEYS``)
 FLOWS = ("posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
          "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
-         "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers")
+         "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
+         "ties_strengthened", "ties_weakened")
 #: run totals needed by ``metrics.summarize`` (sizes as in the fast engine)
 BREAKDOWNS = {"channels": len(CHANNELS), "exposures_by_tie": 4, "seller_conversions_by_tie": 4,
               "wom_sent_by_tie": 2, "wom_conversions_by_tie": 2, "new_followers_by_channel": 3}
@@ -648,6 +649,47 @@ class ConsumerAgent(FixedAgent):
         return None
 
     # -- step 16 -----------------------------------------------------------------------------
+    def tie_step(self, s: int, bought: bool) -> int:
+        """§3.3.24: today's contact with seller s may move her tie a step up or down.
+
+        Two-way talks I (an answered enquiry, messages that answered her need) and content C
+        (value posts and group posts read) pull a stranger contact up to weak with
+        1 - (1 - g_i)^I (1 - g_c)^C, a weak tie up to strong with the gains times f_strong; a
+        sale (``bought``) and hard pushes P (ad and prize posts read, unsolicited messages) push
+        a weak tie down to a stranger contact, a strong one down to weak, with
+        1 - (1 - l_s)^B (1 - l_p)^P. One draw u if either chance is positive: down if
+        u < P_down, else up if u < P_down + (1 - P_down) P_up. The moved tie's trust baseline
+        becomes the new tie's prior. Returns +1 (up), -1 (down) or 0.
+        """
+        c = self.model.config
+        tp = c.ties
+        rel, today = self.relations[s], self.today[s]
+        if not rel.follows:
+            return 0
+        p_up = p_down = 0.0
+        if rel.tie in (STRANGER, WEAK):
+            f = 1.0 if rel.tie == STRANGER else tp.strong_bond_factor
+            talks = int(today.replied) + (today.messages if today.solicited else 0)
+            content = today.seen[VALUE] + today.group_seen
+            p_up = 1.0 - (1.0 - f * tp.bond_per_interaction) ** talks * (1.0 - f * tp.bond_per_content) ** content
+        if rel.tie in (WEAK, STRONG):
+            pushes = today.seen[AD] + today.seen[PRIZE] + (0 if today.solicited else today.messages)
+            p_down = 1.0 - (1.0 - tp.erode_per_sale) ** int(bought) * (1.0 - tp.erode_per_push) ** pushes
+        if p_up <= 0.0 and p_down <= 0.0:
+            return 0
+        u = self.model.rng.random()
+        if u < p_down:
+            rel.tie -= 1
+            move = -1
+        elif u < p_down + (1.0 - p_down) * p_up:
+            rel.tie += 1
+            move = 1
+        else:
+            return 0
+        prior = {STRANGER: c.trust.prior_stranger, WEAK: c.trust.prior_weak, STRONG: c.trust.prior_strong}
+        rel.baseline = prior[rel.tie]
+        return move
+
     def update_activity(self) -> None:
         """§3.3.19: a(t+1) = a* + (a(t) - a*) 2^(-1/h_a), a* = 1 - κ × commercial share, in [0, 1]."""
         f = self.model.config.feed
@@ -970,6 +1012,16 @@ class SellerAgent(FixedAgent):
         blockers = [x for x in self.model.consumer_list if x.mute_or_block(self.index) == "block"]
         self.warn(blockers, self.model.config.wom.block_warn_prob)
 
+    def move_ties(self) -> None:
+        """§3.3.24: her contacts' ties move with today's interactions, sales and pushes."""
+        buyers = {b.node for b, _ in self.buyers_today}
+        for c in self.model.consumer_list:
+            move = c.tie_step(self.index, c.node in buyers)
+            if move > 0:
+                self.flows["ties_strengthened"] += 1
+            elif move < 0:
+                self.flows["ties_weakened"] += 1
+
     # -- step 17 -----------------------------------------------------------------------------
     def book_day(self) -> None:
         """§3.3.20 and the day's flows: exposures, reach and action costs."""
@@ -1023,6 +1075,8 @@ def _stocks(model: ReferenceModel, seller: SellerAgent) -> dict:
         "blocked": sum(r.blocked for r in tied),
         "group_members": sum(r.in_group for r in rels),
         "resellers": sum(r.reseller for r in rels),
+        "strong_ties": sum(r.tie == STRONG and not r.blocked for r in rels),
+        "weak_ties": sum(r.tie == WEAK and not r.blocked for r in rels),
     }
     assert tuple(out) == STOCK_COLUMNS
     return {k: int(v) if k in COUNT_COLUMNS else float(v) for k, v in out.items()}
@@ -1209,6 +1263,8 @@ class ReferenceModel(mesa.Model):
             seller.word_of_mouth(seller.settle_purchases())
         for seller in sellers:                                 # 15 mute and block (+ blockers warn)
             seller.lose_contacts()
+        for seller in sellers:                                 #    ties move (§3.3.24)
+            seller.move_ties()
         self.consumers.do("update_activity")                  # 16 platform activity
         for seller in sellers:                                 # 17 bookkeeping
             seller.book_day()

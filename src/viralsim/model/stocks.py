@@ -6,6 +6,7 @@ import numpy as np
 
 from viralsim._jit import kernel
 from viralsim.model.outputs import STOCK
+from viralsim.model.relations import STRONG, WEAK
 
 
 @kernel
@@ -14,12 +15,13 @@ def stock_table(rel, n_sellers, threshold, out):
 
     Contacts are the consumers tied to the seller (blocked ones included); followers are the
     contacts who have not blocked her; mean trust and annoyance are over contacts (NaN without
-    contacts); interested consumers are aware, not blocking, with trust at least ``threshold``.
+    contacts); interested consumers are aware, not blocking, with trust at least ``threshold``;
+    strong and weak ties count the followers with that tie (it changes: rules.bonds).
     One pass over the relations; the sums follow the order the relations were made, so their
     rounding is the same on every machine.
     """
-    counts = np.zeros((n_sellers, 9), np.int64)     # tied, blocked, muted, aware, interested,
-    sums = np.zeros((n_sellers, 2))                  # customers, repeat, members, resellers
+    counts = np.zeros((n_sellers, 11), np.int64)    # tied, blocked, muted, aware, interested,
+    sums = np.zeros((n_sellers, 2))                  # customers, repeat, members, resellers, strong, weak
     for r in range(rel.meta[0]):
         s = rel.seller[r]
         t = rel.tie[r] > 0
@@ -35,6 +37,8 @@ def stock_table(rel, n_sellers, threshold, out):
         counts[s, 6] += bought > 1
         counts[s, 7] += rel.in_group[r]
         counts[s, 8] += rel.reseller[r]
+        counts[s, 9] += (not b) and rel.tie[r] == STRONG
+        counts[s, 10] += (not b) and rel.tie[r] == WEAK
         if t:
             sums[s, 0] += rel.trust[r]
             sums[s, 1] += rel.annoyance[r]
@@ -53,3 +57,5 @@ def stock_table(rel, n_sellers, threshold, out):
         out[s, STOCK.blocked] = c[1]
         out[s, STOCK.group_members] = c[7]
         out[s, STOCK.resellers] = c[8]
+        out[s, STOCK.strong_ties] = c[9]
+        out[s, STOCK.weak_ties] = c[10]

@@ -122,6 +122,12 @@ _DAILY = {
     "blocked": ("consumers", "consumers who blocked or unfriended the seller", _COUNT),
     "new_followers": ("consumers", "consumers without a tie who added the seller as a contact (after a purchase, a "
                       "friend's recommendation or joining her group)", _COUNT),
+    "ties_strengthened": ("consumers", "contacts whose tie to the seller moved up a step (stranger contact to weak, "
+                          "weak to strong)", _COUNT),
+    "ties_weakened": ("consumers", "contacts whose tie to the seller moved down a step (strong to weak, weak to "
+                      "stranger contact)", _COUNT),
+    "strong_ties": ("consumers", "followers with a strong tie to the seller", _COUNT),
+    "weak_ties": ("consumers", "followers with a weak tie to the seller", _COUNT),
     "wom_positive": ("messages", "recommendations of the seller sent by consumers", _COUNT),
     "wom_negative": ("messages", "warnings against the seller sent by consumers", _COUNT),
     "enquiries": ("enquiries", "enquiries the seller received", _COUNT),
@@ -156,6 +162,11 @@ _SUMMARY = {
     "new_followers_group": ("running total", "consumers", "of them, consumers on joining the seller's group",
                             _COUNT),
     "contacts": ("level", "consumers", "consumers ever tied to the seller, at the end", _COUNT),
+    "strong_ties": ("level", "consumers", "followers with a strong tie at the end", _COUNT),
+    "weak_ties": ("level", "consumers", "followers with a weak tie at the end", _COUNT),
+    "ties_strengthened": ("running total", "consumers", "ties moved up a step over the run (a contact can count "
+                          "more than once)", _COUNT),
+    "ties_weakened": ("running total", "consumers", "ties moved down a step over the run", _COUNT),
     "buyers_per_follower": ("statistic", "customers per follower", "customers at the end / followers_max (empty: "
                             "no followers)", _COUNT),
     "muted": ("level", "consumers", "muted, not blocking contacts at the end", _COUNT),
