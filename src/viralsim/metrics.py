@@ -43,6 +43,7 @@ DAILY_COLUMNS = (
     "muted",             # contacts who hide the seller's Moments (stock)
     "blocked",           # consumers who blocked/unfriended the seller (stock)
     "new_followers",     # consumers without a tie who added the seller today (flow; rules.follow)
+    "ties_broken",       # contacts who blocked the seller after a bad purchase today (flow; rules.settle)
     "wom_positive",      # recommendations sent (flow)
     "wom_negative",      # warnings sent (flow)
     "enquiries",         # enquiries received (flow)
@@ -152,7 +153,8 @@ def group_frame(days: list, blocks: list, labels: list, sizes: np.ndarray) -> pd
 
 
 #: the daily columns a run summary sums over the days, and those it reads on the last day
-SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative", "new_followers")
+SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative", "new_followers",
+               "ties_broken")
 LAST_COLUMNS = ("customers", "repeat_customers", "followers", "contacts", "muted", "blocked", "mean_trust",
                 "mean_annoyance")
 
@@ -228,6 +230,7 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
         exp_tie, conv_tie = t["exposures_by_tie"], t["seller_conversions_by_tie"]
         wom_sent, wom_conv = t["wom_sent_by_tie"], t["wom_conversions_by_tie"]
         follows = t["new_followers_by_channel"]
+        broken = t["ties_broken_by_tie"]
         sz = size_values[by_name.get(name, [])]
         revenue, cost = series.sums["revenue"][k], series.sums["cost"][k]
         rows.append({
@@ -245,6 +248,10 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
             "new_followers_purchase": int(follows[0]),
             "new_followers_referral": int(follows[1]),
             "new_followers_group": int(follows[2]),
+            "ties_broken": int(series.sums["ties_broken"][k]),
+            "ties_broken_stranger": int(broken[1]),
+            "ties_broken_weak": int(broken[2]),
+            "ties_broken_strong": int(broken[3]),
             "contacts": int(last["contacts"]),
             "buyers_per_follower": ratio(last["customers"], series.followers_max[k]),
             "muted": int(last["muted"]),

@@ -122,6 +122,7 @@ _DAILY = {
     "blocked": ("consumers", "consumers who blocked or unfriended the seller", _COUNT),
     "new_followers": ("consumers", "consumers without a tie who added the seller as a contact (after a purchase, a "
                       "friend's recommendation or joining her group)", _COUNT),
+    "ties_broken": ("consumers", "contacts who blocked the seller after a purchase that disappointed them", _COUNT),
     "wom_positive": ("messages", "recommendations of the seller sent by consumers", _COUNT),
     "wom_negative": ("messages", "warnings against the seller sent by consumers", _COUNT),
     "enquiries": ("enquiries", "enquiries the seller received", _COUNT),
@@ -155,6 +156,11 @@ _SUMMARY = {
                                _COUNT),
     "new_followers_group": ("running total", "consumers", "of them, consumers on joining the seller's group",
                             _COUNT),
+    "ties_broken": ("running total", "consumers", "contacts who blocked the seller after a purchase that "
+                    "disappointed them, over the run", _COUNT),
+    "ties_broken_stranger": ("running total", "consumers", "of them, contacts with the stranger tie", _COUNT),
+    "ties_broken_weak": ("running total", "consumers", "of them, weak-tie contacts", _COUNT),
+    "ties_broken_strong": ("running total", "consumers", "of them, strong-tie contacts", _COUNT),
     "contacts": ("level", "consumers", "consumers ever tied to the seller, at the end", _COUNT),
     "buyers_per_follower": ("statistic", "customers per follower", "customers at the end / followers_max (empty: "
                             "no followers)", _COUNT),
