@@ -171,7 +171,8 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
         if m > 0:
             rel, links, n_links = settle_purchases(
                 s, rows, channels, satisfied, par.trust, par.settle, today, graph, people, sellers, rel,
-                settle_streams[s], rupture_streams[s], flows, breakdowns, links if trace else np.empty((4, m), np.int64), n_links if trace else 0)
+                settle_streams[s], rupture_streams[s], flows, breakdowns,
+                links if trace else np.empty((4, m), np.int64), n_links if trace else 0)
             if not trace:
                 links, n_links = np.empty((4, 0), np.int64), 0
         follow_seller(s, rows, satisfied, par.follow.purchase, PURCHASE, par.follow, rel, room, follow_streams[s],

@@ -818,7 +818,7 @@ class SellerAgent(FixedAgent):
         c, product = self.model.config, self.product
         expected = product.hype
         if paid:
-            expected += c.purchase.value_price_weight * math.log(product.price / c.purchase.reference_price)
+            expected += c.purchase.value_price_weight * (math.log(product.price) - math.log(c.purchase.reference_price))
         delivered = product.quality - self.model.rng.random()
         return delivered > expected, expected - delivered
 

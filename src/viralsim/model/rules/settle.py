@@ -62,7 +62,9 @@ def expectation(product, purchase) -> float:
     """X = h + k_p ln(p / p_ref): what a paid purchase must deliver beyond an honest, fairly
     priced product's (module docstring); ``product`` a config Product, ``purchase`` the config's
     purchase section."""
-    return float(product.hype + purchase.value_price_weight * math.log(product.price / purchase.reference_price))
+    # (logs taken apart: the ratio of a price of 5e-324 to the reference would underflow to 0)
+    return float(product.hype + purchase.value_price_weight
+                 * (math.log(product.price) - math.log(purchase.reference_price)))
 
 
 @kernel
