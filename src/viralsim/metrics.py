@@ -157,7 +157,7 @@ def group_frame(days: list, blocks: list, labels: list, sizes: np.ndarray) -> pd
 
 #: the daily columns a run summary sums over the days, and those it reads on the last day
 SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative", "new_followers",
-               "ties_strengthened", "ties_weakened")
+               "ties_strengthened", "ties_weakened", "ties_broken")
 LAST_COLUMNS = ("customers", "repeat_customers", "followers", "contacts", "muted", "blocked", "mean_trust",
                 "mean_annoyance", "strong_ties", "weak_ties")
 
@@ -233,6 +233,7 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
         exp_tie, conv_tie = t["exposures_by_tie"], t["seller_conversions_by_tie"]
         wom_sent, wom_conv = t["wom_sent_by_tie"], t["wom_conversions_by_tie"]
         follows = t["new_followers_by_channel"]
+        broken = t["ties_broken_by_tie"]
         sz = size_values[by_name.get(name, [])]
         revenue, cost = series.sums["revenue"][k], series.sums["cost"][k]
         rows.append({
@@ -250,6 +251,10 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
             "new_followers_purchase": int(follows[0]),
             "new_followers_referral": int(follows[1]),
             "new_followers_group": int(follows[2]),
+            "ties_broken": int(series.sums["ties_broken"][k]),
+            "ties_broken_stranger": int(broken[1]),
+            "ties_broken_weak": int(broken[2]),
+            "ties_broken_strong": int(broken[3]),
             "contacts": int(last["contacts"]),
             "strong_ties": int(last["strong_ties"]),
             "weak_ties": int(last["weak_ties"]),

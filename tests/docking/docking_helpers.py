@@ -75,13 +75,17 @@ CONFIGS: dict[str, dict] = {
     # sellers' ads pull harder for consumers seldom pushed, friends buy out of face.
     "boom": {"sellers": {"spam": {"strategy": "spam"}, "community": {"strategy": "community"}},
              "purchase": {"novelty_boost": 1.0, "face_strong": 0.2, "face_weak": 0.1}},
+    # Value for money: a mediocre product, oversold and dear (P(satisfied) = 0.6 - 0.15 - 0.2 ln 1.5
+    # = 0.37), so that disappointed contacts break ties (listed last: the others keep their seeds).
+    "value": {"sellers": {"community": {"strategy": "community",
+                                        "product": {"quality": 0.6, "hype": 0.15, "price": 150.0}}}},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)
 SUMMARY_KPIS = ("purchases", "customers", "repeat_customers", "purchases_wom", "wom_positive", "wom_negative",
                 "followers_end", "muted_blocked_share", "mean_trust_end", "mean_annoyance_end", "revenue", "cost",
                 "cascades", "cascade_max", "new_followers_purchase", "new_followers_referral", "new_followers_group",
-                "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties")
+                "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties", "ties_broken")
 #: run totals of daily flows per seller
 FLOW_KPIS = ("exposures_ad", "exposures_value", "reach", "enquiries", "replies", "exposures_reseller",
              "posts_folded")

@@ -182,6 +182,27 @@ def reference_tedium_ignored():
     return mock.patch.object(reference.ConsumerAgent, "get_annoyed", get_annoyed)
 
 
+def reference_satisfaction_ignores_value():
+    """Satisfaction from quality alone: u < q, as if the price were the reference price and the
+    ads honest."""
+    def judge_purchase(self, *, paid):
+        delivered = self.product.quality - self.model.rng.random()
+        return delivered > 0.0, -delivered                          # mutated: expectation 0
+    return mock.patch.object(reference.SellerAgent, "judge_purchase", judge_purchase)
+
+
+def reference_rupture_unbuffered():
+    """Rupture not buffered by trust (nor so by tie strength): r_max min(1, gap)."""
+    def maybe_break_tie(self, rel, trust_before, gap):
+        r_max = self.model.config.ties.rupture_max
+        if r_max > 0 and self.model.rng.random() < r_max * min(1.0, gap):      # mutated: x (1 - T) dropped
+            rel.blocked = True
+            rel.in_group = False
+            self.flows["ties_broken"] += 1
+            self.model.add_breakdown(self.index, "ties_broken_by_tie", rel.tie, 1)
+    return mock.patch.object(reference.SellerAgent, "maybe_break_tie", maybe_break_tie)
+
+
 MUTANTS = {m.name: m for m in (
     Mutant("fast: trust gain per value post doubled", "fast", "community", 20,
            "trust.gain_from_content with 2 g_v", fast_double_value_gain),
@@ -215,4 +236,8 @@ MUTANTS = {m.name: m for m in (
            "ads annoy as if fresh (factor 1 instead of 1 + E/(E + E_w))", reference_tedium_ignored),
     Mutant("reference: weak ties bond like strangers", "reference", "community", 59,
            "weak to strong at the stranger's chances (f_strong = 1)", reference_weak_ties_bond_like_strangers),
+    Mutant("reference: satisfaction ignores price and promise", "reference", "value", 20,
+           "P(satisfied) = q instead of q - h - k_p ln(p / p_ref)", reference_satisfaction_ignores_value),
+    Mutant("reference: rupture not buffered by trust", "reference", "value", 20,
+           "P(rupture) = r_max min(1, gap) instead of r_max min(1, gap) (1 - T)", reference_rupture_unbuffered),
 )}

@@ -513,9 +513,11 @@ def _settle(w, buyers, channels, s=0):
     channels = np.asarray(channels, dtype=np.int64)
     satisfied = np.zeros(len(rows), dtype=bool)
     rs = seller_streams(w.key, w.today, settle.STREAM, w.state.n_sellers)[s]
+    rs_rupture = seller_streams(w.key, w.today, settle.STREAM_RUPTURE, w.state.n_sellers)[s]
     links = np.empty((4, len(rows)), dtype=np.int64)
-    rel, links, k = settle.settle(s, rows, channels, satisfied, w.params.trust, w.today, w.state.graph, w.people,
-                                  w.sellers, w.rel, rs, w.flows, w.breakdowns, links, 0)
+    rel, links, k = settle.settle(s, rows, channels, satisfied, w.params.trust, w.params.settle, w.today,
+                                  w.state.graph, w.people, w.sellers, w.rel, rs, rs_rupture, w.flows, w.breakdowns,
+                                  links, 0)
     w.keep(rel)
     return satisfied, links[:, :k]
 
@@ -722,3 +724,80 @@ def test_a_parent_buying_first_today_roots_children_as_before_her_purchase(kit):
         root = w.get("root")[0]
         assert root[3] == 6 and root[4] == 3
         assert sorted(map(tuple, links.T.tolist())) == [(0, 3, 4, 0), (0, 6, 3, 0)]
+
+
+# ------------------------------------------------------- satisfaction from value for money, rupture
+
+
+@pytest.mark.parametrize(("product", "expect"), [
+    ({"quality": 0.7}, 0.7),                                        # honest, fair price: quality
+    ({"quality": 0.7, "hype": 0.2}, 0.5),                           # oversold by 0.2
+    ({"quality": 0.7, "price": 200.0}, 0.7 - 0.2 * np.log(2.0)),    # twice the reference price
+    ({"quality": 0.7, "price": 50.0}, 0.7 + 0.2 * np.log(2.0)),     # a bargain
+    ({"quality": 0.7, "hype": 0.3, "price": 1000.0}, 0.0),          # clipped at 0
+])
+def test_satisfaction_is_value_for_money(kit, product, expect):
+    """P(satisfied) = clip(q - h - k_p ln(p / p_ref), 0, 1) (k_p = 0.2, p_ref = 100), to 5
+    binomial standard errors over 20,000 purchases."""
+    n = 20_001
+    _, w = _settle_world(kit, topo=kit.empty(n), seed=1, purchase={"value_price_weight": 0.2})
+    w.set_strategy(0, product=product)
+    satisfied, _ = _settle(w, np.arange(1, n), np.zeros(n - 1))
+    kit.within(satisfied.mean(), expect, max(kit.binom_sd(expect, n - 1), 1e-9))
+
+
+def test_an_honest_fair_seller_draws_what_quality_alone_drew(kit):
+    """hype 0 at the reference price: satisfied iff u < q, the same draws as the rule before
+    value for money, whatever the price weight."""
+    n = 2_001
+    outcomes = []
+    for k_p in (0.0, 0.2, 1.5):
+        _, w = _settle_world(kit, topo=kit.empty(n), seed=2, purchase={"value_price_weight": k_p})
+        w.set_strategy(0, product={"quality": 0.6})
+        outcomes.append(_settle(w, np.arange(1, n), np.zeros(n - 1))[0])
+    np.testing.assert_array_equal(outcomes[0], outcomes[1])
+    np.testing.assert_array_equal(outcomes[0], outcomes[2])
+
+
+@pytest.mark.parametrize(("quality", "hype", "trust", "tie", "expect"), [
+    (0.0, 0.0, 0.2, 2, 0.5 * 0.8),       # gap = u: E min(1, gap) = 1/2; buffer 1 - 0.2
+    (0.0, 0.0, 0.6, 3, 0.5 * 0.4),       # a trusted strong tie breaks half as often
+    (0.0, 0.5, 0.2, 1, 0.875 * 0.8),     # gap = 0.5 + u: E min(1, gap) = 0.875
+    (0.5, 0.0, 0.0, 2, 0.125),           # dissatisfied iff u > 0.5, then gap = u - 0.5: P = 1/2 x 1/4
+])
+def test_rupture_probability(kit, quality, hype, trust, tie, expect):
+    """A dissatisfied contact blocks the seller with probability r_max x min(1, gap) x (1 - T)
+    (r_max = 1): per purchase, over 20,000 contacts, to 5 binomial standard errors; the flow and
+    the breakdown by tie count exactly the blocked ones, who leave the groups."""
+    n = 20_001
+    _, w = _settle_world(kit, topo=kit.empty(n), seed=4, ties={"rupture_max": 1.0})
+    w.set_strategy(0, product={"quality": quality, "hype": hype})
+    buyers = np.arange(1, n)
+    _put(w, "tie", 0, buyers, tie)
+    _put(w, "trust", 0, buyers, trust)
+    _put(w, "in_group", 0, buyers, True)
+    satisfied, _ = _settle(w, buyers, np.zeros(n - 1))
+    blocked = w.get("blocked")[0, buyers]
+    assert not (blocked & satisfied).any()
+    kit.within(blocked.mean(), expect, kit.binom_sd(expect, n - 1))
+    assert w.flows[FLOW.ties_broken, 0] == blocked.sum()
+    by_tie = w.breakdowns[0, BREAKDOWN.ties_broken_by_tie:BREAKDOWN.ties_broken_by_tie + 4]
+    assert by_tie[tie] == blocked.sum() and by_tie.sum() == blocked.sum()
+    assert not w.get("in_group")[0, buyers][blocked].any()
+    assert w.get("in_group")[0, buyers][~blocked].all()
+
+
+def test_no_rupture_without_a_tie_or_with_r_max_zero(kit):
+    """Buyers without a tie keep no tie to break; r_max = 0 turns ruptures off; both leave the
+    trust outcome as it was."""
+    n = 2_001
+    for tie, r_max in ((0, 1.0), (2, 0.0)):
+        _, w = _settle_world(kit, topo=kit.empty(n), seed=5, ties={"rupture_max": r_max})
+        w.set_strategy(0, product={"quality": 0.0, "hype": 0.5})
+        buyers = np.arange(1, n)
+        _put(w, "tie", 0, buyers, tie)
+        _put(w, "trust", 0, buyers, 0.2)
+        satisfied, _ = _settle(w, buyers, np.zeros(n - 1))
+        assert not satisfied.any() and not w.get("blocked").any()
+        assert w.flows[FLOW.ties_broken, 0] == 0
+        np.testing.assert_allclose(w.get("trust")[0, buyers], 0.2 * (1 - w.config.trust.loss_bad_purchase))

@@ -527,6 +527,14 @@ class TieParams(Frozen):
     strong_block_factor: Annotated[Prob, Param(
         label="Strong-tie block factor", unit="×",
         meaning="factor on the block hazard for strong ties (they still block)", source="seed 000 L467")] = 0.5
+    rupture_max: Annotated[Prob, Param(
+        label="Rupture after a bad purchase", unit="prob",
+        meaning="r_max: a dissatisfied buyer who is a contact blocks the seller with probability "
+                "r_max × min(1, gap) × (1 − T), gap = what was expected minus what was delivered (quality "
+                "units), T her trust before the purchase (0: bad purchases never break ties)",
+        source="seed 000 L137 (a product problem breaks the shop–customer relationship) vs L209 (trust-based "
+               "buyers bear bad experiences), L327; value by judgement: no seed gives a rate, 1 lets a total "
+               "failure (gap 1) break a tie in proportion to the distrust (1 − T)")] = 1.0
     #: (a spread of 5 puts one consumer in a million at 10^-11 or 10^11 times the median thresholds)
     tolerance_spread: Annotated[float, Field(ge=0.0, le=5.0), Param(
         label="Tolerance spread", unit="—", ui=(0, 2, 0.05),
@@ -660,6 +668,13 @@ class PurchaseParams(Frozen):
     price_elasticity: Annotated[float, Field(ge=0.0, le=10.0), Param(
         label="Price elasticity", unit="—", ui=(0, 3, 0.1),
         meaning="exponent of the price factor on the purchase probability", source="judgement")] = 1.0
+    value_price_weight: Annotated[float, Field(ge=0.0, le=2.0), Param(
+        label="Price weight of satisfaction", unit="quality per log price ratio", ui=(0, 1, 0.05),
+        meaning="k_p: the expectation a purchase must meet rises by k_p × ln(price / reference_price) (a "
+                "dear product must deliver more; a bargain, less): value for money",
+        source="seed 002 L369 (trust rests on quality and value for money, 性价比), seed 000 L327 (overcharging "
+               "breeds disgust); value by judgement: paying twice the reference price takes 0.14 off the "
+               "probability of satisfaction")] = 0.2
     trust_gating: Annotated[bool, Param(
         label="Trust gating", unit="—",
         meaning="trust gates purchases: probability × T^h / (T^h + T_half^h); off means × 1",
@@ -935,8 +950,17 @@ class Product(Frozen):
     """What a seller sells."""
 
     quality: Annotated[Prob, Param(
-        label="Product quality", unit="prob", ui=(0, 1, 0.05), meaning="probability a purchase satisfies",
+        label="Product quality", unit="prob", ui=(0, 1, 0.05),
+        meaning="probability a purchase satisfies when the price is the reference price and the ads do not "
+                "oversell (`hype` 0); in general P(satisfied) = quality − hype − k_p ln(price / reference_price), "
+                "clipped to [0, 1]",
         source="seed 002 L369, L373 (quality is the basis of word of mouth); judgement")] = 0.85
+    hype: Annotated[Prob, Param(
+        label="Hype", unit="quality", ui=(0, 0.5, 0.05),
+        meaning="how much the seller's ads overstate the quality (the promise is quality + hype): it raises "
+                "the expectation every purchase must meet",
+        source="seed 000 L367 (reliable promises earn stickiness), L137 (hard-sell spam); seed 004 L119; "
+               "judgement: the seeds give no size, 0 = honest ads")] = 0.0
     price: Annotated[Price, Param(label="Price", unit="yuan", ui=(1, 1000, 1), meaning="price per unit")] = 100.0
     unit_cost: Annotated[Money, Param(
         label="Unit cost", unit="yuan", ui=(0, 1000, 1), meaning="cost per unit sold or given away")] = 50.0

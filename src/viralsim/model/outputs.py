@@ -15,6 +15,7 @@ FLOW_KEYS = (
     "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
     "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
     "ties_strengthened", "ties_weakened",
+    "ties_broken",
 )
 #: row of each flow: ``FLOW.purchases`` is the purchases row (a namedtuple of ints: compiled code
 #: reads it as constants)
@@ -33,6 +34,8 @@ BREAKDOWNS = (
     ("wom_conversions_by_tie", 2),           # referral purchases by recommender tie (weak, strong)
     ("new_followers_by_channel", 3),         # consumers who followed after (a purchase, a recommendation,
                                              #   joining a group): rules.follow
+    ("ties_broken_by_tie", 4),               # contacts who blocked the seller after a bad purchase, by the tie
+                                             #   they had (none..strong; none stays 0): rules.settle
 )
 #: first column of each breakdown in the block: ``BREAKDOWN.channels`` is 0
 _starts = [0]

@@ -20,7 +20,7 @@ Order:
   12 enquiries     consumers ask, sellers answer
   13 purchases     each consumer buys from at most one seller
   14 annoyance     exposures annoy, annoyance erodes trust, ad memory grows
-  15 settlement    money, satisfaction, cascades, resellers; satisfied buyers may follow the
+  15 settlement    money, satisfaction, broken ties, cascades, resellers; satisfied buyers may follow the
                    seller; then recommendations (plain buyers, group members, KOL seeds), after
                    which referred consumers may follow her, and warnings by dissatisfied buyers
   16 mute/block    annoyed contacts mute or block, blockers warn friends
@@ -87,6 +87,7 @@ class Params(NamedTuple):
     max_contacts: int
     follow: follow.Params
     bonds: bonds.Params
+    settle: settle.Params
 
 
 def prepare(config) -> Params:
@@ -94,13 +95,14 @@ def prepare(config) -> Params:
     return Params(needs.prepare(config), relax.prepare(config), contacts.prepare(config), feed.prepare(config),
                   trust.prepare(config), purchase.prepare(config), annoyance.prepare(config), wom.prepare(config),
                   ties.prepare(config), float(config.purchase.interest_threshold), int(config.platform.max_contacts),
-                  follow.prepare(config), bonds.prepare(config))
+                  follow.prepare(config), bonds.prepare(config), settle.prepare(config))
 
 
 _F = FLOW
 _B_WOM_SENT = BREAKDOWN.wom_sent_by_tie
 _STREAM_WOM, _STREAM_SETTLE, _STREAM_TIES, _STREAM_KOL = wom.STREAM, settle.STREAM, 13, wom.STREAM_KOL
 _STREAM_FOLLOW = follow.STREAM
+_STREAM_RUPTURE = settle.STREAM_RUPTURE
 
 
 @kernel
@@ -136,7 +138,8 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
     platform_warning(par.trust, rel)                                                 # 7
     send_messages(key, today, people, sellers, plans, rel, flows[_F.messages_sent])  # 8
     group_read, joined_ptr, joined = run_groups(key, today, par.interest_threshold, people, sellers, plans, rel)  # 9
-    # (no contact is made or lost from here to the end of step 15 but by following)
+    # (no contact is made or lost from here to the end of step 15 but by following and by ties
+    # broken in settlement, which only leave more room than ``room`` counts)
     room = contact_room(rel, n_s, par.max_contacts) if par.follow.on else np.zeros(n_s, np.int64)
     follow_streams = seller_streams(key, today, _STREAM_FOLLOW, n_s)
     for s in range(n_s):
@@ -159,6 +162,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
         by_seller[j] = rel.seller[buyer_rows[j]]
     ptr, order = relations.counting_view(by_seller, n_s, k)
     settle_streams = seller_streams(key, today, _STREAM_SETTLE, n_s)
+    rupture_streams = seller_streams(key, today, _STREAM_RUPTURE, n_s)
     wom_streams = seller_streams(key, today, _STREAM_WOM, n_s)
     links = np.empty((4, k if trace else 0), np.int64)
     n_links = 0
@@ -172,8 +176,9 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
         satisfied = np.zeros(m, np.bool_)
         if m > 0:
             rel, links, n_links = settle_purchases(
-                s, rows, channels, satisfied, par.trust, today, graph, people, sellers, rel, settle_streams[s],
-                flows, breakdowns, links if trace else np.empty((4, m), np.int64), n_links if trace else 0)
+                s, rows, channels, satisfied, par.trust, par.settle, today, graph, people, sellers, rel,
+                settle_streams[s], rupture_streams[s], flows, breakdowns,
+                links if trace else np.empty((4, m), np.int64), n_links if trace else 0)
             if not trace:
                 links, n_links = np.empty((4, 0), np.int64), 0
         follow_seller(s, rows, satisfied, par.follow.purchase, PURCHASE, par.follow, rel, room, follow_streams[s],
@@ -264,12 +269,13 @@ def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, re
     n_strong += fs
     n_weak += fw
     if kol_seeds.shape[0] > 0:
-        # The seeds were given the product: their trust moves as after a purchase, and the happy
-        # ones tell each friend with probability kol_reach.
+        # The seeds were given the product: their trust moves as after a purchase (judged against
+        # the promise alone, as nothing was paid: rules.settle), and the happy ones tell each
+        # friend with probability kol_reach.
         happy = np.empty(kol_seeds.shape[0], np.int64)
         n_happy = 0
         for v in kol_seeds:
-            good = uniform(kol_rs) < sellers.quality[s]
+            good = uniform(kol_rs) < sellers.quality[s] - sellers.hype[s]
             r = find_row(rel.index, rel.meta, s, v)
             rel.trust[r] = purchase_outcome(par.trust, rel.trust[r], good)
             if good:

@@ -164,10 +164,11 @@ MARKETING_TYPES = (AD, PRIZE)
 FLOWS = ("posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
          "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
          "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
-         "ties_strengthened", "ties_weakened")
+         "ties_strengthened", "ties_weakened", "ties_broken")
 #: run totals needed by ``metrics.summarize`` (sizes as in the fast engine)
 BREAKDOWNS = {"channels": len(CHANNELS), "exposures_by_tie": 4, "seller_conversions_by_tie": 4,
-              "wom_sent_by_tie": 2, "wom_conversions_by_tie": 2, "new_followers_by_channel": 3}
+              "wom_sent_by_tie": 2, "wom_conversions_by_tie": 2, "new_followers_by_channel": 3,
+              "ties_broken_by_tie": 4}
 #: the moments a consumer may follow a seller, the columns of ``new_followers_by_channel`` (§3.3.23)
 FOLLOW_PURCHASE, FOLLOW_REFERRAL, FOLLOW_GROUP = range(3)
 
@@ -841,8 +842,8 @@ class SellerAgent(FixedAgent):
 
     # -- step 13 -----------------------------------------------------------------------------
     def settle_purchases(self) -> list[tuple[ConsumerAgent, bool]]:
-        """§3.3.16: revenue, cost, satisfaction and trust, following (§3.3.23), cascade links,
-        conformity, resellers.
+        """§3.3.16: revenue, cost, satisfaction from value for money and trust, broken ties,
+        following (§3.3.23), cascade links, conformity, resellers.
 
         Returns (buyer, satisfied) in buyer order.
         """
@@ -870,8 +871,11 @@ class SellerAgent(FixedAgent):
                 model.add_breakdown(self.index, "wom_conversions_by_tie", int(rel.referrer_strong), 1)
             if channel in seller_made:
                 model.add_breakdown(self.index, "seller_conversions_by_tie", rel.tie, 1)
-            satisfied = model.rng.random() < product.quality
+            satisfied, gap = self.judge_purchase(paid=True)
+            trust_before = rel.trust
             rel.trust = self.purchase_outcome(rel.trust, satisfied)
+            if not satisfied and rel.follows:
+                self.maybe_break_tie(rel, trust_before, gap)
             if satisfied:
                 self.maybe_follow(buyer, c.follow.after_purchase, FOLLOW_PURCHASE)
             if first:
@@ -893,6 +897,27 @@ class SellerAgent(FixedAgent):
                         self.relation(friend).reseller_friends += 1
             outcome.append((buyer, satisfied))
         return outcome
+
+    def judge_purchase(self, *, paid: bool) -> tuple[bool, float]:
+        """§3.3.16, value for money: the buyer expects the promise's overstatement (hype) plus,
+        if she paid, k_p ln(price / reference price); she gets quality minus a uniform shortfall.
+        Returns (satisfied: delivered beats expected, expected minus delivered)."""
+        c, product = self.model.config, self.product
+        expected = product.hype
+        if paid:
+            expected += c.purchase.value_price_weight * (math.log(product.price) - math.log(c.purchase.reference_price))
+        delivered = product.quality - self.model.rng.random()
+        return delivered > expected, expected - delivered
+
+    def maybe_break_tie(self, rel: Relation, trust_before: float, gap: float) -> None:
+        """§3.3.16, rupture: a disappointed contact blocks the seller with probability
+        r_max × min(1, gap) × (1 − trust before the purchase)."""
+        r_max = self.model.config.ties.rupture_max
+        if r_max > 0 and self.model.rng.random() < r_max * min(1.0, gap) * (1.0 - trust_before):
+            rel.blocked = True
+            rel.in_group = False
+            self.flows["ties_broken"] += 1
+            self.model.add_breakdown(self.index, "ties_broken_by_tie", rel.tie, 1)
 
     def purchase_outcome(self, trust: float, satisfied: bool) -> float:
         """§3.3.16: satisfied T + g_good (1 - T); dissatisfied T (1 - l_bad)."""
@@ -918,7 +943,7 @@ class SellerAgent(FixedAgent):
         if self.kol_seeds and self.model.day == 0:
             satisfied_seeds = []
             for seed in self.kol_seeds:
-                ok = self.model.rng.random() < self.product.quality
+                ok, _ = self.judge_purchase(paid=False)
                 self.relation(seed).trust = self.purchase_outcome(self.relation(seed).trust, ok)
                 if ok:
                     satisfied_seeds.append(seed)
@@ -966,8 +991,8 @@ class SellerAgent(FixedAgent):
     # -- following ---------------------------------------------------------------------------
     def count_room(self) -> None:
         """§3.3.23: the contacts she can still gain today, max_contacts minus her contacts (tied,
-        not blocked); no contact is made or lost between the groups and the end of word of mouth
-        but by following."""
+        not blocked); no contact is made between the groups and the end of word of mouth but by
+        following (ties broken by bad purchases only leave more room than counted here)."""
         contacts = sum(self.relation(x).follows for x in self.model.consumer_list)
         self.room = max(0, self.model.config.platform.max_contacts - contacts)
 

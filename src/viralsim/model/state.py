@@ -72,6 +72,8 @@ class Sellers(NamedTuple):
     unit_cost: np.ndarray
     commission: np.ndarray
     quality: np.ndarray
+    expect: np.ndarray                # what a purchase must deliver beyond an honest fair deal (rules.settle)
+    hype: np.ndarray                  # how much the ads overstate the quality (rules.settle)
     reseller_prob: np.ndarray
     reseller_posts: np.ndarray
     kol_seeds: np.ndarray             # int64

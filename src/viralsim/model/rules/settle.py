@@ -1,32 +1,98 @@
-"""After a purchase: money, satisfaction, trust, cascade tracing, resellers (seed 002 L235)."""
+"""After a purchase: money, satisfaction from value for money, trust, broken ties, cascade
+tracing, resellers (seed 002 L235, L369; seed 000 L137, L209, L327, L367).
+
+Satisfaction (expectation–disconfirmation: Oliver, "A cognitive model of the antecedents and
+consequences of satisfaction decisions", J. Marketing Research 17(4):460-469, 1980). A purchase
+is judged against what the buyer was led to expect, not against an absolute standard:
+
+    delivered  D = q - u                     u ~ U(0, 1), the luck of this purchase
+    expected   X = h + k_p ln(p / p_ref)     (``expectation``; X = 0 for an honest, fairly priced product)
+    satisfied  iff D > X, so P(satisfied) = clip(q - h - k_p ln(p / p_ref), 0, 1)
+
+with q the product's quality, h its hype (how much the ads overstate q: the promise is q + h;
+seed 000 L137 hard-sell spam, L367 reliable promises), p its price and p_ref the market's
+reference price, k_p ``purchase.value_price_weight`` (value for money, 性价比: seed 002 L369;
+overcharging breeds disgust: seed 000 L327). At p = p_ref and h = 0 a purchase satisfies with
+probability q, as quality always meant. The one uniform draw per purchase is the draw the rule
+always made, so honest, fairly priced sellers draw the same numbers as before.
+
+Rupture (seed 000 L137: once the product has a problem, the relationship between shop and
+customer breaks; L209: buyers who trust bear bad experiences; the notes reconcile the two with
+a rupture probability that falls as trust rises). A dissatisfied buyer who is a contact of the
+seller blocks her (拉黑: the tie is lost for good, as in rules.ties) with probability
+
+    P(rupture) = r_max x min(1, X - D) x (1 - T)
+
+X - D > 0 the gap between what was expected and what was delivered, T her trust before the
+purchase. Tie strength buffers through trust: the priors (0.6 strong, 0.35 weak, 0.2 stranger)
+are where trust starts and relaxes back to, so a strong tie breaks less often, and value
+content that built trust buffers as well. A buyer without a tie has no tie to break; she keeps
+her lowered trust. Drawn from the rule's own stream (``STREAM_RUPTURE``), one uniform per
+dissatisfied contact, only when r_max > 0.
+"""
 
 from __future__ import annotations
+
+import math
+from typing import NamedTuple
 
 import numpy as np
 
 from viralsim._jit import kernel, uniform
 from viralsim.model.outputs import BREAKDOWN, CHANNEL, FLOW
-from viralsim.model.relations import add_row, find_row, reserve
+from viralsim.model.relations import NO_TIE, add_row, find_row, reserve
 from viralsim.model.rules._util import most_reached
 from viralsim.model.rules.trust import purchase_outcome
 
 STREAM = 10
-_REFERRAL, _CONFORMITY, _RESELLER = CHANNEL.referral, CHANNEL.conformity, CHANNEL.reseller
-_B_CHANNELS, _B_WOM_CONV, _B_SELLER_CONV = BREAKDOWN.channels, BREAKDOWN.wom_conversions_by_tie, \
-    BREAKDOWN.seller_conversions_by_tie
-_F_PURCHASES, _F_PURCHASES_WOM, _F_REVENUE, _F_COST = FLOW.purchases, FLOW.purchases_wom, FLOW.revenue, FLOW.cost
+#: the stream of the rupture draws (its own, so that turning ruptures on or off leaves the other
+#: draws of the settlement as they were)
+STREAM_RUPTURE = 19
+
+
+class Params(NamedTuple):
+    rupture_max: float
+
+
+def prepare(config) -> Params:
+    return Params(float(config.ties.rupture_max))
+
+
+def expectation(product, purchase) -> float:
+    """X = h + k_p ln(p / p_ref): what a paid purchase must deliver beyond an honest, fairly
+    priced product's (module docstring); ``product`` a config Product, ``purchase`` the config's
+    purchase section."""
+    # (logs taken apart: the ratio of a price of 5e-324 to the reference would underflow to 0)
+    return float(product.hype + purchase.value_price_weight
+                 * (math.log(product.price) - math.log(purchase.reference_price)))
 
 
 @kernel
-def settle(s, rows, channels, satisfied, tpar, today, graph, people, sellers, rel, rs, flows, breakdowns,
-           links, n_links):
+def rupture(par, t, gap, rs):
+    """True if a dissatisfied contact with trust ``t`` (before the purchase) and expectation gap
+    ``gap`` > 0 breaks the tie: one draw, u < r_max min(1, gap) (1 - T)."""
+    return uniform(rs) < par.rupture_max * min(1.0, gap) * (1.0 - t)
+_REFERRAL, _CONFORMITY, _RESELLER = CHANNEL.referral, CHANNEL.conformity, CHANNEL.reseller
+_B_CHANNELS, _B_WOM_CONV, _B_SELLER_CONV = BREAKDOWN.channels, BREAKDOWN.wom_conversions_by_tie, \
+    BREAKDOWN.seller_conversions_by_tie
+_B_BROKEN = BREAKDOWN.ties_broken_by_tie
+_F_PURCHASES, _F_PURCHASES_WOM, _F_REVENUE, _F_COST = FLOW.purchases, FLOW.purchases_wom, FLOW.revenue, FLOW.cost
+_F_BROKEN = FLOW.ties_broken
+
+
+@kernel
+def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, sellers, rel, rs, rs_rupture, flows,
+           breakdowns, links, n_links):
     """Book seller ``s``'s purchases of the day (distinct buyers' relations ``rows``).
 
     - Revenue = price, or price x (1 - referral_reward) for referral purchases (group-buy
       discount, seed 002 L263); cost = unit cost, plus the reseller commission for purchases
       through a reseller's ads (seed 002 L235: ad budget becomes distributor profit).
-    - Satisfied with probability ``product.quality`` (seed 002 L369, L373); trust moves as in
-      rules.trust.purchase_outcome.
+    - Satisfied if the delivered experience meets the expectation set by price and promise
+      (module docstring; seed 002 L369, L373); trust moves as in rules.trust.purchase_outcome; a
+      dissatisfied contact may break the tie (module docstring; ``spar`` the rule's Params,
+      ``rs_rupture`` its stream), counted in the ``ties_broken`` flow and, by the tie she had,
+      in the ``ties_broken_by_tie`` breakdown.
     - Cascade tracing: a first purchase attributed to a recommendation joins the recommender's
       tree (root = the recommender's root); any other first purchase starts its own tree. The
       (seller, parent, child, day) links are logged from ``links[:, n_links]`` on.
@@ -58,8 +124,18 @@ def settle(s, rows, channels, satisfied, tpar, today, graph, people, sellers, re
         revenue += price * (1.0 - reward) if referral else price
         n_referral += referral
         n_resold += ch == _RESELLER
-        satisfied[j] = uniform(rs) < sellers.quality[s]
-        rel.trust[r] = purchase_outcome(tpar, rel.trust[r], satisfied[j])
+        gap = sellers.expect[s] - (sellers.quality[s] - uniform(rs))     # X - D
+        satisfied[j] = gap < 0.0
+        t_before = rel.trust[r]
+        rel.trust[r] = purchase_outcome(tpar, t_before, satisfied[j])
+        if not satisfied[j] and spar.rupture_max > 0.0 and rel.tie[r] > NO_TIE and not rel.blocked[r] \
+                and rupture(spar, t_before, gap, rs_rupture):
+            # She blocks the seller (rules.ties): no more posts, messages or purchases; she leaves
+            # the groups. Her warnings to friends are those of any dissatisfied buyer (rules.wom).
+            rel.blocked[r] = True
+            rel.in_group[r] = False
+            breakdowns[s, _B_BROKEN + rel.tie[r]] += 1
+            flows[_F_BROKEN, s] += 1
         if rel.purchases[r] == 1:
             new[n_new] = i
             new_roots[n_new] = i
