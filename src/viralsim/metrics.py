@@ -47,6 +47,7 @@ DAILY_COLUMNS = (
     "ties_weakened",     # contacts whose tie moved down a step today (flow; rules.bonds)
     "strong_ties",       # followers with a strong tie (stock)
     "weak_ties",         # followers with a weak tie (stock)
+    "ties_broken",       # contacts who blocked the seller after a bad purchase today (flow; rules.settle)
     "wom_positive",      # recommendations sent (flow)
     "wom_negative",      # warnings sent (flow)
     "enquiries",         # enquiries received (flow)
