@@ -214,7 +214,7 @@ class Hazard:
         level = self.median_level(days)
         text = (f"{self.name.capitalize()}: for a friend of median tolerance the daily {self.name} hazard reaches "
                 f"half its maximum of {self.p_max:g} a day at an annoyance of \u03b8 = {self.theta:g}; at "
-                f"annoyance {a:.0f} she {self.name}s with probability {self.daily(a):.3f} a day")
+                f"annoyance {a:.0f} she {self.name}s with probability {self.daily(a):.2g} a day")
         if np.isfinite(level):
             text += f", so an annoyance of {level:.0f} held for {days} days makes her {self.name} as likely as not"
         return text
