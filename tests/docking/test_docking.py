@@ -1,9 +1,10 @@
 """Whole-run docking: end-of-run KPIs and daily-curve points of the two engines over many seeds.
 
-Eight markets (spam, community, fission, kol, spam and community under moderation, a
-low-quality community seller, spam + community together, and a spam seller who stops on day 21)
+Ten markets (spam, community, fission, kol, spam and community under moderation, a
+low-quality community seller, spam + community together, a spam seller who stops on day 21,
+spam and community with novelty and face purchases on, and an oversold, dear community seller)
 on a 400-person friend-circle graph over 60 days; the reference engine runs 40 seeds and the fast
-engine 160 other seeds of each. About 300 KPIs are compared as one family (docking_helpers:
+engine 160 other seeds of each. About 550 KPIs are compared as one family (docking_helpers:
 Mann-Whitney and Kolmogorov-Smirnov per KPI, Holm at a family-wise error rate of 1 %, and |d|
 below the Bonferroni bound, about 0.73 pooled SD).
 
