@@ -236,8 +236,8 @@ MUTANTS = {m.name: m for m in (
            "ads annoy as if fresh (factor 1 instead of 1 + E/(E + E_w))", reference_tedium_ignored),
     Mutant("reference: weak ties bond like strangers", "reference", "community", 59,
            "weak to strong at the stranger's chances (f_strong = 1)", reference_weak_ties_bond_like_strangers),
-    Mutant("reference: satisfaction ignores price and promise", "reference", "value", 20,
+    Mutant("reference: satisfaction ignores price and promise", "reference", "value", 50,
            "P(satisfied) = q instead of q - h - k_p ln(p / p_ref)", reference_satisfaction_ignores_value),
-    Mutant("reference: rupture not buffered by trust", "reference", "value", 20,
+    Mutant("reference: rupture not buffered by trust", "reference", "value", 50,
            "P(rupture) = r_max min(1, gap) instead of r_max min(1, gap) (1 - T)", reference_rupture_unbuffered),
 )}
