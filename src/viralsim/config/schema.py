@@ -611,7 +611,8 @@ class PurchaseParams(Frozen):
     face_strong: Annotated[Prob, Param(
         label="Face purchase, strong tie", unit="prob/day",
         meaning="φ_s: daily stimulus to buy without a need, out of face (面子/人情), for a strong-tie friend pushed "
-                "by the seller today, at full obligation; gated by trust and annoyance like every purchase",
+                "by the seller today, at full obligation; gated by the tie's trust prior, not by eroded trust or "
+                "annoyance",
         source="seed 000 L105, L209 (friendship-based trade among 熟人); seed 001 L31 (人情味); value by judgement: "
                "off by default: no source gives a size, and at 0.01 (about one close friend in four or five "
                "supporting her once in two months) it leaves stylized fact 5 below its bar (docs/model.md "

@@ -25,15 +25,16 @@ need, to support her business. Its stimulus is
 
 φ_tie = ``face_strong`` or ``face_weak``, D_½ = ``face_half_days``: the obligation grows with
 the days she has watched her friend's business (one does not 捧场 on the first post). It is a
-purchase channel of its own ("face", rules.purchase) and, like every purchase, is gated by
-trust G_T(T) and by annoyance G_A(A): the tie's trust carries it, and an annoyed friend feels
-no obligation. Goodwill is spent once: after any purchase from the seller (face or not) her
-respects are paid and F = 0. Face buyers are settled like every buyer (rules.settle): the
+purchase channel of its own ("face", rules.purchase), gated by the trust of the tie T_0 (the
+relation's baseline), not by trust eroded by the ads nor by annoyance: face belongs to the
+friendship, and embarrassment (不好意思, seed 000 L467) keeps even an annoyed friend from refusing;
+it ends when she mutes or blocks the seller. Goodwill is spent once: after any purchase from
+the seller (face or not) her respects are paid and F = 0. Face buyers are settled like every buyer (rules.settle): the
 product is what it is, and they take it home and use it (they are sated).
 
 Their time course is emergent: face purchases rise while the obligation builds and fall as the
-friends who would have bought have bought, annoyance closes the gate and muting and blocking
-take the friends out of reach.
+friends who would have bought have bought and muting and blocking take the friends out of
+reach.
 """
 
 from __future__ import annotations
