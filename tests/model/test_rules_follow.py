@@ -154,8 +154,14 @@ def test_with_following_off_no_one_follows():
 def test_followers_see_the_sellers_posts():
     """A follower outside the circle is in the seller's audience from the next day: buyers who
     followed read her posts (exposures of stranger-tie viewers; the community seller adds no
-    strangers, so every stranger-tie viewer is a follower)."""
-    model = ViralModel(_market(after_purchase=1.0), collect=False)
+    strangers, so every stranger-tie viewer is a follower). Tie dynamics are off: otherwise a
+    follower's tie may grow into a weak one, and selling may cool a weak contact's tie to a
+    stranger's (docs/model.md §3.3.24), and the stranger-tie viewers would no longer be exactly the
+    followers."""
+    cfg = _market(after_purchase=1.0)
+    cfg = cfg.model_copy(update={"ties": cfg.ties.model_copy(update={
+        "bond_per_interaction": 0.0, "bond_per_content": 0.0, "erode_per_sale": 0.0, "erode_per_push": 0.0})})
+    model = ViralModel(cfg, collect=False)
     model.run()
     r = model.result()
     assert r.summary.new_followers_purchase[0] > 5

@@ -366,9 +366,10 @@ class FeedParams(Frozen):
 
     #: (up to 10^7: docking setups read "every post", with 10^6)
     attention_per_day: Annotated[float, Field(gt=0.0, le=1e7), Param(
-        label="Attention", unit="posts/day", ui=(10, 200, 10),
+        label="Attention", unit="posts/day", ui=(1, 120, 0.1),
         meaning="posts a fully active consumer reads per day, summed over both slots",
-        source="seed 003 L79 (attention is limited); value by judgement")] = 60.0
+        source="calibrated (§5): seed 000 L155 (2,089 of 4,219 fans opened a campaign); seed 003 L79 "
+               "(attention is limited)")] = 11.8
     friend_posts_per_day: Annotated[PostsPerDay, Param(
         label="Friends' posts", unit="posts/friend/day", ui=(0, 5, 0.1),
         meaning="personal-life posts each friend adds to the feed per day", source="judgement")] = 1.0
@@ -505,15 +506,15 @@ class TieParams(Frozen):
     strengthened by interaction and eroded by selling (seed 002 L337; seed 000 L455)."""
 
     mute_threshold: Annotated[AnnoyanceScale, Param(
-        label="Mute threshold", unit="annoyance", ui=(10, 4000, 10),
+        label="Mute threshold", unit="annoyance", ui=(1, 2000, 1),
         meaning="annoyance at which the daily mute hazard of a consumer of median tolerance reaches half its "
                 "maximum (consumer i's: this × her tolerance)",
-        source="calibrated (§5): China Youth Daily 2015")] = 1050.0
+        source="calibrated (§5): China Youth Daily 2015")] = 176.0
     block_threshold: Annotated[AnnoyanceScale, Param(
-        label="Block threshold", unit="annoyance", ui=(10, 8000, 10),
+        label="Block threshold", unit="annoyance", ui=(1, 4000, 1),
         meaning="annoyance at which the daily block hazard of a consumer of median tolerance reaches half its "
                 "maximum (consumer i's: this × her tolerance)",
-        source="calibrated (§5): China Youth Daily 2015; twice the mute threshold by judgement")] = 2100.0
+        source="calibrated (§5): China Youth Daily 2015; twice the mute threshold by judgement")] = 352.0
     mute_max: Annotated[Prob, Param(
         label="Maximal mute hazard", unit="1/day", meaning="maximal daily mute hazard", source="judgement")] = 0.25
     block_max: Annotated[Prob, Param(
