@@ -509,12 +509,12 @@ class TieParams(Frozen):
         label="Mute threshold", unit="annoyance", ui=(1, 2000, 1),
         meaning="annoyance at which the daily mute hazard of a consumer of median tolerance reaches half its "
                 "maximum (consumer i's: this × her tolerance)",
-        source="calibrated (§5): China Youth Daily 2015")] = 176.0
+        source="calibrated (§5): China Youth Daily 2015")] = 181.0
     block_threshold: Annotated[AnnoyanceScale, Param(
         label="Block threshold", unit="annoyance", ui=(1, 4000, 1),
         meaning="annoyance at which the daily block hazard of a consumer of median tolerance reaches half its "
                 "maximum (consumer i's: this × her tolerance)",
-        source="calibrated (§5): China Youth Daily 2015; twice the mute threshold by judgement")] = 352.0
+        source="calibrated (§5): China Youth Daily 2015; twice the mute threshold by judgement")] = 362.0
     mute_max: Annotated[Prob, Param(
         label="Maximal mute hazard", unit="1/day", meaning="maximal daily mute hazard", source="judgement")] = 0.25
     block_max: Annotated[Prob, Param(
