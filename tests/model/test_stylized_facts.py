@@ -344,7 +344,7 @@ def test_ads_bring_purchases_forward_but_cannot_multiply_them():
     units = [_units_per_consumer(30.0, s) for s in SEEDS[:2]]
     needs_only = [_units_per_consumer(30.0, s, impulse_per_ad=0.0) for s in SEEDS[:2]]
     assert max(units) <= bound, units
-    # (measured at the calibrated attention of docs/model.md §5.1, the weaker case: 0.64 of the
+    # (measured at the calibrated attention of docs/model.md §5.1, the weaker case: 0.63 of the
     # bound against 0.11 from the needs alone; the seed-to-seed spread of either is below 0.03
     # units, so any overlap means the ads no longer bring purchases forward)
     assert min(units) > 2 * max(needs_only), (units, needs_only)
