@@ -84,13 +84,16 @@ def test_spam_wins_early_loses_late_and_burns_its_circle():
 # 2 -------------------------------------------------------------------------------------------
 MODERATION = {"platform": {"moderation": "harassment_prompt"}}
 HEAD_TO_HEAD = {"spam": {"strategy": "spam"}, "community": {"strategy": "community"}}
-#: 32 seeds. At the calibrated feed (docs/model.md §5.1) the community seller's head-to-head
+#: 64 seeds. At the calibrated feed (docs/model.md §5.1) the community seller's head-to-head
 #: sales gain is about +10 %: +25 units a run (seed-to-seed SD 69) on seeds 100-131, +40 (SD 82)
 #: on seeds 16-47, +54 (SD 87) on seeds 132-163, on about 400 sales; about +40 (SD 80) over the
-#: 96 seeds. With 32 seeds the SE of the mean gain is about 14, so the bar of two SE (about 28)
-#: lies only about 0.9 SE below the expected gain (about a 1-in-5 chance of a false alarm; the
-#: test's own seeds give +26, 2.0 SE); 16 seeds (SE about 20) left the bar at the expected gain.
-H2H_SEEDS = tuple(range(32))
+#: 96 seeds. With 64 seeds the SE of the mean gain is about 10, so the bar of two SE (about 20)
+#: lies about 2 SE below the expected gain (a false alarm about once in 40 runs of the suite on
+#: new seeds), and a model without the gain (mean 0) clears it once in 40; 32 seeds (SE 14) left
+#: the bar 0.9 SE below the expected gain.
+H2H_SEEDS = tuple(range(64))
+#: 32 seeds for the lone community seller with and without the prompt (see the test below)
+MODERATION_ALONE_SEEDS = tuple(range(32))
 
 
 def test_harassment_prompt_cuts_spam_but_spares_community():
@@ -101,11 +104,13 @@ def test_harassment_prompt_cuts_spam_but_spares_community():
     gain" (seed 002 L351, L355): at the calibrated feed she is barely affected (-18 of 480 sales,
     SE 15, on seeds 100-131; 8-seed blocks 0.88-1.03 of her sales without the prompt), since her
     few ads hardly annoy anyone: her muted-or-blocked share is 0.4 % without the prompt, 0.1 %
-    with it. (The bar of 0.9 is thus only about one 8-seed SE, 0.06, below the expected 0.96.)"""
+    with it. The per-seed ratio has an SD of about 0.18, so over 32 seeds the SE of the mean
+    ratio is about 0.03 and the bar of 0.9 lies 2 SE below the expected 0.96 (over 8 seeds, SE
+    0.06, it lay one SE below)."""
     spam_off = mean(solo("spam", s).summary.purchases[0] for s in SEEDS)
     spam_on = mean(solo("spam", s, **MODERATION).summary.purchases[0] for s in SEEDS)
-    comm_on = [solo("community", s, **MODERATION) for s in SEEDS]
-    comm_off = mean(solo("community", s).summary.purchases[0] for s in SEEDS)
+    comm_on = [solo("community", s, **MODERATION) for s in MODERATION_ALONE_SEEDS]
+    comm_off = mean(solo("community", s).summary.purchases[0] for s in MODERATION_ALONE_SEEDS)
     assert spam_on <= 0.5 * spam_off
     assert mean(r.summary.purchases[0] for r in comm_on) >= 0.9 * comm_off
     assert min(r.daily.posts_folded.sum() for r in comm_on) > 0, "any seller's marketing posts can be folded"
@@ -411,19 +416,20 @@ def dose_failures(lost: dict[int, np.ndarray]) -> list[str]:
     lost at 3, 20 and 120 ads a day, with seed-to-seed SDs of about 0.04, 0.05 and 0.05. Paired by
     seed (same graph, same tolerances), each step up in dose must raise the lost share by more
     than 3 SE of the paired difference (expected t about 18 and 5 over 8 seeds). And the light
-    poster must lose far fewer contacts than the flooder: under a quarter as many (expected ratio
-    0.22, measured before the calibration of attention as 0.04: at the calibrated feed a light
-    poster's ads are a larger share of what her contacts read; the bar is now only about one
-    8-seed SE, 0.014, of the light poster's share above the expectation). A rule in which a fixed
-    share never mutes and all others do whatever the dose (the rule before heterogeneous
-    tolerance) loses 0.33, 0.54 and 0.54: a ratio of 0.6 and a second step near 0.
+    poster must lose far fewer contacts than the flooder: under two fifths as many (expected ratio
+    0.22; it was 0.04 before the calibration of attention: at the calibrated feed a light
+    poster's ads are a larger share of what her contacts read). A rule in which a fixed share
+    never mutes and all others do whatever the dose (the rule before heterogeneous tolerance)
+    loses 0.33, 0.54 and 0.54: a ratio of 0.6 and a second step near 0. The bar on the ratio, 0.4,
+    lies half-way between the two: the 8-seed SE of the ratio is about 0.03 (the light poster's
+    SE 0.014 over 0.58), so it is 6 SE from either.
     """
     out = []
     for lo, hi in zip(DOSES, DOSES[1:]):
         diff = lost[hi] - lost[lo]
         if not diff.mean() > 3 * se(diff):
             out.append(f"lost share at {hi} ads a day not above {lo}: {lost[lo].mean():.3f} -> {lost[hi].mean():.3f}")
-    if not lost[3].mean() < 0.25 * lost[120].mean():
+    if not lost[3].mean() < 0.4 * lost[120].mean():
         out.append(f"3 ads a day lose {lost[3].mean():.3f}, not far fewer than 120 ({lost[120].mean():.3f})")
     return out
 
@@ -640,13 +646,14 @@ def tie_facts(**sections) -> list[str]:
        least 30 % are strong ties at day 180, and at least 20 points more than for the spam
        seller: expected 60 % (per-seed SD 7.6 points, so the 8-seed SE is 2.7 points: the bar is
        11 SE below) against 0.5 % for spam; with ties that never change both are 0.
-    2. Of the spam seller's initial strong ties still following her, at least half have cooled
+    2. Of the spam seller's initial strong ties still following her, at least 28 % have cooled
        (are weak or stranger contacts) at day 180, and at least 30 points more than the community
-       seller's: expected 56 % (SD 16 points, SE 5.7) against 9 % (SD 7, SE 2.5); the difference
-       of 47 points has an SE of about 6 points, so its bar is 2.8 SE below it, but the bar of
-       one half is only 1.1 SE below the expected 56 %. (At attention 60 a spam follower read
-       five times as many of her pushes and 95 % of the strong ties cooled.) With selling that
-       never erodes, or ties that never change, both are 0.
+       seller's: expected 56 % (SD 16 points, SE 5.7) against 9 % (SD 7, SE 2.5); with selling
+       that never erodes, or ties that never change, both are 0. The bar of 28 % lies half-way
+       between 56 % and the mutants' 0, 4.9 SE from each; the difference of 47 points has an SE
+       of about 6 points, so its bar is 2.8 SE below it and 5 SE above the mutants' 0. (At
+       attention 60 a spam follower read five times as many of her pushes and 95 % of the strong
+       ties cooled; the bar was then one half.)
     """
     import json
 
@@ -658,7 +665,7 @@ def tie_facts(**sections) -> list[str]:
     failed = []
     if not (up_c >= 0.30 and up_c - up_s >= 0.20):
         failed.append(f"strong ties made: community {up_c:.3f}, spam {up_s:.3f}")
-    if not (down_s >= 0.5 and down_s - down_c >= 0.30):
+    if not (down_s >= 0.28 and down_s - down_c >= 0.30):
         failed.append(f"strong ties cooled: spam {down_s:.3f}, community {down_c:.3f}")
     return failed
 
