@@ -668,7 +668,7 @@ def test_cascade_roots_kept_but_log_skipped_without_tracing(kit):
         st = w.state
         rel, links = pipeline.run_day(st.key, st.day, False, st.trace_cascades, w.params, st.graph, st.people,
                                       st.sellers, w.plans, st.rel, st.degree_order, w.flows, w.breakdowns,
-                                      np.zeros((st.n_sellers, len(STOCK_COLUMNS))))
+                                      np.zeros((st.n_sellers, len(STOCK_COLUMNS))), st.group_buys)
         w.keep(rel)
         assert w.get("root")[0, 4] == 6 and w.get("purchases")[0, 4] == 1
         assert w.flows[FLOW.purchases, 0] == 1 and w.flows[FLOW.purchases_wom, 0] == 1
