@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from viralsim.config.schema import RunConfig
-from viralsim.model.outputs import MARKET_COLUMNS as MARKET_COLUMNS  # (re-exported: a run table's columns)
 from viralsim.model.outputs import CHANNELS, STOCK_COLUMNS
+from viralsim.model.outputs import MARKET_COLUMNS as MARKET_COLUMNS  # (re-exported: a run table's columns)
 
 #: per (day, seller) columns; flows are "today", stocks are end-of-day values
 DAILY_COLUMNS = (
