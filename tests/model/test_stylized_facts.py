@@ -712,12 +712,13 @@ def test_group_buys_grow_through_the_participants_friends():
     Nothing sets the share: it follows from who opens groups (mostly her contacts, who see her
     posts) and who joins them (the openers' friends, most of whom never met her). Measured on
     seeds 100-107 (not the test's): 0.825 with group-buys (8-seed SE 0.012) against 0.513 solo
-    (SE 0.026), a difference of 0.31 with an SE of 0.029. The bar, a difference of 0.15, is 5.5 SE
-    below it; the mutant below (invitations only to the seller's contacts) gives 0.10 against
-    0.51, a difference of -0.41, 19 SE of its own below the bar.
+    (SE 0.026), a difference of 0.31 (SE 0.029); on the test's seeds 0.798 against 0.603, 0.195.
+    Over both, the difference is about 0.25 with an 8-seed SE of 0.03 to 0.04. The bar, 0.05, is
+    5 SE below it, and 10 SE above the mutant below (invitations only to the seller's contacts:
+    0.10 against 0.51 on seeds 100-107, a difference of -0.41).
     """
     with_gb, solo_ = group_buy_reach()
-    assert with_gb - solo_ >= 0.15, (with_gb, solo_)
+    assert with_gb - solo_ >= 0.05, (with_gb, solo_)
 
 
 @pytest.mark.slow
@@ -730,4 +731,4 @@ def test_group_buy_reach_test_detects_invitations_only_to_contacts():
 
     with mutant_day(groupbuy, "invite_friends", *ONLY_CONTACTS_INVITED, via="run_group_buys"):
         with_gb, solo_ = group_buy_reach(mutant=True)
-    assert not with_gb - solo_ >= 0.15, (with_gb, solo_)
+    assert not with_gb - solo_ >= 0.05, (with_gb, solo_)
