@@ -940,7 +940,9 @@ class Strategy(Frozen):
         = GroupBuyParams()
     referral_reward: Annotated[float, Field(ge=0.0, le=0.9), Param(
         label="Referral reward", unit="share of price", ui=(0, 0.5, 0.05),
-        meaning="referral / group-buy discount (裂变)", source="seed 002 L261–265")] = 0.0
+        meaning="referral discount (裂变): a purchase on a friend's recommendation pays the price times (1 − reward), "
+                "and rewards make buyers recommend; group-buys proper are `group_buy`",
+        source="seed 002 L261–265")] = 0.0
     reseller_prob: Annotated[Prob, Param(
         label="Reseller probability", unit="prob",
         meaning="probability a satisfied buyer becomes a reseller (全员分销)", source="seed 002 L235")] = 0.0

@@ -1234,6 +1234,7 @@ class ReferenceModel(mesa.Model):
         columns = {name: state.dense(name) for name in Relation.__annotations__}
         for c in self.consumer_list:
             i = c.node
+            c.group = None                          # (the state's open groups are copied below)
             c.need, c.sated, c.tolerance = bool(state.need[i]), bool(state.sated[i]), float(state.tolerance[i])
             c.pushed_days = int(state.pushed[i])
             c.activity, c.commercial_share = float(state.activity[i]), float(state.commercial_share[i])
