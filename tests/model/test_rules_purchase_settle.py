@@ -111,7 +111,7 @@ def _components(w, s, i, pf=1.0, pf_ref=1.0, nov=1.0, face=0.0):
     (``nov`` the novelty N(D), ``face`` the face stimulus F, rules.face)."""
     r = _rows(w, s, [i])[0]
     rel = w.rel
-    out = np.empty(len(CHANNELS))
+    out = np.zeros(len(CHANNELS))          # (the last channel, group_buy, is no stimulus: it stays 0)
     total = pu.components(w.params.purchase, rel.seen_ad[r], rel.seen_prize[r], rel.seen_value[r] + rel.group_seen[r],
                           rel.messages[r], rel.replied[r], rel.in_group[r], w.sellers.group_activity[s],
                           rel.referral[r], rel.bought_friends[r], w.people.degree[i], rel.seen_reseller[r],
