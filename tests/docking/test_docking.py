@@ -57,7 +57,8 @@ def test_quick_docking_detects_a_broken_rule():
     assert not result.passed, result.report()
 
 
-#: the group-buy market is cheap (one seller, a few hundred people): docked by default, with its mutant
+#: the group-buy market is cheap (one seller, a few hundred people): docked by default (about 20 s);
+#: its power check is in the slow suite
 GROUP_BUY_N_REF, GROUP_BUY_N_FAST = 20, 40
 
 
@@ -68,6 +69,7 @@ def test_group_buy_market_docks():
     assert result.passed, result.report()
 
 
+@pytest.mark.slow
 def test_group_buy_docking_detects_groups_that_never_expire():
     """Power check: a reference engine whose unfilled groups never close no longer docks."""
     result = docking_with_mutant(MUTANTS["reference: group-buys never expire"], GROUP_BUY_N_REF, GROUP_BUY_N_FAST,
