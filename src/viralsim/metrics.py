@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from viralsim.config.schema import RunConfig
+from viralsim.model.outputs import CHANNELS, STOCK_COLUMNS
 from viralsim.model.outputs import MARKET_COLUMNS as MARKET_COLUMNS  # (re-exported: a run table's columns)
-from viralsim.model.outputs import STOCK_COLUMNS
 
 #: per (day, seller) columns; flows are "today", stocks are end-of-day values
 DAILY_COLUMNS = (
@@ -48,6 +48,9 @@ DAILY_COLUMNS = (
     "strong_ties",       # followers with a strong tie (stock)
     "weak_ties",         # followers with a weak tie (stock)
     "ties_broken",       # contacts who blocked the seller after a bad purchase today (flow; rules.settle)
+    "groups_opened",     # group-buys opened today (flow; rules.groupbuy)
+    "groups_filled",     # group-buys that reached their size today and sold (flow)
+    "groups_failed",     # group-buys that closed unfilled today (flow)
     "wom_positive",      # recommendations sent (flow)
     "wom_negative",      # warnings sent (flow)
     "enquiries",         # enquiries received (flow)
@@ -158,7 +161,7 @@ def group_frame(days: list, blocks: list, labels: list, sizes: np.ndarray) -> pd
 
 #: the daily columns a run summary sums over the days, and those it reads on the last day
 SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative", "new_followers",
-               "ties_strengthened", "ties_weakened", "ties_broken")
+               "ties_strengthened", "ties_weakened", "ties_broken", "groups_opened", "groups_filled", "groups_failed")
 LAST_COLUMNS = ("customers", "repeat_customers", "followers", "contacts", "muted", "blocked", "mean_trust",
                 "mean_annoyance", "strong_ties", "weak_ties")
 
@@ -256,6 +259,10 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
             "ties_broken_stranger": int(broken[1]),
             "ties_broken_weak": int(broken[2]),
             "ties_broken_strong": int(broken[3]),
+            "groups_opened": int(series.sums["groups_opened"][k]),
+            "groups_filled": int(series.sums["groups_filled"][k]),
+            "groups_failed": int(series.sums["groups_failed"][k]),
+            "purchases_group_buy": int(t["channels"][CHANNELS.index("group_buy")]),
             "contacts": int(last["contacts"]),
             "strong_ties": int(last["strong_ties"]),
             "weak_ties": int(last["weak_ties"]),

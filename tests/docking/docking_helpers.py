@@ -79,13 +79,20 @@ CONFIGS: dict[str, dict] = {
     # = 0.37), so that disappointed contacts break ties (listed last: the others keep their seeds).
     "value": {"sellers": {"community": {"strategy": "community",
                                         "product": {"quality": 0.6, "hype": 0.15, "price": 150.0}}}},
+    # Group-buys: groups of three open for two days, so that members' friends' friends join and
+    # groups both fill and fail (listed last: the others keep their seeds).
+    "group_buy": {"sellers": {"group_buy": {"strategy": "group_buy",
+                                            "group_buy": {"enabled": True, "size": 3, "window_days": 2,
+                                                          "invite_conversion": 0.5}}},
+                  "purchase": {"need_rate": 0.05}},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)
 SUMMARY_KPIS = ("purchases", "customers", "repeat_customers", "purchases_wom", "wom_positive", "wom_negative",
                 "followers_end", "muted_blocked_share", "mean_trust_end", "mean_annoyance_end", "revenue", "cost",
                 "cascades", "cascade_max", "new_followers_purchase", "new_followers_referral", "new_followers_group",
-                "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties", "ties_broken")
+                "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties", "ties_broken", "groups_opened",
+                "groups_filled", "groups_failed", "purchases_group_buy")
 #: run totals of daily flows per seller
 FLOW_KPIS = ("exposures_ad", "exposures_value", "reach", "enquiries", "replies", "exposures_reseller",
              "posts_folded")

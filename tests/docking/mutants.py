@@ -203,6 +203,17 @@ def reference_rupture_unbuffered():
     return mock.patch.object(reference.SellerAgent, "maybe_break_tie", maybe_break_tie)
 
 
+def reference_group_buys_never_expire():
+    """Group-buys stay open past their window until they fill (the deadline is never checked)."""
+    original = reference.ReferenceModel.group_buys
+
+    def group_buys(self):
+        for group in self.open_groups:
+            group.deadline = 10**9                                    # mutated: no deadline
+        original(self)
+    return mock.patch.object(reference.ReferenceModel, "group_buys", group_buys)
+
+
 MUTANTS = {m.name: m for m in (
     Mutant("fast: trust gain per value post doubled", "fast", "community", 20,
            "trust.gain_from_content with 2 g_v", fast_double_value_gain),
@@ -240,4 +251,6 @@ MUTANTS = {m.name: m for m in (
            "P(satisfied) = q instead of q - h - k_p ln(p / p_ref)", reference_satisfaction_ignores_value),
     Mutant("reference: rupture not buffered by trust", "reference", "value", 50,
            "P(rupture) = r_max min(1, gap) instead of r_max min(1, gap) (1 - T)", reference_rupture_unbuffered),
+    Mutant("reference: group-buys never expire", "reference", "group_buy", 27,
+           "an unfilled group stays open past its window", reference_group_buys_never_expire),
 )}

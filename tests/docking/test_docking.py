@@ -57,6 +57,27 @@ def test_quick_docking_detects_a_broken_rule():
     assert not result.passed, result.report()
 
 
+#: the group-buy market is cheap (one seller, a few hundred people): docked by default (about 20 s);
+#: its power check is in the slow suite
+GROUP_BUY_N_REF, GROUP_BUY_N_FAST = 20, 40
+
+
+def test_group_buy_market_docks():
+    """Group-buys opened, filled and failed, and the purchases they make, agree between the engines."""
+    result = dh.dock(("group_buy",), GROUP_BUY_N_REF, GROUP_BUY_N_FAST, QUICK)
+    print(result.report(10))
+    assert result.passed, result.report()
+
+
+@pytest.mark.slow
+def test_group_buy_docking_detects_groups_that_never_expire():
+    """Power check: a reference engine whose unfilled groups never close no longer docks."""
+    result = docking_with_mutant(MUTANTS["reference: group-buys never expire"], GROUP_BUY_N_REF, GROUP_BUY_N_FAST,
+                                 QUICK)
+    print(result.report(5))
+    assert not result.passed, result.report()
+
+
 #: mutants that whole-run docking must detect (the one-day docking checks all of them)
 WHOLE_RUN_MUTANTS = ("fast: trust gain per value post doubled", "fast: no load spillover",
                      "reference: annoyance gate dropped", "reference: mute/block hazards x1.5",

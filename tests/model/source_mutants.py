@@ -48,10 +48,13 @@ def _mutated(dispatcher, old: str, new: str):
 
 
 @contextlib.contextmanager
-def mutant_day(module, name: str, old: str, new: str):
-    """Run days with ``module.name`` (a kernel that ``pipeline.run_day`` calls directly) mutated:
-    ``old`` replaced by ``new`` in its source."""
+def mutant_day(module, name: str, old: str, new: str, via: str | None = None):
+    """Run days with ``module.name`` (a kernel that ``pipeline.run_day`` calls directly, or that
+    ``module.via`` calls and ``run_day`` calls ``via``) mutated: ``old`` replaced by ``new`` in
+    its source."""
     mutant = _mutated(getattr(module, name), old, new)
+    if via is not None:
+        mutant, name = _recompiled(getattr(module, via), **{name: mutant}), via
     day = _recompiled(pipeline.run_day, **{name: mutant})
     days = _recompiled(pipeline.run_days, run_day=day)
     with mock.patch.object(pipeline, "run_days", days):

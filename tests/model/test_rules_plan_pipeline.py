@@ -256,8 +256,8 @@ def test_invariants_hold_for_competing_sellers_under_the_harassment_prompt():
             assert relations.find(st.rel, s, int(node)) == -1, "a seller related to herself"
 
 
-def test_presets_are_the_six_documented_ones():
-    assert preset_names() == ["broadcast", "community", "fission", "kol", "service_first", "spam"]
+def test_presets_are_the_seven_documented_ones():
+    assert preset_names() == ["broadcast", "community", "fission", "group_buy", "kol", "service_first", "spam"]
 
 
 def _duplicate(w):

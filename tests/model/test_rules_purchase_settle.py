@@ -111,7 +111,7 @@ def _components(w, s, i, pf=1.0, pf_ref=1.0, nov=1.0, face=0.0):
     (``nov`` the novelty N(D), ``face`` the face stimulus F, rules.face)."""
     r = _rows(w, s, [i])[0]
     rel = w.rel
-    out = np.empty(len(CHANNELS))
+    out = np.zeros(len(CHANNELS))          # (the last channel, group_buy, is no stimulus: it stays 0)
     total = pu.components(w.params.purchase, rel.seen_ad[r], rel.seen_prize[r], rel.seen_value[r] + rel.group_seen[r],
                           rel.messages[r], rel.replied[r], rel.in_group[r], w.sellers.group_activity[s],
                           rel.referral[r], rel.bought_friends[r], w.people.degree[i], rel.seen_reseller[r],
@@ -668,7 +668,7 @@ def test_cascade_roots_kept_but_log_skipped_without_tracing(kit):
         st = w.state
         rel, links = pipeline.run_day(st.key, st.day, False, st.trace_cascades, w.params, st.graph, st.people,
                                       st.sellers, w.plans, st.rel, st.degree_order, w.flows, w.breakdowns,
-                                      np.zeros((st.n_sellers, len(STOCK_COLUMNS))))
+                                      np.zeros((st.n_sellers, len(STOCK_COLUMNS))), st.group_buys)
         w.keep(rel)
         assert w.get("root")[0, 4] == 6 and w.get("purchases")[0, 4] == 1
         assert w.flows[FLOW.purchases, 0] == 1 and w.flows[FLOW.purchases_wom, 0] == 1

@@ -846,6 +846,37 @@ class GroupParams(Frozen):
         source="seed 002 L369; seed 004 L393")] = 2.0
 
 
+class GroupBuyParams(Frozen):
+    """拼团: a group that the buyer's friends must fill within a window (seed 002 L261-265, L277)."""
+
+    enabled: Annotated[bool, Param(
+        label="Group-buy", unit="—",
+        meaning="buyers open a group-buy instead of buying at once: the group sells, at the group price, only "
+                "if enough friends join before it closes",
+        source="seed 002 L261–263")] = False
+    size: Annotated[int, Field(ge=2, le=100), Param(
+        label="Group-buy size", unit="members", ui=(2, 10, 1),
+        meaning="members a group-buy needs, its opener included",
+        source="judgement: two-person groups are the commonest on group-buy apps (common knowledge, not in the "
+               "seeds); the smallest group that needs a friend")] = 2
+    window_days: Annotated[int, Field(ge=1, le=365), Param(
+        label="Group-buy window", unit="days", ui=(1, 14, 1),
+        meaning="days a group stays open, the day it is opened included; unfilled by then, it fails",
+        source="judgement: group-buy apps close a group after 24 hours (common knowledge, not in the seeds)")] = 1
+    discount: Annotated[float, Field(ge=0.0, le=0.9), Param(
+        label="Group-buy discount", unit="share of price", ui=(0, 0.5, 0.05),
+        meaning="the group price is the price times (1 − discount)",
+        source="seed 002 L261, L263 (group price below the solo price); judgement: the fission preset's "
+               "referral discount, 0.15")] = 0.15
+    invite_conversion: Annotated[Prob, Param(
+        label="Invitation conversion", unit="prob/invitation", ui=(0, 1, 0.05),
+        meaning="purchase stimulus of one friend's invitation to join her group (before the price factor and "
+                "the trust and annoyance gates); only a friend with a need or an impulse toward the seller joins",
+        source="seed 002 L261, L277 (each participant recruits her friends; the bargain-seeking mindset); "
+               "judgement: a personal, timely appeal, as strong as an answered enquiry (purchase.reply_conversion)")] \
+        = 0.25
+
+
 #: The seller's time, valued at what she could earn with it elsewhere: 30 yuan an hour. An
 #: assumption: the sources call Moments selling "near zero cost" in money (seed 000 L105) but
 #: one-to-one chat "labour-intensive" (seed 003 L339), and give no wage. 30 yuan/h is about the
@@ -905,9 +936,14 @@ class Strategy(Frozen):
         source="seed 001 L32; seed 002 L283")] = 10.0
     groups: Annotated[GroupParams, Param(
         label="Groups", unit="—", meaning="small WeChat groups the seller runs")] = GroupParams()
+    group_buy: Annotated[GroupBuyParams, Param(
+        label="Group-buy", unit="—", meaning="group-buys (拼团) the seller's buyers open and their friends fill")] \
+        = GroupBuyParams()
     referral_reward: Annotated[float, Field(ge=0.0, le=0.9), Param(
         label="Referral reward", unit="share of price", ui=(0, 0.5, 0.05),
-        meaning="referral / group-buy discount (裂变)", source="seed 002 L261–265")] = 0.0
+        meaning="referral discount (裂变): a purchase on a friend's recommendation pays the price times (1 − reward), "
+                "and rewards make buyers recommend; group-buys proper are `group_buy`",
+        source="seed 002 L261–265")] = 0.0
     reseller_prob: Annotated[Prob, Param(
         label="Reseller probability", unit="prob",
         meaning="probability a satisfied buyer becomes a reseller (全员分销)", source="seed 002 L235")] = 0.0
@@ -1007,6 +1043,7 @@ class SellerSpec(Frozen):
     contact: _override("contact") = None
     service_capacity: _override("service_capacity") = None
     groups: _override("groups") = None
+    group_buy: _override("group_buy") = None
     referral_reward: _override("referral_reward") = None
     reseller_prob: _override("reseller_prob") = None
     reseller_posts_per_day: _override("reseller_posts_per_day") = None
@@ -1064,7 +1101,7 @@ class SellerSpec(Frozen):
 
 #: most sellers of one run, named and in populations together
 MAX_SELLERS = 100_000
-#: strategy fields a population can draw per member (numbers; ``groups`` and ``content`` are not)
+#: strategy fields a population can draw per member (numbers; ``groups``, ``group_buy`` and ``content`` are not)
 VARIABLE_FIELDS = tuple(name for name, info in Strategy.model_fields.items() if info.annotation in (float, int))
 
 

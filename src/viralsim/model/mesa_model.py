@@ -243,7 +243,7 @@ class ViralModel(mesa.Model):
                     getattr(self._plans, name)[...] = value
         st.rel, links = pipeline.run_days(
             st.key, st.day, n_days, self.fixed_plans is None, st.trace_cascades, self.params, st.graph, st.people,
-            st.sellers, self._plans, st.rel, st.degree_order, flows, breakdowns, stocks, market)
+            st.sellers, self._plans, st.rel, st.degree_order, flows, breakdowns, stocks, market, st.group_buys)
         if links.shape[1]:
             st.cascade_log.append(links)
         st.day += n_days

@@ -15,14 +15,18 @@ FLOW_KEYS = (
     "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
     "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
     "ties_strengthened", "ties_weakened",
-    "ties_broken",
+    "ties_broken", "groups_opened", "groups_filled", "groups_failed",
 )
 #: row of each flow: ``FLOW.purchases`` is the purchases row (a namedtuple of ints: compiled code
 #: reads it as constants)
 FLOW = namedtuple("Flow", FLOW_KEYS)(*range(len(FLOW_KEYS)))
 
 #: purchase channels, the order of the stimulus components (rules.purchase)
-CHANNELS = ("ad", "prize", "value", "message", "reply", "group", "referral", "conformity", "reseller", "face")
+CHANNELS = ("ad", "prize", "value", "message", "reply", "group", "referral", "conformity", "reseller", "face",
+            "group_buy")
+#: stimulus components: every channel but the last, ``group_buy``, whose purchases come from a filled
+#: group-buy (rules.groupbuy), not from the day's purchase decision
+N_STIMULI = len(CHANNELS) - 1
 CHANNEL = namedtuple("Channel", CHANNELS)(*range(len(CHANNELS)))
 
 #: per-seller breakdowns: name and width; they sit side by side in one (S, total width) block

@@ -18,7 +18,8 @@ Order:
   10 impulses      pushed days are counted (novelty, face); ads create wants for today
   11 content trust value content raises trust
   12 enquiries     consumers ask, sellers answer
-  13 purchases     each consumer buys from at most one seller
+  13 purchases     each consumer buys from at most one seller; decisions toward group-buy sellers open
+                   group-buys, whose members invite their friends; filled groups sell, expired ones fail
   14 annoyance     exposures annoy, annoyance erodes trust, ad memory grows
   15 settlement    money, satisfaction, broken ties, cascades, resellers; satisfied buyers may follow the
                    seller; then recommendations (plain buyers, group members, KOL seeds), after
@@ -59,6 +60,7 @@ from viralsim.model.rules.contacts import add_strangers, answer_enquiries, send_
 from viralsim.model.rules.face import count_pushes
 from viralsim.model.rules.feed import deliver_posts, update_activity
 from viralsim.model.rules.follow import GROUP, PURCHASE, REFERRAL, contact_room, follow_seller
+from viralsim.model.rules.groupbuy import run_group_buys
 from viralsim.model.rules.groups import run_groups
 from viralsim.model.rules.needs import arrive_needs, impulse_needs
 from viralsim.model.rules.plan import plan_day
@@ -107,7 +109,7 @@ _STREAM_RUPTURE = settle.STREAM_RUPTURE
 
 @kernel
 def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, rel, degree_order, flows, breakdowns,
-            stocks):
+            stocks, group_buys):
     """One day of the market (the order above). Returns (table, cascade links of the day).
 
     ``draw_plans`` False keeps the sellers' actions given in ``plans`` (verification).
@@ -154,7 +156,13 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
                      flows[_F.enquiries], flows[_F.replies])
     buyer_rows = np.empty(n, np.int64)
     buyer_channels = np.empty(n, np.int64)
+    group_buying = group_buys.count[0] > 0 or sellers.gb_on.any()
+    need0 = people.need.copy() if group_buying else people.need     # (before the decisions: rules.groupbuy)
+    sated0 = people.sated.copy() if group_buying else people.sated
     k = make_purchases(key, today, par.purchase, people, sellers, rel, buyer_rows, buyer_channels)   # 13
+    if group_buying:
+        rel, k = run_group_buys(key, today, par.purchase, graph, people, sellers, rel, group_buys, buyer_rows,
+                                buyer_channels, k, need0, sated0, flows)
     add_annoyance(par.annoyance, people, rel)                                        # 14
     # 15 settlement and word of mouth, seller by seller (buyers in consumer order)
     by_seller = np.empty(k, np.int64)
@@ -209,7 +217,7 @@ MARKET_SUMS = ("activity", "commercial_share", "needs")
 
 @kernel
 def run_days(key, first_day, n_days, draw_plans, trace, par, graph, people, sellers, plans, rel, degree_order,
-             flows, breakdowns, stocks, market):
+             flows, breakdowns, stocks, market, group_buys):
     """Days ``first_day`` .. ``first_day + n_days - 1`` in one compiled call: :func:`run_day`
     for each, with day d's flows, breakdowns and stocks in ``flows[d]``, ``breakdowns[d]``,
     ``stocks[d]`` and the people's end-of-day sums (``MARKET_SUMS``) in ``market[d]``.
@@ -221,7 +229,7 @@ def run_days(key, first_day, n_days, draw_plans, trace, par, graph, people, sell
     links = np.empty((4, 0), np.int64)
     for d in range(n_days):
         rel, day_links = run_day(key, first_day + d, draw_plans, trace, par, graph, people, sellers, plans, rel,
-                                 degree_order, flows[d], breakdowns[d], stocks[d])
+                                 degree_order, flows[d], breakdowns[d], stocks[d], group_buys)
         if day_links.shape[1] > 0:
             links = np.concatenate((links, day_links), axis=1)
         activity = 0.0

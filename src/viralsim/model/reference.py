@@ -54,6 +54,7 @@ from viralsim.network import Topology
 from viralsim.network.build import build_network
 
 FACE_CHANNEL = CHANNELS.index("face")
+GROUP_BUY_CHANNEL = CHANNELS.index("group_buy")
 
 __all__ = ["ConsumerAgent", "ReferenceModel", "Relation", "SellerAgent", "Today"]
 
@@ -164,7 +165,7 @@ MARKETING_TYPES = (AD, PRIZE)
 FLOWS = ("posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
          "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
          "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
-         "ties_strengthened", "ties_weakened", "ties_broken")
+         "ties_strengthened", "ties_weakened", "ties_broken", "groups_opened", "groups_filled", "groups_failed")
 #: run totals needed by ``metrics.summarize`` (sizes as in the fast engine)
 BREAKDOWNS = {"channels": len(CHANNELS), "exposures_by_tie": 4, "seller_conversions_by_tie": 4,
               "wom_sent_by_tie": 2, "wom_conversions_by_tie": 2, "new_followers_by_channel": 3,
@@ -294,6 +295,17 @@ class Today:
         return self.seen[AD] + self.seen[PRIZE] + self.seen_reseller
 
 
+@dataclass(eq=False)
+class OpenGroup:
+    """A group-buy waiting for members (§3.3.14a): its seller, members in the order they joined
+    (the opener first), the members it needs and the last day it is open."""
+
+    seller: SellerAgent
+    members: list
+    target: int
+    deadline: int
+
+
 class ConsumerAgent(FixedAgent):
     """A consumer: one person of the friendship graph who is not a seller.
 
@@ -317,6 +329,8 @@ class ConsumerAgent(FixedAgent):
         self.commercial_share = 0.0
         self.relations: dict[int, Relation] = {}
         self.today: dict[int, Today] = {}
+        self.group: OpenGroup | None = None     # the open group-buy she is in (§3.3.14a)
+        self.before = (False, False)            # (need, sated) before today's purchase decision
 
     # -- step 1 ------------------------------------------------------------------------------
     def update_need(self) -> None:
@@ -862,6 +876,8 @@ class SellerAgent(FixedAgent):
             first = rel.purchases == 1
             self.flows["purchases"] += 1
             price = product.price * (1.0 - st.referral_reward) if channel == referral else product.price
+            if channel == GROUP_BUY_CHANNEL:
+                price = product.price * (1.0 - st.group_buy.discount)     # the group price (§3.3.14a)
             self.flows["revenue"] += price
             commission = product.price * st.reseller_commission if channel == reseller else 0.0
             self.flows["cost"] += product.unit_cost + commission
@@ -1149,6 +1165,7 @@ class ReferenceModel(mesa.Model):
         self.topology = topology if topology is not None else build_network(config.network, rng=st.network)
         self.day = 0
         self.cascade_log: list[tuple[int, int, int, int]] = []
+        self.open_groups: list[OpenGroup] = []
         graph = self.topology.to_networkx()
         self.grid = Network(graph, random=self.random)
         setups = sellers_of(config, self.topology.n, st.placement)
@@ -1217,6 +1234,7 @@ class ReferenceModel(mesa.Model):
         columns = {name: state.dense(name) for name in Relation.__annotations__}
         for c in self.consumer_list:
             i = c.node
+            c.group = None                          # (the state's open groups are copied below)
             c.need, c.sated, c.tolerance = bool(state.need[i]), bool(state.sated[i]), float(state.tolerance[i])
             c.pushed_days = int(state.pushed[i])
             c.activity, c.commercial_share = float(state.activity[i]), float(state.commercial_share[i])
@@ -1226,6 +1244,17 @@ class ReferenceModel(mesa.Model):
                     setattr(rel, name, {"int": int, "float": float, "bool": bool}[kind](value))
         for seller in self.seller_agents:
             seller.group_activity = float(state.group_activity[seller.index])
+        gb = state.group_buys
+        self.open_groups = []
+        for g in range(int(gb.count[0])):
+            members, u = [], int(gb.opener[g])
+            while u >= 0:
+                members.append(self.consumer_at[u])
+                u = int(gb.next_member[u])
+            group = OpenGroup(self.seller_agents[int(gb.seller[g])], members, int(gb.target[g]), int(gb.deadline[g]))
+            for member in members:
+                member.group = group
+            self.open_groups.append(group)
         self.day = int(state.day)
         return self
 
@@ -1282,7 +1311,10 @@ class ReferenceModel(mesa.Model):
         self.consumers.do("gain_trust_from_content")          # 9 trust from content
         for seller in sellers:                                 # 10 enquiries and service
             seller.answer_enquiries()
+        for consumer in self.consumer_list:
+            consumer.before = (consumer.need, consumer.sated)
         self.consumers.do("decide_purchase")                  # 11 purchases
+        self.group_buys()                                     #    group-buys
         self.consumers.do("get_annoyed")                      # 12 annoyance, erosion, memory
         for seller in sellers:                                 # 13 settlement, 14 word of mouth
             seller.word_of_mouth(seller.settle_purchases())
@@ -1296,6 +1328,80 @@ class ReferenceModel(mesa.Model):
         self.day += 1
         self._record()                                         # 18 record
         self.datacollector.collect(self)
+
+    def group_buys(self) -> None:
+        """§3.3.14a, group-buys (拼团), after the day's purchase decisions.
+
+        A decision toward a seller who runs group-buys opens a group (the opener its first
+        member; it needs ``size`` members and is open through day today + window - 1) instead of a
+        purchase, and a decision by someone already waiting in a group is void; either way her
+        need and satiation are those she had before deciding. Then, group by group in the order
+        they were opened, each member (joiners of today included, in joining order) invites
+        every friend; a friend who is in no group, bought nothing today, has not blocked the
+        seller and wants the product (a need or today's impulse toward her) joins with
+        probability G_T(T) G_A(A) min(1, pf(P (1 - d)) a_inv), one chance per invitation, until
+        the group has its members. A full group sells to every member at the group price; a
+        group past its last day fails and nobody in it buys.
+        """
+        model, c = self, self.config
+        decisions = sorted(((buyer, seller, channel) for seller in self.seller_agents
+                            for buyer, channel in seller.buyers_today), key=lambda x: x[0].node)
+        for seller in self.seller_agents:
+            seller.buyers_today = []
+        for buyer, seller, channel in decisions:
+            if buyer.group is None and not seller.strategy.group_buy.enabled:
+                seller.buyers_today.append((buyer, channel))
+                continue
+            buyer.need, buyer.sated = buyer.before
+            if buyer.group is None:
+                gb = seller.strategy.group_buy
+                buyer.group = OpenGroup(seller, [buyer], gb.size, model.day + gb.window_days - 1)
+                self.open_groups.append(buyer.group)
+                seller.flows["groups_opened"] += 1
+        bought = {b.node for s in self.seller_agents for b, _ in s.buyers_today}
+        gated = c.trust.enabled and c.purchase.trust_gating
+        for group in self.open_groups:
+            seller = group.seller
+            gb = seller.strategy.group_buy
+            pull = min(1.0, price_factor(seller.product.price * (1.0 - gb.discount), c.purchase) * gb.invite_conversion)
+            j = 0
+            while j < len(group.members) and len(group.members) < group.target:
+                inviter = group.members[j]
+                j += 1
+                for friend, _ in inviter.friends:
+                    if len(group.members) >= group.target:
+                        break
+                    if friend.node == seller.node or friend.group is not None or friend.node in bought:
+                        continue
+                    rel = seller.relation(friend)
+                    if rel.blocked or not (friend.need or friend.today[seller.index].impulse):
+                        continue
+                    if not c.purchase.repurchase and (rel.purchases > 0 or rel.root == friend.node):
+                        continue
+                    p = pull * annoyance_gate(rel.annoyance, c.annoyance)
+                    if gated:
+                        p *= trust_gate(rel.trust, c.purchase)
+                    if model.rng.random() < p:
+                        group.members.append(friend)
+                        friend.group = group
+                        rel.aware = True
+        still_open = []
+        for group in self.open_groups:
+            if len(group.members) >= group.target:
+                for member in group.members:
+                    group.seller.buyers_today.append((member, GROUP_BUY_CHANNEL))
+                    if not c.purchase.always_need:
+                        member.need = False
+                        member.sated = c.purchase.consumption_days > 0
+                    member.group = None
+                group.seller.flows["groups_filled"] += 1
+            elif group.deadline <= model.day:
+                for member in group.members:
+                    member.group = None
+                group.seller.flows["groups_failed"] += 1
+            else:
+                still_open.append(group)
+        self.open_groups = still_open
 
     def _record(self) -> None:
         for seller in self.seller_agents:

@@ -174,7 +174,7 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
     p, w = config.purchase, config.wom
     cols: dict[str, list] = {name: [] for name in Sellers._fields}
     for st, pr in zip(strategies, products):
-        g = st.groups
+        g, gb = st.groups, st.group_buy
         p_rec = recommendation_prob(w, st.referral_reward)
         row = {
             "posts_per_day": st.posts_per_day, "cells": _cells(st, config.feed),
@@ -191,12 +191,14 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
             "kol_seeds": st.kol_seeds, "kol_reach": st.kol_reach, "flag_prob": flag_prob(st, config.platform),
             "cost_post": st.cost_per_post, "cost_message": st.cost_per_message,
             "cost_stranger": st.cost_per_stranger, "cost_reply": st.cost_per_reply, "cost_kol": st.cost_per_kol,
-            "cost_group_day": st.cost_group_per_day, "group_activity": 1.0 if g.enabled else 0.0,
+            "cost_group_day": st.cost_group_per_day, "gb_on": gb.enabled, "gb_size": gb.size,
+            "gb_days": gb.window_days, "gb_discount": gb.discount, "gb_invite": gb.invite_conversion,
+            "pf_gb": price_factor(pr.price * (1.0 - gb.discount), p), "group_activity": 1.0 if g.enabled else 0.0,
         }
         for k, v in row.items():
             cols[k].append(v)
-    ints = {"kol_seeds"}
-    bools = {"need_triggered", "groups_on"}
+    ints = {"kol_seeds", "gb_size", "gb_days"}
+    bools = {"need_triggered", "groups_on", "gb_on"}
     arrays = {}
     for name in Sellers._fields:
         if name == "node":

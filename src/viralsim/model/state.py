@@ -85,6 +85,12 @@ class Sellers(NamedTuple):
     cost_reply: np.ndarray
     cost_kol: np.ndarray
     cost_group_day: np.ndarray
+    gb_on: np.ndarray                 # bool: her buyers open group-buys (rules.groupbuy)
+    gb_size: np.ndarray               # int64: members a group-buy needs
+    gb_days: np.ndarray               # int64: days a group-buy stays open
+    gb_discount: np.ndarray           # group price = price x (1 - discount)
+    gb_invite: np.ndarray             # stimulus of one invitation (before the price factor)
+    pf_gb: np.ndarray                 # price factor at the group price (rules.purchase)
     group_activity: np.ndarray        # stock in [0, 1], changes daily
 
 
@@ -98,6 +104,30 @@ class Plans(NamedTuple):
     invites: np.ndarray
     capacity: np.ndarray              # enquiries the seller can answer today
     folded: np.ndarray                # (S, 4, 2): of ``posts``, those the platform folds (ad and prize rows)
+
+
+class GroupBuys(NamedTuple):
+    """The open group-buys (rules.groupbuy), in a compact array: slots ``0 .. count[0] - 1`` are
+    open, in the order they were opened. A consumer is in at most one open group, and every group
+    holds its opener, so there are never more open groups than people: the arrays have n slots
+    and never grow (no seller x consumer array). Members are a linked list from the opener."""
+
+    count: np.ndarray                 # (1,) int64: open groups
+    seller: np.ndarray                # (n,) int64 per slot: the seller
+    opener: np.ndarray                # per slot: the consumer who opened it (the list's head)
+    last: np.ndarray                  # per slot: the last member to join (the list's tail)
+    size: np.ndarray                  # per slot: members so far
+    target: np.ndarray                # per slot: members it needs (the seller's size when it opened)
+    deadline: np.ndarray              # per slot: the last day it is open
+    member_of: np.ndarray             # (n,) int64 per consumer: the slot of her open group, -1 if none
+    next_member: np.ndarray           # per consumer: the member who joined after her, -1 if none
+
+
+def empty_group_buys(n: int) -> GroupBuys:
+    """No open group-buy in a population of ``n``."""
+    z = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
+    return GroupBuys(np.zeros(1, dtype=np.int64), z(), z(), z(), z(), z(), z(), np.full(n, -1, dtype=np.int64),
+                     np.full(n, -1, dtype=np.int64))
 
 
 class Outputs(NamedTuple):
@@ -119,9 +149,14 @@ class State:
     rel: Relations
     key: np.ndarray                   # (4,) uint64: the run's stream key (``_jit.rule_stream``)
     degree_order: np.ndarray          # consumers by decreasing degree (KOL seeding)
+    group_buys: GroupBuys | None = None   # the open group-buys (rules.groupbuy); None: none yet
     day: int = 0
     trace_cascades: bool = True
     cascade_log: list = field(default_factory=list)   # arrays (seller, parent, child, day)
+
+    def __post_init__(self) -> None:
+        if self.group_buys is None:
+            self.group_buys = empty_group_buys(self.topo.n)
 
     @property
     def n(self) -> int:

@@ -8,14 +8,16 @@ from typing import NamedTuple
 import numpy as np
 
 from viralsim._jit import kernel, market_stream, uniform
-from viralsim.model.outputs import CHANNEL, CHANNELS
+from viralsim.model.outputs import CHANNEL, N_STIMULI
 from viralsim.model.rules._util import half_life_factor, saturating_pow, trust_gate
 from viralsim.model.rules.annoyance import wear_out
 from viralsim.model.rules.face import face_stimulus, novelty
 from viralsim.model.rules.needs import runout_prob
 
 STREAM = 9
-N_CHANNELS = len(CHANNELS)
+#: the channels a purchase decision can be attributed to: the stimulus components (``CHANNELS``
+#: but group-buy, whose purchases come from filled groups, rules.groupbuy)
+N_CHANNELS = N_STIMULI
 AD = CHANNEL.ad
 FACE = CHANNEL.face
 #: price factors are held within [1 / PF_MAX, PF_MAX]. Beyond them a purchase probability is 0 or

@@ -72,7 +72,8 @@ def rupture(par, t, gap, rs):
     """True if a dissatisfied contact with trust ``t`` (before the purchase) and expectation gap
     ``gap`` > 0 breaks the tie: one draw, u < r_max min(1, gap) (1 - T)."""
     return uniform(rs) < par.rupture_max * min(1.0, gap) * (1.0 - t)
-_REFERRAL, _CONFORMITY, _RESELLER = CHANNEL.referral, CHANNEL.conformity, CHANNEL.reseller
+_REFERRAL, _CONFORMITY, _RESELLER, _GROUP_BUY = CHANNEL.referral, CHANNEL.conformity, CHANNEL.reseller, \
+    CHANNEL.group_buy
 _B_CHANNELS, _B_WOM_CONV, _B_SELLER_CONV = BREAKDOWN.channels, BREAKDOWN.wom_conversions_by_tie, \
     BREAKDOWN.seller_conversions_by_tie
 _B_BROKEN = BREAKDOWN.ties_broken_by_tie
@@ -85,8 +86,9 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
            breakdowns, links, n_links):
     """Book seller ``s``'s purchases of the day (distinct buyers' relations ``rows``).
 
-    - Revenue = price, or price x (1 - referral_reward) for referral purchases (group-buy
-      discount, seed 002 L263); cost = unit cost, plus the reseller commission for purchases
+    - Revenue = price, or price x (1 - referral_reward) for referral purchases (referral
+      discount, seed 002 L263), or price x (1 - group_buy.discount) for a filled group-buy's
+      purchases (rules.groupbuy); cost = unit cost, plus the reseller commission for purchases
       through a reseller's ads (seed 002 L235: ad budget becomes distributor profit).
     - Satisfied if the delivered experience meets the expectation set by price and promise
       (module docstring; seed 002 L369, L373); trust moves as in rules.trust.purchase_outcome; a
@@ -119,9 +121,14 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
         breakdowns[s, _B_CHANNELS + ch] += 1
         if referral:
             breakdowns[s, _B_WOM_CONV + rel.referrer_strong[r]] += 1
-        elif ch != _CONFORMITY and ch != _RESELLER:
+        elif ch != _CONFORMITY and ch != _RESELLER and ch != _GROUP_BUY:
             breakdowns[s, _B_SELLER_CONV + rel.tie[r]] += 1
-        revenue += price * (1.0 - reward) if referral else price
+        if referral:
+            revenue += price * (1.0 - reward)
+        elif ch == _GROUP_BUY:
+            revenue += price * (1.0 - sellers.gb_discount[s])
+        else:
+            revenue += price
         n_referral += referral
         n_resold += ch == _RESELLER
         gap = sellers.expect[s] - (sellers.quality[s] - uniform(rs))     # X - D
