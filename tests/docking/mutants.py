@@ -219,7 +219,9 @@ MUTANTS = {m.name: m for m in (
            "trust.gain_from_content with 2 g_v", fast_double_value_gain),
     Mutant("fast: referral pull half-life halved", "fast", "kol", 3,
            "relax.decay_stocks with h_R / 2", fast_referral_decays_twice_as_fast),
-    Mutant("fast: no novelty", "fast", "boom", 10,
+    # day 3: at the calibrated feed a consumer reads a fifth of the ads she read at 60 posts a
+    # day, and by day 10 novelty has habituated (2^(-9/7)); at day 10 the mutant went undetected
+    Mutant("fast: no novelty", "fast", "boom", 3,
            "purchase and needs with ν = 0 (new sellers' ads no more attractive)", fast_no_novelty),
     Mutant("reference: face gated like a want", "reference", "boom", 10,
            "p_face with G_T(T) G_A(A) instead of G_T(T_0)", reference_face_gated_like_a_want),
