@@ -146,17 +146,20 @@ class CircleTrace:
     def decaying(self, early: int | None = None) -> int:
         """The friend whose trust visibly decays while the seller posts, for a story to follow.
 
-        Rule: among friends who never block her within the run and do not mute her before day
-        ``early`` (default: half the active days), the one whose trust falls most from day 0 to
-        her last active day. A friend who mutes on day 5 stops seeing the posts and her trust
-        hardly moves; a blocker's line ends in a jump. If no friend qualifies, the largest drop
-        among all friends.
+        Rule: among friends who never block her within the run, do not mute her before day
+        ``early`` (default: half the active days) and whose tie selling has not cooled (their
+        trust relaxes back toward where it started, docs/model.md §3.3.24), the one whose trust
+        falls most from day 0 to her last active day. A friend who mutes on day 5 stops seeing the
+        posts and her trust hardly moves; a blocker's line ends in a jump; a friend whose tie
+        cooled relaxes toward a lower baseline, not back to her start. If no friend qualifies,
+        the same without the tie condition, and then the largest drop among all friends.
         """
         early = self.quiet_from // 2 if early is None else early
         md, bd = self.mute_days(), self.block_days()
         drop = self.trust[0] - self.trust[self.quiet_from]
         ok = (bd < 0) & ((md < 0) | (md >= early))
-        pool = np.flatnonzero(ok) if ok.any() else np.arange(len(drop))
+        kept = ok & np.isclose(self.baseline, self.trust[0])
+        pool = np.flatnonzero(kept) if kept.any() else np.flatnonzero(ok) if ok.any() else np.arange(len(drop))
         return int(pool[np.argmax(drop[pool])])
 
     def featured(self) -> int:
