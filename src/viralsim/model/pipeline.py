@@ -168,6 +168,8 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
     n_links = 0
     for s in range(n_s):
         m = ptr[s + 1] - ptr[s]
+        if m == 0 and kol_ptr[s + 1] == kol_ptr[s]:
+            continue                    # (no buyer and no KOL seed of hers today: nothing to settle or tell)
         rows = np.empty(m, np.int64)
         channels = np.empty(m, np.int64)
         for j in range(m):
