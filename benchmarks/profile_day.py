@@ -7,9 +7,10 @@ Usage:
 
 Runs the market of ``bench_sellers.py`` (or, with ``--flagship``, the spam+community market of
 ``bench_engine.py``) to ``--day`` as usual, then ``--days`` more days with a copy of
-``pipeline.run_day`` that reads a clock (``time.perf_counter`` through Numba's object mode,
-about a microsecond a reading) before each step and adds the time since the previous reading
-to that step. The copy is made from the pipeline's source when the script starts and compiled
+``pipeline.run_day`` that reads the process's CPU clock (``time.process_time`` through Numba's
+object mode, about a microsecond a reading) before each step and adds the time since the
+previous reading to that step (CPU time: on a shared host, wall time counts the other jobs'
+turns too). The copy is made from the pipeline's source when the script starts and compiled
 without the on-disk cache (a minute or two); the rules it calls are the package's own kernels.
 The copy's draws are the day's own, so the days it runs are the model's days. Prints
 milliseconds per day for each step, largest first, and the whole day.
@@ -47,7 +48,7 @@ STEPS = (
 @numba.njit
 def _now():
     with numba.objmode(t="float64"):
-        t = time.perf_counter()
+        t = time.process_time()
     return t
 
 
@@ -116,11 +117,11 @@ def main() -> int:
     st.day += 1
     print(f"day {st.day - 1} with the timed copy (compiling it): {time.perf_counter() - t:.1f} s")
     args_ = (st.key, st.day, k, True, False, model.params, st.graph, st.people, st.sellers, model._plans)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     st.rel, _ = timed.run_days(*args_, st.rel, st.degree_order, flows, breakdowns, stocks, market, acc)
-    total = time.perf_counter() - t
-    print(f"days {st.day}..{st.day + k - 1}: {1e3 * total / k:.1f} ms a day, {st.rel.meta[0]:,} relations at "
-          f"the end")
+    total, cpu = time.perf_counter() - t, time.process_time() - c
+    print(f"days {st.day}..{st.day + k - 1}: {1e3 * cpu / k:.1f} ms of CPU a day ({1e3 * total / k:.1f} ms of wall "
+          f"time), {st.rel.meta[0]:,} relations at the end; CPU time per step:")
     for j in np.argsort(-acc):
         print(f"  {STEPS[j][1]:<30} {1e3 * acc[j] / k:8.1f} ms")
     return 0
