@@ -290,11 +290,15 @@ def _mute_and_block(w, s=0, rs=None, unmuted=False):
     blocked ones in the order of the seller's rows, and with ``unmuted`` the nodes that unmuted."""
     w.views()
     muted0 = w.get("muted")[s].copy()
-    buf = np.empty(max(1, w.state.n_relations), dtype=np.int64)
-    k = ties.mute_and_block(s, w.params.ties, w.people, w.rel, _stream(w, TIES_STREAM, s) if rs is None else rs,
-                            buf)
+    streams = seller_streams(w.key, w.today, TIES_STREAM, w.state.n_sellers)
+    if rs is not None:
+        streams[s] = rs
+    k, buf = ties.mute_and_block(w.params.ties, w.people, w.rel, streams, np.empty(1, dtype=np.int64))
+    if rs is not None:
+        rs[:] = streams[s]                      # (the stream advanced as the day's does)
+    rows = buf[:k]
     muted = w.get("muted")[s]
-    out = np.flatnonzero(muted & ~muted0), buf[:k].copy()
+    out = np.flatnonzero(muted & ~muted0), w.rel.node[rows[w.rel.seller[rows] == s]].astype(np.int64)
     return (*out, np.flatnonzero(muted0 & ~muted)) if unmuted else out
 
 

@@ -176,6 +176,8 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
     n_links = 0
     for s in range(n_s):
         m = ptr[s + 1] - ptr[s]
+        if m == 0 and kol_ptr[s + 1] == kol_ptr[s]:
+            continue                    # (no buyer and no KOL seed of hers today: nothing to settle or tell)
         rows = np.empty(m, np.int64)
         channels = np.empty(m, np.int64)
         for j in range(m):
@@ -193,18 +195,23 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
                       flows, breakdowns)
         rel = word_of_mouth(s, rows, satisfied, kol_nodes[kol_ptr[s]:kol_ptr[s + 1]], par, graph, people,
                             sellers, rel, wom_streams[s], kol_streams[s], flows, breakdowns, room, follow_streams[s])
-    # 16 mute and block, warnings by blockers
+    # 16 mute and block, then warnings by blockers, seller by seller (each from her stream, after
+    # her mute and block draws; a warning changes none of what muting and blocking read)
     tie_streams = seller_streams(key, today, _STREAM_TIES, n_s)
-    new_blocked = np.empty(0, np.int64)
-    for s in range(n_s):
-        size = rel.seller_ptr[s + 1] - rel.seller_ptr[s]
-        if new_blocked.shape[0] < size:
-            new_blocked = np.empty(size, np.int64)
-        nb = mute_and_block(s, par.ties, people, rel, tie_streams[s], new_blocked)
-        if nb > 0:
-            rel, sent = warn(s, sellers.node[s], new_blocked[:nb], par.wom.block_warn_prob, par.wom, graph, people, rel,
-                             tie_streams[s])
-            flows[_F.wom_negative, s] += sent
+    nb, blockers = mute_and_block(par.ties, people, rel, tie_streams, np.empty(64, np.int64))
+    if nb > 0:
+        by_seller = np.empty(nb, np.int64)
+        for j in range(nb):
+            by_seller[j] = rel.seller[blockers[j]]
+        ptr, order = relations.counting_view(by_seller, n_s, nb)
+        for s in range(n_s):
+            if ptr[s + 1] > ptr[s]:
+                nodes = np.empty(ptr[s + 1] - ptr[s], np.int64)
+                for j in range(nodes.shape[0]):
+                    nodes[j] = rel.node[blockers[order[ptr[s] + j]]]
+                rel, sent = warn(s, sellers.node[s], nodes, par.wom.block_warn_prob, par.wom, graph, people, rel,
+                                 tie_streams[s])
+                flows[_F.wom_negative, s] += sent
     move_ties(key, today, par.bonds, rel, buyer_rows[:k], flows)                     # 17
     update_activity(par.feed, people)                                                # 18
     record(sellers, rel, totals, group_read, flows, par.interest_threshold, stocks)  # 19

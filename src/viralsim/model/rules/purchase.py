@@ -148,6 +148,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     bought_friends, seen_reseller, memory = rel.bought_friends, rel.seen_reseller, rel.memory
     purchases, root = rel.purchases, rel.root
     tie, muted, pushed = rel.tie, rel.muted, rel.pushed
+    trust, annoyance, baseline = rel.trust, rel.annoyance, rel.baseline
     pf, pf_ref, group_activity = sellers.pf, sellers.pf_ref, sellers.group_activity
     n = need.shape[0]
     ptr, rows = rel.node_ptr, rel.node_rows
@@ -196,7 +197,11 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
             if ((need[i] or impulse[r] or face > 0.0) and (engaged[r] or touched[r]) and not blocked[r]
                     and (par.repurchase or (purchases[r] == 0 and root[r] != i))):
                 # (one-time adoption: former customers and KOL seeds, roots of their own trees, never rebuy)
-                pk = _probability(par, need[i] or impulse[r], r, i, s, face, rel, people, sellers, comp)
+                pk = _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r],
+                                  seen_value[r] + group_seen[r], messages[r], replied[r], in_group[r],
+                                  group_activity[s], referral[r], bought_friends[r], degree[i], seen_reseller[r],
+                                  memory[r], pf[s], pf_ref[s], people.pushed[i], trust[r], annoyance[r],
+                                  baseline[r], comp)
             p[j - lo] = pk
             none *= 1.0 - pk
             total_p += pk
@@ -206,7 +211,10 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         r = rows[lo + pick]
         s = seller[r]
         face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
-        _probability(par, need[i] or impulse[r], r, i, s, face, rel, people, sellers, comp)
+        _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r], seen_value[r] + group_seen[r],
+                     messages[r], replied[r], in_group[r], group_activity[s], referral[r], bought_friends[r],
+                     degree[i], seen_reseller[r], memory[r], pf[s], pf_ref[s], people.pushed[i], trust[r],
+                     annoyance[r], baseline[r], comp)
         weight = 0.0
         for c in range(N_CHANNELS):
             weight += comp[c]
@@ -234,20 +242,20 @@ def _face(par, tie, muted, purchases, seen_ad, seen_prize, messages, pushed):
 
 
 @kernel
-def _probability(par, wants, r, i, s, face, rel, people, sellers, comp):
-    """p_s of relation r, 1 - (1 - p_want)(1 - p_face), and each channel's share of it in ``comp``.
+def _probability(par, wants, face, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree,
+                 x_resold, mem, pf, pf_ref, pushed_any, trust, annoyance, baseline, comp):
+    """p_s of a relation, 1 - (1 - p_want)(1 - p_face), and each channel's share of it in ``comp``.
 
     p_want = G_T(T) G_A(A) min(1, stimulus without face), 0 without a need or an impulse toward s
     (``wants``); p_face = G_T(T_0) min(1, pf F), the face purchase (rules.face), gated by the
     trust of the tie T_0 (its baseline: face belongs to the friendship, not to her opinion of the
     business) and not by annoyance (embarrassment, 不好意思, holds even an annoyed friend back,
-    seed 000 L467). ``comp`` ends as the components scaled to p_want, and p_face for face.
+    seed 000 L467). ``comp`` ends as the components scaled to p_want, and p_face for face. Takes
+    the relation's values as scalars (see :func:`components`; ``pushed_any`` is the consumer's
+    D_any, ``baseline`` the tie's trust T_0).
     """
-    components(par, rel.seen_ad[r], rel.seen_prize[r], rel.seen_value[r] + rel.group_seen[r],
-               rel.messages[r], rel.replied[r], rel.in_group[r], sellers.group_activity[s],
-               rel.referral[r], rel.bought_friends[r], people.degree[i], rel.seen_reseller[r], rel.memory[r],
-               sellers.pf[s], sellers.pf_ref[s], novelty(par.novelty, par.novelty_factor, people.pushed[i]),
-               face, comp)
+    components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree, x_resold, mem,
+               pf, pf_ref, novelty(par.novelty, par.novelty_factor, pushed_any), face, comp)
     stim = 0.0
     for c in range(N_CHANNELS):
         if c != FACE:
@@ -256,14 +264,14 @@ def _probability(par, wants, r, i, s, face, rel, people, sellers, comp):
     if wants and stim > 0.0:            # (NaN too: min(1, NaN) would be a certain purchase)
         p_want = min(1.0, stim)
         if par.gated:
-            p_want *= trust_gate(rel.trust[r], par.steepness, par.half_h)
+            p_want *= trust_gate(trust, par.steepness, par.half_h)
         if par.annoyance_on:
-            p_want /= 1.0 + rel.annoyance[r] / par.a_half
+            p_want /= 1.0 + annoyance / par.a_half
     p_face = 0.0
     if comp[FACE] > 0.0:
         p_face = min(1.0, comp[FACE])
         if par.gated:
-            p_face *= trust_gate(rel.baseline[r], par.steepness, par.half_h)
+            p_face *= trust_gate(baseline, par.steepness, par.half_h)
     for c in range(N_CHANNELS):
         if c != FACE:
             comp[c] = comp[c] * (p_want / stim) if p_want > 0.0 else 0.0

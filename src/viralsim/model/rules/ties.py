@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from viralsim._jit import kernel, uniform
-from viralsim.model.relations import NO_TIE, STRONG
+from viralsim.model.relations import NO_TIE, STRONG, grown
 from viralsim.model.rules._util import half_life_factor, saturating_pow
 
 #: annoyance levels with a precomputed hazard bound in :func:`mute_and_block`
@@ -39,8 +39,8 @@ def _hill(xh, theta_h):
 
 
 @kernel
-def mute_and_block(s, par, people, rel, rs, new_blocked):
-    """Annoyed contacts of seller ``s`` mute or block her; muted ones whose annoyance has faded unmute.
+def mute_and_block(par, people, rel, streams, new_blocked):
+    """Annoyed contacts mute or block their sellers; muted ones whose annoyance has faded unmute.
 
     Consumer i has a tolerance tau_i > 0 (lognormal with median 1, drawn when the market is built,
     the same toward every seller), a factor on both thresholds. Daily hazards for her contact
@@ -61,12 +61,15 @@ def mute_and_block(s, par, people, rel, rs, new_blocked):
     2015: 53.7 % of WeChat users say they block friends who post ads); the spread of tolerance
     makes the lost share grow with the dose of ads instead.
 
-    One uniform draw per candidate, in the seller's row order: every muted contact and every
-    unmuted one with A > 1e-9 (tie > 0, not blocked). It decides, in this order: block if
-    u < P(block); else unmute (muted) or mute (not muted) if u < P(block) + P(unmute or mute).
+    One uniform draw per candidate from her seller's stream (``streams[s]``): every muted contact
+    and every unmuted one with A > 1e-9 (tie > 0, not blocked). It decides, in this order: block
+    if u < P(block); else unmute (muted) or mute (not muted) if u < P(block) + P(unmute or mute).
     The Hill functions (a pow each candidate) are evaluated only when u falls below an upper
-    bound of the candidate's hazards. Writes the new blockers' nodes to ``new_blocked`` and
-    returns their number.
+    bound of the candidate's hazards. One pass over the table in row order, which is each
+    seller's order of meeting her contacts, the order her stream meets them (a seller's draws do
+    not depend on other sellers' relations), and reads the columns in sequence. Returns the
+    number of new blockers and a buffer (``new_blocked`` or a grown copy) whose first entries are
+    their rows, in row order.
     """
     f_block = par.block_max * max(1.0, par.strong_factor)
     theta = min(par.block_theta_h, par.mute_theta_h) ** (1.0 / par.h)
@@ -80,15 +83,14 @@ def mute_and_block(s, par, people, rel, rs, new_blocked):
     p_top = (f_block + par.mute_max) * (1.0 + 1e-9)
     u_top = par.unmute_max * (1.0 + 1e-9)
     n_blocked = 0
-    for j in range(rel.seller_ptr[s], rel.seller_ptr[s + 1]):
-        r = rel.seller_rows[j]
+    for r in range(rel.meta[0]):
         if not rel.tie[r] > NO_TIE or rel.blocked[r]:
             continue
         muted = rel.muted[r]
         a = rel.annoyance[r]
         if not (muted or a > 1e-9):
             continue
-        u = uniform(rs)
+        u = uniform(streams[rel.seller[r]])
         x = a / people.tolerance[rel.node[r]]          # annoyance in units of her tolerance
         bound = p_top
         for lv in range(_LEVELS - 1, -1, -1):
@@ -105,7 +107,9 @@ def mute_and_block(s, par, people, rel, rs, new_blocked):
         if u < p_block:
             rel.blocked[r] = True
             rel.in_group[r] = False
-            new_blocked[n_blocked] = rel.node[r]
+            if n_blocked == new_blocked.shape[0]:
+                new_blocked = grown(new_blocked, 2 * n_blocked + 16)
+            new_blocked[n_blocked] = r
             n_blocked += 1
         elif muted:
             if u < p_block + par.unmute_max * (1.0 - h_mute):
@@ -113,4 +117,4 @@ def mute_and_block(s, par, people, rel, rs, new_blocked):
         elif u < p_block + par.mute_max * h_mute:
             rel.muted[r] = True
             rel.in_group[r] = False
-    return n_blocked
+    return n_blocked, new_blocked

@@ -1,0 +1,131 @@
+"""Where a day goes: the compiled day (viralsim.model.pipeline.run_day) with a clock between its steps.
+
+Usage:
+    python benchmarks/profile_day.py                           # 100k people, 1,000 sellers, days 150-154
+    python benchmarks/profile_day.py --day 30 --days 10
+    python benchmarks/profile_day.py --flagship --n 10000      # the spam+community market
+
+Runs the market of ``bench_sellers.py`` (or, with ``--flagship``, the spam+community market of
+``bench_engine.py``) to ``--day`` as usual, then ``--days`` more days with a copy of
+``pipeline.run_day`` that reads the process's CPU clock (``time.process_time`` through Numba's
+object mode, about a microsecond a reading) before each step and adds the time since the
+previous reading to that step (CPU time: on a shared host, wall time counts the other jobs'
+turns too). The copy is made from the pipeline's source when the script starts and compiled
+without the on-disk cache (a minute or two); the rules it calls are the package's own kernels.
+The copy's draws are the day's own, so the days it runs are the model's days. Prints
+milliseconds per day for each step, largest first, and the whole day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+import time
+import types
+
+import bench_engine
+import bench_sellers
+import numba
+import numpy as np
+
+#: the first line of each step of run_day (in order) and the name it is reported under
+STEPS = (
+    ("    relations.clear_day(rel)", "clear the day's counters"), ("    plan_day(key", "plan"),
+    ("    arrive_needs(", "needs"), ("    relax_stocks(", "relax"), ("    rel = add_strangers(", "strangers"),
+    ("    kol_streams = seller_streams", "kol seeding"), ("    rel = relations.with_views(rel)", "views"),
+    ("    deliver_posts(", "feed"), ("    platform_warning(", "fold warning"), ("    send_messages(", "messages"),
+    ("    group_read, joined_ptr", "groups"), ("    room = contact_room", "contact room"),
+    ("    follow_streams = seller_streams", "group follow"), ("    count_pushes(", "pushed days"),
+    ("    impulse_needs(", "impulses"), ("    gain_from_content(", "content trust"),
+    ("    answer_enquiries(", "enquiries"), ("    buyer_rows = np.empty(n", "purchases"),
+    ("    add_annoyance(", "annoyance"), ("    # 15 settlement", "settlement and word of mouth"),
+    ("    # 16 mute and block", "mute/block and warnings"), ("    move_ties(", "ties"),
+    ("    update_activity(", "activity"), ("    record(sellers", "record"),
+)
+
+
+@numba.njit
+def _now():
+    with numba.objmode(t="float64"):
+        t = time.process_time()
+    return t
+
+
+def timed_pipeline():
+    """A module like viralsim.model.pipeline whose run_day adds each step's time to ``acc``."""
+    from viralsim.model import pipeline
+
+    src = inspect.getsource(pipeline)
+    src = src.replace("from viralsim._jit import kernel,", "from viralsim._jit import")
+    src = src.replace("from __future__ import annotations\n", "from __future__ import annotations\n\n"
+                      "import numba\n\nkernel = numba.njit(error_model='numpy')\n", 1)
+    src = src.replace("degree_order, flows, breakdowns,\n            stocks):",
+                      "degree_order, flows, breakdowns,\n            stocks, acc):")
+    src = src.replace("flows[d], breakdowns[d], stocks[d])", "flows[d], breakdowns[d], stocks[d], acc)")
+    src = src.replace("flows, breakdowns, stocks, market):", "flows, breakdowns, stocks, market, acc):")
+    start = src.index("def run_day(")
+    end = src.index("    return rel, links[:, :n_links]", start)
+    body = src[start:end] + f"    _t1 = _now()\n    acc[{len(STEPS) - 1}] += _t1 - _t0\n"
+    for j, (line, _name) in enumerate(STEPS):
+        at = body.index(line)
+        clock = ("    _t0 = _now()\n" if j == 0 else
+                 f"    _t1 = _now()\n    acc[{j - 1}] += _t1 - _t0\n    _t0 = _t1\n")
+        body = body[:at] + clock + body[at:]
+    src = src[:start] + body + src[end:]
+    module = types.ModuleType("timed_pipeline")
+    module._now = _now
+    exec(compile(src, "<timed pipeline>", "exec"), module.__dict__)
+    return module
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--sellers", type=int, default=1_000)
+    ap.add_argument("--day", type=int, default=150, help="days run before the profiled ones")
+    ap.add_argument("--days", type=int, default=5, help="days profiled")
+    ap.add_argument("--flagship", action="store_true", help="the spam+community market of bench_engine.py")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    from viralsim.config.schema import RunConfig
+    from viralsim.experiment.warmup import warm_up
+    from viralsim.model import ViralModel
+    from viralsim.model.outputs import BREAKDOWN_WIDTH, FLOW_KEYS, STOCK_COLUMNS
+
+    warm_up()
+    days = args.day + args.days
+    raw = ({"name": "bench", "seed": args.seed, "days": days, "network": {"kind": "friend_circles", "n": args.n},
+            "sellers": bench_engine.WORKLOADS["spam+community"]} if args.flagship
+           else bench_sellers.config(args.n, args.sellers, days, args.seed))
+    model = ViralModel(RunConfig.model_validate(raw), collect=False)
+    t = time.perf_counter()
+    timed = timed_pipeline()
+    model.run(args.day)
+    st, k = model.state, args.days
+    print(f"days 0..{args.day - 1}: {time.perf_counter() - t:.1f} s, {st.n_relations:,} relations")
+    n_s = st.n_sellers
+    acc = np.zeros(len(STEPS))
+    flows = np.zeros((k, len(FLOW_KEYS), n_s))
+    breakdowns = np.zeros((k, n_s, BREAKDOWN_WIDTH))
+    stocks = np.empty((k, n_s, len(STOCK_COLUMNS)))
+    market = np.empty((k, 3))
+    args_ = (st.key, st.day, 1, True, False, model.params, st.graph, st.people, st.sellers, model._plans)
+    st.rel, _ = timed.run_days(*args_, st.rel, st.degree_order, flows[:1], breakdowns[:1], stocks[:1],
+                               market[:1], np.zeros(len(STEPS)))      # (compiles the timed day, runs one)
+    st.day += 1
+    print(f"day {st.day - 1} with the timed copy (compiling it): {time.perf_counter() - t:.1f} s")
+    args_ = (st.key, st.day, k, True, False, model.params, st.graph, st.people, st.sellers, model._plans)
+    t, c = time.perf_counter(), time.process_time()
+    st.rel, _ = timed.run_days(*args_, st.rel, st.degree_order, flows, breakdowns, stocks, market, acc)
+    total, cpu = time.perf_counter() - t, time.process_time() - c
+    print(f"days {st.day}..{st.day + k - 1}: {1e3 * cpu / k:.1f} ms of CPU a day ({1e3 * total / k:.1f} ms of wall "
+          f"time), {st.rel.meta[0]:,} relations at the end; CPU time per step:")
+    for j in np.argsort(-acc):
+        print(f"  {STEPS[j][1]:<30} {1e3 * acc[j] / k:8.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
