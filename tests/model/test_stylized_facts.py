@@ -54,6 +54,17 @@ def mean(values) -> float:
     return float(np.mean(list(values)))
 
 
+def run_from_day_0(cfg: RunConfig):
+    """Run ``cfg`` (a one-seller market); return the state at the end and, per relation row,
+    whether its consumer was one of the seller's contacts on day 0."""
+    model = ViralModel(cfg, collect=False)
+    st = model.state
+    initial = st.rel.node[:st.n_relations][st.rel.tie[:st.n_relations] > 0].copy()
+    model.run()
+    st = model.state
+    return st, np.isin(st.rel.node[:st.n_relations], initial)
+
+
 def se(values) -> float:
     v = np.asarray(list(values), dtype=float)
     return float(v.std(ddof=1) / np.sqrt(len(v)))
@@ -534,15 +545,8 @@ def _by_origin(strategy: str, seed: int, key: str) -> np.ndarray:
     at the end of a solo run."""
     import json
 
-    cfg = market({strategy: {"strategy": strategy}}, seed, **json.loads(key))
-    model = ViralModel(cfg, collect=False)
-    st = model.state
-    initial = st.rel.node[:st.n_relations][st.rel.tie[:st.n_relations] > 0].copy()
-    model.run()
-    st = model.state
-    m = st.n_relations
-    was_contact = np.isin(st.rel.node[:m], initial)
-    bought = st.rel.purchases[:m]
+    st, was_contact = run_from_day_0(market({strategy: {"strategy": strategy}}, seed, **json.loads(key)))
+    bought = st.rel.purchases[:st.n_relations]
     return np.array([(bought[was_contact] > 0).sum(), (bought[was_contact] > 1).sum(),
                      (bought[~was_contact] > 0).sum(), (bought[~was_contact] > 1).sum()])
 
@@ -703,14 +707,9 @@ def _outside_circle(group_buy: bool, seed: int, mutant: bool = False) -> np.ndar
     solo group_buy-preset seller, her group-buys on (``GROUP_BUY``) or off (``mutant`` keeps the
     mutated runs apart in the cache)."""
     cfg = market({"g": {"strategy": "group_buy", "group_buy": GROUP_BUY if group_buy else {"enabled": False}}}, seed)
-    model = ViralModel(cfg, collect=False)
-    st = model.state
-    initial = st.rel.node[:st.n_relations][st.rel.tie[:st.n_relations] > 0].copy()
-    model.run()
-    st = model.state
-    m = st.n_relations
-    bought = st.rel.purchases[:m] > 0
-    return np.array([(bought & ~np.isin(st.rel.node[:m], initial)).sum(), bought.sum()])
+    st, was_contact = run_from_day_0(cfg)
+    bought = st.rel.purchases[:st.n_relations] > 0
+    return np.array([(bought & ~was_contact).sum(), bought.sum()])
 
 
 def group_buy_reach(mutant: bool = False) -> tuple[float, float]:
