@@ -98,8 +98,16 @@ def screenshot_dirs(tmp_path: Path) -> list[Path]:
 
 
 def click_slider(page, slider, fraction: float) -> None:
+    """Click ``slider`` at ``fraction`` of its width, once it stands still: a tab that has just
+    been opened slides its panel in, and on a loaded host a box read during the slide sends the
+    click beside the slider."""
     slider.scroll_into_view_if_needed()
-    box = slider.bounding_box()
+    box, previous = slider.bounding_box(), None
+    for _ in range(50):
+        if box is not None and box == previous:
+            break
+        page.wait_for_timeout(50)
+        previous, box = box, slider.bounding_box()
     assert box is not None, "slider is not visible"
     page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
 
