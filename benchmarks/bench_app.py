@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -35,6 +34,8 @@ import urllib.request
 from pathlib import Path
 
 import _machine  # benchmarks/_machine.py: the shared machine line
+
+from viralsim.app import stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
@@ -119,19 +120,8 @@ def start_app(folder: Path, source: Path) -> tuple[subprocess.Popen, str]:
                     return proc, url
         except OSError:
             time.sleep(0.5)
-    stop_app(proc)
+    stop_group(proc, 15.0)
     sys.exit("viralsim app did not answer within 180 s")
-
-
-def stop_app(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def summary(values: list[float]) -> str:
@@ -203,7 +193,7 @@ def main() -> int:
             times = measure(url, viewport, args.steps, args.warmup, args.quiet_ms, args.follow)
         finally:
             if proc is not None:
-                stop_app(proc)
+                stop_group(proc, 15.0)
     print(f"Step, click to the last change in the page's DOM, ms ({args.steps} steps after {args.warmup} warm-up)")
     print(f"{'part':<10}{'median':>8}{'q1':>8}{'q3':>8}{'max':>8}")
     for name in ("day", "network", "charts", "person", "page"):

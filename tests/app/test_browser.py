@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from pathlib import Path
 
 import pytest
 from app_helpers import child_env
+
+from viralsim.app import stop_group
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM_FLAGS = [
@@ -74,21 +75,6 @@ def wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
             pass
         time.sleep(0.5)
     pytest.fail(f"viralsim app did not answer within {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop the server we started: its process group (viralsim app and the Solara server under it)."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=15)
 
 
 def screenshot_dirs(tmp_path: Path) -> list[Path]:
@@ -160,7 +146,7 @@ def app_url(chromium, tmp_path_factory):
         wait_until_serving(url, proc, log)
         yield url
     finally:
-        stop(proc)
+        stop_group(proc, 15.0)
 
 
 @pytest.fixture

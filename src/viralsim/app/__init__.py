@@ -118,6 +118,20 @@ def _signal_group(proc: subprocess.Popen, signum: int) -> None:
         pass
 
 
+def stop_group(proc: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> None:
+    """Stop a server started in its own process group (``start_new_session``) from outside it:
+    SIGTERM to the group, then SIGKILL to whatever is left after ``grace_s`` seconds. For the
+    callers that start ``viralsim app`` themselves (the browser tests, the app benchmark)."""
+    if proc.poll() is None:
+        _signal_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+    _signal_group(proc, signal.SIGKILL)
+    proc.wait(timeout=grace_s)
+
+
 def supervise(start: Callable[[], subprocess.Popen], grace_s: float = STOP_GRACE_S) -> int:
     """Start the server (``start()``, a process leading its own process group) and wait for it;
     on a stop signal, stop its whole process group.
