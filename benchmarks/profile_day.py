@@ -4,9 +4,10 @@ Usage:
     python benchmarks/profile_day.py                           # 100k people, 1,000 sellers, days 150-154
     python benchmarks/profile_day.py --day 30 --days 10
     python benchmarks/profile_day.py --flagship --n 10000      # the spam+community market
+    python benchmarks/profile_day.py --cascade --n 100000 --day 5 --days 25   # bench_peers.py's cascade
 
 Runs the market of ``bench_sellers.py`` (or, with ``--flagship``, the spam+community market of
-``bench_engine.py``) to ``--day`` as usual, then ``--days`` more days with a copy of
+``bench_engine.py``; with ``--cascade``, the independent cascade of ``bench_peers.py``) to ``--day`` as usual, then ``--days`` more days with a copy of
 ``pipeline.run_day`` that reads the process's CPU clock (``time.process_time`` through Numba's
 object mode, about a microsecond a reading) before each step and adds the time since the
 previous reading to that step (CPU time: on a shared host, wall time counts the other jobs'
@@ -25,6 +26,7 @@ import time
 import types
 
 import bench_engine
+import bench_peers
 import bench_sellers
 import numba
 import numpy as np
@@ -52,18 +54,27 @@ def _now():
     return t
 
 
+def _sub(src: str, old: str, new: str) -> str:
+    """``src`` with ``old`` replaced; fails when the pipeline's source no longer has ``old``."""
+    if old not in src:
+        raise SystemExit(f"profile_day: the pipeline's source changed; update this script ({old!r})")
+    return src.replace(old, new, 1)
+
+
 def timed_pipeline():
     """A module like viralsim.model.pipeline whose run_day adds each step's time to ``acc``."""
     from viralsim.model import pipeline
 
     src = inspect.getsource(pipeline)
-    src = src.replace("from viralsim._jit import kernel,", "from viralsim._jit import")
-    src = src.replace("from __future__ import annotations\n", "from __future__ import annotations\n\n"
-                      "import numba\n\nkernel = numba.njit(error_model='numpy')\n", 1)
-    src = src.replace("degree_order, flows, breakdowns,\n            stocks):",
-                      "degree_order, flows, breakdowns,\n            stocks, acc):")
-    src = src.replace("flows[d], breakdowns[d], stocks[d])", "flows[d], breakdowns[d], stocks[d], acc)")
-    src = src.replace("flows, breakdowns, stocks, market):", "flows, breakdowns, stocks, market, acc):")
+    src = _sub(src, "from viralsim._jit import kernel,", "from viralsim._jit import")
+    src = _sub(src, "from __future__ import annotations\n", "from __future__ import annotations\n\n"
+               "import numba\n\nkernel = numba.njit(error_model='numpy')\n")
+    src = _sub(src, "degree_order, flows, breakdowns,\n            stocks, group_buys):",
+               "degree_order, flows, breakdowns,\n            stocks, group_buys, acc):")
+    src = _sub(src, "flows[d], breakdowns[d], stocks[d], group_buys)",
+               "flows[d], breakdowns[d], stocks[d], group_buys, acc)")
+    src = _sub(src, "flows, breakdowns, stocks, market, group_buys):",
+               "flows, breakdowns, stocks, market, group_buys, acc):")
     start = src.index("def run_day(")
     end = src.index("    return rel, links[:, :n_links]", start)
     body = src[start:end] + f"    _t1 = _now()\n    acc[{len(STEPS) - 1}] += _t1 - _t0\n"
@@ -86,6 +97,7 @@ def main() -> int:
     ap.add_argument("--day", type=int, default=150, help="days run before the profiled ones")
     ap.add_argument("--days", type=int, default=5, help="days profiled")
     ap.add_argument("--flagship", action="store_true", help="the spam+community market of bench_engine.py")
+    ap.add_argument("--cascade", action="store_true", help="the independent cascade of bench_peers.py")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
@@ -99,7 +111,12 @@ def main() -> int:
     raw = ({"name": "bench", "seed": args.seed, "days": days, "network": {"kind": "friend_circles", "n": args.n},
             "sellers": bench_engine.WORKLOADS["spam+community"]} if args.flagship
            else bench_sellers.config(args.n, args.sellers, days, args.seed))
-    model = ViralModel(RunConfig.model_validate(raw), collect=False)
+    if args.cascade:
+        topo, *_ = bench_peers.build_graph(args.n, seed=1)
+        cfg = bench_peers.engine_config("fast", days, args.seed)
+        model = ViralModel(cfg, topology=topo, collect=False)
+    else:
+        model = ViralModel(RunConfig.model_validate(raw), collect=False)
     t = time.perf_counter()
     timed = timed_pipeline()
     model.run(args.day)
@@ -113,12 +130,13 @@ def main() -> int:
     market = np.empty((k, 3))
     args_ = (st.key, st.day, 1, True, False, model.params, st.graph, st.people, st.sellers, model._plans)
     st.rel, _ = timed.run_days(*args_, st.rel, st.degree_order, flows[:1], breakdowns[:1], stocks[:1],
-                               market[:1], np.zeros(len(STEPS)))      # (compiles the timed day, runs one)
+                               market[:1], st.group_buys, np.zeros(len(STEPS)))      # (compiles the timed day, runs one)
     st.day += 1
     print(f"day {st.day - 1} with the timed copy (compiling it): {time.perf_counter() - t:.1f} s")
     args_ = (st.key, st.day, k, True, False, model.params, st.graph, st.people, st.sellers, model._plans)
     t, c = time.perf_counter(), time.process_time()
-    st.rel, _ = timed.run_days(*args_, st.rel, st.degree_order, flows, breakdowns, stocks, market, acc)
+    st.rel, _ = timed.run_days(*args_, st.rel, st.degree_order, flows, breakdowns, stocks, market, st.group_buys,
+                               acc)
     total, cpu = time.perf_counter() - t, time.process_time() - c
     print(f"days {st.day}..{st.day + k - 1}: {1e3 * cpu / k:.1f} ms of CPU a day ({1e3 * total / k:.1f} ms of wall "
           f"time), {st.rel.meta[0]:,} relations at the end; CPU time per step:")

@@ -611,6 +611,30 @@ def test_bought_friends_counts_first_time_buyers_only(kit):
     w.state.check_invariants()
 
 
+def test_no_conformity_no_count_of_friends_who_bought(kit):
+    """With conformity 0 the count pulls nobody, so it is not kept: a first-time buyer's friends
+    neither count her nor get a relation for it (on a path, buyers 4 and 6 would give 3, 5 and 7
+    a count and a relation, as with conformity on). An event that turns conformity on later
+    keeps it counted from day 0 (a pull must not lose the buyers before it)."""
+    for conformity, friends in ((0.0, set()), (0.1, {3, 5, 7})):
+        _, w = _settle_world(kit, n=8, purchase={"conformity": conformity})
+        assert w.params.settle.count_bought is (conformity > 0)
+
+        def related(w=w):
+            return {i for i in range(8) if relations.find(w.rel, 0, i) >= 0}
+
+        before = related()
+        _settle(w, [4, 6], [0, 0])
+        assert related() == before | {4, 6} | friends
+        assert set(np.flatnonzero(w.get("bought_friends")[0])) == friends
+        assert set(np.flatnonzero(w.get("engaged")[0])) == friends
+        w.state.check_invariants()
+    for events, counted in (([{"day": 60, "set": {"purchase.conformity": 0.3}}], True),
+                            ([{"day": 60, "set": {"wom.recommend_prob": 0.3}}], False)):
+        cfg = kit.config(purchase={"conformity": 0.0}, events=events)
+        assert settle.prepare(cfg).count_bought is counted
+
+
 def test_bought_friends_on_a_complete_graph(kit):
     """Complete graph: everybody but the buyer (and the seller) gains one (and is engaged);
     resellers likewise."""

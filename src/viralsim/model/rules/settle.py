@@ -52,10 +52,20 @@ STREAM_RUPTURE = 19
 
 class Params(NamedTuple):
     rupture_max: float
+    count_bought: bool
 
 
 def prepare(config) -> Params:
-    return Params(float(config.ties.rupture_max))
+    return Params(float(config.ties.rupture_max), counts_bought_friends(config))
+
+
+def counts_bought_friends(config) -> bool:
+    """Whether friends who bought are counted (the conformity pull, rules.purchase): only when
+    conformity can pull, now or after one of the run's events; a count nobody reads would make a
+    relation for every friend of every first-time buyer."""
+    if config.purchase.conformity > 0:
+        return True
+    return any("conformity" in ((event.set or {}).get("purchase") or {}) for event in config.events)
 
 
 def expectation(product, purchase) -> float:
@@ -167,7 +177,8 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
             n_recruits += 1
     for j in range(n_new):
         rel.root[find_row(rel.index, rel.meta, s, new[j])] = new_roots[j]
-    rel = count_friends(graph, people, rel, s, sellers.node[s], new[:n_new], True)
+    if spar.count_bought:
+        rel = count_friends(graph, people, rel, s, sellers.node[s], new[:n_new], True)
     rel = count_friends(graph, people, rel, s, sellers.node[s], recruits[:n_recruits], False)
     flows[_F_PURCHASES, s] += m
     flows[_F_PURCHASES_WOM, s] += n_referral
