@@ -7,7 +7,8 @@ Usage:
     python benchmarks/profile_day.py --cascade --n 100000 --day 5 --days 25   # bench_peers.py's cascade
 
 Runs the market of ``bench_sellers.py`` (or, with ``--flagship``, the spam+community market of
-``bench_engine.py``; with ``--cascade``, the independent cascade of ``bench_peers.py``) to ``--day`` as usual, then ``--days`` more days with a copy of
+``bench_engine.py``; with ``--cascade``, the independent cascade of
+``bench_peers.py``) to ``--day`` as usual, then ``--days`` more days with a copy of
 ``pipeline.run_day`` that reads the process's CPU clock (``time.process_time`` through Numba's
 object mode, about a microsecond a reading) before each step and adds the time since the
 previous reading to that step (CPU time: on a shared host, wall time counts the other jobs'
@@ -130,7 +131,7 @@ def main() -> int:
     market = np.empty((k, 3))
     args_ = (st.key, st.day, 1, True, False, model.params, st.graph, st.people, st.sellers, model._plans)
     st.rel, _ = timed.run_days(*args_, st.rel, st.degree_order, flows[:1], breakdowns[:1], stocks[:1],
-                               market[:1], st.group_buys, np.zeros(len(STEPS)))      # (compiles the timed day, runs one)
+                               market[:1], st.group_buys, np.zeros(len(STEPS)))  # (compiles the timed day, runs one)
     st.day += 1
     print(f"day {st.day - 1} with the timed copy (compiling it): {time.perf_counter() - t:.1f} s")
     args_ = (st.key, st.day, k, True, False, model.params, st.graph, st.people, st.sellers, model._plans)
