@@ -94,3 +94,23 @@ def test_an_unknown_preset_still_validates_and_fails_where_the_strategy_is_read(
     config = RunConfig(sellers={"x": SellerSpec(strategy="nope")})
     with pytest.raises(ValueError, match="unknown strategy preset 'nope'; allowed: "):
         _ = config.sellers["x"].resolved
+
+
+def test_a_nested_override_changes_only_the_fields_it_names():
+    """``groups: {posts_per_day: 0.5}`` on a community seller keeps her groups running (the
+    preset's other group settings), where the section's defaults would switch them off; the
+    config's dump reloads to the same strategy, and an event that sets the same field does the
+    same from its day on."""
+    community = Strategy.from_preset("community")
+    assert community.groups.enabled
+    raw = {"days": 60, "network": {"kind": "friend_circles", "n": 200},
+           "sellers": {"c": {"strategy": "community", "groups": {"posts_per_day": 0.5}}}}
+    config = RunConfig.model_validate(raw)
+    groups = config.sellers["c"].resolved.groups
+    assert groups == community.groups.model_copy(update={"posts_per_day": 0.5})
+    assert load_config_text(dump_config(config)).sellers["c"].resolved == config.sellers["c"].resolved
+    from viralsim.config.schema import Event, config_after
+
+    later = config_after(RunConfig.model_validate({**raw, "sellers": {"c": {"strategy": "community"}}}),
+                         Event.model_validate({"day": 30, "set": {"sellers.c.groups.posts_per_day": 0.5}}))
+    assert later.sellers["c"].resolved.groups == groups

@@ -1057,6 +1057,28 @@ class SellerSpec(Frozen):
     cost_per_kol: _override("cost_per_kol") = None
     cost_group_per_day: _override("cost_group_per_day") = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nested_over_the_preset(cls, data: Any) -> Any:
+        """A mechanism's section given as an override (``groups``, ``group_buy``, ...) changes the preset's
+        values it names and keeps the others: ``groups: {posts_per_day: 0.5}`` on a community
+        seller keeps her groups running with fewer posts, where taking the other fields from
+        the section's defaults would switch them off. The spec then holds the whole section, so
+        a dump of the config reloads to the same strategy."""
+        if not isinstance(data, Mapping):
+            return data
+        nested = [k for k in NESTED_STRATEGY_FIELDS if isinstance(data.get(k), Mapping)]
+        if not nested:
+            return data
+        try:
+            preset = Strategy.from_preset(data.get("strategy", "community"))
+        except (ValueError, TypeError):
+            return data                 # (the preset's own check names the problem)
+        out = dict(data)
+        for k in nested:
+            out[k] = {**getattr(preset, k).model_dump(), **data[k]}
+        return out
+
     # The resolved strategy, filled on first use: when the config holding the spec is validated
     # (RunConfig), or loaded (viralsim.config.load), or else where the strategy is first read.
     _resolved: Strategy | None = PrivateAttr(default=None)
@@ -1098,6 +1120,14 @@ class SellerSpec(Frozen):
         """Strategy fields set explicitly in this spec (not None)."""
         return {k: getattr(self, k) for k in STRATEGY_FIELDS if getattr(self, k) is not None}
 
+
+#: strategy fields that are a mechanism's section (``groups``, ``group_buy``, ...): a spec's override
+#: of one merges over the preset's. Not ``content``: a mix must be given whole (its shares sum to
+#: 1), and a partial one is refused as written.
+NESTED_STRATEGY_FIELDS = tuple(name for name in STRATEGY_FIELDS
+                               if isinstance(Strategy.model_fields[name].annotation, type)
+                               and issubclass(Strategy.model_fields[name].annotation, BaseModel)
+                               and Strategy.model_fields[name].annotation is not ContentMix)
 
 #: most sellers of one run, named and in populations together
 MAX_SELLERS = 100_000
