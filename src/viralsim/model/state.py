@@ -74,7 +74,7 @@ class Sellers(NamedTuple):
     quality: np.ndarray
     expect: np.ndarray                # what a purchase must deliver beyond an honest fair deal (rules.settle)
     hype: np.ndarray                  # how much the ads overstate the quality (rules.settle)
-    reseller_prob: np.ndarray         # P(a satisfied buyer is recruited), after the fear of stock-loading (rules.resell)
+    reseller_prob: np.ndarray         # P(a satisfied buyer is recruited), after the fear of stock (rules.resell)
     reseller_posts: np.ndarray
     levels: np.ndarray                # int64: deepest reseller level (rules.resell; 0 = unlimited)
     upline_share: np.ndarray          # commission ratio from one level to the next up (rules.resell)
