@@ -84,7 +84,8 @@ def test_group_buy_docking_detects_groups_that_never_expire():
     assert not result.passed, result.report()
 
 
-#: the reseller market (multi-level resellers with stock-loading) is as cheap as the group-buy one
+#: the reseller market (multi-level resellers with stock-loading) is as cheap as the group-buy one:
+#: docked by default, its power check in the slow suite
 RESELL_N_REF, RESELL_N_FAST = 80, 160
 
 
@@ -95,6 +96,7 @@ def test_resell_market_docks():
     assert result.passed, result.report()
 
 
+@pytest.mark.slow
 def test_resell_docking_detects_resellers_who_never_quit():
     """Power check: a reference engine whose loaded resellers keep reselling no longer docks."""
     result = docking_with_mutant(MUTANTS["reference: loaded resellers never quit"], RESELL_N_REF, RESELL_N_FAST,
