@@ -792,7 +792,7 @@ def test_stock_loading_raises_revenue_while_end_customers_buy_less():
     calibrated defaults (one seller, 3,000 people, 180 days), paired by seed, on seeds 100-107
     (not the test's): revenue +5,488 yuan (8-seed SE 1,049), purchases −36.9 (SE 6.4); on the
     test's seeds +5,250 (SE 1,198) and −36.9 (SE 5.8). The bars, +1,000 yuan and −12 purchases,
-    are about 4 SE inside both; the mutant below (stock handed over unpaid) gives a revenue
+    are 3.5 to 4.3 SE inside the effect on both seed sets; the mutant below (stock handed over unpaid) gives a revenue
     difference of −4,200 on the test's seeds, 4 SE below the bar (and purchases −36.9: the
     mutant changes the money, not the sales).
     """
