@@ -57,6 +57,10 @@ DAILY_COLUMNS = (
     "replies",           # enquiries answered (flow)
     "group_members",     # stock
     "resellers",         # stock
+    "reseller_stock",    # units held by the seller's resellers, loaded ones included (stock; rules.resell)
+    "reseller_depth",    # deepest level among the seller's resellers (stock; rules.resell)
+    "commission",        # commission paid to resellers today, part of the cost (flow, yuan; rules.resell)
+    "loaded_resellers",  # resellers who quit today with stock that would not sell (flow; rules.resell)
 )
 
 @dataclass(frozen=True, eq=False)
@@ -161,7 +165,8 @@ def group_frame(days: list, blocks: list, labels: list, sizes: np.ndarray) -> pd
 
 #: the daily columns a run summary sums over the days, and those it reads on the last day
 SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative", "new_followers",
-               "ties_strengthened", "ties_weakened", "ties_broken", "groups_opened", "groups_filled", "groups_failed")
+               "ties_strengthened", "ties_weakened", "ties_broken", "groups_opened", "groups_filled", "groups_failed",
+               "commission", "loaded_resellers")
 LAST_COLUMNS = ("customers", "repeat_customers", "followers", "contacts", "muted", "blocked", "mean_trust",
                 "mean_annoyance", "strong_ties", "weak_ties")
 
@@ -263,6 +268,8 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
             "groups_filled": int(series.sums["groups_filled"][k]),
             "groups_failed": int(series.sums["groups_failed"][k]),
             "purchases_group_buy": int(t["channels"][CHANNELS.index("group_buy")]),
+            "commission": float(series.sums["commission"][k]),
+            "loaded_resellers": int(series.sums["loaded_resellers"][k]),
             "contacts": int(last["contacts"]),
             "strong_ties": int(last["strong_ties"]),
             "weak_ties": int(last["weak_ties"]),

@@ -85,6 +85,12 @@ CONFIGS: dict[str, dict] = {
                                             "group_buy": {"enabled": True, "size": 3, "window_days": 2,
                                                           "invite_conversion": 0.5}}},
                   "purchase": {"need_rate": 0.05}},
+    # Multi-level resellers with stock-loading: eager recruits (0.6) who load 3 units and give up
+    # after 10 days without a sale, so that trees grow past the first level and resellers are
+    # loaded within the run (listed last: the others keep their seeds).
+    "resell": {"sellers": {"stock_loading": {"strategy": "stock_loading", "reseller_prob": 0.6, "stock_units": 3,
+                                             "stock_patience_days": 10}},
+               "purchase": {"need_rate": 0.05}},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)
@@ -92,12 +98,12 @@ SUMMARY_KPIS = ("purchases", "customers", "repeat_customers", "purchases_wom", "
                 "followers_end", "muted_blocked_share", "mean_trust_end", "mean_annoyance_end", "revenue", "cost",
                 "cascades", "cascade_max", "new_followers_purchase", "new_followers_referral", "new_followers_group",
                 "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties", "ties_broken", "groups_opened",
-                "groups_filled", "groups_failed", "purchases_group_buy")
+                "groups_filled", "groups_failed", "purchases_group_buy", "commission", "loaded_resellers")
 #: run totals of daily flows per seller
 FLOW_KPIS = ("exposures_ad", "exposures_value", "reach", "enquiries", "replies", "exposures_reseller",
              "posts_folded")
 #: end-of-run stocks per seller from the daily table
-STOCK_KPIS = ("group_members", "resellers", "interested", "aware")
+STOCK_KPIS = ("group_members", "resellers", "interested", "aware", "reseller_stock", "reseller_depth")
 #: points of daily curves per seller: (column, day, cumulative?)
 CURVE_POINTS = (("purchases", 10, True), ("purchases", 30, True), ("mean_trust", 10, False),
                 ("mean_trust", 30, False), ("muted", 20, False), ("blocked", 30, False),

@@ -214,6 +214,11 @@ def reference_group_buys_never_expire():
     return mock.patch.object(reference.ReferenceModel, "group_buys", group_buys)
 
 
+def reference_loaded_resellers_never_quit():
+    """Resellers keep reselling however long their stock lies unsold (the patience is never checked)."""
+    return mock.patch.object(reference.SellerAgent, "quit_loaded", lambda self: None)
+
+
 MUTANTS = {m.name: m for m in (
     Mutant("fast: trust gain per value post doubled", "fast", "community", 20,
            "trust.gain_from_content with 2 g_v", fast_double_value_gain),
@@ -256,4 +261,7 @@ MUTANTS = {m.name: m for m in (
     # day 25: three groups are due that day at the calibrated defaults (on day 27, none is open)
     Mutant("reference: group-buys never expire", "reference", "group_buy", 25,
            "an unfilled group stays open past its window", reference_group_buys_never_expire),
+    # day 20: resellers recruited in the first days have held unsold stock for 10 days
+    Mutant("reference: loaded resellers never quit", "reference", "resell", 20,
+           "stock that does not sell never makes a reseller quit", reference_loaded_resellers_never_quit),
 )}

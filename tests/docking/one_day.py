@@ -60,11 +60,12 @@ def fast_aggregates(model: ViralModel) -> dict[str, float]:
     consumer = st.is_consumer
     columns = {name: st.dense(name) for name in ("trust", "annoyance", "memory", "referral", "purchases",
                                                  "bought_friends", "reseller_friends", "aware", "muted",
-                                                 "blocked", "in_group", "reseller", "root", "tie", "pushed")}
+                                                 "blocked", "in_group", "reseller", "root", "tie", "pushed", "level",
+                                                 "stock")}
     out = {}
     for s, seller in enumerate(model.sellers):
         for name in ("trust", "annoyance", "memory", "referral", "purchases", "bought_friends", "reseller_friends",
-                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed"):
+                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed", "level", "stock"):
             out[f"{seller.name}.{name}"] = float(columns[name][s, consumer].astype(float).sum())
         out[f"{seller.name}.rooted"] = float(np.count_nonzero(columns["root"][s, consumer] >= 0))
         out[f"{seller.name}.contacts"] = float(np.count_nonzero(columns["tie"][s, consumer] > 0))
@@ -88,7 +89,7 @@ def reference_aggregates(model: ReferenceModel) -> dict[str, float]:
     for seller in model.seller_agents:
         rels = [c.relations[seller.index] for c in consumers]
         for name in ("trust", "annoyance", "memory", "referral", "purchases", "bought_friends", "reseller_friends",
-                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed"):
+                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed", "level", "stock"):
             out[f"{seller.name}.{name}"] = float(sum(float(getattr(r, name)) for r in rels))
         out[f"{seller.name}.rooted"] = float(sum(r.root >= 0 for r in rels))
         out[f"{seller.name}.contacts"] = float(sum(r.tie > 0 for r in rels))

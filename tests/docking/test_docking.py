@@ -84,6 +84,27 @@ def test_group_buy_docking_detects_groups_that_never_expire():
     assert not result.passed, result.report()
 
 
+#: the reseller market (multi-level resellers with stock-loading) is as cheap as the group-buy one:
+#: docked by default (40 and 80 seeds, about 15 s), its power check in the slow suite
+RESELL_N_REF, RESELL_N_FAST = 40, 80
+
+
+def test_resell_market_docks():
+    """Reseller trees, commission, stock held and loaded resellers agree between the engines."""
+    result = dh.dock(("resell",), RESELL_N_REF, RESELL_N_FAST, QUICK)
+    print(result.report(10))
+    assert result.passed, result.report()
+
+
+@pytest.mark.slow
+def test_resell_docking_detects_resellers_who_never_quit():
+    """Power check: a reference engine whose loaded resellers keep reselling no longer docks."""
+    result = docking_with_mutant(MUTANTS["reference: loaded resellers never quit"], RESELL_N_REF, RESELL_N_FAST,
+                                 QUICK)
+    print(result.report(5))
+    assert not result.passed, result.report()
+
+
 #: mutants that whole-run docking must detect (the one-day docking checks all of them)
 WHOLE_RUN_MUTANTS = ("fast: trust gain per value post doubled", "fast: no load spillover",
                      "reference: annoyance gate dropped", "reference: mute/block hazards x1.5",

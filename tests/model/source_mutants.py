@@ -48,14 +48,15 @@ def _mutated(dispatcher, old: str, new: str):
 
 
 @contextlib.contextmanager
-def mutant_day(module, name: str, old: str, new: str, via: str | None = None):
+def mutant_day(module, name: str, old: str, new: str, via: str | None = None, day_name: str | None = None):
     """Run days with ``module.name`` (a kernel that ``pipeline.run_day`` calls directly, or that
     ``module.via`` calls and ``run_day`` calls ``via``) mutated: ``old`` replaced by ``new`` in
-    its source."""
+    its source. ``day_name``: the name under which ``run_day`` calls ``via`` (or ``name``), if
+    the pipeline imports it under another name."""
     mutant = _mutated(getattr(module, name), old, new)
     if via is not None:
         mutant, name = _recompiled(getattr(module, via), **{name: mutant}), via
-    day = _recompiled(pipeline.run_day, **{name: mutant})
+    day = _recompiled(pipeline.run_day, **{day_name or name: mutant})
     days = _recompiled(pipeline.run_days, run_day=day)
     with mock.patch.object(pipeline, "run_days", days):
         yield

@@ -9,7 +9,7 @@ from viralsim._jit import seller_streams
 from viralsim.model import pipeline, relations
 from viralsim.model.outputs import BREAKDOWN, CHANNEL, CHANNELS, FLOW, STOCK_COLUMNS
 from viralsim.model.rules import purchase as pu
-from viralsim.model.rules import settle, wom
+from viralsim.model.rules import resell, settle, wom
 from viralsim.model.rules._util import trust_gate
 from viralsim.network import Topology
 
@@ -514,10 +514,11 @@ def _settle(w, buyers, channels, s=0):
     satisfied = np.zeros(len(rows), dtype=bool)
     rs = seller_streams(w.key, w.today, settle.STREAM, w.state.n_sellers)[s]
     rs_rupture = seller_streams(w.key, w.today, settle.STREAM_RUPTURE, w.state.n_sellers)[s]
+    rs_resell = seller_streams(w.key, w.today, resell.STREAM, w.state.n_sellers)[s]
     links = np.empty((4, len(rows)), dtype=np.int64)
     rel, links, k = settle.settle(s, rows, channels, satisfied, w.params.trust, w.params.settle, w.today,
-                                  w.state.graph, w.people, w.sellers, w.rel, rs, rs_rupture, w.flows, w.breakdowns,
-                                  links, 0)
+                                  w.state.graph, w.people, w.sellers, w.rel, rs, rs_rupture, rs_resell, w.flows,
+                                  w.breakdowns, links, 0)
     w.keep(rel)
     return satisfied, links[:, :k]
 

@@ -1008,3 +1008,64 @@ def test_group_decay_test_detects_groups_that_never_decay():
     """The test has teeth: if a group stays fully active on whatever content it gets, starving it
     costs only the posts themselves and both criteria fail."""
     assert len(group_decay_facts(mutant=True)) == 2
+
+
+# 18 ------------------------------------------------------------------------------------------
+# Stock-loading (压货) enriches the seller at her resellers' expense (docs/model.md §3.3.16a, §6.3 row 18):
+# seed 002 L171 (微商 who make sub-sellers stock inventory; the fear of being left with it),
+# contrasted at L235 (one-click distribution: commission, no stock).
+
+#: the stock_loading preset with eager recruits, so that its reseller tree matters over 180 days
+STOCK_SELLER = {"strategy": "stock_loading", "reseller_prob": 0.3}
+#: the mutant: stock handed over without payment (the wholesale purchase is never booked)
+STOCK_UNPAID = ("return k * price * (1.0 - c), ", "return 0.0, ")
+
+
+@cache
+def _stock_outcome(units: int, seed: int, mutant: bool = False) -> np.ndarray:
+    """(seller's revenue, end-customer purchases) of a solo stock_loading seller over 180 days,
+    her resellers loading ``units`` units (0: one-click distribution)."""
+    r = simulate(market({"r": {**STOCK_SELLER, "stock_units": units}}, seed))
+    s = r.summary.iloc[0]
+    return np.array([s.revenue, s.purchases], dtype=float)
+
+
+def stock_loading_effect(mutant: bool = False) -> tuple[float, float]:
+    """Mean over the seeds of (revenue with 10 units loaded − one-click, purchases with 10 units −
+    one-click), the same seller on the same seeds."""
+    d = np.array([_stock_outcome(10, s, mutant) - _stock_outcome(0, s, mutant) for s in SEEDS])
+    return float(d[:, 0].mean()), float(d[:, 1].mean())
+
+
+def test_stock_loading_raises_revenue_while_end_customers_buy_less():
+    """Seed 002 L171: stock-loading pays the seller upfront for units that pile up with her
+    resellers, while the fear of being loaded keeps buyers from reselling and loaded resellers
+    quit, so fewer end customers buy.
+
+    Nothing sets either sign: a reseller pays the wholesale price, 30 % below the retail price
+    one-click sales earn, so the seller's revenue rises only if her resellers load more units than
+    they (and the resellers deterred by the fear) would have sold; whether they do follows from how
+    fast their friends buy against the 10 units and the 30-day patience. Measured at the
+    calibrated defaults (one seller, 3,000 people, 180 days), paired by seed, on seeds 100-107
+    (not the test's): revenue +5,488 yuan (8-seed SE 1,049), purchases −36.9 (SE 6.4); on the
+    test's seeds +5,250 (SE 1,198) and −36.9 (SE 5.8). The bars, +1,000 yuan and −12 purchases,
+    are 3.5 to 4.3 SE inside the effect on both seed sets; the mutant below (stock handed over unpaid) gives a revenue
+    difference of −4,200 on the test's seeds, 4 SE below the bar (and purchases −36.9: the
+    mutant changes the money, not the sales).
+    """
+    revenue, purchases = stock_loading_effect()
+    assert revenue >= 1_000.0 and purchases <= -12.0, (revenue, purchases)
+
+
+@pytest.mark.slow
+def test_stock_loading_test_detects_stock_handed_over_unpaid():
+    """The test has teeth: if the seller books nothing when a reseller loads her stock (as if it
+    were consigned, but her sales from it pay the seller nothing either), the revenue criterion
+    fails."""
+    from source_mutants import mutant_day
+
+    with mutant_day(settle, "load_stock", *STOCK_UNPAID, via="settle", day_name="settle_purchases"):
+        _stock_outcome.cache_clear()
+        revenue, purchases = stock_loading_effect(mutant=True)
+        _stock_outcome.cache_clear()
+    assert not (revenue >= 1_000.0 and purchases <= -12.0), (revenue, purchases)

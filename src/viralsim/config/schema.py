@@ -116,6 +116,8 @@ AnnoyanceScale = Annotated[float, Field(ge=0.01, le=1e6)]
 MAX_PEOPLE = 50_000_000
 #: longest horizon of a run, in days
 MAX_DAYS = 100_000
+#: the deepest reseller level told apart (levels are kept in one byte; deeper ones count as this)
+MAX_RESELLER_LEVEL = 127
 #: largest seed a run accepts (and an experiment's root seed: the largest signed 64-bit integer)
 MAX_SEED = 2**63 - 1
 #: most friendships a generated network may have: a billion edges need tens of GB to build
@@ -951,8 +953,39 @@ class Strategy(Frozen):
         label="Reseller posts", unit="ads/day", ui=(0, 20, 1), meaning="ads a reseller posts per day to her friends",
         source="seed 002 L171")] = 0.0
     reseller_commission: Annotated[Prob, Param(
-        label="Reseller commission", unit="share of price", meaning="commission per reseller sale",
+        label="Reseller commission", unit="share of price",
+        meaning="commission per reseller sale, paid to the reseller whose ad made it (level 1); with stock-loading "
+                "her discount on the wholesale price instead",
         source="seed 002 L235")] = 0.2
+    reseller_levels: Annotated[int, Field(ge=0, le=MAX_RESELLER_LEVEL), Param(
+        label="Reseller levels", unit="levels", ui=(0, 10, 1),
+        meaning="deepest level of the reseller tree (多级分销): a buyer recruited through a reseller of the "
+                f"last level does not resell; commission reaches at most this many levels; 0 = unlimited (up to "
+                f"{MAX_RESELLER_LEVEL} levels are told apart)",
+        source="seed 002 L169 (人人店: unlimited-level distribution), L171; judgement: 0 (unlimited) keeps the "
+               "recruitment rule of one-click distribution as it was")] = 0
+    reseller_upline_share: Annotated[Prob, Param(
+        label="Upline share", unit="ratio", ui=(0, 1, 0.05),
+        meaning="commission per level: a sale pays commission × share^(k−1) of the price to the reseller k−1 "
+                "levels above the one who made it (her upline, the upline's upline, ...)",
+        source="seed 002 L169, L171; judgement: the seeds give no split; 0 pays the reseller who made the sale "
+               "alone, the one-level commission of 全员分销 (L235)")] = 0.0
+    stock_units: Annotated[int, Field(ge=0, le=10_000), Param(
+        label="Stock-loading", unit="units", ui=(0, 50, 1),
+        meaning="units a new reseller buys upfront at the wholesale price, price × (1 − commission) (压货), and "
+                "again each time she sells out; her sales draw it down; 0 = one-click distribution, no stock",
+        source="seed 002 L171 (压货/囤货 微商), L235 (一键分销, no stock-loading); judgement: 0, the L235 model")] = 0
+    stock_patience_days: Annotated[int, Field(ge=1, le=3650), Param(
+        label="Stock patience", unit="days", ui=(1, 120, 1),
+        meaning="a reseller whose stock has not moved (no sale, no restocking) for this many days is loaded: "
+                "she is disappointed, stops reselling and may warn her friends",
+        source="seed 002 L171 (怕被囤货受骗); judgement: a month, the span of a monthly target, the seeds give no "
+               "number")] = 30
+    stock_fear_units: Annotated[float, Field(gt=0.0, le=1e6), Param(
+        label="Stock fear", unit="units", ui=(1, 100, 1),
+        meaning="stock at which the fear of stock-loading halves the chance to become a reseller: "
+                "P(recruit) = reseller_prob × fear / (fear + stock_units)",
+        source="seed 002 L171 (怕被囤货受骗 deters entry); judgement: 10 units, the seeds give no number")] = 10.0
     kol_seeds: Annotated[int, Field(ge=0, le=100_000), Param(
         label="KOL seeds", unit="people", ui=(0, 50, 1),
         meaning="highest-degree consumers given the product free on day 0 to seed word of mouth",
@@ -1048,6 +1081,11 @@ class SellerSpec(Frozen):
     reseller_prob: _override("reseller_prob") = None
     reseller_posts_per_day: _override("reseller_posts_per_day") = None
     reseller_commission: _override("reseller_commission") = None
+    reseller_levels: _override("reseller_levels") = None
+    reseller_upline_share: _override("reseller_upline_share") = None
+    stock_units: _override("stock_units") = None
+    stock_patience_days: _override("stock_patience_days") = None
+    stock_fear_units: _override("stock_fear_units") = None
     kol_seeds: _override("kol_seeds") = None
     kol_reach: _override("kol_reach") = None
     cost_per_post: _override("cost_per_post") = None

@@ -743,7 +743,8 @@ _FALLBACK_KPIS = ("purchases", "revenue", "cost", "profit", "customers", "repeat
                   "followers_max", "new_followers", "new_followers_purchase", "new_followers_referral",
                   "new_followers_group", "ties_broken", "ties_broken_stranger", "ties_broken_weak",
                   "ties_broken_strong", "groups_opened", "groups_filled", "groups_failed",
-                  "purchases_group_buy", "contacts", "buyers_per_follower", "muted", "blocked", "muted_blocked_share",
+                  "purchases_group_buy", "commission", "loaded_resellers", "contacts", "buyers_per_follower", "muted",
+                  "blocked", "muted_blocked_share",
                   "mean_trust_end", "mean_annoyance_end", "time_to_half_sales", "peak_day", "peak_sales",
                   "late_vs_peak", "purchases_wom", "wom_positive", "wom_negative", "cascades", "cascade_median",
                   "cascade_p99", "cascade_max")

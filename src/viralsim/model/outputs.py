@@ -15,7 +15,7 @@ FLOW_KEYS = (
     "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
     "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
     "ties_strengthened", "ties_weakened",
-    "ties_broken", "groups_opened", "groups_filled", "groups_failed",
+    "ties_broken", "groups_opened", "groups_filled", "groups_failed", "commission", "loaded_resellers",
 )
 #: row of each flow: ``FLOW.purchases`` is the purchases row (a namedtuple of ints: compiled code
 #: reads it as constants)
@@ -51,7 +51,7 @@ BREAKDOWN_WIDTH = _starts[-1]
 #: the end-of-day stocks of every seller, read off the relations
 STOCK_COLUMNS = ("aware", "interested", "customers", "repeat_customers", "mean_trust", "mean_annoyance",
                  "followers", "contacts", "muted", "blocked", "group_members", "resellers", "strong_ties",
-                 "weak_ties")
+                 "weak_ties", "reseller_stock", "reseller_depth")
 STOCK = namedtuple("Stock", STOCK_COLUMNS)(*range(len(STOCK_COLUMNS)))
 
 #: per-day market-wide values

@@ -21,9 +21,11 @@ Order:
   13 purchases     each consumer buys from at most one seller; decisions toward group-buy sellers open
                    group-buys, whose members invite their friends; filled groups sell, expired ones fail
   14 annoyance     exposures annoy, annoyance erodes trust, ad memory grows
-  15 settlement    money, satisfaction, broken ties, cascades, resellers; satisfied buyers may follow the
-                   seller; then recommendations (plain buyers, group members, KOL seeds), after
-                   which referred consumers may follow her, and warnings by dissatisfied buyers
+  15 settlement    money, satisfaction, broken ties, cascades, resellers (the reseller who sold, her
+                   uplines' commission, stock); satisfied buyers may follow the seller; then
+                   recommendations (plain buyers, group members, KOL seeds), after which referred
+                   consumers may follow her, and warnings by dissatisfied buyers; then resellers
+                   whose stock has not moved for too long quit, loaded, and warn friends
   16 mute/block    annoyed contacts mute or block, blockers warn friends
   17 ties          the day's interactions strengthen contacts' ties, sales and pushes erode them
   18 activity      platform activity follows the feed's commercial share
@@ -49,6 +51,7 @@ from viralsim.model.rules import (
     needs,
     purchase,
     relax,
+    resell,
     settle,
     ties,
     trust,
@@ -66,6 +69,7 @@ from viralsim.model.rules.needs import arrive_needs, impulse_needs
 from viralsim.model.rules.plan import plan_day
 from viralsim.model.rules.purchase import make_purchases
 from viralsim.model.rules.relax import relax as relax_stocks
+from viralsim.model.rules.resell import unload
 from viralsim.model.rules.settle import settle as settle_purchases
 from viralsim.model.rules.ties import mute_and_block
 from viralsim.model.rules.trust import gain_from_content, platform_warning, purchase_outcome
@@ -105,6 +109,7 @@ _B_WOM_SENT = BREAKDOWN.wom_sent_by_tie
 _STREAM_WOM, _STREAM_SETTLE, _STREAM_TIES, _STREAM_KOL = wom.STREAM, settle.STREAM, 13, wom.STREAM_KOL
 _STREAM_FOLLOW = follow.STREAM
 _STREAM_RUPTURE = settle.STREAM_RUPTURE
+_STREAM_RESELL = resell.STREAM
 
 
 @kernel
@@ -172,6 +177,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
     settle_streams = seller_streams(key, today, _STREAM_SETTLE, n_s)
     rupture_streams = seller_streams(key, today, _STREAM_RUPTURE, n_s)
     wom_streams = seller_streams(key, today, _STREAM_WOM, n_s)
+    resell_streams = seller_streams(key, today, _STREAM_RESELL, n_s)
     links = np.empty((4, k if trace else 0), np.int64)
     n_links = 0
     for s in range(n_s):
@@ -187,7 +193,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
         if m > 0:
             rel, links, n_links = settle_purchases(
                 s, rows, channels, satisfied, par.trust, par.settle, today, graph, people, sellers, rel,
-                settle_streams[s], rupture_streams[s], flows, breakdowns,
+                settle_streams[s], rupture_streams[s], resell_streams[s], flows, breakdowns,
                 links if trace else np.empty((4, m), np.int64), n_links if trace else 0)
             if not trace:
                 links, n_links = np.empty((4, 0), np.int64), 0
@@ -195,6 +201,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
                       flows, breakdowns)
         rel = word_of_mouth(s, rows, satisfied, kol_nodes[kol_ptr[s]:kol_ptr[s + 1]], par, graph, people,
                             sellers, rel, wom_streams[s], kol_streams[s], flows, breakdowns, room, follow_streams[s])
+    rel = unload(key, today, par.trust, par.wom, graph, people, sellers, rel, flows)   # loaded resellers quit
     # 16 mute and block, then warnings by blockers, seller by seller (each from her stream, after
     # her mute and block draws; a warning changes none of what muting and blocking read)
     tie_streams = seller_streams(key, today, _STREAM_TIES, n_s)

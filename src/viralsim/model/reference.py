@@ -34,7 +34,7 @@ import pandas as pd
 from mesa.discrete_space import FixedAgent, Network
 
 from viralsim._rng import stochastic_round, streams
-from viralsim.config.schema import FeedParams, PlatformParams, Product, RunConfig, Strategy
+from viralsim.config.schema import MAX_RESELLER_LEVEL, FeedParams, PlatformParams, Product, RunConfig, Strategy
 from viralsim.metrics import (
     COUNT_COLUMNS,
     DAILY_COLUMNS,
@@ -165,7 +165,8 @@ MARKETING_TYPES = (AD, PRIZE)
 FLOWS = ("posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
          "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
          "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
-         "ties_strengthened", "ties_weakened", "ties_broken", "groups_opened", "groups_filled", "groups_failed")
+         "ties_strengthened", "ties_weakened", "ties_broken", "groups_opened", "groups_filled", "groups_failed",
+         "commission", "loaded_resellers")
 #: run totals needed by ``metrics.summarize`` (sizes as in the fast engine)
 BREAKDOWNS = {"channels": len(CHANNELS), "exposures_by_tie": 4, "seller_conversions_by_tie": 4,
               "wom_sent_by_tie": 2, "wom_conversions_by_tie": 2, "new_followers_by_channel": 3,
@@ -257,6 +258,10 @@ class Relation:
     in_group: bool = False
     reseller: bool = False
     pushed: int = 0             # days on which the seller's own ads or message reached her (§3.3.11)
+    upline: int = -1            # the reseller who recruited her, -1 the seller (§3.3.16a)
+    level: int = 0              # her level in the reseller tree, 0 never a reseller
+    stock: int = 0              # units she holds to resell
+    stock_day: int = -1         # the last day her stock moved
 
     @property
     def follows(self) -> bool:
@@ -878,9 +883,22 @@ class SellerAgent(FixedAgent):
             price = product.price * (1.0 - st.referral_reward) if channel == referral else product.price
             if channel == GROUP_BUY_CHANNEL:
                 price = product.price * (1.0 - st.group_buy.discount)     # the group price (§3.3.14a)
-            self.flows["revenue"] += price
-            commission = product.price * st.reseller_commission if channel == reseller else 0.0
-            self.flows["cost"] += product.unit_cost + commission
+            sold_by = self.reseller_who_sold(buyer) if channel == reseller else None
+            if st.stock_units > 0 and sold_by is not None:
+                # §3.3.16a: a sale from her stock; the buyer pays her, the seller booked the stock
+                stock_rel = self.relation(sold_by)
+                if stock_rel.stock <= 0:
+                    self.load_stock(sold_by)
+                stock_rel.stock -= 1
+                stock_rel.stock_day = model.day
+            else:
+                self.flows["revenue"] += price
+                commission = 0.0
+                if channel == reseller:
+                    commission = self.chain_commission(sold_by, product.price * st.reseller_commission) \
+                        if sold_by is not None else product.price * st.reseller_commission
+                self.flows["cost"] += product.unit_cost + commission
+                self.flows["commission"] += commission
             model.add_breakdown(self.index, "channels", channel, 1)
             if channel == referral:
                 self.flows["purchases_wom"] += 1
@@ -906,13 +924,85 @@ class SellerAgent(FixedAgent):
                 for friend, _ in buyer.friends:
                     if friend.node != self.node:
                         self.relation(friend).bought_friends += 1
-            if st.reseller_prob > 0 and satisfied and not rel.reseller and model.rng.random() < st.reseller_prob:
-                rel.reseller = True
-                for friend, _ in buyer.friends:
-                    if friend.node != self.node:
-                        self.relation(friend).reseller_friends += 1
+            # §3.3.16a: the chance to join falls with the stock she would have to load
+            p_join = st.reseller_prob * st.stock_fear_units / (st.stock_fear_units + st.stock_units)
+            if p_join > 0 and satisfied and not rel.reseller and rel.stock <= 0:
+                upline = sold_by
+                if upline is None and channel == referral and rel.referrer >= 0:
+                    teller = model.consumer_at[rel.referrer]
+                    if self.relation(teller).reseller:
+                        upline = teller
+                level = 1 if upline is None else min(self.relation(upline).level + 1, MAX_RESELLER_LEVEL)
+                if (st.reseller_levels == 0 or level <= st.reseller_levels) and model.rng.random() < p_join:
+                    rel.reseller = True
+                    rel.upline = -1 if upline is None else upline.node
+                    rel.level = level
+                    for friend, _ in buyer.friends:
+                        if friend.node != self.node:
+                            self.relation(friend).reseller_friends += 1
+                    if st.stock_units > 0:
+                        self.load_stock(buyer)
             outcome.append((buyer, satisfied))
         return outcome
+
+    def reseller_who_sold(self, buyer: ConsumerAgent) -> ConsumerAgent | None:
+        """§3.3.16a: the friend whose reseller ad made the purchase, uniform among her friends who
+        resell for this seller (each posts the same ads); None if she has none."""
+        candidates = [f for f, _ in buyer.friends if f.node != self.node and self.relation(f).reseller]
+        if not candidates:
+            return None
+        return candidates[min(int(self.model.rng.random() * len(candidates)), len(candidates) - 1)]
+
+    def chain_commission(self, reseller: ConsumerAgent | None, base: float) -> float:
+        """§3.3.16a: ``base`` to ``reseller``, ``base × r`` to her upline, ``base × r²`` above, up to
+        the seller (at most 127 payees)."""
+        if reseller is None:
+            return 0.0
+        r = self.strategy.reseller_upline_share
+        total, pay, who = base, base, reseller
+        for _ in range(MAX_RESELLER_LEVEL - 1):
+            if r <= 0 or self.relation(who).upline < 0:
+                break
+            who = self.model.consumer_at[self.relation(who).upline]
+            pay *= r
+            total += pay
+        return total
+
+    def load_stock(self, reseller: ConsumerAgent) -> None:
+        """§3.3.16a: she buys K units at p (1 − c); her uplines earn K p c r^j on them."""
+        st, product = self.strategy, self.product
+        k, c = st.stock_units, st.reseller_commission
+        rel = self.relation(reseller)
+        rel.stock = k
+        rel.stock_day = self.model.day
+        commission = 0.0
+        if rel.upline >= 0 and st.reseller_upline_share > 0:
+            commission = self.chain_commission(self.model.consumer_at[rel.upline],
+                                               k * product.price * c * st.reseller_upline_share)
+        self.flows["revenue"] += k * product.price * (1.0 - c)
+        self.flows["cost"] += k * product.unit_cost + commission
+        self.flows["commission"] += commission
+
+    def quit_loaded(self) -> None:
+        """§3.3.16a: resellers whose stock has not moved for ``stock_patience_days`` quit, trust lowered as
+        after a bad purchase, and warn friends."""
+        st = self.strategy
+        if st.stock_units <= 0:
+            return
+        loaded = []
+        for c in self.model.consumer_list:
+            rel = self.relation(c)
+            if rel.reseller and rel.stock > 0 and self.model.day - rel.stock_day >= st.stock_patience_days:
+                loaded.append(c)
+        for c in loaded:
+            rel = self.relation(c)
+            rel.reseller = False
+            rel.trust = self.purchase_outcome(rel.trust, False)
+            for friend, _ in c.friends:
+                if friend.node != self.node and self.relation(friend).reseller_friends > 0:
+                    self.relation(friend).reseller_friends -= 1
+        self.flows["loaded_resellers"] += len(loaded)
+        self.warn(loaded, self.model.config.wom.warn_prob)
 
     def judge_purchase(self, *, paid: bool) -> tuple[bool, float]:
         """§3.3.16, value for money: the buyer expects the promise's overstatement (hype) plus,
@@ -1118,6 +1208,8 @@ def _stocks(model: ReferenceModel, seller: SellerAgent) -> dict:
         "resellers": sum(r.reseller for r in rels),
         "strong_ties": sum(r.tie == STRONG and not r.blocked for r in rels),
         "weak_ties": sum(r.tie == WEAK and not r.blocked for r in rels),
+        "reseller_stock": sum(r.stock for r in rels),
+        "reseller_depth": max((r.level for r in rels if r.reseller), default=0),
     }
     assert tuple(out) == STOCK_COLUMNS
     return {k: int(v) if k in COUNT_COLUMNS else float(v) for k, v in out.items()}
@@ -1318,6 +1410,8 @@ class ReferenceModel(mesa.Model):
         self.consumers.do("get_annoyed")                      # 12 annoyance, erosion, memory
         for seller in sellers:                                 # 13 settlement, 14 word of mouth
             seller.word_of_mouth(seller.settle_purchases())
+        for seller in sellers:                                 #    loaded resellers quit (§3.3.16a)
+            seller.quit_loaded()
         for seller in sellers:                                 # 15 mute and block (+ blockers warn)
             seller.lose_contacts()
         for seller in sellers:                                 #    ties move (§3.3.24)

@@ -59,6 +59,10 @@ STATE_COLUMNS = (
     ("engaged", np.bool_, False),       # may feel a pull beyond today's contacts
     ("reseller", np.bool_, False),
     ("pushed", np.int32, 0),            # days the seller pushed her (own ads seen or a message)
+    ("upline", np.int32, -1),           # the reseller who recruited her (-1: the seller herself)
+    ("level", np.int8, 0),              # her level in the reseller tree (0 never a reseller)
+    ("stock", np.int16, 0),             # units of the seller's product she holds to resell
+    ("stock_day", np.int32, -1),        # the last day her stock moved (loaded, sold, restocked)
 )
 #: the day's counters of a relation, zeroed every morning (int16 suffices for one day's counts:
 #: posts per day are at most 1000 and a contact gets at most one message a day; reseller ads can
@@ -97,6 +101,10 @@ class Relations(NamedTuple):
     engaged: np.ndarray
     reseller: np.ndarray
     pushed: np.ndarray
+    upline: np.ndarray
+    level: np.ndarray
+    stock: np.ndarray
+    stock_day: np.ndarray
     seen_ad: np.ndarray
     seen_prize: np.ndarray
     seen_value: np.ndarray
@@ -267,6 +275,8 @@ def reserve(rel, extra):
         _grown_fill(rel.muted, cap, False), _grown_fill(rel.blocked, cap, False),
         _grown_fill(rel.in_group, cap, False), _grown_fill(rel.engaged, cap, False),
         _grown_fill(rel.reseller, cap, False), _grown_fill(rel.pushed, cap, 0),
+        _grown_fill(rel.upline, cap, -1), _grown_fill(rel.level, cap, 0), _grown_fill(rel.stock, cap, 0),
+        _grown_fill(rel.stock_day, cap, -1),
         _grown_fill(rel.seen_ad, cap, 0), _grown_fill(rel.seen_prize, cap, 0), _grown_fill(rel.seen_value, cap, 0),
         _grown_fill(rel.seen_life, cap, 0), _grown_fill(rel.seen_ad_idle, cap, 0),
         _grown_fill(rel.seen_prize_idle, cap, 0), _grown_fill(rel.messages, cap, 0),
@@ -372,7 +382,8 @@ def with_views(rel):
     return Relations(
         rel.seller, rel.node, rel.tie, rel.trust, rel.baseline, rel.annoyance, rel.memory, rel.referral,
         rel.referrer, rel.referrer_strong, rel.root, rel.purchases, rel.bought_friends, rel.reseller_friends,
-        rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.seen_ad,
+        rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.upline,
+        rel.level, rel.stock, rel.stock_day, rel.seen_ad,
         rel.seen_prize,
         rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle, rel.messages, rel.group_seen,
         rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts, rel.impulse, rel.opened,

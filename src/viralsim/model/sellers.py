@@ -12,7 +12,7 @@ from viralsim._rng import derived
 from viralsim.config.schema import FeedParams, PlatformParams, Product, RunConfig, SellerSpec, Strategy
 from viralsim.model import relations
 from viralsim.model.relations import NO_TIE, STRONG, WEAK, add_row
-from viralsim.model.rules import feed, groups
+from viralsim.model.rules import feed, groups, resell
 from viralsim.model.rules.purchase import price_factor
 from viralsim.model.rules.settle import expectation
 from viralsim.model.rules.wom import recommendation_prob
@@ -186,8 +186,10 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
             "p_rec": p_rec, "p_fan": min(1.0, p_rec * g.advocacy), "pf": price_factor(pr.price, p),
             "pf_ref": price_factor(pr.price * (1.0 - st.referral_reward), p), "price": pr.price,
             "reward": st.referral_reward, "unit_cost": pr.unit_cost, "commission": st.reseller_commission,
-            "quality": pr.quality, "expect": expectation(pr, p), "hype": pr.hype, "reseller_prob": st.reseller_prob,
-            "reseller_posts": st.reseller_posts_per_day,
+            "quality": pr.quality, "expect": expectation(pr, p), "hype": pr.hype,
+            "reseller_prob": resell.recruit_prob(st), "reseller_posts": st.reseller_posts_per_day,
+            "levels": st.reseller_levels, "upline_share": st.reseller_upline_share, "stock_units": st.stock_units,
+            "stock_days": st.stock_patience_days,
             "kol_seeds": st.kol_seeds, "kol_reach": st.kol_reach, "flag_prob": flag_prob(st, config.platform),
             "cost_post": st.cost_per_post, "cost_message": st.cost_per_message,
             "cost_stranger": st.cost_per_stranger, "cost_reply": st.cost_per_reply, "cost_kol": st.cost_per_kol,
@@ -197,7 +199,7 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
         }
         for k, v in row.items():
             cols[k].append(v)
-    ints = {"kol_seeds", "gb_size", "gb_days"}
+    ints = {"kol_seeds", "gb_size", "gb_days", "levels", "stock_units", "stock_days"}
     bools = {"need_triggered", "groups_on", "gb_on"}
     arrays = {}
     for name in Sellers._fields:

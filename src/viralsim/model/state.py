@@ -74,8 +74,12 @@ class Sellers(NamedTuple):
     quality: np.ndarray
     expect: np.ndarray                # what a purchase must deliver beyond an honest fair deal (rules.settle)
     hype: np.ndarray                  # how much the ads overstate the quality (rules.settle)
-    reseller_prob: np.ndarray
+    reseller_prob: np.ndarray         # P(a satisfied buyer is recruited), after the fear of stock (rules.resell)
     reseller_posts: np.ndarray
+    levels: np.ndarray                # int64: deepest reseller level (rules.resell; 0 = unlimited)
+    upline_share: np.ndarray          # commission ratio from one level to the next up (rules.resell)
+    stock_units: np.ndarray           # int64: units a reseller loads (0 = one-click distribution)
+    stock_days: np.ndarray            # int64: days unmoved stock takes to make her loaded
     kol_seeds: np.ndarray             # int64
     kol_reach: np.ndarray
     flag_prob: np.ndarray             # P(the platform folds one of her marketing posts), sellers.flag_prob

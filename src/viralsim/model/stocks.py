@@ -16,12 +16,15 @@ def stock_table(rel, n_sellers, threshold, out):
     Contacts are the consumers tied to the seller (blocked ones included); followers are the
     contacts who have not blocked her; mean trust and annoyance are over contacts (NaN without
     contacts); interested consumers are aware, not blocking, with trust at least ``threshold``;
-    strong and weak ties count the followers with that tie (it changes: rules.bonds).
+    strong and weak ties count the followers with that tie (it changes: rules.bonds); reseller
+    stock is the units held by her resellers, those who quit loaded included, and reseller depth
+    the deepest level among her resellers (rules.resell).
     One pass over the relations; the sums follow the order the relations were made, so their
     rounding is the same on every machine.
     """
-    counts = np.zeros((n_sellers, 11), np.int64)    # tied, blocked, muted, aware, interested,
-    sums = np.zeros((n_sellers, 2))                  # customers, repeat, members, resellers, strong, weak
+    counts = np.zeros((n_sellers, 13), np.int64)    # tied, blocked, muted, aware, interested,
+    sums = np.zeros((n_sellers, 2))                  # customers, repeat, members, resellers, strong, weak,
+                                                     # units in stock, deepest reseller level
     for r in range(rel.meta[0]):
         s = rel.seller[r]
         t = rel.tie[r] > 0
@@ -39,6 +42,9 @@ def stock_table(rel, n_sellers, threshold, out):
         counts[s, 8] += rel.reseller[r]
         counts[s, 9] += (not b) and rel.tie[r] == STRONG
         counts[s, 10] += (not b) and rel.tie[r] == WEAK
+        counts[s, 11] += rel.stock[r]
+        if rel.reseller[r] and rel.level[r] > counts[s, 12]:
+            counts[s, 12] = rel.level[r]
         if t:
             sums[s, 0] += rel.trust[r]
             sums[s, 1] += rel.annoyance[r]
@@ -59,3 +65,5 @@ def stock_table(rel, n_sellers, threshold, out):
         out[s, STOCK.resellers] = c[8]
         out[s, STOCK.strong_ties] = c[9]
         out[s, STOCK.weak_ties] = c[10]
+        out[s, STOCK.reseller_stock] = c[11]
+        out[s, STOCK.reseller_depth] = c[12]

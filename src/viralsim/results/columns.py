@@ -138,6 +138,13 @@ _DAILY = {
     "replies": ("replies", "enquiries the seller answered", _COUNT),
     "group_members": ("consumers", "members of the seller's groups", _COUNT),
     "resellers": ("consumers", "resellers of the seller", _COUNT),
+    "reseller_stock": ("units", "units of the product the seller's resellers hold unsold, those who quit loaded "
+                       "included", _COUNT),
+    "reseller_depth": ("levels", "the deepest level of the seller's reseller tree (1: recruited by the seller)",
+                       _COUNT),
+    "commission": ("yuan", "commission paid to the seller's resellers (part of the cost)", _COUNT),
+    "loaded_resellers": ("consumers", "resellers who quit with stock that had not sold for the patience period",
+                         _COUNT),
 }
 
 # unit, meaning and bounds of the market columns (names: metrics.MARKET_COLUMNS)
@@ -170,6 +177,10 @@ _SUMMARY = {
     "ties_broken_stranger": ("running total", "consumers", "of them, contacts with the stranger tie", _COUNT),
     "ties_broken_weak": ("running total", "consumers", "of them, weak-tie contacts", _COUNT),
     "ties_broken_strong": ("running total", "consumers", "of them, strong-tie contacts", _COUNT),
+    "commission": ("running total", "yuan", "commission paid to resellers over the run (part of the cost)",
+                   _COUNT),
+    "loaded_resellers": ("running total", "consumers", "resellers who quit loaded with unsold stock over the run",
+                         _COUNT),
     "groups_opened": ("running total", "groups", "group-buys opened over the run", _COUNT),
     "groups_filled": ("running total", "groups", "group-buys filled (and sold) over the run", _COUNT),
     "groups_failed": ("running total", "groups", "group-buys that failed over the run", _COUNT),

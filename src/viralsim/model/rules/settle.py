@@ -42,6 +42,7 @@ from viralsim._jit import kernel, uniform
 from viralsim.model.outputs import BREAKDOWN, CHANNEL, FLOW
 from viralsim.model.relations import NO_TIE, add_row, find_row, reserve
 from viralsim.model.rules._util import most_reached
+from viralsim.model.rules.resell import attribute, chain_commission, load_stock, recruit_level
 from viralsim.model.rules.trust import purchase_outcome
 
 STREAM = 10
@@ -88,18 +89,21 @@ _B_CHANNELS, _B_WOM_CONV, _B_SELLER_CONV = BREAKDOWN.channels, BREAKDOWN.wom_con
     BREAKDOWN.seller_conversions_by_tie
 _B_BROKEN = BREAKDOWN.ties_broken_by_tie
 _F_PURCHASES, _F_PURCHASES_WOM, _F_REVENUE, _F_COST = FLOW.purchases, FLOW.purchases_wom, FLOW.revenue, FLOW.cost
-_F_BROKEN = FLOW.ties_broken
+_F_BROKEN, _F_COMMISSION = FLOW.ties_broken, FLOW.commission
 
 
 @kernel
-def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, sellers, rel, rs, rs_rupture, flows,
-           breakdowns, links, n_links):
+def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, sellers, rel, rs, rs_rupture, rs_resell,
+           flows, breakdowns, links, n_links):
     """Book seller ``s``'s purchases of the day (distinct buyers' relations ``rows``).
 
     - Revenue = price, or price x (1 - referral_reward) for referral purchases (referral
       discount, seed 002 L263), or price x (1 - group_buy.discount) for a filled group-buy's
       purchases (rules.groupbuy); cost = unit cost, plus the reseller commission for purchases
-      through a reseller's ads (seed 002 L235: ad budget becomes distributor profit).
+      through a reseller's ads (seed 002 L235: ad budget becomes distributor profit), paid to the
+      reseller drawn as the one who sold and her uplines (rules.resell, draws from ``rs_resell``).
+      With stock-loading a reseller's sale draws down her stock and pays the seller nothing; a
+      recruit loads her stock (revenue at the wholesale price, unit costs, uplines' commission).
     - Satisfied if the delivered experience meets the expectation set by price and promise
       (module docstring; seed 002 L369, L373); trust moves as in rules.trust.purchase_outcome; a
       dissatisfied contact may break the tie (module docstring; ``spar`` the rule's Params,
@@ -110,13 +114,18 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
       (seller, parent, child, day) links are logged from ``links[:, n_links]`` on.
     - Friends of first-time buyers count one more "friend who bought" (conformity) and become
       ``engaged``; a satisfied buyer becomes a reseller with probability ``reseller_prob``
-      (全员分销), and her friends count one more reseller friend.
+      (全员分销; after the fear of stock-loading), with an upline and a level (rules.resell), and her
+      friends count one more reseller friend.
     Fills ``satisfied``; returns (table, links, n_links).
     """
     m = rows.shape[0]
     revenue = 0.0
-    n_resold = 0
+    cost = 0.0                  # stock loaded today (unit costs and uplines' commission)
+    commission = 0.0            # commission beyond the one-level p c of ``n_resold`` sales
+    chain_paid = 0.0            # of it, paid on one-click sales along the chain (not in ``cost``)
+    n_unit = n_resold = 0       # sales that cost a unit; one-click sales paying p c alone
     price, reward = sellers.price[s], sellers.reward[s]
+    stocked = sellers.stock_units[s] > 0
     new = np.empty(m, np.int64)
     new_roots = np.empty(m, np.int64)
     recruits = np.empty(m, np.int64)
@@ -133,14 +142,34 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
             breakdowns[s, _B_WOM_CONV + rel.referrer_strong[r]] += 1
         elif ch != _CONFORMITY and ch != _RESELLER and ch != _GROUP_BUY:
             breakdowns[s, _B_SELLER_CONV + rel.tie[r]] += 1
-        if referral:
-            revenue += price * (1.0 - reward)
-        elif ch == _GROUP_BUY:
-            revenue += price * (1.0 - sellers.gb_discount[s])
+        sold_by = -1
+        if ch == _RESELLER:
+            sold_by = attribute(graph, people, rel, s, sellers.node[s], i, rs_resell)
+        if stocked and sold_by >= 0:
+            # from her stock: the buyer pays the reseller; she first loads stock if she has none
+            if rel.stock[sold_by] <= 0:
+                rv, cs, cm = load_stock(sellers, rel, s, sold_by, today)
+                revenue += rv
+                cost += cs
+                commission += cm
+            rel.stock[sold_by] -= 1
+            rel.stock_day[sold_by] = today
         else:
-            revenue += price
+            if referral:
+                revenue += price * (1.0 - reward)
+            elif ch == _GROUP_BUY:
+                revenue += price * (1.0 - sellers.gb_discount[s])
+            else:
+                revenue += price
+            n_unit += 1
+            if ch == _RESELLER:
+                if sold_by >= 0 and sellers.upline_share[s] > 0.0:
+                    cm = chain_commission(rel, s, sold_by, price * sellers.commission[s], sellers.upline_share[s])
+                    chain_paid += cm
+                    commission += cm
+                else:
+                    n_resold += 1       # (p c to the one who sold: counted, then multiplied once)
         n_referral += referral
-        n_resold += ch == _RESELLER
         gap = sellers.expect[s] - (sellers.quality[s] - uniform(rs))     # X - D
         satisfied[j] = gap < 0.0
         t_before = rel.trust[r]
@@ -170,11 +199,19 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
                 links[3, n_links] = today
                 n_links += 1
             n_new += 1
-        if sellers.reseller_prob[s] > 0 and satisfied[j] and not rel.reseller[r] \
-                and uniform(rs) < sellers.reseller_prob[s]:
-            rel.reseller[r] = True
-            recruits[n_recruits] = i
-            n_recruits += 1
+        if sellers.reseller_prob[s] > 0 and satisfied[j] and not rel.reseller[r] and rel.stock[r] <= 0:
+            up, level = recruit_level(rel, s, sold_by, referral, r)
+            if (sellers.levels[s] == 0 or level <= sellers.levels[s]) and uniform(rs) < sellers.reseller_prob[s]:
+                rel.reseller[r] = True
+                rel.upline[r] = up
+                rel.level[r] = level
+                recruits[n_recruits] = i
+                n_recruits += 1
+                if stocked:
+                    rv, cs, cm = load_stock(sellers, rel, s, r, today)
+                    revenue += rv
+                    cost += cs
+                    commission += cm
     for j in range(n_new):
         rel.root[find_row(rel.index, rel.meta, s, new[j])] = new_roots[j]
     if spar.count_bought:
@@ -183,7 +220,9 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
     flows[_F_PURCHASES, s] += m
     flows[_F_PURCHASES_WOM, s] += n_referral
     flows[_F_REVENUE, s] += revenue
-    flows[_F_COST, s] += m * sellers.unit_cost[s] + n_resold * price * sellers.commission[s]
+    flows[_F_COST, s] += n_unit * sellers.unit_cost[s] + n_resold * price * sellers.commission[s] + cost \
+        + chain_paid
+    flows[_F_COMMISSION, s] += n_resold * price * sellers.commission[s] + commission
     return rel, links, n_links
 
 
