@@ -138,6 +138,9 @@ _DAILY = {
     "replies": ("replies", "enquiries the seller answered", _COUNT),
     "group_members": ("consumers", "members of the seller's groups", _COUNT),
     "resellers": ("consumers", "resellers of the seller", _COUNT),
+    "brand": ("brand (0 to 1)", "the seller's personal brand, which weights her posts' persuasion: 1 but for a "
+              "big-V seller, whose brand devalues with each commercial post (in groups: the sellers' mean weighted "
+              "by their contacts)", _SHARE),
 }
 
 # unit, meaning and bounds of the market columns (names: metrics.MARKET_COLUMNS)
