@@ -85,6 +85,10 @@ CONFIGS: dict[str, dict] = {
                                             "group_buy": {"enabled": True, "size": 3, "window_days": 2,
                                                           "invite_conversion": 0.5}}},
                   "purchase": {"need_rate": 0.05}},
+    # A big-V: an audience of 100 (a third of the quick market) whose pull devalues fast, 3 % per
+    # commercial post, so that her brand falls to about a fifth within the 40 days (listed last).
+    "big_v": {"sellers": {"big_v": {"strategy": "big_v",
+                                    "big_v": {"enabled": True, "audience": 100, "brand_decay": 0.03}}}},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)
@@ -102,6 +106,8 @@ STOCK_KPIS = ("group_members", "resellers", "interested", "aware")
 CURVE_POINTS = (("purchases", 10, True), ("purchases", 30, True), ("mean_trust", 10, False),
                 ("mean_trust", 30, False), ("muted", 20, False), ("blocked", 30, False),
                 ("mean_annoyance", 20, False))
+#: days at which a big-V's brand is compared (only sellers whose brand moved have the KPI)
+BRAND_DAYS = (5, 10, 20, 30)
 #: market KPIs: (column, day or None for the mean over the run)
 MARKET_KPIS = (("platform_activity", None), ("commercial_share", None), ("with_need", None))
 
@@ -141,6 +147,12 @@ def kpis(result) -> dict[str, float]:
                 values = g[col].to_numpy(float)
                 out[f"{name}.{col}{'_cum' if cumulative else ''}@{day}"] = float(
                     values[:day].sum() if cumulative else values[day - 1])
+    for name in result.daily.loc[result.daily["brand"] < 1.0, "seller"].unique():
+        # a big-V's brand (the other sellers' stays at 1): its path, days 5, 10, 20 and 30
+        g = result.daily[result.daily["seller"] == name].sort_values("day")
+        for day in BRAND_DAYS:
+            if day <= days:
+                out[f"{name}.brand@{day}"] = float(g["brand"].to_numpy(float)[day - 1])
     for col, day in MARKET_KPIS:
         out[f"market.{col}"] = float(result.market[col].mean() if day is None else result.market[col].iloc[day - 1])
     return out

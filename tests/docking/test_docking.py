@@ -84,6 +84,25 @@ def test_group_buy_docking_detects_groups_that_never_expire():
     assert not result.passed, result.report()
 
 
+#: the big-V market: one seller and her audience in the quick market, docked by default
+BIG_V_N_REF, BIG_V_N_FAST = 40, 120
+
+
+def test_big_v_market_docks():
+    """A big-V's audience, sales and devaluing brand agree between the engines."""
+    result = dh.dock(("big_v",), BIG_V_N_REF, BIG_V_N_FAST, QUICK)
+    print(result.report(10))
+    assert result.passed, result.report()
+
+
+@pytest.mark.slow
+def test_big_v_docking_detects_a_brand_that_never_devalues():
+    """Power check: a reference engine whose big-V keeps her brand no longer docks."""
+    result = docking_with_mutant(MUTANTS["reference: the brand never devalues"], BIG_V_N_REF, BIG_V_N_FAST, QUICK)
+    print(result.report(5))
+    assert not result.passed, result.report()
+
+
 #: mutants that whole-run docking must detect (the one-day docking checks all of them)
 WHOLE_RUN_MUTANTS = ("fast: trust gain per value post doubled", "fast: no load spillover",
                      "reference: annoyance gate dropped", "reference: mute/block hazards x1.5",

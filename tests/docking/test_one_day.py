@@ -10,8 +10,9 @@ the run (following after purchases, recommendations and group invitations), fiss
 (resellers, referral rewards), kol on day 0 (seeding, followers told by the seeds) and day 3
 (referral pull), moderation (the folded block and the platform warning), and a spam seller 20
 days after she stopped (unmuting, whose expected count is also checked against the rule's
-formula), and a mediocre, oversold, dear product in its growth phase (satisfaction from value
-for money, ties broken by bad purchases).
+formula), a mediocre, oversold, dear product in its growth phase (satisfaction from value
+for money, ties broken by bad purchases), and a big-V on day 0 (her audience gathered) and day
+20 (sales weighted by a devalued brand, the brand's next step).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ SEED = 3
 MARKET = od.Market(n=400, days=60)
 STATES = (("spam", 10), ("spam+community", 10), ("community", 20), ("community", 59), ("low_quality", 30),
           ("fission", 30), ("kol", 0), ("kol", 3), ("moderation", 10), ("spam_quiet", 40), ("boom", 3), ("boom", 10),
-          ("value", 50), ("group_buy", 25))
+          ("value", 50), ("group_buy", 25), ("big_v", 0), ("big_v", 20))
 QUICK_STATES = (("spam+community", 10), ("fission", 30))
 REPLICATES, QUICK_REPLICATES = 400, 150
 

@@ -257,7 +257,8 @@ def test_invariants_hold_for_competing_sellers_under_the_harassment_prompt():
 
 
 def test_presets_are_the_seven_documented_ones():
-    assert preset_names() == ["broadcast", "community", "fission", "group_buy", "kol", "service_first", "spam"]
+    assert preset_names() == ["big_v", "broadcast", "community", "fission", "group_buy", "kol", "service_first",
+                              "spam"]
 
 
 def _duplicate(w):
