@@ -884,7 +884,7 @@ class BigVParams(Frozen):
     enabled: Annotated[bool, Param(
         label="Big-V seller", unit="—",
         meaning="the seller is a big-V (大咖): she starts with an audience of fans, and her personal brand, which "
-                "weights what her posts persuade, devalues with each commercial post she publishes",
+                "weights everything that sells her product, devalues with each commercial post she publishes",
         source="seed 000 L467")] = False
     audience: Annotated[int, Field(ge=0, le=100_000), Param(
         label="Big-V audience", unit="people", ui=(0, 2000, 50),
@@ -901,7 +901,7 @@ class BigVParams(Frozen):
     brand_decay: Annotated[Prob, Param(
         label="Brand decay", unit="fraction/post", ui=(0, 0.1, 0.005),
         meaning="fraction of her personal brand B lost with each commercial post (ad or prize) she publishes: "
-                "B ← B (1 − d) per post; B weights the stimulus of her posts (ad, prize, value)",
+                "B ← B (1 − d) per post; B multiplies every component of the purchase stimulus toward her but face",
         source="seed 000 L467 (the brand devalues as her selling spreads, 时间稍久); judgement: 1%, so that her "
                "brand halves after about 70 commercial posts, two months at the big_v preset's 1.2 ads a day")] \
         = 0.01
