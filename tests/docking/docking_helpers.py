@@ -106,7 +106,7 @@ STOCK_KPIS = ("group_members", "resellers", "interested", "aware")
 CURVE_POINTS = (("purchases", 10, True), ("purchases", 30, True), ("mean_trust", 10, False),
                 ("mean_trust", 30, False), ("muted", 20, False), ("blocked", 30, False),
                 ("mean_annoyance", 20, False))
-#: days at which a big-V's brand is compared (only sellers whose brand moved have the KPI)
+#: days at which a big-V's brand is compared (only the big-V sellers of the config have the KPI)
 BRAND_DAYS = (5, 10, 20, 30)
 #: market KPIs: (column, day or None for the mean over the run)
 MARKET_KPIS = (("platform_activity", None), ("commercial_share", None), ("with_need", None))
@@ -147,8 +147,10 @@ def kpis(result) -> dict[str, float]:
                 values = g[col].to_numpy(float)
                 out[f"{name}.{col}{'_cum' if cumulative else ''}@{day}"] = float(
                     values[:day].sum() if cumulative else values[day - 1])
-    for name in result.daily.loc[result.daily["brand"] < 1.0, "seller"].unique():
-        # a big-V's brand (the other sellers' stays at 1): its path, days 5, 10, 20 and 30
+    for name, spec in result.config.sellers.items():
+        if not spec.resolved.big_v.enabled:
+            continue            # (the other sellers' brand stays at 1)
+        # a big-V's brand: its path, days 5, 10, 20 and 30
         g = result.daily[result.daily["seller"] == name].sort_values("day")
         for day in BRAND_DAYS:
             if day <= days:

@@ -256,7 +256,7 @@ def test_invariants_hold_for_competing_sellers_under_the_harassment_prompt():
             assert relations.find(st.rel, s, int(node)) == -1, "a seller related to herself"
 
 
-def test_presets_are_the_seven_documented_ones():
+def test_presets_are_the_eight_documented_ones():
     assert preset_names() == ["big_v", "broadcast", "community", "fission", "group_buy", "kol", "service_first",
                               "spam"]
 
