@@ -363,7 +363,7 @@ def test_recorded_rows_hold_the_days_flows_and_stocks(monkeypatch):
         assert last[k] == flows_seen[-1][FLOW_KEYS.index(k), 0]
     st = with_dc.state
     stocks = np.empty((1, len(STOCK_COLUMNS)))
-    stock_table(st.rel, 1, cfg.purchase.interest_threshold, stocks)
+    stock_table(st.rel, 1, cfg.purchase.interest_threshold, st.sellers.brand, stocks)
     np.testing.assert_array_equal(stocks, stocks_seen[-1])
     today = with_dc.sellers[0].today
     assert today["day"] == 5 and today["seller"] == with_dc.sellers[0].name
