@@ -21,10 +21,11 @@ groups like them (seed 004 L225). For a seller with ``big_v.enabled``:
 
   (d = ``big_v.brand_decay``; published, folded or not: the platform folding her post does not
   spare her brand). Hence after k commercial posts B = (1 - d)^k.
-* **Weight.** B multiplies the stimulus of her own posts seen, the ad, prize and value components
-  of the purchase rule (rules.purchase.components: a_ad W(X_ad) N B, a_prize W(X_prize) N B,
-  a_value X_value B): what the big-V's endorsement is worth is her brand. Messages, replies,
-  friends' recommendations and the other channels are not hers to devalue.
+* **Weight.** B multiplies every component of the purchase stimulus toward her but face
+  (rules.purchase.components: pf B x each component, the referral pull at pf_ref B): what sells
+  the big-V's product, her posts, her replies, her fans' and buyers' recommendations of it, is
+  worth what her name is worth. Face purchases belong to the friendship (rules.face), not to
+  her name; group-buy invitations (rules.groupbuy) are not weighted.
 
 Other sellers keep B = 1 for good. The brand is reported day by day (``brand`` stock). Draws:
 the boundary layer's subset, from the seller's own stream (``STREAM``), on day 0 only. Cost: one
