@@ -15,7 +15,8 @@ import numpy as np
 from viralsim.config.schema import RunConfig
 from viralsim.model import simulate
 
-PRESETS = ("spam", "broadcast", "fission", "group_buy", "stock_loading", "kol", "service_first", "community")
+PRESETS = ("spam", "broadcast", "fission", "group_buy", "stock_loading", "kol", "big_v", "service_first",
+           "community")
 COLUMNS = ("preset", "sales14", "sales", "profit", "customers", "followers", "WOM sales", "lost (day 51)",
            "lost (end)", "trust", "p99")
 

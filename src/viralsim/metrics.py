@@ -61,6 +61,7 @@ DAILY_COLUMNS = (
     "reseller_depth",    # deepest level among the seller's resellers (stock; rules.resell)
     "commission",        # commission paid to resellers today, part of the cost (flow, yuan; rules.resell)
     "loaded_resellers",  # resellers who quit today with stock that would not sell (flow; rules.resell)
+    "brand",             # the seller's personal brand in [0, 1] (stock; rules.bigv: 1 but for big-V sellers)
 )
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +80,8 @@ class RunResult:
     groups : DataFrame, one row per (day, grouping, group), columns ``day, by, group, sellers`` +
         DAILY_COLUMNS: the sellers of each population (``by`` = "population") and of each strategy
         preset (``by`` = "strategy") together: counts and flows summed, mean trust and annoyance
-        over all their contacts (see :func:`group_block`)
+        over all their contacts, brand the mean of the sellers' weighted by their contacts (see
+        :func:`group_block`)
     """
 
     config: RunConfig
@@ -92,7 +94,7 @@ class RunResult:
 
 
 #: daily columns holding counts of consumers (integers; every other column is a float)
-COUNT_COLUMNS = tuple(c for c in STOCK_COLUMNS if not c.startswith("mean_"))
+COUNT_COLUMNS = tuple(c for c in STOCK_COLUMNS if not c.startswith("mean_") and c != "brand")
 
 
 def cascade_sizes(state, seller_names) -> pd.DataFrame:
@@ -112,7 +114,7 @@ def _first_day_reaching(cum: np.ndarray, level: float) -> float:
     return float(hit[0] + 1) if len(hit) and level > 0 else float("nan")
 
 
-_MEANS = [DAILY_COLUMNS.index(c) for c in ("mean_trust", "mean_annoyance")]
+_MEANS = [DAILY_COLUMNS.index(c) for c in ("mean_trust", "mean_annoyance", "brand")]
 _CONTACTS = DAILY_COLUMNS.index("contacts")
 
 
@@ -120,7 +122,7 @@ def group_block(block: np.ndarray, ids: np.ndarray, n_groups: int) -> np.ndarray
     """A (sellers, DAILY_COLUMNS) block, or a (days, sellers, DAILY_COLUMNS) stack of them,
     summed by group day by day: ``ids[s]`` is seller s's group (-1: none). Mean trust and
     annoyance become means over all the group's contacts (each seller's mean weighted by her
-    contacts); NaN for a group without contacts. A stack gives the very same numbers as its
+    contacts), and so does the brand; NaN for a group without contacts. A stack gives the very same numbers as its
     days one by one (each group's sum visits its sellers in the same order)."""
     stack = block if block.ndim == 3 else block[None]
     n_days = stack.shape[0]

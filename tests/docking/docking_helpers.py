@@ -91,6 +91,10 @@ CONFIGS: dict[str, dict] = {
     "resell": {"sellers": {"stock_loading": {"strategy": "stock_loading", "reseller_prob": 0.6, "stock_units": 3,
                                              "stock_patience_days": 10}},
                "purchase": {"need_rate": 0.05}},
+    # A big-V: an audience of 100 (a third of the quick market) whose pull devalues fast, 3 % per
+    # commercial post, so that her brand falls to about a fifth within the 40 days (listed last).
+    "big_v": {"sellers": {"big_v": {"strategy": "big_v",
+                                    "big_v": {"enabled": True, "audience": 100, "brand_decay": 0.03}}}},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)
@@ -108,6 +112,8 @@ STOCK_KPIS = ("group_members", "resellers", "interested", "aware", "reseller_sto
 CURVE_POINTS = (("purchases", 10, True), ("purchases", 30, True), ("mean_trust", 10, False),
                 ("mean_trust", 30, False), ("muted", 20, False), ("blocked", 30, False),
                 ("mean_annoyance", 20, False))
+#: days at which a big-V's brand is compared (only the big-V sellers of the config have the KPI)
+BRAND_DAYS = (5, 10, 20, 30)
 #: market KPIs: (column, day or None for the mean over the run)
 MARKET_KPIS = (("platform_activity", None), ("commercial_share", None), ("with_need", None))
 
@@ -147,6 +153,14 @@ def kpis(result) -> dict[str, float]:
                 values = g[col].to_numpy(float)
                 out[f"{name}.{col}{'_cum' if cumulative else ''}@{day}"] = float(
                     values[:day].sum() if cumulative else values[day - 1])
+    for name, spec in result.config.sellers.items():
+        if not spec.resolved.big_v.enabled:
+            continue            # (the other sellers' brand stays at 1)
+        # a big-V's brand: its path, days 5, 10, 20 and 30
+        g = result.daily[result.daily["seller"] == name].sort_values("day")
+        for day in BRAND_DAYS:
+            if day <= days:
+                out[f"{name}.brand@{day}"] = float(g["brand"].to_numpy(float)[day - 1])
     for col, day in MARKET_KPIS:
         out[f"market.{col}"] = float(result.market[col].mean() if day is None else result.market[col].iloc[day - 1])
     return out

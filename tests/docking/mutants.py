@@ -45,6 +45,17 @@ def _wrap(module, make: Callable):
     return mock.patch.object(module, "prepare", lambda config: make(config, original(config)))
 
 
+def reference_brand_never_devalues():
+    """The big-V's brand stays at 1 whatever she posts (the plan no longer costs her brand)."""
+    original = reference.SellerAgent.make_plan
+
+    def make_plan(self):
+        brand = self.brand
+        original(self)
+        self.brand = brand
+    return mock.patch.object(reference.SellerAgent, "make_plan", make_plan)
+
+
 # -- the fast engine ---------------------------------------------------------------------------
 
 def fast_double_value_gain():
@@ -264,4 +275,6 @@ MUTANTS = {m.name: m for m in (
     # day 20: resellers recruited in the first days have held unsold stock for 10 days
     Mutant("reference: loaded resellers never quit", "reference", "resell", 20,
            "stock that does not sell never makes a reseller quit", reference_loaded_resellers_never_quit),
+    Mutant("reference: the brand never devalues", "reference", "big_v", 20,
+           "B stays 1 instead of B (1 - d)^k after k commercial posts", reference_brand_never_devalues),
 )}

@@ -70,6 +70,7 @@ def fast_aggregates(model: ViralModel) -> dict[str, float]:
         out[f"{seller.name}.rooted"] = float(np.count_nonzero(columns["root"][s, consumer] >= 0))
         out[f"{seller.name}.contacts"] = float(np.count_nonzero(columns["tie"][s, consumer] > 0))
         out[f"{seller.name}.group_activity"] = float(st.group_activity[s])
+        out[f"{seller.name}.brand"] = float(st.sellers.brand[s])
         row = seller.today
         for k in FLOW_COLUMNS:
             out[f"{seller.name}.day.{k}"] = float(row[k])
@@ -94,6 +95,7 @@ def reference_aggregates(model: ReferenceModel) -> dict[str, float]:
         out[f"{seller.name}.rooted"] = float(sum(r.root >= 0 for r in rels))
         out[f"{seller.name}.contacts"] = float(sum(r.tie > 0 for r in rels))
         out[f"{seller.name}.group_activity"] = float(seller.group_activity)
+        out[f"{seller.name}.brand"] = float(seller.brand)
         row = model._rows[-len(model.seller_agents) + seller.index]
         for k in FLOW_COLUMNS:
             out[f"{seller.name}.day.{k}"] = float(row[k])

@@ -11,8 +11,9 @@ the run (following after purchases, recommendations and group invitations), fiss
 (referral pull), moderation (the folded block and the platform warning), and a spam seller 20
 days after she stopped (unmuting, whose expected count is also checked against the rule's
 formula), a mediocre, oversold, dear product in its growth phase (satisfaction from value
-for money, ties broken by bad purchases), and a stock-loading reseller tree at day 20 (the
-reseller who sold, stock drawn down and loaded, loaded resellers).
+for money, ties broken by bad purchases), a stock-loading reseller tree at day 20 (the
+reseller who sold, stock drawn down and loaded, loaded resellers), and a big-V on day 0 (her
+audience gathered) and day 20 (sales weighted by a devalued brand, the brand's next step).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ SEED = 3
 MARKET = od.Market(n=400, days=60)
 STATES = (("spam", 10), ("spam+community", 10), ("community", 20), ("community", 59), ("low_quality", 30),
           ("fission", 30), ("kol", 0), ("kol", 3), ("moderation", 10), ("spam_quiet", 40), ("boom", 3), ("boom", 10),
-          ("value", 50), ("group_buy", 25), ("resell", 20))
+          ("value", 50), ("group_buy", 25), ("resell", 20), ("big_v", 0), ("big_v", 20))
 QUICK_STATES = (("spam+community", 10), ("fission", 30))
 REPLICATES, QUICK_REPLICATES = 400, 150
 

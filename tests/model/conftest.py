@@ -166,7 +166,7 @@ class World:
             self.products[s] = Product.model_validate(product)
         st = self.state
         st.sellers = seller_table(self.config, self.strategies, self.products, st.sellers.node,
-                                  group_activity=st.sellers.group_activity)
+                                  group_activity=st.sellers.group_activity, brand=st.sellers.brand)
 
 
 def world(cfg: RunConfig, topo: Topology, sellers=(0,), seed: int = 0, *, need=False, tolerance=1.0) -> World:

@@ -257,8 +257,8 @@ def test_invariants_hold_for_competing_sellers_under_the_harassment_prompt():
 
 
 def test_presets_are_the_eight_documented_ones():
-    assert preset_names() == ["broadcast", "community", "fission", "group_buy", "kol", "service_first", "spam",
-                                   "stock_loading"]
+    assert preset_names() == ["big_v", "broadcast", "community", "fission", "group_buy", "kol", "service_first",
+                              "spam", "stock_loading"]
 
 
 def _duplicate(w):
@@ -363,7 +363,7 @@ def test_recorded_rows_hold_the_days_flows_and_stocks(monkeypatch):
         assert last[k] == flows_seen[-1][FLOW_KEYS.index(k), 0]
     st = with_dc.state
     stocks = np.empty((1, len(STOCK_COLUMNS)))
-    stock_table(st.rel, 1, cfg.purchase.interest_threshold, stocks)
+    stock_table(st.rel, 1, cfg.purchase.interest_threshold, st.sellers.brand, stocks)
     np.testing.assert_array_equal(stocks, stocks_seen[-1])
     today = with_dc.sellers[0].today
     assert today["day"] == 5 and today["seller"] == with_dc.sellers[0].name

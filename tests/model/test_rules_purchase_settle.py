@@ -106,7 +106,7 @@ def test_price_factor(kit):
 # ------------------------------------------------------------------------------------ stimulus
 
 
-def _components(w, s, i, pf=1.0, pf_ref=1.0, nov=1.0, face=0.0):
+def _components(w, s, i, pf=1.0, pf_ref=1.0, nov=1.0, face=0.0, brand=1.0):
     """rules.purchase.components of the (s, i) relation, with the arguments make_purchases passes
     (``nov`` the novelty N(D), ``face`` the face stimulus F, rules.face)."""
     r = _rows(w, s, [i])[0]
@@ -115,7 +115,7 @@ def _components(w, s, i, pf=1.0, pf_ref=1.0, nov=1.0, face=0.0):
     total = pu.components(w.params.purchase, rel.seen_ad[r], rel.seen_prize[r], rel.seen_value[r] + rel.group_seen[r],
                           rel.messages[r], rel.replied[r], rel.in_group[r], w.sellers.group_activity[s],
                           rel.referral[r], rel.bought_friends[r], w.people.degree[i], rel.seen_reseller[r],
-                          rel.memory[r], pf, pf_ref, nov, face, out)
+                          rel.memory[r], pf, pf_ref, nov, face, brand, out)
     assert total == pytest.approx(out.sum(), rel=1e-15)
     return out
 

@@ -415,7 +415,7 @@ class AppModel(ViralModel):
         st = self.state
         stocks = np.full((st.n_sellers, len(STOCK_COLUMNS)), np.nan)
         # (the threshold only sets the "interested" count, which the page does not show)
-        stock_table(st.rel, st.n_sellers, 0.0, stocks)
+        stock_table(st.rel, st.n_sellers, 0.0, st.sellers.brand, stocks)
         rows = np.zeros((len(self.sellers), len(SERIES_COLUMNS)))
         for j, c in enumerate(SERIES_COLUMNS):
             if c in STOCK_COLUMNS:

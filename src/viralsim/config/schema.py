@@ -879,6 +879,36 @@ class GroupBuyParams(Frozen):
         = 0.25
 
 
+class BigVParams(Frozen):
+    """大咖带货: the seller is herself the influencer, whose personal brand devalues as she sells
+    (seed 000 L467)."""
+
+    enabled: Annotated[bool, Param(
+        label="Big-V seller", unit="—",
+        meaning="the seller is a big-V (大咖): she starts with an audience of fans, and her personal brand, which "
+                "weights everything that sells her product, devalues with each commercial post she publishes",
+        source="seed 000 L467")] = False
+    audience: Annotated[int, Field(ge=0, le=100_000), Param(
+        label="Big-V audience", unit="people", ui=(0, 2000, 50),
+        meaning="consumers who follow her as fans from day 0: the nearest consumers to her in the friendship "
+                "graph (her friends, then their friends, and so on), as many as her contact limit leaves room for",
+        source="seed 000 L467 (her circle); seed 004 L225 (popular accounts reach associated similar groups); "
+               "judgement: a few times the ~77 fans of a micro-store (seed 001 L82)")] = 300
+    fan_trust: Annotated[Prob, Param(
+        label="Fan trust", unit="trust", ui=(0, 1, 0.05),
+        meaning="trust of her fans on day 0 and the baseline it relaxes to (a consumer who already trusts her more "
+                "keeps her own)",
+        source="seed 004 L399, L417–421 (opinion leaders shape perception); judgement: a fan trusts the big-V "
+               "she follows as she trusts a close friend (`trust.prior_strong`, 0.6)")] = 0.6
+    brand_decay: Annotated[Prob, Param(
+        label="Brand decay", unit="fraction/post", ui=(0, 0.1, 0.005),
+        meaning="fraction of her personal brand B lost with each commercial post (ad or prize) she publishes: "
+                "B ← B (1 − d) per post; B multiplies every component of the purchase stimulus toward her but face",
+        source="seed 000 L467 (the brand devalues as her selling spreads, 时间稍久); judgement: 1%, so that her "
+               "brand halves after about 70 commercial posts, two months at the big_v preset's 1.2 ads a day")] \
+        = 0.01
+
+
 #: The seller's time, valued at what she could earn with it elsewhere: 30 yuan an hour. An
 #: assumption: the sources call Moments selling "near zero cost" in money (seed 000 L105) but
 #: one-to-one chat "labour-intensive" (seed 003 L339), and give no wage. 30 yuan/h is about the
@@ -941,6 +971,9 @@ class Strategy(Frozen):
     group_buy: Annotated[GroupBuyParams, Param(
         label="Group-buy", unit="—", meaning="group-buys (拼团) the seller's buyers open and their friends fill")] \
         = GroupBuyParams()
+    big_v: Annotated[BigVParams, Param(
+        label="Big-V", unit="—", meaning="the seller is a big-V (大咖) whose brand devalues as she sells")] \
+        = BigVParams()
     referral_reward: Annotated[float, Field(ge=0.0, le=0.9), Param(
         label="Referral reward", unit="share of price", ui=(0, 0.5, 0.05),
         meaning="referral discount (裂变): a purchase on a friend's recommendation pays the price times (1 − reward), "
@@ -1077,6 +1110,7 @@ class SellerSpec(Frozen):
     service_capacity: _override("service_capacity") = None
     groups: _override("groups") = None
     group_buy: _override("group_buy") = None
+    big_v: _override("big_v") = None
     referral_reward: _override("referral_reward") = None
     reseller_prob: _override("reseller_prob") = None
     reseller_posts_per_day: _override("reseller_posts_per_day") = None

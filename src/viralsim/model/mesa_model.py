@@ -260,7 +260,7 @@ class ViralModel(mesa.Model):
         products = [s.product for s in self.sellers] + [x.product for x in self.setups[k:]]
         st = self.state
         st.sellers = seller_table(self.config, strategies, products, st.sellers.node,
-                                  group_activity=st.sellers.group_activity)
+                                  group_activity=st.sellers.group_activity, brand=st.sellers.brand)
 
     def _record(self, flows: np.ndarray, breakdowns: np.ndarray, stocks: np.ndarray, market: np.ndarray) -> None:
         """Keep the recorded days (a stack of them: day d's arrays at index d) in the arrays

@@ -48,10 +48,11 @@ for _name, _width in BREAKDOWNS:
 BREAKDOWN = namedtuple("Breakdown", [b[0] for b in BREAKDOWNS])(*_starts[:-1])
 BREAKDOWN_WIDTH = _starts[-1]
 
-#: the end-of-day stocks of every seller, read off the relations
+#: the end-of-day stocks of every seller, read off the relations, and her brand (rules.bigv; 1 but
+#: for big-V sellers)
 STOCK_COLUMNS = ("aware", "interested", "customers", "repeat_customers", "mean_trust", "mean_annoyance",
                  "followers", "contacts", "muted", "blocked", "group_members", "resellers", "strong_ties",
-                 "weak_ties", "reseller_stock", "reseller_depth")
+                 "weak_ties", "reseller_stock", "reseller_depth", "brand")
 STOCK = namedtuple("Stock", STOCK_COLUMNS)(*range(len(STOCK_COLUMNS)))
 
 #: per-day market-wide values

@@ -6,11 +6,12 @@ stream per seller (``viralsim._jit.rule_stream``), seeded by the run's key, the 
 and the seller, so the order of the lines fixes the model but not the random numbers.
 
 Order:
-   1 plan          sellers draw today's integer actions from their strategies
+   1 plan          sellers draw today's integer actions from their strategies; big-Vs' brands devalue
+                   with their commercial posts
    2 needs         needs arrive and lapse
    3 relax         trust relaxes, annoyance, ad memory and referral pull decay
    4 strangers     sellers add strangers as contacts
-   5 kol seeding   KOL campaigns pick their seeds (first day only)
+   5 kol seeding   KOL campaigns pick their seeds, big-Vs gather their audiences (first day only)
    6 feed          posts reach feeds; each consumer reads a limited number
    7 fold warning  opening a folded block shows the platform's warning
    8 messages      direct messages
@@ -44,6 +45,7 @@ from viralsim.model.outputs import BREAKDOWN, FLOW
 from viralsim.model.relations import find_row
 from viralsim.model.rules import (
     annoyance,
+    bigv,
     bonds,
     contacts,
     feed,
@@ -58,6 +60,7 @@ from viralsim.model.rules import (
     wom,
 )
 from viralsim.model.rules.annoyance import add_annoyance
+from viralsim.model.rules.bigv import devalue, gather_audience
 from viralsim.model.rules.bonds import move_ties
 from viralsim.model.rules.contacts import add_strangers, answer_enquiries, send_messages
 from viralsim.model.rules.face import count_pushes
@@ -110,6 +113,7 @@ _STREAM_WOM, _STREAM_SETTLE, _STREAM_TIES, _STREAM_KOL = wom.STREAM, settle.STRE
 _STREAM_FOLLOW = follow.STREAM
 _STREAM_RUPTURE = settle.STREAM_RUPTURE
 _STREAM_RESELL = resell.STREAM
+_STREAM_BIGV = bigv.STREAM
 
 
 @kernel
@@ -123,6 +127,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
     n = people.need.shape[0]
     relations.clear_day(rel)
     plan_day(key, today, sellers, plans, draw_plans)                                           # 1
+    devalue(sellers, plans)
     for s in range(n_s):
         flows[_F.posts, s] = plans.posts[s].sum()
         flows[_F.posts_folded, s] = plans.folded[s].sum()
@@ -139,6 +144,11 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
             rel, seeds = seed_kols(s, sellers.node[s], k, degree_order, people.degree, rel, kol_streams[s])
             kol_nodes = np.concatenate((kol_nodes, seeds))
             kol_ptr[s + 1] = kol_nodes.shape[0]
+        if sellers.bv_on.any():
+            bv_streams = seller_streams(key, today, _STREAM_BIGV, n_s)
+            for s in range(n_s):
+                if sellers.bv_on[s]:
+                    rel, _ = gather_audience(s, graph, people, sellers, rel, par.max_contacts, bv_streams[s])
     rel = relations.with_views(rel)      # (no relation is made between here and the purchases)
     totals = np.zeros((n_s, 5))
     deliver_posts(key, today, par.feed, people, sellers, plans, rel, totals, breakdowns)   # 6
@@ -343,4 +353,4 @@ def record(sellers, rel, totals, group_read, flows, threshold, stocks):
                               + flows[_F.strangers_added, s] * sellers.cost_stranger[s]
                               + flows[_F.replies, s] * sellers.cost_reply[s]
                               + n_groups * sellers.cost_group_day[s])
-    stock_table(rel, n_s, threshold, stocks)
+    stock_table(rel, n_s, threshold, sellers.brand, stocks)

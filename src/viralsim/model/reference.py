@@ -564,6 +564,8 @@ class ConsumerAgent(FixedAgent):
             pf = price_factor(seller.product.price, c.purchase)
             pf_ref = price_factor(seller.product.price * (1.0 - seller.strategy.referral_reward), c.purchase)
             comp = [x * (pf_ref if ch == "referral" else pf) for x, ch in zip(comp, CHANNELS)]
+            # §3.3.6a: her brand weighs everything that sells her product but face
+            comp = [x if ch == FACE_CHANNEL else x * seller.brand for ch, x in enumerate(comp)]
             face = comp[FACE_CHANNEL]
             others = sum(x for ch, x in enumerate(comp) if ch != FACE_CHANNEL)
             gated = c.trust.enabled and c.purchase.trust_gating
@@ -737,6 +739,7 @@ class SellerAgent(FixedAgent):
         self.node = node
         self.cell = cell
         self.group_activity = 1.0 if self.strategy.groups.enabled else 0.0
+        self.brand = 1.0            # her personal brand (§3.3.6a); only a big-V's moves
         self.plan: DayPlan | None = None
         self.kol_seeds: list[ConsumerAgent] = []
         self.buyers_today: list[tuple[ConsumerAgent, int]] = []
@@ -756,6 +759,10 @@ class SellerAgent(FixedAgent):
         self.flows["posts"] = float(self.plan.posts.sum())
         self.flows["posts_folded"] = float(self.plan.folded.sum())
         self.buyers_today = []
+        bv = self.strategy.big_v
+        if bv.enabled:              # §3.3.6a: each commercial post published costs her the fraction d
+            commercial = int(self.plan.posts[AD].sum() + self.plan.posts[PRIZE].sum())
+            self.brand *= (1.0 - bv.brand_decay) ** commercial
 
     # -- step 3 ------------------------------------------------------------------------------
     def add_strangers(self) -> None:
@@ -787,6 +794,47 @@ class SellerAgent(FixedAgent):
             rel = self.relation(c)
             rel.aware = True
             rel.root = c.node
+
+    def gather_audience(self) -> None:
+        """§3.3.6a: on day 0 a big-V's ``audience`` nearest consumers (breadth first over the
+        friendship graph, a uniform subset of the last layer needed) become her fans: those
+        without a tie follow her while she has room under max_contacts, and every fan's trust
+        and baseline rise to at least the fan trust."""
+        bv = self.strategy.big_v
+        if not bv.enabled or bv.audience <= 0:
+            return
+        model = self.model
+        me = model.consumer_at[self.node]
+        dist = {me: 0}
+        layers, frontier = [], [me]
+        while frontier and sum(len(x) for x in layers) < bv.audience:
+            layer = []
+            for u in frontier:
+                for v, _ in u.friends:
+                    if v not in dist:
+                        dist[v] = dist[u] + 1
+                        layer.append(v)
+            if layer:
+                layers.append(layer)
+            frontier = layer
+        fans = []
+        for layer in layers:
+            need = bv.audience - len(fans)
+            if len(layer) <= need:
+                fans += layer
+            else:
+                fans += [layer[i] for i in model.rng.choice(len(layer), size=need, replace=False)]
+        contacts = sum(self.relation(x).follows for x in model.consumer_list)
+        for fan in fans:
+            rel = self.relation(fan)
+            if rel.tie == NO_TIE:
+                if contacts >= model.config.platform.max_contacts:
+                    continue
+                rel.tie = STRANGER
+                contacts += 1
+            rel.aware = True
+            rel.trust = max(rel.trust, bv.fan_trust)
+            rel.baseline = max(rel.baseline, bv.fan_trust)
 
     # -- step 6 ------------------------------------------------------------------------------
     def send_messages(self) -> None:
@@ -1210,6 +1258,7 @@ def _stocks(model: ReferenceModel, seller: SellerAgent) -> dict:
         "weak_ties": sum(r.tie == WEAK and not r.blocked for r in rels),
         "reseller_stock": sum(r.stock for r in rels),
         "reseller_depth": max((r.level for r in rels if r.reseller), default=0),
+        "brand": seller.brand,
     }
     assert tuple(out) == STOCK_COLUMNS
     return {k: int(v) if k in COUNT_COLUMNS else float(v) for k, v in out.items()}
@@ -1336,6 +1385,7 @@ class ReferenceModel(mesa.Model):
                     setattr(rel, name, {"int": int, "float": float, "bool": bool}[kind](value))
         for seller in self.seller_agents:
             seller.group_activity = float(state.group_activity[seller.index])
+            seller.brand = float(state.sellers.brand[seller.index])
         gb = state.group_buys
         self.open_groups = []
         for g in range(int(gb.count[0])):
@@ -1390,9 +1440,10 @@ class ReferenceModel(mesa.Model):
         self.consumers.do("relax")                            # 2 relaxation and decay
         for seller in sellers:                                 # 3 strangers
             seller.add_strangers()
-        if self.day == 0:                                      # 4 KOL seeding
+        if self.day == 0:                                      # 4 KOL seeding, big-V audiences
             for seller in sellers:
                 seller.seed_kols()
+                seller.gather_audience()
         self.consumers.do("read_feed")                        # 5 feed (+ platform warning)
         for seller in sellers:                                 # 6, 7 messages and groups, seller by seller
             seller.send_messages()

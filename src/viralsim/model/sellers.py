@@ -165,16 +165,18 @@ def flag_prob(strategy: Strategy, platform: PlatformParams) -> float:
 
 
 def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Sequence[Product],
-                 nodes: np.ndarray, group_activity: np.ndarray | None = None) -> Sellers:
+                 nodes: np.ndarray, group_activity: np.ndarray | None = None,
+                 brand: np.ndarray | None = None) -> Sellers:
     """The per-seller values the rules read, from resolved strategies and products.
 
-    ``group_activity`` carries the one seller stock over when a strategy changes mid-run; new
-    groups start hot (热火朝天) and cool unless fed with value content (seed 002 L371).
+    ``group_activity`` and ``brand`` carry the seller stocks over when a strategy changes mid-run;
+    new groups start hot (热火朝天) and cool unless fed with value content (seed 002 L371); a
+    brand starts at 1 (rules.bigv).
     """
     p, w = config.purchase, config.wom
     cols: dict[str, list] = {name: [] for name in Sellers._fields}
     for st, pr in zip(strategies, products):
-        g, gb = st.groups, st.group_buy
+        g, gb, bv = st.groups, st.group_buy, st.big_v
         p_rec = recommendation_prob(w, st.referral_reward)
         row = {
             "posts_per_day": st.posts_per_day, "cells": _cells(st, config.feed),
@@ -195,12 +197,14 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
             "cost_stranger": st.cost_per_stranger, "cost_reply": st.cost_per_reply, "cost_kol": st.cost_per_kol,
             "cost_group_day": st.cost_group_per_day, "gb_on": gb.enabled, "gb_size": gb.size,
             "gb_days": gb.window_days, "gb_discount": gb.discount, "gb_invite": gb.invite_conversion,
-            "pf_gb": price_factor(pr.price * (1.0 - gb.discount), p), "group_activity": 1.0 if g.enabled else 0.0,
+            "pf_gb": price_factor(pr.price * (1.0 - gb.discount), p), "bv_on": bv.enabled,
+            "bv_audience": bv.audience, "bv_trust": bv.fan_trust, "bv_decay": bv.brand_decay,
+            "group_activity": 1.0 if g.enabled else 0.0, "brand": 1.0,
         }
         for k, v in row.items():
             cols[k].append(v)
-    ints = {"kol_seeds", "gb_size", "gb_days", "levels", "stock_units", "stock_days"}
-    bools = {"need_triggered", "groups_on", "gb_on"}
+    ints = {"kol_seeds", "gb_size", "gb_days", "levels", "stock_units", "stock_days", "bv_audience"}
+    bools = {"need_triggered", "groups_on", "gb_on", "bv_on"}
     arrays = {}
     for name in Sellers._fields:
         if name == "node":
@@ -212,6 +216,8 @@ def seller_table(config: RunConfig, strategies: Sequence[Strategy], products: Se
             arrays[name] = np.array(cols[name], dtype=dt)
     if group_activity is not None:
         arrays["group_activity"] = np.asarray(group_activity, dtype=np.float64).copy()
+    if brand is not None:
+        arrays["brand"] = np.asarray(brand, dtype=np.float64).copy()
     return Sellers(**arrays)
 
 

@@ -47,8 +47,8 @@ class People(NamedTuple):
 
 
 class Sellers(NamedTuple):
-    """One row per seller: node, resolved strategy and product values, and group activity (the
-    one seller-level stock). Built by ``viralsim.model.sellers.seller_table``."""
+    """One row per seller: node, resolved strategy and product values, and the two seller-level
+    stocks, group activity and brand. Built by ``viralsim.model.sellers.seller_table``."""
 
     node: np.ndarray                  # int64
     posts_per_day: np.ndarray
@@ -95,7 +95,12 @@ class Sellers(NamedTuple):
     gb_discount: np.ndarray           # group price = price x (1 - discount)
     gb_invite: np.ndarray             # stimulus of one invitation (before the price factor)
     pf_gb: np.ndarray                 # price factor at the group price (rules.purchase)
+    bv_on: np.ndarray                 # bool: she is a big-V (rules.bigv)
+    bv_audience: np.ndarray           # int64: fans she starts with
+    bv_trust: np.ndarray              # fans' trust and baseline on day 0
+    bv_decay: np.ndarray              # brand lost per commercial post
     group_activity: np.ndarray        # stock in [0, 1], changes daily
+    brand: np.ndarray                 # stock in [0, 1]: the big-V's personal brand (1 for other sellers)
 
 
 class Plans(NamedTuple):

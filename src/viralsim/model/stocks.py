@@ -10,8 +10,8 @@ from viralsim.model.relations import STRONG, WEAK
 
 
 @kernel
-def stock_table(rel, n_sellers, threshold, out):
-    """Fill ``out[s]`` with the stocks of seller s.
+def stock_table(rel, n_sellers, threshold, brand, out):
+    """Fill ``out[s]`` with the stocks of seller s (her brand, ``brand[s]``, rules.bigv, as it is).
 
     Contacts are the consumers tied to the seller (blocked ones included); followers are the
     contacts who have not blocked her; mean trust and annoyance are over contacts (NaN without
@@ -67,3 +67,4 @@ def stock_table(rel, n_sellers, threshold, out):
         out[s, STOCK.weak_ties] = c[10]
         out[s, STOCK.reseller_stock] = c[11]
         out[s, STOCK.reseller_depth] = c[12]
+        out[s, STOCK.brand] = brand[s]

@@ -145,6 +145,9 @@ _DAILY = {
     "commission": ("yuan", "commission paid to the seller's resellers (part of the cost)", _COUNT),
     "loaded_resellers": ("consumers", "resellers who quit with stock that had not sold for the patience period",
                          _COUNT),
+    "brand": ("brand (0 to 1)", "the seller's personal brand, which weights her posts' persuasion: 1 but for a "
+              "big-V seller, whose brand devalues with each commercial post (in groups: the sellers' mean weighted "
+              "by their contacts)", _SHARE),
 }
 
 # unit, meaning and bounds of the market columns (names: metrics.MARKET_COLUMNS)

@@ -79,7 +79,7 @@ def _worn(seen, memory, wearout, on):
 
 @kernel
 def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree, x_resold,
-               mem, pf, pf_ref, nov, face, out):
+               mem, pf, pf_ref, nov, face, brand, out):
     """Price-weighted stimulus components of one relation, ``CHANNELS`` order, into ``out``.
 
       ad, prize      a_ad W(X_ad) N, a_prize W(X_prize) N    (W = wear-out, rules.annoyance;
@@ -92,19 +92,21 @@ def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pul
       conformity     q x (friends who bought) / degree        (從眾, seed 000 L117; network Bass)
       reseller       a_ad W(X_resold)                         (friends' reseller ads, seed 002 L171)
       face           F = ``face``, face-saving support          (面子/人情, rules.face)
-    each times the price factor. Takes scalars (a call with the relation table would pass all of
-    its arrays). Returns their sum.
+    each times the price factor, and every one but face times the seller's brand B = ``brand``
+    (rules.bigv: 1 but for a big-V; face belongs to the friendship, not to her name). Takes
+    scalars (a call with the relation table would pass all of its arrays). Returns their sum.
     """
     on, ew = par.annoyance_on, par.wearout
-    out[0] = pf * (par.a_ad * _worn(x_ad, mem, ew, on) * nov)
-    out[1] = pf * (par.a_prize * _worn(x_prize, mem, ew, on) * nov)
-    out[2] = pf * (par.a_value * x_value)
-    out[3] = pf * (par.a_msg * msgs)
-    out[4] = pf * (par.a_reply if replied else 0.0)
-    out[5] = pf * (par.a_group * activity if member else 0.0)
-    out[6] = pf * pull * (pf_ref / pf)
-    out[7] = pf * (par.q * bought / max(degree, 1.0))
-    out[8] = pf * (par.a_ad * _worn(x_resold, mem, ew, on))
+    own = pf * brand                    # (what sells her product is worth what her name is: rules.bigv)
+    out[0] = own * (par.a_ad * _worn(x_ad, mem, ew, on) * nov)
+    out[1] = own * (par.a_prize * _worn(x_prize, mem, ew, on) * nov)
+    out[2] = own * (par.a_value * x_value)
+    out[3] = own * (par.a_msg * msgs)
+    out[4] = own * (par.a_reply if replied else 0.0)
+    out[5] = own * (par.a_group * activity if member else 0.0)
+    out[6] = own * pull * (pf_ref / pf)
+    out[7] = own * (par.q * bought / max(degree, 1.0))
+    out[8] = own * (par.a_ad * _worn(x_resold, mem, ew, on))
     out[9] = pf * face
     total = 0.0
     for c in range(N_CHANNELS):
@@ -150,6 +152,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     tie, muted, pushed = rel.tie, rel.muted, rel.pushed
     trust, annoyance, baseline = rel.trust, rel.annoyance, rel.baseline
     pf, pf_ref, group_activity = sellers.pf, sellers.pf_ref, sellers.group_activity
+    brand = sellers.brand               # (<= 1: the bound below holds without it)
     n = need.shape[0]
     ptr, rows = rel.node_ptr, rel.node_rows
     comp = np.empty(N_CHANNELS)
@@ -200,7 +203,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
                 pk = _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r],
                                   seen_value[r] + group_seen[r], messages[r], replied[r], in_group[r],
                                   group_activity[s], referral[r], bought_friends[r], degree[i], seen_reseller[r],
-                                  memory[r], pf[s], pf_ref[s], people.pushed[i], trust[r], annoyance[r],
+                                  memory[r], pf[s], pf_ref[s], brand[s], people.pushed[i], trust[r], annoyance[r],
                                   baseline[r], comp)
             p[j - lo] = pk
             none *= 1.0 - pk
@@ -213,7 +216,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
         _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r], seen_value[r] + group_seen[r],
                      messages[r], replied[r], in_group[r], group_activity[s], referral[r], bought_friends[r],
-                     degree[i], seen_reseller[r], memory[r], pf[s], pf_ref[s], people.pushed[i], trust[r],
+                     degree[i], seen_reseller[r], memory[r], pf[s], pf_ref[s], brand[s], people.pushed[i], trust[r],
                      annoyance[r], baseline[r], comp)
         weight = 0.0
         for c in range(N_CHANNELS):
@@ -243,7 +246,7 @@ def _face(par, tie, muted, purchases, seen_ad, seen_prize, messages, pushed):
 
 @kernel
 def _probability(par, wants, face, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree,
-                 x_resold, mem, pf, pf_ref, pushed_any, trust, annoyance, baseline, comp):
+                 x_resold, mem, pf, pf_ref, brand, pushed_any, trust, annoyance, baseline, comp):
     """p_s of a relation, 1 - (1 - p_want)(1 - p_face), and each channel's share of it in ``comp``.
 
     p_want = G_T(T) G_A(A) min(1, stimulus without face), 0 without a need or an impulse toward s
@@ -255,7 +258,7 @@ def _probability(par, wants, face, x_ad, x_prize, x_value, msgs, replied, member
     D_any, ``baseline`` the tie's trust T_0).
     """
     components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree, x_resold, mem,
-               pf, pf_ref, novelty(par.novelty, par.novelty_factor, pushed_any), face, comp)
+               pf, pf_ref, novelty(par.novelty, par.novelty_factor, pushed_any), face, brand, comp)
     stim = 0.0
     for c in range(N_CHANNELS):
         if c != FACE:
