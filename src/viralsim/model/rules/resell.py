@@ -110,10 +110,7 @@ def chain_commission(rel, s, row, base, share):
         return total
     pay = base
     for _ in range(MAX_RESELLER_LEVEL - 1):
-        up = rel.upline[row]
-        if up < 0:
-            break
-        row = find_row(rel.index, rel.meta, s, up)
+        row = upline_row(rel, s, row)
         if row < 0:
             break
         pay *= share
@@ -175,6 +172,14 @@ def drop_reseller_friends(graph, people, rel, s, own, u):
 
 
 @kernel
+def _loaded(sellers, rel, s, r, today):
+    """Relation row ``r`` of seller ``s`` is a reseller whose stock has not moved for the
+    seller's patience: she is loaded today."""
+    return (sellers.stock_units[s] > 0 and rel.reseller[r] and rel.stock[r] > 0
+            and today - rel.stock_day[r] >= sellers.stock_days[s])
+
+
+@kernel
 def unload(key, today, tpar, wpar, graph, people, sellers, rel, flows):
     """Loaded resellers (module docstring): every reseller of a stock-loading seller whose stock
     has not moved for ``stock_patience_days`` quits, disappointed, and may warn her friends.
@@ -186,8 +191,7 @@ def unload(key, today, tpar, wpar, graph, people, sellers, rel, flows):
     count = np.zeros(n_s, np.int64)
     for r in range(m):
         s = rel.seller[r]
-        if sellers.stock_units[s] > 0 and rel.reseller[r] and rel.stock[r] > 0 \
-                and today - rel.stock_day[r] >= sellers.stock_days[s]:
+        if _loaded(sellers, rel, s, r, today):
             count[s] += 1
     if count.sum() == 0:
         return rel
@@ -198,8 +202,7 @@ def unload(key, today, tpar, wpar, graph, people, sellers, rel, flows):
     at = ptr[:n_s].copy()
     for r in range(m):
         s = rel.seller[r]
-        if sellers.stock_units[s] > 0 and rel.reseller[r] and rel.stock[r] > 0 \
-                and today - rel.stock_day[r] >= sellers.stock_days[s]:
+        if _loaded(sellers, rel, s, r, today):
             rel.reseller[r] = False
             rel.trust[r] = purchase_outcome(tpar, rel.trust[r], False)
             nodes[at[s]] = rel.node[r]
