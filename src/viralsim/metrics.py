@@ -61,6 +61,8 @@ DAILY_COLUMNS = (
     "reseller_depth",    # deepest level among the seller's resellers (stock; rules.resell)
     "commission",        # commission paid to resellers today, part of the cost (flow, yuan; rules.resell)
     "loaded_resellers",  # resellers who quit today with stock that would not sell (flow; rules.resell)
+    "forwards",          # the seller's posts consumers forwarded to their Moments today (flow; rules.forward)
+    "forwards_read",     # friends' forwards of the seller's posts read today (flow; rules.forward)
     "brand",             # the seller's personal brand in [0, 1] (stock; rules.bigv: 1 but for big-V sellers)
 )
 
@@ -168,7 +170,7 @@ def group_frame(days: list, blocks: list, labels: list, sizes: np.ndarray) -> pd
 #: the daily columns a run summary sums over the days, and those it reads on the last day
 SUM_COLUMNS = ("revenue", "cost", "purchases_wom", "wom_positive", "wom_negative", "new_followers",
                "ties_strengthened", "ties_weakened", "ties_broken", "groups_opened", "groups_filled", "groups_failed",
-               "commission", "loaded_resellers")
+               "commission", "loaded_resellers", "forwards", "forwards_read")
 LAST_COLUMNS = ("customers", "repeat_customers", "followers", "contacts", "muted", "blocked", "mean_trust",
                 "mean_annoyance", "strong_ties", "weak_ties")
 
@@ -272,6 +274,8 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
             "purchases_group_buy": int(t["channels"][CHANNELS.index("group_buy")]),
             "commission": float(series.sums["commission"][k]),
             "loaded_resellers": int(series.sums["loaded_resellers"][k]),
+            "forwards": int(series.sums["forwards"][k]),
+            "forwards_read": int(series.sums["forwards_read"][k]),
             "contacts": int(last["contacts"]),
             "strong_ties": int(last["strong_ties"]),
             "weak_ties": int(last["weak_ties"]),

@@ -42,7 +42,7 @@ MODELS = [obj for obj in vars(schema).values()
           and obj is not schema.Frozen]
 BEHAVIOUR = {"feed": schema.FeedParams, "trust": TrustParams, "annoyance": schema.AnnoyanceParams,
              "ties": schema.TieParams, "purchase": schema.PurchaseParams, "wom": schema.WomParams,
-             "follow": schema.FollowParams, "platform": schema.PlatformParams}
+             "follow": schema.FollowParams, "forward": schema.ForwardParams, "platform": schema.PlatformParams}
 
 
 def _tool():

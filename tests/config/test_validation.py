@@ -200,7 +200,7 @@ def _numeric_fields(model: type[BaseModel], prefix: str):
 
 def _all_numeric_fields():
     out = []
-    for section in ("feed", "trust", "annoyance", "ties", "purchase", "wom", "follow", "platform"):
+    for section in ("feed", "trust", "annoyance", "ties", "purchase", "wom", "follow", "forward", "platform"):
         out += [(p, i, c, ()) for p, i, c in _numeric_fields(RunConfig.model_fields[section].annotation, f"{section}.")]
     out += [(p, i, c, ()) for p, i, c in _numeric_fields(schema.SellerSpec, "sellers.a.")]
     out += [(p, i, c, ()) for p, i, c in _numeric_fields(schema.Strategy, "strategy.")]

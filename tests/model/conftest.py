@@ -84,7 +84,7 @@ class World:
             st.tolerance[:] = float(tolerance)
         self.flows = np.zeros((len(FLOW_KEYS), st.n_sellers))
         self.breakdowns = np.zeros((st.n_sellers, BREAKDOWN_WIDTH))
-        self.totals = np.zeros((st.n_sellers, 5))
+        self.totals = np.zeros((st.n_sellers, 6))
 
     # -- the parts every rule takes --------------------------------------------------------------
     @property

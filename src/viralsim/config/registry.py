@@ -34,8 +34,8 @@ __all__ = ["FORMATS", "SECTIONS", "Row", "UiRange", "UnknownPrefix", "markdown_t
            "select", "ui_range"]
 
 #: the sections of the parameter tables, in the order of docs/model.md §3.4
-SECTIONS = ("run", "feed", "trust", "annoyance", "ties", "purchase", "wom", "follow", "platform", "network",
-            "sellers", "strategy", "populations", "events")
+SECTIONS = ("run", "feed", "trust", "annoyance", "ties", "purchase", "wom", "follow", "forward", "platform",
+            "network", "sellers", "strategy", "populations", "events")
 
 #: output formats of :func:`render`
 FORMATS = ("text", "markdown", "csv", "json")

@@ -753,6 +753,37 @@ class FollowParams(Frozen):
         source="seed 002 L369 (communities turn customers into fans); value by judgement (§5)")] = 0.5
 
 
+class ForwardParams(Frozen):
+    """Forwarding (转发) of a seller's posts by the consumers who read them, to their own Moments
+    (seed 000 L163; seed 003 L95, L127–135). All probabilities 0: nobody forwards (the default)."""
+
+    prize_prob: Annotated[Prob, Param(
+        label="Forwarding a prize post", unit="prob/post read",
+        meaning="probability a consumer forwards a prize post of the seller she read today, at fully open trust "
+                "and annoyance gates (× G_T(T) G_A(A))",
+        source="seed 003 L127 (prize-activity posts are forwarded most); seed 000 L163; value by judgement: the "
+               "study gives the order, not the size")] = 0.0
+    value_prob: Annotated[Prob, Param(
+        label="Forwarding a value post", unit="prob/post read",
+        meaning="the same for a value post (brand news, useful content)",
+        source="seed 003 L127, L135 (brand events second); value by judgement")] = 0.0
+    ad_prob: Annotated[Prob, Param(
+        label="Forwarding an ad", unit="prob/post read",
+        meaning="the same for an ad (product promotion)",
+        source="seed 003 L127 (product posts forwarded least); value by judgement")] = 0.0
+    forwarded_prob: Annotated[Prob, Param(
+        label="Forwarding a forward", unit="prob/post read",
+        meaning="the same for a friend's forward of the seller's post she read (the next generation of the "
+                "cascade)",
+        source="seed 003 L95 (forwards count every generation A→B→C→D); value by judgement")] = 0.0
+    idle_factor: Annotated[float, Field(ge=1.0, le=100.0), Param(
+        label="Idle-time forwarding factor", unit="×", ui=(1, 3, 0.1),
+        meaning="prize posts read in the idle slot are forwarded this many times as often, ads read there this "
+                "many times less often (probabilities capped at 1)",
+        source="seed 003 L127 (idle time forwards more), L133 (reversed for product posts); value by judgement")] = (
+        1.5)
+
+
 class PlatformParams(Frozen):
     """Platform moderation (seed 002 L341-355: 骚扰提示)."""
 
@@ -1520,6 +1551,9 @@ class RunConfig(Frozen):
         WomParams())
     follow: Annotated[FollowParams, Param(
         label="Following", unit="—", meaning="consumers adding the seller as a contact (§3.3.23)")] = FollowParams()
+    forward: Annotated[ForwardParams, Param(
+        label="Forwarding", unit="—", meaning="consumers forwarding the sellers' posts to their Moments (§3.3.25)")] = (
+        ForwardParams())
     platform: Annotated[PlatformParams, Param(
         label="Platform", unit="—", meaning="platform moderation (§3.3.21)")] = PlatformParams()
     #: (each seller adds state arrays the size of the population)

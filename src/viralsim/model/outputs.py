@@ -16,6 +16,7 @@ FLOW_KEYS = (
     "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
     "ties_strengthened", "ties_weakened",
     "ties_broken", "groups_opened", "groups_filled", "groups_failed", "commission", "loaded_resellers",
+    "forwards", "forwards_read",
 )
 #: row of each flow: ``FLOW.purchases`` is the purchases row (a namedtuple of ints: compiled code
 #: reads it as constants)

@@ -28,9 +28,10 @@ Order:
                    consumers may follow her, and warnings by dissatisfied buyers; then resellers
                    whose stock has not moved for too long quit, loaded, and warn friends
   16 mute/block    annoyed contacts mute or block, blockers warn friends
-  17 ties          the day's interactions strengthen contacts' ties, sales and pushes erode them
-  18 activity      platform activity follows the feed's commercial share
-  19 record        reach, action costs and end-of-day stocks
+  17 forward       consumers forward the posts they read today to their friends' feeds (read tomorrow)
+  18 ties          the day's interactions strengthen contacts' ties, sales and pushes erode them
+  19 activity      platform activity follows the feed's commercial share
+  20 record        reach, action costs and end-of-day stocks
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from viralsim.model.rules import (
     contacts,
     feed,
     follow,
+    forward,
     needs,
     purchase,
     relax,
@@ -66,6 +68,7 @@ from viralsim.model.rules.contacts import add_strangers, answer_enquiries, send_
 from viralsim.model.rules.face import count_pushes
 from viralsim.model.rules.feed import deliver_posts, update_activity
 from viralsim.model.rules.follow import GROUP, PURCHASE, REFERRAL, contact_room, follow_seller
+from viralsim.model.rules.forward import forward_posts
 from viralsim.model.rules.groupbuy import run_group_buys
 from viralsim.model.rules.groups import run_groups
 from viralsim.model.rules.needs import arrive_needs, impulse_needs
@@ -97,6 +100,7 @@ class Params(NamedTuple):
     follow: follow.Params
     bonds: bonds.Params
     settle: settle.Params
+    forward: forward.Params
 
 
 def prepare(config) -> Params:
@@ -104,7 +108,8 @@ def prepare(config) -> Params:
     return Params(needs.prepare(config), relax.prepare(config), contacts.prepare(config), feed.prepare(config),
                   trust.prepare(config), purchase.prepare(config), annoyance.prepare(config), wom.prepare(config),
                   ties.prepare(config), float(config.purchase.interest_threshold), int(config.platform.max_contacts),
-                  follow.prepare(config), bonds.prepare(config), settle.prepare(config))
+                  follow.prepare(config), bonds.prepare(config), settle.prepare(config),
+                  forward.prepare(config))
 
 
 _F = FLOW
@@ -150,7 +155,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
                 if sellers.bv_on[s]:
                     rel, _ = gather_audience(s, graph, people, sellers, rel, par.max_contacts, bv_streams[s])
     rel = relations.with_views(rel)      # (no relation is made between here and the purchases)
-    totals = np.zeros((n_s, 5))
+    totals = np.zeros((n_s, 6))
     deliver_posts(key, today, par.feed, people, sellers, plans, rel, totals, breakdowns)   # 6
     platform_warning(par.trust, rel)                                                 # 7
     send_messages(key, today, people, sellers, plans, rel, flows[_F.messages_sent])  # 8
@@ -229,9 +234,10 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
                 rel, sent = warn(s, sellers.node[s], nodes, par.wom.block_warn_prob, par.wom, graph, people, rel,
                                  tie_streams[s])
                 flows[_F.wom_negative, s] += sent
-    move_ties(key, today, par.bonds, rel, buyer_rows[:k], flows)                     # 17
-    update_activity(par.feed, people)                                                # 18
-    record(sellers, rel, totals, group_read, flows, par.interest_threshold, stocks)  # 19
+    rel = forward_posts(key, today, par.forward, par.purchase, graph, people, sellers, rel, flows)  # 17
+    move_ties(key, today, par.bonds, rel, buyer_rows[:k], flows)                     # 18
+    update_activity(par.feed, people)                                                # 19
+    record(sellers, rel, totals, group_read, flows, par.interest_threshold, stocks)  # 20
     return rel, links[:, :n_links]
 
 
@@ -346,6 +352,7 @@ def record(sellers, rel, totals, group_read, flows, threshold, stocks):
         flows[_F.exposures_life, s] = totals[s, 2]
         flows[_F.exposures_prize, s] = totals[s, 3]
         flows[_F.exposures_reseller, s] = totals[s, 4]
+        flows[_F.forwards_read, s] = totals[s, 5]
         flows[_F.reach, s] = reach[s]
         n_groups = np.ceil(members[s] / sellers.group_size[s]) if sellers.groups_on[s] else 0.0
         flows[_F.cost, s] += (flows[_F.posts, s] * sellers.cost_post[s]

@@ -166,7 +166,7 @@ FLOWS = ("posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_
          "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
          "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
          "ties_strengthened", "ties_weakened", "ties_broken", "groups_opened", "groups_filled", "groups_failed",
-         "commission", "loaded_resellers")
+         "commission", "loaded_resellers", "forwards", "forwards_read")
 #: run totals needed by ``metrics.summarize`` (sizes as in the fast engine)
 BREAKDOWNS = {"channels": len(CHANNELS), "exposures_by_tie": 4, "seller_conversions_by_tie": 4,
               "wom_sent_by_tie": 2, "wom_conversions_by_tie": 2, "new_followers_by_channel": 3,

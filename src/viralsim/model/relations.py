@@ -63,6 +63,7 @@ STATE_COLUMNS = (
     ("level", np.int8, 0),              # her level in the reseller tree (0 never a reseller)
     ("stock", np.int16, 0),             # units of the seller's product she holds to resell
     ("stock_day", np.int32, -1),        # the last day her stock moved (loaded, sold, restocked)
+    ("forwarded", np.int32, 0),         # the seller's posts her friends forwarded yesterday, in her feed today
 )
 #: the day's counters of a relation, zeroed every morning (int16 suffices for one day's counts:
 #: posts per day are at most 1000 and a contact gets at most one message a day; reseller ads can
@@ -72,7 +73,7 @@ DAY_COLUMNS = (
     ("seen_ad_idle", np.int16), ("seen_prize_idle", np.int16), ("messages", np.int16),
     ("group_seen", np.int16), ("seen_reseller", np.int32), ("solicited", np.bool_),
     ("replied", np.bool_), ("touched", np.bool_), ("saw_posts", np.bool_), ("impulse", np.bool_),
-    ("opened", np.bool_),
+    ("opened", np.bool_), ("seen_forward", np.int32),
 )
 
 
@@ -105,6 +106,7 @@ class Relations(NamedTuple):
     level: np.ndarray
     stock: np.ndarray
     stock_day: np.ndarray
+    forwarded: np.ndarray
     seen_ad: np.ndarray
     seen_prize: np.ndarray
     seen_value: np.ndarray
@@ -120,6 +122,7 @@ class Relations(NamedTuple):
     saw_posts: np.ndarray
     impulse: np.ndarray
     opened: np.ndarray
+    seen_forward: np.ndarray
     index: np.ndarray           # hash slots, 2 words each: key seller * n + node (-1 empty), row
     seller_ptr: np.ndarray      # (S + 1,) view by seller: rows of seller s are
     seller_rows: np.ndarray     #   seller_rows[seller_ptr[s]:seller_ptr[s + 1]]
@@ -276,7 +279,7 @@ def reserve(rel, extra):
         _grown_fill(rel.in_group, cap, False), _grown_fill(rel.engaged, cap, False),
         _grown_fill(rel.reseller, cap, False), _grown_fill(rel.pushed, cap, 0),
         _grown_fill(rel.upline, cap, -1), _grown_fill(rel.level, cap, 0), _grown_fill(rel.stock, cap, 0),
-        _grown_fill(rel.stock_day, cap, -1),
+        _grown_fill(rel.stock_day, cap, -1), _grown_fill(rel.forwarded, cap, 0),
         _grown_fill(rel.seen_ad, cap, 0), _grown_fill(rel.seen_prize, cap, 0), _grown_fill(rel.seen_value, cap, 0),
         _grown_fill(rel.seen_life, cap, 0), _grown_fill(rel.seen_ad_idle, cap, 0),
         _grown_fill(rel.seen_prize_idle, cap, 0), _grown_fill(rel.messages, cap, 0),
@@ -284,6 +287,7 @@ def reserve(rel, extra):
         _grown_fill(rel.solicited, cap, False), _grown_fill(rel.replied, cap, False),
         _grown_fill(rel.touched, cap, False), _grown_fill(rel.saw_posts, cap, False),
         _grown_fill(rel.impulse, cap, False), _grown_fill(rel.opened, cap, False),
+        _grown_fill(rel.seen_forward, cap, 0),
         # a meta of its own: the old table keeps the size that fits its arrays
         index, rel.seller_ptr, rel.seller_rows, rel.node_ptr, rel.node_rows, rel.meta.copy(), rel.prior)
 
@@ -316,6 +320,7 @@ def clear_day(rel):
     rel.saw_posts[:m] = False
     rel.impulse[:m] = False
     rel.opened[:m] = False
+    rel.seen_forward[:m] = 0
 
 
 @kernel
@@ -383,11 +388,11 @@ def with_views(rel):
         rel.seller, rel.node, rel.tie, rel.trust, rel.baseline, rel.annoyance, rel.memory, rel.referral,
         rel.referrer, rel.referrer_strong, rel.root, rel.purchases, rel.bought_friends, rel.reseller_friends,
         rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.upline,
-        rel.level, rel.stock, rel.stock_day, rel.seen_ad,
+        rel.level, rel.stock, rel.stock_day, rel.forwarded, rel.seen_ad,
         rel.seen_prize,
         rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle, rel.messages, rel.group_seen,
         rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts, rel.impulse, rel.opened,
-        rel.index, s_ptr, s_rows, n_ptr, n_rows, rel.meta, rel.prior)
+        rel.seen_forward, rel.index, s_ptr, s_rows, n_ptr, n_rows, rel.meta, rel.prior)
 
 
 def dense(rel: Relations, name: str, n_sellers: int) -> np.ndarray:

@@ -145,6 +145,8 @@ _DAILY = {
     "commission": ("yuan", "commission paid to the seller's resellers (part of the cost)", _COUNT),
     "loaded_resellers": ("consumers", "resellers who quit with stock that had not sold for the patience period",
                          _COUNT),
+    "forwards": ("posts", "the seller's posts consumers forwarded to their Moments, every generation", _COUNT),
+    "forwards_read": ("posts", "friends' forwards of the seller's posts that consumers read", _COUNT),
     "brand": ("brand (0 to 1)", "the seller's personal brand, which weights her posts' persuasion: 1 but for a "
               "big-V seller, whose brand devalues with each commercial post (in groups: the sellers' mean weighted "
               "by their contacts)", _SHARE),
@@ -184,6 +186,9 @@ _SUMMARY = {
                    _COUNT),
     "loaded_resellers": ("running total", "consumers", "resellers who quit loaded with unsold stock over the run",
                          _COUNT),
+    "forwards": ("running total", "posts", "the seller's posts forwarded by consumers over the run, every "
+                 "generation", _COUNT),
+    "forwards_read": ("running total", "posts", "friends' forwards of the seller's posts read over the run", _COUNT),
     "groups_opened": ("running total", "groups", "group-buys opened over the run", _COUNT),
     "groups_filled": ("running total", "groups", "group-buys filled (and sold) over the run", _COUNT),
     "groups_failed": ("running total", "groups", "group-buys that failed over the run", _COUNT),

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from viralsim._jit import binomial_log, kernel, poisson, seller_streams, uniform
+from viralsim._jit import binomial, binomial_log, kernel, poisson, seller_streams, uniform
 from viralsim.model.outputs import BREAKDOWN
 from viralsim.model.rules._util import half_life_factor
 
@@ -53,13 +53,18 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     share_k x activity posts, so each post is read with probability rho_k = min(1, A_k / (O_k +
     C_k)), and the posts of type c she sees from seller s are X ~ Binomial(posts[c, k], rho_k);
     reseller ads seen ~ Poisson(reseller friends x ads per reseller x slot share x rho_k).
+    Posts of the seller her friends forwarded yesterday (``forwarded``, rules.forward) land in
+    her feed like her reseller friends' ads, in the slots by the clock-hour shares, and she reads
+    X_fwd ~ Binomial(forwarded, share_0 rho_0 + share_1 rho_1) of them (unless she blocked the
+    seller); they count as friends' posts about the seller (``seen_reseller`` too: the same
+    stimulus, impulse and annoyance as a reseller friend's ad) and make her aware.
     More sellers or more posts per seller dilute everyone's reach: the commons of seed 002 L175
     and seed 003 L321.
 
-    ``totals[s]``: posts seen (ad, value, life, prize, reseller ad); exposures by tie go to
+    ``totals[s]``: posts seen (ad, value, life, prize, reseller ad, forward); exposures by tie go to
     ``breakdowns``. Sets the day's seen counts, ``touched``, ``saw_posts``, ``opened`` (the
-    folded block was opened), ``aware`` (reseller ads), and the consumers' commercial load and
-    share.
+    folded block was opened), ``aware`` (reseller ads, forwards), and the consumers' commercial
+    load and share; the forwards delivered are used up (``forwarded`` back to 0).
     """
     n = people.need.shape[0]
     m = rel.meta[0]
@@ -96,6 +101,11 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
             load0[i] += par.slot0 * ra
             load1[i] += par.slot1 * ra
             comm[i] += ra
+        if rel.forwarded[r] > 0 and not rel.blocked[r] and people.is_consumer[i]:
+            fw = float(rel.forwarded[r])
+            load0[i] += par.slot0 * fw
+            load1[i] += par.slot1 * fw
+            comm[i] += fw
     for i in range(n):
         # Feeds without commercial posts have share 0 (and every seller node has comm = 0).
         people.commercial_share[i] = comm[i] / (load0[i] + load1[i]) if comm[i] > 0.0 else 0.0
@@ -118,8 +128,11 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
         # visible: the consumer sees the seller's Moments (tied, not muted, not blocked)
         visible = rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[i]
         resold = sellers.reseller_posts[s] > 0 and rel.reseller_friends[r] > 0 and not rel.blocked[r]
-        if not (visible or resold):
+        waiting = rel.forwarded[r]      # friends' forwards of her posts, delivered this morning
+        if not (visible or resold or waiting > 0):
             continue                    # (most relations: nothing reaches this feed from s)
+        rel.forwarded[r] = 0
+        forwards = waiting > 0 and not rel.blocked[r] and people.is_consumer[i]
         rs = streams[s]
         posts = plans.posts[s]
         if not ready[i]:
@@ -161,6 +174,15 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
                 rel.touched[r] = True
                 rel.saw_posts[r] = True
                 totals[s, 4] += x
+        if forwards:
+            x = binomial(waiting, par.slot0 * rho0[i] + par.slot1 * rho1[i], rs)
+            if x > 0:
+                rel.seen_forward[r] += x
+                rel.seen_reseller[r] += x
+                rel.aware[r] = True
+                rel.touched[r] = True
+                rel.saw_posts[r] = True
+                totals[s, 5] += x
 
 
 @kernel
