@@ -95,6 +95,12 @@ CONFIGS: dict[str, dict] = {
     # commercial post, so that her brand falls to about a fifth within the 40 days (listed last).
     "big_v": {"sellers": {"big_v": {"strategy": "big_v",
                                     "big_v": {"enabled": True, "audience": 100, "brand_decay": 0.03}}}},
+    # Forwarding (off by default) by a community seller's readers: a prize post read is forwarded
+    # with 0.3 at open gates, a value post 0.15, an ad 0.03, a friend's forward 0.15, so that
+    # cascades reach a second generation and beyond; one seller keeps the reference engine at a
+    # third of a second a run (listed last).
+    "forward": {"sellers": {"community": {"strategy": "community"}},
+                "forward": {"prize_prob": 0.3, "value_prob": 0.15, "ad_prob": 0.03, "forwarded_prob": 0.15}},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)
@@ -102,7 +108,8 @@ SUMMARY_KPIS = ("purchases", "customers", "repeat_customers", "purchases_wom", "
                 "followers_end", "muted_blocked_share", "mean_trust_end", "mean_annoyance_end", "revenue", "cost",
                 "cascades", "cascade_max", "new_followers_purchase", "new_followers_referral", "new_followers_group",
                 "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties", "ties_broken", "groups_opened",
-                "groups_filled", "groups_failed", "purchases_group_buy", "commission", "loaded_resellers")
+                "groups_filled", "groups_failed", "purchases_group_buy", "commission", "loaded_resellers", "forwards",
+                "forwards_read")
 #: run totals of daily flows per seller
 FLOW_KPIS = ("exposures_ad", "exposures_value", "reach", "enquiries", "replies", "exposures_reseller",
              "posts_folded")

@@ -225,6 +225,20 @@ def reference_group_buys_never_expire():
     return mock.patch.object(reference.ReferenceModel, "group_buys", group_buys)
 
 
+def reference_forwards_never_forwarded_again():
+    """A friend's forward read is never forwarded on: cascades stop at the first generation."""
+    original = reference.ConsumerAgent.forwards
+
+    def forwards(self, seller):
+        today = self.today[seller.index]
+        read, today.seen_forward = today.seen_forward, 0                # mutated: p_fwd never applies
+        try:
+            return original(self, seller)
+        finally:
+            today.seen_forward = read
+    return mock.patch.object(reference.ConsumerAgent, "forwards", forwards)
+
+
 def reference_loaded_resellers_never_quit():
     """Resellers keep reselling however long their stock lies unsold (the patience is never checked)."""
     return mock.patch.object(reference.SellerAgent, "quit_loaded", lambda self: None)
@@ -277,4 +291,7 @@ MUTANTS = {m.name: m for m in (
            "stock that does not sell never makes a reseller quit", reference_loaded_resellers_never_quit),
     Mutant("reference: the brand never devalues", "reference", "big_v", 20,
            "B stays 1 instead of B (1 - d)^k after k commercial posts", reference_brand_never_devalues),
+    Mutant("reference: forwards never forwarded again", "reference", "forward", 10,
+           "p_fwd = 0 (a cascade of forwards stops at its first generation)",
+           reference_forwards_never_forwarded_again),
 )}

@@ -34,7 +34,7 @@ FLOW_COLUMNS = ("posts", "exposures_ad", "exposures_value", "exposures_life", "e
                 "wom_positive", "wom_negative", "enquiries", "replies", "aware", "interested", "customers",
                 "followers", "muted", "blocked", "group_members", "resellers", "new_followers",
                 "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties", "ties_broken", "groups_opened",
-                "groups_filled", "groups_failed")
+                "groups_filled", "groups_failed", "forwards", "forwards_read")
 #: the moments of following, the columns of the ``new_followers_by_channel`` breakdown (rules.follow)
 FOLLOW_MOMENTS = ("purchase", "referral", "group")
 _FOLLOWS = BREAKDOWN.new_followers_by_channel
@@ -61,11 +61,12 @@ def fast_aggregates(model: ViralModel) -> dict[str, float]:
     columns = {name: st.dense(name) for name in ("trust", "annoyance", "memory", "referral", "purchases",
                                                  "bought_friends", "reseller_friends", "aware", "muted",
                                                  "blocked", "in_group", "reseller", "root", "tie", "pushed", "level",
-                                                 "stock")}
+                                                 "stock", "forwarded")}
     out = {}
     for s, seller in enumerate(model.sellers):
         for name in ("trust", "annoyance", "memory", "referral", "purchases", "bought_friends", "reseller_friends",
-                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed", "level", "stock"):
+                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed", "level", "stock",
+                     "forwarded"):
             out[f"{seller.name}.{name}"] = float(columns[name][s, consumer].astype(float).sum())
         out[f"{seller.name}.rooted"] = float(np.count_nonzero(columns["root"][s, consumer] >= 0))
         out[f"{seller.name}.contacts"] = float(np.count_nonzero(columns["tie"][s, consumer] > 0))
@@ -90,7 +91,8 @@ def reference_aggregates(model: ReferenceModel) -> dict[str, float]:
     for seller in model.seller_agents:
         rels = [c.relations[seller.index] for c in consumers]
         for name in ("trust", "annoyance", "memory", "referral", "purchases", "bought_friends", "reseller_friends",
-                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed", "level", "stock"):
+                     "aware", "muted", "blocked", "in_group", "reseller", "tie", "pushed", "level", "stock",
+                     "forwarded"):
             out[f"{seller.name}.{name}"] = float(sum(float(getattr(r, name)) for r in rels))
         out[f"{seller.name}.rooted"] = float(sum(r.root >= 0 for r in rels))
         out[f"{seller.name}.contacts"] = float(sum(r.tie > 0 for r in rels))

@@ -129,6 +129,28 @@ def test_big_v_docking_detects_a_brand_that_never_devalues():
     assert not result.passed, result.report()
 
 
+#: the forwarding market: a community seller whose readers forward, in the quick market; docked by
+#: default (40 and 80 seeds, about 20 s), its power check in the slow suite
+FORWARD_N_REF, FORWARD_N_FAST = 40, 80
+
+
+def test_forward_market_docks():
+    """Forwards (every generation), forwards read and what they sell agree between the engines."""
+    result = dh.dock(("forward",), FORWARD_N_REF, FORWARD_N_FAST, QUICK)
+    print(result.report(10))
+    assert result.passed, result.report()
+
+
+@pytest.mark.slow
+def test_forward_docking_detects_forwards_never_forwarded_again():
+    """Power check: a reference engine whose cascades of forwards stop at the first generation no
+    longer docks."""
+    result = docking_with_mutant(MUTANTS["reference: forwards never forwarded again"], FORWARD_N_REF, FORWARD_N_FAST,
+                                 QUICK)
+    print(result.report(5))
+    assert not result.passed, result.report()
+
+
 #: mutants that whole-run docking must detect (the one-day docking checks all of them)
 WHOLE_RUN_MUTANTS = ("fast: trust gain per value post doubled", "fast: no load spillover",
                      "reference: annoyance gate dropped", "reference: mute/block hazards x1.5",

@@ -33,7 +33,8 @@ SEED = 3
 MARKET = od.Market(n=400, days=60)
 STATES = (("spam", 10), ("spam+community", 10), ("community", 20), ("community", 59), ("low_quality", 30),
           ("fission", 30), ("kol", 0), ("kol", 3), ("moderation", 10), ("spam_quiet", 40), ("boom", 3), ("boom", 10),
-          ("value", 50), ("group_buy", 25), ("resell", 20), ("big_v", 0), ("big_v", 20))
+          ("value", 50), ("group_buy", 25), ("resell", 20), ("big_v", 0), ("big_v", 20),
+          ("forward", 10))
 QUICK_STATES = (("spam+community", 10), ("fission", 30))
 REPLICATES, QUICK_REPLICATES = 400, 150
 

@@ -262,6 +262,7 @@ class Relation:
     level: int = 0              # her level in the reseller tree, 0 never a reseller
     stock: int = 0              # units she holds to resell
     stock_day: int = -1         # the last day her stock moved
+    forwarded: int = 0          # the seller's posts her friends forwarded yesterday, in her feed today (§3.3.25)
 
     @property
     def follows(self) -> bool:
@@ -280,7 +281,8 @@ class Today:
 
     seen: list                  # posts read by content type (ad, value, life, prize)
     seen_idle: list             # the same, read in the idle slot
-    seen_reseller: int = 0      # resellers' ads read
+    seen_reseller: int = 0      # resellers' ads and friends' forwards read (§3.3.25)
+    seen_forward: int = 0       # friends' forwards of the seller's posts read (§3.3.25)
     opened_fold: bool = False   # opened the seller's folded block today
     messages: int = 0
     solicited: bool = False
@@ -375,9 +377,12 @@ class ConsumerAgent(FixedAgent):
 
         Her feed per slot k holds her friends' posts O_k, the posts of every seller whose Moments
         she sees (the ads and prize posts the platform folded today only if she opens that
-        seller's folded block today), and her reseller friends' ads λ_k. She reads A_k = attention_per_day × share_k ×
-        activity posts, so each is read with probability rho_k = min(1, A_k / feed_k) (1 for an
-        empty feed). Opening a folded block shows the platform's warning.
+        seller's folded block today), her reseller friends' ads λ_k and the seller's posts her
+        friends forwarded yesterday (§3.3.25, spread over the slots by clock hours). She reads
+        A_k = attention_per_day × share_k × activity posts, so each is read with probability
+        rho_k = min(1, A_k / feed_k) (1 for an empty feed). Opening a folded block shows the
+        platform's warning. A forwarded post is read with probability share_busy rho_busy +
+        share_idle rho_idle; read, it counts as a friend's ad of the seller and makes her aware.
         """
         model, c = self.model, self.model.config
         rng = model.rng
@@ -402,6 +407,11 @@ class ConsumerAgent(FixedAgent):
                 for k in SLOTS:
                     feed[k] += slot_share[k] * resold
                 commercial += resold
+            if rel.forwarded > 0 and not rel.blocked:
+                in_some_audience = True
+                for k in SLOTS:
+                    feed[k] += slot_share[k] * rel.forwarded
+                commercial += rel.forwarded
         attention = (c.feed.attention_per_day * (1.0 - c.feed.idle_share), c.feed.attention_per_day * c.feed.idle_share)
         rho = [min(1.0, attention[k] * self.activity / feed[k]) if feed[k] > 0 else 1.0 for k in SLOTS]
         total = feed[BUSY] + feed[IDLE]
@@ -438,6 +448,15 @@ class ConsumerAgent(FixedAgent):
                     rel.aware = True
                     today.touched = True
                     today.saw_posts = True
+            if rel.forwarded > 0 and not rel.blocked:
+                x = int(rng.binomial(rel.forwarded, sum(slot_share[k] * rho[k] for k in SLOTS)))
+                today.seen_forward += x
+                today.seen_reseller += x        # a friend's post about the seller, as a reseller's ad
+                if x > 0:
+                    rel.aware = True
+                    today.touched = True
+                    today.saw_posts = True
+            rel.forwarded = 0                   # read or scrolled past: gone from tomorrow's feed
 
     # -- step 7 ------------------------------------------------------------------------------
     def read_group_posts(self, seller: SellerAgent) -> int:
@@ -720,6 +739,30 @@ class ConsumerAgent(FixedAgent):
         self.activity = min(1.0, max(0.0, a))
 
     # -- word of mouth, as a sender ------------------------------------------------------------
+    # -- step 15a ----------------------------------------------------------------------------
+    def forwards(self, seller: SellerAgent) -> int:
+        """§3.3.25: how many of the seller's posts she read today she forwards to her Moments.
+
+        Each post read is forwarded with p_c × G_T(T) × G_A(A) (G_T only with trust gating), p_c
+        by its kind: the seller's prize posts (× idle factor m in the idle slot, capped at 1),
+        value posts, ads (÷ m in the idle slot), and friends' forwards of her posts. Nothing
+        once she has muted or blocked the seller."""
+        c = self.model.config
+        f, rel, today = c.forward, self.relations[seller.index], self.today[seller.index]
+        if rel.muted or rel.blocked:
+            return 0
+        g = trust_gate(rel.trust, c.purchase) if (c.trust.enabled and c.purchase.trust_gating) else 1.0
+        g *= annoyance_gate(rel.annoyance, c.annoyance)
+        m = f.idle_factor
+        kinds = ((today.seen[PRIZE] - today.seen_idle[PRIZE], f.prize_prob),
+                 (today.seen_idle[PRIZE], min(1.0, f.prize_prob * m)),
+                 (today.seen[VALUE], f.value_prob),
+                 (today.seen[AD] - today.seen_idle[AD], f.ad_prob),
+                 (today.seen_idle[AD], f.ad_prob / m),
+                 (today.seen_forward, f.forwarded_prob))
+        rng = self.model.rng
+        return sum(int(rng.binomial(n, p * g)) for n, p in kinds if n > 0 and p > 0)
+
     def tell_friends(self, prob: float) -> list[tuple[ConsumerAgent, bool]]:
         """One independent chance per friend: the friends (and tie types) she tells (§3.3.17)."""
         rng = self.model.rng
@@ -1201,22 +1244,37 @@ class SellerAgent(FixedAgent):
             elif move < 0:
                 self.flows["ties_weakened"] += 1
 
+    # -- step 15a ----------------------------------------------------------------------------
+    def forward_posts(self) -> None:
+        """§3.3.25: every consumer who read her posts today may forward some; each forward lands in
+        every friend's feed tomorrow (not her own node's)."""
+        for consumer in self.model.consumer_list:
+            k = consumer.forwards(self)
+            if k == 0:
+                continue
+            self.flows["forwards"] += k
+            for friend, _ in consumer.friends:
+                if friend.node != self.node:
+                    self.relation(friend).forwarded += k
+
     # -- step 17 -----------------------------------------------------------------------------
     def book_day(self) -> None:
         """§3.3.20 and the day's flows: exposures, reach and action costs."""
         st, f = self.strategy, self.flows
         totals = [0, 0, 0, 0]
-        reseller_ads = group_seen = reach = 0
+        reseller_ads = forwards_read = group_seen = reach = 0
         for c in self.model.consumer_list:
             today = c.today[self.index]
             for ctype in CONTENT_TYPES:
                 totals[ctype] += today.seen[ctype]
-            reseller_ads += today.seen_reseller
+            reseller_ads += today.seen_reseller - today.seen_forward
+            forwards_read += today.seen_forward
             group_seen += today.group_seen
             reach += today.touched
         f["exposures_ad"], f["exposures_life"], f["exposures_prize"] = totals[AD], totals[LIFE], totals[PRIZE]
         f["exposures_value"] = totals[VALUE] + group_seen
         f["exposures_reseller"] = reseller_ads
+        f["forwards_read"] = forwards_read
         f["reach"] = reach
         members = sum(self.relation(c).in_group for c in self.model.consumer_list)
         n_groups = math.ceil(members / st.groups.size) if st.groups.enabled else 0
@@ -1465,6 +1523,10 @@ class ReferenceModel(mesa.Model):
             seller.quit_loaded()
         for seller in sellers:                                 # 15 mute and block (+ blockers warn)
             seller.lose_contacts()
+        if self.config.forward.prize_prob + self.config.forward.value_prob + self.config.forward.ad_prob \
+                + self.config.forward.forwarded_prob > 0:
+            for seller in sellers:                             #    forwarding (§3.3.25)
+                seller.forward_posts()
         for seller in sellers:                                 #    ties move (§3.3.24)
             seller.move_ties()
         self.consumers.do("update_activity")                  # 16 platform activity
