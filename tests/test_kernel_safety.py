@@ -274,6 +274,7 @@ _PROBS = {
     "trust": ("prior_strong", "prior_weak", "prior_stranger", "loss_per_unwanted", "loss_warning"),
     "platform": ("fold_view_prob",),
     "follow": ("after_purchase", "after_referral", "in_group"),
+    "forward": ("prize_prob", "value_prob", "ad_prob", "forwarded_prob"),
 }
 
 
@@ -364,6 +365,18 @@ CASES = [
       **_all_probs(1.0), "network": {"kind": "complete", "n": 150}}),
     ("big-V, brand decay 1, reference engine",
      {"sellers": _sellers(big_v={"enabled": True, "audience": 50, "brand_decay": 1.0}), "engine": "reference"}),
+    *[(f"forwarding {p}, idle factor {m}, 1000 posts a day",
+       {"forward": {"prize_prob": p, "value_prob": p, "ad_prob": p, "forwarded_prob": p, "idle_factor": m},
+        "sellers": _sellers(posts_per_day=1000.0, posting_slot="idle")})
+      for p, m in ((1.0, 100.0), (5e-324, 100.0), (1.0, 1.0))],
+    ("forwarding certain, complete graph", {"forward": {"prize_prob": 1.0, "value_prob": 1.0, "ad_prob": 1.0,
+                                                        "forwarded_prob": 1.0},
+                                            "network": {"kind": "complete", "n": 150}}),
+    ("forwarding certain, attention 5e-324", {"forward": {"prize_prob": 1.0, "forwarded_prob": 1.0},
+                                              "feed": {"attention_per_day": 5e-324}}),
+    ("forwarding certain, reference engine", {"forward": {"prize_prob": 1.0, "value_prob": 1.0, "ad_prob": 1.0,
+                                                          "forwarded_prob": 1.0, "idle_factor": 100.0},
+                                              "engine": "reference"}),
     ("folded posts opened with p 5e-324", {"sellers": _sellers(posts_per_day=1000.0),
                                            "platform": {"moderation": "harassment_prompt", "fold_threshold": 0.0,
                                                         "fold_view_prob": 5e-324}}),

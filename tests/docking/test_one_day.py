@@ -13,7 +13,9 @@ days after she stopped (unmuting, whose expected count is also checked against t
 formula), a mediocre, oversold, dear product in its growth phase (satisfaction from value
 for money, ties broken by bad purchases), a stock-loading reseller tree at day 20 (the
 reseller who sold, stock drawn down and loaded, loaded resellers), and a big-V on day 0 (her
-audience gathered) and day 20 (sales weighted by a devalued brand, the brand's next step).
+audience gathered) and day 20 (sales weighted by a devalued brand, the brand's next step), and
+a community seller whose readers forward her posts at day 10 (forwards of every generation,
+forwards read, and the forwards left waiting in feeds).
 """
 
 from __future__ import annotations
