@@ -130,8 +130,8 @@ def test_big_v_docking_detects_a_brand_that_never_devalues():
 
 
 #: the forwarding market: a community seller whose readers forward, in the quick market; docked by
-#: default (40 and 80 seeds, about 20 s), its power check in the slow suite
-FORWARD_N_REF, FORWARD_N_FAST = 40, 80
+#: default (30 and 60 seeds, about 25 s on a shared two-core machine), its power check in the slow suite
+FORWARD_N_REF, FORWARD_N_FAST = 30, 60
 
 
 def test_forward_market_docks():
