@@ -72,7 +72,7 @@ def test_ample_attention_shows_exactly_the_posted_counts(kit):
     assert w.get("touched")[0, c].all() and w.get("saw_posts")[0, c].all()
     assert not w.get("touched")[0, 0] and w.get("seen_ad")[0, 0] == 0, "the seller read her own posts"
     assert relations.find(w.rel, 0, 0) == -1, "the feed made a relation of the seller with herself"
-    np.testing.assert_array_equal(w.totals[0], [15, 10, 5, 5, 0])
+    np.testing.assert_array_equal(w.totals[0], [15, 10, 5, 5, 0, 0])
     np.testing.assert_array_equal(exposures_by_tie(w), [0, 0, 0, 5 * 7])
     # feed of a contact: organic 1 (degree 1) + 7 posts; commercial = ads + prize = 4
     np.testing.assert_allclose(w.people.commercial_load[c], 4.0)
