@@ -131,7 +131,8 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
         waiting = rel.forwarded[r]      # friends' forwards of her posts, delivered this morning
         if not (visible or resold or waiting > 0):
             continue                    # (most relations: nothing reaches this feed from s)
-        rel.forwarded[r] = 0
+        if waiting > 0:
+            rel.forwarded[r] = 0        # (read or scrolled past: gone from tomorrow's feed)
         forwards = waiting > 0 and not rel.blocked[r] and people.is_consumer[i]
         rs = streams[s]
         posts = plans.posts[s]

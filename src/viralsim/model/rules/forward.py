@@ -86,16 +86,17 @@ def gate(gates, trust, annoyance):
 
 
 @kernel
-def forwards_of(par, g, rel, r, rs):
-    """Posts of relation ``r``'s seller its consumer forwards today, given her gate product g."""
-    prize_idle = rel.seen_prize_idle[r]
-    ad_idle = rel.seen_ad_idle[r]
-    k = binomial(rel.seen_prize[r] - prize_idle, par.prize * g, rs)
+def forwards_of(par, g, prize, prize_idle, value, ad, ad_idle, forwarded, rs):
+    """Posts a consumer forwards today of those she read of one seller (prize posts, those of
+    them read in the idle slot, value posts, ads, those read idle, friends' forwards), given her
+    gate product g. Takes the counts as scalars (a call with the relation table would pass all of
+    its arrays)."""
+    k = binomial(prize - prize_idle, par.prize * g, rs)
     k += binomial(prize_idle, min(1.0, par.prize * par.idle) * g, rs)
-    k += binomial(rel.seen_value[r], par.value * g, rs)
-    k += binomial(rel.seen_ad[r] - ad_idle, par.ad * g, rs)
+    k += binomial(value, par.value * g, rs)
+    k += binomial(ad - ad_idle, par.ad * g, rs)
     k += binomial(ad_idle, par.ad / par.idle * g, rs)
-    k += binomial(rel.seen_forward[r], par.forwarded * g, rs)
+    k += binomial(forwarded, par.forwarded * g, rs)
     return k
 
 
@@ -126,7 +127,9 @@ def forward_posts(key, today, par, gates, graph, people, sellers, rel, flows):
             i = rel.node[r]
             if not people.is_consumer[i]:
                 continue
-            k = forwards_of(par, gate(gates, rel.trust[r], rel.annoyance[r]), rel, r, rs)
+            k = forwards_of(par, gate(gates, rel.trust[r], rel.annoyance[r]), rel.seen_prize[r],
+                            rel.seen_prize_idle[r], rel.seen_value[r], rel.seen_ad[r], rel.seen_ad_idle[r],
+                            rel.seen_forward[r], rs)
             if k > 0:
                 senders[m] = i
                 counts[m] = k
@@ -135,6 +138,8 @@ def forward_posts(key, today, par, gates, graph, people, sellers, rel, flows):
             continue
         rel = reserve(rel, most_reached(graph, senders[:m]))
         own = sellers.node[s]
+        index, meta, seller, node, waiting = rel.index, rel.meta, rel.seller, rel.node, rel.forwarded
+        is_consumer = people.is_consumer
         total = 0
         for j in range(m):
             u, k = senders[j], counts[j]
@@ -142,18 +147,19 @@ def forward_posts(key, today, par, gates, graph, people, sellers, rel, flows):
             if graph.complete:
                 for v in range(graph.n):
                     if v != u:
-                        _deliver(rel, people, s, own, v, k)
+                        _deliver(index, meta, seller, node, waiting, is_consumer, s, own, v, k)
             else:
                 for e in range(graph.indptr[u], graph.indptr[u + 1]):
-                    _deliver(rel, people, s, own, graph.indices[e], k)
+                    _deliver(index, meta, seller, node, waiting, is_consumer, s, own, graph.indices[e], k)
         flows[_F_FORWARDS, s] += total
     return rel
 
 
 @kernel
-def _deliver(rel, people, s, own, v, k):
-    """k forwarded posts of seller s into friend v's feed for tomorrow."""
-    if not people.is_consumer[v] or v == own:
+def _deliver(index, meta, seller, node, waiting, is_consumer, s, own, v, k):
+    """k forwarded posts of seller s into friend v's feed for tomorrow (the table's arrays, not
+    the table: see relations.find_row)."""
+    if not is_consumer[v] or v == own:
         return
-    r = add_row(rel.index, rel.meta, rel.seller, rel.node, s, v)
-    rel.forwarded[r] = min(np.int64(rel.forwarded[r]) + k, _MOST_WAITING)
+    r = add_row(index, meta, seller, node, s, v)
+    waiting[r] = min(np.int64(waiting[r]) + k, _MOST_WAITING)
