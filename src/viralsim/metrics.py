@@ -276,6 +276,7 @@ def summarize_series(names: list, strategies: list, series: SellerSeries, totals
             "loaded_resellers": int(series.sums["loaded_resellers"][k]),
             "forwards": int(series.sums["forwards"][k]),
             "forwards_read": int(series.sums["forwards_read"][k]),
+            "purchases_forward": int(t["channels"][CHANNELS.index("forward")]),
             "contacts": int(last["contacts"]),
             "strong_ties": int(last["strong_ties"]),
             "weak_ties": int(last["weak_ties"]),

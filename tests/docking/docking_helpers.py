@@ -109,7 +109,7 @@ SUMMARY_KPIS = ("purchases", "customers", "repeat_customers", "purchases_wom", "
                 "cascades", "cascade_max", "new_followers_purchase", "new_followers_referral", "new_followers_group",
                 "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties", "ties_broken", "groups_opened",
                 "groups_filled", "groups_failed", "purchases_group_buy", "commission", "loaded_resellers", "forwards",
-                "forwards_read")
+                "forwards_read", "purchases_forward")
 #: run totals of daily flows per seller
 FLOW_KPIS = ("exposures_ad", "exposures_value", "reach", "enquiries", "replies", "exposures_reseller",
              "posts_folded")

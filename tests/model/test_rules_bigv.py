@@ -113,14 +113,15 @@ def test_brand_multiplies_every_stimulus_but_face(kit):
     r = w.row(0, 1)
     rel = w.rel
     for name, value in (("seen_ad", 3), ("seen_prize", 1), ("seen_value", 2), ("messages", 1), ("replied", True),
-                        ("in_group", True), ("referral", 0.05), ("bought_friends", 2), ("seen_reseller", 1)):
+                        ("in_group", True), ("referral", 0.05), ("bought_friends", 2), ("seen_reseller", 2),
+                        ("seen_forward", 1)):
         getattr(rel, name)[r] = value
 
     def comp(brand):
         out = np.zeros(len(CHANNELS))
         pu.components(w.params.purchase, rel.seen_ad[r], rel.seen_prize[r], rel.seen_value[r], rel.messages[r],
                       rel.replied[r], rel.in_group[r], 0.5, rel.referral[r], rel.bought_friends[r], 3.0,
-                      rel.seen_reseller[r], rel.memory[r], 0.8, 1.2, 1.0, 0.04, brand, out)
+                      rel.seen_reseller[r], rel.seen_forward[r], rel.memory[r], 0.8, 1.2, 1.0, 0.04, brand, out)
         return out
 
     full, low = comp(1.0), comp(0.25)

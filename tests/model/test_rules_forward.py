@@ -254,3 +254,16 @@ def test_an_event_switches_forwarding_on():
     d = ViralModel(cfg).run().result().daily
     assert (d.loc[d["day"] < 15, "forwards"] == 0).all()
     assert d.loc[d["day"] >= 15, "forwards"].sum() > 0
+
+
+def test_purchases_made_by_forwards_have_their_own_channel_and_pay_no_commission():
+    """A purchase a friend's forward made is the ``forward`` channel's (the friends'-posts stimulus
+    split by what was read of each kind, rules.purchase), not a reseller's: a seller who pays
+    resellers a commission but has none pays nothing for it."""
+    cfg = RunConfig.model_validate({
+        "days": 60, "seed": 3, "network": {"kind": "friend_circles", "n": 600},
+        "sellers": {"c": {"strategy": "community", "reseller_commission": 0.2}},
+        "forward": {"prize_prob": 0.5, "value_prob": 0.3, "ad_prob": 0.3, "forwarded_prob": 0.3}})
+    s = ViralModel(cfg).run().result().summary
+    assert s["purchases_forward"].iloc[0] > 0
+    assert s["commission"].iloc[0] == 0.0

@@ -115,14 +115,15 @@ def _components(w, s, i, pf=1.0, pf_ref=1.0, nov=1.0, face=0.0, brand=1.0):
     total = pu.components(w.params.purchase, rel.seen_ad[r], rel.seen_prize[r], rel.seen_value[r] + rel.group_seen[r],
                           rel.messages[r], rel.replied[r], rel.in_group[r], w.sellers.group_activity[s],
                           rel.referral[r], rel.bought_friends[r], w.people.degree[i], rel.seen_reseller[r],
-                          rel.memory[r], pf, pf_ref, nov, face, brand, out)
+                          rel.seen_forward[r], rel.memory[r], pf, pf_ref, nov, face, brand, out)
     assert total == pytest.approx(out.sum(), rel=1e-15)
     return out
 
 
 def test_stimulus_rows_follow_the_channel_formulas(kit):
     """Rows (CHANNELS order): a_ad W(X_ad), a_prize W(X_prize), a_value (X_value + X_group),
-    a_msg M, a_reply [replied], a_group a [member], R, q bought_friends / max(degree, 1), a_ad W(X_resold);
+    a_msg M, a_reply [replied], a_group a [member], R, q bought_friends / max(degree, 1), a_ad W(X_resold) split
+    between resellers' ads and forwards by what was read of each;
     each times pf, the referral pull at pf_ref."""
     cfg = kit.config(purchase={"ad_conversion": 0.02, "prize_conversion": 0.04, "value_conversion": 0.005,
                                "message_conversion": 0.05, "reply_conversion": 0.25, "group_conversion": 0.02,
@@ -134,7 +135,7 @@ def test_stimulus_rows_follow_the_channel_formulas(kit):
                          ("seen_value", [2, 0, 1]), ("group_seen", [1, 1, 0]), ("messages", [0, 2, 1]),
                          ("replied", [True, False, True]), ("in_group", [False, True, True]),
                          ("referral", [0.06, 0.0, 0.01]), ("bought_friends", [2, 1, 0]),
-                         ("seen_reseller", [0, 4, 1])):
+                         ("seen_reseller", [0, 4, 1]), ("seen_forward", [0, 1, 0])):
         _put(w, name, 0, idx, values)
     w.sellers.group_activity[0] = 0.4
     comp = np.array([_components(w, 0, i) for i in idx]).T
@@ -149,7 +150,9 @@ def test_stimulus_rows_follow_the_channel_formulas(kit):
     np.testing.assert_allclose(comp[CH["group"]], [0.0, 0.008, 0.008], rtol=1e-12)
     np.testing.assert_allclose(comp[CH["referral"]], [0.06, 0.0, 0.01], rtol=1e-12)
     np.testing.assert_allclose(comp[CH["conformity"]], [0.3 * 2 / 5, 0.3 * 1 / 1, 0.0], rtol=1e-12)
-    np.testing.assert_allclose(comp[CH["reseller"]], 0.02 * W(np.array([0, 4, 1])), rtol=1e-12)
+    # friends' posts (reseller ads and forwards) wear out as one count, attributed by what was read of each
+    np.testing.assert_allclose(comp[CH["reseller"]], 0.02 * W(np.array([0, 4, 1])) * [1.0, 0.75, 1.0], rtol=1e-12)
+    np.testing.assert_allclose(comp[CH["forward"]], 0.02 * W(np.array([0, 4, 1])) * [0.0, 0.25, 0.0], rtol=1e-12)
     # price factors: every row times pf, except the referral pull, at pf_ref
     priced = np.array([_components(w, 0, i, pf=0.5, pf_ref=2.0) for i in idx]).T
     scale = np.full((len(CHANNELS), 1), 0.5)
@@ -417,7 +420,10 @@ def _expected_purchases(w, cfg, dense):
         comp[CH["group"]] = pc.group_conversion * sellers.group_activity[s] * d["in_group"]
         comp[CH["referral"]] = d["referral"] * pf_ref / pf
         comp[CH["conformity"]] = pc.conformity * d["bought_friends"] / np.maximum(w.people.degree, 1.0)
-        comp[CH["reseller"]] = pc.ad_conversion * _wear(d["seen_reseller"], d["memory"], cfg)
+        friends = pc.ad_conversion * _wear(d["seen_reseller"], d["memory"], cfg)
+        fwd = np.divide(d["seen_forward"], d["seen_reseller"], out=np.zeros(n), where=d["seen_reseller"] > 0)
+        comp[CH["reseller"]] = friends * (1.0 - fwd)
+        comp[CH["forward"]] = friends * fwd
         comp *= pf
         t = d["trust"]
         h = pc.trust_steepness
@@ -436,7 +442,8 @@ def _expected_purchases(w, cfg, dense):
 
 def test_heterogeneous_market_matches_the_formula(kit):
     """Random needs, impulses, exposures, memories, trust, annoyance, blocks and former customers,
-    two sellers with different prices (each seller's node a consumer of the other): purchases per
+    two sellers with different prices (each seller's node a consumer of the other), friends' posts partly
+    resellers' ads and partly forwards: purchases per
     seller and per (seller, channel) match the docstring's p_s (written out in NumPy) within 5 sd."""
     n, rs = 100_001, np.random.default_rng(11)
     cfg, w = _market(kit, n, n_sellers=2, sections={}, seed=8, purchase={
@@ -453,6 +460,8 @@ def test_heterogeneous_market_matches_the_formula(kit):
     for name, hi in (("seen_ad", 6), ("seen_prize", 3), ("seen_value", 3), ("group_seen", 2), ("messages", 2),
                      ("seen_reseller", 3)):
         dense[name] = rs.integers(0, hi, shape) * (rs.random(shape) < 0.5) * c
+    # of the friends' posts read, some are forwards (rules.forward): seen_forward <= seen_reseller
+    dense["seen_forward"] = rs.binomial(dense["seen_reseller"], 0.5)
     dense["replied"] = (rs.random(shape) < 0.1) & c
     dense["touched"] = sum(dense[k] for k in ("seen_ad", "seen_prize", "seen_value", "group_seen", "messages",
                                               "seen_reseller")) > 0

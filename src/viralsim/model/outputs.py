@@ -23,8 +23,8 @@ FLOW_KEYS = (
 FLOW = namedtuple("Flow", FLOW_KEYS)(*range(len(FLOW_KEYS)))
 
 #: purchase channels, the order of the stimulus components (rules.purchase)
-CHANNELS = ("ad", "prize", "value", "message", "reply", "group", "referral", "conformity", "reseller", "face",
-            "group_buy")
+CHANNELS = ("ad", "prize", "value", "message", "reply", "group", "referral", "conformity", "reseller", "forward",
+            "face", "group_buy")
 #: stimulus components: every channel but the last, ``group_buy``, whose purchases come from a filled
 #: group-buy (rules.groupbuy), not from the day's purchase decision
 N_STIMULI = len(CHANNELS) - 1

@@ -551,6 +551,9 @@ class ConsumerAgent(FixedAgent):
         def worn(seen):
             return wear_out(seen, rel.memory, c.annoyance)
         nov = self.novelty(seller.index)
+        # friends' posts about the product, resellers' ads and forwards, wear out as one count and
+        # are attributed to the two channels by what was read of each
+        friends = p.ad_conversion * worn(today.seen_reseller)
         return [
             p.ad_conversion * worn(today.seen[AD]) * nov,                   # ad
             p.prize_conversion * worn(today.seen[PRIZE]) * nov,             # prize
@@ -560,7 +563,10 @@ class ConsumerAgent(FixedAgent):
             p.group_conversion * seller.group_activity * rel.in_group,      # group
             rel.referral,                                                   # referral
             p.conformity * rel.bought_friends / max(self.degree, 1.0),      # conformity
-            p.ad_conversion * worn(today.seen_reseller),                    # reseller
+            friends * (today.seen_reseller - today.seen_forward) / today.seen_reseller
+            if today.seen_forward else friends,                             # reseller
+            friends * today.seen_forward / today.seen_reseller
+            if today.seen_forward else 0.0,                                 # forward
             self.face(seller),                                              # face
         ]
 

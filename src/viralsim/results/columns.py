@@ -189,6 +189,8 @@ _SUMMARY = {
     "forwards": ("running total", "posts", "the seller's posts forwarded by consumers over the run, every "
                  "generation", _COUNT),
     "forwards_read": ("running total", "posts", "friends' forwards of the seller's posts read over the run", _COUNT),
+    "purchases_forward": ("running total", "purchases", "purchases attributed to friends' forwards of the seller's "
+                          "posts over the run", _COUNT),
     "groups_opened": ("running total", "groups", "group-buys opened over the run", _COUNT),
     "groups_filled": ("running total", "groups", "group-buys filled (and sold) over the run", _COUNT),
     "groups_failed": ("running total", "groups", "group-buys that failed over the run", _COUNT),

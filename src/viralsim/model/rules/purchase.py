@@ -79,7 +79,7 @@ def _worn(seen, memory, wearout, on):
 
 @kernel
 def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree, x_resold,
-               mem, pf, pf_ref, nov, face, brand, out):
+               x_fwd, mem, pf, pf_ref, nov, face, brand, out):
     """Price-weighted stimulus components of one relation, ``CHANNELS`` order, into ``out``.
 
       ad, prize      a_ad W(X_ad) N, a_prize W(X_prize) N    (W = wear-out, rules.annoyance;
@@ -90,7 +90,8 @@ def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pul
       group          a_group x group activity [member]        (seed 002 L357-369)
       referral       R, the pull of recent recommendations    (rules.wom), at the referral price
       conformity     q x (friends who bought) / degree        (從眾, seed 000 L117; network Bass)
-      reseller       a_ad W(X_resold)                         (friends' reseller ads, seed 002 L171)
+      reseller       a_ad W(X_resold) (X_resold - X_fwd) / X_resold    (friends' reseller ads, seed 002 L171)
+      forward        a_ad W(X_resold) X_fwd / X_resold        (friends' forwards of her posts, rules.forward)
       face           F = ``face``, face-saving support          (面子/人情, rules.face)
     each times the price factor, and every one but face times the seller's brand B = ``brand``
     (rules.bigv: 1 but for a big-V; face belongs to the friendship, not to her name). Takes
@@ -106,8 +107,15 @@ def components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pul
     out[5] = own * (par.a_group * activity if member else 0.0)
     out[6] = own * pull * (pf_ref / pf)
     out[7] = own * (par.q * bought / max(degree, 1.0))
-    out[8] = own * (par.a_ad * _worn(x_resold, mem, ew, on))
-    out[9] = pf * face
+    # Friends' posts about the product (X_resold: reseller ads and forwards together wear out as
+    # one count) are attributed to the two channels in proportion to what was read of each.
+    friends = own * (par.a_ad * _worn(x_resold, mem, ew, on))
+    out[8] = friends
+    out[9] = 0.0
+    if x_fwd > 0:
+        out[8] = friends * ((x_resold - x_fwd) / x_resold)
+        out[9] = friends * (x_fwd / x_resold)
+    out[10] = pf * face
     total = 0.0
     for c in range(N_CHANNELS):
         total += out[c]
@@ -147,7 +155,8 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     touched, blocked = rel.touched, rel.blocked
     seen_ad, seen_prize, seen_value, group_seen = rel.seen_ad, rel.seen_prize, rel.seen_value, rel.group_seen
     messages, replied, in_group, referral = rel.messages, rel.replied, rel.in_group, rel.referral
-    bought_friends, seen_reseller, memory = rel.bought_friends, rel.seen_reseller, rel.memory
+    bought_friends, seen_reseller, seen_forward, memory = rel.bought_friends, rel.seen_reseller, rel.seen_forward, \
+        rel.memory
     purchases, root = rel.purchases, rel.root
     tie, muted, pushed = rel.tie, rel.muted, rel.pushed
     trust, annoyance, baseline = rel.trust, rel.annoyance, rel.baseline
@@ -203,8 +212,8 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
                 pk = _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r],
                                   seen_value[r] + group_seen[r], messages[r], replied[r], in_group[r],
                                   group_activity[s], referral[r], bought_friends[r], degree[i], seen_reseller[r],
-                                  memory[r], pf[s], pf_ref[s], brand[s], people.pushed[i], trust[r], annoyance[r],
-                                  baseline[r], comp)
+                                  seen_forward[r], memory[r], pf[s], pf_ref[s], brand[s], people.pushed[i], trust[r],
+                                  annoyance[r], baseline[r], comp)
             p[j - lo] = pk
             none *= 1.0 - pk
             total_p += pk
@@ -216,8 +225,8 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
         _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r], seen_value[r] + group_seen[r],
                      messages[r], replied[r], in_group[r], group_activity[s], referral[r], bought_friends[r],
-                     degree[i], seen_reseller[r], memory[r], pf[s], pf_ref[s], brand[s], people.pushed[i], trust[r],
-                     annoyance[r], baseline[r], comp)
+                     degree[i], seen_reseller[r], seen_forward[r], memory[r], pf[s], pf_ref[s], brand[s],
+                     people.pushed[i], trust[r], annoyance[r], baseline[r], comp)
         weight = 0.0
         for c in range(N_CHANNELS):
             weight += comp[c]
@@ -246,7 +255,7 @@ def _face(par, tie, muted, purchases, seen_ad, seen_prize, messages, pushed):
 
 @kernel
 def _probability(par, wants, face, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree,
-                 x_resold, mem, pf, pf_ref, brand, pushed_any, trust, annoyance, baseline, comp):
+                 x_resold, x_fwd, mem, pf, pf_ref, brand, pushed_any, trust, annoyance, baseline, comp):
     """p_s of a relation, 1 - (1 - p_want)(1 - p_face), and each channel's share of it in ``comp``.
 
     p_want = G_T(T) G_A(A) min(1, stimulus without face), 0 without a need or an impulse toward s
@@ -257,7 +266,7 @@ def _probability(par, wants, face, x_ad, x_prize, x_value, msgs, replied, member
     the relation's values as scalars (see :func:`components`; ``pushed_any`` is the consumer's
     D_any, ``baseline`` the tie's trust T_0).
     """
-    components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree, x_resold, mem,
+    components(par, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree, x_resold, x_fwd, mem,
                pf, pf_ref, novelty(par.novelty, par.novelty_factor, pushed_any), face, brand, comp)
     stim = 0.0
     for c in range(N_CHANNELS):

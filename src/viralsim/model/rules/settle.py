@@ -83,8 +83,8 @@ def rupture(par, t, gap, rs):
     """True if a dissatisfied contact with trust ``t`` (before the purchase) and expectation gap
     ``gap`` > 0 breaks the tie: one draw, u < r_max min(1, gap) (1 - T)."""
     return uniform(rs) < par.rupture_max * min(1.0, gap) * (1.0 - t)
-_REFERRAL, _CONFORMITY, _RESELLER, _GROUP_BUY = CHANNEL.referral, CHANNEL.conformity, CHANNEL.reseller, \
-    CHANNEL.group_buy
+_REFERRAL, _CONFORMITY, _RESELLER, _FORWARD, _GROUP_BUY = CHANNEL.referral, CHANNEL.conformity, CHANNEL.reseller, \
+    CHANNEL.forward, CHANNEL.group_buy
 _B_CHANNELS, _B_WOM_CONV, _B_SELLER_CONV = BREAKDOWN.channels, BREAKDOWN.wom_conversions_by_tie, \
     BREAKDOWN.seller_conversions_by_tie
 _B_BROKEN = BREAKDOWN.ties_broken_by_tie
@@ -140,7 +140,7 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
         breakdowns[s, _B_CHANNELS + ch] += 1
         if referral:
             breakdowns[s, _B_WOM_CONV + rel.referrer_strong[r]] += 1
-        elif ch != _CONFORMITY and ch != _RESELLER and ch != _GROUP_BUY:
+        elif ch != _CONFORMITY and ch != _RESELLER and ch != _FORWARD and ch != _GROUP_BUY:
             breakdowns[s, _B_SELLER_CONV + rel.tie[r]] += 1
         sold_by = -1
         if ch == _RESELLER:
