@@ -134,7 +134,11 @@ class World:
         values = np.broadcast_to(np.asarray(value), nodes.shape)
         for v, x in zip(nodes.tolist(), values.tolist()):
             row = self.row(s, v)            # (first: making the row may grow the table)
-            getattr(self.state.rel, name)[row] = x
+            if name in relations.TREE_NAMES:    # (a reseller-tree column: the row's side-table entry)
+                rel = self.keep(relations.reserve_tree(self.state.rel, 1))
+                getattr(rel, "tree_" + name)[relations.add_tree_entry(rel, row)] = x
+            else:
+                getattr(self.state.rel, name)[row] = x
 
     def set_plan(self, s: int = 0, posts=None, *, strangers: int = 0, messages: int = 0, group_posts: int = 0,
                  invites: int = 0, capacity: int = 0, folded=False) -> None:

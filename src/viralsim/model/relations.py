@@ -11,8 +11,10 @@ O(sellers × consumers).
 
 Layout: every column is a NumPy array of the table's capacity; the first ``size`` rows are in
 use, in the order the relations were made (never reordered, never removed: a blocked contact
-keeps her row with ``blocked`` set). An open-addressing hash table (``index``: linear probing,
-each slot the key and its row side by side) maps the key ``seller × n + node`` to the row.
+keeps her row with ``blocked`` set). An open-addressing hash table (``index``: linear probing)
+maps the key ``seller × n + node`` to the row. A slot is one word, ``key << 32 | row``, when
+every key is below 2^31 (sellers × n < 2^31, so rows, at most one per key, are too); otherwise
+two words, the key and its row side by side (``meta``'s ``shift`` is then 0).
 Per-seller and per-consumer views (CSR: ``*_ptr`` and ``*_rows``) are extended with the new
 rows on the days they are needed, as a stable counting sort would order them; that keeps
 each seller's rows in the order they were made, which is the order her random stream meets
@@ -59,11 +61,18 @@ STATE_COLUMNS = (
     ("engaged", np.bool_, False),       # may feel a pull beyond today's contacts
     ("reseller", np.bool_, False),
     ("pushed", np.int32, 0),            # days the seller pushed her (own ads seen or a message)
+    ("forwarded", np.int32, 0),         # the seller's posts her friends forwarded yesterday, in her feed today
+)
+#: the reseller-tree columns (rules.resell), kept in a side table with one entry per relation
+#: whose consumer was ever recruited as a reseller (every other relation has the values below):
+#: name, dtype, value of a relation without an entry. Fields ``tree_<name>`` of the table,
+#: indexed by entry; :func:`tree_entry` finds a row's entry, :func:`tree_column` gives a column
+#: by row.
+TREE_COLUMNS = (
     ("upline", np.int32, -1),           # the reseller who recruited her (-1: the seller herself)
     ("level", np.int8, 0),              # her level in the reseller tree (0 never a reseller)
     ("stock", np.int16, 0),             # units of the seller's product she holds to resell
     ("stock_day", np.int32, -1),        # the last day her stock moved (loaded, sold, restocked)
-    ("forwarded", np.int32, 0),         # the seller's posts her friends forwarded yesterday, in her feed today
 )
 #: the day's counters of a relation, zeroed every morning (int16 suffices for one day's counts:
 #: posts per day are at most 1000 and a contact gets at most one message a day; reseller ads can
@@ -78,8 +87,9 @@ DAY_COLUMNS = (
 
 
 class Relations(NamedTuple):
-    """The relation table (see the module docstring). ``meta`` holds ``size, n, views_size``;
-    ``prior`` the trust a new relation starts with."""
+    """The relation table (see the module docstring). ``meta`` holds ``size, n, views_size,
+    shift`` (shift: 32 for one-word hash slots, 0 for two-word ones); ``prior`` the trust a new
+    relation starts with."""
 
     seller: np.ndarray
     node: np.ndarray
@@ -102,10 +112,6 @@ class Relations(NamedTuple):
     engaged: np.ndarray
     reseller: np.ndarray
     pushed: np.ndarray
-    upline: np.ndarray
-    level: np.ndarray
-    stock: np.ndarray
-    stock_day: np.ndarray
     forwarded: np.ndarray
     seen_ad: np.ndarray
     seen_prize: np.ndarray
@@ -123,16 +129,25 @@ class Relations(NamedTuple):
     impulse: np.ndarray
     opened: np.ndarray
     seen_forward: np.ndarray
-    index: np.ndarray           # hash slots, 2 words each: key seller * n + node (-1 empty), row
+    index: np.ndarray           # hash slots (-1 empty): key seller * n + node << 32 | row, or key, row
     seller_ptr: np.ndarray      # (S + 1,) view by seller: rows of seller s are
     seller_rows: np.ndarray     #   seller_rows[seller_ptr[s]:seller_ptr[s + 1]]
     node_ptr: np.ndarray        # (n + 1,) view by consumer, the same way
     node_rows: np.ndarray
-    meta: np.ndarray            # int64: size, n, rows covered by the views
+    tree_index: np.ndarray      # hash slots (-1 empty): relation row << 32 | its reseller-tree entry
+    tree_row: np.ndarray        # int64: the relation row of each reseller-tree entry
+    tree_upline: np.ndarray     # the reseller-tree columns (TREE_COLUMNS), by entry
+    tree_level: np.ndarray
+    tree_stock: np.ndarray
+    tree_stock_day: np.ndarray
+    meta: np.ndarray            # int64: size, n, rows covered by the views, shift of the packed key,
+                                #   reseller-tree entries
     prior: np.ndarray           # float64: (trust of a new relation,)
 
 
-_SIZE, _N, _VIEWS = 0, 1, 2
+_SIZE, _N, _VIEWS, _SHIFT, _TREE = 0, 1, 2, 3, 4
+#: bits of the row in a one-word hash slot
+_ROW_BITS = 32
 assert tuple(Relations._fields[:len(STATE_COLUMNS) + len(DAY_COLUMNS)]) == (
     tuple(c[0] for c in STATE_COLUMNS) + tuple(c[0] for c in DAY_COLUMNS))
 
@@ -145,20 +160,24 @@ def empty(n: int, n_sellers: int, capacity: int, prior: float) -> Relations:
         cols[name] = np.full(capacity, prior if value is None else value, dtype=dt)
     for name, dt in DAY_COLUMNS:
         cols[name] = np.zeros(capacity, dtype=dt)
-    return Relations(**cols, index=_new_index(capacity), seller_ptr=np.zeros(n_sellers + 1, np.int64),
+    # one-word slots when every key (and so every row: one per key at most) is below 2^31
+    shift = _ROW_BITS if n_sellers * n < 2**31 else 0
+    # (no reseller-tree entries: the side table starts empty and grows with the recruits)
+    tree = {"tree_" + name: np.full(0, value, dtype=dt) for name, dt, value in TREE_COLUMNS}
+    return Relations(**cols, index=_new_index(capacity, shift), seller_ptr=np.zeros(n_sellers + 1, np.int64),
                      seller_rows=np.zeros(0, np.int64), node_ptr=np.zeros(n + 1, np.int64),
-                     node_rows=np.zeros(0, np.int64), meta=np.array([0, n, 0], dtype=np.int64),
+                     node_rows=np.zeros(0, np.int64), tree_index=np.full(32, -1, dtype=np.int64),
+                     tree_row=np.zeros(0, np.int64), **tree, meta=np.array([0, n, 0, shift, 0], dtype=np.int64),
                      prior=np.array([prior]))
 
 
-def _new_index(capacity: int):
-    """An empty hash index for ``capacity`` rows: 1.5–3 slots a row (see :func:`reserve`), each
-    slot two words, the key and its row, side by side: a lookup reads one cache line, not one
-    in a key array and another in a row array."""
+def _new_index(capacity: int, shift: int):
+    """An empty hash index for ``capacity`` rows: 1.5–3 slots a row (see :func:`reserve`). A slot
+    holds the key and its row together, packed into one word (``shift`` > 0) or in two words
+    side by side: a lookup reads one cache line, not one in a key array and another in a row
+    array; packed, a slot costs 8 bytes instead of 16."""
     size = 1 << max(5, int(capacity + capacity // 2 - 1).bit_length())
-    index = np.zeros(2 * size, dtype=np.int64)
-    index[0::2] = -1
-    return index
+    return np.full(size if shift else 2 * size, -1, dtype=np.int64)
 
 
 @kernel
@@ -184,6 +203,18 @@ def find_row(index, meta, s, node):
     """:func:`find` on the table's arrays (hot loops pass arrays, never the whole table: a
     NamedTuple of dozens of arrays costs far more to pass than the lookup itself)."""
     key = np.int64(s) * meta[_N] + node
+    shift = meta[_SHIFT]
+    if shift > 0:
+        mask = index.shape[0] - 1
+        low = (np.int64(1) << shift) - 1
+        j = _slot(key, mask)
+        while True:
+            k = index[j]
+            if k < 0:
+                return -1
+            if (k >> shift) == key:
+                return k & low
+            j = (j + 1) & mask
     mask = (index.shape[0] >> 1) - 1
     j = _slot(key, mask)
     while True:
@@ -196,7 +227,14 @@ def find_row(index, meta, s, node):
 
 
 @kernel
-def _insert_key(index, key, row):
+def _insert_key(index, shift, key, row):
+    if shift > 0:
+        mask = index.shape[0] - 1
+        j = _slot(key, mask)
+        while index[j] >= 0:
+            j = (j + 1) & mask
+        index[j] = (key << shift) | row
+        return
     mask = (index.shape[0] >> 1) - 1
     j = _slot(key, mask)
     while index[2 * j] >= 0:
@@ -226,7 +264,7 @@ def add_row(index, meta, seller, node_col, s, node):
     seller[row] = s
     node_col[row] = node
     meta[_SIZE] = row + 1
-    _insert_key(index, np.int64(s) * meta[_N] + node, row)
+    _insert_key(index, meta[_SHIFT], np.int64(s) * meta[_N] + node, row)
     return row
 
 
@@ -252,22 +290,23 @@ def reserve(rel, extra):
     """The table with room for ``extra`` more relations: ``rel`` itself, or a copy with at least
     1.5 times the capacity (rows keep their numbers; new rows hold the new-relation values).
 
-    Memory: a row costs about 100 bytes of columns, 16 of views and 24–48 of hash slots (the
-    hash holds 1.5–3 slots per row of capacity, so its load factor stays at most 2/3: linear
-    probing then needs about 2 probes per hit). Growing by 1.5 rather than 2 leaves a quarter of
-    the table unused on average instead of half, and while the copy is made both tables are
-    alive: the peak is 2.5 tables, not 3."""
+    Memory: a row costs about 114 bytes of columns, 16 of views and 12–24 of hash slots (24–48
+    with two-word slots; the hash holds 1.5–3 slots per row of capacity, so its load factor
+    stays at most 2/3: linear probing then needs about 2 probes per hit). Growing by 1.5 rather
+    than 2 leaves a quarter of the table unused on average instead of half, and while the copy
+    is made both tables are alive: the peak is 2.5 tables, not 3. (The reseller-tree side table
+    grows on its own: :func:`reserve_tree`.)"""
     used = rel.meta[_SIZE]
     capacity = rel.seller.shape[0]
     if used + extra <= capacity:
         return rel
     cap = max(capacity + capacity // 2, used + extra)
     p = rel.prior[0]
-    index = np.zeros(2 << max(5, _bit_length(cap + cap // 2 - 1)), dtype=np.int64)
-    index[0::2] = -1
+    shift = rel.meta[_SHIFT]
+    index = np.full((1 if shift > 0 else 2) << max(5, _bit_length(cap + cap // 2 - 1)), -1, dtype=np.int64)
     n = rel.meta[_N]
     for row in range(used):
-        _insert_key(index, np.int64(rel.seller[row]) * n + rel.node[row], row)
+        _insert_key(index, shift, np.int64(rel.seller[row]) * n + rel.node[row], row)
     return Relations(
         _grown_fill(rel.seller, cap, -1), _grown_fill(rel.node, cap, -1), _grown_fill(rel.tie, cap, NO_TIE),
         _grown_fill(rel.trust, cap, p), _grown_fill(rel.baseline, cap, p), _grown_fill(rel.annoyance, cap, 0.0),
@@ -278,8 +317,7 @@ def reserve(rel, extra):
         _grown_fill(rel.muted, cap, False), _grown_fill(rel.blocked, cap, False),
         _grown_fill(rel.in_group, cap, False), _grown_fill(rel.engaged, cap, False),
         _grown_fill(rel.reseller, cap, False), _grown_fill(rel.pushed, cap, 0),
-        _grown_fill(rel.upline, cap, -1), _grown_fill(rel.level, cap, 0), _grown_fill(rel.stock, cap, 0),
-        _grown_fill(rel.stock_day, cap, -1), _grown_fill(rel.forwarded, cap, 0),
+        _grown_fill(rel.forwarded, cap, 0),
         _grown_fill(rel.seen_ad, cap, 0), _grown_fill(rel.seen_prize, cap, 0), _grown_fill(rel.seen_value, cap, 0),
         _grown_fill(rel.seen_life, cap, 0), _grown_fill(rel.seen_ad_idle, cap, 0),
         _grown_fill(rel.seen_prize_idle, cap, 0), _grown_fill(rel.messages, cap, 0),
@@ -289,7 +327,8 @@ def reserve(rel, extra):
         _grown_fill(rel.impulse, cap, False), _grown_fill(rel.opened, cap, False),
         _grown_fill(rel.seen_forward, cap, 0),
         # a meta of its own: the old table keeps the size that fits its arrays
-        index, rel.seller_ptr, rel.seller_rows, rel.node_ptr, rel.node_rows, rel.meta.copy(), rel.prior)
+        index, rel.seller_ptr, rel.seller_rows, rel.node_ptr, rel.node_rows, rel.tree_index, rel.tree_row,
+        rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, rel.meta.copy(), rel.prior)
 
 
 @kernel
@@ -387,12 +426,110 @@ def with_views(rel):
     return Relations(
         rel.seller, rel.node, rel.tie, rel.trust, rel.baseline, rel.annoyance, rel.memory, rel.referral,
         rel.referrer, rel.referrer_strong, rel.root, rel.purchases, rel.bought_friends, rel.reseller_friends,
-        rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.upline,
-        rel.level, rel.stock, rel.stock_day, rel.forwarded, rel.seen_ad,
-        rel.seen_prize,
-        rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle, rel.messages, rel.group_seen,
-        rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts, rel.impulse, rel.opened,
-        rel.seen_forward, rel.index, s_ptr, s_rows, n_ptr, n_rows, rel.meta, rel.prior)
+        rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.forwarded,
+        rel.seen_ad, rel.seen_prize, rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle,
+        rel.messages, rel.group_seen, rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts,
+        rel.impulse, rel.opened, rel.seen_forward, rel.index, s_ptr, s_rows, n_ptr, n_rows, rel.tree_index,
+        rel.tree_row, rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, rel.meta, rel.prior)
+
+
+# -- the reseller-tree side table -----------------------------------------------------------------
+# Four columns that only resellers use (rules.resell) would cost every relation 11 bytes; a
+# market's resellers are a small share of its relations (none in most markets), so they live
+# in a side table: an entry per relation whose consumer was ever recruited (made at recruitment,
+# never removed: a loaded reseller keeps her units), found through a hash on the relation row.
+
+
+@kernel
+def tree_size(rel):
+    """Reseller-tree entries in use."""
+    return rel.meta[_TREE]
+
+
+@kernel
+def tree_entry(rel, row):
+    """Reseller-tree entry of relation ``row``, or -1 (never recruited: the columns' defaults)."""
+    index = rel.tree_index
+    mask = index.shape[0] - 1
+    j = _slot(row, mask)
+    while True:
+        k = index[j]
+        if k < 0:
+            return -1
+        if (k >> _ROW_BITS) == row:
+            return k & 0xFFFFFFFF
+        j = (j + 1) & mask
+
+
+@kernel
+def tree_stock(rel, row):
+    """Units relation ``row`` holds to resell (0 without a reseller-tree entry)."""
+    e = tree_entry(rel, row)
+    return np.int64(rel.tree_stock[e]) if e >= 0 else np.int64(0)
+
+
+@kernel
+def reserve_tree(rel, extra):
+    """The table with room for ``extra`` more reseller-tree entries: ``rel`` itself, or a copy
+    whose side table is at least twice as large (the relation columns are shared, not copied)."""
+    used = rel.meta[_TREE]
+    capacity = rel.tree_row.shape[0]
+    if used + extra <= capacity:
+        return rel
+    cap = max(2 * capacity, used + extra, 16)
+    index = np.full(1 << max(5, _bit_length(2 * cap - 1)), -1, dtype=np.int64)     # 2-4 slots an entry
+    for e in range(used):
+        _insert_key(index, _ROW_BITS, rel.tree_row[e], e)
+    return Relations(
+        rel.seller, rel.node, rel.tie, rel.trust, rel.baseline, rel.annoyance, rel.memory, rel.referral,
+        rel.referrer, rel.referrer_strong, rel.root, rel.purchases, rel.bought_friends, rel.reseller_friends,
+        rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.forwarded,
+        rel.seen_ad, rel.seen_prize, rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle,
+        rel.messages, rel.group_seen, rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts,
+        rel.impulse, rel.opened, rel.seen_forward, rel.index, rel.seller_ptr, rel.seller_rows, rel.node_ptr,
+        rel.node_rows, index,
+        _grown_fill(rel.tree_row, cap, -1), _grown_fill(rel.tree_upline, cap, -1), _grown_fill(rel.tree_level, cap, 0),
+        _grown_fill(rel.tree_stock, cap, 0), _grown_fill(rel.tree_stock_day, cap, -1), rel.meta.copy(), rel.prior)
+
+
+@kernel
+def add_tree_entry(rel, row):
+    """Reseller-tree entry of relation ``row``, made with the default values if it had none.
+    The caller has reserved room (:func:`reserve_tree`); a full side table raises."""
+    e = tree_entry(rel, row)
+    if e >= 0:
+        return e
+    e = rel.meta[_TREE]
+    if e >= rel.tree_row.shape[0]:
+        raise ValueError("relations: the reseller-tree table is full (reserve room before adding)")
+    rel.tree_row[e] = row
+    rel.meta[_TREE] = e + 1
+    _insert_key(rel.tree_index, _ROW_BITS, np.int64(row), e)
+    return e
+
+
+def tree_column(rel: Relations, name: str) -> np.ndarray:
+    """Reseller-tree column ``name`` by relation row (rows in use; the default without an entry)."""
+    m, k = int(rel.meta[_SIZE]), int(rel.meta[_TREE])
+    dt, value = {c[0]: c[1:] for c in TREE_COLUMNS}[name]
+    out = np.full(m, value, dtype=dt)
+    out[rel.tree_row[:k]] = getattr(rel, "tree_" + name)[:k]
+    return out
+
+
+def column_by_row(rel: Relations, name: str) -> np.ndarray:
+    """Relation column ``name`` by row (at least the rows in use): a column of the table, or a
+    reseller-tree column spread over the rows (:func:`tree_column`)."""
+    if name in TREE_NAMES:
+        return tree_column(rel, name)
+    return getattr(rel, name)
+
+
+#: the names of the reseller-tree columns
+TREE_NAMES = tuple(c[0] for c in TREE_COLUMNS)
+#: the value of each lasting column (reseller-tree ones included) for a pair without a relation
+#: (None: the stranger prior of trust)
+NEW_VALUES = {c[0]: c[2] for c in STATE_COLUMNS + TREE_COLUMNS}
 
 
 def dense(rel: Relations, name: str, n_sellers: int) -> np.ndarray:
@@ -401,8 +538,8 @@ def dense(rel: Relations, name: str, n_sellers: int) -> np.ndarray:
     For inspection, tests and small teaching markets only: it costs sellers × n memory."""
     n = int(rel.meta[_N])
     m = int(rel.meta[_SIZE])
-    col = getattr(rel, name)
-    value = {c[0]: c[2] for c in STATE_COLUMNS}.get(name, 0)
+    col = column_by_row(rel, name)
+    value = NEW_VALUES.get(name, 0)
     if value is None:
         value = float(rel.prior[0])
     out = np.full((n_sellers, n), value, dtype=col.dtype)

@@ -225,8 +225,8 @@ class State:
         their new-relation value): what the app, the demo and per-consumer views read."""
         rel, m = self.rel, self.n_relations
         mine = np.flatnonzero(rel.seller[:m] == s)
-        col = getattr(rel, name)
-        default = {c[0]: c[2] for c in relations.STATE_COLUMNS}[name]
+        col = relations.column_by_row(rel, name)
+        default = relations.NEW_VALUES[name]
         out = np.full(self.n, float(rel.prior[0]) if default is None else default, dtype=col.dtype)
         out[rel.node[mine]] = col[mine]
         return out

@@ -6,7 +6,7 @@ import numpy as np
 
 from viralsim._jit import kernel
 from viralsim.model.outputs import STOCK
-from viralsim.model.relations import STRONG, WEAK
+from viralsim.model.relations import STRONG, WEAK, tree_size
 
 
 @kernel
@@ -25,7 +25,8 @@ def stock_table(rel, n_sellers, threshold, brand, out):
     counts = np.zeros((n_sellers, 13), np.int64)    # tied, blocked, muted, aware, interested,
     sums = np.zeros((n_sellers, 2))                  # customers, repeat, members, resellers, strong, weak,
                                                      # units in stock, deepest reseller level
-    for r in range(rel.meta[0]):
+    m = rel.meta[0]
+    for r in range(m):
         s = rel.seller[r]
         t = rel.tie[r] > 0
         b = rel.blocked[r]
@@ -42,12 +43,17 @@ def stock_table(rel, n_sellers, threshold, brand, out):
         counts[s, 8] += rel.reseller[r]
         counts[s, 9] += (not b) and rel.tie[r] == STRONG
         counts[s, 10] += (not b) and rel.tie[r] == WEAK
-        counts[s, 11] += rel.stock[r]
-        if rel.reseller[r] and rel.level[r] > counts[s, 12]:
-            counts[s, 12] = rel.level[r]
         if t:
             sums[s, 0] += rel.trust[r]
             sums[s, 1] += rel.annoyance[r]
+    # the reseller columns, from the side table of those ever recruited (relations.py): none in
+    # most markets
+    for e in range(tree_size(rel)):
+        r = rel.tree_row[e]
+        s = rel.seller[r]
+        counts[s, 11] += rel.tree_stock[e]
+        if rel.reseller[r] and rel.tree_level[e] > counts[s, 12]:
+            counts[s, 12] = rel.tree_level[e]
     for s in range(n_sellers):
         c = counts[s]
         tied = c[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -12,6 +13,11 @@ from viralsim.model.rules._util import half_life_factor
 
 STREAM = 7
 _B_EXPOSURES = BREAKDOWN.exposures_by_tie
+#: what reaches a feed from a relation's seller (bits of deliver_posts' ``what``): her Moments, her
+#: folded posts shown, her resellers' ads, friends' forwards of her posts waiting, and readable
+_NOTHING, _VISIBLE, _SHOWN, _RESOLD, _WAITING, _FORWARDS = 0, 1, 2, 4, 8, 16
+#: log(1/2) less a margin far beyond exp's rounding error: exp of anything below it is < 1/2
+_LOG_HALF_BELOW = math.log(0.5) - 1e-9
 
 
 class Params(NamedTuple):
@@ -70,83 +76,100 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     m = rel.meta[0]
     n_s = sellers.node.shape[0]
     streams = seller_streams(key, today, STREAM, n_s)
-    load0 = people.organic0.copy()
-    load1 = people.organic1.copy()
-    comm = np.zeros(n)
-    shown = np.ones(m, np.bool_)        # the seller's folded posts are shown (no folded posts: True)
+    # per consumer, side by side (one cache line for a relation's random access): friends' and
+    # commercial posts of the busy and the idle slot, and the commercial posts alone
+    load = np.empty((n, 3))
+    for i in range(n):
+        load[i, 0] = people.organic0[i]
+        load[i, 1] = people.organic1[i]
+        load[i, 2] = 0.0
+    # per relation, what reaches the feed from the seller, found in pass 1 for pass 2: VISIBLE
+    # (her Moments), SHOWN (with the folded posts: none folded, or the block opened), RESOLD
+    # (her resellers' ads), WAITING (friends' forwards to clear), FORWARDS (and to read)
+    what = np.zeros(m, np.uint8)
     folded = np.zeros((n_s, 2), np.int64)   # per seller and slot: marketing posts folded today
     for s in range(n_s):
         for k in range(2):
             folded[s, k] = plans.folded[s, 0, k] + plans.folded[s, 3, k]
+    seller, node, tie, muted, blocked = rel.seller, rel.node, rel.tie, rel.muted, rel.blocked
+    reseller_friends, is_consumer, forwarded = rel.reseller_friends, people.is_consumer, rel.forwarded
     # Pass 1: every relation adds its seller's posts (or its reseller friends' ads) to the feed.
     for r in range(m):
-        s = rel.seller[r]
-        i = rel.node[r]
-        posts = plans.posts[s]
+        s = seller[r]
+        i = node[r]
+        w = _NOTHING
         # visible: the consumer sees the seller's Moments (tied, not muted, not blocked)
-        if rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[i]:
+        if tie[r] > 0 and not muted[r] and not blocked[r] and is_consumer[i]:
+            posts = plans.posts[s]
             ads0 = posts[0, 0] + posts[3, 0]
             ads1 = posts[0, 1] + posts[3, 1]
+            shown = True
             if folded[s, 0] + folded[s, 1] > 0:
-                shown[r] = uniform(streams[s]) < par.fold_prob
-                rel.opened[r] = shown[r]
-                if not shown[r]:
+                shown = uniform(streams[s]) < par.fold_prob
+                rel.opened[r] = shown
+                if not shown:
                     ads0 -= folded[s, 0]
                     ads1 -= folded[s, 1]
-            load0[i] += posts[1, 0] + posts[2, 0] + ads0
-            load1[i] += posts[1, 1] + posts[2, 1] + ads1
-            comm[i] += ads0 + ads1
-        if sellers.reseller_posts[s] > 0 and rel.reseller_friends[r] > 0 and not rel.blocked[r]:
-            ra = rel.reseller_friends[r] * sellers.reseller_posts[s]
-            load0[i] += par.slot0 * ra
-            load1[i] += par.slot1 * ra
-            comm[i] += ra
-        if rel.forwarded[r] > 0 and not rel.blocked[r] and people.is_consumer[i]:
-            fw = float(rel.forwarded[r])
-            load0[i] += par.slot0 * fw
-            load1[i] += par.slot1 * fw
-            comm[i] += fw
+            w = _VISIBLE | _SHOWN if shown else _VISIBLE
+            load[i, 0] += posts[1, 0] + posts[2, 0] + ads0
+            load[i, 1] += posts[1, 1] + posts[2, 1] + ads1
+            load[i, 2] += ads0 + ads1
+        if sellers.reseller_posts[s] > 0 and reseller_friends[r] > 0 and not blocked[r]:
+            w |= _RESOLD
+            ra = reseller_friends[r] * sellers.reseller_posts[s]
+            load[i, 0] += par.slot0 * ra
+            load[i, 1] += par.slot1 * ra
+            load[i, 2] += ra
+        if forwarded[r] > 0:
+            w |= _WAITING               # (read or scrolled past: gone from tomorrow's feed)
+            if not blocked[r] and is_consumer[i]:
+                w |= _FORWARDS
+                fw = float(forwarded[r])
+                load[i, 0] += par.slot0 * fw
+                load[i, 1] += par.slot1 * fw
+                load[i, 2] += fw
+        what[r] = w
     for i in range(n):
         # Feeds without commercial posts have share 0 (and every seller node has comm = 0).
-        people.commercial_share[i] = comm[i] / (load0[i] + load1[i]) if comm[i] > 0.0 else 0.0
-        people.commercial_load[i] = comm[i]
+        comm = load[i, 2]
+        people.commercial_share[i] = comm / (load[i, 0] + load[i, 1]) if comm > 0.0 else 0.0
+        people.commercial_load[i] = comm
     # Pass 2: with every feed's size known, draw what each feed reads of each seller: the posts
     # of type c read in slot k are Binomial(N_kc, rho_k) (N_kc her visible posts of that type and
     # slot; each post is read independently with the slot's probability), see _read_cells.
-    # Read probabilities and their logarithms, per consumer, computed when a relation first needs
-    # them (a small market's consumers mostly follow no seller: no logarithm for them).
-    rho0 = np.empty(n)
-    rho1 = np.empty(n)
-    lq0 = np.empty(n)                   # log(1 - rho), -inf for a feed read in full
-    lq1 = np.empty(n)
-    ready = np.zeros(n, np.bool_)
+    # Read probabilities and their logarithms, per consumer, side by side (rho0, rho1, log(1 -
+    # rho0), log(1 - rho1); the log -inf for a feed read in full), computed when a relation first
+    # needs them (rho0 < 0: not yet; a small market's consumers mostly follow no seller: no
+    # logarithm for them).
+    rho = np.empty((n, 4))
+    rho[:, 0] = -1.0
     kinds = np.empty((2, 4), np.int64)
     read = np.empty((2, 4), np.int64)
     for r in range(m):
-        s = rel.seller[r]
-        i = rel.node[r]
-        # visible: the consumer sees the seller's Moments (tied, not muted, not blocked)
-        visible = rel.tie[r] > 0 and not rel.muted[r] and not rel.blocked[r] and people.is_consumer[i]
-        resold = sellers.reseller_posts[s] > 0 and rel.reseller_friends[r] > 0 and not rel.blocked[r]
-        waiting = rel.forwarded[r]      # friends' forwards of her posts, delivered this morning
-        if not (visible or resold or waiting > 0):
+        w = what[r]
+        if w == _NOTHING:
             continue                    # (most relations: nothing reaches this feed from s)
-        if waiting > 0:
-            rel.forwarded[r] = 0        # (read or scrolled past: gone from tomorrow's feed)
-        forwards = waiting > 0 and not rel.blocked[r] and people.is_consumer[i]
+        s = seller[r]
+        i = node[r]
+        waiting = 0
+        if w & _WAITING:
+            waiting = forwarded[r]      # friends' forwards of her posts, delivered this morning
+            forwarded[r] = 0
         rs = streams[s]
-        posts = plans.posts[s]
-        if not ready[i]:
-            rho0[i] = _read_prob(par.attention0 * people.activity[i], load0[i])
-            rho1[i] = _read_prob(par.attention1 * people.activity[i], load1[i])
-            lq0[i] = np.log1p(-rho0[i]) if rho0[i] < 1.0 else -np.inf
-            lq1[i] = np.log1p(-rho1[i]) if rho1[i] < 1.0 else -np.inf
-            ready[i] = True
-        if visible:
+        if rho[i, 0] < 0.0:
+            rho0 = _read_prob(par.attention0 * people.activity[i], load[i, 0])
+            rho1 = _read_prob(par.attention1 * people.activity[i], load[i, 1])
+            rho[i, 0] = rho0
+            rho[i, 1] = rho1
+            rho[i, 2] = np.log1p(-rho0) if rho0 < 1.0 else -np.inf
+            rho[i, 3] = np.log1p(-rho1) if rho1 < 1.0 else -np.inf
+        rho0, rho1, lq0, lq1 = rho[i, 0], rho[i, 1], rho[i, 2], rho[i, 3]
+        if w & _VISIBLE:
+            posts = plans.posts[s]
             for k in range(2):
                 for c in range(4):
-                    kinds[k, c] = posts[c, k] if shown[r] else posts[c, k] - plans.folded[s, c, k]
-            _read_cells(kinds, rho0[i], rho1[i], lq0[i], lq1[i], rs, read)
+                    kinds[k, c] = posts[c, k] if w & _SHOWN else posts[c, k] - plans.folded[s, c, k]
+            _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read)
             seen_any = 0
             for k in range(2):
                 for c in range(4):
@@ -161,22 +184,22 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
                 rel.seen_prize[r] += read[0, 3] + read[1, 3]
                 rel.seen_prize_idle[r] += read[1, 3]
             seen_life = read[0, 2] + read[1, 2]
-            breakdowns[s, _B_EXPOSURES + rel.tie[r]] += seen_any
+            breakdowns[s, _B_EXPOSURES + tie[r]] += seen_any
             if seen_any > 0:
                 rel.touched[r] = True
                 if seen_any > seen_life:
                     rel.saw_posts[r] = True
-        if resold:
-            ra = rel.reseller_friends[r] * sellers.reseller_posts[s]
-            x = poisson(ra * par.slot0 * rho0[i], rs) + poisson(ra * par.slot1 * rho1[i], rs)
+        if w & _RESOLD:
+            ra = reseller_friends[r] * sellers.reseller_posts[s]
+            x = poisson(ra * par.slot0 * rho0, rs) + poisson(ra * par.slot1 * rho1, rs)
             if x > 0:
                 rel.seen_reseller[r] += x
                 rel.aware[r] = True
                 rel.touched[r] = True
                 rel.saw_posts[r] = True
                 totals[s, 4] += x
-        if forwards:
-            x = binomial(waiting, par.slot0 * rho0[i] + par.slot1 * rho1[i], rs)
+        if w & _FORWARDS:
+            x = binomial(waiting, par.slot0 * rho0 + par.slot1 * rho1, rs)
             if x > 0:
                 rel.seen_forward[r] += x
                 rel.seen_reseller[r] += x
@@ -198,14 +221,18 @@ def _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read):
 
     A feed that most likely reads something of the seller (P(all 0) < 1/2: a follower of a
     seller posting dozens of times a day) skips the shortcut, which would cost more than it
-    saves, and draws every cell's binomial directly: the same distribution.
+    saves, and draws every cell's binomial directly: the same distribution. (It needs P(all 0)
+    only to choose that path when its logarithm is near log 1/2: below, the choice is certain.)
     """
     read[:] = 0
     n0 = kinds[0, 0] + kinds[0, 1] + kinds[0, 2] + kinds[0, 3]
     n1 = kinds[1, 0] + kinds[1, 1] + kinds[1, 2] + kinds[1, 3]
     if n0 + n1 == 0:
         return
-    q = np.exp((n0 * lq0 if n0 > 0 else 0.0) + (n1 * lq1 if n1 > 0 else 0.0))
+    log_q = (n0 * lq0 if n0 > 0 else 0.0) + (n1 * lq1 if n1 > 0 else 0.0)
+    q = 0.0
+    if not log_q < _LOG_HALF_BELOW:
+        q = np.exp(log_q)               # (below it, q < 1/2 for certain and is not needed)
     if q < 0.5:
         for k in range(2):
             for c in range(4):

@@ -52,7 +52,7 @@ import numpy as np
 from viralsim._jit import kernel, seller_streams, uniform
 from viralsim.config.schema import MAX_RESELLER_LEVEL
 from viralsim.model.outputs import FLOW
-from viralsim.model.relations import find_row
+from viralsim.model.relations import add_tree_entry, find_row, tree_entry
 from viralsim.model.rules.trust import purchase_outcome
 from viralsim.model.rules.wom import warn
 
@@ -121,18 +121,21 @@ def chain_commission(rel, s, row, base, share):
 @kernel
 def upline_row(rel, s, row):
     """Row of the upline of reseller row ``row``, -1 for the seller herself."""
-    up = rel.upline[row]
+    e = tree_entry(rel, row)
+    up = rel.tree_upline[e] if e >= 0 else -1
     return find_row(rel.index, rel.meta, s, up) if up >= 0 else -1
 
 
 @kernel
 def load_stock(sellers, rel, s, row, today):
     """Reseller row ``row`` buys the seller's K units at the wholesale price. Returns (revenue,
-    cost, commission) of the seller: K w, K unit costs plus the uplines' commission on the stock."""
+    cost, commission) of the seller: K w, K unit costs plus the uplines' commission on the stock.
+    The caller has reserved room for her reseller-tree entry (relations.reserve_tree)."""
     k = sellers.stock_units[s]
     price, c = sellers.price[s], sellers.commission[s]
-    rel.stock[row] = k
-    rel.stock_day[row] = today
+    e = add_tree_entry(rel, row)
+    rel.tree_stock[e] = k
+    rel.tree_stock_day[e] = today
     commission = 0.0
     if sellers.upline_share[s] > 0.0:
         commission = chain_commission(rel, s, upline_row(rel, s, row), k * price * c * sellers.upline_share[s],
@@ -152,7 +155,8 @@ def recruit_level(rel, s, sold_by, referral, r):
             up_row = rr
     if up_row < 0:
         return -1, 1
-    return rel.node[up_row], min(rel.level[up_row] + 1, MAX_RESELLER_LEVEL)
+    e = tree_entry(rel, up_row)
+    return rel.node[up_row], min((rel.tree_level[e] if e >= 0 else 0) + 1, MAX_RESELLER_LEVEL)
 
 
 @kernel
@@ -175,8 +179,10 @@ def drop_reseller_friends(graph, people, rel, s, own, u):
 def _loaded(sellers, rel, s, r, today):
     """Relation row ``r`` of seller ``s`` is a reseller whose stock has not moved for the
     seller's patience: she is loaded today."""
-    return (sellers.stock_units[s] > 0 and rel.reseller[r] and rel.stock[r] > 0
-            and today - rel.stock_day[r] >= sellers.stock_days[s])
+    if not (sellers.stock_units[s] > 0 and rel.reseller[r]):
+        return False
+    e = tree_entry(rel, r)
+    return e >= 0 and rel.tree_stock[e] > 0 and today - rel.tree_stock_day[e] >= sellers.stock_days[s]
 
 
 @kernel

@@ -40,7 +40,7 @@ import numpy as np
 
 from viralsim._jit import kernel, uniform
 from viralsim.model.outputs import BREAKDOWN, CHANNEL, FLOW
-from viralsim.model.relations import NO_TIE, add_row, find_row, reserve
+from viralsim.model.relations import NO_TIE, add_row, add_tree_entry, find_row, reserve, reserve_tree, tree_stock
 from viralsim.model.rules._util import most_reached
 from viralsim.model.rules.resell import attribute, chain_commission, load_stock, recruit_level
 from viralsim.model.rules.trust import purchase_outcome
@@ -126,6 +126,8 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
     n_unit = n_resold = 0       # sales that cost a unit; one-click sales paying p c alone
     price, reward = sellers.price[s], sellers.reward[s]
     stocked = sellers.stock_units[s] > 0
+    if stocked or sellers.reseller_prob[s] > 0:
+        rel = reserve_tree(rel, 2 * m)      # (a buyer makes at most two entries: the one who sold, herself)
     new = np.empty(m, np.int64)
     new_roots = np.empty(m, np.int64)
     recruits = np.empty(m, np.int64)
@@ -147,13 +149,14 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
             sold_by = attribute(graph, people, rel, s, sellers.node[s], i, rs_resell)
         if stocked and sold_by >= 0:
             # from her stock: the buyer pays the reseller; she first loads stock if she has none
-            if rel.stock[sold_by] <= 0:
+            e = add_tree_entry(rel, sold_by)
+            if rel.tree_stock[e] <= 0:
                 rv, cs, cm = load_stock(sellers, rel, s, sold_by, today)
                 revenue += rv
                 cost += cs
                 commission += cm
-            rel.stock[sold_by] -= 1
-            rel.stock_day[sold_by] = today
+            rel.tree_stock[e] -= 1
+            rel.tree_stock_day[e] = today
         else:
             if referral:
                 revenue += price * (1.0 - reward)
@@ -199,12 +202,13 @@ def settle(s, rows, channels, satisfied, tpar, spar, today, graph, people, selle
                 links[3, n_links] = today
                 n_links += 1
             n_new += 1
-        if sellers.reseller_prob[s] > 0 and satisfied[j] and not rel.reseller[r] and rel.stock[r] <= 0:
+        if sellers.reseller_prob[s] > 0 and satisfied[j] and not rel.reseller[r] and tree_stock(rel, r) <= 0:
             up, level = recruit_level(rel, s, sold_by, referral, r)
             if (sellers.levels[s] == 0 or level <= sellers.levels[s]) and uniform(rs) < sellers.reseller_prob[s]:
                 rel.reseller[r] = True
-                rel.upline[r] = up
-                rel.level[r] = level
+                e = add_tree_entry(rel, r)
+                rel.tree_upline[e] = up
+                rel.tree_level[e] = level
                 recruits[n_recruits] = i
                 n_recruits += 1
                 if stocked:

@@ -1,0 +1,88 @@
+"""The relation table's hash index (one-word and two-word slots) and its reseller-tree side table."""
+
+import numpy as np
+import pytest
+
+from viralsim.model import relations
+
+
+def _fill(rel, pairs):
+    """Add ``pairs`` (seller, node) one by one, growing the table as the model does; returns
+    (table, rows)."""
+    rows = []
+    for s, v in pairs:
+        rel = relations.reserve(rel, 1)
+        rows.append(int(relations.add(rel, s, v)))
+    return rel, rows
+
+
+@pytest.mark.parametrize("n, n_sellers, shift", [(1_000, 50, 32), (50_000, 50_000, 0)])
+def test_the_index_finds_every_relation_through_growth(n, n_sellers, shift):
+    """Both slot layouts (one word when sellers x n < 2^31, else two): 3,000 draws of pairs, a
+    third of them repeats, into a table of 16 rows that grows a dozen times. Each new pair gets
+    the next row, a repeat its old row, every pair is found at its row after the growth, and
+    500 pairs never added are not found."""
+    rng = np.random.default_rng(5)
+    rel = relations.empty(n, n_sellers, 16, 0.1)
+    assert rel.meta[3] == shift
+    pairs = [(int(rng.integers(n_sellers)), int(rng.integers(n))) for _ in range(2_000)]
+    pairs += [pairs[j] for j in rng.integers(0, 2_000, 1_000).tolist()]
+    rel, rows = _fill(rel, pairs)
+    first = {}
+    for p in pairs:
+        first.setdefault(p, len(first))
+    assert rows == [first[p] for p in pairs]
+    assert relations.size(rel) == len(first) and rel.seller.shape[0] > 16
+    for (s, v), r in first.items():
+        assert relations.find(rel, s, v) == r
+        assert rel.seller[r] == s and rel.node[r] == v
+    absent = [(int(rng.integers(n_sellers)), int(rng.integers(n))) for _ in range(500)]
+    for s, v in absent:
+        if (s, v) not in first:
+            assert relations.find(rel, s, v) == -1
+
+
+def test_both_index_layouts_give_the_same_rows():
+    """The slot layout changes memory, not rows: the same pairs in the same order get the same
+    rows in a table of one-word slots and one of two-word slots."""
+    rng = np.random.default_rng(9)
+    pairs = [(int(rng.integers(40)), int(rng.integers(900))) for _ in range(1_500)]
+    wide, a = _fill(relations.empty(50_000, 50_000, 16, 0.1), pairs)
+    packed, b = _fill(relations.empty(1_000, 40, 16, 0.1), pairs)
+    assert wide.meta[3] == 0 and packed.meta[3] == 32
+    assert a == b and len(set(a)) > 1_000
+
+
+def test_the_reseller_tree_side_table_holds_entries_of_recruited_rows_only():
+    """Entries are made for the rows given, found again after the side table grows (from 0 to
+    300 entries), keep their values, and every other row reads the columns' defaults (upline
+    -1, level 0, stock 0, stock day -1), by entry lookup, by row and as a dense matrix."""
+    rel, _ = _fill(relations.empty(500, 3, 16, 0.1), [(s, v) for s in range(3) for v in range(400)])
+    assert rel.tree_row.shape[0] == 0 and relations.tree_entry(rel, 5) == -1
+    recruited = list(range(0, 1_200, 4))
+    for k, r in enumerate(recruited):
+        rel = relations.reserve_tree(rel, 1)
+        e = relations.add_tree_entry(rel, r)
+        assert e == k and relations.add_tree_entry(rel, r) == e
+        rel.tree_stock[e] = k % 7
+        rel.tree_level[e] = 1 + k % 3
+        rel.tree_upline[e] = k
+        rel.tree_stock_day[e] = 10 + k
+    assert rel.meta[4] == len(recruited) and rel.tree_row.shape[0] >= len(recruited)
+    for k, r in enumerate(recruited):
+        e = relations.tree_entry(rel, r)
+        assert e == k and relations.tree_stock(rel, r) == k % 7 and rel.tree_stock_day[e] == 10 + k
+    others = [r for r in range(1_200) if r % 4]
+    assert all(relations.tree_entry(rel, r) == -1 and relations.tree_stock(rel, r) == 0 for r in others)
+    for name, default in (("upline", -1), ("level", 0), ("stock", 0), ("stock_day", -1)):
+        col = relations.tree_column(rel, name)
+        assert col.shape[0] == 1_200 and (col[others] == default).all()
+    assert relations.tree_column(rel, "level")[recruited].tolist() == [1 + k % 3 for k in range(len(recruited))]
+    stock = relations.dense(rel, "stock", 3)
+    assert stock.shape == (3, 500) and stock[0, 0] == 0 and stock[0, 4] == 1 and stock[:, 400:].sum() == 0
+
+
+def test_a_full_side_table_raises_instead_of_writing_past_its_end():
+    rel, _ = _fill(relations.empty(100, 1, 16, 0.1), [(0, v) for v in range(20)])
+    with pytest.raises(ValueError, match="reseller-tree"):
+        relations.add_tree_entry(rel, 3)
