@@ -199,22 +199,29 @@ def find(rel, s, node):
 
 
 @kernel
+def _find_packed(index, key, shift):
+    """The value stored with ``key`` in a hash of one-word slots (``key << shift | value``, -1
+    empty; linear probing), or -1."""
+    mask = index.shape[0] - 1
+    low = (np.int64(1) << shift) - 1
+    j = _slot(key, mask)
+    while True:
+        k = index[j]
+        if k < 0:
+            return -1
+        if (k >> shift) == key:
+            return k & low
+        j = (j + 1) & mask
+
+
+@kernel
 def find_row(index, meta, s, node):
     """:func:`find` on the table's arrays (hot loops pass arrays, never the whole table: a
     NamedTuple of dozens of arrays costs far more to pass than the lookup itself)."""
     key = np.int64(s) * meta[_N] + node
     shift = meta[_SHIFT]
     if shift > 0:
-        mask = index.shape[0] - 1
-        low = (np.int64(1) << shift) - 1
-        j = _slot(key, mask)
-        while True:
-            k = index[j]
-            if k < 0:
-                return -1
-            if (k >> shift) == key:
-                return k & low
-            j = (j + 1) & mask
+        return _find_packed(index, key, shift)
     mask = (index.shape[0] >> 1) - 1
     j = _slot(key, mask)
     while True:
@@ -449,16 +456,7 @@ def tree_size(rel):
 @kernel
 def tree_entry(rel, row):
     """Reseller-tree entry of relation ``row``, or -1 (never recruited: the columns' defaults)."""
-    index = rel.tree_index
-    mask = index.shape[0] - 1
-    j = _slot(row, mask)
-    while True:
-        k = index[j]
-        if k < 0:
-            return -1
-        if (k >> _ROW_BITS) == row:
-            return k & 0xFFFFFFFF
-        j = (j + 1) & mask
+    return _find_packed(rel.tree_index, np.int64(row), _ROW_BITS)
 
 
 @kernel
