@@ -1290,7 +1290,7 @@ def test_the_acquaintance_test_detects_ads_that_annoy_nobody():
 EQUAL_FORWARDING = {"prize_prob": 0.05, "value_prob": 0.05, "ad_prob": 0.05, "forwarded_prob": 0.05,
                     "idle_factor": 1.0}
 #: the mutant: forwarding that ignores the reader's trust and annoyance (G_T G_A = 1)
-GATE_IGNORED = ("    return g\n", "    return 1.0\n")
+GATE_IGNORED = ("gated(gates, 1.0, rel.trust[r], rel.annoyance[r])", "1.0")
 
 
 def forwards_per_post_read(strategy: str, seed: int, runner=run) -> float:
@@ -1333,6 +1333,6 @@ def test_the_forwarding_test_detects_forwarding_that_ignores_trust_and_annoyance
 
     from viralsim.model.rules import forward
 
-    with mutant_day(forward, "gate", *GATE_IGNORED, via="forward_posts"):
+    with mutant_day(forward, "forward_posts", *GATE_IGNORED):
         ratio = forwarding_advantage(runner=uncached)
     assert not ratio >= 3.0, ratio

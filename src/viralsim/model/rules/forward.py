@@ -52,7 +52,8 @@ import numpy as np
 from viralsim._jit import binomial, kernel, seller_streams
 from viralsim.model.outputs import FLOW
 from viralsim.model.relations import add_row, reserve
-from viralsim.model.rules._util import most_reached, trust_gate
+from viralsim.model.rules._util import most_reached
+from viralsim.model.rules.purchase import gated
 
 STREAM = 28
 _F_FORWARDS = FLOW.forwards
@@ -74,15 +75,6 @@ def prepare(config) -> Params:
     on = f.prize_prob > 0 or f.value_prob > 0 or f.ad_prob > 0 or f.forwarded_prob > 0
     return Params(bool(on), float(f.prize_prob), float(f.value_prob), float(f.ad_prob), float(f.forwarded_prob),
                   float(f.idle_factor))
-
-
-@kernel
-def gate(gates, trust, annoyance):
-    """G_T(T) G_A(A) with the purchase rule's parameters ``gates`` (a ``purchase.Params``)."""
-    g = trust_gate(trust, gates.steepness, gates.half_h) if gates.gated else 1.0
-    if gates.annoyance_on:
-        g /= 1.0 + annoyance / gates.a_half
-    return g
 
 
 @kernel
@@ -127,7 +119,8 @@ def forward_posts(key, today, par, gates, graph, people, sellers, rel, flows):
             i = rel.node[r]
             if not people.is_consumer[i]:
                 continue
-            k = forwards_of(par, gate(gates, rel.trust[r], rel.annoyance[r]), rel.seen_prize[r],
+            # (the purchase rule's gates, ``gates`` its Params: G_T(T) G_A(A))
+            k = forwards_of(par, gated(gates, 1.0, rel.trust[r], rel.annoyance[r]), rel.seen_prize[r],
                             rel.seen_prize_idle[r], rel.seen_value[r], rel.seen_ad[r], rel.seen_ad_idle[r],
                             rel.seen_forward[r], rs)
             if k > 0:

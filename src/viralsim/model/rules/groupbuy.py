@@ -48,7 +48,7 @@ import numpy as np
 from viralsim._jit import kernel, seller_streams, uniform
 from viralsim.model.outputs import CHANNEL, FLOW
 from viralsim.model.relations import add_row, find_row, reserve
-from viralsim.model.rules._util import trust_gate
+from viralsim.model.rules.purchase import gated
 
 STREAM = 23
 GROUP_BUY = CHANNEL.group_buy
@@ -61,12 +61,7 @@ def join_probability(par, want, trust, annoyance, pf_g, invite):
     gates (``par`` its Params) times min(1, pf_g a_inv), 0 without a want."""
     if not want:
         return 0.0
-    p = min(1.0, pf_g * invite)
-    if par.gated:
-        p *= trust_gate(trust, par.steepness, par.half_h)
-    if par.annoyance_on:
-        p /= 1.0 + annoyance / par.a_half
-    return p
+    return gated(par, min(1.0, pf_g * invite), trust, annoyance)
 
 
 @kernel

@@ -254,6 +254,19 @@ def _face(par, tie, muted, purchases, seen_ad, seen_prize, messages, pushed):
 
 
 @kernel
+def gated(par, p, trust, annoyance):
+    """``p`` through the purchase rule's gates (``par`` its Params): p G_T(T) G_A(A), G_T = T^h /
+    (T^h + T_half^h) (1 without trust gating), G_A = 1 / (1 + A / A_half) (1 with annoyance
+    off). The one place the gates are applied: purchases, group-buy joins (rules.groupbuy) and
+    forwards (rules.forward) share them."""
+    if par.gated:
+        p *= trust_gate(trust, par.steepness, par.half_h)
+    if par.annoyance_on:
+        p /= 1.0 + annoyance / par.a_half
+    return p
+
+
+@kernel
 def _probability(par, wants, face, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree,
                  x_resold, x_fwd, mem, pf, pf_ref, brand, pushed_any, trust, annoyance, baseline, comp):
     """p_s of a relation, 1 - (1 - p_want)(1 - p_face), and each channel's share of it in ``comp``.
@@ -274,11 +287,7 @@ def _probability(par, wants, face, x_ad, x_prize, x_value, msgs, replied, member
             stim += comp[c]
     p_want = 0.0
     if wants and stim > 0.0:            # (NaN too: min(1, NaN) would be a certain purchase)
-        p_want = min(1.0, stim)
-        if par.gated:
-            p_want *= trust_gate(trust, par.steepness, par.half_h)
-        if par.annoyance_on:
-            p_want /= 1.0 + annoyance / par.a_half
+        p_want = gated(par, min(1.0, stim), trust, annoyance)
     p_face = 0.0
     if comp[FACE] > 0.0:
         p_face = min(1.0, comp[FACE])
