@@ -406,9 +406,11 @@ def extended_view(keys, ptr, rows, m):
     out = np.empty(m, np.int64)
     at = np.empty(n_keys, np.int64)
     for k in range(n_keys):
-        lo, hi, start = ptr[k], ptr[k + 1], out_ptr[k]
-        out[start:start + hi - lo] = rows[lo:hi]
-        at[k] = start + hi - lo
+        # (an element loop: a slice copy per key costs more than the copy at a row or two a key)
+        shift = out_ptr[k] - ptr[k]
+        for j in range(ptr[k], ptr[k + 1]):
+            out[j + shift] = rows[j]
+        at[k] = ptr[k + 1] + shift
     for row in range(v, m):
         k = keys[row]
         out[at[k]] = row
