@@ -48,17 +48,19 @@ def _mutated(dispatcher, old: str, new: str):
 
 
 @contextlib.contextmanager
-def mutant_day(module, name: str, old: str, new: str, via: str | tuple[str, ...] | None = None,
+def mutant_day(module, name: str, old: str, new: str, via: str | tuple | None = None,
                day_name: str | None = None):
     """Run days with ``module.name`` (a kernel that ``pipeline.run_day`` calls directly, or that
     ``module.via`` calls and ``run_day`` calls ``via``) mutated: ``old`` replaced by ``new`` in
     its source. ``via`` may be a chain of kernels of ``module``, innermost caller first (``name``
     is called by ``via[0]``, which is called by ``via[1]``, ..., and ``run_day`` calls the
-    last). ``day_name``: the name under which ``run_day`` calls the last of them, if the
-    pipeline imports it under another name."""
+    last). A caller in another module is given as a pair ``(module, name)`` in the chain. ``day_name``: the name
+    under which ``run_day`` calls the last of them, if the pipeline imports it under another
+    name."""
     mutant = _mutated(getattr(module, name), old, new)
     for caller in (via,) if isinstance(via, str) else via or ():
-        mutant, name = _recompiled(getattr(module, caller), **{name: mutant}), caller
+        where, caller = caller if isinstance(caller, tuple) else (module, caller)
+        mutant, name = _recompiled(getattr(where, caller), **{name: mutant}), caller
     day = _recompiled(pipeline.run_day, **{day_name or name: mutant})
     days = _recompiled(pipeline.run_days, run_day=day)
     with mock.patch.object(pipeline, "run_days", days):
