@@ -193,7 +193,7 @@ def test_moderation_head_to_head_fails_when_folded_posts_still_fill_the_feed():
 
     from viralsim.model.rules import feed
 
-    fill = ("                if not shown[r]:\n"
+    fill = ("                if not shown:\n"
             "                    ads0 -= folded[s, 0]\n"
             "                    ads1 -= folded[s, 1]\n")
     with mutant_day(feed, "deliver_posts", fill, ""):
@@ -424,7 +424,7 @@ COMMONS_SEEDS = tuple(range(32))
 #: the mutant of fact 7: a seller's posts compete for a reader's attention only with her friends'
 #: posts, not with the other sellers' (each seller read as if she were the only one)
 ATTENTION_NOT_SHARED = (
-    "        rho0, rho1, lq0, lq1 = rho[i, 0], rho[i, 1], rho[i, 2], rho[i, 3]\n",
+    "        rho0, rho1, lq0, lq1 = load[i, 0], load[i, 1], load[i, 2], load[i, 3]\n",
     "        own0 = 0.0\n"
     "        own1 = 0.0\n"
     "        if w & _VISIBLE:\n"

@@ -77,12 +77,15 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     n_s = sellers.node.shape[0]
     streams = seller_streams(key, today, STREAM, n_s)
     # per consumer, side by side (one cache line for a relation's random access): friends' and
-    # commercial posts of the busy and the idle slot, and the commercial posts alone
-    load = np.empty((n, 3))
+    # commercial posts of the busy and the idle slot, the commercial posts alone, and whether
+    # some seller's posts reach her feed (1.0); once the feeds are known, the same row holds her
+    # read probabilities and their logarithms (rho0, rho1, log(1 - rho0), log(1 - rho1))
+    load = np.empty((n, 4))
     for i in range(n):
         load[i, 0] = people.organic0[i]
         load[i, 1] = people.organic1[i]
         load[i, 2] = 0.0
+        load[i, 3] = 0.0
     # per relation, what reaches the feed from the seller, found in pass 1 for pass 2: VISIBLE
     # (her Moments), SHOWN (with the folded posts: none folded, or the block opened), RESOLD
     # (her resellers' ads), WAITING (friends' forwards to clear), FORWARDS (and to read)
@@ -129,20 +132,25 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
                 load[i, 1] += par.slot1 * fw
                 load[i, 2] += fw
         what[r] = w
+        if w != _NOTHING:
+            load[i, 3] = 1.0
     for i in range(n):
         # Feeds without commercial posts have share 0 (and every seller node has comm = 0).
         comm = load[i, 2]
         people.commercial_share[i] = comm / (load[i, 0] + load[i, 1]) if comm > 0.0 else 0.0
         people.commercial_load[i] = comm
+        if load[i, 3] > 0.0:
+            # (only for the feeds pass 2 reads: a small market's consumers mostly follow no seller)
+            rho0 = _read_prob(par.attention0 * people.activity[i], load[i, 0])
+            rho1 = _read_prob(par.attention1 * people.activity[i], load[i, 1])
+            load[i, 0] = rho0
+            load[i, 1] = rho1
+            load[i, 2] = np.log1p(-rho0) if rho0 < 1.0 else -np.inf
+            load[i, 3] = np.log1p(-rho1) if rho1 < 1.0 else -np.inf
     # Pass 2: with every feed's size known, draw what each feed reads of each seller: the posts
     # of type c read in slot k are Binomial(N_kc, rho_k) (N_kc her visible posts of that type and
-    # slot; each post is read independently with the slot's probability), see _read_cells.
-    # Read probabilities and their logarithms, per consumer, side by side (rho0, rho1, log(1 -
-    # rho0), log(1 - rho1); the log -inf for a feed read in full), computed when a relation first
-    # needs them (rho0 < 0: not yet; a small market's consumers mostly follow no seller: no
-    # logarithm for them).
-    rho = np.empty((n, 4))
-    rho[:, 0] = -1.0
+    # slot; each post is read independently with the slot's probability), see _read_cells. The
+    # read probabilities and their logarithms are in ``load`` (the log -inf for a feed read in full).
     kinds = np.empty((2, 4), np.int64)
     read = np.empty((2, 4), np.int64)
     for r in range(m):
@@ -156,14 +164,7 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
             waiting = forwarded[r]      # friends' forwards of her posts, delivered this morning
             forwarded[r] = 0
         rs = streams[s]
-        if rho[i, 0] < 0.0:
-            rho0 = _read_prob(par.attention0 * people.activity[i], load[i, 0])
-            rho1 = _read_prob(par.attention1 * people.activity[i], load[i, 1])
-            rho[i, 0] = rho0
-            rho[i, 1] = rho1
-            rho[i, 2] = np.log1p(-rho0) if rho0 < 1.0 else -np.inf
-            rho[i, 3] = np.log1p(-rho1) if rho1 < 1.0 else -np.inf
-        rho0, rho1, lq0, lq1 = rho[i, 0], rho[i, 1], rho[i, 2], rho[i, 3]
+        rho0, rho1, lq0, lq1 = load[i, 0], load[i, 1], load[i, 2], load[i, 3]
         if w & _VISIBLE:
             posts = plans.posts[s]
             for k in range(2):
