@@ -45,6 +45,11 @@ def run(sellers: dict, seed: int, **sections):
     return _run(json.dumps({"sellers": sellers, "seed": seed, **sections}, sort_keys=True))
 
 
+def uncached(sellers: dict, seed: int, **sections):
+    """:func:`run` without its cache: under a source mutant, every run must run the mutated day."""
+    return simulate(market(sellers, seed, **sections))
+
+
 def solo(strategy: str, seed: int, **sections):
     """A market with a single seller of the given preset."""
     return run({strategy: {"strategy": strategy}}, seed, **sections)
@@ -197,7 +202,7 @@ def test_moderation_head_to_head_fails_when_folded_posts_still_fill_the_feed():
             "                    ads0 -= folded[s, 0]\n"
             "                    ads1 -= folded[s, 1]\n")
     with mutant_day(feed, "deliver_posts", fill, ""):
-        reads, sales = _head_to_head(lambda sellers, seed, **sections: simulate(market(sellers, seed, **sections)))
+        reads, sales = _head_to_head(uncached)
     assert not _moderation_frees_attention(reads, sales), (reads.mean(), se(reads), sales.mean(), se(sales))
 
 
@@ -374,8 +379,7 @@ def test_cascade_test_detects_word_of_mouth_one_to_one():
     from viralsim.model.rules import wom
 
     with mutant_day(wom, "recommend", *ONE_FRIEND_TOLD, via=((pipeline, "word_of_mouth"),)):
-        n, large, expected = cascade_tail(lambda sellers, seed, **sections: simulate(market(sellers, seed,
-                                                                                            **sections)))
+        n, large, expected = cascade_tail(uncached)
     assert n > 500 and not heavy_tailed(large, expected), (n, large, expected)
 
 
@@ -490,7 +494,7 @@ def test_commons_test_detects_attention_that_sellers_do_not_share():
     from viralsim.model.rules import feed
 
     with mutant_day(feed, "deliver_posts", *ATTENTION_NOT_SHARED):
-        f = commons(lambda sellers, seed, **sections: simulate(market(sellers, seed, **sections)))
+        f = commons(uncached)
     assert not f["reads"].mean() < 0.63, (f["reads"].mean(), se(f["reads"]))
 
 
@@ -689,10 +693,6 @@ def fixed_tolerant_share(share: float = 0.463):
                                 c.ties.mute_max, 300.0 ** 1.5, 1.5, 0.0)
     with mock.patch.object(mesa_model, "init_state", init_state), mock.patch.object(ties, "prepare", old):
         yield
-
-
-def uncached(sellers: dict, seed: int, **sections):
-    return simulate(market(sellers, seed, **sections))
 
 
 def test_lost_share_grows_with_the_dose_of_ads():
