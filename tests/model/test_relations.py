@@ -1,4 +1,4 @@
-"""The relation table's hash index (one-word and two-word slots) and its reseller-tree side table."""
+"""The relation table's hash index (one-word and two-word slots), its views and its reseller-tree side table."""
 
 import numpy as np
 import pytest
@@ -51,6 +51,46 @@ def test_both_index_layouts_give_the_same_rows():
     packed, b = _fill(relations.empty(1_000, 40, 16, 0.1), pairs)
     assert wide.meta[3] == 0 and packed.meta[3] == 32
     assert a == b and len(set(a)) > 1_000
+
+
+def _walk(rel, i):
+    """Consumer ``i``'s rows as her list in the by-consumer view gives them."""
+    rows, r = [], int(rel.node_ends[0, i])
+    while r >= 0:
+        rows.append(r)
+        r = int(rel.node_next[r])
+    return rows
+
+
+def test_the_views_follow_the_table_as_it_grows_day_by_day():
+    """The by-seller and by-consumer views, extended each "day" (a batch of new relations,
+    some days none) while the table grows, give each seller's and each consumer's rows in the
+    order they were made, exactly the rows a full rebuild gives; the last row of each consumer
+    list ends it. Mutant: a by-consumer list that drops the rows made before the last
+    extension (or a per-consumer order that is not the rows' order) fails."""
+    rng = np.random.default_rng(3)
+    n, n_sellers = 300, 25
+    rel = relations.empty(n, n_sellers, 16, 0.1)
+    for day in range(40):
+        k = 0 if day % 7 == 3 else int(rng.integers(1, 60))
+        pairs = [(int(rng.integers(n_sellers)), int(rng.integers(n))) for _ in range(k)]
+        rel, _ = _fill(rel, pairs)
+        rel = relations.with_views(rel)
+        m = relations.size(rel)
+        seller, node = rel.seller[:m], rel.node[:m]
+        for s in range(n_sellers):
+            got = rel.seller_rows[rel.seller_ptr[s]:rel.seller_ptr[s + 1]].tolist()
+            assert got == np.flatnonzero(seller == s).tolist()
+        for i in range(n):
+            rows = np.flatnonzero(node == i).tolist()
+            assert _walk(rel, i) == rows
+            assert rel.node_ends[1, i] == (rows[-1] if rows else -1)
+    assert relations.size(rel) > 500 and rel.seller.shape[0] > 16
+    # a table whose views were never built gets them in one go: the same lists
+    fresh = relations.empty(n, n_sellers, 16, 0.1)
+    fresh, _ = _fill(fresh, [(int(s), int(i)) for s, i in zip(rel.seller[:m], rel.node[:m])])
+    fresh = relations.with_views(fresh)
+    assert [_walk(fresh, i) for i in range(n)] == [_walk(rel, i) for i in range(n)]
 
 
 def test_the_reseller_tree_side_table_holds_entries_of_recruited_rows_only():

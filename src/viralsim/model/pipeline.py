@@ -42,7 +42,7 @@ import numpy as np
 
 from viralsim._jit import kernel, seller_streams, uniform
 from viralsim.model import relations
-from viralsim.model.outputs import BREAKDOWN, FLOW
+from viralsim.model.outputs import BREAKDOWN, FLOW, STOCK
 from viralsim.model.relations import find_row
 from viralsim.model.rules import (
     annoyance,
@@ -341,11 +341,7 @@ def word_of_mouth(s, rows, satisfied, kol_seeds, par, graph, people, sellers, re
 def record(sellers, rel, totals, group_read, flows, threshold, stocks):
     """The day's exposures, reach and action costs per seller, and the end-of-day stocks."""
     n_s = sellers.node.shape[0]
-    reach = np.zeros(n_s)
-    members = np.zeros(n_s)
-    for r in range(rel.meta[0]):
-        reach[rel.seller[r]] += rel.touched[r]
-        members[rel.seller[r]] += rel.in_group[r]
+    reach = stock_table(rel, n_s, threshold, sellers.brand, stocks)    # (one pass over the relations)
     for s in range(n_s):
         flows[_F.exposures_ad, s] = totals[s, 0]
         flows[_F.exposures_value, s] = totals[s, 1] + group_read[s]
@@ -354,10 +350,10 @@ def record(sellers, rel, totals, group_read, flows, threshold, stocks):
         flows[_F.exposures_reseller, s] = totals[s, 4]
         flows[_F.forwards_read, s] = totals[s, 5]
         flows[_F.reach, s] = reach[s]
-        n_groups = np.ceil(members[s] / sellers.group_size[s]) if sellers.groups_on[s] else 0.0
+        members = stocks[s, STOCK.group_members]
+        n_groups = np.ceil(members / sellers.group_size[s]) if sellers.groups_on[s] else 0.0
         flows[_F.cost, s] += (flows[_F.posts, s] * sellers.cost_post[s]
                               + flows[_F.messages_sent, s] * sellers.cost_message[s]
                               + flows[_F.strangers_added, s] * sellers.cost_stranger[s]
                               + flows[_F.replies, s] * sellers.cost_reply[s]
                               + n_groups * sellers.cost_group_day[s])
-    stock_table(rel, n_s, threshold, sellers.brand, stocks)

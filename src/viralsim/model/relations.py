@@ -15,10 +15,15 @@ keeps her row with ``blocked`` set). An open-addressing hash table (``index``: l
 maps the key ``seller × n + node`` to the row. A slot is one word, ``key << 32 | row``, when
 every key is below 2^31 (sellers × n < 2^31, so rows, at most one per key, are too); otherwise
 two words, the key and its row side by side (``meta``'s ``shift`` is then 0).
-Per-seller and per-consumer views (CSR: ``*_ptr`` and ``*_rows``) are extended with the new
-rows on the days they are needed, as a stable counting sort would order them; that keeps
-each seller's rows in the order they were made, which is the order her random stream meets
-them (so a seller's draws do not depend on other sellers' relations).
+The per-seller view (CSR: ``seller_ptr`` and ``seller_rows``) is extended with the new rows on
+the days it is needed, as a stable counting sort would order them; that keeps each seller's
+rows in the order they were made, which is the order her random stream meets them (so a
+seller's draws do not depend on other sellers' relations). The per-consumer view is a list per
+consumer in the same order (``node_ends``: her first and last row, -1 for none; ``node_next``:
+the next row of the same consumer, -1 after the last): a day's new rows are appended in
+O(1) each, where a CSR view would cost a pass over every consumer (a million a day in a
+market of a million people), and only the few consumers the purchase rule examines in full
+walk it.
 
 The table is a NamedTuple of arrays, which compiled code takes and returns as a value: when a
 rule has to add more rows than the capacity holds, :func:`reserve` returns a grown copy and the
@@ -132,8 +137,8 @@ class Relations(NamedTuple):
     index: np.ndarray           # hash slots (-1 empty): key seller * n + node << 32 | row, or key, row
     seller_ptr: np.ndarray      # (S + 1,) view by seller: rows of seller s are
     seller_rows: np.ndarray     #   seller_rows[seller_ptr[s]:seller_ptr[s + 1]]
-    node_ptr: np.ndarray        # (n + 1,) view by consumer, the same way
-    node_rows: np.ndarray
+    node_ends: np.ndarray       # (2, n) view by consumer: her first and last row (-1: none); the
+    node_next: np.ndarray       #   next row of the same consumer, by row (-1: the last)
     tree_index: np.ndarray      # hash slots (-1 empty): relation row << 32 | its reseller-tree entry
     tree_row: np.ndarray        # int64: the relation row of each reseller-tree entry
     tree_upline: np.ndarray     # the reseller-tree columns (TREE_COLUMNS), by entry
@@ -165,8 +170,8 @@ def empty(n: int, n_sellers: int, capacity: int, prior: float) -> Relations:
     # (no reseller-tree entries: the side table starts empty and grows with the recruits)
     tree = {"tree_" + name: np.full(0, value, dtype=dt) for name, dt, value in TREE_COLUMNS}
     return Relations(**cols, index=_new_index(capacity, shift), seller_ptr=np.zeros(n_sellers + 1, np.int64),
-                     seller_rows=np.zeros(0, np.int64), node_ptr=np.zeros(n + 1, np.int64),
-                     node_rows=np.zeros(0, np.int64), tree_index=np.full(32, -1, dtype=np.int64),
+                     seller_rows=np.zeros(0, np.int64), node_ends=np.full((2, n), -1, np.int64),
+                     node_next=np.zeros(0, np.int64), tree_index=np.full(32, -1, dtype=np.int64),
                      tree_row=np.zeros(0, np.int64), **tree, meta=np.array([0, n, 0, shift, 0], dtype=np.int64),
                      prior=np.array([prior]))
 
@@ -334,7 +339,7 @@ def reserve(rel, extra):
         _grown_fill(rel.impulse, cap, False), _grown_fill(rel.opened, cap, False),
         _grown_fill(rel.seen_forward, cap, 0),
         # a meta of its own: the old table keeps the size that fits its arrays
-        index, rel.seller_ptr, rel.seller_rows, rel.node_ptr, rel.node_rows, rel.tree_index, rel.tree_row,
+        index, rel.seller_ptr, rel.seller_rows, rel.node_ends, rel.node_next, rel.tree_index, rel.tree_row,
         rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, rel.meta.copy(), rel.prior)
 
 
@@ -419,18 +424,39 @@ def extended_view(keys, ptr, rows, m):
 
 
 @kernel
+def linked_view(keys, ends, nxt, v, m):
+    """Append rows v..m-1 to the per-key lists (``ends[0, k]``, ``ends[1, k]``: the first and last
+    row of key k, -1 for none; ``nxt[row]``: the key's next row, -1 after its last), in place;
+    returns ``nxt``, grown (to 1.5 times) when it has no room for row m - 1."""
+    if nxt.shape[0] < m:
+        nxt = grown(nxt, max(m, nxt.shape[0] + nxt.shape[0] // 2))
+    for row in range(v, m):
+        k = keys[row]
+        last = ends[1, k]
+        if last < 0:
+            ends[0, k] = row
+        else:
+            nxt[last] = row
+        ends[1, k] = row
+        nxt[row] = -1
+    return nxt
+
+
+@kernel
 def with_views(rel):
     """The table with its by-seller and by-consumer views covering every row in use (the views
     of the rows covered before are extended, not rebuilt)."""
     m = rel.meta[_SIZE]
-    if rel.meta[_VIEWS] == m and rel.seller_rows.shape[0] == m:
+    v = rel.meta[_VIEWS]
+    if v == m and rel.seller_rows.shape[0] == m:
         return rel
-    if rel.meta[_VIEWS] == rel.seller_rows.shape[0] and rel.node_rows.shape[0] == rel.seller_rows.shape[0]:
+    if v == rel.seller_rows.shape[0]:
         s_ptr, s_rows = extended_view(rel.seller, rel.seller_ptr, rel.seller_rows, m)
-        n_ptr, n_rows = extended_view(rel.node, rel.node_ptr, rel.node_rows, m)
     else:
         s_ptr, s_rows = counting_view(rel.seller, rel.seller_ptr.shape[0] - 1, m)
-        n_ptr, n_rows = counting_view(rel.node, rel.node_ptr.shape[0] - 1, m)
+        rel.node_ends[:] = -1
+        v = 0
+    n_next = linked_view(rel.node, rel.node_ends, rel.node_next, v, m)
     rel.meta[_VIEWS] = m
     return Relations(
         rel.seller, rel.node, rel.tie, rel.trust, rel.baseline, rel.annoyance, rel.memory, rel.referral,
@@ -438,7 +464,7 @@ def with_views(rel):
         rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.forwarded,
         rel.seen_ad, rel.seen_prize, rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle,
         rel.messages, rel.group_seen, rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts,
-        rel.impulse, rel.opened, rel.seen_forward, rel.index, s_ptr, s_rows, n_ptr, n_rows, rel.tree_index,
+        rel.impulse, rel.opened, rel.seen_forward, rel.index, s_ptr, s_rows, rel.node_ends, n_next, rel.tree_index,
         rel.tree_row, rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, rel.meta, rel.prior)
 
 
@@ -486,8 +512,8 @@ def reserve_tree(rel, extra):
         rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.forwarded,
         rel.seen_ad, rel.seen_prize, rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle,
         rel.messages, rel.group_seen, rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts,
-        rel.impulse, rel.opened, rel.seen_forward, rel.index, rel.seller_ptr, rel.seller_rows, rel.node_ptr,
-        rel.node_rows, index,
+        rel.impulse, rel.opened, rel.seen_forward, rel.index, rel.seller_ptr, rel.seller_rows, rel.node_ends,
+        rel.node_next, index,
         _grown_fill(rel.tree_row, cap, -1), _grown_fill(rel.tree_upline, cap, -1), _grown_fill(rel.tree_level, cap, 0),
         _grown_fill(rel.tree_stock, cap, 0), _grown_fill(rel.tree_stock_day, cap, -1), rel.meta.copy(), rel.prior)
 

@@ -20,32 +20,64 @@ def stock_table(rel, n_sellers, threshold, brand, out):
     stock is the units held by her resellers, those who quit loaded included, and reseller depth
     the deepest level among her resellers (rules.resell).
     One pass over the relations; the sums follow the order the relations were made, so their
-    rounding is the same on every machine.
+    rounding is the same on every machine. Returns each seller's reach: her relations touched
+    today (the day's counters, ``relations.DAY_COLUMNS``).
     """
     counts = np.zeros((n_sellers, 13), np.int64)    # tied, blocked, muted, aware, interested,
     sums = np.zeros((n_sellers, 2))                  # customers, repeat, members, resellers, strong, weak,
                                                      # units in stock, deepest reseller level
+    reach = np.zeros(n_sellers, np.int64)
+    seller, tie, blocked, muted, aware, purchases = rel.seller, rel.tie, rel.blocked, rel.muted, rel.aware, \
+        rel.purchases
+    trust, annoyance, in_group, reseller, touched = rel.trust, rel.annoyance, rel.in_group, rel.reseller, rel.touched
     m = rel.meta[0]
-    for r in range(m):
-        s = rel.seller[r]
-        t = rel.tie[r] > 0
-        b = rel.blocked[r]
-        aware = rel.aware[r]
-        bought = rel.purchases[r]
-        counts[s, 0] += t
-        counts[s, 1] += t and b
-        counts[s, 2] += t and (not b) and rel.muted[r]
-        counts[s, 3] += aware
-        counts[s, 4] += aware and (not b) and rel.trust[r] >= threshold
-        counts[s, 5] += bought > 0
-        counts[s, 6] += bought > 1
-        counts[s, 7] += rel.in_group[r]
-        counts[s, 8] += rel.reseller[r]
-        counts[s, 9] += (not b) and rel.tie[r] == STRONG
-        counts[s, 10] += (not b) and rel.tie[r] == WEAK
-        if t:
-            sums[s, 0] += rel.trust[r]
-            sums[s, 1] += rel.annoyance[r]
+    start = 0
+    while start < m:
+        # A run of rows of one seller (rows are made in runs of a seller: a seller's new
+        # contacts, the friends her buyers tell), counted in registers, then added to her row.
+        s = seller[start]
+        end = start + 1
+        while end < m and seller[end] == s:
+            end += 1
+        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = reached = 0
+        for r in range(start, end):
+            tie_r = tie[r]
+            t = tie_r > 0
+            keep = not blocked[r]       # (& below, not "and": no branch on these coin flips)
+            a = aware[r]
+            bought = purchases[r]
+            c0 += t
+            c1 += t & (not keep)
+            c2 += t & keep & muted[r]
+            c3 += a
+            c4 += a & keep & (trust[r] >= threshold)
+            c5 += bought > 0
+            c6 += bought > 1
+            c7 += in_group[r]
+            c8 += reseller[r]
+            c9 += keep & (tie_r == STRONG)
+            c10 += keep & (tie_r == WEAK)
+            reached += touched[r]
+        trust_sum, annoyance_sum = sums[s, 0], sums[s, 1]     # (added in row order, as ever)
+        for r in range(start, end):
+            if tie[r] > 0:
+                trust_sum += trust[r]
+                annoyance_sum += annoyance[r]
+        counts[s, 0] += c0
+        counts[s, 1] += c1
+        counts[s, 2] += c2
+        counts[s, 3] += c3
+        counts[s, 4] += c4
+        counts[s, 5] += c5
+        counts[s, 6] += c6
+        counts[s, 7] += c7
+        counts[s, 8] += c8
+        counts[s, 9] += c9
+        counts[s, 10] += c10
+        reach[s] += reached
+        sums[s, 0] = trust_sum
+        sums[s, 1] = annoyance_sum
+        start = end
     # the reseller columns, from the side table of those ever recruited (relations.py): none in
     # most markets
     for e in range(tree_size(rel)):
@@ -74,3 +106,4 @@ def stock_table(rel, n_sellers, threshold, brand, out):
         out[s, STOCK.reseller_stock] = c[11]
         out[s, STOCK.reseller_depth] = c[12]
         out[s, STOCK.brand] = brand[s]
+    return reach
