@@ -16,18 +16,25 @@ def _fill(rel, pairs):
     return rel, rows
 
 
-@pytest.mark.parametrize("n, n_sellers, shift", [(1_000, 50, 32), (50_000, 50_000, 0)])
-def test_the_index_finds_every_relation_through_growth(n, n_sellers, shift):
-    """Both slot layouts (one word when sellers x n < 2^31, else two): 3,000 draws of pairs, a
-    third of them repeats, into a table of 16 rows that grows a dozen times. Each new pair gets
-    the next row, a repeat its old row, every pair is found at its row after the growth, and
-    500 pairs never added are not found."""
+@pytest.mark.parametrize("n, n_sellers, row_bits, shift, shift_at_end", [
+    (1_000, 50, 32, 32, 32),            # keys below 2^31: key << 32 | row
+    (50_000, 50_000, 32, 31, 31),       # keys of 32 bits: key << 31 | row
+    (1_000, 50, 8, 8, 0),               # one-word slots for 256 rows, then two-word ones
+    (1_000, 50, 0, 0, 0),               # two-word slots throughout
+])
+def test_the_index_finds_every_relation_through_growth(n, n_sellers, row_bits, shift, shift_at_end):
+    """Every slot layout: 3,000 draws of pairs, a third of them repeats, into a table of 16 rows
+    that grows a dozen times (the third case changes layout on the way, as a huge market does
+    when its rows outgrow the bits beside its keys). Each new pair gets the next row, a repeat
+    its old row, every pair is found at its row after the growth, and 500 pairs never added are
+    not found."""
     rng = np.random.default_rng(5)
-    rel = relations.empty(n, n_sellers, 16, 0.1)
+    rel = relations.empty(n, n_sellers, 16, 0.1, row_bits=row_bits)
     assert rel.meta[3] == shift
     pairs = [(int(rng.integers(n_sellers)), int(rng.integers(n))) for _ in range(2_000)]
     pairs += [pairs[j] for j in rng.integers(0, 2_000, 1_000).tolist()]
     rel, rows = _fill(rel, pairs)
+    assert rel.meta[3] == shift_at_end
     first = {}
     for p in pairs:
         first.setdefault(p, len(first))
@@ -42,12 +49,28 @@ def test_the_index_finds_every_relation_through_growth(n, n_sellers, shift):
             assert relations.find(rel, s, v) == -1
 
 
+def test_one_word_slots_hold_the_largest_key_and_row():
+    """The packed layout's bit budget: 10,000 sellers among a million people (keys of 34 bits)
+    leave 29 bits for rows; a key or row one bit wider would not fit, so the layout falls back
+    to two-word slots rather than let a slot's key and row overlap."""
+    assert relations.packed_shift(2**31, 1_000) == 32
+    assert relations.packed_shift(2**31 + 1, 1_000) == 31
+    assert relations.packed_shift(10_000 * 1_000_000, 2**29) == 29
+    assert relations.packed_shift(10_000 * 1_000_000, 2**29 + 1) == 0
+    assert relations.packed_shift(2**62, 2) == 1 and relations.packed_shift(2**62, 3) == 0
+    assert relations.packed_shift(2**63 - 1, 1) == 0
+    shift = relations.packed_shift(10_000 * 1_000_000, 2**29)
+    key, row = 10_000 * 1_000_000 - 1, 2**29 - 1
+    word = (key << shift) | row
+    assert 0 < word < 2**63 and word >> shift == key and word & (2**shift - 1) == row
+
+
 def test_both_index_layouts_give_the_same_rows():
     """The slot layout changes memory, not rows: the same pairs in the same order get the same
     rows in a table of one-word slots and one of two-word slots."""
     rng = np.random.default_rng(9)
     pairs = [(int(rng.integers(40)), int(rng.integers(900))) for _ in range(1_500)]
-    wide, a = _fill(relations.empty(50_000, 50_000, 16, 0.1), pairs)
+    wide, a = _fill(relations.empty(1_000, 40, 16, 0.1, row_bits=0), pairs)
     packed, b = _fill(relations.empty(1_000, 40, 16, 0.1), pairs)
     assert wide.meta[3] == 0 and packed.meta[3] == 32
     assert a == b and len(set(a)) > 1_000

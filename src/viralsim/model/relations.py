@@ -12,9 +12,12 @@ O(sellers × consumers).
 Layout: every column is a NumPy array of the table's capacity; the first ``size`` rows are in
 use, in the order the relations were made (never reordered, never removed: a blocked contact
 keeps her row with ``blocked`` set). An open-addressing hash table (``index``: linear probing)
-maps the key ``seller × n + node`` to the row. A slot is one word, ``key << 32 | row``, when
-every key is below 2^31 (sellers × n < 2^31, so rows, at most one per key, are too); otherwise
-two words, the key and its row side by side (``meta``'s ``shift`` is then 0).
+maps the key ``seller × n + node`` to the row. A slot is one word, ``key << shift | row``, when
+the key's bits and the row's fit in the 63 bits of a non-negative int64: ``shift`` is 32 when
+every key is below 2^31, else 63 less the bits of the largest key (29 for 10,000 sellers among a
+million people: up to 2^29 rows, a table of some 70 GB); otherwise, or once the table would
+outgrow the rows that ``shift`` holds, two words, the key and its row side by side (``meta``'s
+``shift`` is then 0).
 The per-seller view (CSR: ``seller_ptr`` and ``seller_rows``) is extended with the new rows on
 the days it is needed, as a stable counting sort would order them; that keeps each seller's
 rows in the order they were made, which is the order her random stream meets them (so a
@@ -93,7 +96,7 @@ DAY_COLUMNS = (
 
 class Relations(NamedTuple):
     """The relation table (see the module docstring). ``meta`` holds ``size, n, views_size,
-    shift`` (shift: 32 for one-word hash slots, 0 for two-word ones); ``prior`` the trust a new
+    shift`` (shift: the row's bits in one-word hash slots, 0 for two-word ones); ``prior`` the trust a new
     relation starts with."""
 
     seller: np.ndarray
@@ -151,22 +154,25 @@ class Relations(NamedTuple):
 
 
 _SIZE, _N, _VIEWS, _SHIFT, _TREE = 0, 1, 2, 3, 4
-#: bits of the row in a one-word hash slot
+#: bits of the row in a one-word hash slot when every key is below 2^31 (and always in the
+#: reseller-tree index, whose keys are rows)
 _ROW_BITS = 32
 assert tuple(Relations._fields[:len(STATE_COLUMNS) + len(DAY_COLUMNS)]) == (
     tuple(c[0] for c in STATE_COLUMNS) + tuple(c[0] for c in DAY_COLUMNS))
 
 
-def empty(n: int, n_sellers: int, capacity: int, prior: float) -> Relations:
-    """A table for ``n`` nodes and ``n_sellers`` sellers with room for ``capacity`` relations."""
+def empty(n: int, n_sellers: int, capacity: int, prior: float, *, row_bits: int = _ROW_BITS) -> Relations:
+    """A table for ``n`` nodes and ``n_sellers`` sellers with room for ``capacity`` relations.
+
+    ``row_bits`` caps the row's bits in a one-word hash slot (tests use it to reach the layouts
+    of huge markets in small ones)."""
     capacity = max(int(capacity), 16)
     cols = {}
     for name, dt, value in STATE_COLUMNS:
         cols[name] = np.full(capacity, prior if value is None else value, dtype=dt)
     for name, dt in DAY_COLUMNS:
         cols[name] = np.zeros(capacity, dtype=dt)
-    # one-word slots when every key (and so every row: one per key at most) is below 2^31
-    shift = _ROW_BITS if n_sellers * n < 2**31 else 0
+    shift = min(packed_shift(n_sellers * n, capacity), row_bits)
     # (no reseller-tree entries: the side table starts empty and grows with the recruits)
     tree = {"tree_" + name: np.full(0, value, dtype=dt) for name, dt, value in TREE_COLUMNS}
     return Relations(**cols, index=_new_index(capacity, shift), seller_ptr=np.zeros(n_sellers + 1, np.int64),
@@ -183,6 +189,15 @@ def _new_index(capacity: int, shift: int):
     array; packed, a slot costs 8 bytes instead of 16."""
     size = 1 << max(5, int(capacity + capacity // 2 - 1).bit_length())
     return np.full(size if shift else 2 * size, -1, dtype=np.int64)
+
+
+@kernel
+def packed_shift(n_keys, capacity):
+    """The row's bits in a one-word hash slot for keys below ``n_keys`` and up to ``capacity``
+    rows: 32 when every key is below 2^31, else 63 less the bits of the largest key; 0 (two-word
+    slots) when that leaves too few bits for the rows."""
+    shift = min(_ROW_BITS, 63 - _bit_length(max(n_keys - 1, 0)))
+    return shift if shift > 0 and capacity <= (np.int64(1) << shift) else 0
 
 
 @kernel
@@ -314,7 +329,11 @@ def reserve(rel, extra):
         return rel
     cap = max(capacity + capacity // 2, used + extra)
     p = rel.prior[0]
-    shift = rel.meta[_SHIFT]
+    meta = rel.meta.copy()              # (a meta of its own: the old table keeps the size that fits its arrays)
+    shift = meta[_SHIFT]
+    if shift > 0 and cap > (np.int64(1) << shift):
+        shift = 0                       # (rows would no longer fit beside the key: two-word slots)
+        meta[_SHIFT] = 0
     index = np.full((1 if shift > 0 else 2) << max(5, _bit_length(cap + cap // 2 - 1)), -1, dtype=np.int64)
     n = rel.meta[_N]
     for row in range(used):
@@ -338,9 +357,8 @@ def reserve(rel, extra):
         _grown_fill(rel.touched, cap, False), _grown_fill(rel.saw_posts, cap, False),
         _grown_fill(rel.impulse, cap, False), _grown_fill(rel.opened, cap, False),
         _grown_fill(rel.seen_forward, cap, 0),
-        # a meta of its own: the old table keeps the size that fits its arrays
         index, rel.seller_ptr, rel.seller_rows, rel.node_ends, rel.node_next, rel.tree_index, rel.tree_row,
-        rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, rel.meta.copy(), rel.prior)
+        rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, meta, rel.prior)
 
 
 @kernel
