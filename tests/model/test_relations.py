@@ -77,25 +77,25 @@ def test_both_index_layouts_give_the_same_rows():
 
 
 def _walk(rel, i):
-    """Consumer ``i``'s rows as her list in the by-consumer view gives them."""
-    rows, r = [], int(rel.node_ends[0, i])
-    while r >= 0:
-        rows.append(r)
-        r = int(rel.node_next[r])
-    return rows
+    """Consumer ``i``'s rows as her segment of the by-consumer view gives them."""
+    start, count, room = (int(x) for x in rel.node_seg[:, i])
+    assert count <= room
+    return rel.node_pool[start:start + count].tolist()
 
 
 def test_the_views_follow_the_table_as_it_grows_day_by_day():
     """The by-seller and by-consumer views, extended each "day" (a batch of new relations,
     some days none) while the table grows, give each seller's and each consumer's rows in the
-    order they were made, exactly the rows a full rebuild gives; the last row of each consumer
-    list ends it. Mutant: a by-consumer list that drops the rows made before the last
-    extension (or a per-consumer order that is not the rows' order) fails."""
+    order they were made, exactly the rows a full rebuild gives. Mutant: a by-consumer view
+    that drops the rows made before the last extension, a segment moved without its rows, or
+    overlapping segments fail. Many days and few consumers make segments fill and move, and the
+    pool compact."""
     rng = np.random.default_rng(3)
-    n, n_sellers = 300, 25
+    n, n_sellers = 300, 40
     rel = relations.empty(n, n_sellers, 16, 0.1)
-    for day in range(40):
-        k = 0 if day % 7 == 3 else int(rng.integers(1, 60))
+    compactions, used = 0, 0
+    for day in range(60):
+        k = 0 if day % 7 == 3 else int(rng.integers(1, 250))
         pairs = [(int(rng.integers(n_sellers)), int(rng.integers(n))) for _ in range(k)]
         rel, _ = _fill(rel, pairs)
         rel = relations.with_views(rel)
@@ -107,8 +107,15 @@ def test_the_views_follow_the_table_as_it_grows_day_by_day():
         for i in range(n):
             rows = np.flatnonzero(node == i).tolist()
             assert _walk(rel, i) == rows
-            assert rel.node_ends[1, i] == (rows[-1] if rows else -1)
-    assert relations.size(rel) > 500 and rel.seller.shape[0] > 16
+        # segments never overlap: every pool entry in use belongs to at most one consumer
+        starts, rooms = rel.node_seg[0], rel.node_seg[2]
+        order = np.argsort(starts[rooms > 0], kind="stable")
+        ends = (starts + rooms)[rooms > 0][order]
+        assert np.all(starts[rooms > 0][order][1:] >= ends[:-1]) and ends.max(initial=0) <= rel.meta[5]
+        compactions += int(rel.meta[5] < used)
+        used = int(rel.meta[5])
+    assert compactions >= 1
+    assert relations.size(rel) > 5_000 and rel.seller.shape[0] > 16
     # a table whose views were never built gets them in one go: the same lists
     fresh = relations.empty(n, n_sellers, 16, 0.1)
     fresh, _ = _fill(fresh, [(int(s), int(i)) for s, i in zip(rel.seller[:m], rel.node[:m])])

@@ -21,12 +21,13 @@ outgrow the rows that ``shift`` holds, two words, the key and its row side by si
 The per-seller view (CSR: ``seller_ptr`` and ``seller_rows``) is extended with the new rows on
 the days it is needed, as a stable counting sort would order them; that keeps each seller's
 rows in the order they were made, which is the order her random stream meets them (so a
-seller's draws do not depend on other sellers' relations). The per-consumer view is a list per
-consumer in the same order (``node_ends``: her first and last row, -1 for none; ``node_next``:
-the next row of the same consumer, -1 after the last): a day's new rows are appended in
-O(1) each, where a CSR view would cost a pass over every consumer (a million a day in a
-market of a million people), and only the few consumers the purchase rule examines in full
-walk it.
+seller's draws do not depend on other sellers' relations). The per-consumer view keeps each
+consumer's rows, in the same order, in a segment of a pool with room to spare (``node_seg``:
+start, count and room of her segment; ``node_pool``): a day's new rows are appended in O(1)
+each (a full segment moves to the end of the pool with twice the room; the pool is compacted
+when over half of it is holes), where a CSR view would cost a pass over every consumer each day
+(a million in a market of a million people), and her rows stay side by side for the purchase
+rule, which reads them consumer by consumer.
 
 The table is a NamedTuple of arrays, which compiled code takes and returns as a value: when a
 rule has to add more rows than the capacity holds, :func:`reserve` returns a grown copy and the
@@ -140,8 +141,8 @@ class Relations(NamedTuple):
     index: np.ndarray           # hash slots (-1 empty): key seller * n + node << 32 | row, or key, row
     seller_ptr: np.ndarray      # (S + 1,) view by seller: rows of seller s are
     seller_rows: np.ndarray     #   seller_rows[seller_ptr[s]:seller_ptr[s + 1]]
-    node_ends: np.ndarray       # (2, n) view by consumer: her first and last row (-1: none); the
-    node_next: np.ndarray       #   next row of the same consumer, by row (-1: the last)
+    node_seg: np.ndarray        # (3, n) view by consumer: the start, count and room of her segment
+    node_pool: np.ndarray       #   of the pool: her rows are node_pool[start:start + count]
     tree_index: np.ndarray      # hash slots (-1 empty): relation row << 32 | its reseller-tree entry
     tree_row: np.ndarray        # int64: the relation row of each reseller-tree entry
     tree_upline: np.ndarray     # the reseller-tree columns (TREE_COLUMNS), by entry
@@ -149,11 +150,11 @@ class Relations(NamedTuple):
     tree_stock: np.ndarray
     tree_stock_day: np.ndarray
     meta: np.ndarray            # int64: size, n, rows covered by the views, shift of the packed key,
-                                #   reseller-tree entries
+                                #   reseller-tree entries, entries of the consumer view's pool in use
     prior: np.ndarray           # float64: (trust of a new relation,)
 
 
-_SIZE, _N, _VIEWS, _SHIFT, _TREE = 0, 1, 2, 3, 4
+_SIZE, _N, _VIEWS, _SHIFT, _TREE, _POOL = 0, 1, 2, 3, 4, 5
 #: bits of the row in a one-word hash slot when every key is below 2^31 (and always in the
 #: reseller-tree index, whose keys are rows)
 _ROW_BITS = 32
@@ -176,9 +177,9 @@ def empty(n: int, n_sellers: int, capacity: int, prior: float, *, row_bits: int 
     # (no reseller-tree entries: the side table starts empty and grows with the recruits)
     tree = {"tree_" + name: np.full(0, value, dtype=dt) for name, dt, value in TREE_COLUMNS}
     return Relations(**cols, index=_new_index(capacity, shift), seller_ptr=np.zeros(n_sellers + 1, np.int64),
-                     seller_rows=np.zeros(0, np.int64), node_ends=np.full((2, n), -1, np.int64),
-                     node_next=np.zeros(0, np.int64), tree_index=np.full(32, -1, dtype=np.int64),
-                     tree_row=np.zeros(0, np.int64), **tree, meta=np.array([0, n, 0, shift, 0], dtype=np.int64),
+                     seller_rows=np.zeros(0, np.int64), node_seg=np.zeros((3, n), np.int64),
+                     node_pool=np.zeros(0, np.int32), tree_index=np.full(32, -1, dtype=np.int64),
+                     tree_row=np.zeros(0, np.int64), **tree, meta=np.array([0, n, 0, shift, 0, 0], dtype=np.int64),
                      prior=np.array([prior]))
 
 
@@ -357,7 +358,7 @@ def reserve(rel, extra):
         _grown_fill(rel.touched, cap, False), _grown_fill(rel.saw_posts, cap, False),
         _grown_fill(rel.impulse, cap, False), _grown_fill(rel.opened, cap, False),
         _grown_fill(rel.seen_forward, cap, 0),
-        index, rel.seller_ptr, rel.seller_rows, rel.node_ends, rel.node_next, rel.tree_index, rel.tree_row,
+        index, rel.seller_ptr, rel.seller_rows, rel.node_seg, rel.node_pool, rel.tree_index, rel.tree_row,
         rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, meta, rel.prior)
 
 
@@ -442,22 +443,45 @@ def extended_view(keys, ptr, rows, m):
 
 
 @kernel
-def linked_view(keys, ends, nxt, v, m):
-    """Append rows v..m-1 to the per-key lists (``ends[0, k]``, ``ends[1, k]``: the first and last
-    row of key k, -1 for none; ``nxt[row]``: the key's next row, -1 after its last), in place;
-    returns ``nxt``, grown (to 1.5 times) when it has no room for row m - 1."""
-    if nxt.shape[0] < m:
-        nxt = grown(nxt, max(m, nxt.shape[0] + nxt.shape[0] // 2))
+def segment_view(keys, seg, pool, used, v, m):
+    """Append rows v..m-1 to their keys' segments of ``pool`` (``seg[0, k]``, ``seg[1, k]``,
+    ``seg[2, k]``: start, count and room of key k's segment; ``used``: pool entries in use), in
+    place. A full segment moves to the end of the pool with twice the room (its old place
+    becomes a hole); the pool grows by half when that needs room, and is rebuilt without holes,
+    each segment with room for its rows, when over half of it is holes. Returns (pool, used).
+    The pool holds rows as int32 (4 bytes a row instead of 8: with its spare room it costs about
+    what a CSR view of int64 rows did), which holds any table that fits in memory (2^31 rows
+    would take some 300 GB)."""
+    if m > 2**31 - 1:
+        raise ValueError("relations: more than 2^31 - 1 relations")
+    n_keys = seg.shape[1]
     for row in range(v, m):
         k = keys[row]
-        last = ends[1, k]
-        if last < 0:
-            ends[0, k] = row
-        else:
-            nxt[last] = row
-        ends[1, k] = row
-        nxt[row] = -1
-    return nxt
+        c = seg[1, k]
+        if c == seg[2, k]:
+            room = max(2, 2 * c)
+            if used + room > pool.shape[0]:
+                pool = grown(pool, max(used + room, pool.shape[0] + pool.shape[0] // 2))
+            start = seg[0, k]
+            for j in range(c):
+                pool[used + j] = pool[start + j]
+            seg[0, k] = used
+            seg[2, k] = room
+            used += room
+        pool[seg[0, k] + c] = row
+        seg[1, k] = c + 1
+    if used > 2 * m + 1024:
+        packed = np.empty(m + m // 2 + 1024, np.int32)
+        at = 0
+        for k in range(n_keys):
+            start, c = seg[0, k], seg[1, k]
+            for j in range(c):
+                packed[at + j] = pool[start + j]
+            seg[0, k] = at
+            seg[2, k] = c
+            at += c
+        pool, used = packed, at
+    return pool, used
 
 
 @kernel
@@ -472,9 +496,11 @@ def with_views(rel):
         s_ptr, s_rows = extended_view(rel.seller, rel.seller_ptr, rel.seller_rows, m)
     else:
         s_ptr, s_rows = counting_view(rel.seller, rel.seller_ptr.shape[0] - 1, m)
-        rel.node_ends[:] = -1
+        rel.node_seg[:] = 0
+        rel.meta[_POOL] = 0
         v = 0
-    n_next = linked_view(rel.node, rel.node_ends, rel.node_next, v, m)
+    pool, used = segment_view(rel.node, rel.node_seg, rel.node_pool, rel.meta[_POOL], v, m)
+    rel.meta[_POOL] = used
     rel.meta[_VIEWS] = m
     return Relations(
         rel.seller, rel.node, rel.tie, rel.trust, rel.baseline, rel.annoyance, rel.memory, rel.referral,
@@ -482,7 +508,7 @@ def with_views(rel):
         rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.forwarded,
         rel.seen_ad, rel.seen_prize, rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle,
         rel.messages, rel.group_seen, rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts,
-        rel.impulse, rel.opened, rel.seen_forward, rel.index, s_ptr, s_rows, rel.node_ends, n_next, rel.tree_index,
+        rel.impulse, rel.opened, rel.seen_forward, rel.index, s_ptr, s_rows, rel.node_seg, pool, rel.tree_index,
         rel.tree_row, rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, rel.meta, rel.prior)
 
 
@@ -530,8 +556,8 @@ def reserve_tree(rel, extra):
         rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.forwarded,
         rel.seen_ad, rel.seen_prize, rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle,
         rel.messages, rel.group_seen, rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts,
-        rel.impulse, rel.opened, rel.seen_forward, rel.index, rel.seller_ptr, rel.seller_rows, rel.node_ends,
-        rel.node_next, index,
+        rel.impulse, rel.opened, rel.seen_forward, rel.index, rel.seller_ptr, rel.seller_rows, rel.node_seg,
+        rel.node_pool, index,
         _grown_fill(rel.tree_row, cap, -1), _grown_fill(rel.tree_upline, cap, -1), _grown_fill(rel.tree_level, cap, 0),
         _grown_fill(rel.tree_stock, cap, 0), _grown_fill(rel.tree_stock_day, cap, -1), rel.meta.copy(), rel.prior)
 

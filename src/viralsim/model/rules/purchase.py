@@ -9,7 +9,6 @@ import numpy as np
 
 from viralsim._jit import kernel, market_stream, uniform
 from viralsim.model.outputs import CHANNEL, N_STIMULI
-from viralsim.model.relations import grown
 from viralsim.model.rules._util import half_life_factor, saturating_pow, trust_gate
 from viralsim.model.rules.annoyance import wear_out
 from viralsim.model.rules.face import face_stimulus, novelty
@@ -164,10 +163,9 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     pf, pf_ref, group_activity = sellers.pf, sellers.pf_ref, sellers.group_activity
     brand = sellers.brand               # (<= 1: the bound below holds without it)
     n = need.shape[0]
-    first, nxt = rel.node_ends[0], rel.node_next
+    seg, pool = rel.node_seg, rel.node_pool
     comp = np.empty(N_CHANNELS)
     p = np.empty(0)
-    cand = np.empty(0, np.int64)        # the rows of p's entries
     k = 0
     # Thinning: the buy draw "u < 1 - prod_s (1 - p_s)" is decided by the same u against an upper
     # bound first, sum_s min(1, stimulus bound of s) (gates <= 1, W(X) <= X E_w / (E_w + E),
@@ -198,14 +196,13 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         u = uniform(rs)
         if not u < bound[i] * (1.0 + 1e-9) + 1e-12:
             continue
+        lo, hi = seg[0, i], seg[0, i] + seg[1, i]     # (her relations, in the order they were made)
+        if p.shape[0] < hi - lo:
+            p = np.empty(hi - lo)
         none = 1.0                      # prod_s (1 - p_s)
         total_p = 0.0
-        j = 0
-        r = first[i]                    # (her relations in the order they were made)
-        while r >= 0:
-            if j == p.shape[0]:
-                p = grown(p, 2 * j + 8)
-                cand = grown(cand, 2 * j + 8)
+        for j in range(lo, hi):
+            r = pool[j]
             s = seller[r]
             pk = 0.0
             face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
@@ -217,16 +214,13 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
                                   group_activity[s], referral[r], bought_friends[r], degree[i], seen_reseller[r],
                                   seen_forward[r], memory[r], pf[s], pf_ref[s], brand[s], people.pushed[i], trust[r],
                                   annoyance[r], baseline[r], comp)
-            p[j] = pk
-            cand[j] = r
-            j += 1
+            p[j - lo] = pk
             none *= 1.0 - pk
             total_p += pk
-            r = nxt[r]
         if total_p <= 0.0 or not u < 1.0 - none:
             continue
-        pick = _pick(p, j, uniform(rs) * total_p)
-        r = cand[pick]
+        pick = _pick(p, hi - lo, uniform(rs) * total_p)
+        r = pool[lo + pick]
         s = seller[r]
         face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
         _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r], seen_value[r] + group_seen[r],
