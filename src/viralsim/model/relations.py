@@ -318,7 +318,8 @@ def reserve(rel, extra):
     """The table with room for ``extra`` more relations: ``rel`` itself, or a copy with at least
     1.5 times the capacity (rows keep their numbers; new rows hold the new-relation values).
 
-    Memory: a row costs about 114 bytes of columns, 16 of views and 12–24 of hash slots (24–48
+    Memory: a row costs about 114 bytes of columns, 12–20 of views (8 by seller, 4 by consumer
+    with up to twice that of spare room) and 12–24 of hash slots (24–48
     with two-word slots; the hash holds 1.5–3 slots per row of capacity, so its load factor
     stays at most 2/3: linear probing then needs about 2 probes per hit). Growing by 1.5 rather
     than 2 leaves a quarter of the table unused on average instead of half, and while the copy
