@@ -97,8 +97,9 @@ DAY_COLUMNS = (
 
 class Relations(NamedTuple):
     """The relation table (see the module docstring). ``meta`` holds ``size, n, views_size,
-    shift`` (shift: the row's bits in one-word hash slots, 0 for two-word ones); ``prior`` the trust a new
-    relation starts with."""
+    shift, tree, pool`` (shift: the row's bits in one-word hash slots, 0 for two-word ones; tree:
+    reseller-tree entries; pool: entries of the by-consumer view's pool in use); ``prior`` the
+    trust a new relation starts with."""
 
     seller: np.ndarray
     node: np.ndarray
@@ -138,7 +139,7 @@ class Relations(NamedTuple):
     impulse: np.ndarray
     opened: np.ndarray
     seen_forward: np.ndarray
-    index: np.ndarray           # hash slots (-1 empty): key seller * n + node << 32 | row, or key, row
+    index: np.ndarray           # hash slots (-1 empty): key seller * n + node << shift | row, or key, row
     seller_ptr: np.ndarray      # (S + 1,) view by seller: rows of seller s are
     seller_rows: np.ndarray     #   seller_rows[seller_ptr[s]:seller_ptr[s + 1]]
     node_seg: np.ndarray        # (3, n) view by consumer: the start, count and room of her segment
