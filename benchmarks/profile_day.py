@@ -5,6 +5,7 @@ Usage:
     python benchmarks/profile_day.py --day 30 --days 10
     python benchmarks/profile_day.py --flagship --n 10000      # the spam+community market
     python benchmarks/profile_day.py --cascade --n 100000 --day 5 --days 25   # bench_peers.py's cascade
+    python benchmarks/profile_day.py --cascade --n 2000 --day 5 --days 25 --us  # a small day, in µs
 
 Runs the market of ``bench_sellers.py`` (or, with ``--flagship``, the spam+community market of
 ``bench_engine.py``; with ``--cascade``, the independent cascade of
@@ -15,7 +16,7 @@ previous reading to that step (CPU time: on a shared host, wall time counts the 
 turns too). The copy is made from the pipeline's source when the script starts and compiled
 without the on-disk cache (a minute or two); the rules it calls are the package's own kernels.
 The copy's draws are the day's own, so the days it runs are the model's days. Prints
-milliseconds per day for each step, largest first, and the whole day.
+milliseconds (``--us``: microseconds) per day for each step, largest first, and the whole day.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def main() -> int:
     ap.add_argument("--flagship", action="store_true", help="the spam+community market of bench_engine.py")
     ap.add_argument("--cascade", action="store_true", help="the independent cascade of bench_peers.py")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--us", action="store_true", help="print the steps in microseconds (small markets)")
     args = ap.parse_args()
 
     from viralsim.config.schema import RunConfig
@@ -141,8 +143,9 @@ def main() -> int:
     total, cpu = time.perf_counter() - t, time.process_time() - c
     print(f"days {st.day}..{st.day + k - 1}: {1e3 * cpu / k:.1f} ms of CPU a day ({1e3 * total / k:.1f} ms of wall "
           f"time), {st.rel.meta[0]:,} relations at the end; CPU time per step:")
+    scale, unit = (1e6, "us") if args.us else (1e3, "ms")
     for j in np.argsort(-acc):
-        print(f"  {STEPS[j][1]:<30} {1e3 * acc[j] / k:8.1f} ms")
+        print(f"  {STEPS[j][1]:<30} {scale * acc[j] / k:8.1f} {unit}")
     return 0
 
 
