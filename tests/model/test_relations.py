@@ -88,39 +88,83 @@ def test_the_views_follow_the_table_as_it_grows_day_by_day():
     some days none) while the table grows, give each seller's and each consumer's rows in the
     order they were made, exactly the rows a full rebuild gives. Mutant: a by-consumer view
     that drops the rows made before the last extension, a segment moved without its rows, or
-    overlapping segments fail. Many days and few consumers make segments fill and move, and the
-    pool compact."""
+    overlapping segments fail. Many days and few consumers, each of whom meets one more seller
+    every other day, make segments fill and move, and both pools compact."""
     rng = np.random.default_rng(3)
-    n, n_sellers = 300, 40
+    n, n_sellers = 150, 60
     rel = relations.empty(n, n_sellers, 16, 0.1)
-    compactions, used = 0, 0
+    compactions, holes, seller_compactions, seller_holes = 0, 0, 0, 0
     for day in range(60):
         k = 0 if day % 7 == 3 else int(rng.integers(1, 250))
         pairs = [(int(rng.integers(n_sellers)), int(rng.integers(n))) for _ in range(k)]
+        if day % 2 == 0:
+            pairs += [((i + day) % n_sellers, i) for i in range(n)]
         rel, _ = _fill(rel, pairs)
         rel = relations.with_views(rel)
         m = relations.size(rel)
         seller, node = rel.seller[:m], rel.node[:m]
         for s in range(n_sellers):
-            got = rel.seller_rows[rel.seller_ptr[s]:rel.seller_ptr[s + 1]].tolist()
+            start, count = rel.seller_seg[0, s], rel.seller_seg[1, s]
+            got = rel.seller_pool[start:start + count].tolist()
             assert got == np.flatnonzero(seller == s).tolist()
         for i in range(n):
             rows = np.flatnonzero(node == i).tolist()
             assert _walk(rel, i) == rows
-        # segments never overlap: every pool entry in use belongs to at most one consumer
-        starts, rooms = rel.node_seg[0], rel.node_seg[2]
-        order = np.argsort(starts[rooms > 0], kind="stable")
-        ends = (starts + rooms)[rooms > 0][order]
-        assert np.all(starts[rooms > 0][order][1:] >= ends[:-1]) and ends.max(initial=0) <= rel.meta[5]
-        compactions += int(rel.meta[5] < used)
-        used = int(rel.meta[5])
-    assert compactions >= 1
+        # segments never overlap: every pool entry in use belongs to at most one consumer (seller)
+        for seg, at in ((rel.node_seg, 5), (rel.seller_seg, 6)):
+            starts, rooms = seg[0], seg[2]
+            order = np.argsort(starts[rooms > 0], kind="stable")
+            ends = (starts + rooms)[rooms > 0][order]
+            assert np.all(starts[rooms > 0][order][1:] >= ends[:-1]) and ends.max(initial=0) <= rel.meta[at]
+        # (a compacted pool has no holes: its entries in use are the segments' rooms)
+        was, holes = holes, int(rel.meta[5] - rel.node_seg[2].sum())
+        seller_was, seller_holes = seller_holes, int(rel.meta[6] - rel.seller_seg[2].sum())
+        compactions += int(was > 0 and holes == 0)
+        seller_compactions += int(seller_was > 0 and seller_holes == 0)
+    assert compactions >= 1 and seller_compactions >= 1
     assert relations.size(rel) > 5_000 and rel.seller.shape[0] > 16
     # a table whose views were never built gets them in one go: the same lists
     fresh = relations.empty(n, n_sellers, 16, 0.1)
     fresh, _ = _fill(fresh, [(int(s), int(i)) for s, i in zip(rel.seller[:m], rel.node[:m])])
     fresh = relations.with_views(fresh)
     assert [_walk(fresh, i) for i in range(n)] == [_walk(rel, i) for i in range(n)]
+
+
+def _grow_every_key(view, n_keys: int, calls: int) -> int:
+    """Append a row to each of ``n_keys`` keys in each of ``calls`` calls of ``view`` (a
+    segment_view); checks every key's rows and returns the calls that reallocated the pool."""
+    seg, pool, used = np.zeros((3, n_keys), np.int64), np.zeros(0, np.int32), 0
+    keys = np.tile(np.arange(n_keys, dtype=np.int32), calls)
+    reallocated, rebuilt, holes = 0, 0, 0
+    for t in range(calls):
+        before = pool
+        pool, used = view(keys, seg, pool, used, t * n_keys, (t + 1) * n_keys)
+        reallocated += int(pool is not before)
+        was, holes = holes, int(used - seg[2].sum())
+        rebuilt += int(was > 0 and holes == 0)
+    for k in range(n_keys):
+        assert pool[seg[0, k]:seg[0, k] + seg[1, k]].tolist() == np.flatnonzero(keys == k).tolist()
+    assert rebuilt >= 1
+    return reallocated
+
+
+def test_a_pool_whose_every_key_gains_rows_each_day_is_not_rebuilt_each_day():
+    """relations.segment_view, the pool of both views, when 40 keys each gain a row in each of 300
+    calls (a market's sellers make relations every day): every key keeps its rows in order, the
+    pool is rebuilt at least once, and it is reallocated (grown or rebuilt) in at most 30 of the
+    calls (9 as it is: the pool grows geometrically). Mutant: rebuilt with no spare room at the
+    bound of 2 x rows + 1,024, every key's next row moves its segment and the moves pass the bound
+    again: the pool is copied whole in 271 of the 300 calls (in the 1,000-seller market, the
+    by-seller view's step went from 14 to 47 ms a day)."""
+    import inspect
+
+    from source_mutants import _mutated
+
+    assert _grow_every_key(relations.segment_view, 40, 300) <= 30
+    src = inspect.getsource(relations.segment_view.py_func)
+    old = src[src.index("    if used > 3 * m + 1024:"):src.index("seg[2, k] = c + (c + 1) // 2") + 28]
+    mutant = _mutated(relations.segment_view, old, old.replace("3 * m", "2 * m").replace("c + (c + 1) // 2", "c"))
+    assert _grow_every_key(mutant, 40, 300) > 250
 
 
 def test_the_reseller_tree_side_table_holds_entries_of_recruited_rows_only():

@@ -311,7 +311,8 @@ def _uniforms(rs, k) -> np.ndarray:
 def _candidate_rows(w, s=0) -> np.ndarray:
     """Seller ``s``'s rows in her stream's order (by-seller view)."""
     w.views()
-    return w.rel.seller_rows[w.rel.seller_ptr[s]:w.rel.seller_ptr[s + 1]]
+    start, count = w.rel.seller_seg[0, s], w.rel.seller_seg[1, s]
+    return w.rel.seller_pool[start:start + count]
 
 
 @pytest.mark.parametrize("h", [0.5, 1.5, 4.0])

@@ -18,16 +18,15 @@ every key is below 2^31, else 63 less the bits of the largest key (29 for 10,000
 million people: up to 2^29 rows, a table of some 70 GB); otherwise, or once the table would
 outgrow the rows that ``shift`` holds, two words, the key and its row side by side (``meta``'s
 ``shift`` is then 0).
-The per-seller view (CSR: ``seller_ptr`` and ``seller_rows``) is extended with the new rows on
-the days it is needed, as a stable counting sort would order them; that keeps each seller's
-rows in the order they were made, which is the order her random stream meets them (so a
-seller's draws do not depend on other sellers' relations). The per-consumer view keeps each
-consumer's rows, in the same order, in a segment of a pool with room to spare (``node_seg``:
-start, count and room of her segment; ``node_pool``): a day's new rows are appended in O(1)
-each (a full segment moves to the end of the pool with twice the room; the pool is compacted
-when over half of it is holes), where a CSR view would cost a pass over every consumer each day
-(a million in a market of a million people), and her rows stay side by side for the purchase
-rule, which reads them consumer by consumer.
+Two views, by seller and by consumer, keep each key's rows in the order they were made (for a
+seller, the order her random stream meets them, so a seller's draws do not depend on other
+sellers' relations), side by side in a segment of a pool with room to spare (``seller_seg`` and
+``node_seg``: start, count and room of the key's segment; ``seller_pool`` and ``node_pool``):
+the rows a day makes are appended in O(1) each (a full segment moves to the end of the pool with
+twice the room; the pool is compacted when over half of it is holes), where a CSR view costs a
+pass over every key and a copy of every row each day (a million consumers in a market of a
+million people; two million rows in a market of 1,000 sellers among 100,000), and the rules
+that walk a seller's or a consumer's rows read them side by side.
 
 The table is a NamedTuple of arrays, which compiled code takes and returns as a value: when a
 rule has to add more rows than the capacity holds, :func:`reserve` returns a grown copy and the
@@ -97,9 +96,9 @@ DAY_COLUMNS = (
 
 class Relations(NamedTuple):
     """The relation table (see the module docstring). ``meta`` holds ``size, n, views_size,
-    shift, tree, pool`` (shift: the row's bits in one-word hash slots, 0 for two-word ones; tree:
-    reseller-tree entries; pool: entries of the by-consumer view's pool in use); ``prior`` the
-    trust a new relation starts with."""
+    shift, tree, pool, seller_pool`` (shift: the row's bits in one-word hash slots, 0 for
+    two-word ones; tree: reseller-tree entries; pool, seller_pool: entries of the by-consumer and
+    the by-seller view's pools in use); ``prior`` the trust a new relation starts with."""
 
     seller: np.ndarray
     node: np.ndarray
@@ -140,8 +139,8 @@ class Relations(NamedTuple):
     opened: np.ndarray
     seen_forward: np.ndarray
     index: np.ndarray           # hash slots (-1 empty): key seller * n + node << shift | row, or key, row
-    seller_ptr: np.ndarray      # (S + 1,) view by seller: rows of seller s are
-    seller_rows: np.ndarray     #   seller_rows[seller_ptr[s]:seller_ptr[s + 1]]
+    seller_seg: np.ndarray      # (3, S) view by seller: the start, count and room of her segment
+    seller_pool: np.ndarray     #   of the pool: her rows are seller_pool[start:start + count]
     node_seg: np.ndarray        # (3, n) view by consumer: the start, count and room of her segment
     node_pool: np.ndarray       #   of the pool: her rows are node_pool[start:start + count]
     tree_index: np.ndarray      # hash slots (-1 empty): relation row << 32 | its reseller-tree entry
@@ -151,11 +150,12 @@ class Relations(NamedTuple):
     tree_stock: np.ndarray
     tree_stock_day: np.ndarray
     meta: np.ndarray            # int64: size, n, rows covered by the views, shift of the packed key,
-                                #   reseller-tree entries, entries of the consumer view's pool in use
+                                #   reseller-tree entries, entries of the consumer view's pool and of
+                                #   the seller view's pool in use
     prior: np.ndarray           # float64: (trust of a new relation,)
 
 
-_SIZE, _N, _VIEWS, _SHIFT, _TREE, _POOL = 0, 1, 2, 3, 4, 5
+_SIZE, _N, _VIEWS, _SHIFT, _TREE, _POOL, _SELLER_POOL = 0, 1, 2, 3, 4, 5, 6
 #: bits of the row in a one-word hash slot when every key is below 2^31 (and always in the
 #: reseller-tree index, whose keys are rows)
 _ROW_BITS = 32
@@ -177,10 +177,10 @@ def empty(n: int, n_sellers: int, capacity: int, prior: float, *, row_bits: int 
     shift = min(packed_shift(n_sellers * n, capacity), row_bits)
     # (no reseller-tree entries: the side table starts empty and grows with the recruits)
     tree = {"tree_" + name: np.full(0, value, dtype=dt) for name, dt, value in TREE_COLUMNS}
-    return Relations(**cols, index=_new_index(capacity, shift), seller_ptr=np.zeros(n_sellers + 1, np.int64),
-                     seller_rows=np.zeros(0, np.int64), node_seg=np.zeros((3, n), np.int64),
+    return Relations(**cols, index=_new_index(capacity, shift), seller_seg=np.zeros((3, n_sellers), np.int64),
+                     seller_pool=np.zeros(0, np.int32), node_seg=np.zeros((3, n), np.int64),
                      node_pool=np.zeros(0, np.int32), tree_index=np.full(32, -1, dtype=np.int64),
-                     tree_row=np.zeros(0, np.int64), **tree, meta=np.array([0, n, 0, shift, 0, 0], dtype=np.int64),
+                     tree_row=np.zeros(0, np.int64), **tree, meta=np.array([0, n, 0, shift, 0, 0, 0], dtype=np.int64),
                      prior=np.array([prior]))
 
 
@@ -319,9 +319,9 @@ def reserve(rel, extra):
     """The table with room for ``extra`` more relations: ``rel`` itself, or a copy with at least
     1.5 times the capacity (rows keep their numbers; new rows hold the new-relation values).
 
-    Memory: a row costs about 114 bytes of columns, 12–20 of views (8 by seller, 4 by consumer
-    with up to twice that of spare room) and 12–24 of hash slots (24–48
-    with two-word slots; the hash holds 1.5–3 slots per row of capacity, so its load factor
+    Memory: a row costs about 114 bytes of columns, 8–24 of views (4 by seller and 4 by consumer,
+    each with up to twice that of spare room and holes before its pool is rebuilt) and 12–24 of
+    hash slots (24–48 with two-word slots; the hash holds 1.5–3 slots per row of capacity, so its load factor
     stays at most 2/3: linear probing then needs about 2 probes per hit). Growing by 1.5 rather
     than 2 leaves a quarter of the table unused on average instead of half, and while the copy
     is made both tables are alive: the peak is 2.5 tables, not 3. (The reseller-tree side table
@@ -360,7 +360,7 @@ def reserve(rel, extra):
         _grown_fill(rel.touched, cap, False), _grown_fill(rel.saw_posts, cap, False),
         _grown_fill(rel.impulse, cap, False), _grown_fill(rel.opened, cap, False),
         _grown_fill(rel.seen_forward, cap, 0),
-        index, rel.seller_ptr, rel.seller_rows, rel.node_seg, rel.node_pool, rel.tree_index, rel.tree_row,
+        index, rel.seller_seg, rel.seller_pool, rel.node_seg, rel.node_pool, rel.tree_index, rel.tree_row,
         rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, meta, rel.prior)
 
 
@@ -413,44 +413,17 @@ def counting_view(keys, n_keys, m):
 
 
 @kernel
-def extended_view(keys, ptr, rows, m):
-    """(ptr, rows) of :func:`counting_view` for rows 0..m-1, given the view of rows
-    0..len(rows)-1: rows are only ever appended, so each group keeps its old rows and gains the
-    new ones after them; the result is the very same arrays a full counting sort gives, at the
-    cost of a copy and a sort of the new rows only."""
-    n_keys = ptr.shape[0] - 1
-    v = rows.shape[0]
-    grown = np.zeros(n_keys + 1, np.int64)
-    for row in range(v, m):
-        grown[keys[row] + 1] += 1
-    out_ptr = np.empty(n_keys + 1, np.int64)
-    out_ptr[0] = 0
-    added = 0
-    for k in range(n_keys):
-        added += grown[k + 1]
-        out_ptr[k + 1] = ptr[k + 1] + added
-    out = np.empty(m, np.int64)
-    at = np.empty(n_keys, np.int64)
-    for k in range(n_keys):
-        # (an element loop: a slice copy per key costs more than the copy at a row or two a key)
-        shift = out_ptr[k] - ptr[k]
-        for j in range(ptr[k], ptr[k + 1]):
-            out[j + shift] = rows[j]
-        at[k] = ptr[k + 1] + shift
-    for row in range(v, m):
-        k = keys[row]
-        out[at[k]] = row
-        at[k] += 1
-    return out_ptr, out
-
-
-@kernel
 def segment_view(keys, seg, pool, used, v, m):
     """Append rows v..m-1 to their keys' segments of ``pool`` (``seg[0, k]``, ``seg[1, k]``,
     ``seg[2, k]``: start, count and room of key k's segment; ``used``: pool entries in use), in
     place. A full segment moves to the end of the pool with twice the room (its old place
     becomes a hole); the pool grows by half when that needs room, and is rebuilt without holes,
-    each segment with room for its rows, when over half of it is holes. Returns (pool, used).
+    each segment with room for half its rows again, when the entries in use pass three times the
+    rows. A day's rows cost O(1) copies each on average, where a CSR view copies every row each
+    day it is extended: a key moves only once its room is full, and a move gives it at most six
+    times the rows it gained since its last move or the rebuild (a key rebuilt with c rows has
+    room for 1.5c; it moves after gaining c/2, to room 3c), so the room of more than m entries
+    that the moves add between two rebuilds takes more than m/6 new rows. Returns (pool, used).
     The pool holds rows as int32 (4 bytes a row instead of 8: with its spare room it costs about
     what a CSR view of int64 rows did), which holds any table that fits in memory (2^31 rows
     would take some 300 GB)."""
@@ -472,16 +445,22 @@ def segment_view(keys, seg, pool, used, v, m):
             used += room
         pool[seg[0, k] + c] = row
         seg[1, k] = c + 1
-    if used > 2 * m + 1024:
-        packed = np.empty(m + m // 2 + 1024, np.int32)
+    if used > 3 * m + 1024:
+        # Rebuilt without holes, each segment with room for half its rows again: packed with no
+        # room, every key that gains a row moves at once, and when every key gains rows each day
+        # (a market's sellers) the moves pass the bound again the next day: a full copy a day.
+        total = 0
+        for k in range(n_keys):
+            total += seg[1, k] + (seg[1, k] + 1) // 2
+        packed = np.empty(total + total // 8 + 1024, np.int32)
         at = 0
         for k in range(n_keys):
             start, c = seg[0, k], seg[1, k]
             for j in range(c):
                 packed[at + j] = pool[start + j]
             seg[0, k] = at
-            seg[2, k] = c
-            at += c
+            seg[2, k] = c + (c + 1) // 2
+            at += seg[2, k]
         pool, used = packed, at
     return pool, used
 
@@ -492,16 +471,11 @@ def with_views(rel):
     of the rows covered before are extended, not rebuilt)."""
     m = rel.meta[_SIZE]
     v = rel.meta[_VIEWS]
-    if v == m and rel.seller_rows.shape[0] == m:
+    if v == m:
         return rel
-    if v == rel.seller_rows.shape[0]:
-        s_ptr, s_rows = extended_view(rel.seller, rel.seller_ptr, rel.seller_rows, m)
-    else:
-        s_ptr, s_rows = counting_view(rel.seller, rel.seller_ptr.shape[0] - 1, m)
-        rel.node_seg[:] = 0
-        rel.meta[_POOL] = 0
-        v = 0
+    s_pool, s_used = segment_view(rel.seller, rel.seller_seg, rel.seller_pool, rel.meta[_SELLER_POOL], v, m)
     pool, used = segment_view(rel.node, rel.node_seg, rel.node_pool, rel.meta[_POOL], v, m)
+    rel.meta[_SELLER_POOL] = s_used
     rel.meta[_POOL] = used
     rel.meta[_VIEWS] = m
     return Relations(
@@ -510,8 +484,9 @@ def with_views(rel):
         rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.forwarded,
         rel.seen_ad, rel.seen_prize, rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle,
         rel.messages, rel.group_seen, rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts,
-        rel.impulse, rel.opened, rel.seen_forward, rel.index, s_ptr, s_rows, rel.node_seg, pool, rel.tree_index,
-        rel.tree_row, rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, rel.meta, rel.prior)
+        rel.impulse, rel.opened, rel.seen_forward, rel.index, rel.seller_seg, s_pool, rel.node_seg, pool,
+        rel.tree_index, rel.tree_row, rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, rel.meta,
+        rel.prior)
 
 
 # -- the reseller-tree side table -----------------------------------------------------------------
@@ -558,7 +533,7 @@ def reserve_tree(rel, extra):
         rel.aware, rel.muted, rel.blocked, rel.in_group, rel.engaged, rel.reseller, rel.pushed, rel.forwarded,
         rel.seen_ad, rel.seen_prize, rel.seen_value, rel.seen_life, rel.seen_ad_idle, rel.seen_prize_idle,
         rel.messages, rel.group_seen, rel.seen_reseller, rel.solicited, rel.replied, rel.touched, rel.saw_posts,
-        rel.impulse, rel.opened, rel.seen_forward, rel.index, rel.seller_ptr, rel.seller_rows, rel.node_seg,
+        rel.impulse, rel.opened, rel.seen_forward, rel.index, rel.seller_seg, rel.seller_pool, rel.node_seg,
         rel.node_pool, index,
         _grown_fill(rel.tree_row, cap, -1), _grown_fill(rel.tree_upline, cap, -1), _grown_fill(rel.tree_level, cap, 0),
         _grown_fill(rel.tree_stock, cap, 0), _grown_fill(rel.tree_stock_day, cap, -1), rel.meta.copy(), rel.prior)

@@ -116,17 +116,17 @@ def send_messages(key, today, people, sellers, plans, rel, flows_row):
     """
     n_s = sellers.node.shape[0]
     streams = seller_streams(key, today, STREAM_MESSAGES, n_s)
-    ptr, rows = rel.seller_ptr, rel.seller_rows
+    seg, rows = rel.seller_seg, rel.seller_pool
     pool = np.empty(0, np.int64)
     for s in range(n_s):
         k = plans.messages[s]
         if k <= 0:
             continue
         need_triggered = sellers.need_triggered[s]
-        if pool.shape[0] < ptr[s + 1] - ptr[s]:
-            pool = np.empty(ptr[s + 1] - ptr[s], np.int64)
+        if pool.shape[0] < seg[1, s]:
+            pool = np.empty(seg[1, s], np.int64)
         m = 0
-        for j in range(ptr[s], ptr[s + 1]):
+        for j in range(seg[0, s], seg[0, s] + seg[1, s]):
             r = rows[j]
             if rel.tie[r] > NO_TIE and not rel.blocked[r] and (people.need[rel.node[r]] or not need_triggered):
                 pool[m] = r
@@ -156,14 +156,14 @@ def answer_enquiries(key, today, par, people, sellers, plans, rel, asked_row, an
     """
     n_s = sellers.node.shape[0]
     streams = seller_streams(key, today, STREAM_ENQUIRIES, n_s)
-    ptr, rows = rel.seller_ptr, rel.seller_rows
+    seg, rows = rel.seller_seg, rel.seller_pool
     asking = np.empty(0, np.int64)
     for s in range(n_s):
         rs = streams[s]
-        if asking.shape[0] < ptr[s + 1] - ptr[s]:
-            asking = np.empty(ptr[s + 1] - ptr[s], np.int64)
+        if asking.shape[0] < seg[1, s]:
+            asking = np.empty(seg[1, s], np.int64)
         m = 0
-        for j in range(ptr[s], ptr[s + 1]):
+        for j in range(seg[0, s], seg[0, s] + seg[1, s]):
             r = rows[j]
             # (the row's own flags first: most rows fail them, and the need is a second,
             # dependent random load)

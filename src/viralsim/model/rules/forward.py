@@ -104,14 +104,15 @@ def forward_posts(key, today, par, gates, graph, people, sellers, rel, flows):
     counts = np.empty(0, np.int64)
     for s in range(n_s):
         rs = streams[s]
-        lo, hi = rel.seller_ptr[s], rel.seller_ptr[s + 1]
+        lo = rel.seller_seg[0, s]
+        hi = lo + rel.seller_seg[1, s]
         if senders.shape[0] < hi - lo:
             senders = np.empty(hi - lo, np.int64)
             counts = np.empty(hi - lo, np.int64)
         m = 0
         # (the rows in the by-seller view: a relation made after the feed has read nothing today)
         for j in range(lo, hi):
-            r = rel.seller_rows[j]
+            r = rel.seller_pool[j]
             if rel.muted[r] or rel.blocked[r]:
                 continue
             if rel.seen_ad[r] + rel.seen_prize[r] + rel.seen_value[r] + rel.seen_forward[r] == 0:

@@ -36,7 +36,7 @@ def run_groups(key, today, interest_threshold, people, sellers, plans, rel):
     """
     n_s = sellers.node.shape[0]
     streams = seller_streams(key, today, STREAM, n_s)
-    ptr, rows = rel.seller_ptr, rel.seller_rows
+    seg, rows = rel.seller_seg, rel.seller_pool
     read = np.zeros(n_s)
     joined_ptr = np.zeros(n_s + 1, np.int64)
     joined = np.empty(max(plans.invites.sum(), 0), np.int64)
@@ -54,13 +54,13 @@ def run_groups(key, today, interest_threshold, people, sellers, plans, rel):
         if invites <= 0 and group_posts <= 0:
             continue
         rs = streams[s]
-        size = ptr[s + 1] - ptr[s]
+        size = seg[1, s]
         if members.shape[0] < size:
             members = np.empty(size, np.int64)
             pools = np.empty((2, size), np.int64)
         n_members = 0
         sizes = np.zeros(2, np.int64)
-        for j in range(ptr[s], ptr[s + 1]):
+        for j in range(seg[0, s], seg[0, s] + seg[1, s]):
             r = rows[j]
             if rel.in_group[r]:
                 members[n_members] = r

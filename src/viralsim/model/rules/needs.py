@@ -131,7 +131,7 @@ def impulse_needs(key, today, par, people, rel):
     """
     if par.impulse_per_ad <= 0.0 or par.always_need:
         return 0
-    n_s = rel.seller_ptr.shape[0] - 1
+    n_s = rel.seller_seg.shape[1]
     streams = seller_streams(key, today, STREAM_IMPULSE, n_s)
     gap = np.empty(n_s)
     for s in range(n_s):
