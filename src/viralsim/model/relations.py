@@ -22,9 +22,11 @@ Two views, by seller and by consumer, keep each key's rows in the order they wer
 seller, the order her random stream meets them, so a seller's draws do not depend on other
 sellers' relations), side by side in a segment of a pool with room to spare (``seller_seg`` and
 ``node_seg``: start, count and room of the key's segment; ``seller_pool`` and ``node_pool``):
-the rows a day makes are appended in O(1) each (a full segment moves to the end of the pool with
-twice the room; the pool is compacted when over half of it is holes), where a CSR view costs a
-pass over every key and a copy of every row each day (a million consumers in a market of a
+the rows a day makes are appended in O(1) copies each on average (a full segment moves to the
+end of the pool with twice the room; the pool is rebuilt without holes, with room for half of
+each key's rows again, when its entries in use pass three times the rows: see
+:func:`segment_view`), where a CSR view costs a pass over every key and a copy of every row each
+day (a million consumers in a market of a
 million people; two million rows in a market of 1,000 sellers among 100,000), and the rules
 that walk a seller's or a consumer's rows read them side by side.
 
