@@ -162,7 +162,8 @@ def test_a_pool_whose_every_key_gains_rows_each_day_is_not_rebuilt_each_day():
 
     assert _grow_every_key(relations.segment_view, 40, 300) <= 30
     src = inspect.getsource(relations.segment_view.py_func)
-    old = src[src.index("    if used > 3 * m + 1024:"):src.index("seg[2, k] = c + (c + 1) // 2") + 28]
+    last = "seg[2, k] = c + (c + 1) // 2"
+    old = src[src.index("    if used > 3 * m + 1024:"):src.index(last) + len(last)]
     mutant = _mutated(relations.segment_view, old, old.replace("3 * m", "2 * m").replace("c + (c + 1) // 2", "c"))
     assert _grow_every_key(mutant, 40, 300) > 250
 
