@@ -168,10 +168,12 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     p = np.empty(0)
     k = 0
     # Thinning: the buy draw "u < 1 - prod_s (1 - p_s)" is decided by the same u against an upper
-    # bound first, sum_s min(1, stimulus bound of s) (gates <= 1, W(X) <= X E_w / (E_w + E),
+    # bound first, sum_s of the gates times min(1, stimulus bound of s) (W(X) <= X E_w / (E_w + E),
     # 1 - prod (1 - p) <= sum p), widened far beyond rounding error. One pass over the relations
     # in table order adds up the bounds; only consumers with u below theirs need the exact p_s.
-    bound = np.zeros(n)
+    # A consumer draws u when some relation might sell to her: the same sum without the gates
+    # is positive (``bound[i, 0]``; the gated sum, ``bound[i, 1]``, can be 0 at a trust of 0).
+    bound = np.zeros((n, 2))
     for r in range(rel.meta[0]):
         if not ((engaged[r] or touched[r]) and not blocked[r]):
             continue                    # (the row's own flags first: the need is a random load)
@@ -179,7 +181,9 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         s = seller[r]
         face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
         if face > 0.0:
-            bound[i] += min(1.0, pf[s] * face)
+            x = min(1.0, pf[s] * face)
+            bound[i, 0] += x
+            bound[i, 1] += x * trust_gate(baseline[r], par.steepness, par.half_h) if par.gated else x
         if not (need[i] or impulse[r]):
             continue
         w = par.wearout / (par.wearout + memory[r]) if par.annoyance_on else 1.0
@@ -189,12 +193,14 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         rest = (par.a_value * (float(seen_value[r]) + float(group_seen[r])) + par.a_msg * float(messages[r])
                 + (par.a_reply if replied[r] else 0.0) + (par.a_group * group_activity[s] if in_group[r] else 0.0)
                 + par.q * float(bought_friends[r]) / max(degree[i], 1.0))
-        bound[i] += min(1.0, pf[s] * (ads + rest) + pf_ref[s] * referral[r])
+        x = min(1.0, pf[s] * (ads + rest) + pf_ref[s] * referral[r])
+        bound[i, 0] += x
+        bound[i, 1] += gated(par, x, trust[r], annoyance[r])
     for i in range(n):
-        if bound[i] <= 0.0:
+        if bound[i, 0] <= 0.0:
             continue
         u = uniform(rs)
-        if not u < bound[i] * (1.0 + 1e-9) + 1e-12:
+        if not u < bound[i, 1] * (1.0 + 1e-9) + 1e-12:
             continue
         lo, hi = seg[0, i], seg[0, i] + seg[1, i]     # (her relations, in the order they were made)
         if p.shape[0] < hi - lo:
@@ -205,7 +211,10 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
             r = pool[j]
             s = seller[r]
             pk = 0.0
-            face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
+            face = 0.0
+            if (engaged[r] or touched[r]) and not blocked[r]:
+                # (the row's own flags first: most of her relations hold no stimulus today)
+                face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
             if ((need[i] or impulse[r] or face > 0.0) and (engaged[r] or touched[r]) and not blocked[r]
                     and (par.repurchase or (purchases[r] == 0 and root[r] != i))):
                 # (one-time adoption: former customers and KOL seeds, roots of their own trees, never rebuy)
