@@ -68,14 +68,31 @@ def test_profit_is_revenue_minus_cost_in_the_summary():
 def test_my_shop_profit_responds_to_posting_and_groups():
     """The example the strategist notebook uses: with a unit cost of half the price and free
     actions, profit was exactly half of revenue whatever the seller did. Now her posting and her
-    groups cost time, so the profit share of revenue depends on them."""
-    def share(*overrides):
-        cfg = load_config(MY_SHOP, overrides=["days=60", *overrides])
-        row = simulate(cfg).summary.set_index("seller").loc["me"]
-        assert row["profit"] == pytest.approx(row["revenue"] - row["cost"], abs=1e-9)
-        return row["profit"] / row["revenue"]
+    groups cost time, so the profit share of revenue depends on them.
 
-    ten, three = share(), share("sellers.me.posts_per_day=3")
-    grouped = share("sellers.me.groups={enabled: true, invites_per_day: 3}")
-    assert ten < three < 0.5                # ten posts a day cost more of each yuan earned
-    assert grouped != pytest.approx(ten, abs=1e-3)
+    Ten posts a day keep less of each yuan earned than three: the posts cost about 20 % more of
+    the seller's time (2,620 against 2,180 yuan in 60 days) for about the same sales. Revenue
+    varies from seed to seed (some 20 sales), so the shares are compared paired by seed over 48
+    seeds (one seed in four goes the other way: a single seed's comparison was a coin with a
+    bias): the mean difference is 0.16 of revenue (per-seed SD 0.23, t = 5.0), and 0.14 (SD 0.29,
+    t = 3.5) under a feed sampler with other draws (on whose draws seed 7 alone failed); the bar
+    is t = 2.
+    """
+    seeds = range(7, 55)
+
+    def shares(*overrides):
+        out = []
+        for seed in seeds:
+            cfg = load_config(MY_SHOP, overrides=["days=60", f"seed={seed}", *overrides])
+            row = simulate(cfg).summary.set_index("seller").loc["me"]
+            assert row["profit"] == pytest.approx(row["revenue"] - row["cost"], abs=1e-9)
+            out.append(row["profit"] / row["revenue"])
+        return np.array(out)
+
+    ten, three = shares(), shares("sellers.me.posts_per_day=3")
+    diff = three - ten
+    assert diff.mean() > 2 * diff.std(ddof=1) / np.sqrt(len(diff)), (diff.mean(), diff.std(ddof=1))
+    assert (ten < 0.5).all() and (three < 0.5).all()    # every action costs: below the margin's half
+    cfg = load_config(MY_SHOP, overrides=["days=60", "sellers.me.groups={enabled: true, invites_per_day: 3}"])
+    grouped = simulate(cfg).summary.set_index("seller").loc["me"]
+    assert grouped["profit"] / grouped["revenue"] != pytest.approx(ten[0], abs=1e-3)

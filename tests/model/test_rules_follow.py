@@ -132,14 +132,16 @@ def _market(seed=0, **follow_params):
 @pytest.mark.parametrize("moment", ["after_purchase", "after_referral", "in_group"])
 def test_each_moment_alone_adds_followers_in_its_channel_only(moment):
     """One probability on, the others 0: followers arrive in that channel only, the flow adds up
-    to the contacts gained (the community seller adds no strangers and her circle is tied)."""
-    model = ViralModel(_market(**{moment: 1.0}), collect=False)
+    to the contacts gained (the community seller adds no strangers and her circle is tied). 120
+    days: in 60, purchases and groups bring 3-17 followers (seeds 0-7, this engine and a feed
+    sampler with other draws), near the bar of 5; in 120, 28-64."""
+    model = ViralModel(_market(**{moment: 1.0}).model_copy(update={"days": 120}), collect=False)
     start = int((model.state.rel.tie[:model.state.n_relations] > 0).sum())
     r = model.run().result()
     row = r.summary.iloc[0]
     channel = {"after_purchase": "new_followers_purchase", "after_referral": "new_followers_referral",
                "in_group": "new_followers_group"}[moment]
-    assert row[channel] > 5
+    assert row[channel] > 10
     assert row["new_followers"] == row[channel] == r.daily.new_followers.sum()
     others = {"new_followers_purchase", "new_followers_referral", "new_followers_group"} - {channel}
     assert all(row[c] == 0 for c in others)
@@ -157,14 +159,16 @@ def test_followers_see_the_sellers_posts():
     strangers, so every stranger-tie viewer is a follower). Tie dynamics are off: otherwise a
     follower's tie may grow into a weak one, and selling may cool a weak contact's tie to a
     stranger's (docs/model.md §3.3.24), and the stranger-tie viewers would no longer be exactly the
-    followers."""
+    followers. 120 days: in 60, the buyers from outside the circle number 2-17 (mean 8 over seeds
+    0-11, this engine and a feed sampler with other draws), too few for the checks below to mean
+    much; in 120, 21-51."""
     cfg = _market(after_purchase=1.0)
-    cfg = cfg.model_copy(update={"ties": cfg.ties.model_copy(update={
+    cfg = cfg.model_copy(update={"days": 120, "ties": cfg.ties.model_copy(update={
         "bond_per_interaction": 0.0, "bond_per_content": 0.0, "erode_per_sale": 0.0, "erode_per_push": 0.0})})
     model = ViralModel(cfg, collect=False)
     model.run()
     r = model.result()
-    assert r.summary.new_followers_purchase[0] > 5
+    assert r.summary.new_followers_purchase[0] > 10
     st = model.state
     m = st.n_relations
     followers = (st.rel.tie[:m] == STRANGER)

@@ -82,11 +82,22 @@ TRUST_NOT_GATING = {"purchase": {"trust_gating": False}}
 ANNOYANCE_OFF = {"annoyance": {"enabled": False}}
 
 
+#: the seeds of fact 1's early lead (its first 14 days alone: cheap runs). The lead is small
+#: against its spread: 2.7-2.8 purchases a pair, per-pair SD 3.7 (64 seeds from 0 and from 100;
+#: 2.1-2.3, SD 3.5-3.9, under a feed sampler with other draws), so 8 seeds (SE about 1.3) put the
+#: mean above 2 SE about half the time (seeds 0-7 passed, at 2.9 against 2 x 0.7; with the other
+#: draws they failed, at 0.9 against 2 x 1.2); with 64 (SE about 0.47) the bar, 2 SE, lies 2.6-3.9
+#: SE below the effect.
+EARLY_SEEDS = tuple(range(64))
+
+
 def spam_against_community(**sections) -> dict:
-    """The quantities of fact 1 over the 8 seeds: solo spam against solo community sellers."""
+    """The quantities of fact 1 over the 8 seeds (the early lead over :data:`EARLY_SEEDS`): solo
+    spam against solo community sellers."""
     spam = [solo("spam", s, **sections) for s in SEEDS]
     comm = [solo("community", s, **sections) for s in SEEDS]
-    early = np.subtract([r.daily.purchases[:14].sum() for r in spam], [r.daily.purchases[:14].sum() for r in comm])
+    early = np.subtract([solo("spam", s, days=14, **sections).summary.purchases[0] for s in EARLY_SEEDS],
+                        [solo("community", s, days=14, **sections).summary.purchases[0] for s in EARLY_SEEDS])
     total_spam = np.array([r.summary.purchases[0] for r in spam])
     total_comm = np.array([r.summary.purchases[0] for r in comm])
     return {"early_lead": early.mean(), "early_se": se(early), "total_spam": total_spam, "total_comm": total_comm,
