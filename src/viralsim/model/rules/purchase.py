@@ -183,7 +183,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         if face > 0.0:
             x = min(1.0, pf[s] * face)
             bound[i, 0] += x
-            bound[i, 1] += x * trust_gate(baseline[r], par.steepness, par.half_h) if par.gated else x
+            bound[i, 1] += face_gated(par, x, baseline[r])
         if not (need[i] or impulse[r]):
             continue
         w = par.wearout / (par.wearout + memory[r]) if par.annoyance_on else 1.0
@@ -211,18 +211,17 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
             r = pool[j]
             s = seller[r]
             pk = 0.0
-            face = 0.0
             if (engaged[r] or touched[r]) and not blocked[r]:
                 # (the row's own flags first: most of her relations hold no stimulus today)
                 face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
-            if ((need[i] or impulse[r] or face > 0.0) and (engaged[r] or touched[r]) and not blocked[r]
-                    and (par.repurchase or (purchases[r] == 0 and root[r] != i))):
-                # (one-time adoption: former customers and KOL seeds, roots of their own trees, never rebuy)
-                pk = _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r],
-                                  seen_value[r] + group_seen[r], messages[r], replied[r], in_group[r],
-                                  group_activity[s], referral[r], bought_friends[r], degree[i], seen_reseller[r],
-                                  seen_forward[r], memory[r], pf[s], pf_ref[s], brand[s], people.pushed[i], trust[r],
-                                  annoyance[r], baseline[r], comp)
+                if ((need[i] or impulse[r] or face > 0.0)
+                        and (par.repurchase or (purchases[r] == 0 and root[r] != i))):
+                    # (one-time adoption: former customers and KOL seeds, roots of their own trees, never rebuy)
+                    pk = _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r],
+                                      seen_value[r] + group_seen[r], messages[r], replied[r], in_group[r],
+                                      group_activity[s], referral[r], bought_friends[r], degree[i], seen_reseller[r],
+                                      seen_forward[r], memory[r], pf[s], pf_ref[s], brand[s], people.pushed[i],
+                                      trust[r], annoyance[r], baseline[r], comp)
             p[j - lo] = pk
             none *= 1.0 - pk
             total_p += pk
@@ -276,6 +275,16 @@ def gated(par, p, trust, annoyance):
 
 
 @kernel
+def face_gated(par, p, baseline):
+    """``p`` through the face purchase's gate (rules.face): G_T(T_0), the trust of the tie
+    (its baseline), when trust gates purchases; no annoyance gate. The one place it is applied:
+    a face purchase's probability and the thinning bound of :func:`make_purchases` share it."""
+    if par.gated:
+        p *= trust_gate(baseline, par.steepness, par.half_h)
+    return p
+
+
+@kernel
 def _probability(par, wants, face, x_ad, x_prize, x_value, msgs, replied, member, activity, pull, bought, degree,
                  x_resold, x_fwd, mem, pf, pf_ref, brand, pushed_any, trust, annoyance, baseline, comp):
     """p_s of a relation, 1 - (1 - p_want)(1 - p_face), and each channel's share of it in ``comp``.
@@ -299,9 +308,7 @@ def _probability(par, wants, face, x_ad, x_prize, x_value, msgs, replied, member
         p_want = gated(par, min(1.0, stim), trust, annoyance)
     p_face = 0.0
     if comp[FACE] > 0.0:
-        p_face = min(1.0, comp[FACE])
-        if par.gated:
-            p_face *= trust_gate(baseline, par.steepness, par.half_h)
+        p_face = face_gated(par, min(1.0, comp[FACE]), baseline)
     for c in range(N_CHANNELS):
         if c != FACE:
             comp[c] = comp[c] * (p_want / stim) if p_want > 0.0 else 0.0
