@@ -20,6 +20,7 @@ from viralsim.model.rules import follow as fast_follow
 from viralsim.model.rules import needs as fast_needs
 from viralsim.model.rules import purchase as fast_purchase
 from viralsim.model.rules import relax as fast_relax
+from viralsim.model.rules import resell as fast_resell
 from viralsim.model.rules import ties as fast_ties
 from viralsim.model.rules import trust as fast_trust
 from viralsim.model.rules._util import half_life_factor
@@ -33,6 +34,9 @@ class Mutant:
     day: int                    # common-state day for one-day docking
     description: str
     patch: Callable[[], contextlib.AbstractContextManager]
+    #: for one-day docking: the rule acts on the first common state from ``day`` on for which
+    #: ``ready(model)`` holds (None: on day ``day`` itself)
+    ready: Callable[[object], bool] | None = None
 
 
 def _wrap(module, make: Callable):
@@ -239,6 +243,14 @@ def reference_forwards_never_forwarded_again():
     return mock.patch.object(reference.ConsumerAgent, "forwards", forwards)
 
 
+def loaded_reseller_due(model) -> bool:
+    """Some reseller of the model's state is loaded on its next day (rules.resell): she quits
+    then, whatever that day's draws, unless the rule is broken."""
+    st = model.state
+    return any(fast_resell._loaded(st.sellers, st.rel, st.rel.seller[r], r, model.steps)
+               for r in range(st.n_relations))
+
+
 def reference_loaded_resellers_never_quit():
     """Resellers keep reselling however long their stock lies unsold (the patience is never checked)."""
     return mock.patch.object(reference.SellerAgent, "quit_loaded", lambda self: None)
@@ -286,9 +298,12 @@ MUTANTS = {m.name: m for m in (
     # day 25: three groups are due that day at the calibrated defaults (on day 27, none is open)
     Mutant("reference: group-buys never expire", "reference", "group_buy", 25,
            "an unfilled group stays open past its window", reference_group_buys_never_expire),
-    # day 20: resellers recruited in the first days have held unsold stock for 10 days
+    # from day 20 (resellers recruited in the first days have held unsold stock for 10 days), the
+    # first state on which a reseller is due: a handful of resellers at n = 400, so on a fixed day
+    # none may be due (as on day 20 of one draw order), and the broken rule would not act
     Mutant("reference: loaded resellers never quit", "reference", "resell", 20,
-           "stock that does not sell never makes a reseller quit", reference_loaded_resellers_never_quit),
+           "stock that does not sell never makes a reseller quit", reference_loaded_resellers_never_quit,
+           ready=loaded_reseller_due),
     Mutant("reference: the brand never devalues", "reference", "big_v", 20,
            "B stays 1 instead of B (1 - d)^k after k commercial posts", reference_brand_never_devalues),
     Mutant("reference: forwards never forwarded again", "reference", "forward", 10,

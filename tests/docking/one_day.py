@@ -34,7 +34,7 @@ FLOW_COLUMNS = ("posts", "exposures_ad", "exposures_value", "exposures_life", "e
                 "wom_positive", "wom_negative", "enquiries", "replies", "aware", "interested", "customers",
                 "followers", "muted", "blocked", "group_members", "resellers", "new_followers",
                 "ties_strengthened", "ties_weakened", "strong_ties", "weak_ties", "ties_broken", "groups_opened",
-                "groups_filled", "groups_failed", "forwards", "forwards_read")
+                "groups_filled", "groups_failed", "forwards", "forwards_read", "loaded_resellers", "commission")
 #: the moments of following, the columns of the ``new_followers_by_channel`` breakdown (rules.follow)
 FOLLOW_MOMENTS = ("purchase", "referral", "group")
 _FOLLOWS = BREAKDOWN.new_followers_by_channel

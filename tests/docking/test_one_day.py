@@ -2,8 +2,11 @@
 
 For each market the fast engine runs to day t; both engines then take day t + 1 from that state
 with the sellers' plans held fixed, many times over. About 60 aggregates per state are compared
-(Welch t and Kolmogorov-Smirnov, Holm at a family-wise error rate of 1 %); aggregates that no
-random draw touches must agree to 1e-9. The states are chosen so that each rule is active:
+(Welch t and Kolmogorov-Smirnov, Holm within a state); aggregates that no random draw touches
+must agree to 1e-9. The family-wise error rate is 1 % for each suite as a whole, not for each
+state: a state is tested at 1 % / the number of states (Bonferroni over the states), so that a
+correct engine fails the slow suite's 18 states one run in a hundred, not one in six, and each
+power check below detects its broken rule at that same level. The states are chosen so that each rule is active:
 spam and the two-seller market early (annoyance, mute and block, spillover, messages), community
 and low quality in their growth phase (groups, enquiries, warnings), community at the end of
 the run (following after purchases, recommendations and group invitations), fission at day 30
@@ -38,7 +41,11 @@ STATES = (("spam", 10), ("spam+community", 10), ("community", 20), ("community",
           ("value", 50), ("group_buy", 25), ("resell", 20), ("big_v", 0), ("big_v", 20),
           ("forward", 10))
 QUICK_STATES = (("spam+community", 10), ("fission", 30))
-REPLICATES, QUICK_REPLICATES = 400, 150
+#: replicates per engine and state: at 400, a state with less than a purchase a day (value for
+#: money, day 50) showed its broken satisfaction rule at p 5e-4, short of the suite's level
+REPLICATES, QUICK_REPLICATES = 1200, 150
+#: each state's family-wise error rate: the suite's 1 % shared among its states
+STATE_ALPHA, QUICK_ALPHA = od.ALPHA / len(STATES), od.ALPHA / len(QUICK_STATES)
 
 
 @cache
@@ -51,8 +58,9 @@ def replicates(name: str, day: int, engine: str, n: int) -> tuple[dict, ...]:
         return tuple(od.replicate_reference(base, n, seed0=2))
 
 
-def check(name: str, day: int, n: int, mutant=None) -> tuple[bool, list[str]]:
-    """One-day docking of one state; with ``mutant`` its engine takes the day under the broken rule."""
+def check(name: str, day: int, n: int, alpha: float, mutant=None) -> tuple[bool, list[str]]:
+    """One-day docking of one state at family-wise error rate ``alpha``; with ``mutant`` its
+    engine takes the day under the broken rule."""
     fast = replicates(name, day, "fast", n)
     ref = replicates(name, day, "reference", n)
     if mutant is not None:
@@ -62,19 +70,19 @@ def check(name: str, day: int, n: int, mutant=None) -> tuple[bool, list[str]]:
                 fast = od.replicate_fast(base, n, seed0=1)
             else:
                 ref = od.replicate_reference(base, n, seed0=2)
-    return od.compare_one_day(list(fast), list(ref))
+    return od.compare_one_day(list(fast), list(ref), alpha)
 
 
 @pytest.mark.parametrize("name,day", QUICK_STATES, ids=[f"{n}@{d}" for n, d in QUICK_STATES])
 def test_one_day_docking_quick(name, day):
-    ok, lines = check(name, day, QUICK_REPLICATES)
+    ok, lines = check(name, day, QUICK_REPLICATES, QUICK_ALPHA)
     assert ok, "\n".join(lines[:20])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name,day", STATES, ids=[f"{n}@{d}" for n, d in STATES])
 def test_one_day_docking(name, day):
-    ok, lines = check(name, day, REPLICATES)
+    ok, lines = check(name, day, REPLICATES, STATE_ALPHA)
     print("\n".join(lines[:8]))
     assert ok, "\n".join(lines[:20])
 
@@ -85,16 +93,27 @@ QUICK_MUTANTS = ("fast: no load spillover", "reference: mute/block hazards x1.5"
 @pytest.mark.parametrize("mutant", QUICK_MUTANTS)
 def test_one_day_docking_detects_a_broken_rule_quick(mutant):
     """Default-run power check on the two-seller state, one broken rule in each engine."""
-    ok, lines = check("spam+community", 10, QUICK_REPLICATES, MUTANTS[mutant])
+    ok, lines = check("spam+community", 10, QUICK_REPLICATES, QUICK_ALPHA, MUTANTS[mutant])
     assert not ok, "\n".join(lines[:10])
+
+
+def mutant_day(m) -> int:
+    """The common state's day for mutant ``m``: its day, or the first day from it on whose state
+    its rule acts (``Mutant.ready``)."""
+    day = m.day
+    while m.ready is not None and not m.ready(od.common_state(m.config, day, SEED, MARKET)):
+        day += 1
+        assert day < MARKET.days, f"{m.name}: no state from day {m.day} on where the rule acts"
+    return day
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", list(MUTANTS))
 def test_one_day_docking_detects_every_broken_rule(mutant):
     m = MUTANTS[mutant]
-    ok, lines = check(m.config, m.day, REPLICATES, m)
-    print(mutant, "\n".join(lines[:3]))
+    day = mutant_day(m)
+    ok, lines = check(m.config, day, REPLICATES, STATE_ALPHA, m)
+    print(mutant, f"day {day}", "\n".join(lines[:3]))
     assert not ok, "\n".join(lines[:10])
 
 

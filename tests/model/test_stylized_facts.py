@@ -1133,7 +1133,7 @@ COMMUNITY_GROUPS = {"enabled": True, "invites_per_day": 3, "posts_per_day": 2, "
 #: the mutant: a group stays fully active on whatever value content it gets (activity never
 #: decays: at 0.5 posts a day to sustain it, a* = 1 at the starved rate too)
 GROUPS_NEVER_DECAY = {**COMMUNITY_GROUPS, "sustain_posts_per_day": 0.5}
-GROUP_SEEDS = tuple(range(8))
+GROUP_SEEDS = tuple(range(32))
 
 
 @cache
@@ -1162,26 +1162,28 @@ def group_decay_facts(mutant: bool = False) -> list[str]:
     the same seller keeping her content up (paired by seed: the same graph and the same members).
     With a quarter of the posts they read far fewer than a quarter of them (the activity falls
     toward a quarter too), so less trust is gained and fewer of their needs become purchases from
-    her. Measured at the calibrated defaults on seeds 0-15:
+    her. Measured at the calibrated defaults on seeds 0-31:
 
-    1. Their purchases in days 60-179, starved / kept up (pooled): 0.80 (per-seed ratio SD 0.072,
-       so the 8-seed SE is 0.025); with groups that never decay 0.97 (SD 0.13, SE 0.047). The bar,
-       0.9, lies 4 SE above the expected ratio and 1.5 mutant SE below the mutant's (the slow test
-       checks the mutant on the test's seeds).
-    2. Their mean trust at day 180, kept up minus starved: 0.145 (per-seed SD 0.020, 8-seed SE
-       0.007); with groups that never decay 0.086 (SD 0.014, SE 0.005). The bar, 0.115, lies
-       half-way: 4.3 SE below the expected difference and 6 SE above the mutant's.
+    1. Their purchases in days 60-179, starved / kept up (pooled over the seeds): 0.74, and 0.77
+       on the draws of the engine before the feed's skip sampler (bootstrap SE 0.017-0.018); with
+       groups that never decay 0.90 and 0.94 (SE 0.017 and 0.021). The bar,
+       0.83, lies near the SE-weighted midpoint: 3.4-5.2 SE above the expected ratio and 4.1-5.4 SE
+       below the mutant's (the slow test checks the mutant on the test's seeds). On 8 seeds (SE
+       0.035-0.043) the mutant's ratio ranged 0.86-1.00 from one block of seeds to the next, so
+       the old bar of 0.9 missed it about one run in two on these draws.
+    2. Their mean trust at day 180, kept up minus starved: 0.142 and 0.146 (per-seed SD 0.014-
+       0.016, SE 0.003); with groups that never decay 0.087 (SD 0.012, SE 0.002). The bar, 0.115,
+       lies half-way: more than 10 SE from either.
 
-    On the test's seeds 0-7 (about 70 members on day 30): 0.82 and 0.154 (1.00 and 0.095 with
-    the mutant); on seeds 8-15: 0.77 and 0.137 (0.94 and 0.078).
+    About 72 members on day 30.
     """
     kept = np.array([_group_members(False, s, mutant) for s in GROUP_SEEDS])
     starved = np.array([_group_members(True, s, mutant) for s in GROUP_SEEDS])
     assert kept[:, 0].min() > 0 and starved[:, 0].min() > 0, "every run has group members on day 30"
     failed = []
     ratio = starved[:, 1].sum() / kept[:, 1].sum()
-    if not ratio < 0.9:
-        failed.append(f"members' purchases in days 60-179, starved / kept up: {ratio:.3f}, not below 0.9")
+    if not ratio < 0.83:
+        failed.append(f"members' purchases in days 60-179, starved / kept up: {ratio:.3f}, not below 0.83")
     trust = (kept[:, 2] - starved[:, 2]).mean()
     if not trust > 0.115:
         failed.append(f"members' trust at day 180, kept up - starved: {trust:.3f}, not above 0.115")
