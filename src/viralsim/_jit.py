@@ -190,7 +190,12 @@ def geometric_skip(log_q, s):
     compared with :data:`SKIP_MAX` first (NaN included) and saturates there. Any p whose mean skip
     is below 2**62 gets the very same integers as the plain formula.
     """
-    u = 1.0 - uniform(s)          # in (0, 1], so the log is finite
+    return skip_from(1.0 - uniform(s), log_q)     # (1 - U in (0, 1], so the log is finite)
+
+
+@kernel
+def skip_from(u, log_q):
+    """:func:`geometric_skip` given its uniform u in (0, 1]: 1 + floor(log(u) / log_q), saturated."""
     x = np.floor(np.log(u) / log_q)
     if not x < SKIP_MAX - 1:
         return SKIP_MAX
@@ -444,6 +449,28 @@ def seller_streams(key, day, rule, n_sellers):
 def market_stream(key, day, rule):
     """The stream of a market-wide rule (needs, purchases) on ``day``."""
     return rule_stream(key, day, rule, -1, np.empty(4, dtype=np.uint64))
+
+
+@kernel
+def counter_base(key, day, rule):
+    """The base word of a rule's per-person counter draws (:func:`counter_uniform`) on ``day``."""
+    return market_stream(key, day, rule)[0]
+
+
+@kernel
+def counter_uniform(base, i, j):
+    """U(0, 1], the ``j``-th draw of person ``i`` (j < 2^32) from a rule's ``base`` word.
+
+    A counter-based generator: SplitMix64 (Steele, Lea & Flood 2014) read at position
+    i 2^32 + j of the sequence that ``base`` seeds (its output there is the mix of
+    base + (position + 1) x golden gamma, a bijection of distinct inputs). So a person's draws need
+    no state but a count, and are the same whatever else draws and in whatever order people
+    are visited: for a rule that would otherwise keep a stream per person, or draw for a person
+    from the streams of whichever sellers happen to reach her first.
+    """
+    k = (np.uint64(i) << np.uint64(32)) + np.uint64(j)
+    z = _splitmix64(base + k * np.uint64(0x9E3779B97F4A7C15))
+    return float((z >> np.uint64(11)) + np.uint64(1)) * _U53
 
 
 @kernel

@@ -472,8 +472,11 @@ def test_trust_decay_tests_detect_trust_that_fades_to_nothing():
 COMMONS_SEEDS = tuple(range(32))
 #: the mutant of fact 7: a seller's posts compete for a reader's attention only with her friends'
 #: posts, not with the other sellers' (each seller read as if she were the only one)
+#: (the feed reads each relation with the probabilities of her friends' posts and this seller's
+#: alone, put in her load row, with a fresh skip to the next read post: the carried one was
+#: drawn for another probability)
 ATTENTION_NOT_SHARED = (
-    "        rho0, rho1, lq0, lq1 = load[i, 0], load[i, 1], load[i, 2], load[i, 3]\n",
+    "        rho0, rho1 = load[i, 0], load[i, 1]\n",
     "        own0 = 0.0\n"
     "        own1 = 0.0\n"
     "        if w & _VISIBLE:\n"
@@ -482,8 +485,12 @@ ATTENTION_NOT_SHARED = (
     "                own1 += plans.posts[s][c, 1]\n"
     "        rho0 = _read_prob(par.attention0 * people.activity[i], people.organic0[i] + own0)\n"
     "        rho1 = _read_prob(par.attention1 * people.activity[i], people.organic1[i] + own1)\n"
-    "        lq0 = np.log1p(-rho0) if rho0 < 1.0 else -np.inf\n"
-    "        lq1 = np.log1p(-rho1) if rho1 < 1.0 else -np.inf\n")
+    "        load[i, 0] = rho0\n"
+    "        load[i, 1] = rho1\n"
+    "        load[i, 2] = np.log1p(-rho0) if rho0 < 1.0 else -np.inf\n"
+    "        load[i, 3] = np.log1p(-rho1) if rho1 < 1.0 else -np.inf\n"
+    "        load[i, 4] = -1.0\n"
+    "        load[i, 5] = -1.0\n")
 
 
 def commons(runner=run) -> dict:

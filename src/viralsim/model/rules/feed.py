@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
-from viralsim._jit import binomial, binomial_log, kernel, poisson, seller_streams, uniform
+from viralsim._jit import binomial, counter_base, counter_uniform, kernel, poisson, seller_streams, skip_from, uniform
 from viralsim.model.outputs import BREAKDOWN
 from viralsim.model.rules._util import half_life_factor
 
 STREAM = 7
+#: the consumers' reads of the posts in their feeds (counter draws per consumer: _read_posts)
+STREAM_READS = 29
 _B_EXPOSURES = BREAKDOWN.exposures_by_tie
 #: what reaches a feed from a relation's seller (bits of deliver_posts' ``what``): her Moments, her
 #: folded posts shown, her resellers' ads, friends' forwards of her posts waiting, and readable
 _NOTHING, _VISIBLE, _SHOWN, _RESOLD, _WAITING, _FORWARDS = 0, 1, 2, 4, 8, 16
-#: log(1/2) less a margin far beyond exp's rounding error: exp of anything below it is < 1/2
-_LOG_HALF_BELOW = math.log(0.5) - 1e-9
 
 
 class Params(NamedTuple):
@@ -79,13 +78,18 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     # per consumer, side by side (one cache line for a relation's random access): friends' and
     # commercial posts of the busy and the idle slot, the commercial posts alone, and whether
     # some seller's posts reach her feed (1.0); once the feeds are known, the same row holds her
-    # read probabilities and their logarithms (rho0, rho1, log(1 - rho0), log(1 - rho1))
-    load = np.empty((n, 4))
+    # read probabilities and their logarithms (rho0, rho1, log(1 - rho0), log(1 - rho1)), per
+    # slot the posts until her next read post (-1: not drawn yet), and her reading draws so far
+    # (see _read_posts)
+    load = np.empty((n, 7))
     for i in range(n):
         load[i, 0] = people.organic0[i]
         load[i, 1] = people.organic1[i]
         load[i, 2] = 0.0
         load[i, 3] = 0.0
+        load[i, 4] = -1.0
+        load[i, 5] = -1.0
+        load[i, 6] = 0.0
     # per relation, what reaches the feed from the seller, found in pass 1 for pass 2: VISIBLE
     # (her Moments), SHOWN (with the folded posts: none folded, or the block opened), RESOLD
     # (her resellers' ads), WAITING (friends' forwards to clear), FORWARDS (and to read)
@@ -147,12 +151,23 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
             load[i, 1] = rho1
             load[i, 2] = np.log1p(-rho0) if rho0 < 1.0 else -np.inf
             load[i, 3] = np.log1p(-rho1) if rho1 < 1.0 else -np.inf
-    # Pass 2: with every feed's size known, draw what each feed reads of each seller: the posts
-    # of type c read in slot k are Binomial(N_kc, rho_k) (N_kc her visible posts of that type and
-    # slot; each post is read independently with the slot's probability), see _read_cells. The
-    # read probabilities and their logarithms are in ``load`` (the log -inf for a feed read in full).
-    kinds = np.empty((2, 4), np.int64)
+    # Pass 2: with every feed's size known, draw what each feed reads of each seller: each post of
+    # slot k is read independently with the slot's probability rho_k, so the posts of type c read
+    # in slot k are Binomial(N_kc, rho_k) (N_kc her visible posts of that type and slot), drawn by
+    # skipping from one read post of her feed to the next (_read_posts). The read probabilities
+    # and their logarithms are in ``load`` (the log -inf for a feed read in full).
+    # per seller, her posts by slot and type with the folded ones unopened (0) and shown (1), and
+    # each slot's total in column 4: what a relation's feed holds of her, known without a pass
+    kinds = np.zeros((n_s, 2, 2, 5), np.int64)
+    for s in range(n_s):
+        for k in range(2):
+            for c in range(4):
+                kinds[s, 0, k, c] = plans.posts[s, c, k] - plans.folded[s, c, k]
+                kinds[s, 1, k, c] = plans.posts[s, c, k]
+                kinds[s, 0, k, 4] += kinds[s, 0, k, c]
+                kinds[s, 1, k, 4] += kinds[s, 1, k, c]
     read = np.empty((2, 4), np.int64)
+    reads = counter_base(key, today, STREAM_READS)
     for r in range(m):
         w = what[r]
         if w == _NOTHING:
@@ -164,32 +179,24 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
             waiting = forwarded[r]      # friends' forwards of her posts, delivered this morning
             forwarded[r] = 0
         rs = streams[s]
-        rho0, rho1, lq0, lq1 = load[i, 0], load[i, 1], load[i, 2], load[i, 3]
-        if w & _VISIBLE:
-            posts = plans.posts[s]
-            for k in range(2):
-                for c in range(4):
-                    kinds[k, c] = posts[c, k] if w & _SHOWN else posts[c, k] - plans.folded[s, c, k]
-            _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read)
+        rho0, rho1 = load[i, 0], load[i, 1]
+        if w & _VISIBLE and _read_posts(kinds[s, 1 if w & _SHOWN else 0], load, i, reads, read):
             seen_any = 0
             for k in range(2):
                 for c in range(4):
                     x = read[k, c]
                     seen_any += x
                     totals[s, c] += x
-            if seen_any > 0:
-                rel.seen_ad[r] += read[0, 0] + read[1, 0]
-                rel.seen_ad_idle[r] += read[1, 0]
-                rel.seen_value[r] += read[0, 1] + read[1, 1]
-                rel.seen_life[r] += read[0, 2] + read[1, 2]
-                rel.seen_prize[r] += read[0, 3] + read[1, 3]
-                rel.seen_prize_idle[r] += read[1, 3]
-            seen_life = read[0, 2] + read[1, 2]
+            rel.seen_ad[r] += read[0, 0] + read[1, 0]
+            rel.seen_ad_idle[r] += read[1, 0]
+            rel.seen_value[r] += read[0, 1] + read[1, 1]
+            rel.seen_life[r] += read[0, 2] + read[1, 2]
+            rel.seen_prize[r] += read[0, 3] + read[1, 3]
+            rel.seen_prize_idle[r] += read[1, 3]
             breakdowns[s, _B_EXPOSURES + tie[r]] += seen_any
-            if seen_any > 0:
-                rel.touched[r] = True
-                if seen_any > seen_life:
-                    rel.saw_posts[r] = True
+            rel.touched[r] = True
+            if seen_any > read[0, 2] + read[1, 2]:
+                rel.saw_posts[r] = True     # (posts other than her life posts)
         if w & _RESOLD:
             ra = reseller_friends[r] * sellers.reseller_posts[s]
             x = poisson(ra * par.slot0 * rho0, rs) + poisson(ra * par.slot1 * rho1, rs)
@@ -211,79 +218,58 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
 
 
 @kernel
-def _read_cells(kinds, rho0, rho1, lq0, lq1, rs, read):
-    """``read[k, c]``, independent Binomial(kinds[k, c], rho_k) posts of type c read in slot k.
+def _read_posts(kinds, load, i, base, read):
+    """``read[k, c]``: of the ``kinds[k, c]`` posts of type c in slot k that one seller puts in
+    consumer i's feed (``kinds[k, 4]`` their total), the ones she reads, each independently with
+    probability rho_k. Returns whether she reads any (``read`` is set only then).
 
-    Most feeds read nothing of a given seller on a given day: one uniform against
-    P(all 0) = (1 - rho0)^N0 (1 - rho1)^N1 settles that case (one exp, no other draw). Otherwise
-    the cells are drawn conditional on not all being 0: the first cell with a read post is drawn
-    from P(cells before j read nothing, cell j reads something) / P(not all 0), that cell's count
-    from its binomial conditional on >= 1, the later cells unconditionally. Exact.
-
-    A feed that most likely reads something of the seller (P(all 0) < 1/2: a follower of a
-    seller posting dozens of times a day) skips the shortcut, which would cost more than it
-    saves, and draws every cell's binomial directly: the same distribution. (It needs P(all 0)
-    only to choose that path when its logarithm is near log 1/2: below, the choice is certain.)
+    A feed's read posts are the successes of a Bernoulli(rho_k) trial per post, so the distance
+    from one read post to the next is Geometric(rho_k) (memoryless: where a seller's posts begin
+    in the feed does not matter). Her feed is read seller after seller: ``load[i, 4 + k]`` holds
+    how many posts of slot k remain until her next read post, drawn at her first seller's posts
+    of the day (-1 before it); a seller whose N_k posts end before it reads none of them and
+    moves it N_k closer, otherwise the read post is the one at that position (a seller's posts
+    in type order) and the next is a fresh skip away. So each cell is Binomial(N_kc, rho_k), all
+    cells and sellers independent, at a draw per read post (and one per slot and feed), where a
+    draw per seller and cell costs a random branch each: most feeds read nothing of most
+    sellers on most days. The skips are the consumer's own draws, counted in ``load[i, 6]``
+    (:func:`viralsim._jit.counter_uniform` from ``base``, the rule's word of the day): what she
+    reads depends on the posts in her feed, never on the draws any seller made before. A feed
+    read in full (log(1 - rho_k) = -inf) skips 1 post each time, a feed that reads nothing
+    (rho_k = 0) skips past every post (:func:`viralsim._jit.skip_from` saturates).
     """
-    read[:] = 0
-    n0 = kinds[0, 0] + kinds[0, 1] + kinds[0, 2] + kinds[0, 3]
-    n1 = kinds[1, 0] + kinds[1, 1] + kinds[1, 2] + kinds[1, 3]
-    if n0 + n1 == 0:
-        return
-    log_q = (n0 * lq0 if n0 > 0 else 0.0) + (n1 * lq1 if n1 > 0 else 0.0)
-    q = 0.0
-    if not log_q < _LOG_HALF_BELOW:
-        q = np.exp(log_q)               # (below it, q < 1/2 for certain and is not needed)
-    if q < 0.5:
-        for k in range(2):
-            for c in range(4):
-                if kinds[k, c] > 0:
-                    read[k, c] = binomial_log(kinds[k, c], rho0 if k == 0 else rho1, lq0 if k == 0 else lq1, rs)
-        return
-    if uniform(rs) < q:
-        return
-    # the first cell (in (slot, type) order) with a read post, by inversion
-    u = uniform(rs) * (1.0 - q)
-    before = 1.0                       # P(every earlier cell read nothing)
-    first = -1
-    q_first = 1.0
-    for j in range(8):
-        k, c = j // 4, j % 4
-        m = kinds[k, c]
-        if m == 0:
+    any_read = False
+    for k in range(2):
+        n_k = kinds[k, 4]
+        if n_k == 0:
             continue
-        qj = np.exp(m * (lq0 if k == 0 else lq1))
-        p_here = before * (1.0 - qj)
-        first, q_first = j, qj
-        if u < p_here:
-            break
-        u -= p_here
-        before *= qj
-    k, c = first // 4, first % 4
-    read[k, c] = _positive_binomial(kinds[k, c], rho0 if k == 0 else rho1, q_first, rs)
-    for j in range(first + 1, 8):
-        k, c = j // 4, j % 4
-        if kinds[k, c] > 0:
-            read[k, c] = binomial_log(kinds[k, c], rho0 if k == 0 else rho1, lq0 if k == 0 else lq1, rs)
+        gap = load[i, 4 + k]
+        if gap < 0.0:
+            gap = float(_skip(load, i, k, base))
+        if gap > n_k:
+            load[i, 4 + k] = gap - n_k     # (exact below 2^53; a skip beyond it reads nothing today)
+            continue
+        if not any_read:
+            read[:] = 0
+            any_read = True
+        at = int(gap)                      # the read post, 1 .. n_k
+        c, end = 0, kinds[k, 0]            # its type: the posts of types < c end before ``end``
+        while at <= n_k:
+            while at > end:
+                c += 1
+                end += kinds[k, c]
+            read[k, c] += 1
+            at += _skip(load, i, k, base)
+        load[i, 4 + k] = float(at - n_k)
+    return any_read
 
 
 @kernel
-def _positive_binomial(n, p, q0, rs):
-    """Binomial(n, p) conditional on X >= 1, given q0 = P(X = 0) in [1/2, 1).
-
-    By inversion from 1 with u uniform on [q0, 1): with q0 >= 1/2, n p <= log 2 / (1 - p) is
-    small, so the walk is short. (:func:`_read_cells` takes this path only when the seller's
-    whole feed reads nothing with probability q >= 1/2, and a cell's q0 is at least q.)
-    """
-    u = q0 + (1.0 - q0) * uniform(rs)
-    pk = q0
-    ratio = p / (1.0 - p)
-    x = 0
-    while u >= pk and x < n:
-        u -= pk
-        pk *= ratio * (n - x) / (x + 1)
-        x += 1
-    return max(x, 1)
+def _skip(load, i, k, base):
+    """Consumer i's next Geometric(rho_k) skip, from her next counter draw."""
+    j = int(load[i, 6])
+    load[i, 6] = j + 1.0
+    return skip_from(counter_uniform(base, i, j), load[i, 2 + k])
 
 
 @kernel
