@@ -196,6 +196,8 @@ def geometric_skip(log_q, s):
 @kernel
 def skip_from(u, log_q):
     """:func:`geometric_skip` given its uniform u in (0, 1]: 1 + floor(log(u) / log_q), saturated."""
+    if not log_q < 0.0:         # (p = 0; also a log_q of +0.0, whose quotient is -inf)
+        return SKIP_MAX
     x = np.floor(np.log(u) / log_q)
     if not x < SKIP_MAX - 1:
         return SKIP_MAX
@@ -206,8 +208,7 @@ def skip_from(u, log_q):
 def binomial_small(n, p, log_q, s):
     """Binomial(n, p) by inversion from 0, for n p <= 20 and p <= 0.9, given log(1 - p).
 
-    For many draws with the same p (a feed's read probability, one per content type) the
-    caller computes log(1 - p) once; otherwise the same as :func:`binomial`.
+    The caller gives log(1 - p); otherwise the same as :func:`binomial`.
     """
     pk = np.exp(n * log_q)
     ratio = p / (1.0 - p)
@@ -224,7 +225,7 @@ def binomial_small(n, p, log_q, s):
 def binomial(n, p, s):
     """One Binomial(n, p) draw by inversion: from 0 when n p is small, else from the mode.
 
-    Most draws of a day are small (tens of posts read with probability ~0.1): sequential
+    Most draws of a day are small (n p of a few: messages answered, friends told): sequential
     inversion from 0 (Devroye 1986, X.4) costs one exp and a few multiplications. For n p > 20
     the search starts at the mode, whose probability comes from log-factorials, and walks outward, so
     it costs O(sqrt(n p q)). Exact either way (up to floating-point rounding).

@@ -357,7 +357,7 @@ def _misfit(kinds, rho, out) -> float:
 
 
 #: (the sellers in a feed, each her posts by slot and type; read probability by slot): a spam
-#: follower (most of her posts read) before a small seller, a mostly-unread feed of two sellers,
+#: follower (a hundred of her ads in the feed, some read) before a small seller, a mostly-unread feed of two sellers,
 #: a slot read in full, a feed read most of the way (and a seller with nothing in it), a slot
 #: that reads nothing (activity 0)
 FEED_CASES = [

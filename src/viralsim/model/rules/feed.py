@@ -75,7 +75,7 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     m = rel.meta[0]
     n_s = sellers.node.shape[0]
     streams = seller_streams(key, today, STREAM, n_s)
-    # per consumer, side by side (one cache line for a relation's random access): friends' and
+    # per consumer, side by side (a row of 56 bytes for a relation's random access): friends' and
     # commercial posts of the busy and the idle slot, the commercial posts alone, and whether
     # some seller's posts reach her feed (1.0); once the feeds are known, the same row holds her
     # read probabilities and their logarithms (rho0, rho1, log(1 - rho0), log(1 - rho1)), per
@@ -167,7 +167,7 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
                 kinds[s, 0, k, 4] += kinds[s, 0, k, c]
                 kinds[s, 1, k, 4] += kinds[s, 1, k, c]
     read = np.empty((2, 4), np.int64)
-    reads = counter_base(key, today, STREAM_READS)
+    reads_base = counter_base(key, today, STREAM_READS)
     for r in range(m):
         w = what[r]
         if w == _NOTHING:
@@ -180,7 +180,7 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
             forwarded[r] = 0
         rs = streams[s]
         rho0, rho1 = load[i, 0], load[i, 1]
-        if w & _VISIBLE and _read_posts(kinds[s, 1 if w & _SHOWN else 0], load, i, reads, read):
+        if w & _VISIBLE and _read_posts(kinds[s, 1 if w & _SHOWN else 0], load, i, reads_base, read):
             seen_any = 0
             for k in range(2):
                 for c in range(4):
@@ -234,9 +234,12 @@ def _read_posts(kinds, load, i, base, read):
     draw per seller and cell costs a random branch each: most feeds read nothing of most
     sellers on most days. The skips are the consumer's own draws, counted in ``load[i, 6]``
     (:func:`viralsim._jit.counter_uniform` from ``base``, the rule's word of the day): what she
-    reads depends on the posts in her feed, never on the draws any seller made before. A feed
+    reads depends on the posts in her feed (which folded blocks she opened among them), not on how
+    many draws any seller's stream made before. A feed
     read in full (log(1 - rho_k) = -inf) skips 1 post each time, a feed that reads nothing
-    (rho_k = 0) skips past every post (:func:`viralsim._jit.skip_from` saturates).
+    (rho_k = 0) skips past every post (:func:`viralsim._jit.skip_from` saturates). Skipping by
+    geometric gaps between successes is the classic way to draw Bernoulli trials of one
+    probability (Devroye 1986, X.2; Batagelj & Brandes 2005 for random graphs).
     """
     any_read = False
     for k in range(2):
