@@ -302,20 +302,22 @@ def test_update_activity_stays_in_unit_interval(kit):
 
 def _feeds(sellers, rho, draws, seed, sampler):
     """``draws`` feeds (of as many consumers) holding the posts of ``sellers`` (each a 2 x 4 table
-    of posts by slot and type), read seller after seller by ``sampler(kinds, load, i, base,
-    read)`` (rules.feed._read_posts): what each reads of each seller, shape (draws, sellers, 2, 4)."""
+    of posts by slot and type), read seller after seller by ``sampler(kinds, load, skips, i,
+    base, read)`` (rules.feed._read_posts): what each reads of each seller, shape (draws, sellers, 2, 4)."""
     kinds = np.zeros((len(sellers), 2, 5), np.int64)
     kinds[:, :, :4] = sellers
     kinds[:, :, 4] = kinds[:, :, :4].sum(axis=2)
     base = np.random.default_rng(seed).integers(2 ** 63, dtype=np.uint64)
     lq = [np.log1p(-p) if p < 1.0 else -np.inf for p in rho]
-    load = np.empty((draws, 7))
-    load[:] = (rho[0], rho[1], lq[0], lq[1], -1.0, -1.0, 0.0)    # (no skip drawn yet, no draw made)
+    load = np.empty((draws, 4))
+    load[:] = (rho[0], rho[1], lq[0], lq[1])
+    skips = np.empty((draws, 3))
+    skips[:] = (-1.0, -1.0, 0.0)        # (no skip drawn yet, no draw made)
     read = np.empty((2, 4), np.int64)
     out = np.zeros((draws, len(sellers), 2, 4), np.int64)
     for d in range(draws):
         for j in range(len(sellers)):
-            if sampler(kinds[j], load, d, base, read):
+            if sampler(kinds[j], load, skips, d, base, read):
                 out[d, j] = read
     return out
 
@@ -403,7 +405,7 @@ def test_read_posts_check_detects_posts_scrolled_past_not_counted_off():
     that feed (p below floating-point precision; four of the five cases reject it)."""
     from source_mutants import _mutated
 
-    mutant = _mutated(feed._read_posts, "load[i, 4 + k] = gap - n_k", "load[i, 4 + k] = gap")
+    mutant = _mutated(feed._read_posts, "skips[i, k] = gap - n_k", "skips[i, k] = gap")
     sellers, rho = FEED_CASES[1]
     assert _feed_misfit(sellers, rho, _feeds(sellers, rho, 40_000, 11, mutant)) < 1e-6
 

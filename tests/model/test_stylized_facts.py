@@ -489,8 +489,8 @@ ATTENTION_NOT_SHARED = (
     "        load[i, 1] = rho1\n"
     "        load[i, 2] = np.log1p(-rho0) if rho0 < 1.0 else -np.inf\n"
     "        load[i, 3] = np.log1p(-rho1) if rho1 < 1.0 else -np.inf\n"
-    "        load[i, 4] = -1.0\n"
-    "        load[i, 5] = -1.0\n")
+    "        skips[i, 0] = -1.0\n"
+    "        skips[i, 1] = -1.0\n")
 
 
 def commons(runner=run) -> dict:

@@ -75,21 +75,21 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
     m = rel.meta[0]
     n_s = sellers.node.shape[0]
     streams = seller_streams(key, today, STREAM, n_s)
-    # per consumer, side by side (a row of 56 bytes for a relation's random access): friends' and
+    # per consumer, side by side (a row of 32 bytes for a relation's random access): friends' and
     # commercial posts of the busy and the idle slot, the commercial posts alone, and whether
     # some seller's posts reach her feed (1.0); once the feeds are known, the same row holds her
-    # read probabilities and their logarithms (rho0, rho1, log(1 - rho0), log(1 - rho1)), per
-    # slot the posts until her next read post (-1: not drawn yet), and her reading draws so far
-    # (see _read_posts)
-    load = np.empty((n, 7))
+    # read probabilities and their logarithms (rho0, rho1, log(1 - rho0), log(1 - rho1)); and per
+    # consumer, per slot the posts until her next read post (-1: not drawn yet), and her reading
+    # draws so far (see _read_posts). Two tables, not one row of 7: the C allocator maps an array
+    # above 32 MiB afresh each time, and its first writes fault every page in (a row of 56 bytes
+    # from 600,000 consumers on: 17 ms a day at 1,000,000, against 1.6 ms for the 4 columns)
+    load = np.empty((n, 4))
+    skips = np.empty((n, 3))            # (set below for the feeds pass 2 reads, the only ones read)
     for i in range(n):
         load[i, 0] = people.organic0[i]
         load[i, 1] = people.organic1[i]
         load[i, 2] = 0.0
         load[i, 3] = 0.0
-        load[i, 4] = -1.0
-        load[i, 5] = -1.0
-        load[i, 6] = 0.0
     # per relation, what reaches the feed from the seller, found in pass 1 for pass 2: VISIBLE
     # (her Moments), SHOWN (with the folded posts: none folded, or the block opened), RESOLD
     # (her resellers' ads), WAITING (friends' forwards to clear), FORWARDS (and to read)
@@ -151,6 +151,9 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
             load[i, 1] = rho1
             load[i, 2] = np.log1p(-rho0) if rho0 < 1.0 else -np.inf
             load[i, 3] = np.log1p(-rho1) if rho1 < 1.0 else -np.inf
+            skips[i, 0] = -1.0
+            skips[i, 1] = -1.0
+            skips[i, 2] = 0.0
     # Pass 2: with every feed's size known, draw what each feed reads of each seller: each post of
     # slot k is read independently with the slot's probability rho_k, so the posts of type c read
     # in slot k are Binomial(N_kc, rho_k) (N_kc her visible posts of that type and slot), drawn by
@@ -180,7 +183,7 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
             forwarded[r] = 0
         rs = streams[s]
         rho0, rho1 = load[i, 0], load[i, 1]
-        if w & _VISIBLE and _read_posts(kinds[s, 1 if w & _SHOWN else 0], load, i, reads_base, read):
+        if w & _VISIBLE and _read_posts(kinds[s, 1 if w & _SHOWN else 0], load, skips, i, reads_base, read):
             seen_any = 0
             for k in range(2):
                 for c in range(4):
@@ -218,21 +221,21 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
 
 
 @kernel
-def _read_posts(kinds, load, i, base, read):
+def _read_posts(kinds, load, skips, i, base, read):
     """``read[k, c]``: of the ``kinds[k, c]`` posts of type c in slot k that one seller puts in
     consumer i's feed (``kinds[k, 4]`` their total), the ones she reads, each independently with
     probability rho_k. Returns whether she reads any (``read`` is set only then).
 
     A feed's read posts are the successes of a Bernoulli(rho_k) trial per post, so the distance
     from one read post to the next is Geometric(rho_k) (memoryless: where a seller's posts begin
-    in the feed does not matter). Her feed is read seller after seller: ``load[i, 4 + k]`` holds
+    in the feed does not matter). Her feed is read seller after seller: ``skips[i, k]`` holds
     how many posts of slot k remain until her next read post, drawn at her first seller's posts
     of the day (-1 before it); a seller whose N_k posts end before it reads none of them and
     moves it N_k closer, otherwise the read post is the one at that position (a seller's posts
     in type order) and the next is a fresh skip away. So each cell is Binomial(N_kc, rho_k), all
     cells and sellers independent, at a draw per read post (and one per slot and feed), where a
     draw per seller and cell costs a random branch each: most feeds read nothing of most
-    sellers on most days. The skips are the consumer's own draws, counted in ``load[i, 6]``
+    sellers on most days. The skips are the consumer's own draws, counted in ``skips[i, 2]``
     (:func:`viralsim._jit.counter_uniform` from ``base``, the rule's word of the day): what she
     reads depends on the posts in her feed (which folded blocks she opened among them), not on how
     many draws any seller's stream made before. A feed
@@ -246,11 +249,11 @@ def _read_posts(kinds, load, i, base, read):
         n_k = kinds[k, 4]
         if n_k == 0:
             continue
-        gap = load[i, 4 + k]
+        gap = skips[i, k]
         if gap < 0.0:
-            gap = float(_skip(load, i, k, base))
+            gap = float(_skip(load, skips, i, k, base))
         if gap > n_k:
-            load[i, 4 + k] = gap - n_k     # (exact below 2^53; a skip beyond it reads nothing today)
+            skips[i, k] = gap - n_k     # (exact below 2^53; a skip beyond it reads nothing today)
             continue
         if not any_read:
             read[:] = 0
@@ -262,16 +265,16 @@ def _read_posts(kinds, load, i, base, read):
                 c += 1
                 end += kinds[k, c]
             read[k, c] += 1
-            at += _skip(load, i, k, base)
-        load[i, 4 + k] = float(at - n_k)
+            at += _skip(load, skips, i, k, base)
+        skips[i, k] = float(at - n_k)
     return any_read
 
 
 @kernel
-def _skip(load, i, k, base):
+def _skip(load, skips, i, k, base):
     """Consumer i's next Geometric(rho_k) skip, from her next counter draw."""
-    j = int(load[i, 6])
-    load[i, 6] = j + 1.0
+    j = int(skips[i, 2])
+    skips[i, 2] = j + 1.0
     return skip_from(counter_uniform(base, i, j), load[i, 2 + k])
 
 
