@@ -6,7 +6,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from viralsim._jit import binomial, counter_base, counter_uniform, kernel, poisson, seller_streams, skip_from, uniform
+from viralsim._jit import (
+    binomial,
+    counter_base,
+    counter_uniform,
+    kernel,
+    kernel_inline,
+    poisson,
+    seller_streams,
+    skip_from,
+    uniform,
+)
 from viralsim.model.outputs import BREAKDOWN
 from viralsim.model.rules._util import half_life_factor
 
@@ -220,7 +230,7 @@ def deliver_posts(key, today, par, people, sellers, plans, rel, totals, breakdow
                 totals[s, 5] += x
 
 
-@kernel
+@kernel_inline
 def _read_posts(kinds, load, skips, i, base, read):
     """``read[k, c]``: of the ``kinds[k, c]`` posts of type c in slot k that one seller puts in
     consumer i's feed (``kinds[k, 4]`` their total), the ones she reads, each independently with
