@@ -211,6 +211,13 @@ def size(rel):
 
 
 @kernel
+def viewed(rel):
+    """Rows the by-seller and by-consumer views cover (rows 0 .. viewed - 1; rows made since
+    :func:`with_views` are in neither)."""
+    return rel.meta[_VIEWS]
+
+
+@kernel
 def _slot(key, mask):
     """Home slot of a key (Fibonacci hashing; the multiply spreads consecutive keys)."""
     return np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20)) & mask

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from viralsim._jit import below, kernel, seller_streams, uniform
-from viralsim.model.relations import NO_TIE, STRANGER, add_row, find_row, reserve
+from viralsim.model.relations import NO_TIE, STRANGER, add_row, counting_view, find_row, reserve, viewed
 from viralsim.model.rules._util import shuffle_prefix, trust_gate
 
 STREAM_STRANGERS = 4
@@ -143,6 +143,30 @@ def send_messages(key, today, people, sellers, plans, rel, flows_row):
 
 
 @kernel
+def _ask(par, people, rel, streams, asked, k, start):
+    """The enquiry draws of rows ``start`` .. of the viewed table, the askers' rows added to
+    ``asked[k:]`` until it is full. Returns (askers in ``asked``, the first row not drawn for).
+    (A loop of its own, apart from the buffer's growth: the same loop with the buffer replaced
+    inside it took 28 ms a day at day 150 of the 1,000-seller market, with the draws made
+    unreachable, against 8 ms for this whole rule.)"""
+    saw_posts, solicited, blocked, node, need = rel.saw_posts, rel.solicited, rel.blocked, rel.node, people.need
+    m = viewed(rel)
+    for r in range(start, m):
+        # (the row's own flags first: most rows fail them, and the need is a second, dependent
+        # random load)
+        if (saw_posts[r] or solicited[r]) and not blocked[r] and need[node[r]]:
+            p = par.enquiry_prob
+            if par.gated:
+                p *= trust_gate(rel.trust[r], par.steepness, par.half_h)
+            if uniform(streams[rel.seller[r]]) < p:
+                asked[k] = r
+                k += 1
+                if k == asked.shape[0]:
+                    return k, r + 1
+    return k, m
+
+
+@kernel
 def answer_enquiries(key, today, par, people, sellers, plans, rel, asked_row, answered_row):
     """Consumers with a need who saw the seller's content today ask; the seller answers some.
 
@@ -156,26 +180,28 @@ def answer_enquiries(key, today, par, people, sellers, plans, rel, asked_row, an
     """
     n_s = sellers.node.shape[0]
     streams = seller_streams(key, today, STREAM_ENQUIRIES, n_s)
-    seg, rows = rel.seller_seg, rel.seller_pool
-    asking = np.empty(0, np.int64)
+    # The askers, in one pass over the table in row order: a seller's rows come in the order of
+    # her by-seller view (rows in the order they were made), the order her stream meets them,
+    # and the columns are read in sequence (a pass seller by seller through her view read them
+    # at random: 12.4 ms a day at day 150 of the 1,000-seller market, against 7.8 ms).
+    asked = np.empty(1024, np.int64)
+    k, r = 0, 0
+    while True:
+        k, r = _ask(par, people, rel, streams, asked, k, r)
+        if r == viewed(rel):
+            break
+        asked = np.concatenate((asked, np.empty(k, np.int64)))    # (full: twice the room)
+    by_seller = np.empty(k, np.int64)
+    for j in range(k):
+        by_seller[j] = rel.seller[asked[j]]
+    ptr, order = counting_view(by_seller, n_s, k)         # (stable: each seller's askers in row order)
+    asking = np.empty(k, np.int64)
     for s in range(n_s):
-        rs = streams[s]
-        if asking.shape[0] < seg[1, s]:
-            asking = np.empty(seg[1, s], np.int64)
-        m = 0
-        for j in range(seg[0, s], seg[0, s] + seg[1, s]):
-            r = rows[j]
-            # (the row's own flags first: most rows fail them, and the need is a second,
-            # dependent random load)
-            if (rel.saw_posts[r] or rel.solicited[r]) and not rel.blocked[r] and people.need[rel.node[r]]:
-                p = par.enquiry_prob
-                if par.gated:
-                    p *= trust_gate(rel.trust[r], par.steepness, par.half_h)
-                if uniform(rs) < p:
-                    asking[m] = r
-                    m += 1
+        m = ptr[s + 1] - ptr[s]
+        for j in range(m):
+            asking[j] = asked[order[ptr[s] + j]]
         answered = min(plans.capacity[s], m)
-        shuffle_prefix(asking, m, answered, rs)
+        shuffle_prefix(asking, m, answered, streams[s])
         for j in range(answered):
             rel.replied[asking[j]] = True
         if par.trust_on:
