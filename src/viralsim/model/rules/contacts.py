@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from viralsim._jit import below, kernel, seller_streams, uniform
-from viralsim.model.relations import NO_TIE, STRANGER, add_row, counting_view, find_row, reserve, viewed
+from viralsim.model.relations import NO_TIE, STRANGER, add_row, counting_view, find_row, grown, reserve, viewed
 from viralsim.model.rules._util import shuffle_prefix, trust_gate
 
 STREAM_STRANGERS = 4
@@ -190,16 +190,15 @@ def answer_enquiries(key, today, par, people, sellers, plans, rel, asked_row, an
         k, r = _ask(par, people, rel, streams, asked, k, r)
         if r == viewed(rel):
             break
-        asked = np.concatenate((asked, np.empty(k, np.int64)))    # (full: twice the room)
+        asked = grown(asked, 2 * k)
     by_seller = np.empty(k, np.int64)
     for j in range(k):
         by_seller[j] = rel.seller[asked[j]]
     ptr, order = counting_view(by_seller, n_s, k)         # (stable: each seller's askers in row order)
-    asking = np.empty(k, np.int64)
+    grouped = asked[order]
     for s in range(n_s):
         m = ptr[s + 1] - ptr[s]
-        for j in range(m):
-            asking[j] = asked[order[ptr[s] + j]]
+        asking = grouped[ptr[s]:ptr[s + 1]]
         answered = min(plans.capacity[s], m)
         shuffle_prefix(asking, m, answered, streams[s])
         for j in range(answered):
