@@ -282,10 +282,15 @@ def _read_posts(kinds, load, skips, i, base, read):
 
 @kernel
 def _skip(load, skips, i, k, base):
-    """Consumer i's next Geometric(rho_k) skip, from her next counter draw."""
+    """Consumer i's next Geometric(rho_k) skip, from her next counter draw. A feed read in full
+    (rho_k = 1, log(1 - rho_k) = -inf) skips 1 post whatever the draw, so its draw is counted but
+    not made (the independent cascade of benchmarks/bench_peers.py reads every feed in full)."""
     j = int(skips[i, 2])
     skips[i, 2] = j + 1.0
-    return skip_from(counter_uniform(base, i, j), load[i, 2 + k])
+    log_q = load[i, 2 + k]
+    if log_q == -np.inf:
+        return 1
+    return skip_from(counter_uniform(base, i, j), log_q)
 
 
 @kernel
