@@ -173,11 +173,16 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     # in table order adds up the bounds; only consumers with u below theirs need the exact p_s.
     # A consumer draws u when some relation might sell to her: the same sum without the gates
     # is positive (``bound[i, 0]``; the gated sum, ``bound[i, 1]``, can be 0 at a trust of 0).
+    # Under one-time adoption (``repurchase`` off) a former customer's or KOL seed's relation
+    # cannot sell and adds nothing (an independent cascade's buyers then draw no u: most of its
+    # relations at 2,000 people).
     bound = np.zeros((n, 2))
     for r in range(rel.meta[0]):
         if not ((engaged[r] or touched[r]) and not blocked[r]):
             continue                    # (the row's own flags first: the need is a random load)
         i = node[r]
+        if not (par.repurchase or (purchases[r] == 0 and root[r] != i)):
+            continue                    # (one-time adoption: her p_s is 0, below)
         s = seller[r]
         face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
         if face > 0.0:
