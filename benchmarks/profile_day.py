@@ -5,7 +5,7 @@ Usage:
     python benchmarks/profile_day.py --day 30 --days 10
     python benchmarks/profile_day.py --flagship --n 10000      # the spam+community market
     python benchmarks/profile_day.py --cascade --n 100000 --day 5 --days 25   # bench_peers.py's cascade
-    python benchmarks/profile_day.py --cascade --n 2000 --day 5 --days 25 --us  # a small day, in µs
+    python benchmarks/profile_day.py --cascade --n 2000 --day 5 --days 25 --us --cycles  # a small day, in µs
 
 Runs the market of ``bench_sellers.py`` (or, with ``--flagship``, the spam+community market of
 ``bench_engine.py``; with ``--cascade``, the independent cascade of
@@ -13,10 +13,13 @@ Runs the market of ``bench_sellers.py`` (or, with ``--flagship``, the spam+commu
 ``pipeline.run_day`` that reads the process's CPU clock (``time.process_time`` through Numba's
 object mode, about a microsecond a reading) before each step and adds the time since the
 previous reading to that step (CPU time: on a shared host, wall time counts the other jobs'
-turns too). The copy is made from the pipeline's source when the script starts and compiled
-without the on-disk cache (a minute or two); the rules it calls are the package's own kernels.
-The copy's draws are the day's own, so the days it runs are the model's days. Prints
-milliseconds (``--us``: microseconds) per day for each step, largest first, and the whole day.
+turns too). With ``--cycles`` it reads the CPU's cycle counter instead (a few nanoseconds a
+reading, so steps of a few microseconds are not swamped by the clock; wall time, converted at
+the rate the counter ran over the profiled days). The copy is made from the pipeline's source
+when the script starts and compiled without the on-disk cache (a minute or two); the rules it
+calls are the package's own kernels. The copy's draws are the day's own, so the days it runs are
+the model's days. Prints milliseconds (``--us``: microseconds) per day for each step, largest
+first, and the whole day.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ import bench_peers
 import bench_sellers
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 #: the first line of each step of run_day (in order) and the name it is reported under
 STEPS = (
@@ -56,6 +62,21 @@ def _now():
     return t
 
 
+@intrinsic
+def _read_cycle_counter(typingctx):
+    """The CPU's cycle counter (LLVM's ``llvm.readcyclecounter``: RDTSC on x86)."""
+    def codegen(context, builder, signature, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(64), []),
+                                            "llvm.readcyclecounter")
+        return builder.call(fn, [])
+    return numba.types.int64(), codegen
+
+
+@numba.njit
+def _cycles():
+    return float(_read_cycle_counter())
+
+
 def _sub(src: str, old: str, new: str) -> str:
     """``src`` with ``old`` replaced; fails when the pipeline's source no longer has ``old``."""
     if old not in src:
@@ -63,8 +84,9 @@ def _sub(src: str, old: str, new: str) -> str:
     return src.replace(old, new, 1)
 
 
-def timed_pipeline():
-    """A module like viralsim.model.pipeline whose run_day adds each step's time to ``acc``."""
+def timed_pipeline(now=_now):
+    """A module like viralsim.model.pipeline whose run_day adds each step's time to ``acc``
+    (in the units of ``now()``)."""
     from viralsim.model import pipeline
 
     src = inspect.getsource(pipeline)
@@ -87,7 +109,7 @@ def timed_pipeline():
         body = body[:at] + clock + body[at:]
     src = src[:start] + body + src[end:]
     module = types.ModuleType("timed_pipeline")
-    module._now = _now
+    module._now = now
     exec(compile(src, "<timed pipeline>", "exec"), module.__dict__)
     return module
 
@@ -102,6 +124,9 @@ def main() -> int:
     ap.add_argument("--cascade", action="store_true", help="the independent cascade of bench_peers.py")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--us", action="store_true", help="print the steps in microseconds (small markets)")
+    ap.add_argument("--cycles", action="store_true",
+                    help="time the steps by the CPU's cycle counter (a few ns a reading, wall time) instead of the "
+                         "process's CPU clock (about a microsecond a reading): for days of a few hundred us")
     args = ap.parse_args()
 
     from viralsim.config.schema import RunConfig
@@ -121,7 +146,7 @@ def main() -> int:
     else:
         model = ViralModel(RunConfig.model_validate(raw), collect=False)
     t = time.perf_counter()
-    timed = timed_pipeline()
+    timed = timed_pipeline(_cycles if args.cycles else _now)
     model.run(args.day)
     st, k = model.state, args.days
     print(f"days 0..{args.day - 1}: {time.perf_counter() - t:.1f} s, {st.n_relations:,} relations")
@@ -137,12 +162,14 @@ def main() -> int:
     st.day += 1
     print(f"day {st.day - 1} with the timed copy (compiling it): {time.perf_counter() - t:.1f} s")
     args_ = (st.key, st.day, k, True, False, model.params, st.graph, st.people, st.sellers, model._plans)
-    t, c = time.perf_counter(), time.process_time()
+    t, c, cy = time.perf_counter(), time.process_time(), _cycles()
     st.rel, _ = timed.run_days(*args_, st.rel, st.degree_order, flows, breakdowns, stocks, market, st.group_buys,
                                acc)
-    total, cpu = time.perf_counter() - t, time.process_time() - c
-    print(f"days {st.day}..{st.day + k - 1}: {1e3 * cpu / k:.1f} ms of CPU a day ({1e3 * total / k:.1f} ms of wall "
-          f"time), {st.rel.meta[0]:,} relations at the end; CPU time per step:")
+    total, cpu, cycles = time.perf_counter() - t, time.process_time() - c, _cycles() - cy
+    if args.cycles:
+        acc *= total / cycles           # (cycles to seconds at the rate the counter ran over these days)
+    print(f"days {st.day}..{st.day + k - 1}: {1e3 * cpu / k:.3f} ms of CPU a day ({1e3 * total / k:.3f} ms of wall "
+          f"time), {st.rel.meta[0]:,} relations at the end; {'wall' if args.cycles else 'CPU'} time per step:")
     scale, unit = (1e6, "us") if args.us else (1e3, "ms")
     for j in np.argsort(-acc):
         print(f"  {STEPS[j][1]:<30} {scale * acc[j] / k:8.1f} {unit}")
