@@ -40,7 +40,12 @@ def stock_table(rel, n_sellers, threshold, brand, out):
         while end < m and seller[end] == s:
             end += 1
         c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = reached = 0
-        for r in range(start, end):
+        for j in range(end - start):
+            # (an unsigned row: Numba wraps a possibly negative index around, a select per load
+            # that kept LLVM from vectorizing this loop; a loop from 0 needs no such cast, as LLVM
+            # sees its index is never negative. 8.0 -> 3.6 us for a run of 1,551 rows, 16.2 ->
+            # 10.4 ms at day 150 of the 1,000-seller market)
+            r = np.uint64(start + j)
             tie_r = tie[r]
             t = tie_r > 0
             keep = not blocked[r]       # (& below, not "and": no branch on these coin flips)
@@ -59,7 +64,8 @@ def stock_table(rel, n_sellers, threshold, brand, out):
             c10 += keep & (tie_r == WEAK)
             reached += touched[r]
         trust_sum, annoyance_sum = sums[s, 0], sums[s, 1]     # (added in row order, as ever)
-        for r in range(start, end):
+        for j in range(end - start):
+            r = np.uint64(start + j)
             if tie[r] > 0:
                 trust_sum += trust[r]
                 annoyance_sum += annoyance[r]

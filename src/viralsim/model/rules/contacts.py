@@ -151,7 +151,8 @@ def _ask(par, people, rel, streams, asked, k, start):
     unreachable, against 8 ms for this whole rule.)"""
     saw_posts, solicited, blocked, node, need = rel.saw_posts, rel.solicited, rel.blocked, rel.node, people.need
     m = viewed(rel)
-    for r in range(start, m):
+    for j in range(m - start):
+        r = np.uint64(start + j)        # (unsigned: no wraparound test per load, stocks.stock_table)
         # (the row's own flags first: most rows fail them, and the need is a second, dependent
         # random load)
         if (saw_posts[r] or solicited[r]) and not blocked[r] and need[node[r]]:
@@ -162,7 +163,7 @@ def _ask(par, people, rel, streams, asked, k, start):
                 asked[k] = r
                 k += 1
                 if k == asked.shape[0]:
-                    return k, r + 1
+                    return k, start + j + 1
     return k, m
 
 
