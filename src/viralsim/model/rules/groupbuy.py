@@ -48,7 +48,7 @@ import numpy as np
 from viralsim._jit import kernel, seller_streams, uniform
 from viralsim.model.outputs import CHANNEL, FLOW
 from viralsim.model.relations import add_row, find_row, reserve
-from viralsim.model.rules.purchase import gated
+from viralsim.model.rules.purchase import adoptable, gated
 
 STREAM = 23
 GROUP_BUY = CHANNEL.group_buy
@@ -119,8 +119,8 @@ def invite_friends(key, today, par, graph, people, sellers, rel, gb, bought):
                 r = find_row(rel.index, rel.meta, s, v)
                 trust, annoyance, want = rel.prior[0], 0.0, people.need[v]
                 if r >= 0:
-                    if rel.blocked[r] or not (par.repurchase or (rel.purchases[r] == 0 and rel.root[r] != v)):
-                        continue        # (one-time adoption, as in rules.purchase)
+                    if rel.blocked[r] or not adoptable(par, rel.purchases[r], rel.root[r], v):
+                        continue        # (one-time adoption: rules.purchase.adoptable)
                     trust, annoyance, want = rel.trust[r], rel.annoyance[r], want or rel.impulse[r]
                 p = join_probability(par, want, trust, annoyance, sellers.pf_gb[s], sellers.gb_invite[s])
                 if p <= 0.0 or not uniform(rs) < p:

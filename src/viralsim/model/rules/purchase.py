@@ -181,7 +181,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
         if not ((engaged[r] or touched[r]) and not blocked[r]):
             continue                    # (the row's own flags first: the need is a random load)
         i = node[r]
-        if not (par.repurchase or (purchases[r] == 0 and root[r] != i)):
+        if not adoptable(par, purchases[r], root[r], i):
             continue                    # (one-time adoption: her p_s is 0, below)
         s = seller[r]
         face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
@@ -220,7 +220,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
                 # (the row's own flags first: most of her relations hold no stimulus today)
                 face = _face(par, tie[r], muted[r], purchases[r], seen_ad[r], seen_prize[r], messages[r], pushed[r])
                 if ((need[i] or impulse[r] or face > 0.0)
-                        and (par.repurchase or (purchases[r] == 0 and root[r] != i))):
+                        and adoptable(par, purchases[r], root[r], i)):
                     # (one-time adoption: former customers and KOL seeds, roots of their own trees, never rebuy)
                     pk = _probability(par, need[i] or impulse[r], face, seen_ad[r], seen_prize[r],
                                       seen_value[r] + group_seen[r], messages[r], replied[r], in_group[r],
@@ -277,6 +277,16 @@ def gated(par, p, trust, annoyance):
     if par.annoyance_on:
         p /= 1.0 + annoyance / par.a_half
     return p
+
+
+@kernel
+def adoptable(par, purchases, root, i):
+    """Whether consumer ``i`` may buy from a seller with whom she has made ``purchases`` and in
+    whose cascade trees she is under ``root``: always, unless ``repurchase`` is off (one-time
+    adoption, for docking), when former customers and the seller's KOL seeds (roots of their own
+    trees) never buy again. The one place the rule is applied: purchases (the thinning bound and
+    the exact pass) and group-buy joins (rules.groupbuy) share it."""
+    return par.repurchase or (purchases == 0 and root != i)
 
 
 @kernel
