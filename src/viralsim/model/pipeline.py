@@ -185,10 +185,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
                                 buyer_channels, k, need0, sated0, flows)
     add_annoyance(par.annoyance, people, rel)                                        # 14
     # 15 settlement and word of mouth, seller by seller (buyers in consumer order)
-    by_seller = np.empty(k, np.int64)
-    for j in range(k):
-        by_seller[j] = rel.seller[buyer_rows[j]]
-    ptr, order = relations.counting_view(by_seller, n_s, k)
+    ptr, order = relations.seller_groups(rel, buyer_rows, k, n_s)
     settle_streams = seller_streams(key, today, _STREAM_SETTLE, n_s)
     rupture_streams = seller_streams(key, today, _STREAM_RUPTURE, n_s)
     wom_streams = seller_streams(key, today, _STREAM_WOM, n_s)
@@ -222,10 +219,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
     tie_streams = seller_streams(key, today, _STREAM_TIES, n_s)
     nb, blockers = mute_and_block(par.ties, people, rel, tie_streams, np.empty(64, np.int64))
     if nb > 0:
-        by_seller = np.empty(nb, np.int64)
-        for j in range(nb):
-            by_seller[j] = rel.seller[blockers[j]]
-        ptr, order = relations.counting_view(by_seller, n_s, nb)
+        ptr, order = relations.seller_groups(rel, blockers, nb, n_s)
         for s in range(n_s):
             if ptr[s + 1] > ptr[s]:
                 nodes = np.empty(ptr[s + 1] - ptr[s], np.int64)

@@ -422,6 +422,17 @@ def counting_view(keys, n_keys, m):
 
 
 @kernel
+def seller_groups(rel, rows, k, n_sellers):
+    """(ptr, order): entries 0..k-1 of ``rows`` (rows of the table) grouped by their seller,
+    stably: seller s's are ``rows[order[ptr[s]:ptr[s + 1]]]``, in the order they come in ``rows``
+    (the order her stream meets them)."""
+    keys = np.empty(k, np.int64)
+    for j in range(k):
+        keys[j] = rel.seller[rows[j]]
+    return counting_view(keys, n_sellers, k)
+
+
+@kernel
 def segment_view(keys, seg, pool, used, v, m):
     """Append rows v..m-1 to their keys' segments of ``pool`` (``seg[0, k]``, ``seg[1, k]``,
     ``seg[2, k]``: start, count and room of key k's segment; ``used``: pool entries in use), in

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from viralsim._jit import below, kernel, seller_streams, uniform
-from viralsim.model.relations import NO_TIE, STRANGER, add_row, counting_view, find_row, grown, reserve, viewed
+from viralsim.model.relations import NO_TIE, STRANGER, add_row, find_row, grown, reserve, seller_groups, viewed
 from viralsim.model.rules._util import shuffle_prefix, trust_gate
 
 STREAM_STRANGERS = 4
@@ -192,10 +192,7 @@ def answer_enquiries(key, today, par, people, sellers, plans, rel, asked_row, an
         if r == viewed(rel):
             break
         asked = grown(asked, 2 * k)
-    by_seller = np.empty(k, np.int64)
-    for j in range(k):
-        by_seller[j] = rel.seller[asked[j]]
-    ptr, order = counting_view(by_seller, n_s, k)         # (stable: each seller's askers in row order)
+    ptr, order = seller_groups(rel, asked, k, n_s)        # (stable: each seller's askers in row order)
     grouped = asked[order]
     for s in range(n_s):
         m = ptr[s + 1] - ptr[s]
