@@ -201,3 +201,55 @@ def test_a_full_side_table_raises_instead_of_writing_past_its_end():
     rel, _ = _fill(relations.empty(100, 1, 16, 0.1), [(0, v) for v in range(20)])
     with pytest.raises(ValueError, match="reseller-tree"):
         relations.add_tree_entry(rel, 3)
+
+
+@pytest.mark.parametrize("row_bits, shift_at_end", [(32, 32), (8, 0)])
+def test_growing_between_calls_keeps_every_row_and_finds_it(row_bits, shift_at_end):
+    """make_room, the growth between compiled calls, against reserve, the growth inside them:
+    pairs added in batches into one table grown only by reserve and into one that make_room
+    grows before each batch give the same rows, every column's rows in use the same values
+    (random values written into each column after each batch), the new-relation values in the
+    rows still free, and an index that finds every pair; with room for 256 rows beside a key
+    the layout changes to two-word slots on the way. The old table is released: nothing keeps
+    its columns alive once the new one is made (the point of growing there: a peak of one table,
+    not two and a half). Mutants: a growth that copies a row too few, fills the free rows with
+    zeros (a trust of 0 instead of the prior, a seller 0 instead of -1), keeps the index it had
+    or keeps a reference to the old table fail."""
+    import weakref
+
+    rng = np.random.default_rng(11)
+    n, n_sellers, prior = 1_000, 50, 0.2
+    by_reserve = relations.empty(n, n_sellers, 16, prior, row_bits=row_bits)
+    by_room = relations.empty(n, n_sellers, 16, prior, row_bits=row_bits)
+    grown = 0
+    for batch in range(12):
+        pairs = [(int(rng.integers(n_sellers)), int(rng.integers(n))) for _ in range(int(rng.integers(20, 120)))]
+        used = relations.size(by_room)
+        if used + len(pairs) > relations.capacity(by_room):
+            old = [weakref.ref(a) for a in by_room[:len(relations.STATE_COLUMNS) + len(relations.DAY_COLUMNS)]]
+            box = [by_room]
+            del by_room
+            by_room = relations.make_room(box, len(pairs) + batch)
+            assert box == [] and all(r() is None for r in old)
+            grown += 1
+            assert relations.capacity(by_room) == used + len(pairs) + batch
+            m = relations.size(by_room)
+            for name, _dt, value in relations.STATE_COLUMNS:
+                assert np.all(getattr(by_room, name)[m:] == (prior if value is None else value)), name
+            for name, _dt in relations.DAY_COLUMNS:
+                assert np.all(getattr(by_room, name)[m:] == 0), name
+        by_reserve, rows_a = _fill(by_reserve, pairs)
+        rows_b = [int(relations.add(by_room, s, v)) for s, v in pairs]      # (no reserve: make_room made the room)
+        assert rows_a == rows_b
+        m = relations.size(by_room)
+        assert relations.size(by_reserve) == m
+        for name, dt, _value in relations.STATE_COLUMNS[2:] + tuple((c, d, 0) for c, d in relations.DAY_COLUMNS):
+            values = rng.integers(0, 2, m) if dt is np.bool_ else rng.integers(0, 100, m)
+            getattr(by_reserve, name)[:m] = values
+            getattr(by_room, name)[:m] = values
+    assert grown >= 3 and by_room.meta[3] == shift_at_end
+    m = relations.size(by_room)
+    for name in by_room._fields[:len(relations.STATE_COLUMNS) + len(relations.DAY_COLUMNS)]:
+        assert np.array_equal(getattr(by_room, name)[:m], getattr(by_reserve, name)[:m]), name
+    for r in range(m):
+        assert relations.find(by_room, by_room.seller[r], by_room.node[r]) == r

@@ -28,10 +28,9 @@ from viralsim.metrics import (
     summarize,
     summarize_series,
 )
-from viralsim.model import pipeline
+from viralsim.model import pipeline, relations
 from viralsim.model.events import EventQueue, work_out
 from viralsim.model.outputs import BREAKDOWN_WIDTH, BREAKDOWNS, FLOW_KEYS, STOCK_COLUMNS
-from viralsim.model.relations import TIE_NAMES
 from viralsim.model.rules.feed import organic_load
 from viralsim.model.rules.plan import empty_plans
 from viralsim.model.sellers import SellerGroups, init_state, seller_table, sellers_of
@@ -140,6 +139,8 @@ class ViralModel(mesa.Model):
         self._sums = {c: np.zeros(n_s) for c in SUM_COLUMNS}
         self._last = np.full((n_s, len(DAILY_COLUMNS)), np.nan)
         self._followers_max = np.full(n_s, -np.inf)
+        #: relations the last compiled call made a day (the table is grown ahead of the next call)
+        self._rows_a_day = 0.0
         self.collect = collect
         self.datacollector = mesa.DataCollector(
             model_reporters={k: (lambda m, j=j: m._market[-1][j] if m._market else np.nan)
@@ -241,13 +242,33 @@ class ViralModel(mesa.Model):
             for name, value in zip(self._plans._fields, self.fixed_plans):
                 if name != "capacity":
                     getattr(self._plans, name)[...] = value
+        self._make_room(n_days)
+        before = st.n_relations
         st.rel, links = pipeline.run_days(
             st.key, st.day, n_days, self.fixed_plans is None, st.trace_cascades, self.params, st.graph, st.people,
             st.sellers, self._plans, st.rel, st.degree_order, flows, breakdowns, stocks, market, st.group_buys)
+        self._rows_a_day = (st.n_relations - before) / n_days
         if links.shape[1]:
             st.cascade_log.append(links)
         st.day += n_days
         self._record(flows, breakdowns, stocks, market)
+
+    def _make_room(self, n_days: int) -> None:
+        """Grow the relation table before a compiled call of ``n_days`` days when it may not hold
+        twice the relations the last call made in as many days (at least an eighth more rows).
+
+        A table that fills up inside compiled code is grown there, with the old and the new
+        table alive together (:func:`relations.reserve`); grown here, it peaks at one table and
+        a column (:func:`relations.make_room`). Growing is exact: the numbers do not depend on
+        when or how the table grew."""
+        st = self.state
+        used = st.n_relations
+        extra = int(np.ceil(2.0 * self._rows_a_day * n_days))
+        if extra == 0 or used + extra <= relations.capacity(st.rel):
+            return
+        box = [st.rel]
+        st.rel = None                   # (``box`` holds the only reference: see make_room)
+        st.rel = relations.make_room(box, max(extra, used // 8))
 
     def _sync_strategies(self, *, force: bool = False) -> None:
         """Rebuild the seller table when a named seller's strategy was replaced since the last day
@@ -371,7 +392,7 @@ class ViralModel(mesa.Model):
         frame = {"node": ids}
         for name in ("tie", "trust", "annoyance", "aware", "muted", "blocked", "purchases", "in_group", "reseller"):
             frame[name] = st.column(name, s)[ids]
-        frame["tie"] = pd.Categorical.from_codes(frame["tie"], [TIE_NAMES[i] for i in range(4)])
+        frame["tie"] = pd.Categorical.from_codes(frame["tie"], [relations.TIE_NAMES[i] for i in range(4)])
         frame["need"] = st.need[ids]
         frame["activity"] = st.activity[ids]
         return pd.DataFrame({k: frame[k] for k in ("node", "tie", "trust", "annoyance", "aware", "muted", "blocked",

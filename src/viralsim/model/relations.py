@@ -32,7 +32,9 @@ that walk a seller's or a consumer's rows read them side by side.
 
 The table is a NamedTuple of arrays, which compiled code takes and returns as a value: when a
 rule has to add more rows than the capacity holds, :func:`reserve` returns a grown copy and the
-caller carries on with it (row numbers never change).
+caller carries on with it (row numbers never change). The old and the new table are then alive
+together, so the model grows the table ahead, between compiled calls, when the coming days may
+fill it (:func:`make_room`: a column at a time, at a peak of one table and a column).
 """
 
 from __future__ import annotations
@@ -371,6 +373,65 @@ def reserve(rel, extra):
         _grown_fill(rel.seen_forward, cap, 0),
         index, rel.seller_seg, rel.seller_pool, rel.node_seg, rel.node_pool, rel.tree_index, rel.tree_row,
         rel.tree_upline, rel.tree_level, rel.tree_stock, rel.tree_stock_day, meta, rel.prior)
+
+
+def capacity(rel: Relations) -> int:
+    """Rows the table has room for."""
+    return int(rel.seller.shape[0])
+
+
+def make_room(box: list, extra: int) -> Relations:
+    """The table in ``box`` (a list holding it, which this empties) with room for ``extra``
+    more relations, grown between compiled calls: like :func:`reserve`, with the peak of a
+    table and a column instead of two and a half tables.
+
+    Compiled code cannot let go of the old table while it builds the new one (the caller holds
+    it until the call returns), so :func:`reserve` peaks at the old and the new table together.
+    Here the caller hands the table over (``box``: no name of the caller's keeps it alive) and
+    each column is copied into its new array and released before the next one is made. A market
+    that grows by millions of relations a month (a million people among 10,000 sellers) then
+    peaks at about one table instead of 2.5. Rows keep their numbers; the new rows hold the
+    new-relation values; the hash index is rebuilt only when the new capacity needs more slots
+    (or two-word ones), as :func:`reserve` rebuilds it."""
+    rel = box.pop()
+    used = int(rel.meta[_SIZE])
+    cap = capacity(rel)
+    if used + extra <= cap:
+        return rel
+    cap = used + int(extra)
+    cols = dict(zip(rel._fields, rel))
+    del rel                             # (from here on ``cols`` holds the only reference)
+    p = float(cols["prior"][0])
+    for name, _dt, value in STATE_COLUMNS + tuple((name, dt, dt(0).item()) for name, dt in DAY_COLUMNS):
+        old = cols.pop(name)
+        # (made by compiled code, as reserve's are: 64-byte aligned, where NumPy's large arrays
+        # start 16 bytes into a page and the vectorized loops' loads straddle cache lines)
+        new = _grown_fill(old[:used], cap, p if value is None else value)   # (the values reserve passes)
+        del old                         # (released before the next column is made)
+        cols[name] = new
+    meta = cols["meta"].copy()
+    shift = int(meta[_SHIFT])
+    if shift > 0 and cap > (1 << shift):
+        shift = 0                       # (rows would no longer fit beside the key: two-word slots)
+    slots = 1 << max(5, int(cap + cap // 2 - 1).bit_length())
+    index = cols["index"]
+    if shift != meta[_SHIFT] or (index.shape[0] if shift else index.shape[0] // 2) < slots:
+        meta[_SHIFT] = shift
+        cols["index"] = None
+        del index
+        cols["index"] = _indexed(cols["seller"], cols["node"], used, meta[_N], slots, shift)
+    cols["meta"] = meta
+    return Relations(**cols)
+
+
+@kernel
+def _indexed(seller, node, used, n, slots, shift):
+    """A hash index of ``slots`` slots (one-word when ``shift`` > 0, else two-word) holding rows
+    0 .. used - 1."""
+    index = np.full(slots if shift > 0 else 2 * slots, -1, dtype=np.int64)
+    for row in range(used):
+        _insert_key(index, shift, np.int64(seller[row]) * n + node[row], row)
+    return index
 
 
 @kernel
