@@ -193,8 +193,21 @@ def _new_index(capacity: int, shift: int):
     holds the key and its row together, packed into one word (``shift`` > 0) or in two words
     side by side: a lookup reads one cache line, not one in a key array and another in a row
     array; packed, a slot costs 8 bytes instead of 16."""
-    size = 1 << max(5, int(capacity + capacity // 2 - 1).bit_length())
+    size = int(_index_slots(capacity))
     return np.full(size if shift else 2 * size, -1, dtype=np.int64)
+
+
+@kernel
+def _index_slots(cap):
+    """Slots of the hash index for a table of ``cap`` rows: 1.5–3 a row (see :func:`reserve`)."""
+    return np.int64(1) << max(5, _bit_length(cap + cap // 2 - 1))
+
+
+@kernel
+def _index_shift(shift, cap):
+    """The row's bits in a one-word slot once the table has ``cap`` rows: ``shift``, or 0
+    (two-word slots) when the rows would no longer fit beside the key."""
+    return shift if shift > 0 and cap <= (np.int64(1) << shift) else 0
 
 
 @kernel
@@ -202,8 +215,7 @@ def packed_shift(n_keys, capacity):
     """The row's bits in a one-word hash slot for keys below ``n_keys`` and up to ``capacity``
     rows: 32 when every key is below 2^31, else 63 less the bits of the largest key; 0 (two-word
     slots) when that leaves too few bits for the rows."""
-    shift = min(_ROW_BITS, 63 - _bit_length(max(n_keys - 1, 0)))
-    return shift if shift > 0 and capacity <= (np.int64(1) << shift) else 0
+    return _index_shift(min(_ROW_BITS, 63 - _bit_length(max(n_keys - 1, 0))), capacity)
 
 
 @kernel
@@ -344,14 +356,8 @@ def reserve(rel, extra):
     cap = max(capacity + capacity // 2, used + extra)
     p = rel.prior[0]
     meta = rel.meta.copy()              # (a meta of its own: the old table keeps the size that fits its arrays)
-    shift = meta[_SHIFT]
-    if shift > 0 and cap > (np.int64(1) << shift):
-        shift = 0                       # (rows would no longer fit beside the key: two-word slots)
-        meta[_SHIFT] = 0
-    index = np.full((1 if shift > 0 else 2) << max(5, _bit_length(cap + cap // 2 - 1)), -1, dtype=np.int64)
-    n = rel.meta[_N]
-    for row in range(used):
-        _insert_key(index, shift, np.int64(rel.seller[row]) * n + rel.node[row], row)
+    meta[_SHIFT] = _index_shift(meta[_SHIFT], cap)
+    index = _indexed(rel.seller, rel.node, used, meta[_N], _index_slots(cap), meta[_SHIFT])
     return Relations(
         _grown_fill(rel.seller, cap, -1), _grown_fill(rel.node, cap, -1), _grown_fill(rel.tie, cap, NO_TIE),
         _grown_fill(rel.trust, cap, p), _grown_fill(rel.baseline, cap, p), _grown_fill(rel.annoyance, cap, 0.0),
@@ -410,10 +416,8 @@ def make_room(box: list, extra: int) -> Relations:
         del old                         # (released before the next column is made)
         cols[name] = new
     meta = cols["meta"].copy()
-    shift = int(meta[_SHIFT])
-    if shift > 0 and cap > (1 << shift):
-        shift = 0                       # (rows would no longer fit beside the key: two-word slots)
-    slots = 1 << max(5, int(cap + cap // 2 - 1).bit_length())
+    shift = int(_index_shift(meta[_SHIFT], cap))
+    slots = int(_index_slots(cap))
     index = cols["index"]
     if shift != meta[_SHIFT] or (index.shape[0] if shift else index.shape[0] // 2) < slots:
         meta[_SHIFT] = shift
