@@ -24,24 +24,87 @@ def config(network: dict, days: int = 365, **extra) -> RunConfig:
     return RunConfig.model_validate({"days": days, "network": network, "sellers": SELLERS, **extra})
 
 
-# Peak RSS measured in fresh processes (see the module docstring): the estimate must not be below
-# any of them, nor absurdly above (at most 2.5 times).
+MIX = {"spam": 0.30, "broadcast": 0.20, "community": 0.25, "service_first": 0.10, "fission": 0.10, "kol": 0.05}
+
+
+def market(n: int, count: int, mix: dict | None = None, days: int = 365) -> RunConfig:
+    """A population of sellers drawn from a preset mix (benchmarks/bench_memory.py)."""
+    return RunConfig.model_validate({"days": days, "network": {"kind": "friend_circles", "n": n}, "sellers": {},
+                                     "populations": {"market": {"count": count, "mix": mix or MIX}}})
+
+
+def pair(network: dict, days: int) -> RunConfig:
+    return config(network, days)
+
+
+# Peak RSS and relations at the end, measured in fresh processes by benchmarks/bench_memory.py
+# (see the module docstring): the estimate must not be below any of them, nor absurdly above
+# (the memory at most 2.5 times, the relations at most 3.5 times).
 MEASURED = [
-    ({"kind": "friend_circles", "n": 10_000}, 365, 288),
-    ({"kind": "friend_circles", "n": 50_000}, 365, 303),
-    ({"kind": "friend_circles", "n": 200_000}, 365, 376),
-    ({"kind": "friend_circles", "n": 1_000_000}, 365, 663),
-    ({"kind": "watts_strogatz", "n": 50_000, "k": 10}, 365, 302),
-    ({"kind": "watts_strogatz", "n": 200_000, "k": 10}, 365, 354),
-    ({"kind": "complete", "n": 20_000}, 30, 603),
-    ({"kind": "complete", "n": 50_000}, 30, 2130),
+    ("fc-10k", lambda: pair({"kind": "friend_circles", "n": 10_000}, 365), 17_690, 326),
+    ("fc-200k", lambda: pair({"kind": "friend_circles", "n": 200_000}, 365), 43_444, 411),
+    ("fc-1m", lambda: pair({"kind": "friend_circles", "n": 1_000_000}, 365), 50_254, 700),
+    ("ws-200k", lambda: pair({"kind": "watts_strogatz", "n": 200_000, "k": 10}, 365), 11_726, 384),
+    ("complete-5k", lambda: pair({"kind": "complete", "n": 5_000}, 30), 9_998, 331),
+    ("complete-20k", lambda: pair({"kind": "complete", "n": 20_000}, 30), 39_998, 457),
+    ("complete-50k", lambda: pair({"kind": "complete", "n": 50_000}, 30), 99_998, 884),
+    ("spam-20k-50", lambda: market(20_000, 50, {"spam": 1.0}), 521_865, 429),
+    ("community-20k-50", lambda: market(20_000, 50, {"community": 1.0}), 353_835, 400),
+    ("pop-20k-500", lambda: market(20_000, 500), 1_463_100, 638),
+    ("pop-100k-100", lambda: market(100_000, 100), 1_016_332, 544),
+    ("pop-100k-1000", lambda: market(100_000, 1_000), 4_623_100, 1_211),
+    ("pop-100k-10000", lambda: market(100_000, 10_000), 21_260_100, 4_950),
+    ("pop-1m-10000", lambda: market(1_000_000, 10_000), 47_703_958, 10_341),
 ]
 
 
-@pytest.mark.parametrize("network, days, measured_mb", MEASURED)
-def test_memory_estimate_is_conservative_against_measurements(network, days, measured_mb):
-    estimate = resources.estimate_run(config(network, days)).memory
-    assert measured_mb * MB < estimate < 2.5 * measured_mb * MB, estimate / MB
+@pytest.mark.parametrize("case, make, relations, peak_mb", MEASURED, ids=[m[0] for m in MEASURED])
+def test_memory_estimate_is_conservative_against_measurements(case, make, relations, peak_mb):
+    run = make()
+    estimate = resources.estimate_run(run).memory
+    assert peak_mb * MB < estimate < 2.5 * peak_mb * MB, estimate / MB
+    assert relations <= resources.relations(run) < 3.5 * relations, resources.relations(run)
+
+
+def test_relations_follow_the_sellers_strangers_and_the_purchases():
+    """Each source of relations moves the estimate the way it moves the table."""
+    base = market(100_000, 1_000)
+    # more spam sellers (20 strangers a day each) make more relations; so does a higher need rate
+    assert resources.relations(market(100_000, 1_000, {"spam": 1.0})) > resources.relations(base)
+    busier = base.model_copy(update={"purchase": base.purchase.model_copy(update={"need_rate": 0.05})})
+    assert resources.relations(busier) > resources.relations(base)
+    # a seller's own contacts are held to WeChat's allowance: 20 strangers a day fill it within
+    # the year, and 10,000 a day add no more
+    def lone(per_day: float) -> RunConfig:
+        return config({"kind": "friend_circles", "n": 1_000_000}, 365,
+                      sellers={"s": {"strategy": "spam", "strangers_per_day": per_day}})
+    assert resources.relations(lone(0)) < resources.relations(lone(20)) == resources.relations(lone(10_000))
+    # never more than one relation per seller and consumer
+    tiny = market(300, 100, {"spam": 1.0})
+    assert resources.relations(tiny) == 300 * 100
+    # a switch to spam on day 2 is charged as spam from the start
+    switch = [{"day": 2, "switch": {"to": "spam"}}]
+    quiet = config({"kind": "friend_circles", "n": 100_000}, 365, sellers={"c": {"strategy": "community"}})
+    loud = config({"kind": "friend_circles", "n": 100_000}, 365, sellers={"c": {"strategy": "community"}},
+                  events=switch)
+    assert resources.relations(loud) >= resources.relations(quiet) + 4_000
+    busy = config({"kind": "friend_circles", "n": 100_000}, 365, sellers={"c": {"strategy": "community"}},
+                  events=[{"day": 200, "set": {"sellers": {"c": {"strangers_per_day": 50}}}}])
+    assert resources.relations(busy) == resources.relations(loud)
+    # an event raising the need rate raises the purchase ceiling
+    needy = config({"kind": "friend_circles", "n": 100_000}, 365,
+                   events=[{"day": 90, "set": {"purchase": {"need_rate": 0.1}}}])
+    assert resources.purchase_ceiling(needy) > resources.purchase_ceiling(quiet) == 1 / (1 / 0.02 + 30)
+
+
+def test_a_market_of_thousands_of_sellers_is_refused_where_a_pair_fits():
+    """The relations, not the consumers, size a market of many sellers (the estimate once ignored
+    them: 1.1 GB for a market that peaks at 10.3 GB)."""
+    pair_1m = resources.estimate_run(pair({"kind": "friend_circles", "n": 1_000_000}, 365))
+    market_1m = resources.estimate_run(market(1_000_000, 10_000))
+    assert pair_1m.memory < 2 * GB < 10 * GB < market_1m.memory
+    assert resources.check(pair_1m, ".", memory=8 * GB, disk=1 << 40) is None
+    assert resources.check(market_1m, ".", memory=8 * GB, disk=1 << 40) is not None
 
 
 def test_mean_degree_by_network_kind():
@@ -104,3 +167,8 @@ def test_available_memory_respects_an_address_space_limit():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert 0 < int(done.stdout) <= 3 << 30
+
+
+def test_a_market_too_big_names_its_population_and_days():
+    message = resources.check(resources.estimate_run(market(1_000_000, 10_000)), ".", memory=8 * GB, disk=1 << 40)
+    assert "lower populations.market.count (10,000) or days (365)" in message and "\n" not in message

@@ -8,40 +8,49 @@ network is built, no file is read but an edge list's size), so it answers in mic
 run config.
 
 Calibration (peak resident set size of fresh processes, ``resource.getrusage``; one process
-per run, kernels loaded from the on-disk cache; Python 3.11, NumPy 2.4, Numba 0.68; 2 cores):
+per run, kernels loaded from the on-disk cache; Python 3.11, NumPy 2.4, Numba 0.68; 2 cores;
+``benchmarks/bench_memory.py`` re-runs the cases, docs/benchmarks.md has its table). The pair
+is the flagship's two named sellers; a market is a population drawn from the benchmarks' mix
+(a third spam sellers, who add 20 strangers a day):
 
-============================  =========  ======  ============
-network                        consumers   days   peak memory
-============================  =========  ======  ============
-(imports and kernels only)           --      --        283 MB
-friend_circles (degree ~20)      10,000     365        288 MB
-friend_circles                   50,000     365        303 MB
-friend_circles                  200,000     365        376 MB
-friend_circles                  200,000      30        376 MB
-friend_circles, one seller      200,000     365        376 MB
-watts_strogatz, k = 10           50,000     365        302 MB
-watts_strogatz, k = 10          200,000     365        354 MB
-friend_circles (benchmarks)   1,000,000     365        663 MB
-complete, 2 sellers               5,000      30        288 MB
-complete, 2 sellers              20,000      30        454 MB
-complete, 2 sellers              20,000     120        454 MB
-complete, community alone        20,000      30        603 MB
-complete, 2 sellers              50,000      30      2,130 MB
-complete, 2 sellers             200,000     365      > 14 GB (stopped)
-============================  =========  ======  ============
+==============================  =========  =======  ====  ===========  ===========
+network, sellers                consumers  sellers  days    relations  peak memory
+==============================  =========  =======  ====  ===========  ===========
+(imports and kernels only)             --       --    --           --       283 MB
+friend_circles, pair               10,000        2   365       17,690       326 MB
+friend_circles, pair              200,000        2   365       43,444       411 MB
+friend_circles, pair            1,000,000        2   365       50,254       700 MB
+watts_strogatz k = 10, pair       200,000        2   365       11,726       384 MB
+complete, pair                      5,000        2    30        9,998       331 MB
+complete, pair                     20,000        2    30       39,998       457 MB
+complete, pair                     50,000        2    30       99,998   858-884 MB
+friend_circles, 50 spam            20,000       50   365      521,865       429 MB
+friend_circles, 50 community       20,000       50   365      353,835       400 MB
+friend_circles, market             20,000      500   365    1,463,100       638 MB
+friend_circles, market            100,000      100   365    1,016,332       544 MB
+friend_circles, market            100,000    1,000   365    4,623,100     1,211 MB
+friend_circles, market            100,000   10,000   365   21,260,100     4,950 MB
+friend_circles, market          1,000,000   10,000   365   47,703,958    10,341 MB
+==============================  =========  =======  ====  ===========  ===========
 
-So a run costs a fixed ~285 MB plus about 245 bytes per consumer and 11 bytes per consumer and
-unit of mean degree (465 B per consumer at degree 20, 355 B at degree 10; 377 B at 1M); days
-and sellers barely matter (the daily tables are a few hundred bytes a day). The model below
-charges 300 MB plus ``300 + 16 x degree`` bytes per consumer, then adds :data:`MARGIN` (25 %):
-it over-estimates every measured peak above by 33-68 % (1M consumers: 1.09 GB estimated,
-0.66 GB measured).
+So a run costs a fixed ~285 MB, about 245 bytes per consumer and 11 bytes per consumer and
+unit of mean degree (the network and the consumers' columns), and about 200 bytes per
+relation (seller-consumer pair with state: the relation table's row, its index and views, and
+the room it grows into: 190-217 bytes at the peaks of the three largest markets). Days
+matter through the relations they make. The model below charges 300 MB, ``300 + 16 x
+degree`` bytes per consumer and :data:`PER_RELATION` bytes per relation of
+:func:`relations`' estimate from above, then adds :data:`MARGIN` (25 %). Relations come
+from a seller's own contacts (her circle and the strangers she adds, held to WeChat's
+allowance) and from word of mouth, about 15 new relations a purchase at mean degree 20; the
+purchases are held to the rate at which needs arise and to a seller's measured best day. The
+estimate is above every measured peak, by 19-124 %: most for the markets of 100 and 1,000
+sellers among 100,000 people and of 10,000 among a million (2.2 times), whose relations it
+puts at 2-3 times the count.
 
-A complete graph stores no edges, yet its days grow with the number of pairs: 0.4-0.8 bytes
-per ordered pair of consumers (n x n) in the measurements above, and more than 14 GB at
-200,000 people, where the measurement was stopped. It is charged 1 byte per ordered pair on
-top of a sparse graph of degree :data:`COMPLETE_DEGREE` (50,000 people: 3.4 GB estimated,
-2.1 GB measured).
+A complete graph stores no edges, yet a buyer tells anyone, so a day's buffers grow with the
+buyers times the people: 0.23-0.43 bytes per ordered pair of consumers (n x n) at the peaks
+above. It is charged 0.4 bytes a pair on top of a sparse graph of degree
+:data:`COMPLETE_DEGREE`, and up to one relation per seller and consumer.
 
 A sweep's driving process holds every run's task (about 1.4 KB per run: 200,000 runs took
 275 MB) and, when the sweep completes, merges the parts into the final tables and statistics,
@@ -66,7 +75,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from viralsim.config.schema import RunConfig
 
-__all__ = ["Estimate", "estimate_run", "estimate_sweep", "run_memory", "mean_degree", "consumers",
+__all__ = ["Estimate", "estimate_run", "estimate_sweep", "run_memory", "sellers", "purchases", "relations",
+           "purchase_ceiling",
+           "mean_degree", "consumers",
            "available_memory", "free_disk", "check", "format_size", "MARGIN"]
 
 MB = 1 << 20
@@ -80,7 +91,20 @@ PER_CONSUMER = 300
 PER_CONSUMER_DEGREE = 16
 #: a complete graph is stored implicitly, yet a day's work grows with the n x n ordered pairs
 COMPLETE_DEGREE = 100
-COMPLETE_PER_PAIR = 1.0
+COMPLETE_PER_PAIR = 0.4
+#: bytes a relation costs at the peak: its row of the relation table (about 115 bytes of
+#: columns), its hash-index slots, its places in the by-consumer and by-seller views, and the
+#: room the table grows into (measured 190-217 bytes a relation at the peaks of 4.6, 21.3 and
+#: 47.7 million relations)
+PER_RELATION = 200
+#: new relations a purchase makes, per unit of mean degree (measured 0.42-0.80)
+WOM_PER_PURCHASE_DEGREE = 0.8
+#: a seller's sales a day, at most: the most any measured seller sold (4.7 a day, the flagship's
+#: pair alone among 10,000 to 1,000,000 people), with a margin
+SALES_PER_SELLER_DAY = 5.0
+#: a seller's own contacts as a multiple of ``platform.max_contacts``: those who blocked her no
+#: longer count against it (spam sellers measured 1.03-1.08 times the allowance)
+CONTACTS_OVER_CAP = 1.25
 #: an edge list: bytes of memory per byte of file (at least 6 bytes a line, 2 people an edge)
 PER_EDGELIST_BYTE = 120
 #: the bundled ego-Facebook network
@@ -94,6 +118,7 @@ DISK_PER_DAILY_ROW = 400
 DISK_PER_DAY = 100
 DISK_RUN_FIXED = 1 * MB
 DISK_PER_CASCADE_EDGE = 40
+DISK_PER_SELLER = 400
 
 
 @dataclass(frozen=True)
@@ -149,15 +174,103 @@ def run_memory(config: RunConfig) -> int:
         data = consumers(config) * (PER_CONSUMER + PER_CONSUMER_DEGREE * mean_degree(config))
         if net.kind == "complete":
             data += COMPLETE_PER_PAIR * net.n * net.n
+    data += PER_RELATION * relations(config)
     return int(MARGIN * (BASE_PROCESS + data))
+
+
+def sellers(config: RunConfig) -> int:
+    """Sellers of the run: the named ones and every population's members."""
+    n = consumers(config)
+    return len(config.sellers) + sum(population.size(n) for population in config.populations.values())
+
+
+def purchases(config: RunConfig) -> float:
+    """Purchases a run may make, from above: :func:`purchase_ceiling` a consumer and day, and
+    :data:`SALES_PER_SELLER_DAY` a seller and day."""
+    return min(consumers(config) * purchase_ceiling(config), sellers(config) * SALES_PER_SELLER_DAY) * config.days
+
+
+def relations(config: RunConfig) -> float:
+    """Relations (seller-consumer pairs with state) a run may end with: an estimate from above.
+
+    Three sources make them (see the module docstring for the measurements):
+
+    * each seller's own contacts: her circle (``circle_size``, at least the mean degree; the
+      whole allowance for a hub) and the strangers she adds over the run, held to WeChat's
+      ``platform.max_contacts`` (:data:`CONTACTS_OVER_CAP` more for the contacts who blocked her
+      and no longer count), and to the population; a seller whose strategy an event may change
+      is charged the most strangers a day of her strategy and of every change;
+    * word of mouth: each purchase (:func:`purchases`) makes up to
+      :data:`WOM_PER_PURCHASE_DEGREE` x the mean degree new relations (the buyer's friends told,
+      reseller ads, a KOL's friends; on a complete graph anyone);
+    * and no more than one relation per seller and consumer.
+    """
+    from viralsim.config.schema import Strategy  # here: `viralsim --help` imports this module, not pydantic
+
+    n = consumers(config)
+    degree = n - 1.0 if config.network.kind == "complete" else mean_degree(config)     # a buyer tells anyone
+    cap = min(n, CONTACTS_OVER_CAP * config.platform.max_contacts)
+    switches = [e.switch for e in config.events if e.switch is not None]
+    made = 0.0
+    for name, spec in config.sellers.items():
+        circle = cap if spec.placement == "hub" else max(spec.circle_size, degree)
+        per_day = max([_strangers_per_day(spec.resolved, switches)] + _set_strangers(config, name))
+        made += min(cap, circle + per_day * config.days)
+    for population in config.populations.values():
+        members = population.size(n)
+        circle = cap if population.placement == "hub" else max(population.circle_size, degree)
+        varied = population.vary.get("strangers_per_day", (0.0, 0.0))[1]
+        weights = sum(population.mix.values())
+        for preset, weight in population.mix.items():
+            per_day = max(varied, _strangers_per_day(Strategy.from_preset(preset), switches))
+            made += members * weight / weights * min(cap, circle + per_day * config.days)
+    return float(min(n * sellers(config), made + WOM_PER_PURCHASE_DEGREE * degree * purchases(config)))
+
+
+def purchase_ceiling(config: RunConfig) -> float:
+    """Purchases a consumer makes a day when every need is met the day it arises:
+    ``1 / (1/a + C)`` for need rate ``a`` and consumption period ``C`` (1 without satiation),
+    the highest over the config and its events' ``purchase`` settings.
+
+    Advertising's impulse wants can bring purchases forward (up to one each ``C`` days), but
+    no measured market came near this ceiling: the highest, 10,000 sellers among 100,000
+    people, bought at 0.75 of it.
+    """
+    purchase = config.purchase.model_dump()
+    settings = [purchase] + [{**purchase, **e.set["purchase"]} for e in config.events
+                             if e.set is not None and isinstance(e.set.get("purchase"), dict)]
+    ceiling = 0.0
+    for p in settings:
+        rate, period = float(p["need_rate"]), float(p["consumption_days"])
+        if period <= 0.0:
+            return 1.0
+        ceiling = max(ceiling, 1.0 / (1.0 / rate + period) if rate > 0.0 else 0.0)
+    return ceiling
+
+
+def _set_strangers(config: RunConfig, name: str) -> list[float]:
+    """Strangers a day that events' ``set`` give the named seller ``name``."""
+    out = []
+    for event in config.events:
+        seller = (event.set or {}).get("sellers", {}).get(name)
+        if isinstance(seller, dict) and seller.get("strangers_per_day") is not None:
+            out.append(float(seller["strangers_per_day"]))
+    return out
+
+
+def _strangers_per_day(strategy, switches: list) -> float:
+    """Strangers a seller adds a day: the most of her strategy and what any switch would make of it."""
+    return max([strategy.strangers_per_day] + [switch.apply(strategy).strangers_per_day for switch in switches])
 
 
 def estimate_run(config: RunConfig) -> Estimate:
     """Peak memory and disk of ``viralsim run`` for ``config``."""
-    sellers = len(config.sellers)
-    daily_rows = config.days * sellers
+    # daily rows: one a day for each named seller, population and strategy preset of a population
+    groups = len({name for population in config.populations.values() for name in population.mix})
+    daily_rows = config.days * (len(config.sellers) + len(config.populations) + groups)
+    edges = min(consumers(config) * sellers(config), purchases(config))     # one per referred buyer at most
     disk = (DISK_RUN_FIXED + DISK_PER_DAILY_ROW * daily_rows + DISK_PER_DAY * config.days
-            + DISK_PER_CASCADE_EDGE * consumers(config) * sellers * bool(config.trace_cascades))
+            + DISK_PER_SELLER * sellers(config) + DISK_PER_CASCADE_EDGE * edges * bool(config.trace_cascades))
     return Estimate(memory=run_memory(config), disk=int(MARGIN * disk), memory_field=_size_field(config),
                     disk_field=f"days ({config.days:,})")
 
@@ -254,8 +367,15 @@ def check(estimate: Estimate, out: str | Path, *, memory: int | None = None, dis
 
 
 def _size_field(config: RunConfig) -> str:
-    """The setting that sizes the network, with its value."""
+    """The setting that sizes the run, with its value: the biggest population's size where the
+    relations weigh more than the consumers, else the network's size."""
     net = config.network
+    if config.populations:
+        n = consumers(config)
+        if PER_RELATION * relations(config) > n * (PER_CONSUMER + PER_CONSUMER_DEGREE * mean_degree(config)):
+            name, population = max(config.populations.items(), key=lambda item: item[1].size(n))
+            given = "count" if population.count is not None else "share"
+            return f"populations.{name}.{given} ({getattr(population, given):,}) or days ({config.days:,})"
     if net.kind == "sbm":
         return f"network.sizes (total {sum(net.sizes):,})"
     if net.kind == "edgelist":
