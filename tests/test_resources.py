@@ -172,3 +172,16 @@ def test_available_memory_respects_an_address_space_limit():
 def test_a_market_too_big_names_its_population_and_days():
     message = resources.check(resources.estimate_run(market(1_000_000, 10_000)), ".", memory=8 * GB, disk=1 << 40)
     assert "lower populations.market.count (10,000) or days (365)" in message and "\n" not in message
+
+
+def test_a_sweep_of_a_many_seller_market_counts_its_summary_rows():
+    """The sweep's summary has a row per seller and run, population members too: 200 runs of a
+    10,000-seller market merge two million of them, where the long table has none (no named
+    seller)."""
+    big = market(20_000, 10_000, days=30)
+    small = market(20_000, 10, days=30)
+    many = resources.estimate_sweep([(big, 200)], runs=200, workers=1, every=None, local_workers=False)
+    few = resources.estimate_sweep([(small, 200)], runs=200, workers=1, every=None, local_workers=False)
+    rows = 200 * 10_000
+    assert many.memory - few.memory >= resources.MARGIN * resources.PER_TABLE_ROW_MERGE * (rows - 2_000) - 1
+    assert many.disk > rows * resources.DISK_PER_TABLE_ROW

@@ -54,12 +54,15 @@ above. It is charged 0.4 bytes a pair on top of a sparse graph of degree
 
 A sweep's driving process holds every run's task (about 1.4 KB per run: 200,000 runs took
 275 MB) and, when the sweep completes, merges the parts into the final tables and statistics,
-which peaks at about 1.7 KB per row of the long table (rows = runs x recorded days x sellers;
-measured: 10 and 80 runs of 365 days x 2 sellers peaked at 360 and 445 MB). Disk: about 175
-bytes per table row (parts, final tables, statistics and CSV copies: 8.9 MB for 51,100 rows),
-charged at 300; a single run's folder took 424 KB for 365 days x 2 sellers at 50,000
-consumers (plot 177 KB, daily CSV 162 B and Parquet 79 B per row), charged at 1 MB plus 400 B
-per daily row plus 40 B per consumer and seller for the cascade edges.
+which peaks at about 1.7 KB per row of the long table (rows = runs x recorded days x named
+sellers; measured: 10 and 80 runs of 365 days x 2 sellers peaked at 360 and 445 MB). The
+summary table's rows (runs x sellers, population members included) are charged alike (not
+measured). Disk: about 175 bytes per table row (parts, final tables, statistics and CSV copies:
+8.9 MB for 51,100 rows), charged at 300; a single run's folder took 424 KB for 365 days x 2
+sellers at 50,000 consumers (plot 177 KB, daily CSV 162 B and Parquet 79 B per row), charged
+at 1 MB plus 400 B per daily row (named sellers, populations and their presets), 400 B per
+seller (the summary) and 40 B per cascade edge (at most a purchase's; 1.1 MB was written for
+300 sellers among 20,000 people over 365 days, 7.3 MB estimated).
 """
 
 from __future__ import annotations
@@ -303,7 +306,9 @@ def estimate_sweep(points: Iterable[tuple[RunConfig, int]], *, runs: int, worker
         if memory > peak_run:
             peak_run, size_field = memory, _size_field(config)
         recorded = 1 if every is None else config.days // every + (config.days % every != 0)
-        rows += count * recorded * len(config.sellers)
+        # the long table's rows (named sellers, each recorded day), and the summary's: a row
+        # per seller, population members too (charged as a long table's row)
+        rows += count * (recorded * len(config.sellers) + sellers(config))
         days = max(days, config.days)
     driver = MARGIN * (BASE_PROCESS + PER_RUN_TASK * runs)
     merging = driver + MARGIN * PER_TABLE_ROW_MERGE * rows
