@@ -24,7 +24,7 @@ sellers' relations), side by side in a segment of a pool with room to spare (``s
 ``node_seg``: start, count and room of the key's segment; ``seller_pool`` and ``node_pool``):
 the rows a day makes are appended in O(1) copies each on average (a full segment moves to the
 end of the pool with twice the room; the pool is rebuilt without holes, with room for half of
-each key's rows again, when its entries in use pass three times the rows: see
+each key's rows again, when its entries in use pass twice the rows: see
 :func:`segment_view`), where a CSR view costs a pass over every key and a copy of every row each
 day (a million consumers in a market of a
 million people; two million rows in a market of 1,000 sellers among 100,000), and the rules
@@ -189,7 +189,7 @@ def empty(n: int, n_sellers: int, capacity: int, prior: float, *, row_bits: int 
 
 
 def _new_index(capacity: int, shift: int):
-    """An empty hash index for ``capacity`` rows: 1.5–3 slots a row (see :func:`reserve`). A slot
+    """An empty hash index for ``capacity`` rows: 1.25–2.5 slots a row (see :func:`reserve`). A slot
     holds the key and its row together, packed into one word (``shift`` > 0) or in two words
     side by side: a lookup reads one cache line, not one in a key array and another in a row
     array; packed, a slot costs 8 bytes instead of 16."""
@@ -199,8 +199,8 @@ def _new_index(capacity: int, shift: int):
 
 @kernel
 def _index_slots(cap):
-    """Slots of the hash index for a table of ``cap`` rows: 1.5–3 a row (see :func:`reserve`)."""
-    return np.int64(1) << max(5, _bit_length(cap + cap // 2 - 1))
+    """Slots of the hash index for a table of ``cap`` rows: 1.25–2.5 a row (see :func:`reserve`)."""
+    return np.int64(1) << max(5, _bit_length(cap + cap // 4 - 1))
 
 
 @kernel
@@ -342,10 +342,11 @@ def reserve(rel, extra):
     """The table with room for ``extra`` more relations: ``rel`` itself, or a copy with at least
     1.5 times the capacity (rows keep their numbers; new rows hold the new-relation values).
 
-    Memory: a row costs about 114 bytes of columns, 8–24 of views (4 by seller and 4 by consumer,
-    each with up to twice that of spare room and holes before its pool is rebuilt) and 12–24 of
-    hash slots (24–48 with two-word slots; the hash holds 1.5–3 slots per row of capacity, so its load factor
-    stays at most 2/3: linear probing then needs about 2 probes per hit). Growing by 1.5 rather
+    Memory: a row costs about 114 bytes of columns, 14–24 of views (4-byte entries by seller and
+    by consumer, 1.7–3 entries a row each with the spare room and the holes) and 10–20
+    of hash slots (20–40 with two-word slots; the hash holds 1.25–2.5 slots per row of capacity,
+    so its load factor stays at most 0.8: linear probing then needs about 3 probes per hit at
+    worst, 8 slots to a cache line, and 1.5 at half load). Growing by 1.5 rather
     than 2 leaves a quarter of the table unused on average instead of half, and while the copy
     is made both tables are alive: the peak is 2.5 tables, not 3. (The reseller-tree side table
     grows on its own: :func:`reserve_tree`.)"""
@@ -503,12 +504,14 @@ def segment_view(keys, seg, pool, used, v, m):
     ``seg[2, k]``: start, count and room of key k's segment; ``used``: pool entries in use), in
     place. A full segment moves to the end of the pool with twice the room (its old place
     becomes a hole); the pool grows by half when that needs room, and is rebuilt without holes,
-    each segment with room for half its rows again, when the entries in use pass three times the
-    rows. A day's rows cost O(1) copies each on average, where a CSR view copies every row each
-    day it is extended: a key moves only once its room is full, and a move gives it at most six
-    times the rows it gained since its last move or the rebuild (a key rebuilt with c rows has
-    room for 1.5c; it moves after gaining c/2, to room 3c), so the room of more than m entries
-    that the moves add between two rebuilds takes more than m/6 new rows. Returns (pool, used).
+    each segment with room for half its rows again, when the entries in use pass twice the rows.
+    A day's rows cost O(1) copies each on average, where a CSR view copies every row each day it
+    is extended: a key moves only once its room is full, and a move gives it at most six times
+    the rows it gained since its last move or the rebuild (a key rebuilt with c rows has room
+    for 1.5c; it moves after gaining c/2, to room 3c), so the room of more than m/2 entries that
+    the moves add between two rebuilds takes more than m/12 new rows. (Rebuilt at three times
+    the rows, the pools held 3-4 entries a row, 10 bytes a row more than now.) Returns (pool,
+    used).
     The pool holds rows as int32 (4 bytes a row instead of 8: with its spare room it costs about
     what a CSR view of int64 rows did), which holds any table that fits in memory (2^31 rows
     would take some 300 GB)."""
@@ -530,7 +533,7 @@ def segment_view(keys, seg, pool, used, v, m):
             used += room
         pool[seg[0, k] + c] = row
         seg[1, k] = c + 1
-    if used > 3 * m + 1024:
+    if used > 2 * m + 1024:
         # Rebuilt without holes, each segment with room for half its rows again: packed with no
         # room, every key that gains a row moves at once, and when every key gains rows each day
         # (a market's sellers) the moves pass the bound again the next day: a full copy a day.
