@@ -179,11 +179,16 @@ def run_memory(config: RunConfig) -> int:
     if net.kind == "edgelist" and net.path != "facebook":
         data = PER_EDGELIST_BYTE * _file_size(net.path)
     else:
-        data = consumers(config) * (PER_CONSUMER + PER_CONSUMER_DEGREE * mean_degree(config))
+        data = _consumer_bytes(config)
         if net.kind == "complete":
             data += COMPLETE_PER_PAIR * net.n * net.n
     data += PER_RELATION * relations(config)
     return int(MARGIN * (BASE_PROCESS + data))
+
+
+def _consumer_bytes(config: RunConfig) -> float:
+    """Memory of the consumers and their network's edges (a generated or bundled network)."""
+    return consumers(config) * (PER_CONSUMER + PER_CONSUMER_DEGREE * mean_degree(config))
 
 
 def sellers(config: RunConfig) -> int:
@@ -380,12 +385,11 @@ def _size_field(config: RunConfig) -> str:
     """The setting that sizes the run, with its value: the biggest population's size where the
     relations weigh more than the consumers, else the network's size."""
     net = config.network
-    if config.populations:
+    if config.populations and PER_RELATION * relations(config) > _consumer_bytes(config):
         n = consumers(config)
-        if PER_RELATION * relations(config) > n * (PER_CONSUMER + PER_CONSUMER_DEGREE * mean_degree(config)):
-            name, population = max(config.populations.items(), key=lambda item: item[1].size(n))
-            given = "count" if population.count is not None else "share"
-            return f"populations.{name}.{given} ({getattr(population, given):,}) or days ({config.days:,})"
+        name, population = max(config.populations.items(), key=lambda item: item[1].size(n))
+        given = "count" if population.count is not None else "share"
+        return f"populations.{name}.{given} ({getattr(population, given):,}) or days ({config.days:,})"
     if net.kind == "sbm":
         return f"network.sizes (total {sum(net.sizes):,})"
     if net.kind == "edgelist":
