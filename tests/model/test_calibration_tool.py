@@ -46,3 +46,31 @@ def test_the_doc_holds_one_calibration_block(calibrate):
     assert len(calibrate._BLOCK.findall(text)) == 1
     for item in calibrate.TARGETS:
         assert item.name in text, "regenerate the table: python tools/calibrate.py --doc"
+
+
+def test_the_unfollow_share_counts_only_who_followed_in_the_window(calibrate):
+    """Kwak's quantity, read off the daily table for one seller (where consumer and relation are
+    one): of the contacts who see the flooder's Moments on day 9, the window's first, the share
+    who mute or block her by day 60. Mutes are kept (unmute half-life 10^6 days) so the table's
+    counts are the window's. A measure that also counted the mutes made before the window (the
+    whole circle's lost share: 51 of 81) or that counted followers at the end (its denominator)
+    would not match."""
+    settings = calibrate.merge_settings(calibrate.heavy_poster(), {"days": 60, "ties": {"unmute_half_life": 1e6}})
+    config = calibrate.config_of(settings, 0, [])
+    daily = calibrate.simulate(config).daily.set_index("day")
+    seeing = daily["contacts"] - daily["muted"] - daily["blocked"]
+    expected = (seeing[9] - seeing[60]) / seeing[9]
+    assert 0.2 < expected < 0.8             # (a window in which many, but not all, turn away)
+    assert calibrate.Unfollowers(window=51)(config) == pytest.approx(expected, abs=1e-12)
+
+
+def test_nobody_unfollows_a_market_nobody_minds(calibrate):
+    """The seeds' market with thresholds no annoyance reaches: nobody mutes or blocks (the
+    ruptures of failed purchases off), so the share is 0; with thresholds every ad crosses, nearly
+    every consumer who follows a seller turns one away."""
+    market = calibrate.many_sellers(0.01, 30)
+    calm = calibrate.merge_settings(market, {"ties": {"mute_threshold": 1e6, "block_threshold": 1e6,
+                                                      "rupture_max": 0.0}})
+    touchy = calibrate.merge_settings(market, {"ties": {"mute_threshold": 0.01, "block_threshold": 0.02}})
+    assert calibrate.sample(calm, calibrate.Unfollowers(), 2, [], None).max() == 0.0
+    assert calibrate.sample(touchy, calibrate.Unfollowers(), 2, [], None).min() > 0.9
