@@ -110,7 +110,7 @@ def test_needs_kernel_with_tiny_rates(p_arise, p_lapse):
     z = np.zeros(n)
     sated = np.zeros(n, dtype=np.bool_)
     sated[1::3] = True
-    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, sated, np.ones(n), z, z, z, np.zeros(n, np.int64))
+    people = People(np.ones(n, dtype=np.bool_), z, z, z, need, sated, np.ones(n), z, z, z, np.zeros(n, np.int64), z)
     before, sated_before = need.copy(), sated.copy()
     # (the run-out rate takes the lapse rate's values: tiny, 0 and 1)
     needs.arrive_needs(words(3), 0, needs.Params(False, p_lapse, p_arise, 0.0, True, 10.0, p_lapse, 0.0, 0.5),

@@ -101,6 +101,11 @@ CONFIGS: dict[str, dict] = {
     # third of a second a run (listed last).
     "forward": {"sellers": {"community": {"strategy": "community"}},
                 "forward": {"prize_prob": 0.3, "value_prob": 0.15, "ad_prob": 0.03, "forwarded_prob": 0.15}},
+    # Ad fatigue (off by default), strong and quick: tolerance halves after 30 pushes read, and the
+    # stock's half-life is 30 days, so that the spam seller's tolerant contacts turn away within
+    # the 60 days and the community seller meets tired consumers (listed last).
+    "fatigue": {"sellers": {"spam": {"strategy": "spam"}, "community": {"strategy": "community"}},
+                "ties": {"fatigue_ads": 30.0, "fatigue_half_life": 30.0}},
 }
 
 #: end-of-run KPIs per seller (columns of RunResult.summary)

@@ -256,6 +256,11 @@ def reference_loaded_resellers_never_quit():
     return mock.patch.object(reference.SellerAgent, "quit_loaded", lambda self: None)
 
 
+def fast_fatigue_fades_like_a_mute():
+    """The fatigue stock decays with the unmute half-life instead of its own (a parameter slip)."""
+    return _wrap(fast_ties, lambda config, p: p._replace(f_fatigue=half_life_factor(config.ties.unmute_half_life)))
+
+
 MUTANTS = {m.name: m for m in (
     Mutant("fast: trust gain per value post doubled", "fast", "community", 20,
            "trust.gain_from_content with 2 g_v", fast_double_value_gain),
@@ -309,4 +314,6 @@ MUTANTS = {m.name: m for m in (
     Mutant("reference: forwards never forwarded again", "reference", "forward", 10,
            "p_fwd = 0 (a cascade of forwards stops at its first generation)",
            reference_forwards_never_forwarded_again),
+    Mutant("fast: fatigue fades with the unmute half-life", "fast", "fatigue", 20,
+           "ties.tire with 2^(-1/h_u) (60 days) instead of 2^(-1/h_F) (30 days)", fast_fatigue_fades_like_a_mute),
 )}

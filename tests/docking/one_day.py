@@ -82,6 +82,7 @@ def fast_aggregates(model: ViralModel) -> dict[str, float]:
     out["need"] = float(np.count_nonzero(st.need))
     out["activity"] = float(st.activity[st.is_consumer].sum())
     out["commercial_share"] = float(st.commercial_share[st.is_consumer].sum())
+    out["fatigue"] = float(st.fatigue[st.is_consumer].sum())
     return out
 
 
@@ -108,6 +109,7 @@ def reference_aggregates(model: ReferenceModel) -> dict[str, float]:
     out["need"] = float(sum(c.need for c in consumers))
     out["activity"] = float(sum(c.activity for c in consumers))
     out["commercial_share"] = float(sum(c.commercial_share for c in consumers))
+    out["fatigue"] = float(sum(c.fatigue for c in consumers))
     return out
 
 

@@ -18,7 +18,8 @@ for money, ties broken by bad purchases), a stock-loading reseller tree at day 2
 reseller who sold, stock drawn down and loaded, loaded resellers), and a big-V on day 0 (her
 audience gathered) and day 20 (sales weighted by a devalued brand, the brand's next step), and
 a community seller whose readers forward her posts at day 10 (forwards of every generation,
-forwards read, and the forwards left waiting in feeds).
+forwards read, and the forwards left waiting in feeds), and the spam and community sellers among
+consumers tiring of ads at day 20 (mutes and blocks at tolerances lowered by fatigue).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ MARKET = od.Market(n=400, days=60)
 STATES = (("spam", 10), ("spam+community", 10), ("community", 20), ("community", 59), ("low_quality", 30),
           ("fission", 30), ("kol", 0), ("kol", 3), ("moderation", 10), ("spam_quiet", 40), ("boom", 3), ("boom", 10),
           ("value", 50), ("group_buy", 25), ("resell", 20), ("big_v", 0), ("big_v", 20),
-          ("forward", 10))
+          ("forward", 10), ("fatigue", 20))
 QUICK_STATES = (("spam+community", 10), ("fission", 30))
 #: replicates per engine and state: at 400, a state with less than a purchase a day (value for
 #: money, day 50) showed its broken satisfaction rule at p 5e-4, short of the suite's level

@@ -374,6 +374,62 @@ def test_tolerance_scales_both_thresholds(kit):
     assert lost[tau < 0.2].mean() > 0.95 and lost[tau > 5].mean() < 0.05
 
 
+def test_fatigue_lowers_tolerance_like_a_smaller_tau(kit):
+    """With ad fatigue F the thresholds are tau theta / (1 + F / F_half): the same draws decide as
+    in :func:`test_tolerance_scales_both_thresholds` with tau / (1 + F / F_half) in place of tau.
+    Fatigue from 0 to 20 F_half at one annoyance takes the lost share from nearly none to nearly
+    all (a mutant that ignored fatigue would leave it at the first)."""
+    n = 4001
+    _, w = _tie_world(kit, n, seed=6, steepness=4.0, mute_max=1.0, block_max=1.0, strong_block_factor=1.0,
+                      mute_threshold=100.0, block_threshold=200.0, fatigue_ads=50.0)
+    fatigue = np.zeros(n)
+    fatigue[1:] = np.random.default_rng(6).uniform(0.0, 1000.0, n - 1)
+    w.state.fatigue[:] = fatigue
+    _put(w, "annoyance", np.arange(1, n), 30.0)
+    nodes = w.rel.node[_candidate_rows(w)]
+    rs = _stream(w, TIES_STREAM)
+    u = _uniforms(rs, len(nodes))
+    muted, blocked = _mute_and_block(w, rs=rs)
+    tau = 1.0 / (1.0 + fatigue[nodes] / 50.0)
+    hill = lambda a, theta: a ** 4 / (a ** 4 + theta ** 4)  # noqa: E731
+    p_block = hill(30.0, 200.0 * tau)
+    p_mute = hill(30.0, 100.0 * tau)
+    np.testing.assert_array_equal(blocked, nodes[u < p_block])
+    np.testing.assert_array_equal(muted, np.sort(nodes[(u >= p_block) & (u < p_block + p_mute)]))
+    lost = np.isin(np.arange(n), np.concatenate([muted, blocked]))
+    assert lost[(fatigue < 20.0) & (np.arange(n) > 0)].mean() < 0.05 and lost[fatigue > 500.0].mean() > 0.95
+
+
+def test_fatigue_adds_the_pushes_read_and_fades(kit):
+    """F <- F 2^(-1/h_F) + K, K the day's ads, prize posts, resellers' ads and unsolicited
+    messages read from every seller; an answer to her need (solicited) and value or life posts
+    add nothing; with F_half = 0 the stock stays 0 whatever she reads."""
+    cfg = kit.config(n_sellers=2, circle_size=3, ties={"fatigue_ads": 100.0, "fatigue_half_life": 10.0})
+    topo = kit.empty(8)
+    w = kit.world(cfg, topo, sellers=(0, 1))
+    w.state.fatigue[:] = 0.0
+    rows = [w.row(0, 2), w.row(1, 2), w.row(0, 3)]
+    assert min(rows) >= 0
+    for name, value in (("seen_ad", 3), ("seen_prize", 1), ("seen_reseller", 2), ("messages", 1),
+                        ("seen_value", 5), ("seen_life", 4)):
+        getattr(w.rel, name)[rows[0]] = value
+    w.rel.seen_ad[rows[1]] = 4
+    w.rel.messages[rows[2]] = 1
+    w.rel.solicited[rows[2]] = True
+    for r in rows:
+        w.rel.touched[r] = True
+    w.state.fatigue[2] = 50.0
+    ties.tire(w.params.ties, w.people, w.rel)
+    f = 0.5 ** (1.0 / 10.0)
+    assert w.state.fatigue[2] == pytest.approx(50.0 * f + 3 + 1 + 2 + 1 + 4, rel=1e-15)
+    assert w.state.fatigue[3] == 0.0
+    off = kit.world(kit.config(n_sellers=2, circle_size=3), topo, sellers=(0, 1))
+    off.rel.seen_ad[off.row(0, 2)] = 3
+    off.rel.touched[off.row(0, 2)] = True
+    ties.tire(off.params.ties, off.people, off.rel)
+    assert not off.state.fatigue.any()
+
+
 def test_non_contacts_and_blocked_are_not_candidates(kit):
     _, w = _tie_world(kit, 10, block_max=1.0)
     _put(w, "annoyance", np.arange(1, 10), 1e12)

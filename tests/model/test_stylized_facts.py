@@ -770,7 +770,7 @@ def fixed_tolerant_share(share: float = 0.463):
         return st
 
     old = lambda c: ties.Params(c.ties.block_max, 600.0 ** 1.5, c.ties.strong_block_factor,  # noqa: E731
-                                c.ties.mute_max, 300.0 ** 1.5, 1.5, 0.0)
+                                c.ties.mute_max, 300.0 ** 1.5, 1.5, 0.0, 0.0, 1.0)
     with mock.patch.object(mesa_model, "init_state", init_state), mock.patch.object(ties, "prepare", old):
         yield
 

@@ -549,6 +549,18 @@ class TieParams(Frozen):
         meaning="half-life of a mute once annoyance has faded: daily unmute hazard "
                 "(1 − 2^(−1/half-life)) × (1 − H(A)), H the mute hazard's Hill function",
         source="judgement: mutes are reversible (WeChat's hide-Moments switch); no source gives a rate")] = 60.0
+    fatigue_ads: Annotated[float, Field(ge=0.0, le=1e6), Param(
+        label="Ad fatigue: ads that halve tolerance", unit="ads read", ui=(0, 2000, 10),
+        meaning="F_½: a consumer's tolerance is τ / (1 + F / F_½), F the commercial pushes she has read from any "
+                "seller (ads, prize posts, resellers' ads and forwards, unsolicited messages), fading with the "
+                "fatigue half-life; 0: no fatigue",
+        source="seed 004 L83 (消费者对各种营销路数心知肚明…早已经厌倦排斥: consumers see through marketing and "
+               "tire of it), seed 000 L101 (审美疲劳); off by default (judgement): no source gives a size "
+               "(docs/model.md §3.3.18a, §5.1)")] = 0.0
+    fatigue_half_life: Annotated[HalfLife, Param(
+        label="Ad fatigue half-life", unit="days", ui=(7, 720, 1),
+        meaning="h_F: half-life of the fatigue stock F (the pushes read long ago weigh less)",
+        source="judgement: a habit of months (早已经厌倦: long tired of), not of days")] = 180.0
     bond_per_interaction: Annotated[Prob, Param(
         label="Tie gain per interaction", unit="prob",
         meaning="chance that one two-way interaction (an answered enquiry, a message answering her need) moves a "

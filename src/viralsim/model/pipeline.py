@@ -21,7 +21,8 @@ Order:
   12 enquiries     consumers ask, sellers answer
   13 purchases     each consumer buys from at most one seller; decisions toward group-buy sellers open
                    group-buys, whose members invite their friends; filled groups sell, expired ones fail
-  14 annoyance     exposures annoy, annoyance erodes trust, ad memory grows
+  14 annoyance     exposures annoy, annoyance erodes trust, ad memory grows; consumers tire of the
+                   pushes they read (ad fatigue)
   15 settlement    money, satisfaction, broken ties, cascades, resellers (the reseller who sold, her
                    uplines' commission, stock); satisfied buyers may follow the seller; then
                    recommendations (plain buyers, group members, KOL seeds), after which referred
@@ -77,7 +78,7 @@ from viralsim.model.rules.purchase import make_purchases
 from viralsim.model.rules.relax import relax as relax_stocks
 from viralsim.model.rules.resell import unload
 from viralsim.model.rules.settle import settle as settle_purchases
-from viralsim.model.rules.ties import mute_and_block
+from viralsim.model.rules.ties import mute_and_block, tire
 from viralsim.model.rules.trust import gain_from_content, platform_warning, purchase_outcome
 from viralsim.model.rules.wom import recommend, seed_kols, warn
 from viralsim.model.stocks import stock_table
@@ -184,6 +185,7 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
         rel, k = run_group_buys(key, today, par.purchase, graph, people, sellers, rel, group_buys, buyer_rows,
                                 buyer_channels, k, need0, sated0, flows)
     add_annoyance(par.annoyance, people, rel)                                        # 14
+    tire(par.ties, people, rel)                                                      #    ad fatigue
     # 15 settlement and word of mouth, seller by seller (buyers in consumer order)
     ptr, order = relations.seller_groups(rel, buyer_rows, k, n_s)
     settle_streams = seller_streams(key, today, _STREAM_SETTLE, n_s)

@@ -332,6 +332,7 @@ class ConsumerAgent(FixedAgent):
         self.sated = False          # still using up a purchase (§3.3.2)
         self.pushed_days = 0        # days on which some seller pushed her (novelty, §3.3.11)
         self.tolerance = 1.0
+        self.fatigue = 0.0          # commercial pushes read, fading (ad fatigue, §3.3.18a)
         self.activity = 1.0
         self.commercial_share = 0.0
         self.relations: dict[int, Relation] = {}
@@ -660,12 +661,19 @@ class ConsumerAgent(FixedAgent):
                         rel.trust = lower_toward_zero(rel.trust, erosion, unwanted)
         for s, today in self.today.items():
             self.relations[s].memory += today.ads
+        tp = c.ties
+        if tp.fatigue_ads > 0:
+            # §3.3.18a ad fatigue: F <- F 2^(-1/h_F) + the pushes read today, every seller's
+            read = sum(today.ads + (0 if today.solicited else today.messages)
+                       for today in self.today.values() if today.touched)
+            self.fatigue = self.fatigue * 0.5 ** (1.0 / tp.fatigue_half_life) + read
 
     # -- step 15 -----------------------------------------------------------------------------
     def mute_or_block(self, s: int) -> str | None:
         """§3.3.18: an annoyed contact may mute or block seller s today; a muted one may unmute.
 
-        Her thresholds are the median consumer's times her tolerance. One draw u: block if
+        Her thresholds are the median consumer's times her tolerance, lowered by her ad fatigue
+        F to tolerance / (1 + F / F_half) (§3.3.18a). One draw u: block if
         u < P(block); else, if she has muted s, unmute if u < P(block) + P(unmute), otherwise
         mute if u < P(block) + P(mute). Returns "block", "mute", "unmute" or None.
         """
@@ -674,10 +682,11 @@ class ConsumerAgent(FixedAgent):
         if not rel.follows or not (rel.muted or rel.annoyance > 0):
             return None
         h = tp.steepness
-        p_block = tp.block_max * hill(rel.annoyance, tp.block_threshold * self.tolerance, h)
+        tolerance = self.tolerance / (1.0 + self.fatigue / tp.fatigue_ads) if tp.fatigue_ads > 0 else self.tolerance
+        p_block = tp.block_max * hill(rel.annoyance, tp.block_threshold * tolerance, h)
         if rel.tie == STRONG:
             p_block *= tp.strong_block_factor
-        mute_hill = hill(rel.annoyance, tp.mute_threshold * self.tolerance, h)
+        mute_hill = hill(rel.annoyance, tp.mute_threshold * tolerance, h)
         u = self.model.rng.random()
         if u < p_block:
             rel.blocked = True
@@ -1442,6 +1451,7 @@ class ReferenceModel(mesa.Model):
             c.group = None                          # (the state's open groups are copied below)
             c.need, c.sated, c.tolerance = bool(state.need[i]), bool(state.sated[i]), float(state.tolerance[i])
             c.pushed_days = int(state.pushed[i])
+            c.fatigue = float(state.fatigue[i])
             c.activity, c.commercial_share = float(state.activity[i]), float(state.commercial_share[i])
             for s, rel in c.relations.items():
                 for name, kind in Relation.__annotations__.items():

@@ -289,7 +289,7 @@ def init_state(config: RunConfig, topo: Topology, setups: Sequence[SellerSetup],
                     sated=np.zeros(n, dtype=bool),      # the market's sellers are new: nobody holds a supply
                     tolerance=tolerance,
                     activity=is_consumer.astype(float), commercial_share=np.zeros(n), commercial_load=np.zeros(n),
-                    pushed=np.zeros(n, dtype=np.int64))
+                    pushed=np.zeros(n, dtype=np.int64), fatigue=np.zeros(n))
     graph = Graph(topo.indptr, topo.indices, topo.strong, bool(topo.complete), int(n))
     consumers = np.flatnonzero(is_consumer)
     degree_order = consumers[np.argsort(-degree[consumers], kind="stable")]

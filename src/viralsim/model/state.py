@@ -44,6 +44,7 @@ class People(NamedTuple):
     commercial_share: np.ndarray      # today's commercial share of the feed
     commercial_load: np.ndarray       # today's commercial posts in the feed
     pushed: np.ndarray                # int64: days on which some seller pushed her (novelty, rules.face)
+    fatigue: np.ndarray               # float64: commercial pushes read, fading (ad fatigue, rules.ties.tire)
 
 
 class Sellers(NamedTuple):
@@ -211,6 +212,10 @@ class State:
     @property
     def tolerance(self) -> np.ndarray:
         return self.people.tolerance
+
+    @property
+    def fatigue(self) -> np.ndarray:
+        return self.people.fatigue
 
     @property
     def degree(self) -> np.ndarray:

@@ -22,13 +22,46 @@ class Params(NamedTuple):
     mute_theta_h: float
     h: float
     unmute_max: float
+    fatigue_half: float     # F_½ of the ad fatigue (0: none)
+    f_fatigue: float        # 2^(-1/h_F): the fatigue stock's daily decay
 
 
 def prepare(config) -> Params:
     t = config.ties
     h = t.steepness
     return Params(t.block_max, saturating_pow(t.block_threshold, h), t.strong_block_factor, t.mute_max,
-                  saturating_pow(t.mute_threshold, h), float(h), 1.0 - half_life_factor(t.unmute_half_life))
+                  saturating_pow(t.mute_threshold, h), float(h), 1.0 - half_life_factor(t.unmute_half_life),
+                  float(t.fatigue_ads), half_life_factor(t.fatigue_half_life))
+
+
+@kernel
+def tire(par, people, rel):
+    """Ad fatigue: consumers tire of marketing as they read it, and tolerate less of it.
+
+        F_i <- F_i 2^(-1/h_F) + K_i,        tau_i(t) = tau_i / (1 + F_i / F_half)
+
+    K_i the commercial pushes consumer i read today from every seller: ads, prize posts,
+    resellers' ads and friends' forwards, and unsolicited messages (the unwanted contacts of
+    rules.annoyance). "Consumers see through every kind of marketing; its effect is heavily
+    discounted ... people have long tired of and reject TV ads" (seed 004 L83: 消费者对各种营销
+    路数心知肚明 ... 早已经厌倦排斥; seed 000 L101: aesthetic fatigue, 审美疲劳). Unlike
+    annoyance, which is toward one seller and fades in days, fatigue is the consumer's own, toward
+    every seller, and lasts months: a consumer who has read many ads mutes and blocks at a lower
+    annoyance (:func:`mute_and_block`), also a seller she has just met. F_half = 0 turns it off
+    (F stays 0). Runs after the day's annoyance (rules.annoyance), before mute and block.
+    """
+    if par.fatigue_half <= 0.0:
+        return
+    n = people.fatigue.shape[0]
+    pushes = np.zeros(n, np.int64)
+    for r in range(rel.meta[0]):
+        if rel.touched[r]:
+            k = rel.seen_ad[r] + rel.seen_prize[r] + rel.seen_reseller[r]
+            if not rel.solicited[r]:
+                k += rel.messages[r]
+            pushes[rel.node[r]] += k
+    for i in range(n):
+        people.fatigue[i] = people.fatigue[i] * par.f_fatigue + pushes[i]
 
 
 @kernel
@@ -43,8 +76,9 @@ def mute_and_block(par, people, rel, streams, new_blocked):
     """Annoyed contacts mute or block their sellers; muted ones whose annoyance has faded unmute.
 
     Consumer i has a tolerance tau_i > 0 (lognormal with median 1, drawn when the market is built,
-    the same toward every seller), a factor on both thresholds. Daily hazards for her contact
-    with annoyance A:
+    the same toward every seller), a factor on both thresholds, lowered by her ad fatigue to
+    tau_i / (1 + F_i / F_half) (:func:`tire`; tau_i itself without it). Daily hazards for her
+    contact with annoyance A:
         P(block)  = b_max H(A; tau_i theta_b, h) x (f_strong if strong tie else 1)
         P(mute)   = m_max H(A; tau_i theta_m, h)                (if not muted)
         P(unmute) = u_max (1 - H(A; tau_i theta_m, h))          (if muted), u_max = 1 - 2^(-1/h_u)
@@ -91,7 +125,12 @@ def mute_and_block(par, people, rel, streams, new_blocked):
         if not (muted or a > 1e-9):
             continue
         u = uniform(streams[rel.seller[r]])
-        x = a / people.tolerance[rel.node[r]]          # annoyance in units of her tolerance
+        i = rel.node[r]
+        x = a / people.tolerance[i]                     # annoyance in units of her tolerance
+        if par.fatigue_half > 0.0 and x > 0.0:
+            # tired of ads: tolerance / (1 + F / F_half); (x > 0: a muted contact without annoyance
+            # stays at 0 even where a tiny F_half makes the factor inf)
+            x *= 1.0 + people.fatigue[i] / par.fatigue_half
         bound = p_top
         for lv in range(_LEVELS - 1, -1, -1):
             bound = p_ref[lv] if x <= a_ref[lv] else bound
