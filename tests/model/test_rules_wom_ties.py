@@ -355,23 +355,31 @@ def test_tolerance_scales_both_thresholds(kit):
     theta_b, h), else mutes iff u < that + H(A; tau_i theta_m, h), for the same draws; tolerances
     from 1/50 to 50 at one annoyance spread the outcomes from nearly all to nearly none."""
     n = 4001
-    cfg, w = _tie_world(kit, n, seed=5, steepness=4.0, mute_max=1.0, block_max=1.0, strong_block_factor=1.0,
+    _, w = _tie_world(kit, n, seed=5, steepness=4.0, mute_max=1.0, block_max=1.0, strong_block_factor=1.0,
                         mute_threshold=100.0, block_threshold=200.0)
     tau = np.ones(n)
     tau[1:] = np.exp(np.random.default_rng(5).uniform(np.log(1 / 50), np.log(50), n - 1))
     w.state.tolerance[:] = tau
-    _put(w, "annoyance", np.arange(1, n), 150.0)
+    lost = _lost_at_thresholds(w, 150.0, tau)
+    assert lost[tau < 0.2].mean() > 0.95 and lost[tau > 5].mean() < 0.05
+
+
+def _lost_at_thresholds(w, annoyance: float, tau: np.ndarray) -> np.ndarray:
+    """Every contact of seller 0 at ``annoyance``, with m_max = b_max = 1, steepness 4 and the
+    median thresholds 100 and 200: asserts that she blocks iff u < H(A; 200 tau_i, 4), else mutes
+    iff u < that + H(A; 100 tau_i, 4), for the day's draws (``tau`` the effective tolerance by
+    node); returns whether each node was lost."""
+    _put(w, "annoyance", np.arange(1, tau.shape[0]), annoyance)
     nodes = w.rel.node[_candidate_rows(w)]
     rs = _stream(w, TIES_STREAM)
     u = _uniforms(rs, len(nodes))
     muted, blocked = _mute_and_block(w, rs=rs)
     hill = lambda a, theta: a ** 4 / (a ** 4 + theta ** 4)  # noqa: E731
-    p_block = hill(150.0, 200.0 * tau[nodes])
-    p_mute = hill(150.0, 100.0 * tau[nodes])
+    p_block = hill(annoyance, 200.0 * tau[nodes])
+    p_mute = hill(annoyance, 100.0 * tau[nodes])
     np.testing.assert_array_equal(blocked, nodes[u < p_block])
     np.testing.assert_array_equal(muted, np.sort(nodes[(u >= p_block) & (u < p_block + p_mute)]))
-    lost = np.isin(np.arange(n), np.concatenate([muted, blocked]))
-    assert lost[tau < 0.2].mean() > 0.95 and lost[tau > 5].mean() < 0.05
+    return np.isin(np.arange(tau.shape[0]), np.concatenate([muted, blocked]))
 
 
 def test_fatigue_lowers_tolerance_like_a_smaller_tau(kit):
@@ -385,18 +393,7 @@ def test_fatigue_lowers_tolerance_like_a_smaller_tau(kit):
     fatigue = np.zeros(n)
     fatigue[1:] = np.random.default_rng(6).uniform(0.0, 1000.0, n - 1)
     w.state.fatigue[:] = fatigue
-    _put(w, "annoyance", np.arange(1, n), 30.0)
-    nodes = w.rel.node[_candidate_rows(w)]
-    rs = _stream(w, TIES_STREAM)
-    u = _uniforms(rs, len(nodes))
-    muted, blocked = _mute_and_block(w, rs=rs)
-    tau = 1.0 / (1.0 + fatigue[nodes] / 50.0)
-    hill = lambda a, theta: a ** 4 / (a ** 4 + theta ** 4)  # noqa: E731
-    p_block = hill(30.0, 200.0 * tau)
-    p_mute = hill(30.0, 100.0 * tau)
-    np.testing.assert_array_equal(blocked, nodes[u < p_block])
-    np.testing.assert_array_equal(muted, np.sort(nodes[(u >= p_block) & (u < p_block + p_mute)]))
-    lost = np.isin(np.arange(n), np.concatenate([muted, blocked]))
+    lost = _lost_at_thresholds(w, 30.0, 1.0 / (1.0 + fatigue / 50.0))
     assert lost[(fatigue < 20.0) & (np.arange(n) > 0)].mean() < 0.05 and lost[fatigue > 500.0].mean() > 0.95
 
 
