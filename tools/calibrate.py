@@ -266,8 +266,9 @@ LEFT_OUT = (
     ("Kwak, Chun & Moon 2011 as a target: 43 % of active Twitter users unfollowed someone within 51 days",
      "shown as checks above, not fitted: their users followed accounts of every kind, mostly not sellers, while a "
      "consumer here follows only the market's sellers, so the share depends on how many people sell and how, "
-     "which no source fixes; and the parameter it would pin, the mute hazard's steepness, sets the dose-response "
-     "the mute target rests on (§5.1)"),
+     "which no source fixes; and neither parameter that could pin it, the mute hazard's steepness or the ad "
+     "fatigue (§3.3.18a, off by default), reaches it in a settled market without reshaping the dose-response the "
+     "mute target rests on (§5.1)"),
     ("The adoption speed of a competent community seller",
      "no source gives one for a seller's circle: seed 000 L155 is one campaign's orders (a check above), seed 004 "
      "L459 an app's registrations (a million in a month) and L481 the growth of social-media users (about 38 % a "
