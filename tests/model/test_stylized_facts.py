@@ -791,6 +791,52 @@ def test_lost_share_test_detects_a_fixed_tolerant_share():
     assert failures, {d: round(v.mean(), 3) for d, v in lost.items()}
 
 
+
+#: ad fatigue for the test below (off by default): tolerance halves after 50 pushes read
+TIRING = {"ties": {"fatigue_ads": 50.0}, "days": 120}
+TIRING_SEEDS = tuple(range(64))
+#: half way between the gap under the rule (+0.036, SE 0.005) and under the mutant below (-0.012,
+#: SE 0.003), 64 seeds each; with fatigue off the gap is -0.018 (16 seeds): the flooder takes the
+#: light advertiser's contacts' attention, so they read fewer of her ads
+TIRING_BAR = 0.012
+
+
+def tiring_gaps(runner) -> np.ndarray:
+    """Per seed, the muted or blocked share of a light advertiser's contacts (3 hard ads a day,
+    nothing else) at day 120 with a 刷屏 seller (the spam preset, who adds strangers every day)
+    in the market, less the share without her; ad fatigue on."""
+    light = ads_seller(3)
+    both = {**light, "s": {"strategy": "spam"}}
+    gaps = []
+    for seed in TIRING_SEEDS:
+        shares = [runner(sellers, seed, **TIRING).summary.set_index("seller").loc["x", "muted_blocked_share"]
+                  for sellers in (both, light)]
+        gaps.append(shares[0] - shares[1])
+    return np.array(gaps)
+
+
+def test_a_flooder_tires_the_audience_of_every_seller():
+    """With ad fatigue (§3.3.18a) a consumer who has read a flooder's ads turns away sooner from
+    every seller, so a light advertiser loses more of her contacts when a flooder works the same
+    market, although the flooder takes their attention (without fatigue she loses fewer): seed 004
+    L83, consumers tired of marketing reject it."""
+    gaps = tiring_gaps(run)
+    assert gaps.mean() > TIRING_BAR, (gaps.mean(), se(gaps))
+
+
+@pytest.mark.slow
+def test_the_tiring_test_detects_fatigue_kept_per_seller():
+    """Mutant: the fatigue that lowers tolerance toward a seller is the consumer's memory of that
+    seller's own ads (``memory``, rules.annoyance) instead of her fatigue from every seller's: the
+    flooder then tires nobody of the light advertiser, and the test above must fail."""
+    from source_mutants import mutant_day
+
+    with mutant_day(ties, "mute_and_block", "x *= 1.0 + people.fatigue[i] / par.fatigue_half",
+                    "x *= 1.0 + rel.memory[r] / par.fatigue_half"):
+        gaps = tiring_gaps(uncached)
+    assert not gaps.mean() > TIRING_BAR, (gaps.mean(), se(gaps))
+
+
 QUIET_DAY = 31
 
 
