@@ -301,6 +301,11 @@ class Today:
         """Unwanted commercial posts read: ads, prize posts and resellers' ads (§3.3.15)."""
         return self.seen[AD] + self.seen[PRIZE] + self.seen_reseller
 
+    @property
+    def unwanted(self) -> int:
+        """Unwanted contacts: the unwanted posts read and the messages that answered no need (§3.3.15)."""
+        return self.ads + (0 if self.solicited else self.messages)
+
 
 @dataclass(eq=False)
 class OpenGroup:
@@ -655,17 +660,15 @@ class ConsumerAgent(FixedAgent):
             if t.enabled and t.loss_per_unwanted > 0:
                 for s, today in self.today.items():
                     rel = self.relations[s]
-                    unwanted = today.ads + (0 if today.solicited else today.messages)
-                    if today.touched and unwanted > 0:
+                    if today.touched and today.unwanted > 0:
                         erosion = t.loss_per_unwanted * rel.annoyance / (rel.annoyance + w.half_effect)
-                        rel.trust = lower_toward_zero(rel.trust, erosion, unwanted)
+                        rel.trust = lower_toward_zero(rel.trust, erosion, today.unwanted)
         for s, today in self.today.items():
             self.relations[s].memory += today.ads
         tp = c.ties
         if tp.fatigue_ads > 0:
             # §3.3.18a ad fatigue: F <- F 2^(-1/h_F) + the pushes read today, every seller's
-            read = sum(today.ads + (0 if today.solicited else today.messages)
-                       for today in self.today.values() if today.touched)
+            read = sum(today.unwanted for today in self.today.values() if today.touched)
             self.fatigue = self.fatigue * 0.5 ** (1.0 / tp.fatigue_half_life) + read
 
     # -- step 15 -----------------------------------------------------------------------------

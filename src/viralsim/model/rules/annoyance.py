@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from viralsim._jit import kernel, powi
+from viralsim._jit import kernel, kernel_inline, powi
 from viralsim.model.relations import NO_TIE
 
 
@@ -52,6 +52,16 @@ def wear_out(seen, memory, wearout):
 def tedium_factor(memory, wearout):
     """Irritation multiplier of an ad after E recent ones: 1 + E / (E + E_w), from 1 up to 2."""
     return 1.0 + memory / (memory + wearout)
+
+
+@kernel_inline
+def unwanted(rel, r):
+    """Relation r's unwanted contacts today: the ads, prize posts and resellers' ads (friends'
+    forwards among them) read, and the seller's messages unless they answered a need (seed
+    001 L23: accosting is harassment, an answer is not). Trust erodes per unwanted contact
+    (:func:`add_annoyance`) and ad fatigue counts them (rules.ties.tire)."""
+    ads = rel.seen_ad[r] + rel.seen_prize[r] + rel.seen_reseller[r]
+    return ads if rel.solicited[r] else ads + rel.messages[r]
 
 
 @kernel
@@ -106,6 +116,6 @@ def add_annoyance(par, people, rel):
             continue
         rel.memory[r] += ads
         if par.erode:
-            times = ads if rel.solicited[r] else ads + rel.messages[r]
+            times = unwanted(rel, r)
             if times > 0:
                 rel.trust[r] *= powi(1.0 - par.loss * a / (a + par.half_effect), times)

@@ -9,6 +9,7 @@ import numpy as np
 from viralsim._jit import kernel, uniform
 from viralsim.model.relations import NO_TIE, STRONG, grown
 from viralsim.model.rules._util import half_life_factor, saturating_pow
+from viralsim.model.rules.annoyance import unwanted
 
 #: annoyance levels with a precomputed hazard bound in :func:`mute_and_block`
 _LEVELS = 4
@@ -41,13 +42,14 @@ def tire(par, people, rel):
         F_i <- F_i 2^(-1/h_F) + K_i,        tau_i(t) = tau_i / (1 + F_i / F_half)
 
     K_i the commercial pushes consumer i read today from every seller: ads, prize posts,
-    resellers' ads and friends' forwards, and unsolicited messages (the unwanted contacts of
-    rules.annoyance). "Consumers see through every kind of marketing; its effect is heavily
-    discounted ... people have long tired of and reject TV ads" (seed 004 L83: 消费者对各种营销
-    路数心知肚明 ... 早已经厌倦排斥; seed 000 L101: aesthetic fatigue, 审美疲劳). Unlike
-    annoyance, which is toward one seller and fades in days, fatigue is the consumer's own, toward
-    every seller, and lasts months: a consumer who has read many ads mutes and blocks at a lower
-    annoyance (:func:`mute_and_block`), also a seller she has just met. F_half = 0 turns it off
+    resellers' ads and friends' forwards, and unsolicited messages (the unwanted contacts,
+    :func:`viralsim.model.rules.annoyance.unwanted`). "Consumers see through every kind of
+    marketing; its effect is heavily discounted ... people have long tired of and reject TV
+    ads" (seed 004 L83: 消费者对各种营销路数心知肚明 ... 早已经厌倦排斥; seed 000 L101:
+    aesthetic fatigue, 审美疲劳). Unlike annoyance, which is toward one seller and fades in
+    days, fatigue is the consumer's own, toward every seller, and lasts months: a consumer who
+    has read many ads mutes and blocks at a lower annoyance (:func:`mute_and_block`), also a
+    seller she has just met. F_half = 0 turns it off
     (F stays 0). Runs after the day's annoyance (rules.annoyance), before mute and block.
     """
     if par.fatigue_half <= 0.0:
@@ -56,10 +58,7 @@ def tire(par, people, rel):
     pushes = np.zeros(n, np.int64)
     for r in range(rel.meta[0]):
         if rel.touched[r]:
-            k = rel.seen_ad[r] + rel.seen_prize[r] + rel.seen_reseller[r]
-            if not rel.solicited[r]:
-                k += rel.messages[r]
-            pushes[rel.node[r]] += k
+            pushes[rel.node[r]] += unwanted(rel, r)
     for i in range(n):
         people.fatigue[i] = people.fatigue[i] * par.f_fatigue + pushes[i]
 
