@@ -471,7 +471,9 @@ class AnnoyanceParams(Frozen):
         meaning="annoyance per personal-life post read")] = 0.0
     weight_message: Annotated[Weight, Param(
         label="Annoyance per message", unit="annoyance/message", ui=(0, 20, 0.5),
-        meaning="annoyance per unsolicited direct message", source="seed 001 L23 (accosting is harassment)")] = 2.0
+        meaning="annoyance per unsolicited direct message",
+        source="seed 001 L23 (accosting is harassment); calibrated (§5.1): seed 001 L24, deleting a pushing "
+               "account is the first reaction")] = 20.6
     solicited_factor: Annotated[Prob, Param(
         label="Solicited-message factor", unit="×",
         meaning="factor on the message weight when the message answers a need the consumer has",
