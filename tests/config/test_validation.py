@@ -136,6 +136,15 @@ def test_missing_or_unreadable_edge_list(write, tmp_path, where, fragment):
     assert fragment in message
 
 
+def test_edge_list_path_with_a_nul_is_refused_in_one_line(write):
+    """A NUL in the path (found by the long config fuzz): os.stat raises ValueError, not OSError,
+    which escaped as a traceback."""
+    path = write('network: {kind: edgelist, path: "edges\\0.txt"}\n')
+    message = _error(path)
+    assert message.startswith(f"{path}: network.path = 'edges\\x00.txt' is not allowed: "), message
+    assert "the file cannot be read (embedded null byte)" in message, message
+
+
 def test_bad_gzip_edge_list(write, tmp_path):
     (tmp_path / "edges.gz").write_bytes(b"1 2\n")
     message = _error(write(f"network: {{kind: edgelist, path: '{tmp_path / 'edges.gz'}'}}\n"))

@@ -73,6 +73,8 @@ def check_edgelist(path: str | Path) -> EdgeListInfo:
         raise EdgeListProblem("does not exist") from None
     except OSError as exc:
         raise EdgeListProblem(f"cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:           # a NUL in the path: no file system allows one
+        raise EdgeListProblem(f"cannot be read ({exc})") from None
     if not path.is_file():
         raise EdgeListProblem("is not a regular file")
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
