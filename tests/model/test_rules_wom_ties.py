@@ -356,7 +356,7 @@ def test_tolerance_scales_both_thresholds(kit):
     from 1/50 to 50 at one annoyance spread the outcomes from nearly all to nearly none."""
     n = 4001
     _, w = _tie_world(kit, n, seed=5, steepness=4.0, mute_max=1.0, block_max=1.0, strong_block_factor=1.0,
-                        mute_threshold=100.0, block_threshold=200.0)
+                      mute_threshold=100.0, block_threshold=200.0)
     tau = np.ones(n)
     tau[1:] = np.exp(np.random.default_rng(5).uniform(np.log(1 / 50), np.log(50), n - 1))
     w.state.tolerance[:] = tau

@@ -604,13 +604,18 @@ def test_tie_conversion_test_detects_trust_transfer_that_ignores_the_tie():
 ANSWERS_ANNOY_LIKE_PITCHES = ("(par.f_sol if rel.solicited[r] else 1.0)", "(1.0)")
 
 
+def messages_seller(contact: str, per_day: float) -> dict:
+    """A community seller who only messages her circle, ``per_day`` a day in ``contact`` mode
+    (push or need): no posts, no groups, no answers to enquiries."""
+    return {"c": {"strategy": "community", "contact": contact, "posts_per_day": 0, "messages_per_day": per_day,
+                  "groups": {"enabled": False}, "service_capacity": 0}}
+
+
 def need_against_push(runner=run) -> tuple[float, float, float, float]:
     """Over the 8 seeds: mean customers of the need-mode seller, of the push-mode seller, and
     the mean over days of their contacts' mean annoyance, for sellers who only message (3 a day)."""
-    only_messages = {"posts_per_day": 0, "messages_per_day": 3, "groups": {"enabled": False},
-                     "service_capacity": 0}
-    push = [runner({"c": {"strategy": "community", "contact": "push", **only_messages}}, s) for s in SEEDS]
-    need = [runner({"c": {"strategy": "community", "contact": "need", **only_messages}}, s) for s in SEEDS]
+    push = [runner(messages_seller("push", 3), s) for s in SEEDS]
+    need = [runner(messages_seller("need", 3), s) for s in SEEDS]
     for p, n in zip(push, need):
         assert p.daily.messages_sent.sum() == n.daily.messages_sent.sum()
     return (mean(r.summary.customers[0] for r in need), mean(r.summary.customers[0] for r in push),
@@ -652,10 +657,7 @@ PUSH_DOSES = (3, 20, 80)
 def blocked_by_messages(contact: str, per_day: float, runner=run, **sections) -> np.ndarray:
     """Per seed (the 8 seeds), the blocked share of her contacts at day 180 for a seller who only
     messages (``per_day`` a day in ``contact`` mode: push or need), nothing else."""
-    only_messages = {"posts_per_day": 0, "messages_per_day": per_day, "groups": {"enabled": False},
-                     "service_capacity": 0}
-    rows = [runner({"c": {"strategy": "community", "contact": contact, **only_messages}}, s, **sections).summary.iloc[0]
-            for s in SEEDS]
+    rows = [runner(messages_seller(contact, per_day), s, **sections).summary.iloc[0] for s in SEEDS]
     return np.array([r.blocked / r.contacts for r in rows])
 
 
@@ -855,7 +857,6 @@ def test_lost_share_test_detects_a_fixed_tolerant_share():
         lost = lost_by_dose(uncached)
     failures = dose_failures(lost)
     assert failures, {d: round(v.mean(), 3) for d, v in lost.items()}
-
 
 
 #: ad fatigue for the test below (off by default): tolerance halves after 50 pushes read
