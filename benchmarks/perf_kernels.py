@@ -38,6 +38,8 @@ import sys
 import tempfile
 import time
 
+import _market  # benchmarks/_market.py: the markets profiled
+
 
 def short_name(name: str) -> str:
     """``viralsim.model.rules.feed.deliver_posts`` from Numba's mangled ``_ZN8viralsim5model...``."""
@@ -55,25 +57,14 @@ def short_name(name: str) -> str:
 
 
 def run(args) -> int:
-    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="perf_kernels_")   # (before numba is imported)
+    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="perf_kernels_")   # (before viralsim is imported)
     import ctypes
 
-    import bench_engine
-    import bench_peers
-    import bench_sellers
+    from viralsim.experiment.warmup import warm_up
+    from viralsim.model import pipeline
 
-    from viralsim.config.schema import RunConfig
-    from viralsim.model import ViralModel, pipeline
-
-    days = args.day + args.days
-    raw = ({"name": "bench", "seed": args.seed, "days": days, "network": {"kind": "friend_circles", "n": args.n},
-            "sellers": bench_engine.WORKLOADS["spam+community"]} if args.flagship
-           else bench_sellers.config(args.n, args.sellers, days, args.seed))
-    if args.cascade:
-        topology, *_ = bench_peers.build_graph(args.n, seed=1)
-        model = ViralModel(bench_peers.engine_config("fast", days, args.seed), topology=topology, collect=False)
-    else:
-        model = ViralModel(RunConfig.model_validate(raw), collect=False)
+    warm_up()     # (every kernel the run may call: none is compiled within the profiled days)
+    model = _market.model(args)
     model.run(args.day)                 # (compiles the day: its functions are known from here)
     run_days = pipeline.run_days
     library = run_days.overloads[run_days.signatures[0]].library
@@ -102,7 +93,8 @@ def run(args) -> int:
     t1 = time.clock_gettime(time.CLOCK_MONOTONIC)
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump({"start": t0, "end": t1, "days": args.days, "functions": functions}, fh)
-    print(f"{len(functions)} functions; days {args.day}..{days - 1}: {1e3 * (t1 - t0) / args.days:.1f} ms a day "
+    last = args.day + args.days - 1
+    print(f"{len(functions)} functions; days {args.day}..{last}: {1e3 * (t1 - t0) / args.days:.1f} ms a day "
           f"(under perf); map written to {args.out}")
     return 0
 
@@ -174,13 +166,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="verb", required=True)
     r = sub.add_parser("run", help="run the market under perf record and write the map of the compiled code")
-    r.add_argument("--n", type=int, default=100_000)
-    r.add_argument("--sellers", type=int, default=1_000)
-    r.add_argument("--day", type=int, default=150, help="days run before the profiled ones")
-    r.add_argument("--days", type=int, default=20, help="days profiled")
-    r.add_argument("--flagship", action="store_true", help="the spam+community market of bench_engine.py")
-    r.add_argument("--cascade", action="store_true", help="the independent cascade of bench_peers.py")
-    r.add_argument("--seed", type=int, default=1)
+    _market.add_arguments(r, days=20)
     r.add_argument("--out", default="kernels.json")
     p = sub.add_parser("report", help="samples by function, or one function's hottest instructions")
     p.add_argument("data", help="perf.data of the run")

@@ -30,9 +30,7 @@ import sys
 import time
 import types
 
-import bench_engine
-import bench_peers
-import bench_sellers
+import _market  # benchmarks/_market.py: the markets profiled
 import numba
 import numpy as np
 from llvmlite import ir
@@ -116,35 +114,18 @@ def timed_pipeline(now=_now):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=100_000)
-    ap.add_argument("--sellers", type=int, default=1_000)
-    ap.add_argument("--day", type=int, default=150, help="days run before the profiled ones")
-    ap.add_argument("--days", type=int, default=5, help="days profiled")
-    ap.add_argument("--flagship", action="store_true", help="the spam+community market of bench_engine.py")
-    ap.add_argument("--cascade", action="store_true", help="the independent cascade of bench_peers.py")
-    ap.add_argument("--seed", type=int, default=1)
+    _market.add_arguments(ap, days=5)
     ap.add_argument("--us", action="store_true", help="print the steps in microseconds (small markets)")
     ap.add_argument("--cycles", action="store_true",
                     help="time the steps by the CPU's cycle counter (a few ns a reading, wall time) instead of the "
                          "process's CPU clock (about a microsecond a reading): for days of a few hundred us")
     args = ap.parse_args()
 
-    from viralsim.config.schema import RunConfig
     from viralsim.experiment.warmup import warm_up
-    from viralsim.model import ViralModel
     from viralsim.model.outputs import BREAKDOWN_WIDTH, FLOW_KEYS, STOCK_COLUMNS
 
     warm_up()
-    days = args.day + args.days
-    raw = ({"name": "bench", "seed": args.seed, "days": days, "network": {"kind": "friend_circles", "n": args.n},
-            "sellers": bench_engine.WORKLOADS["spam+community"]} if args.flagship
-           else bench_sellers.config(args.n, args.sellers, days, args.seed))
-    if args.cascade:
-        topo, *_ = bench_peers.build_graph(args.n, seed=1)
-        cfg = bench_peers.engine_config("fast", days, args.seed)
-        model = ViralModel(cfg, topology=topo, collect=False)
-    else:
-        model = ViralModel(RunConfig.model_validate(raw), collect=False)
+    model = _market.model(args)
     t = time.perf_counter()
     timed = timed_pipeline(_cycles if args.cycles else _now)
     model.run(args.day)
