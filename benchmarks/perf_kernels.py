@@ -57,7 +57,12 @@ def short_name(name: str) -> str:
 
 
 def run(args) -> int:
-    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="perf_kernels_")   # (before viralsim is imported)
+    with tempfile.TemporaryDirectory(prefix="perf_kernels_") as cache:
+        os.environ["NUMBA_CACHE_DIR"] = cache       # (before viralsim is imported)
+        return _run(args)
+
+
+def _run(args) -> int:
     import ctypes
 
     from viralsim.experiment.warmup import warm_up
@@ -137,18 +142,16 @@ def report(args) -> int:
     own = sum(by_ip.get(i.address, 0) for i in code)
     print(f"{short_name(fn['name'])}: {own:,} samples ({100 * own / total:.1f} % of all), {len(code):,} instructions;"
           f" instructions with at least {100 * args.share:g} % of its samples, after {args.context} before each:")
-    shown = set()
+    last = -1                           # (the last instruction printed)
     for k, ins in enumerate(code):
         if by_ip.get(ins.address, 0) < args.share * own:
             continue
-        if shown and min(shown) < k - args.context and k - args.context - 1 not in shown:
+        if 0 <= last < k - args.context - 1:
             print("  ...")
-        for q in range(max(0, k - args.context), k + 1):
-            if q not in shown:
-                shown.add(q)
-                i = code[q]
-                print(f"  {100 * by_ip.get(i.address, 0) / own:5.1f} %  +{i.address - fn['address']:05x}  "
-                      f"{i.mnemonic} {i.op_str}")
+        for i in code[max(last + 1, k - args.context):k + 1]:
+            print(f"  {100 * by_ip.get(i.address, 0) / own:5.1f} %  +{i.address - fn['address']:05x}  "
+                  f"{i.mnemonic} {i.op_str}")
+        last = k
     calls, loaded = collections.Counter(), {}
     for ins in code:                    # (Numba calls through a register loaded with movabs)
         if ins.mnemonic == "movabs":
