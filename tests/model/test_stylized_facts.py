@@ -747,6 +747,10 @@ def test_need_triggered_contact_outsells_push_that_reaches_every_contact():
     difference of -2.9 (SE 5.1; 4.4, SE 5.7, on seeds 100-107).
     (Under the ``slow`` mutant of an answer that annoys like a pitch the difference is 19.0, SE
     2.3: the need seller still sends far fewer messages; the annoyance test above catches it.)
+    This dose is the calibration's: a push to every contact every day loses half of them
+    (docs/model.md §5.1 pins ``annoyance.weight_message`` on it). The calibration fixes that half,
+    not the sales: losing half her list would leave the push seller about half the mutant's 71.4
+    customers, and she has 19.0, since annoyance also erodes the trust of those who stay.
     """
     diff = customers_need_minus_push()
     assert diff.mean() > NEED_OUTSELLS_PUSH, (diff.mean(), se(diff))
