@@ -40,7 +40,7 @@ def test_initial_needs_draws_the_stationary_share(kit):
     cfg = kit.config(purchase={"need_rate": 0.03, "need_duration": 10.0})
     is_consumer = np.ones(N_BIG, dtype=bool)
     is_consumer[:5] = False
-    got = needs.initial_needs(is_consumer, cfg.purchase, rng=np.random.default_rng(11))
+    got = needs.initial_needs(is_consumer, cfg.purchase, np.random.default_rng(11).random(N_BIG))
     share = 0.03 / (0.03 + 1 / 10.0)
     kit.within(got[is_consumer].mean(), share, kit.binom_sd(share, is_consumer.sum()))
     assert not got[~is_consumer].any(), "a non-consumer was given a need"
@@ -130,7 +130,7 @@ def test_always_need_gives_every_consumer_a_need(kit):
     w = kit.world(cfg, kit.path(50), sellers=(3, 17), need=False)
     arrive(w)
     np.testing.assert_array_equal(w.people.need, w.people.is_consumer)
-    init = needs.initial_needs(w.people.is_consumer, cfg.purchase, rng=np.random.default_rng(0))
+    init = needs.initial_needs(w.people.is_consumer, cfg.purchase, np.random.default_rng(0).random(50))
     np.testing.assert_array_equal(init, w.people.is_consumer)
     assert w.people.is_consumer.all() and w.people.need[[3, 17]].all()
 

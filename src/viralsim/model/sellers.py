@@ -12,7 +12,7 @@ from viralsim._rng import derived
 from viralsim.config.schema import FeedParams, PlatformParams, Product, RunConfig, SellerSpec, Strategy
 from viralsim.model import relations
 from viralsim.model.relations import NO_TIE, STRONG, WEAK, add_row
-from viralsim.model.rules import feed, groups, resell
+from viralsim.model.rules import feed, groups, needs, resell
 from viralsim.model.rules.purchase import price_factor
 from viralsim.model.rules.settle import expectation
 from viralsim.model.rules.wom import recommendation_prob
@@ -278,12 +278,7 @@ def init_state(config: RunConfig, topo: Topology, setups: Sequence[SellerSetup],
     rel.baseline[:m] = prior[rel.tie[:m]]
     rel.trust[:m] = rel.baseline[:m]
     rel.aware[:m] = rel.tie[:m] > NO_TIE
-    purchase = config.purchase
-    if purchase.always_need:
-        need = is_consumer.copy()
-    else:
-        share = purchase.need_rate / (purchase.need_rate + 1.0 / purchase.need_duration)
-        need = is_consumer & (need_u < share)
+    need = needs.initial_needs(is_consumer, config.purchase, need_u)
     organic0, organic1 = feed.organic_load(degree, config.feed)
     people = People(is_consumer=is_consumer, degree=degree, organic0=organic0, organic1=organic1, need=need,
                     sated=np.zeros(n, dtype=bool),      # the market's sellers are new: nobody holds a supply

@@ -42,12 +42,14 @@ def runout_prob(purchase) -> float:
     return min(1.0, 1.0 / purchase.consumption_days)
 
 
-def initial_needs(is_consumer: np.ndarray, purchase, *, rng: np.random.Generator) -> np.ndarray:
-    """Needs drawn at the stationary share r / (r + 1/d) of the arrive/lapse chain."""
+def initial_needs(is_consumer: np.ndarray, purchase, u: np.ndarray) -> np.ndarray:
+    """The needs of day 0, at the stationary share r / (r + 1/d) of the arrive/lapse chain:
+    person i has one if ``u[i]`` (a uniform on [0, 1) per person, drawn by the caller from the
+    run's stream) is below it; every consumer has one under ``always_need``."""
     if purchase.always_need:
         return is_consumer.copy()
     share = purchase.need_rate / (purchase.need_rate + 1.0 / purchase.need_duration)
-    return is_consumer & (rng.random(len(is_consumer)) < share)
+    return is_consumer & (u < share)
 
 
 @kernel
