@@ -495,8 +495,8 @@ class AnnoyanceParams(Frozen):
         meaning="half-life of the recent-ad memory E", source="judgement")] = 7.0
     load_spillover: Annotated[Prob, Param(
         label="Load spillover", unit="share",
-        meaning="share of other sellers' ads read that adds to annoyance toward every seller "
-                "(total commercial load irritates)",
+        meaning="share of other sellers' ads read that adds to annoyance toward every seller she "
+                "follows (total commercial load irritates)",
         source="seed 003 L321")] = 0.2
     half_effect: Annotated[AnnoyanceScale, Param(
         label="Annoyance half-effect", unit="annoyance", ui=(5, 500, 5),
