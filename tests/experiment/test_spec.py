@@ -165,6 +165,28 @@ def test_overrides_days_and_inline_base(tmp_path):
     assert {r.config.trust.half_life for r in exp.runs if r.scenario == "a"} == {60}
 
 
+def test_a_set_into_a_scenario_changes_one_setting_not_its_section(tmp_path):
+    """``--set scenarios.<name>.<path>=v`` sets that one setting of the scenario: a scenario's keys
+    are dotted paths, so a nested mapping would replace the whole section (here every seller of
+    the scenario, whose spam seller would lose her strategy)."""
+    path = write_spec(tmp_path, {**BASE_SPEC, "scenarios": {"both": {}, "spam_alone": {"sellers.community": None}}})
+    exp = load_experiment(path, overrides=["scenarios.spam_alone.sellers.spam.posts_per_day=10",
+                                           "scenarios.both.trust.half_life=5"])
+    alone = next(r.config for r in exp.runs if r.scenario == "spam_alone")
+    both = next(r.config for r in exp.runs if r.scenario == "both")
+    base = load_experiment(path)
+    base_spam = next(r.config for r in base.runs if r.scenario == "spam_alone").sellers["spam"]
+    assert set(alone.sellers) == {"spam"}
+    assert alone.sellers["spam"].posts_per_day == 10
+    assert alone.sellers["spam"].strategy == base_spam.strategy and base_spam.posts_per_day != 10
+    assert set(both.sellers) == {"spam", "community"} and both.trust.half_life == 5
+    # a new scenario made by --set, and a path into a seller the scenario does not have
+    made = load_experiment(path, overrides=["scenarios.slow.trust.half_life=7"])
+    assert {r.config.trust.half_life for r in made.runs if r.scenario == "slow"} == {7}
+    with pytest.raises(ExperimentError, match="unknown key 'rival'"):
+        load_experiment(path, overrides=["scenarios.both.sellers.rival.posts_per_day=3"])
+
+
 def test_scenarios_can_add_sellers_by_mapping_only(tmp_path):
     added = write_spec(tmp_path, {**BASE_SPEC, "scenarios": {"three": {"sellers.rival": {"strategy": "kol"}}}})
     assert set(load_experiment(added).runs[0].config.sellers) == {"spam", "community", "rival"}

@@ -305,7 +305,7 @@ def load_experiment(
     for item in overrides:
         try:
             key, value = parse_override(item)
-            apply_override(data, key, value, item)
+            _override(data, key, value, item)
         except ConfigError as exc:
             raise ExperimentError(str(exc)) from None
         cli_keys.append(key)
@@ -315,6 +315,26 @@ def load_experiment(
             cli_keys.append(key)
     return experiment_from_dict(data, source=source, base_dir=Path(path).parent,
                                 default_name=Path(path).stem, cli_keys=cli_keys)
+
+
+def _override(data: dict, key: str, value: typing.Any, item: str) -> None:
+    """Apply one ``--set`` to the experiment's data. A scenario's keys are dotted config paths
+    themselves, so in ``scenarios.<name>.<path>`` the rest of the path is one key of the scenario:
+    the override sets that one setting (``scenarios.spam_alone.sellers.spam.posts_per_day=10``
+    keeps the seller's strategy), where a nested mapping would replace the whole section it names
+    (every seller of the scenario)."""
+    parts = key.split(".")
+    scenarios = data.get("scenarios")
+    if len(parts) > 2 and parts[0] == "scenarios" and isinstance(scenarios, dict):
+        if scenarios.get(parts[1]) is None:
+            scenarios[parts[1]] = {}
+        scenario = scenarios[parts[1]]
+        if isinstance(scenario, dict):
+            path = ".".join(parts[2:])
+            scenario.pop(path, None)            # (set last, after any section it lies in)
+            scenario[path] = value
+            return
+    apply_override(data, key, value, item)
 
 
 def experiment_from_dict(
