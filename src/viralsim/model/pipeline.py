@@ -3,7 +3,9 @@
 :func:`run_day` is one compiled call; each line below is one mechanism, whose equation, source
 and code live in its own module of ``viralsim.model.rules``. Every rule draws from its own
 stream per seller (``viralsim._jit.rule_stream``), seeded by the run's key, the day, the rule
-and the seller, so the order of the lines fixes the model but not the random numbers.
+and the seller (need arrivals and the purchase decision from the market's stream, seller -1;
+the feed's reads from a counter per consumer), so the order of the lines fixes the model but
+not the random numbers.
 
 Order:
    1 plan          sellers draw today's integer actions from their strategies; big-Vs' brands devalue
@@ -186,7 +188,8 @@ def run_day(key, today, draw_plans, trace, par, graph, people, sellers, plans, r
                                 buyer_channels, k, need0, sated0, flows)
     add_annoyance(par.annoyance, people, rel)                                        # 14
     tire(par.ties, people, rel)                                                      #    ad fatigue
-    # 15 settlement and word of mouth, seller by seller (buyers in consumer order)
+    # 15 settlement and word of mouth, seller by seller (the decision's buyers in consumer order,
+    # then the members of filled group-buys, group by group)
     ptr, order = relations.seller_groups(rel, buyer_rows, k, n_s)
     settle_streams = seller_streams(key, today, _STREAM_SETTLE, n_s)
     rupture_streams = seller_streams(key, today, _STREAM_RUPTURE, n_s)

@@ -79,9 +79,9 @@ def add_annoyance(par, people, rel):
     as busy-slot ads.) Hard ads and promotions annoy (seed 000 L239-241), more at low trust
     (seed 001 L34), more in idle time (seed 003 L133), more after many recent ads (tedium);
     unsolicited messages are harassment, answers to a need are not (seed 001 L23); all
-    commercial load irritates (seed 003 L321). Then each unwanted contact K (ads, prize posts,
-    reseller ads, unsolicited messages) erodes trust: T <- T (1 - lambda A / (A + A_half))^K
-    ("selling before trust" backfires, seed 001 L34). Finally E += X_ad + X_prize + X_resold.
+    commercial load irritates (seed 003 L321). Then E += X_ad + X_prize + X_resold, and each
+    unwanted contact K (ads, prize posts, reseller ads, unsolicited messages) erodes trust:
+    T <- T (1 - lambda A / (A + A_half))^K ("selling before trust" backfires, seed 001 L34).
     Runs after the purchase decision: today's irritation weighs on tomorrow.
     """
     m = rel.meta[0]

@@ -14,8 +14,8 @@ groups like them (seed 004 L225). For a seller with ``big_v.enabled``:
   and her trust and the baseline it relaxes to become max(her own, T_fan) (T_fan =
   ``big_v.fan_trust``): fans trust the big-V as they trust a close friend. Nothing else forces her
   sales into her circle: who buys follows from who sees her posts and whom her buyers tell.
-* **Brand.** She has a personal brand B in [0, 1], B = 1 on day 0, which devalues with each
-  commercial post (ad or prize) she publishes:
+* **Brand.** She has a personal brand B in [0, 1], B = 1 before day 0's posts, which devalues
+  with each commercial post (ad or prize) she publishes, from day 0 on:
 
       B(t) = B(t - 1) (1 - d)^(k_t)           k_t = her ad and prize posts published on day t
 

@@ -6,7 +6,7 @@ this seller pushed her; per consumer, D_any counts the days any seller did.
 
 **Novelty** (seed 000 L465: the first Moments seller made over a million a month "面对新生事物,
 先入为主", because the format was new and users naive; seed 004 L427: customers keep seeking
-"新鲜事物"). Sellers' own ads count N times in the purchase stimulus and in impulse wants,
+"新鲜事物"). Sellers' own ads and prize posts count N times in the purchase stimulus and in impulse wants,
 
     N(D_any) = 1 + ν 2^(−(D_any − 1) / h_N),
 

@@ -15,7 +15,8 @@ next to nothing (L265). For a seller with ``group_buy.enabled``:
   opener first, members who join today included: a Moments share spreads within the day),
   shows the invitation to each of her friends in the friendship graph, whether or not they
   know the seller. A friend v who is a consumer, not the seller, in no open group, has not
-  bought today and has not blocked the seller joins with probability
+  bought today, has not blocked the seller and may still buy from her (rules.purchase.adoptable:
+  with ``repurchase`` off, not a former customer or KOL seed) joins with probability
 
       p_join = [need_v or impulse toward s] x G_T(T) x G_A(A) x min(1, pf_g x a_inv)
 
@@ -36,8 +37,8 @@ next to nothing (L265). For a seller with ``group_buy.enabled``:
 Flows: ``groups_opened``, ``groups_filled``, ``groups_failed``. The open groups live in a
 compact array (state.GroupBuys), one slot per group; the day's work is a loop over the open
 groups, their members and the members' friends, O(activity). On the implicit complete graph
-every other consumer is a friend (O(n) per member). Draws: one uniform per invitation to a
-consumer who wants the product, from the seller's own stream (``STREAM``), groups in the order
+every other consumer is a friend (O(n) per member). Draws: one uniform per invitation with
+p_join > 0, from the seller's own stream (``STREAM``), groups in the order
 they were opened.
 """
 

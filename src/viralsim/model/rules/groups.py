@@ -23,7 +23,7 @@ _FEW = 16
 
 @kernel
 def run_groups(key, today, interest_threshold, people, sellers, plans, rel):
-    """Invite members, let group activity decay or be refreshed, deliver group value posts.
+    """Let group activity decay or be refreshed, invite members, deliver group value posts.
 
     Activity a in [0, 1]: a(t+1) = a* + (a(t) - a*) 2^(-1/h), a* = min(1, posts / sustain);
     groups start hot and die unless the owner keeps delivering value (seed 002 L371).

@@ -127,10 +127,11 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     """Consumers with a need, or an impulse from today's ads, buy from at most one seller today;
     friends pushed by a seller may buy from her out of face without either (rules.face).
 
-    For seller s: p_s = [need or impulse toward s] x G_T x G_A x min(1, pf x (sum of stimulus
-    components except referral) + pf_ref x referral); without a need or an impulse toward s,
-    p_s = G_T x G_A x min(1, pf x F) with the face stimulus F alone (a face purchase, no other
-    channel can sell to her). Trust gate G_T = T^h / (T^h +
+    For seller s: p_s = 1 - (1 - p_want)(1 - p_face), p_want = [need or impulse toward s] x G_T
+    x G_A x min(1, pf x (sum of stimulus components except referral and face) + pf_ref x
+    referral), p_face = G_T(T_0) x min(1, pf x F) with F the face stimulus and T_0 the tie's
+    baseline trust, without the annoyance gate (rules.face): a friend without a need or an
+    impulse can buy only out of face. Trust gate G_T = T^h / (T^h +
     T_half^h) (trust gates conversion, seed 001 L34; seed 004 L17; deals rest on accumulated
     trust, seed 002 L367; 1 when ``trust_gating`` is off), annoyance gate G_A = 1 / (1 + A /
     A_half) on yesterday's annoyance (seed 000 L137: spam makes buyers hesitate), price factor
@@ -147,7 +148,7 @@ def make_purchases(key, today, par, people, sellers, rel, buyer_rows, buyer_chan
     visited in node order, with the market's stream. Writes the buyer relations and channels
     to ``buyer_rows[:k]``, ``buyer_channels[:k]`` and returns k; clears the buyers' needs
     unless ``always_need``, and sates them (no need, no impulse until the supply is used up,
-    rules.needs) unless ``consumption_days`` is 0.
+    rules.needs) unless ``consumption_days`` is 0 or ``always_need`` is set.
     """
     rs = market_stream(key, today, STREAM)
     need, degree = people.need, people.degree

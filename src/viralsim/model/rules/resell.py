@@ -189,7 +189,8 @@ def _loaded(sellers, rel, s, r, today):
 def unload(key, today, tpar, wpar, graph, people, sellers, rel, flows):
     """Loaded resellers (module docstring): every reseller of a stock-loading seller whose stock
     has not moved for ``stock_patience_days`` quits, disappointed, and may warn her friends.
-    One pass over the relations, only when a seller loads stock. Returns the table."""
+    One pass over the relations to count the loaded resellers and, if there are any, a second to
+    unload them; only when a seller loads stock. Returns the table."""
     n_s = sellers.node.shape[0]
     if not (sellers.stock_units > 0).any():
         return rel
