@@ -84,3 +84,23 @@ def test_other_networks(network):
     r = simulate(RunConfig.model_validate({"seed": 1, "days": 8, "engine": "reference", "network": network,
                                            "sellers": {"c": {"strategy": "community"}}}))
     assert len(r.daily) == 8 and r.summary.contacts[0] > 0
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_both_engines_keep_a_seller_within_the_contact_limit(engine):
+    """WeChat's limit on contacts (§3.1, §3.3.5): a circle larger than ``platform.max_contacts``
+    is cut to a random subset of that size, and strangers are added only up to it. On the
+    complete graph of 120 people with a limit of 50, a spam seller starts with exactly 50
+    contacts and, adding 20 strangers a day, never has more than 50."""
+    cfg = RunConfig.model_validate({
+        "seed": 3, "days": 6, "engine": engine, "network": {"kind": "complete", "n": 120},
+        "platform": {"max_contacts": 50}, "sellers": {"spam": {"strategy": "spam"}}})
+    result = simulate(cfg)
+    contacts = result.daily.contacts.to_numpy()
+    assert contacts.max() <= 50, contacts
+    model = ViralModel(cfg) if engine == "fast" else ReferenceModel(cfg)
+    if engine == "fast":
+        start = int(np.count_nonzero(model.state.column("tie", 0) > 0))
+    else:
+        start = sum(c.relations[0].tie > 0 for c in model.consumer_list)
+    assert start == 50

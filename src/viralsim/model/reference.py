@@ -5,17 +5,17 @@ Every consumer is one :class:`ConsumerAgent` on a :class:`mesa.discrete_space.Ne
 from the run's friendship graph; every seller is one :class:`SellerAgent` on her own node.
 Each rule of docs/model.md §3.3 is one plainly named method, with a docstring naming its
 section, and :meth:`ReferenceModel.step` calls them in the order of docs/model.md §1.3 (the
-order of ``engine.step``).
+order of ``pipeline.run_day``).
 
 What is shared with the fast engine, and what is not:
 
 * **Shared (so both engines see the same inputs):** the configuration, the random streams of
   ``viralsim._rng``, the graph (built from the ``network`` stream), the seller placement
-  (``engine.place_sellers`` on the ``placement`` stream), the sellers' daily plans
-  (``plan.plan_day``) and the output definitions (``metrics.seller_stocks``,
-  ``metrics.cascade_sizes``, ``metrics.summarize``). Same seed, same graph, same seller nodes.
-* **Written independently:** everything else: circles, initial needs and tolerances, and every
-  daily rule. Random numbers are drawn one agent at a time, in a different order and number
+  (``sellers.place_sellers`` on the ``placement`` stream) and the output definitions
+  (``metrics.summarize``, ``metrics.group_frame``). Same seed, same graph, same seller nodes.
+* **Written independently:** everything else: circles, initial needs and tolerances, the
+  sellers' daily plans (:func:`plan_day`), the stocks and cascade sizes, and every daily
+  rule. Random numbers are drawn one agent at a time, in a different order and number
   than in the vectorised engine, so the two engines agree in distribution, not run by run.
   ``tests/docking`` checks that agreement statistically (docs/verification.md).
 
@@ -161,7 +161,7 @@ def fold_posts(posts: np.ndarray, p: float, rng: np.random.Generator) -> np.ndar
 SLOTS = (BUSY, IDLE)
 CONTENT_TYPES = (AD, VALUE, LIFE, PRIZE)
 MARKETING_TYPES = (AD, PRIZE)
-#: flows summed per seller and day (the same names as ``engine.FLOW_KEYS``)
+#: flows summed per seller and day (the same names as ``outputs.FLOW_KEYS``)
 FLOWS = ("posts", "posts_folded", "exposures_ad", "exposures_value", "exposures_life", "exposures_prize",
          "exposures_reseller", "messages_sent", "reach", "purchases", "purchases_wom", "revenue", "cost",
          "wom_positive", "wom_negative", "enquiries", "replies", "strangers_added", "new_followers",
@@ -298,7 +298,8 @@ class Today:
 
     @property
     def ads(self) -> int:
-        """Unwanted commercial posts read: ads, prize posts and resellers' ads (§3.3.15)."""
+        """Unwanted commercial posts read: ads, prize posts, resellers' ads and friends' forwards
+        (§3.3.15)."""
         return self.seen[AD] + self.seen[PRIZE] + self.seen_reseller
 
     @property
@@ -319,11 +320,12 @@ class OpenGroup:
 
 
 class ConsumerAgent(FixedAgent):
-    """A consumer: one person of the friendship graph who is not a seller.
+    """A consumer: one person of the friendship graph, sellers included (a seller buys from the
+    others).
 
     ``relations[s]`` is her :class:`Relation` to seller ``s`` and ``today[s]`` what reached her
-    from seller ``s`` today. ``friends`` lists her friends who are consumers, with the tie type
-    of the edge; ``degree`` counts all her friends, sellers included (§1.2).
+    from seller ``s`` today. ``friends`` lists all her graph friends, with the tie type of the
+    edge; ``degree`` counts them (§1.2).
     """
 
     def __init__(self, model: ReferenceModel, node: int, cell) -> None:
@@ -387,8 +389,9 @@ class ConsumerAgent(FixedAgent):
         friends forwarded yesterday (§3.3.25, spread over the slots by clock hours). She reads
         A_k = attention_per_day × share_k × activity posts, so each is read with probability
         rho_k = min(1, A_k / feed_k) (1 for an empty feed). Opening a folded block shows the
-        platform's warning. A forwarded post is read with probability share_busy rho_busy +
-        share_idle rho_idle; read, it counts as a friend's ad of the seller and makes her aware.
+        platform's warning. A forwarded post is read with probability slot_busy rho_busy +
+        slot_idle rho_idle (the clock-hour split, ``feed.idle_hours_share``); read, it counts as a
+        friend's ad of the seller and makes her aware.
         """
         model, c = self.model, self.model.config
         rng = model.rng
@@ -707,7 +710,7 @@ class ConsumerAgent(FixedAgent):
             return "mute"
         return None
 
-    # -- step 16 -----------------------------------------------------------------------------
+    # -- step 15 (ties move, §3.3.24) ---------------------------------------------------------
     def tie_step(self, s: int, bought: bool) -> int:
         """§3.3.24: today's contact with seller s may move her tie a step up or down.
 
@@ -757,7 +760,7 @@ class ConsumerAgent(FixedAgent):
         self.activity = min(1.0, max(0.0, a))
 
     # -- word of mouth, as a sender ------------------------------------------------------------
-    # -- step 15a ----------------------------------------------------------------------------
+    # -- step 15 (forwarding, §3.3.25) --------------------------------------------------------
     def forwards(self, seller: SellerAgent) -> int:
         """§3.3.25: how many of the seller's posts she read today she forwards to her Moments.
 
@@ -827,8 +830,13 @@ class SellerAgent(FixedAgent):
 
     # -- step 3 ------------------------------------------------------------------------------
     def add_strangers(self) -> None:
-        """§3.3.5: add distinct random consumers without a tie to her as stranger contacts."""
+        """§3.3.5: add distinct random consumers without a tie to her as stranger contacts, up to
+        ``platform.max_contacts`` contacts (tied, not blocked)."""
         k = self.plan.strangers
+        if k <= 0:
+            return
+        contacts = sum(self.relation(x).follows for x in self.model.consumer_list)
+        k = min(k, self.model.config.platform.max_contacts - contacts)
         if k <= 0:
             return
         pool = [c for c in self.model.consumer_list if self.relation(c).tie == NO_TIE and c.node != self.node]
@@ -979,8 +987,8 @@ class SellerAgent(FixedAgent):
         st, product = self.strategy, self.product
         referral, reseller = CHANNELS.index("referral"), CHANNELS.index("reseller")
         seller_made = {CHANNELS.index(k) for k in ("ad", "prize", "value", "message", "reply", "group", "face")}
-        # Buyers in node order, the order in which the fast engine lists them (only the referrer
-        # chosen among several same-day recommenders depends on order).
+        # Buyers in node order, the order in which the fast engine lists them (the room for
+        # followers and same-day reseller recruitment depend on the order).
         self.buyers_today.sort(key=lambda bc: bc[0].node)
         outcome = []
         for buyer, channel in self.buyers_today:
@@ -1262,7 +1270,7 @@ class SellerAgent(FixedAgent):
             elif move < 0:
                 self.flows["ties_weakened"] += 1
 
-    # -- step 15a ----------------------------------------------------------------------------
+    # -- step 15 (forwarding, §3.3.25) --------------------------------------------------------
     def forward_posts(self) -> None:
         """§3.3.25: every consumer who read her posts today may forward some; each forward lands in
         every friend's feed tomorrow (not her own node's)."""
@@ -1407,7 +1415,8 @@ class ReferenceModel(mesa.Model):
         )
 
     def _initialise(self, graph, *, rng: np.random.Generator) -> None:
-        """§3.1: friends, circles (topped up with weak ties), trust priors, needs, tolerances."""
+        """§3.1: friends, circles (at most ``platform.max_contacts``, topped up with weak ties), trust
+        priors, needs, tolerances."""
         c = self.config
         for consumer in self.consumer_list:
             for node in sorted(graph.neighbors(consumer.node)):
@@ -1418,13 +1427,16 @@ class ReferenceModel(mesa.Model):
             consumer.relations = {s.index: Relation() for s in self.seller_agents}
         prior = {NO_TIE: c.trust.prior_stranger, STRANGER: c.trust.prior_stranger,
                  WEAK: c.trust.prior_weak, STRONG: c.trust.prior_strong}
+        cap = c.platform.max_contacts
         for seller in self.seller_agents:
-            for node in graph.neighbors(seller.node):
-                if node in self.consumer_at:
-                    strong = bool(graph.edges[seller.node, node]["strong"])
-                    seller.relation(self.consumer_at[node]).tie = STRONG if strong else WEAK
+            friends = [node for node in graph.neighbors(seller.node) if node in self.consumer_at]
+            if len(friends) > cap:         # WeChat's limit: a random subset of her friends (§3.1)
+                friends = [friends[i] for i in sorted(rng.choice(len(friends), size=cap, replace=False))]
+            for node in friends:
+                strong = bool(graph.edges[seller.node, node]["strong"])
+                seller.relation(self.consumer_at[node]).tie = STRONG if strong else WEAK
             contacts = sum(seller.relation(x).tie > NO_TIE for x in self.consumer_list)
-            missing = seller.setup.circle_size - contacts
+            missing = min(seller.setup.circle_size, cap) - contacts
             if missing > 0:
                 pool = [x for x in self.consumer_list if seller.relation(x).tie == NO_TIE and x.node != seller.node]
                 for i in rng.choice(len(pool), size=min(missing, len(pool)), replace=False):
@@ -1505,8 +1517,8 @@ class ReferenceModel(mesa.Model):
                         rel.trust *= change.trust_factor
 
     def step(self) -> None:
-        """One day, in the order of docs/model.md §1.3 (the order of ``engine.step``), after the
-        day's events (§3.3.22)."""
+        """One day, in the order of docs/model.md §1.3 (the order of ``pipeline.run_day``), after
+        the day's events (§3.3.22)."""
         self.apply_events()
         sellers = self.seller_agents
         for seller in sellers:                                 # 0 plan
@@ -1563,8 +1575,9 @@ class ReferenceModel(mesa.Model):
         purchase, and a decision by someone already waiting in a group is void; either way her
         need and satiation are those she had before deciding. Then, group by group in the order
         they were opened, each member (joiners of today included, in joining order) invites
-        every friend; a friend who is in no group, bought nothing today, has not blocked the
-        seller and wants the product (a need or today's impulse toward her) joins with
+        every friend; a friend who is not the seller, is in no group, bought nothing today, has
+        not blocked the seller (and, under one-time adoption, is no former customer or KOL seed)
+        and wants the product (a need or today's impulse toward her) joins with
         probability G_T(T) G_A(A) min(1, pf(P (1 - d)) a_inv), one chance per invitation, until
         the group has its members. A full group sells to every member at the group price; a
         group past its last day fails and nobody in it buys.
