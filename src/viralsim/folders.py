@@ -36,8 +36,9 @@ life. The lock of folder ``F`` is the file ``.F.viralsim-lock`` beside ``F``, in
 
 The kernel releases the lock when its process dies, even by ``kill -9``; the holder's
 description written into the file is only shown in the refusal message and never decides
-anything, so a stale description cannot block. Sweeps of shards (``--shard``) share the lock,
-so that the shards of a job array can fill one folder at once; everything else holds it
+anything, so a stale description cannot block. Shards of one sweep (``--shard``) share the
+lock, so that the shards of a job array can fill one folder at once, and so do readers (the
+source folders of a merge, a report written outside the folder); everything else holds it
 exclusively. On a filesystem without locks (some cluster filesystems), a warning is issued and
 the command goes on unlocked.
 """

@@ -280,7 +280,8 @@ def plan(
     replicates : replicate markets per alternative (>= 1)
     days : replaces the config's horizon
     seller : seller whose KPIs are compared; default the seller named by the first
-        ``--set sellers.NAME...``, else the config's first seller
+        ``--set sellers.NAME...`` with two or more levels, else by the first single-valued one,
+        else the config's first seller
 
     Raises
     ------

@@ -21,8 +21,10 @@ task kept killing workers. The sweep retries each suspect chunk in fresh process
 machine that drives it (:func:`run_chunk_isolated`): one run after another, and a process
 that dies takes only the run it was running with it. That run is recorded as failed with the
 cause (``worker died: SIGSEGV (signal 11)``), the other runs of the chunk are recorded as
-usual, and the sweep goes on with a fresh pool. Seeds come from the run index, so a run
-retried this way gives the same bytes as in the pool.
+usual, and the sweep goes on with a fresh pool (``processes``; with an executor passed in,
+the sweep stops once the suspect chunks are retried, and re-running resumes it). A retried run
+gets the same task, with its seed and config already set, so it gives the same bytes as in the
+pool.
 
 ``serial`` runs every run in the driving process itself: it has no such isolation, and a run
 that crashes the interpreter ends the sweep (finished chunks are kept; re-running resumes and
@@ -169,9 +171,10 @@ def run_chunk_isolated(task: ChunkTask) -> ChunkReport:
     """Run a chunk whose worker died, in fresh processes, and commit its part file here.
 
     The runs go one after another through a fresh spawned process that sends each run's rows
-    back as soon as the run ends. If the process dies, the run it was running is recorded as
+    back as soon as the run ends. If the process dies during a run, that run is recorded as
     failed (:func:`~viralsim.experiment.runner.dead_run`, with :func:`describe_death`) and
-    the remaining runs continue in another fresh process. Each run is simulated by the same
+    the remaining runs continue in another fresh process; if it dies with no run in flight,
+    RuntimeError (the finished runs are kept). Each run is simulated by the same
     :func:`~viralsim.experiment.runner.run_one` as in a pool, so its rows are the same.
     """
     started = time.perf_counter()
@@ -216,7 +219,7 @@ def run_chunk_isolated(task: ChunkTask) -> ChunkReport:
         if running is not None:
             rows.append(dead_run(todo[running], describe_death(proc.exitcode)))
         elif len(rows) < len(task.runs):
-            raise RuntimeError(f"a fresh worker process for chunk {task.chunk} ended before running anything "
+            raise RuntimeError(f"a fresh worker process for chunk {task.chunk} ended with no run in flight "
                                f"({describe_death(proc.exitcode)}): the worker processes cannot start, e.g. a "
                                "script that starts a sweep without an `if __name__ == '__main__':` guard; "
                                "finished runs are kept, re-run to resume")

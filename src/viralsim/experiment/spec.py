@@ -460,8 +460,9 @@ def _check_path(path: str, data: dict, source: str, where: str, *, allow_new_key
     """Raise ExperimentError unless ``path`` addresses a setting of the run config ``data``.
 
     Model fields are checked against the schema (with a did-you-mean suggestion); mapping keys
-    such as seller names against the keys present in ``data``; a new mapping key (a new seller)
-    is accepted only as the last segment when ``allow_new_key``.
+    such as seller names against the keys present in ``data``; a new key of a typed mapping (a
+    new seller) is accepted only as the last segment when ``allow_new_key``, and a new key of a
+    free-form mapping always (the run config's validation judges it).
     """
     parts = path.split(".")
     if not path or any(not p for p in parts):

@@ -213,7 +213,7 @@ def run_sweep(
     ------
     viralsim.results.sweep_folder.ResultsError
         If ``out`` cannot be used (see :func:`~viralsim.results.sweep_folder.check_results_dir`);
-        nothing is written then.
+        nothing is written into or beside ``out`` then, except its (empty) lock file.
     """
     started = time.perf_counter()
     out = Path(out) if out is not None else experiment.default_out(results_root)

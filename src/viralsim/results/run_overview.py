@@ -1,7 +1,7 @@
 """Human-readable views of one run: an overview figure and a fixed-width summary table.
 
-Both read only the tables of a :class:`~viralsim.metrics.RunResult`, so they work the same on
-a result fresh from the engine and on one rebuilt from a results folder.
+Both read only the tables and the config of a :class:`~viralsim.metrics.RunResult`, so they
+work the same on a result fresh from the engine and on one rebuilt from a results folder.
 """
 
 from __future__ import annotations
