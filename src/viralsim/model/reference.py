@@ -835,8 +835,7 @@ class SellerAgent(FixedAgent):
         k = self.plan.strangers
         if k <= 0:
             return
-        contacts = sum(self.relation(x).follows for x in self.model.consumer_list)
-        k = min(k, self.model.config.platform.max_contacts - contacts)
+        k = min(k, self.contact_room())
         if k <= 0:
             return
         pool = [c for c in self.model.consumer_list if self.relation(c).tie == NO_TIE and c.node != self.node]
@@ -1212,12 +1211,16 @@ class SellerAgent(FixedAgent):
         return told
 
     # -- following ---------------------------------------------------------------------------
-    def count_room(self) -> None:
-        """§3.3.23: the contacts she can still gain today, max_contacts minus her contacts (tied,
-        not blocked); no contact is made between the groups and the end of word of mouth but by
-        following (ties broken by bad purchases only leave more room than counted here)."""
+    def contact_room(self) -> int:
+        """The contacts she can still gain: max_contacts minus her contacts (tied, not blocked)."""
         contacts = sum(self.relation(x).follows for x in self.model.consumer_list)
-        self.room = max(0, self.model.config.platform.max_contacts - contacts)
+        return max(0, self.model.config.platform.max_contacts - contacts)
+
+    def count_room(self) -> None:
+        """§3.3.23: the contacts she can still gain today (:meth:`contact_room`); no contact is
+        made between the groups and the end of word of mouth but by following (ties broken by bad
+        purchases only leave more room than counted here)."""
+        self.room = self.contact_room()
 
     def maybe_follow(self, consumer: ConsumerAgent, f: float, channel: int) -> None:
         """§3.3.23: a consumer without a tie adds her as a contact with probability f × G_T(T).
