@@ -83,6 +83,11 @@ def test_the_config_in_force_follows_the_events_in_day_order(write):
     ("  - {day: 5, set: {sellers.me.circle_size: 5}}\n", "events.0.set.sellers.me.circle_size cannot be changed"),
     ("  - {day: 5, set: {sellers.you.posts_per_day: 5}}\n",
      "events.0.set.sellers.you: no such seller, and an event cannot add one"),
+    ("  - {day: 5, set: {sellers.me.strategy: comunity}}\n",
+     "events.0.set.sellers.me.strategy = 'comunity' is not allowed: must be one of 'big_v', 'broadcast', "
+     "'community'"),
+    ("  - {day: 5, set: {sellers: {spam: {strategy: ''}}}}\n",
+     "events.0.set.sellers.spam.strategy = '' is not allowed: must be one of"),
     ("  - {day: 5, set: {sellers.me.posts_per_day: -1}}\n",
      "events.0.set.sellers.me.posts_per_day = -1 is not allowed: must be >= 0"),
     ("  - {day: 5, set: {platform.moderation: none, platform: {moderation: none}}}\n",

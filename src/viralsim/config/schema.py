@@ -44,7 +44,7 @@ from pydantic import (
 )
 
 from viralsim.config.messages import PlacedError, describe_error, did_you_mean, show_value
-from viralsim.config.presets import preset_data, preset_names
+from viralsim.config.presets import PresetError, preset_data, preset_names
 
 
 @dataclass(frozen=True)
@@ -1707,7 +1707,36 @@ def config_after(config: RunConfig, event: Event, index: int | None = None) -> R
         out = RunConfig.model_validate(data)
     except ValidationError as exc:
         raise _placed(exc, where, event.day) from None
+    if event.set is not None:
+        # The schema takes any name for a seller's preset (the loader checks the run's own
+        # sellers, :func:`viralsim.config.load.resolve_strategies`), so a ``set`` that gives a
+        # seller another preset is checked here, or the run would meet it on the event's day.
+        for name, spec in out.sellers.items():
+            if spec != config.sellers[name]:
+                _check_resolves(spec, f"{where}.sellers.{name}", event.day)
     return out.model_copy(update={"events": config.events})
+
+
+def _check_resolves(spec: SellerSpec, where: str, day: int) -> None:
+    """Refuse a seller spec that an event made and that does not resolve to a strategy: an
+    unknown preset, or a preset whose fields with the spec's overrides break a rule of the
+    strategy's."""
+    names = preset_names()
+    if spec.strategy not in names:
+        raise PlacedError(f"{where}.strategy", f" = {show_value(spec.strategy)} is not allowed: must be one of "
+                          f"{', '.join(repr(n) for n in names)}{did_you_mean(spec.strategy, names)} "
+                          f"(in the config in force from day {day})")
+    try:
+        _ = spec.resolved
+    except PresetError as exc:
+        raise PlacedError(f"{where}.strategy", f" = {spec.strategy!r} cannot be used: {exc} (in the config in force "
+                          f"from day {day})") from None
+    except ValidationError as exc:
+        detail, path = describe_error(exc.errors(include_url=False)[0], Strategy, ())
+        if path and detail.startswith(path):
+            raise PlacedError(f"{where}.{path}", f"{detail[len(path):]} (in the config in force from day {day})"
+                              ) from None
+        raise PlacedError(where, f": {detail} (in the config in force from day {day})") from None
 
 
 def _switched(switch: StrategySwitch, current: Strategy, where: str, day: int) -> Strategy:
