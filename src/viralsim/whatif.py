@@ -256,7 +256,7 @@ def parse_factor(item: str) -> WhatIfFactor:
             raise ConfigError(f"--set {item!r}: the level {lv!r} is not valid YAML ({exc})") from None
     seen = set()
     for lv, value in zip(raw, values):
-        marker = yaml.safe_dump(value, default_flow_style=True)
+        marker = _dumped(value)
         if marker in seen:
             raise ConfigError(f"--set {item!r}: the level {lv!r} is given twice")
         seen.add(marker)
@@ -382,8 +382,17 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (dict, list)):
-        return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+        return _dumped(value)
     return str(value)
+
+
+def _dumped(value: Any) -> str:
+    """``value`` as one line of YAML, or its repr for what YAML cannot write (an integer too
+    long to convert, kept as a :class:`~viralsim.config.yamlio.HugeInt` for validation to refuse)."""
+    try:
+        return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+    except yaml.YAMLError:
+        return repr(value)
 
 
 # ---------------------------------------------------------------------------------------------

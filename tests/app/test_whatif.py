@@ -407,6 +407,19 @@ def test_cli_whatif_refuses_a_file_as_output(cfg, tmp_path, capsys):
     assert out.read_text() == "x"
 
 
+@pytest.mark.parametrize("level", ["9" * 4400, "[" + "9" * 4400 + "]"])
+def test_cli_whatif_refuses_an_integer_too_long_to_read_in_one_line(cfg, tmp_path, capsys, level):
+    """A level of 4,400 digits (beyond Python's int conversion limit) is read as a stand-in that
+    validation refuses, naming the field; comparing the levels for duplicates once raised a YAML
+    error with a traceback instead."""
+    out = tmp_path / "out"
+    assert main(["whatif", str(cfg), "--set", f"sellers.me.posts_per_day={level},3", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("viralsim: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert "sellers.me.posts_per_day = " in err and "(4400 digits)" in err
+    assert not out.exists()
+
+
 def test_number_formats():
     assert wi._sig(278.6) == "280" and wi._sig(1.94) == "1.9" and wi._sig(0.01234) == "0.012"
     assert wi._pct(0.18) == "+18 %" and wi._pct(-0.004) == "\u22120.40 %" and wi._pct(12.3) == "+1,200 %"
