@@ -513,13 +513,15 @@ def test_extreme_configs_with_bounds_checking(boundscheck_env):
 
 
 def test_config_fuzz_with_bounds_checking(boundscheck_env):
-    """The schema-derived config fuzz (tests/fuzz/test_fuzz_config.py, its default-size tests)
-    with bounds checking compiled in: every drawn config that validates runs its kernels under
-    bounds checks."""
-    fuzz = Path(__file__).resolve().parent / "fuzz" / "test_fuzz_config.py"
+    """The schema-derived config fuzz (tests/fuzz/test_fuzz_config.py and, for seller
+    populations and timed events, test_fuzz_market.py, their default-size tests) with bounds
+    checking compiled in: every drawn config that validates runs its kernels under bounds
+    checks."""
+    folder = Path(__file__).resolve().parent / "fuzz"
+    fuzz = [str(folder / "test_fuzz_config.py"), str(folder / "test_fuzz_market.py")]
     out = subprocess.run(
-        [sys.executable, "-m", "pytest", str(fuzz), "-q", "-p", "no:cacheprovider", "-m", "not slow", "-x"],
-        cwd=fuzz.parents[2], env=boundscheck_env, capture_output=True, text=True, timeout=1200,
+        [sys.executable, "-m", "pytest", *fuzz, "-q", "-p", "no:cacheprovider", "-m", "not slow", "-x"],
+        cwd=folder.parents[1], env=boundscheck_env, capture_output=True, text=True, timeout=1200,
     )
     report = out.stdout[-4000:] + out.stderr[-2000:]
     assert out.returncode == 0, f"exit {out.returncode}\n{report}"
