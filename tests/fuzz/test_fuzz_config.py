@@ -56,21 +56,25 @@ def test_the_schema_is_read_whole():
     assert ks and ks[0].context == {"network": {"kind": "watts_strogatz"}}
 
 
-def _config_case(assignments) -> None:
-    fields = [leaf.dotted for leaf, _ in assignments]
-    what = " ".join(f"{leaf.dotted}={value!r:.60}" for leaf, value in assignments)
-    data = sc.apply(BASE, assignments)
+def config_case(data: dict, fields: list[str], what: str) -> str:
+    """``data`` as a config file: refused cleanly naming one of ``fields`` ("refused"), or
+    validated and simulated to finite outputs ("ran")."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "case.yaml"
         path.write_text(sc.to_yaml(data), encoding="utf-8")
         code, _, err = outcomes.cli("validate", str(path))
         if code != 0:
             outcomes.check_refusal(code, err, fields, what)
-            outcomes.COUNTS["config: refused"] += 1
-            return
+            return "refused"
         config = load_config(path)
     outcomes.check_finite(simulate(config), what)
-    outcomes.COUNTS["config: ran"] += 1
+    return "ran"
+
+
+def _config_case(assignments) -> None:
+    fields = [leaf.dotted for leaf, _ in assignments]
+    what = " ".join(f"{leaf.dotted}={value!r:.60}" for leaf, value in assignments)
+    outcomes.COUNTS["config: " + config_case(sc.apply(BASE, assignments), fields, what)] += 1
 
 
 def _override_case(assignments) -> None:

@@ -22,20 +22,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import tempfile
-from pathlib import Path
 
 import outcomes
 import pytest
 import schema_cases as sc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fuzz_config import BASE, LEAVES
+from test_fuzz_config import BASE, LEAVES, config_case
 
-from viralsim.config.load import load_config
 from viralsim.config.presets import preset_names
 from viralsim.config.schema import STRATEGY_FIELDS, VARIABLE_FIELDS, Event, RunConfig
-from viralsim.model import simulate
 
 MARKET = copy.deepcopy(BASE)
 MARKET["populations"] = {"crowd": {"count": 6, "mix": {"spam": 1.0, "community": 1.0, "fission": 0.5}}}
@@ -136,40 +132,27 @@ def event_cases(draw):
     return data, fields, f"event {data['events'][0]!r:.300}"
 
 
-def _case(data: dict, fields: list[str], what: str) -> str:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "case.yaml"
-        path.write_text(sc.to_yaml(data), encoding="utf-8")
-        code, _, err = outcomes.cli("validate", str(path))
-        if code != 0:
-            outcomes.check_refusal(code, err, fields, what)
-            return "refused"
-        config = load_config(path)
-    outcomes.check_finite(simulate(config), what)
-    return "ran"
-
-
 @FAST
 @given(population_cases())
 def test_population_fuzz(case):
-    outcomes.COUNTS["population: " + _case(*case)] += 1
+    outcomes.COUNTS["population: " + config_case(*case)] += 1
 
 
 @FAST
 @given(event_cases())
 def test_event_fuzz(case):
-    outcomes.COUNTS["event: " + _case(*case)] += 1
+    outcomes.COUNTS["event: " + config_case(*case)] += 1
 
 
 @pytest.mark.slow
 @LONG
 @given(population_cases())
 def test_population_fuzz_long(case):
-    outcomes.COUNTS["population: " + _case(*case)] += 1
+    outcomes.COUNTS["population: " + config_case(*case)] += 1
 
 
 @pytest.mark.slow
 @LONG
 @given(event_cases())
 def test_event_fuzz_long(case):
-    outcomes.COUNTS["event: " + _case(*case)] += 1
+    outcomes.COUNTS["event: " + config_case(*case)] += 1
