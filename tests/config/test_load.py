@@ -162,6 +162,12 @@ def test_model_validator_message(cfg):
     assert "sellers.me.content = {ad: 0.9} is not allowed: content shares must sum to 1" in message
 
 
+def test_an_empty_mapping_key_is_shown_in_the_path(write):
+    """A dot cannot show an empty key: the path says mix[''], not mix."""
+    path = write("populations: {crowd: {count: 3, mix: {'': 0, spam: 1}}}\n")
+    assert "populations.crowd.mix[''] = 0 is not allowed: must be > 0" in _error(path)
+
+
 def test_unknown_preset(write):
     path = write("sellers: {a: {strategy: spamm}}\n")
     message = _error(path)

@@ -250,7 +250,12 @@ def did_you_mean(value: Any, choices: Sequence) -> str:
 
 
 def _dotted(parts: Sequence) -> str:
-    return ".".join(str(p) for p in parts)
+    """``a.b.c`` from the parts of a path; an empty mapping key, which a dot cannot show, as
+    ``a.b['']``."""
+    out = ""
+    for part in map(str, parts):
+        out += "['']" if part == "" else ("." if out else "") + part
+    return out
 
 
 def _lower_first(text: str) -> str:
