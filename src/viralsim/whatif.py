@@ -65,10 +65,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from viralsim import folders
 from viralsim.config.load import ConfigError, load_config
+from viralsim.config.messages import yaml_line
 from viralsim.config.yamlio import YamlProblem, load_yaml
 from viralsim.experiment.spec import Experiment, experiment_from_dict
 from viralsim.experiment.sweep import run_sweep
@@ -256,7 +256,7 @@ def parse_factor(item: str) -> WhatIfFactor:
             raise ConfigError(f"--set {item!r}: the level {lv!r} is not valid YAML ({exc})") from None
     seen = set()
     for lv, value in zip(raw, values):
-        marker = _dumped(value)
+        marker = yaml_line(value)
         if marker in seen:
             raise ConfigError(f"--set {item!r}: the level {lv!r} is given twice")
         seen.add(marker)
@@ -382,17 +382,8 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (dict, list)):
-        return _dumped(value)
+        return yaml_line(value)
     return str(value)
-
-
-def _dumped(value: Any) -> str:
-    """``value`` as one line of YAML, or its repr for what YAML cannot write (an integer too
-    long to convert, kept as a :class:`~viralsim.config.yamlio.HugeInt` for validation to refuse)."""
-    try:
-        return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
-    except yaml.YAMLError:
-        return repr(value)
 
 
 # ---------------------------------------------------------------------------------------------

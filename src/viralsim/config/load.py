@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from viralsim.config.edgelists import EdgeListProblem, check_edgelist
-from viralsim.config.messages import FROM_CLI, describe_error, describe_validation, did_you_mean, show_value
+from viralsim.config.messages import FROM_CLI, describe_error, describe_validation, not_one_of, show_value
 from viralsim.config.presets import PresetError, preset_data, preset_names, preset_path
 from viralsim.config.schema import EdgeListNet, RunConfig, Strategy, too_many_sellers
 from viralsim.config.yamlio import MAX_CHARS, YamlProblem, load_yaml
@@ -271,10 +271,7 @@ def resolve_strategies(config: RunConfig, source: str, cli_keys: Sequence[str]) 
         path = f"sellers.{seller}.strategy"
         from_cli = FROM_CLI if any(path == k or path.startswith(k + ".") for k in cli_keys) else ""
         if spec.strategy not in names:
-            raise ConfigError(
-                f"{source}: {path} = {show_value(spec.strategy)} is not allowed: must be one of "
-                f"{', '.join(repr(n) for n in names)}{did_you_mean(spec.strategy, names)}{from_cli}"
-            )
+            raise ConfigError(f"{source}: {path}{not_one_of(spec.strategy, names)}{from_cli}")
         try:
             resolved[seller] = spec.resolved
         except PresetError as exc:

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["FROM_CLI", "PlacedError", "describe_validation", "describe_error", "show_value", "did_you_mean", "unwrap",
-           "model_members", "kind_annotation", "literal_choices"]
+__all__ = ["FROM_CLI", "PlacedError", "describe_validation", "describe_error", "show_value", "did_you_mean",
+           "not_one_of", "yaml_line", "unwrap", "model_members", "kind_annotation", "literal_choices"]
 
 #: marker appended to messages about settings that came from --set/--seed/--days, not the file
 FROM_CLI = " (from the command line)"
@@ -249,6 +249,23 @@ def did_you_mean(value: Any, choices: Sequence) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def not_one_of(value: Any, choices: Sequence) -> str:
+    """`` = VALUE is not allowed: must be one of 'a', 'b' (did you mean 'a'?)``: the refusal of a
+    name outside ``choices``, to follow the path it is about."""
+    return (f" = {show_value(value)} is not allowed: must be one of {', '.join(repr(c) for c in choices)}"
+            f"{did_you_mean(value, choices)}")
+
+
+def yaml_line(value: Any) -> str:
+    """``value`` as one line of YAML, or its repr where YAML cannot write it (an integer too long
+    to convert, which the reader keeps as a :class:`~viralsim.config.yamlio.HugeInt` for
+    validation to refuse)."""
+    try:
+        return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+    except yaml.YAMLError:
+        return repr(value)
+
+
 def _dotted(parts: Sequence) -> str:
     """``a.b.c`` from the parts of a path; an empty mapping key, which a dot cannot show, as
     ``a.b['']``."""
@@ -275,10 +292,7 @@ def show_value(value: Any, limit: int = 60) -> str:
     if isinstance(value, str):
         text = repr(value)
     elif isinstance(value, (dict, list)):
-        try:
-            text = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
-        except yaml.YAMLError:
-            text = repr(value)
+        text = yaml_line(value)
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -43,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from viralsim.config.messages import PlacedError, describe_error, did_you_mean, show_value
+from viralsim.config.messages import PlacedError, describe_error, did_you_mean, not_one_of, show_value
 from viralsim.config.presets import PresetError, preset_data, preset_names
 
 
@@ -1723,34 +1723,33 @@ def _check_resolves(spec: SellerSpec, where: str, day: int) -> None:
     strategy's."""
     names = preset_names()
     if spec.strategy not in names:
-        raise PlacedError(f"{where}.strategy", f" = {show_value(spec.strategy)} is not allowed: must be one of "
-                          f"{', '.join(repr(n) for n in names)}{did_you_mean(spec.strategy, names)} "
-                          f"(in the config in force from day {day})")
+        raise PlacedError(f"{where}.strategy", f"{not_one_of(spec.strategy, names)} (in the config in force from "
+                          f"day {day})")
     try:
         _ = spec.resolved
     except PresetError as exc:
         raise PlacedError(f"{where}.strategy", f" = {spec.strategy!r} cannot be used: {exc} (in the config in force "
                           f"from day {day})") from None
     except ValidationError as exc:
-        detail, path = describe_error(exc.errors(include_url=False)[0], Strategy, ())
-        if path and detail.startswith(path):
-            raise PlacedError(f"{where}.{path}", f"{detail[len(path):]} (in the config in force from day {day})"
-                              ) from None
-        raise PlacedError(where, f": {detail} (in the config in force from day {day})") from None
+        raise _strategy_refusal(exc, where, f" (in the config in force from day {day})") from None
 
 
 def _switched(switch: StrategySwitch, current: Strategy, where: str, day: int) -> Strategy:
     try:
         return switch.apply(current)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        detail, path = describe_error(errors[0], Strategy, ())
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        if path and detail.startswith(path):
-            return_path, rest = f"{where}.set.{path}", detail[len(path):]
-        else:
-            return_path, rest = f"{where}.set", f": {detail}"
-        raise PlacedError(return_path, f"{rest}{more} (the event on day {day})") from None
+        raise _strategy_refusal(exc, f"{where}.set", f" (the event on day {day})") from None
+
+
+def _strategy_refusal(exc: ValidationError, where: str, tail: str) -> PlacedError:
+    """A strategy that ``where`` (a seller's spec, or a switch's fields) made and the schema
+    refuses, as a PlacedError naming the field below ``where`` when the error has one."""
+    errors = exc.errors(include_url=False)
+    detail, path = describe_error(errors[0], Strategy, ())
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if path and detail.startswith(path):
+        return PlacedError(f"{where}.{path}", f"{detail[len(path):]}{more}{tail}")
+    return PlacedError(where, f": {detail}{more}{tail}")
 
 
 def _placed(exc: ValidationError, where: str, day: int) -> PlacedError:
@@ -1809,8 +1808,7 @@ def _check_event(config: RunConfig, event: Event, index: int) -> None:
     if switch is None:
         return
     if switch.to is not None and switch.to not in known["presets"]:
-        raise PlacedError(f"{where}.to", f" = {show_value(switch.to)} is not allowed: must be one of "
-                          f"{', '.join(repr(n) for n in known['presets'])}{did_you_mean(switch.to, known['presets'])}")
+        raise PlacedError(f"{where}.to", not_one_of(switch.to, known["presets"]))
     # Population members follow a preset of their population's mix (with some numbers varied):
     # the change must fit each of them, as it must fit each named seller (config_after).
     if switch.to is None:
