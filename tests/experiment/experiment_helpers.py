@@ -69,7 +69,11 @@ def assert_same_results(a: Path, b: Path, files=DETERMINISTIC_FILES) -> None:
 
 def sweep_in_background(path: Path, out: Path, *, chunks: int = 3, timeout: float = 120) -> subprocess.Popen:
     """``viralsim sweep PATH --out OUT`` (serial) in its own process group, returned once it has
-    committed ``chunks`` chunks (or ended, or ``timeout`` seconds passed); killed if waiting fails."""
+    committed ``chunks`` chunks (or ended, or ``timeout`` seconds passed); killed if waiting fails.
+
+    The sweep is returned stopped (SIGSTOP): it still holds its folder's lock but can neither
+    commit more nor finish while the test works on it, however slowly the test's own process
+    runs on a loaded machine. The caller kills it (SIGKILL ends a stopped process)."""
     from viralsim.results import sweep_folder
 
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
@@ -80,6 +84,8 @@ def sweep_in_background(path: Path, out: Path, *, chunks: int = 3, timeout: floa
         deadline = time.monotonic() + timeout
         while len(sweep_folder.committed_chunks(out)) < chunks and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGSTOP)
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
