@@ -8,6 +8,9 @@ more than this sample size tolerates.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 from numba import njit
@@ -147,6 +150,29 @@ def test_cache_folder_is_keyed_by_the_kernel_sources(tmp_path):
     b.write_text("y = 3\n")
     assert _jit.cache_folder([a, b], tmp_path) != first
     assert first.parent == tmp_path and first.name.startswith("kernels-")
+
+
+def test_cache_folder_is_keyed_by_the_build_flags(tmp_path):
+    """A bounds-checked or otherwise differently built process never loads the ordinary
+    kernels, nor leaves its own to ordinary runs (Numba's cache key does not record these flags)."""
+    import subprocess
+    import sys
+
+    from viralsim import _jit
+
+    assert _jit.build_flags() == "opt=3 boundscheck=0 debuginfo=0"
+    src = Path(__file__).resolve().parents[1] / "src"
+    code = "from viralsim import _jit; import numba; print(_jit.build_flags()); print(numba.config.CACHE_DIR)"
+    seen = {}
+    for flags in ({}, {"NUMBA_BOUNDSCHECK": "1"}, {"NUMBA_OPT": "0"}, {"NUMBA_DEBUGINFO": "1"}):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+        env.update(flags, PYTHONPATH=str(src), NUMBA_CACHE_DIR=str(tmp_path))
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
+                             check=True).stdout.split("\n")
+        seen[out[0]] = out[1]
+    assert sorted(seen) == ["opt=0 boundscheck=0 debuginfo=0", "opt=3 boundscheck=0 debuginfo=0",
+                            "opt=3 boundscheck=0 debuginfo=1", "opt=3 boundscheck=1 debuginfo=0"]
+    assert len(set(seen.values())) == 4 and all(v.startswith(str(tmp_path / "kernels-")) for v in seen.values())
 
 
 def test_first_run_and_user_cache_dir(monkeypatch, tmp_path):

@@ -496,13 +496,32 @@ def test_extreme_configs_run_to_finite_outputs():
 
 
 @pytest.fixture(scope="module")
-def boundscheck_env(tmp_path_factory):
-    """Environment of a child process whose kernels are compiled with bounds checking. Own cache
-    folder, shared by this module's tests so the kernels compile once (about a minute): Numba's
-    cache key does not record the bounds-check flag, so sharing the ordinary folder would hand
-    these builds to ordinary runs, or ordinary builds to these."""
-    folder = tmp_path_factory.mktemp("numba-boundscheck")
-    return {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(folder)}
+def boundscheck_env():
+    """Environment of a child process whose kernels are compiled with bounds checking. They are
+    cached as the ordinary kernels are, in a folder of their own (``_jit.build_flags`` keys the
+    cache folder), so they compile once per version of the kernels and machine, not per test run
+    (some 8 minutes on a 2-core host)."""
+    return {**os.environ, "NUMBA_BOUNDSCHECK": "1"}
+
+
+_CANARY = r"""
+import numpy as np
+from viralsim._jit import stream
+from viralsim.model.rules._util import shuffle_prefix
+try:
+    shuffle_prefix(np.arange(3), 50, 50, stream(np.random.default_rng(0)))   # pool[:50] of 3 items
+except IndexError:
+    print("checked")
+"""
+
+
+def test_the_bounds_checked_children_load_checked_kernels(boundscheck_env):
+    """A cached kernel (the partial shuffle) asked to index past its array raises IndexError in
+    the children below: they run bounds-checked machine code, not the ordinary kernels' cache."""
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {**boundscheck_env, "PYTHONPATH": os.pathsep.join([str(src), boundscheck_env.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", _CANARY], env=env, capture_output=True, text=True, timeout=900)
+    assert out.stdout.strip() == "checked", out.stdout + out.stderr[-3000:]
 
 
 def test_extreme_configs_with_bounds_checking(boundscheck_env):

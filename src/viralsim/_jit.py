@@ -38,15 +38,27 @@ def _use_versioned_cache() -> None:
     below), so an upgrade could silently run stale machine code. Keying the folder by the text of
     every kernel module rules that out, and keeps the package folder free of cache files. The
     folder sits in ``NUMBA_CACHE_DIR`` when the user sets one, else in the per-user cache.
+
+    The build flags that change the machine code (:func:`build_flags`) key the folder too: Numba's
+    own cache key leaves them out, so a run with ``NUMBA_BOUNDSCHECK=1`` would otherwise load the
+    ordinary kernels, without the checks it asked for (or, on an empty cache, leave its slower
+    checked kernels to every later run).
     """
     user = os.environ.get("NUMBA_CACHE_DIR")
     root = Path(user) if user else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "viralsim"
-    numba.config.CACHE_DIR = str(cache_folder(_kernel_sources(), root))
+    numba.config.CACHE_DIR = str(cache_folder(_kernel_sources(), root, build_flags()))
 
 
-def cache_folder(sources: list[Path], root: Path) -> Path:
-    """``root/kernels-<hash of the sources' names and text>``."""
-    digest = hashlib.sha256()
+def build_flags() -> str:
+    """Numba's settings, read from the environment at start-up, that change the compiled code:
+    optimisation level, bounds checking, debug information."""
+    return (f"opt={int(numba.config.OPT)} boundscheck={int(bool(numba.config.BOUNDSCHECK))} "
+            f"debuginfo={int(bool(numba.config.DEBUGINFO_DEFAULT))}")
+
+
+def cache_folder(sources: list[Path], root: Path, flags: str = "") -> Path:
+    """``root/kernels-<hash of the build flags and the sources' names and text>``."""
+    digest = hashlib.sha256(flags.encode())
     for path in sources:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
