@@ -152,7 +152,11 @@ def replicate_fast(base: ViralModel, replicates: int, seed0: int) -> list[dict]:
     out = []
     for r in range(replicates):
         model = ViralModel(base.config, topology=base.topology)
-        model.state = copy.deepcopy(base.state)
+        # (the friendship graph is shared, not copied: the runs never change it, and a copy's
+        # arrays would be writeable where the engine's are read-only, a new type for the compiled
+        # day, which then compiles again, some 5 minutes, for this test alone)
+        graph = base.state.graph
+        model.state = copy.deepcopy(base.state, {id(graph): graph})
         model.state.key = np.random.default_rng([seed0, r]).bit_generator.random_raw(4).astype(np.uint64)
         model.step()
         out.append(fast_aggregates(model))
