@@ -251,6 +251,20 @@ def values(leaf: Leaf) -> st.SearchStrategy:
     return st.one_of(*options[1:], options[0])
 
 
+def valid_values(leaf: Leaf) -> st.SearchStrategy:
+    """Values that ``leaf``'s own type and bounds accept: for a number its boundaries, their
+    neighbours inside and values between (sizes up to their cap); either value of a flag; any
+    choice. (Another field's value may still refuse one: a rule across fields.)"""
+    if leaf.kind in ("float", "int"):
+        edges = [v for v in _edges(leaf) if _inside(leaf, v)]
+        return st.one_of(_valid_number(leaf), st.sampled_from(edges)) if edges else _valid_number(leaf)
+    if leaf.kind == "bool":
+        return st.booleans()
+    if leaf.kind == "choice":
+        return st.sampled_from(leaf.choices)
+    raise ValueError(f"no valid values are drawn for {leaf.dotted} ({leaf.kind})")
+
+
 def _cap(leaf: Leaf) -> float | None:
     return SIZE_CAPS.get(leaf.path[-1])
 

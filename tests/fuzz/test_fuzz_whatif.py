@@ -8,19 +8,30 @@ extreme, boundary and valid values, and may give ``--replicates``, ``--days``, `
 naming a setting or an option the case gave, no traceback) or run the serial what-if of two
 replicates over a few days to its verdicts (exit 0, or 3 when an alternative's run failed, which
 the table then says). The default suite draws 40 cases; ``pytest -m slow tests/fuzz`` draws 600.
+
+Most of those cases are refused, since one bad level refuses the whole what-if. A second fuzz
+draws only levels that each field accepts on its own (boundaries, extremes inside the bounds,
+any choice, any preset) and valid options: such a what-if must run to its verdicts with exit 0
+(no alternative's run may fail: every config that validates runs), every recorded number finite
+but the documented undefined ratios, or be refused in one line naming a setting it gave (a rule
+across fields). The default suite draws 20 such cases, the slow suite 300.
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import outcomes
+import pandas as pd
 import pytest
 import schema_cases as sc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz_config import BASE, LEAVES
+
+from viralsim.config.presets import preset_names
 
 #: the settings a --set may name (a network kind's fields need the kind)
 SET_LEAVES = [leaf for leaf in LEAVES if not leaf.context]
@@ -30,6 +41,11 @@ OPTIONS = {
     "--effect": st.one_of(st.floats(0.5, 50), st.sampled_from(["0", "-5", "inf", "nan", "x", "1e308"])),
     "--seller": st.sampled_from(["spam", "community", "nobody", ""]),
 }
+
+#: the settings a valid-path case varies: every scalar a what-if may vary (not the run's name or
+#: seed), with the strategies' preset names as their choices
+VALID_LEAVES = [leaf for leaf in SET_LEAVES if leaf.dotted != "seed"
+                and (leaf.kind in ("float", "int", "bool", "choice") or leaf.dotted.endswith(".strategy"))]
 
 FAST = settings(max_examples=40, derandomize=True, database=None, deadline=None,
                 suppress_health_check=list(HealthCheck))
@@ -50,6 +66,57 @@ def whatif_cases(draw):
             options += [flag, str(draw(values))]
             names.append(flag)
     return sets, options, names
+
+
+def _valid_levels(leaf) -> st.SearchStrategy:
+    return st.sampled_from(preset_names()) if leaf.dotted.endswith(".strategy") else sc.valid_values(leaf)
+
+
+@st.composite
+def valid_whatif_cases(draw):
+    """(--set arguments, option arguments, the names a refusal may give): levels each field
+    accepts, options in range."""
+    sets, names = [], []
+    for leaf in draw(st.lists(st.sampled_from(VALID_LEAVES), min_size=1, max_size=2, unique_by=lambda x: x.dotted)):
+        levels = draw(st.lists(_valid_levels(leaf), min_size=2 if not sets else 1, max_size=3,
+                               unique_by=sc.yaml_value))
+        sets += ["--set", f"{leaf.dotted}=" + ",".join(sc.yaml_value(v) for v in levels)]
+        names += [leaf.dotted]
+    options = ["--replicates", str(draw(st.integers(1, 2))), "--days", str(draw(st.integers(1, 5)))]
+    if draw(st.booleans()):
+        options += ["--effect", repr(draw(st.floats(0.01, 1000)))]
+    if draw(st.booleans()):
+        options += ["--seller", draw(st.sampled_from(sorted(BASE["sellers"])))]
+    return sets, options, names
+
+
+def _valid_case(case) -> None:
+    sets, options, names = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "base.yaml"
+        path.write_text(sc.to_yaml(BASE), encoding="utf-8")
+        out = Path(tmp) / "out"
+        what = " ".join(options + sets)[:2000]
+        code, _, err = outcomes.cli("whatif", str(path), "--executor", "serial", "--no-report", "--quiet",
+                                    "--out", str(out), *options, *sets)
+        assert "Traceback" not in err, f"{what}: {err[-3000:]}"
+        if code == 2:
+            outcomes.check_refusal(code, err, names, what)
+            outcomes.COUNTS["whatif, valid levels: refused"] += 1
+            return
+        assert code == 0, f"{what}: exit {code}; stderr: {err[-2000:]}"
+        outcomes.check_rows(SimpleNamespace(table=pd.read_parquet(out / "table.parquet"),
+                                            summary=pd.read_parquet(out / "summary.parquet")), what)
+        per_run = pd.read_csv(out / "whatif" / "whatif.csv").select_dtypes("number")
+        assert per_run.notna().all().all() or _undefined_only(per_run), f"{what}: whatif.csv holds NaN"
+        assert not per_run.isin([float("inf"), float("-inf")]).any().any(), f"{what}: whatif.csv holds infinity"
+        outcomes.COUNTS["whatif, valid levels: exit 0"] += 1
+
+
+def _undefined_only(per_run: pd.DataFrame) -> bool:
+    """NaN in the per-run KPIs only in the end trust of a seller with no contact left."""
+    nan_cols = {c for c in per_run.columns if per_run[c].isna().any()}
+    return nan_cols <= {"mean_trust_end"}
 
 
 def _case(case) -> None:
@@ -83,3 +150,16 @@ def test_whatif_fuzz(case):
 @given(whatif_cases())
 def test_whatif_fuzz_long(case):
     _case(case)
+
+
+@settings(FAST, max_examples=20)
+@given(valid_whatif_cases())
+def test_whatif_fuzz_valid_levels(case):
+    _valid_case(case)
+
+
+@pytest.mark.slow
+@settings(FAST, max_examples=300)
+@given(valid_whatif_cases())
+def test_whatif_fuzz_valid_levels_long(case):
+    _valid_case(case)
