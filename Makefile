@@ -27,7 +27,8 @@ flagship: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks tools
 
-## test: the default test suite (about 10 minutes on 2 cores; one worker per core); installs the
+## test: the default test suite (8 to 11 minutes on 2 cores, one worker per core, plus the kernels'
+##       compilation on a machine's first run); installs the
 ##       system packages the tests need first (Chromium for the browser test) where it can
 test: $(STAMP)
 	bash tools/test-deps.sh

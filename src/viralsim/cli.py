@@ -384,7 +384,7 @@ def _announce_compile() -> None:
 
     if first_run():
         print(f"{PROG}: compiling the simulation kernels for this machine (first run only, "
-              "about two minutes)...", file=sys.stderr, flush=True)
+              "2 to 8 minutes)...", file=sys.stderr, flush=True)
 
 
 def _fail(message: str) -> int:
