@@ -479,9 +479,14 @@ sys.exit(1 if failed else 0)
 """
 
 
-def _run_cases(env: dict, timeout: float) -> None:
+def _child_env(env: dict) -> dict:
+    """``env`` with this checkout's ``src`` first on the child's import path."""
     src = Path(__file__).resolve().parents[1] / "src"
-    env = {**env, "PYTHONPATH": os.pathsep.join([str(src), env.get("PYTHONPATH", "")])}
+    return {**env, "PYTHONPATH": os.pathsep.join([str(src), env.get("PYTHONPATH", "")])}
+
+
+def _run_cases(env: dict, timeout: float) -> None:
+    env = _child_env(env)
     out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(sorted(_NAN_MEANS_UNDEFINED))],
                          input=json.dumps(CASES), capture_output=True, text=True, env=env, timeout=timeout)
     report = out.stdout + out.stderr[-4000:]
@@ -518,9 +523,8 @@ except IndexError:
 def test_the_bounds_checked_children_load_checked_kernels(boundscheck_env):
     """A cached kernel (the partial shuffle) asked to index past its array raises IndexError in
     the children below: they run bounds-checked machine code, not the ordinary kernels' cache."""
-    src = Path(__file__).resolve().parents[1] / "src"
-    env = {**boundscheck_env, "PYTHONPATH": os.pathsep.join([str(src), boundscheck_env.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "-c", _CANARY], env=env, capture_output=True, text=True, timeout=900)
+    out = subprocess.run([sys.executable, "-c", _CANARY], env=_child_env(boundscheck_env), capture_output=True,
+                         text=True, timeout=900)
     assert out.stdout.strip() == "checked", out.stdout + out.stderr[-3000:]
 
 
